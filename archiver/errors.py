@@ -1,0 +1,91 @@
+"""The exception hierarchy and the exit codes the CLI maps them to.
+
+Expected failures (a refused token, a challenge page, a malformed file) are ``ArchiverError``
+subclasses: the CLI prints their message and exits with their code, never a traceback. Messages
+must never contain a secret: build them from status codes and ids, not from request headers.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2  # usage, authentication or configuration problem
+EXIT_PARTIAL = 3  # the run finished but some items failed
+EXIT_LOCKED = 75  # another run holds the database lock (EX_TEMPFAIL)
+
+
+class ArchiverError(Exception):
+    """An expected failure with a message meant for the user."""
+
+    exit_code = EXIT_FAILED
+
+
+class ConfigError(ArchiverError):
+    """Bad configuration, a missing secret or a bad command-line value."""
+
+    exit_code = EXIT_CONFIG
+
+
+class InputError(ArchiverError):
+    """A malformed input file (CSV, export, job file)."""
+
+    exit_code = EXIT_CONFIG
+
+
+class LockedError(ArchiverError):
+    exit_code = EXIT_LOCKED
+
+
+class UpstreamError(ArchiverError):
+    """An upstream answered with an error. ``status`` is the HTTP status, if any."""
+
+    def __init__(self, message: str, *, status: int | None = None, url: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.url = url
+
+
+class AuthError(UpstreamError):
+    """The credentials were refused: retrying cannot help, the whole run stops."""
+
+    exit_code = EXIT_CONFIG
+
+
+class ChallengeError(UpstreamError):
+    """An anti-bot challenge page (HTML) came back instead of JSON: stop calling."""
+
+    exit_code = EXIT_PARTIAL
+
+
+class NotFoundError(UpstreamError):
+    """404: the item is gone upstream."""
+
+
+class BadRequestError(UpstreamError):
+    """400/422: our request was wrong; retrying will not help."""
+
+
+class TransientError(UpstreamError):
+    """5xx, timeouts, dropped connections, broken streams: worth retrying."""
+
+
+class RateLimitExceeded(TransientError):
+    """429 or an equivalent throttle. ``retry_after`` is seconds to wait, if the server said."""
+
+    def __init__(
+        self,
+        message: str = "rate limited",
+        *,
+        retry_after: float | None = None,
+        status: int | None = 429,
+        url: str | None = None,
+    ):
+        super().__init__(message, status=status, url=url)
+        self.retry_after = retry_after
+
+
+class QuotaExhausted(UpstreamError):
+    """A cap that will not lift within this run (Bing's daily ``Throttled``, a CAPTCHA):
+    stop calling, keep what was archived."""
+
+    exit_code = EXIT_PARTIAL
