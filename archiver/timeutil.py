@@ -13,7 +13,7 @@ _MILLIS_THRESHOLD = 1e11
 
 
 def to_iso(value: Any) -> str | None:
-    """Normalise any upstream timestamp to ISO-8601 UTC with a ``Z``; None if absent or unparseable."""
+    """Any upstream timestamp as ISO-8601 UTC ending in ``Z``; None if absent or unparseable."""
     dt = to_datetime(value)
     if dt is None:
         return None

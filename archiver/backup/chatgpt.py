@@ -1,0 +1,70 @@
+"""ChatGPT as a BackupSource: the default and archived lists, ``conversation/{id}`` details."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import sqlite_utils
+
+from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
+from archiver.flatten.chatgpt import flatten_conversation
+from archiver.flatten.records import FlatConversation
+from archiver.progress import Progress
+from archiver.sources.chatgpt import ChatGPTClient, ChatGPTSettings
+from archiver.sources.http import HttpClient, RetryPolicy, new_session
+from archiver.sources.listing import ListItem
+from archiver.sources.ratelimit import RateLimiter
+
+FEED_DEFAULT = "conversations"
+FEED_ARCHIVED = "archived"
+
+
+class ChatGPTBackup:
+    provider = "chatgpt"
+
+    def __init__(self, client: ChatGPTClient, *, include_archived: bool = True):
+        self.client = client
+        self.include_archived = include_archived
+        self.account = client.settings.account
+        self.base_url = client.settings.base_url
+
+    def feeds(self) -> list[str]:
+        return [FEED_DEFAULT, FEED_ARCHIVED] if self.include_archived else [FEED_DEFAULT]
+
+    def list_pages(self, feed: str) -> AsyncIterator[list[ListItem]]:
+        return self.client.list_pages(archived=feed == FEED_ARCHIVED)
+
+    async def fetch(self, item: ListItem) -> Any:
+        return await self.client.get_conversation(item.id)
+
+    def flatten(self, item: ListItem, raw: Any) -> FlatConversation:
+        return flatten_conversation(
+            raw,
+            requested_id=item.id,
+            account=self.account,
+            list_update_time=item.update_time,
+        )
+
+    def request_stats(self) -> dict[str, int]:
+        stats = self.client.http.stats
+        return {"requests": stats.requests, "throttled": stats.throttled}
+
+
+async def backup_chatgpt(
+    db: sqlite_utils.Database,
+    settings: ChatGPTSettings,
+    *,
+    options: BackupOptions | None = None,
+    include_archived: bool = True,
+    max_rpm: float | None = 30.0,
+    burst: int = 1,
+    policy: RetryPolicy | None = None,
+    timeout_seconds: float = 120.0,
+    progress: Progress | None = None,
+) -> BackupSummary:
+    """One backup run: one session, one limiter for the account, one retry policy."""
+    async with new_session(timeout_seconds=timeout_seconds) as session:
+        http = HttpClient(session, RateLimiter(max_rpm, burst=burst), policy)
+        source = ChatGPTBackup(ChatGPTClient(http, settings), include_archived=include_archived)
+        return await run_backup(db, source, options, progress)

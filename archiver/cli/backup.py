@@ -1,0 +1,94 @@
+"""``archiver backup chatgpt|bing DB``."""
+
+from __future__ import annotations
+
+import click
+
+from archiver.backup.chatgpt import backup_chatgpt
+from archiver.backup.engine import BackupOptions
+from archiver.cli.common import (
+    ClickProgress,
+    finish,
+    handle_errors,
+    output_options,
+    run_async,
+    setup_logging,
+)
+from archiver.sources.chatgpt import ChatGPTSettings
+from archiver.store import open_db
+
+db_argument = click.argument("db", type=click.Path(dir_okay=False))
+token_file_option = click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    help="Read the secret from this file (must be mode 0600) instead of the environment.",
+)
+
+
+def rate_options(default_rpm: float) -> click.decorators.FC:  # type: ignore[name-defined]
+    def decorate(command):  # type: ignore[no-untyped-def]
+        command = click.option(
+            "--concurrency",
+            default=2,
+            show_default=True,
+            type=click.IntRange(1, 32),
+            help="Requests in flight at once.",
+        )(command)
+        command = click.option(
+            "--max-rpm",
+            default=default_rpm,
+            show_default=True,
+            type=click.FloatRange(min=0.1),
+            help="Requests per minute at most, for the whole run.",
+        )(command)
+        return command
+
+    return decorate
+
+
+@click.group()
+def backup() -> None:
+    """Back up conversations from an upstream into an archive database."""
+
+
+@backup.command("chatgpt")
+@db_argument
+@click.option("--full", is_flag=True, help="Walk the whole list; mark conversations gone upstream.")
+@click.option("--no-archived", is_flag=True, help="Skip the list of archived chats.")
+@rate_options(default_rpm=30)
+@click.option("--timeout", default=120, show_default=True, help="Seconds to wait for a response.")
+@token_file_option
+@output_options
+@handle_errors
+def backup_chatgpt_command(
+    db: str,
+    full: bool,
+    no_archived: bool,
+    concurrency: int,
+    max_rpm: float,
+    timeout: int,
+    token_file: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Archive every ChatGPT conversation, every branch, into DB.
+
+    Reads the access token from CHATGPT_ACCESS_TOKEN (or --token-file), the base URL from
+    CHATGPT_BASE_URL and an optional team workspace from CHATGPT_ACCOUNT_ID. Later runs fetch
+    only what changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial.
+    """
+    setup_logging(verbose)
+    settings = ChatGPTSettings.from_env(token_file)
+    database = open_db(db)
+    summary = run_async(
+        backup_chatgpt(
+            database,
+            settings,
+            options=BackupOptions(full=full, concurrency=concurrency),
+            include_archived=not no_archived,
+            max_rpm=max_rpm,
+            timeout_seconds=timeout,
+            progress=ClickProgress(not quiet),
+        )
+    )
+    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)

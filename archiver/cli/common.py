@@ -1,0 +1,99 @@
+"""What every command shares: error → exit code mapping, quiet/verbose, the progress bar.
+
+Commands are thin: they parse options, call one library function, print its summary."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from archiver.errors import EXIT_FAILED, ArchiverError
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERRUPTED = 130
+
+
+def handle_errors(command: F) -> F:
+    """Expected failures print one clear line and exit with their documented code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ArchiverError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: what was saved is kept; run again to resume.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def output_options(command: F) -> F:
+    command = click.option(
+        "-v", "--verbose", is_flag=True, help="Log each request and retry to stderr."
+    )(command)
+    command = click.option(
+        "-q", "--quiet", is_flag=True, help="No progress bar and no summary (for cron)."
+    )(command)
+    return command
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+class ClickProgress:
+    """A progress bar on stderr, only when a person is watching a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar: Any = None
+
+    def start(self, total: int | None, label: str) -> None:
+        if not self.enabled or not total:
+            return
+        self.finish()
+        self._bar = click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True)
+        self._bar.__enter__()
+
+    def advance(self, amount: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(amount)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def finish(summary_line: str, exit_code: int, *, quiet: bool, errors: list[str]) -> None:
+    """Print the summary (unless quiet, or there were problems) and exit with the code."""
+    if errors:
+        for error in errors[:20]:
+            click.echo(f"Error: {error}", err=True)
+        if len(errors) > 20:
+            click.echo(f"... and {len(errors) - 20} more", err=True)
+    if not quiet or exit_code:
+        click.echo(summary_line, err=quiet)
+    if exit_code:
+        sys.exit(exit_code)
+
+
+__all__ = ["EXIT_FAILED", "ClickProgress", "finish", "handle_errors", "output_options", "run_async"]

@@ -1,0 +1,75 @@
+"""Secrets and settings. Secrets come from environment variables or a 0600 file, never argv,
+and are wrapped so that printing, logging or repr() never shows them."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+from archiver.errors import ConfigError
+
+
+class Secret:
+    """A credential. ``str()``/``repr()`` are masked; ``reveal()`` is the only way to the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def read_secret_file(path: str | os.PathLike[str]) -> Secret:
+    file = Path(path)
+    try:
+        info = file.stat()
+    except OSError:
+        raise ConfigError(f"cannot read secret file {file}") from None
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"secret file {file} is readable by others (mode {stat.S_IMODE(info.st_mode):o}); "
+            f"run: chmod 600 {file}"
+        )
+    try:
+        value = file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(f"cannot read secret file {file}") from None
+    if not value:
+        raise ConfigError(f"secret file {file} is empty")
+    return Secret(value)
+
+
+def load_secret(
+    env_var: str,
+    file: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    what: str = "credential",
+) -> Secret:
+    """A file, when given, wins over the environment variable."""
+    if file is not None:
+        return read_secret_file(file)
+    value = (environ if environ is not None else os.environ).get(env_var, "").strip()
+    if not value:
+        raise ConfigError(f"no {what}: set {env_var}, or pass a 0600 file with --token-file")
+    return Secret(value)
+
+
+def env_setting(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
+    value = (environ if environ is not None else os.environ).get(name, "").strip()
+    return (value or default).rstrip("/")

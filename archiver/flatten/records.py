@@ -1,0 +1,85 @@
+"""The row shapes every flattener produces (ChatGPT API, export, Bing, batch): one schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# Bump when a flattener change should re-derive rows for conversations whose raw JSON is unchanged.
+FLATTENER_VERSION = 1
+
+CONVERSATION_COLUMNS = (
+    "id",
+    "provider",
+    "account",
+    "title",
+    "create_time",
+    "update_time",
+    "list_update_time",
+    "current_node",
+    "is_archived",
+    "default_model_slug",
+    "gizmo_id",
+    "node_count",
+    "source",
+    "content_hash",
+    "flattener_version",
+    "raw_json",
+)
+
+MESSAGE_COLUMNS = (
+    "conversation_id",
+    "id",
+    "message_id",
+    "parent_id",
+    "children",
+    "position",
+    "depth",
+    "on_current_branch",
+    "role",
+    "author_name",
+    "recipient",
+    "channel",
+    "content_type",
+    "text",
+    "model_slug",
+    "status",
+    "create_time",
+    "is_hidden",
+    "raw_json",
+)
+
+
+@dataclass
+class FlatConversation:
+    """One conversation as rows: ``conversation`` has CONVERSATION_COLUMNS, each message
+    MESSAGE_COLUMNS. ``attachments`` rows map asset pointers to their message."""
+
+    conversation: dict[str, Any]
+    messages: list[dict[str, Any]]
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return str(self.conversation["id"])
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON that keeps non-ASCII text readable in SQL."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(value: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

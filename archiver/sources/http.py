@@ -1,0 +1,220 @@
+"""The one place that talks HTTP: an aiohttp session under a shared RateLimiter, with one
+tenacity retry policy for every upstream.
+
+- 429: every worker pauses for ``Retry-After`` (seconds or HTTP-date) or a backoff; throttles
+  do not use up ordinary attempts but have their own budget (``max_throttles``).
+- 5xx, timeouts, dropped connections, truncated bodies and broken streams: exponential backoff
+  with jitter, up to ``max_attempts``.
+- 400/401/403/404/422: never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiohttp
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from archiver.errors import RateLimitExceeded, TransientError, UpstreamError
+from archiver.sources.ratelimit import RateLimiter
+from archiver.sources.responses import AUTH_REFUSED, decode_json, raise_for_status, where
+
+log = logging.getLogger("archiver.http")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5  # tries for transient failures (5xx, timeouts, broken streams)
+    max_throttles: int = 30  # 429s tolerated for one call before it fails
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    jitter: float = 1.0
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.backoff_max, self.backoff_base * 2 ** max(0, attempt - 1))
+        return delay + random.uniform(0, self.jitter)
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+
+
+class _Budget:
+    """Tenacity stop condition: ordinary failures and throttles are counted apart."""
+
+    def __init__(self, policy: RetryPolicy):
+        self.policy = policy
+        self.failures = 0
+        self.throttles = 0
+
+    def __call__(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimitExceeded):
+            self.throttles += 1
+            return self.throttles >= self.policy.max_throttles
+        self.failures += 1
+        return self.failures >= self.policy.max_attempts
+
+
+async def call_with_retries(
+    call: Callable[[], Awaitable[T]],
+    *,
+    limiter: RateLimiter,
+    policy: RetryPolicy,
+    stats: RequestStats | None = None,
+) -> T:
+    """Run ``call`` under the limiter, retrying transient failures. The call raises the
+    archiver exception hierarchy; only TransientError (and its RateLimitExceeded) is retried."""
+    budget = _Budget(policy)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimitExceeded):
+            return 0.0  # the limiter's shared pause does the waiting, for every worker
+        return policy.backoff(budget.failures)
+
+    def before_sleep(state: RetryCallState) -> None:
+        if stats is not None:
+            stats.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        log.info("retrying after: %s", exc)
+
+    retrying = AsyncRetrying(
+        stop=budget,
+        wait=wait,
+        retry=retry_if_exception_type(TransientError),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            await limiter.acquire()
+            try:
+                result = await call()
+            except RateLimitExceeded as exc:
+                if stats is not None:
+                    stats.throttled += 1
+                fallback = policy.backoff(budget.throttles + 1)
+                limiter.throttled(exc.retry_after if exc.retry_after is not None else fallback)
+                raise
+            limiter.succeeded()
+    return result
+
+
+_NETWORK_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
+
+
+class HttpClient:
+    """A shared aiohttp session + limiter + retry policy. One per account per run."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        limiter: RateLimiter,
+        policy: RetryPolicy | None = None,
+        *,
+        auth_message: str = AUTH_REFUSED,
+    ):
+        self.session = session
+        self.limiter = limiter
+        self.policy = policy or RetryPolicy()
+        self.stats = RequestStats()
+        self.auth_message = auth_message
+
+    async def request_json(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> Any:
+        async def once() -> Any:
+            async with self._send(method, url, headers, params, json) as response:
+                body = await response.read()
+                return decode_json(
+                    response.status,
+                    response.headers,
+                    body,
+                    method=method,
+                    url=url,
+                    auth_message=self.auth_message,
+                )
+
+        return await call_with_retries(
+            once, limiter=self.limiter, policy=self.policy, stats=self.stats
+        )
+
+    async def request_stream(
+        self,
+        method: str,
+        url: str,
+        consume: Callable[[AsyncIterator[bytes]], Awaitable[T]],
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> T:
+        """``consume`` reads the body as chunks and returns the result, raising TransientError
+        if the stream ends before it completes: then the whole request is retried."""
+
+        async def once() -> T:
+            async with self._send(method, url, headers, params, json) as response:
+                if not 200 <= response.status < 300:
+                    body = await response.read()
+                    raise_for_status(
+                        response.status,
+                        response.headers,
+                        body,
+                        method=method,
+                        url=url,
+                        auth_message=self.auth_message,
+                    )
+                return await consume(response.content.iter_any())
+
+        return await call_with_retries(
+            once, limiter=self.limiter, policy=self.policy, stats=self.stats
+        )
+
+    @asynccontextmanager
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+        json: Any,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        self.stats.requests += 1
+        try:
+            async with self.session.request(
+                method, url, headers=headers, params=params, json=json
+            ) as response:
+                self.stats.statuses[response.status] += 1
+                yield response
+        except UpstreamError:
+            raise
+        except _NETWORK_ERRORS as exc:
+            # Only the exception's class: its text can embed the URL with its query string.
+            raise TransientError(
+                f"{where(method, url)}: connection failed ({type(exc).__name__})"
+            ) from None
+
+
+def new_session(*, timeout_seconds: float = 120.0) -> aiohttp.ClientSession:
+    """A session that keeps no cookies (credentials are sent explicitly, per request)."""
+    timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=timeout_seconds)
+    return aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar())

@@ -1,0 +1,115 @@
+"""Sans-I/O: turn (status, headers, body) into parsed JSON or the right exception.
+
+Error messages name the method and path only: query strings can carry signatures and headers
+carry tokens, so neither ever reaches a message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from archiver.errors import (
+    AuthError,
+    BadRequestError,
+    ChallengeError,
+    NotFoundError,
+    RateLimitExceeded,
+    TransientError,
+    UpstreamError,
+)
+from archiver.timeutil import parse_retry_after
+
+AUTH_REFUSED = "the access token was refused (expired?)"
+CHALLENGE = "blocked by a challenge page"
+
+
+def where(method: str, url: str) -> str:
+    """``GET /backend-api/conversations``: safe to show, with no query string."""
+    return f"{method.upper()} {urlsplit(url).path}"
+
+
+def looks_like_html(headers: Mapping[str, str], body: bytes) -> bool:
+    content_type = headers.get("Content-Type", headers.get("content-type", "")).lower()
+    if "html" in content_type:
+        return True
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def _detail(body: bytes) -> str:
+    """A short, safe description of an error body (the ``detail`` field when there is one)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    detail = payload.get("detail") if isinstance(payload, dict) else None
+    if isinstance(detail, str):
+        return detail[:200]
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        return str(detail[0].get("msg", ""))[:200]
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail.get("code") or "")[:200]
+    return ""
+
+
+def raise_for_status(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    method: str,
+    url: str,
+    auth_message: str = AUTH_REFUSED,
+) -> None:
+    """Raise the exception a non-2xx answer means; return for 2xx."""
+    if 200 <= status < 300:
+        return
+    place = where(method, url)
+    detail = _detail(body)
+    suffix = f": {detail}" if detail else ""
+    if status == 401:
+        raise AuthError(f"{auth_message} ({place} answered 401)", status=status, url=place)
+    if status == 403:
+        if looks_like_html(headers, body):
+            raise ChallengeError(
+                f"{CHALLENGE} ({place} answered 403 with HTML)", status=403, url=place
+            )
+        raise AuthError(f"access forbidden ({place} answered 403{suffix})", status=403, url=place)
+    if status == 404:
+        raise NotFoundError(f"{place} not found (404)", status=404, url=place)
+    if status == 429:
+        retry_after = parse_retry_after(headers.get("Retry-After") or headers.get("retry-after"))
+        raise RateLimitExceeded(
+            f"{place} was rate limited (429){suffix}", retry_after=retry_after, url=place
+        )
+    if status in (400, 422):
+        raise BadRequestError(
+            f"{place} refused the request ({status}){suffix}", status=status, url=place
+        )
+    if status >= 500 or status == 408:
+        raise TransientError(f"{place} failed with {status}", status=status, url=place)
+    raise UpstreamError(f"{place} answered {status}{suffix}", status=status, url=place)
+
+
+def decode_json(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    method: str,
+    url: str,
+    auth_message: str = AUTH_REFUSED,
+) -> Any:
+    """Check the status, then parse the body as JSON. A 2xx HTML page is a challenge; a 2xx body
+    that is not JSON (a truncated answer) is transient."""
+    raise_for_status(status, headers, body, method=method, url=url, auth_message=auth_message)
+    if looks_like_html(headers, body):
+        raise ChallengeError(f"{CHALLENGE} ({where(method, url)} answered HTML)", status=status)
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise TransientError(
+            f"{where(method, url)} answered malformed JSON ({len(body)} bytes)", status=status
+        ) from None

@@ -1,0 +1,127 @@
+"""``save_conversation``: one conversation, its nodes and attachments, in one transaction.
+
+Rules that make the archive lossless and re-runs idempotent:
+- an unchanged conversation (same raw content, same flattener) is not rewritten at all;
+- a node upstream no longer has is kept and marked ``deleted_upstream_at``, never deleted;
+- with ``keep_newer`` (imports), older data never overwrites newer data already archived.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+import sqlite_utils
+
+from archiver.flatten.records import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, FlatConversation
+from archiver.store.db import transaction
+from archiver.timeutil import utc_now_iso
+
+
+class SaveOutcome(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED_OLDER = "skipped_older"  # an older copy (an old export) than the one archived
+
+
+def _assign(columns: tuple[str, ...], key: tuple[str, ...]) -> str:
+    return ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+
+
+_CONVERSATION_UPSERT = (
+    f"INSERT INTO conversations ({', '.join(CONVERSATION_COLUMNS)}, first_seen_at, archived_at) "
+    f"VALUES ({', '.join('?' * len(CONVERSATION_COLUMNS))}, ?, ?) "
+    f"ON CONFLICT (id) DO UPDATE SET {_assign(CONVERSATION_COLUMNS, ('id',))}, "
+    "archived_at = excluded.archived_at, deleted_upstream_at = NULL"
+)
+
+_MESSAGE_VALUE_COLUMNS = tuple(c for c in MESSAGE_COLUMNS if c not in ("conversation_id", "id"))
+# A node is rewritten only when something differs, so the FTS trigger does not churn.
+_MESSAGE_UPSERT = (
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))}) "
+    f"ON CONFLICT (conversation_id, id) DO UPDATE SET "
+    f"{_assign(MESSAGE_COLUMNS, ('conversation_id', 'id'))}, deleted_upstream_at = NULL "
+    f"WHERE ({', '.join('messages.' + c for c in _MESSAGE_VALUE_COLUMNS)}) "
+    f"IS NOT ({', '.join('excluded.' + c for c in _MESSAGE_VALUE_COLUMNS)}) "
+    "OR messages.deleted_upstream_at IS NOT NULL"
+)
+_ATTACHMENT_UPSERT = (
+    "INSERT INTO attachments (conversation_id, message_node_id, asset_pointer, file_name, "
+    "mime_type, size_bytes) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (conversation_id, message_node_id, asset_pointer) DO UPDATE SET "
+    "file_name = coalesce(excluded.file_name, attachments.file_name), "
+    "mime_type = coalesce(excluded.mime_type, attachments.mime_type), "
+    "size_bytes = coalesce(excluded.size_bytes, attachments.size_bytes)"
+)
+
+
+def save_conversation(
+    db: sqlite_utils.Database, flat: FlatConversation, *, keep_newer: bool = False
+) -> SaveOutcome:
+    conv = flat.conversation
+    now = utc_now_iso()
+    with transaction(db) as conn:
+        existing = conn.execute(
+            "SELECT content_hash, flattener_version, update_time, deleted_upstream_at, "
+            "list_update_time FROM conversations WHERE id = ?",
+            [conv["id"]],
+        ).fetchone()
+        if existing is not None:
+            old_hash, old_version, old_update, old_deleted, old_listed = existing
+            if (
+                keep_newer
+                and old_update
+                and conv["update_time"]
+                and old_update > conv["update_time"]
+            ):
+                return SaveOutcome.SKIPPED_OLDER
+            if (
+                old_hash == conv["content_hash"]
+                and old_version == conv["flattener_version"]
+                and old_deleted is None
+            ):
+                # Same content: only remember how the list showed it (the sync key).
+                if conv["list_update_time"] and conv["list_update_time"] != old_listed:
+                    conn.execute(
+                        "UPDATE conversations SET list_update_time = ? WHERE id = ?",
+                        [conv["list_update_time"], conv["id"]],
+                    )
+                return SaveOutcome.UNCHANGED
+        values = dict(conv)
+        if existing is not None and not values["list_update_time"]:
+            values["list_update_time"] = existing[4]  # an export does not know the list's view
+        conn.execute(
+            _CONVERSATION_UPSERT,
+            [values[c] for c in CONVERSATION_COLUMNS] + [now, now],
+        )
+        conn.executemany(
+            _MESSAGE_UPSERT, [[row[c] for c in MESSAGE_COLUMNS] for row in flat.messages]
+        )
+        # Nodes upstream dropped: keep them, mark them, take them off the current branch.
+        conn.execute(
+            "UPDATE messages SET deleted_upstream_at = ?, on_current_branch = 0 "
+            "WHERE conversation_id = ? AND deleted_upstream_at IS NULL "
+            "AND id NOT IN (SELECT value FROM json_each(?))",
+            [now, conv["id"], _json_ids(flat)],
+        )
+        conn.executemany(
+            _ATTACHMENT_UPSERT,
+            [
+                [
+                    a["conversation_id"],
+                    a["message_node_id"],
+                    a["asset_pointer"],
+                    a.get("file_name"),
+                    a.get("mime_type"),
+                    a.get("size_bytes"),
+                ]
+                for a in flat.attachments
+            ],
+        )
+    return SaveOutcome.NEW if existing is None else SaveOutcome.UPDATED
+
+
+def _json_ids(flat: FlatConversation) -> str:
+    return json.dumps([row["id"] for row in flat.messages])

@@ -1,0 +1,196 @@
+-- The one schema of the archive. Each "-- migration: N name" section is applied once, in
+-- order, inside a transaction, and recorded in _migrations; never edit a released section,
+-- append a new one. Times are ISO-8601 UTC text ending in Z; JSON columns hold text.
+
+-- migration: 1 core archive
+CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,                -- upstream id (ChatGPT uuid, Bing conversationId)
+    provider TEXT NOT NULL,             -- 'chatgpt' | 'bing'
+    account TEXT NOT NULL DEFAULT '',   -- workspace / account id when known ('' otherwise)
+    title TEXT,
+    create_time TEXT,
+    update_time TEXT,
+    list_update_time TEXT,              -- update_time as the upstream *list* showed it (sync key)
+    current_node TEXT,                  -- node id of the branch the user last saw
+    is_archived INTEGER,
+    default_model_slug TEXT,
+    gizmo_id TEXT,
+    node_count INTEGER,
+    source TEXT NOT NULL,               -- 'api' | 'export' | 'batch'
+    content_hash TEXT,                  -- sha256 of the raw upstream object: unchanged => skipped
+    flattener_version INTEGER,          -- re-derive rows when the flattener improves
+    raw_json TEXT,                      -- the upstream object without its mapping / messages
+    first_seen_at TEXT NOT NULL,
+    archived_at TEXT NOT NULL,          -- when this archive last wrote the conversation
+    deleted_upstream_at TEXT            -- set when upstream no longer has it; never deleted here
+);
+CREATE INDEX conversations_provider_update ON conversations (provider, update_time);
+
+CREATE TABLE messages (
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    id TEXT NOT NULL,                   -- node id: unique only within its conversation
+    message_id TEXT,                    -- the message's own id (can differ from the node id)
+    parent_id TEXT,                     -- as upstream said, even when it names a missing node
+    children TEXT,                      -- JSON list of child node ids as received (tree order)
+    position INTEGER,                   -- index among the parent's children
+    depth INTEGER,                      -- 0 for a root
+    on_current_branch INTEGER NOT NULL DEFAULT 0,
+    role TEXT,                          -- user | assistant | system | tool; NULL for a root
+    author_name TEXT,
+    recipient TEXT,
+    channel TEXT,
+    content_type TEXT,
+    text TEXT,                          -- searchable text derived from the content
+    model_slug TEXT,
+    status TEXT,
+    create_time TEXT,
+    is_hidden INTEGER NOT NULL DEFAULT 0,
+    raw_json TEXT,                      -- the node's message exactly as received
+    deleted_upstream_at TEXT,
+    PRIMARY KEY (conversation_id, id)
+);
+CREATE INDEX messages_create_time ON messages (create_time);
+CREATE INDEX messages_role ON messages (role);
+
+-- Full-text index over message text, in the form sqlite-utils' enable_fts(create_triggers=True)
+-- makes, so sqlite-utils and datasette recognise it; updates re-index only when text changes.
+CREATE VIRTUAL TABLE [messages_fts] USING FTS5 ([text], content=[messages]);
+CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+
+-- High-water marks per upstream list, advanced only after the data they cover is committed.
+CREATE TABLE sync_state (
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    feed TEXT NOT NULL,                 -- 'conversations' | 'archived' | 'chats' | ...
+    high_water TEXT,                    -- newest list update_time fully archived
+    last_run_at TEXT,
+    last_full_at TEXT,                  -- last complete reconcile (--full)
+    PRIMARY KEY (provider, account, base_url, feed)
+);
+
+-- Items that could not be fetched; retried by later runs, resolved when they succeed.
+CREATE TABLE fetch_errors (
+    provider TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    status INTEGER,
+    error TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    resolved_at TEXT,
+    PRIMARY KEY (provider, conversation_id)
+);
+
+-- Files that belong to messages (export zips, asset pointers).
+CREATE TABLE attachments (
+    conversation_id TEXT NOT NULL,
+    message_node_id TEXT NOT NULL,
+    asset_pointer TEXT NOT NULL,        -- file-service://file-..., sediment://..., or an attachment id
+    file_name TEXT,                     -- the file's name inside the export, when found
+    mime_type TEXT,
+    size_bytes INTEGER,
+    extracted_path TEXT,
+    PRIMARY KEY (conversation_id, message_node_id, asset_pointer)
+);
+
+-- Batch prompt runs: one row per run, one item per (provider, model, row key, prompt).
+CREATE TABLE batch_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    model TEXT,
+    csv_path TEXT NOT NULL,
+    csv_sha256 TEXT NOT NULL,
+    options_json TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL                -- running | done | partial | failed | interrupted
+);
+
+CREATE TABLE batch_items (
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL DEFAULT '',
+    item_key TEXT NOT NULL,             -- the CSV id column, or derived from the row
+    prompt_hash TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES batch_runs (id),   -- the run that last touched it
+    row_number INTEGER NOT NULL,        -- 1-based data row in the CSV (input order)
+    thread TEXT,
+    prompt TEXT NOT NULL,
+    status TEXT NOT NULL,               -- pending | running | done | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    answer TEXT,
+    conversation_id TEXT,
+    message_id TEXT,
+    error TEXT,
+    latency_ms INTEGER,
+    throttling_json TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (provider, model, item_key, prompt_hash)
+);
+CREATE INDEX batch_items_run ON batch_items (run_id, row_number);
+
+-- Scheduled/CLI runs and the cool-downs they learnt from upstream throttling.
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job TEXT NOT NULL,                  -- job file name, or the command for ad-hoc runs
+    kind TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,               -- running | ok | partial | failed
+    exit_code INTEGER,
+    counts_json TEXT,
+    error TEXT
+);
+
+CREATE TABLE cooldowns (
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,
+    until TEXT NOT NULL,                -- do not call this account before this time
+    reason TEXT,
+    set_at TEXT NOT NULL,
+    PRIMARY KEY (provider, account)
+);
+
+-- The account side: what the account endpoints answered, shared links, export requests.
+CREATE TABLE account_snapshots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    taken_at TEXT NOT NULL,
+    status INTEGER,
+    raw_json TEXT
+);
+
+CREATE TABLE shared_links (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT,
+    title TEXT,
+    create_time TEXT,
+    update_time TEXT,
+    is_anonymous INTEGER,
+    raw_json TEXT,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    deleted_upstream_at TEXT
+);
+
+CREATE TABLE export_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    status TEXT,
+    raw_json TEXT
+);
