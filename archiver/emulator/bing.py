@@ -81,7 +81,7 @@ async def chats(request: web.Request) -> web.Response:
         return _unauthorized()
     saved = [c for c in state.bing.values() if c.saved and not c.deleted]
     saved.sort(key=lambda c: c.update_time, reverse=True)
-    items = []
+    items: list[Json] = []
     for n, chat in enumerate(saved):
         seconds = state.config.bing_times_in_seconds and n % 2 == 1
         items.append(

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from archiver.emulator import data
-from archiver.emulator.faults import drop_connection
+from archiver.emulator.faults import DROP, drop_connection
 from archiver.emulator.state import STATE, ChatRecord, EmulatorState
 
 Json = dict[str, Any]
@@ -41,7 +41,7 @@ def append_node(body: Json, parent: str, message: Json) -> str:
 
 
 def make_message(role: str, content: Json, now: float, **fields: Any) -> Json:
-    message = {
+    message: Json = {
         "id": fields.pop("id", None) or str(uuid.uuid4()),  # live ids need not be reproducible
         "author": {"role": role, "name": None, "metadata": {}},
         "create_time": now,
@@ -61,7 +61,7 @@ def make_message(role: str, content: Json, now: float, **fields: Any) -> Json:
 def new_chat(state: EmulatorState, root_id: str, model: str, now: float) -> tuple[ChatRecord, str]:
     """Create an empty chat (root + hidden system node); return it and the system node id."""
     cid = state.new_id("conversation")
-    root = {"id": root_id, "message": None, "parent": None, "children": []}
+    root: Json = {"id": root_id, "message": None, "parent": None, "children": []}
     body: Json = {
         "title": "New chat",
         "create_time": now,
@@ -131,9 +131,8 @@ async def post_conversation(request: web.Request) -> web.StreamResponse:
 
     finish, long_rest = "stop", None
     if action == "continue":
-        text = state.continuations.pop(
-            (body["mapping"][parent].get("message") or {}).get("id"), None
-        )
+        stopped_id = (body["mapping"][parent].get("message") or {}).get("id", "")
+        text = state.continuations.pop(stopped_id, None)
         if text is None:
             return _bad(400, "There is no message to continue")
     else:
@@ -278,7 +277,7 @@ async def _stream(request: web.Request, frames: list[bytes]) -> web.StreamRespon
     )
     await resp.prepare(request)
     for i, frame in enumerate(frames):
-        if request.get("drop") and i == len(frames) // 2:
+        if request.get(DROP) and i == len(frames) // 2:
             drop_connection(request)
             return resp
         await resp.write(frame)

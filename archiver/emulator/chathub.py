@@ -18,7 +18,7 @@ from aiohttp import WSMsgType, web
 
 from archiver.emulator import bing_data, data
 from archiver.emulator.bing import conversation_item, cookie_ok, signature_ok
-from archiver.emulator.faults import drop_connection
+from archiver.emulator.faults import DROP, drop_connection
 from archiver.emulator.state import STATE, BingChat, EmulatorState
 
 Json = dict[str, Any]
@@ -51,7 +51,7 @@ async def chathub(request: web.Request) -> web.WebSocketResponse:
 async def _send(request: web.Request, ws: web.WebSocketResponse, frames: list[list[Json]]) -> bool:
     delay = request.app[STATE].config.stream_delay_ms / 1000
     for i, frame in enumerate(frames):
-        if request.get("drop") and i == len(frames) // 2:
+        if request.get(DROP) and i == len(frames) // 2:
             drop_connection(request)
             return False
         await ws.send_str("".join(json.dumps(r, ensure_ascii=False) + RS for r in frame))

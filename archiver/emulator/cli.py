@@ -59,8 +59,7 @@ async def _serve(config: EmulatorConfig) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     # Scripts read this one line to learn the port.
-    click.echo(f"emulator ready http://{config.host}:{port}")
-    click.get_text_stream("stdout").flush()
+    print(f"emulator ready http://{config.host}:{port}", flush=True)
     try:
         await stop.wait()
     finally:

@@ -13,6 +13,7 @@ import itertools
 import math
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -22,6 +23,11 @@ from archiver.emulator.state import EmulatorState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CONTROL_PREFIX = "/_emulator/"
+
+# Per-request flags. aiohttp >= 3.13 wants typed keys; older versions only have strings.
+_RequestKey: Any = getattr(web, "RequestKey", None)
+DROP: Any = _RequestKey("drop", bool) if _RequestKey else "drop"  # cut this response part-way
+DROPPED: Any = _RequestKey("dropped", bool) if _RequestKey else "dropped"  # ... and it was cut
 CHALLENGE_HTML = """<!DOCTYPE html>
 <html lang="en-US"><head><title>Just a moment...</title>
 <meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
@@ -105,7 +111,7 @@ def server_error(roll: float) -> web.Response:
 
 def drop_connection(request: web.Request) -> None:
     """Cut the TCP connection now; the client sees a truncated body."""
-    request["dropped"] = True
+    request[DROPPED] = True
     if request.transport is not None:
         request.transport.close()
 
@@ -145,9 +151,9 @@ def make_middleware(
         if roll("fail", n) < config.fail_rate:
             return server_error(roll("fail-status", n))
         # Streaming handlers read this flag and cut the connection part-way themselves.
-        request["drop"] = roll("drop", n) < config.drop_rate
+        request[DROP] = roll("drop", n) < config.drop_rate
         response = await handler(request)
-        if request["drop"] and isinstance(response, web.Response) and not response.prepared:
+        if request[DROP] and isinstance(response, web.Response) and not response.prepared:
             return await _drop_after_half(request, response)
         return response
 
@@ -164,7 +170,7 @@ def make_middleware(
         except Exception:
             state.log(request.method, request.path, route_name(request), 500)
             raise
-        extra = {"dropped": True} if request.get("dropped") else {}
+        extra = {"dropped": True} if request.get(DROPPED) else {}
         state.log(request.method, request.path, route_name(request), response.status, **extra)
         return response
 

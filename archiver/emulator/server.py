@@ -41,9 +41,7 @@ async def start_site(config: EmulatorConfig, state: EmulatorState) -> tuple[web.
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()
-    server = site._server
-    assert server is not None and server.sockets  # type: ignore[union-attr]
-    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]  # the port the OS picked when config.port is 0
     return runner, port
 
 

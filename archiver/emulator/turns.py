@@ -103,7 +103,7 @@ class TreeBuilder:
         return self._text(parent, "assistant", text, end_turn=True, metadata=self._meta(), **kw)
 
     def _call(self, parent: str, recipient: str, text: str, language: str = "unknown") -> str:
-        content = {"content_type": "code", "language": language, "text": text}
+        content: Json = {"content_type": "code", "language": language, "text": text}
         content["response_format_name"] = None
         meta = self._meta()
         return self._msg(
@@ -183,7 +183,7 @@ class TreeBuilder:
             content = {"content_type": "multimodal_text", "parts": [part, prompt]}
             return self._msg(parent, "user", content, metadata={"attachments": [attachment]})
         if kind == "audio":
-            parts = [
+            parts: list[Json] = [
                 {"content_type": "audio_transcription", "text": prompt, "direction": "in"},
                 {
                     "content_type": "audio_asset_pointer",
@@ -203,7 +203,7 @@ class TreeBuilder:
     _turn_image = _turn_text
 
     def _turn_audio(self, user: str) -> str:
-        parts = [
+        parts: list[Json] = [
             {"content_type": "audio_transcription", "text": data.sentence(self.rng)},
             {
                 "content_type": "real_time_user_audio_video_asset_pointer",
@@ -232,7 +232,7 @@ class TreeBuilder:
 
     def _turn_browse(self, user: str) -> str:
         call = self._call(user, "browser", 'search("' + data.sentence(self.rng, 2, 4) + '")')
-        display = {
+        display: Json = {
             "content_type": "tether_browsing_display",
             "result": "# 【0†Example page†example.com】\n" + data.sentence(self.rng),
             "summary": None,
@@ -297,7 +297,7 @@ class TreeBuilder:
 
     def _turn_rare(self, user: str) -> str:
         call = self._call(user, "computer.do", '{"action": "screenshot"}')
-        shot = {
+        shot: Json = {
             "content_type": "computer_output",
             "computer_id": "c1",
             "screenshot": None,
