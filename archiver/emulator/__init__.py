@@ -6,7 +6,13 @@ Usage::
         ...  # point clients at emu.chatgpt_base_url and emu.base_url
 """
 
-from archiver.emulator.chatgpt_data import conversation, export_conversation, summary
+from archiver.emulator.chatgpt_data import (
+    conversation,
+    export_conversation,
+    export_conversations,
+    summary,
+    write_export_json,
+)
 from archiver.emulator.config import EmulatorConfig
 from archiver.emulator.server import RunningEmulator, running_emulator
 
@@ -15,6 +21,8 @@ __all__ = [
     "RunningEmulator",
     "conversation",
     "export_conversation",
+    "export_conversations",
     "running_emulator",
     "summary",
+    "write_export_json",
 ]

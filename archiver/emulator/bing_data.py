@@ -128,7 +128,7 @@ def answer_message(
     return msg
 
 
-def chat_summary(seed: int, index: int) -> Json:
+def chat_summary(index: int, *, seed: int = 0) -> Json:
     rng = random.Random(f"{seed}:bing:{index}:summary")
     create = data.EPOCH_START + 40 * 86_400 + index * 7_000 + rng.uniform(0, 6_000)
     return {
@@ -140,10 +140,10 @@ def chat_summary(seed: int, index: int) -> Json:
     }
 
 
-def chat_messages(seed: int, index: int) -> list[Json]:
+def chat_messages(index: int, *, seed: int = 0) -> list[Json]:
     """The saved history of generated chat ``index`` (what GetConversation returns)."""
     rng = random.Random(f"{seed}:bing:{index}")
-    summary = chat_summary(seed, index)
+    summary = chat_summary(index, seed=seed)
     ts = summary["createTime"]
     cid = client_id(seed)
     messages: list[Json] = []

@@ -8,8 +8,11 @@ decides the ordinary parts (text, sizes, times).
 
 from __future__ import annotations
 
+import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from archiver.emulator import data, turns
@@ -33,7 +36,7 @@ class Summary:
     model: str
 
 
-def summary(seed: int, index: int) -> Summary:
+def summary(index: int, *, seed: int = 0) -> Summary:
     rng = random.Random(f"{seed}:{index}:summary")
     create = data.EPOCH_START + index * 9_000 + rng.uniform(0, 8_000)
     update = create + rng.expovariate(1 / 20_000) + 60
@@ -53,9 +56,9 @@ def summary(seed: int, index: int) -> Summary:
     )
 
 
-def conversation(seed: int, index: int, mean_nodes: int = 12) -> dict[str, Any]:
+def conversation(index: int, *, seed: int = 0, mean_nodes: int = 12) -> dict[str, Any]:
     """The ``GET conversation/{id}`` body for one generated conversation (no ``id`` field)."""
-    s = summary(seed, index)
+    s = summary(index, seed=seed)
     rng = random.Random(f"{seed}:{index}")
     tree = turns.TreeBuilder(
         rng,
@@ -111,7 +114,25 @@ def conversation(seed: int, index: int, mean_nodes: int = 12) -> dict[str, Any]:
     return body
 
 
-def export_conversation(seed: int, index: int, mean_nodes: int = 12) -> dict[str, Any]:
+def export_conversation(index: int, *, seed: int = 0, mean_nodes: int = 12) -> dict[str, Any]:
     """The same conversation as the official export writes it: with an ``id`` field."""
-    body = conversation(seed, index, mean_nodes)
+    body = conversation(index, seed=seed, mean_nodes=mean_nodes)
     return {"id": body["conversation_id"], **body}
+
+
+def export_conversations(
+    count: int, *, seed: int = 0, mean_nodes: int = 12
+) -> Iterator[dict[str, Any]]:
+    """Conversations ``0..count-1`` in export format, one at a time (exports can be huge)."""
+    for index in range(count):
+        yield export_conversation(index, seed=seed, mean_nodes=mean_nodes)
+
+
+def write_export_json(path: str | Path, count: int, *, seed: int = 0, mean_nodes: int = 12) -> None:
+    """Write ``conversations.json`` as the official export does: one JSON array, streamed."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("[")
+        for n, body in enumerate(export_conversations(count, seed=seed, mean_nodes=mean_nodes)):
+            out.write(", " if n else "")
+            json.dump(body, out, ensure_ascii=False)
+        out.write("]")

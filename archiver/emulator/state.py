@@ -68,14 +68,14 @@ class EmulatorState:
         self.continuations: dict[str, str] = {}  # assistant message id -> text still to come
         self._created = 0
         for i in range(config.conversations):
-            s = chatgpt_data.summary(config.seed, i)
+            s = chatgpt_data.summary(i, seed=config.seed)
             self.records[s.id] = ChatRecord(
                 s.id, s.title, s.create_time, s.update_time, s.is_archived, s.shared, s.time_form, i
             )
         self.bing_client_id = bing_data.client_id(config.seed)
         self.bing: dict[str, BingChat] = {}
         for i in range(config.bing_chats):
-            b = bing_data.chat_summary(config.seed, i)
+            b = bing_data.chat_summary(i, seed=config.seed)
             chat = BingChat(
                 b["conversationId"], b["chatName"], b["tone"], b["createTime"], b["updateTime"], i
             )
@@ -92,7 +92,9 @@ class EmulatorState:
         body = self._details.get(rec.id)
         if body is None:
             assert rec.index is not None  # created chats are stored at creation
-            body = chatgpt_data.conversation(self.config.seed, rec.index, self.config.mean_nodes)
+            body = chatgpt_data.conversation(
+                rec.index, seed=self.config.seed, mean_nodes=self.config.mean_nodes
+            )
             self._details[rec.id] = body
         body.update(title=rec.title, update_time=rec.update_time, is_archived=rec.is_archived)
         return body
@@ -134,7 +136,7 @@ class EmulatorState:
     def bing_messages(self, chat: BingChat) -> list[Json]:
         if chat.messages is None:
             assert chat.index is not None
-            chat.messages = bing_data.chat_messages(self.config.seed, chat.index)
+            chat.messages = bing_data.chat_messages(chat.index, seed=self.config.seed)
             chat.user_messages = sum(1 for m in chat.messages if m["author"] == "user")
         return chat.messages
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from conftest import AUTH, call, sse_events
 
-from archiver.emulator import running_emulator
+from archiver.emulator import export_conversation, running_emulator, write_export_json
 
 
 def _list(base: str, **params: Any) -> dict:
@@ -145,6 +145,18 @@ def test_detail_has_no_id_and_float_times(emu) -> None:
     assert missing.status == 404 and missing.json()["detail"].startswith("Can't load conversation")
 
 
+def test_export_format_matches_what_the_api_serves(emu, tmp_path) -> None:
+    cid = _list(emu.chatgpt_base_url, limit=1, offset=7)["items"][0]["id"]
+    served = call("GET", f"{emu.chatgpt_base_url}/conversation/{cid}", headers=AUTH).json()
+    index = emu.state.records[cid].index
+    assert export_conversation(index) == {"id": cid, **served}
+    write_export_json(tmp_path / "conversations.json", 60)
+    exported = json.loads((tmp_path / "conversations.json").read_text())
+    listed = _list(emu.chatgpt_base_url, limit=100)["items"]
+    listed += _list(emu.chatgpt_base_url, limit=100, is_archived="true")["items"]
+    assert {c["id"] for c in exported} == {i["id"] for i in listed}
+
+
 def test_auth_token_and_account_id() -> None:
     with running_emulator(conversations=3, account_id="acct-1") as emu:
         url = f"{emu.chatgpt_base_url}/conversations"
@@ -162,7 +174,11 @@ def test_auth_token_and_account_id() -> None:
 def test_classic_stream_creates_a_chat_that_tops_the_list() -> None:
     with running_emulator(conversations=10) as emu:
         base = emu.chatgpt_base_url
-        last = _classic_answer(_prompt(base, "Tell me about rivers"))
+        events = _prompt(base, "Tell me about rivers")
+        echoed = [json.loads(d)["message"] for _, d in events[:2]]
+        assert [m["author"]["role"] for m in echoed] == ["system", "user"]
+        assert echoed[1]["content"]["parts"] == ["Tell me about rivers"]
+        last = _classic_answer(events)
         message = last["message"]
         assert message["status"] == "finished_successfully" and message["end_turn"] is True
         assert message["metadata"]["model_slug"] == "gpt-4o"

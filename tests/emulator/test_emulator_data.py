@@ -15,16 +15,16 @@ def _messages(conv: dict) -> list[dict]:
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:
-    assert chatgpt_data.conversation(7, 3) == chatgpt_data.conversation(7, 3)
-    assert chatgpt_data.summary(7, 3) == chatgpt_data.summary(7, 3)
-    assert chatgpt_data.conversation(7, 3) != chatgpt_data.conversation(8, 3)
-    assert chat_messages(7, 2) == chat_messages(7, 2)
+    assert chatgpt_data.conversation(3, seed=7) == chatgpt_data.conversation(3, seed=7)
+    assert chatgpt_data.summary(3, seed=7) == chatgpt_data.summary(3, seed=7)
+    assert chatgpt_data.conversation(3, seed=7) != chatgpt_data.conversation(3, seed=8)
+    assert chat_messages(2, seed=7) == chat_messages(2, seed=7)
 
 
 def test_every_content_type_and_part_type_appears() -> None:
     types: set[str] = set()
     for i in range(40):
-        for m in _messages(chatgpt_data.conversation(0, i)):
+        for m in _messages(chatgpt_data.conversation(i, seed=0)):
             types.add(m["content"]["content_type"])
             for part in m["content"].get("parts") or []:
                 if isinstance(part, dict):
@@ -50,7 +50,7 @@ def test_every_content_type_and_part_type_appears() -> None:
 def test_root_variants_branches_and_hidden_nodes() -> None:
     roots, features = set(), set()
     for i in range(40):
-        conv = chatgpt_data.conversation(0, i)
+        conv = chatgpt_data.conversation(i, seed=0)
         mapping = conv["mapping"]
         root = next(n for n in mapping.values() if n.get("message") is None)
         if root["id"] == "client-created-root":
@@ -95,13 +95,13 @@ def test_root_variants_branches_and_hidden_nodes() -> None:
 
 
 def test_mean_nodes_knob_and_export_format() -> None:
-    small = [len(chatgpt_data.conversation(0, i)["mapping"]) for i in range(30)]
-    big = [len(chatgpt_data.conversation(0, i, mean_nodes=72)["mapping"]) for i in range(30)]
+    small = [len(chatgpt_data.conversation(i, seed=0)["mapping"]) for i in range(30)]
+    big = [len(chatgpt_data.conversation(i, seed=0, mean_nodes=72)["mapping"]) for i in range(30)]
     assert 8 <= sum(small) / 30 <= 20
     assert 55 <= sum(big) / 30 <= 95
-    exported = chatgpt_data.export_conversation(0, 4)
-    assert exported["id"] == exported["conversation_id"] == chatgpt_data.summary(0, 4).id
-    assert "id" not in chatgpt_data.conversation(0, 4)
+    exported = chatgpt_data.export_conversation(4, seed=0)
+    assert exported["id"] == exported["conversation_id"] == chatgpt_data.summary(4, seed=0).id
+    assert "id" not in chatgpt_data.conversation(4, seed=0)
 
 
 def test_thousands_of_conversations_start_fast() -> None:
@@ -116,7 +116,7 @@ def test_thousands_of_conversations_start_fast() -> None:
 def test_bing_history_has_side_messages_and_card_only_answers() -> None:
     kinds, card_only, attributed = set(), 0, 0
     for i in range(10):
-        for m in chat_messages(0, i):
+        for m in chat_messages(i, seed=0):
             kinds.add(m.get("messageType"))
             if m["author"] == "bot" and "messageType" not in m and m["text"] == "":
                 assert m["adaptiveCards"][0]["body"][0]["text"]
