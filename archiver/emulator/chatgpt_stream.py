@@ -142,8 +142,10 @@ async def post_conversation(request: web.Request) -> web.StreamResponse:
             sent = (req.get("messages") or [{}])[0]
             content = sent.get("content") or {"content_type": "text", "parts": [""]}
             prompt = _prompt_of(content)
+            # A client retrying after a broken stream may resend the same id: keep the tree sane.
+            user_id = None if sent.get("id") in body["mapping"] else sent.get("id")
             user = make_message(
-                "user", content, now, id=sent.get("id"), metadata=sent.get("metadata") or {}
+                "user", content, now, id=user_id, metadata=sent.get("metadata") or {}
             )
             parent = append_node(body, parent, user)
             echoes.append(user)
@@ -152,17 +154,8 @@ async def post_conversation(request: web.Request) -> web.StreamResponse:
             cut = text.index(" ", len(text) * 2 // 5)
             text, long_rest, finish = text[:cut], text[cut:], "max_tokens"
 
-    answer = make_message("assistant", {"content_type": "text", "parts": [text]}, now)
-    answer["end_turn"] = finish == "stop"
-    answer["metadata"] = {
-        "model_slug": model,
-        "finish_details": {"type": finish, "stop_tokens": [100260]}
-        if finish == "stop"
-        else {"type": finish},
-        "is_complete": True,
-        "parent_id": (body["mapping"][parent].get("message") or {}).get("id", parent),
-        "message_type": action,
-    }
+    parent_message_id = (body["mapping"][parent].get("message") or {}).get("id", parent)
+    answer = _answer(text, finish, model=model, parent_id=parent_message_id, action=action, now=now)
     body["current_node"] = append_node(body, parent, answer)
     if long_rest is not None:
         state.continuations[answer["id"]] = long_rest
@@ -176,6 +169,22 @@ async def post_conversation(request: web.Request) -> web.StreamResponse:
     else:
         frames = classic_frames(rec.id, echoes, answer, chunks, moderation=rng.random() < 0.5)
     return await _stream(request, frames)
+
+
+def _answer(text: str, finish: str, *, model: str, parent_id: str, action: str, now: float) -> Json:
+    answer = make_message("assistant", {"content_type": "text", "parts": [text]}, now)
+    details: Json = {"type": finish}
+    if finish == "stop":
+        details["stop_tokens"] = [100260]
+    answer["end_turn"] = finish == "stop"
+    answer["metadata"] = {
+        "model_slug": model,
+        "finish_details": details,
+        "is_complete": True,
+        "parent_id": parent_id,
+        "message_type": action,
+    }
+    return answer
 
 
 def _prompt_of(content: Json | None) -> str:

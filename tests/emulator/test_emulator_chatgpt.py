@@ -289,3 +289,30 @@ def test_account_endpoints(emu) -> None:
     assert shared["total"] > 3 and len(shared["items"]) == 3
     assert all(i["conversation_id"] != i["id"] for i in shared["items"])
     assert call("POST", f"{base}/accounts/data_export", headers=AUTH).json() == {"status": "queued"}
+
+
+def test_regenerate_and_resent_message_id_keep_the_tree_consistent() -> None:
+    with running_emulator(conversations=0) as emu:
+        base = emu.chatgpt_base_url
+        first = _classic_answer(_prompt(base, "Pick a colour"))
+        cid, answer = first["conversation_id"], first["message"]
+        detail = call("GET", f"{base}/conversation/{cid}", headers=AUTH).json()
+        user_id = detail["mapping"][answer["id"]]["parent"]
+        body = {"action": "variant", "conversation_id": cid, "parent_message_id": user_id}
+        call("POST", f"{base}/conversation", json={**body, "model": "gpt-4o"}, headers=AUTH)
+        # The same client message id sent twice (a retry) must not overwrite the first node.
+        again = {"conversation_id": cid, "parent_message_id": answer["id"]}
+        msg_id = str(uuid.uuid4())
+        for _ in range(2):
+            _classic_answer(_prompt(base, "Why?", **again, messages=[_user(msg_id, "Why?")]))
+        mapping = call("GET", f"{base}/conversation/{cid}", headers=AUTH).json()["mapping"]
+        roles = [mapping[c]["message"]["author"]["role"] for c in mapping[user_id]["children"]]
+        assert roles == ["assistant", "assistant"]  # a regenerated sibling
+        assert len(mapping[answer["id"]]["children"]) == 2
+        for node_id, node in mapping.items():
+            assert all(mapping[c]["parent"] == node_id for c in node["children"])
+
+
+def _user(message_id: str, text: str) -> dict:
+    content = {"content_type": "text", "parts": [text]}
+    return {"id": message_id, "author": {"role": "user"}, "content": content, "metadata": {}}
