@@ -16,9 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
+
 from archiver.config import Secret, env_setting, load_secret
 from archiver.errors import AuthError, QuotaExhausted, UpstreamError
-from archiver.sources.http import HttpClient
+from archiver.sources.http import HttpClient, RetryPolicy
+from archiver.sources.ratelimit import RateLimiter
 from archiver.timeutil import to_iso
 
 DEFAULT_BING_BASE_URL = "https://www.bing.com"
@@ -362,9 +365,11 @@ class BingClient:
         return payload
 
 
-def new_bing_http(http_session: Any, limiter: Any, policy: Any = None) -> HttpClient:
+def new_bing_http(
+    session: aiohttp.ClientSession, limiter: RateLimiter, policy: RetryPolicy | None = None
+) -> HttpClient:
     """An HttpClient whose 401 message speaks of the Bing cookie, not an access token."""
-    return HttpClient(http_session, limiter, policy, auth_message=BING_AUTH_REFUSED)
+    return HttpClient(session, limiter, policy, auth_message=BING_AUTH_REFUSED)
 
 
 __all__ = [
