@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from archiver.config import Secret, env_setting, load_secret
-from archiver.errors import AuthError, QuotaExhausted, UpstreamError
+from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
 from archiver.sources.http import HttpClient, RetryPolicy
 from archiver.sources.ratelimit import RateLimiter
 from archiver.timeutil import to_iso
@@ -151,6 +151,8 @@ def check_result(payload: Any, what: str) -> None:
             "browser, then run again; what was archived is kept",
             url=what,
         )
+    if lowered == "notfound":  # a chat deleted upstream: the engine marks it, keeps it
+        raise NotFoundError(f"{what} answered NotFound", status=404, url=what)
     raise UpstreamError(f"{what} answered {value}", url=what)
 
 
