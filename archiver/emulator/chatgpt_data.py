@@ -38,7 +38,7 @@ class Summary:
 
 def summary(index: int, *, seed: int = 0) -> Summary:
     rng = random.Random(f"{seed}:{index}:summary")
-    create = data.EPOCH_START + index * 9_000 + rng.uniform(0, 8_000)
+    create = data.EPOCH_START + index * 50_000 + rng.uniform(0, 45_000)  # ~14 h apart
     update = create + rng.expovariate(1 / 20_000) + 60
     form = index % 4
     if form == 3:  # this spelling drops the fraction, so the detail does too

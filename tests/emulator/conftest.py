@@ -1,56 +1,12 @@
-"""Shared helpers for the emulator tests: a read-mostly emulator and a tiny sync HTTP client."""
+"""The emulator tests share one read-mostly emulator per module."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import aiohttp
 import pytest
 
 from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
-
-TOKEN = EmulatorConfig().token
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-COOKIE = {"Cookie": f"_U={EmulatorConfig().bing_cookie}"}
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    text: str
-
-    def json(self) -> Any:
-        return json.loads(self.text)
-
-
-def call(method: str, url: str, **kwargs: Any) -> Reply:
-    """One HTTP request with a fresh aiohttp session; the body is read as text."""
-
-    async def go() -> Reply:
-        async with aiohttp.ClientSession() as session, session.request(method, url, **kwargs) as r:
-            return Reply(r.status, dict(r.headers), await r.text())
-
-    return asyncio.run(go())
-
-
-def sse_events(text: str) -> list[tuple[str | None, str]]:
-    """Split an event stream into (event, data) pairs."""
-    events = []
-    for block in text.split("\n\n"):
-        event, data = None, []
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                event = line[len("event: ") :]
-            elif line.startswith("data: "):
-                data.append(line[len("data: ") :])
-        if data:
-            events.append((event, "\n".join(data)))
-    return events
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from itertools import pairwise
 from typing import Any
 
 import aiohttp
-from conftest import COOKIE, call
+from emulator_client import COOKIE, call
 
 from archiver.emulator import running_emulator
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from conftest import AUTH, call, sse_events
+from emulator_client import AUTH, call, sse_events
 
 from archiver.emulator import export_conversation, running_emulator, write_export_json
 

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 
-from conftest import AUTH, call
+from emulator_client import AUTH, call
 
 SCRIPT = "from archiver.emulator.cli import emulator_command; emulator_command()"
 

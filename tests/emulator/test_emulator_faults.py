@@ -7,7 +7,7 @@ import time
 
 import aiohttp
 import pytest
-from conftest import AUTH, TOKEN, call
+from emulator_client import AUTH, TOKEN, call
 
 from archiver.emulator import running_emulator
 from archiver.emulator.faults import TokenBuckets
