@@ -117,10 +117,12 @@ def search_messages(
         "SELECT m.conversation_id, c.title, c.provider, m.id, m.role, "
         "coalesce(m.create_time, c.update_time, c.create_time), "
         f"snippet(messages_fts, 0, :open, :close, :ellipsis, {SNIPPET_TOKENS}), top.score "
+        # CROSS JOIN fixes the loop order: left alone, the planner may scan every match again
+        # and join each one before keeping the top few.
         "FROM top "
-        "JOIN messages_fts ON messages_fts.rowid = top.hit AND messages_fts MATCH :match "
-        "JOIN messages AS m ON m.rowid = top.hit "
-        "JOIN conversations AS c ON c.id = m.conversation_id "
+        "CROSS JOIN messages_fts ON messages_fts.rowid = top.hit AND messages_fts MATCH :match "
+        "CROSS JOIN messages AS m ON m.rowid = top.hit "
+        "CROSS JOIN conversations AS c ON c.id = m.conversation_id "
         "ORDER BY top.score, top.hit"
     )
     params.update(
