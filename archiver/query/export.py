@@ -91,7 +91,7 @@ def iter_exports(
     """(file name, text) for each conversation, one conversation in memory at a time."""
     for conversation_id in conversation_ids:
         doc = load_conversation(db, conversation_id)
-        name = safe_filename(doc.conversation.get("title"), conversation_id, EXTENSIONS[fmt])  # type: ignore[arg-type]
+        name = safe_filename(doc.conversation.get("title"), conversation_id, EXTENSIONS[fmt])
         yield name, render(doc, fmt, branches)
 
 
