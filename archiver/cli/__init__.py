@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from archiver import __version__
+from archiver.cli import query as query_commands
 from archiver.cli.backup import backup
 from archiver.cli.maintenance import reflatten_command
 from archiver.emulator.cli import emulator_command
@@ -23,3 +24,4 @@ def cli() -> None:
 cli.add_command(backup)
 cli.add_command(reflatten_command)
 cli.add_command(emulator_command)
+query_commands.register(cli)
