@@ -27,6 +27,8 @@ CREATE TABLE conversations (
 CREATE INDEX conversations_provider_update ON conversations (provider, update_time);
 
 CREATE TABLE messages (
+    -- An explicit rowid alias: VACUUM keeps it, so the external-content FTS index stays valid.
+    pk INTEGER PRIMARY KEY,
     conversation_id TEXT NOT NULL REFERENCES conversations (id),
     id TEXT NOT NULL,                   -- node id: unique only within its conversation
     message_id TEXT,                    -- the message's own id (can differ from the node id)
@@ -47,7 +49,7 @@ CREATE TABLE messages (
     is_hidden INTEGER NOT NULL DEFAULT 0,
     raw_json TEXT,                      -- the node's message exactly as received
     deleted_upstream_at TEXT,
-    PRIMARY KEY (conversation_id, id)
+    UNIQUE (conversation_id, id)
 );
 CREATE INDEX messages_create_time ON messages (create_time);
 CREATE INDEX messages_role ON messages (role);

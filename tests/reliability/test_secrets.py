@@ -57,14 +57,9 @@ def test_verbose_runs_leak_no_credential_anywhere(emu, tmp_path):
         archiver("backup", "bing", str(db), "-v", "--max-rpm", "60000", env=bing_env(emu)),
     ]
     assert [o.returncode for o in outputs] == [0, 0], [o.stderr for o in outputs]
-    chat_ids = [row.split("|")[0] for row in []]  # (signatures are derived per chat id below)
-    del chat_ids
-    import sqlite3
-
-    ids = [
-        r[0]
-        for r in sqlite3.connect(db).execute("SELECT id FROM conversations WHERE provider = 'bing'")
-    ]
+    # Bing hands out per-chat conversation signatures: credentials too.
+    with sqlite3.connect(db) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM conversations WHERE provider = 'bing'")]
     assert ids, "bing chats were archived"
     secrets = (
         [TOKEN, COOKIE]
