@@ -7,6 +7,7 @@ import click
 
 from archiver import __version__
 from archiver.cli.backup import backup
+from archiver.cli.importing import import_command
 
 
 @click.group()
@@ -19,3 +20,4 @@ def cli() -> None:
 
 
 cli.add_command(backup)
+cli.add_command(import_command)
