@@ -190,7 +190,7 @@ def _read_small_member(archive: zipfile.ZipFile, name: str) -> bytes | None:
 
 
 def _folder_names(root: Path) -> list[str]:
-    names = []
+    names: list[str] = []
     for folder, dirs, files in os.walk(root):  # does not follow symlinked folders
         dirs[:] = [d for d in dirs if not d.startswith("__MACOSX")]
         rel = Path(folder).relative_to(root)
@@ -205,7 +205,10 @@ def _open_folder(path: Path) -> Export:
         raise InputError(f"{path}: no conversations.json or conversations-NNN.json in this folder")
     problems: list[str] = []
     manifest = (path / chosen[0]).parent / _MANIFEST
-    manifest_text = manifest.read_bytes() if manifest.is_file() else None
+    try:
+        manifest_text = manifest.read_bytes() if manifest.is_file() else None
+    except OSError:
+        manifest_text = None
     _check_manifest(manifest_text, chosen, problems)
 
     def opener(name: str) -> Callable[[], IO[bytes]]:
