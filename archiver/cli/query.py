@@ -150,11 +150,3 @@ def stats_command(db: str, as_json: bool) -> None:
         click.echo(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo("\n".join(stats.lines()))
-
-
-QUERY_COMMANDS = (search_command, export_command, stats_command)
-
-
-def register(group: click.Group) -> None:
-    for command in QUERY_COMMANDS:
-        group.add_command(command)
