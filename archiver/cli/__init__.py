@@ -7,6 +7,8 @@ import click
 
 from archiver import __version__
 from archiver.cli.backup import backup
+from archiver.cli.maintenance import reflatten_command
+from archiver.emulator.cli import emulator_command
 
 
 @click.group()
@@ -19,3 +21,5 @@ def cli() -> None:
 
 
 cli.add_command(backup)
+cli.add_command(reflatten_command)
+cli.add_command(emulator_command)
