@@ -7,6 +7,7 @@ import click
 
 from archiver import __version__
 from archiver.cli.backup import backup
+from archiver.cli.batch import batch_command, results_command
 from archiver.cli.maintenance import reflatten_command
 from archiver.emulator.cli import emulator_command
 
@@ -23,3 +24,5 @@ def cli() -> None:
 cli.add_command(backup)
 cli.add_command(reflatten_command)
 cli.add_command(emulator_command)
+cli.add_command(batch_command)
+cli.add_command(results_command)
