@@ -78,19 +78,29 @@ def main() -> None:
         )
         heading("Back up again (nothing changed: one request per list)")
         archiver("backup", "chatgpt", str(DB), "--max-rpm", "6000", env=chatgpt)
+        bing = {"BING_COOKIE": EMULATOR_COOKIE, "BING_BASE_URL": url, "SYDNEY_BASE_URL": url}
+        heading("Back up Bing chats into the same tables")
+        archiver("backup", "bing", str(DB), "--max-rpm", "6000", "--concurrency", "4", env=bing)
 
     db = sqlite3.connect(DB)
     show(
         db,
         "Conversations per month",
         "SELECT provider, substr(create_time, 1, 7) AS month, count(*) AS conversations "
-        "FROM conversations GROUP BY provider, month ORDER BY month DESC LIMIT 8",
+        "FROM conversations GROUP BY provider, month ORDER BY month DESC LIMIT 10",
     )
     show(
         db,
         "The longest conversations (nodes, every branch)",
         "SELECT title, node_count, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id "
         "AND m.on_current_branch) AS on_branch FROM conversations c ORDER BY node_count DESC LIMIT 5",
+    )
+    show(
+        db,
+        "One query across both providers",
+        "SELECT provider, count(DISTINCT conversation_id) AS conversations, count(*) AS messages, "
+        "sum(role = 'user') AS prompts FROM messages JOIN conversations c ON c.id = conversation_id "
+        "GROUP BY provider",
     )
     show(
         db,

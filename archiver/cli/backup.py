@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from archiver.backup.bing import backup_bing
@@ -19,6 +22,8 @@ from archiver.sources.bing import BingSettings
 from archiver.sources.chatgpt import ChatGPTSettings
 from archiver.store import open_db
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 db_argument = click.argument("db", type=click.Path(dir_okay=False))
 token_file_option = click.option(
     "--token-file",
@@ -27,8 +32,10 @@ token_file_option = click.option(
 )
 
 
-def rate_options(default_rpm: float) -> click.decorators.FC:  # type: ignore[name-defined]
-    def decorate(command):  # type: ignore[no-untyped-def]
+def rate_options(default_rpm: float) -> Callable[[F], F]:
+    """--concurrency and --max-rpm, with a default rate suited to the upstream."""
+
+    def decorate(command: F) -> F:
         command = click.option(
             "--concurrency",
             default=2,
