@@ -358,6 +358,8 @@ async def _cleanup(
     """Hide/delete upstream the conversations whose every turn is answered. The archived copy
     stays, marked ``deleted_upstream_at`` (never deleted here)."""
     for thread in threads:
+        if thread.conversation_id is None:
+            continue
         try:
             await provider.cleanup(thread)
         except ACCOUNT_STOPS as exc:

@@ -327,8 +327,8 @@ class StreamAssembler:
         status = message.get("status") if isinstance(message.get("status"), str) else None
         if status == "in_progress":
             raise StreamBroken("the answer stream ended with the answer still in progress")
-        metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
-        finish = metadata.get("finish_details")
+        metadata = message.get("metadata")
+        finish = metadata.get("finish_details") if isinstance(metadata, dict) else None
         return StreamedAnswer(
             conversation_id=self.conversation_id,
             message_id=message["id"],
