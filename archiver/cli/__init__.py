@@ -19,6 +19,8 @@ COMMANDS = {
     "search": "archiver.cli.query:search_command",
     "export": "archiver.cli.query:export_command",
     "stats": "archiver.cli.query:stats_command",
+    "batch": "archiver.cli.batch:batch_command",
+    "results": "archiver.cli.batch:results_command",
     "reflatten": "archiver.cli.maintenance:reflatten_command",
     "emulator": "archiver.emulator.cli:emulator_command",
 }
