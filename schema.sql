@@ -194,3 +194,13 @@ CREATE TABLE export_requests (
     status TEXT,
     raw_json TEXT
 );
+
+-- migration: 7 account tools
+-- Why a snapshot or an export request failed (status alone cannot say "connection refused"),
+-- and which account a shared link belongs to (links missing from one account's list must not
+-- mark another account's links as deleted).
+ALTER TABLE account_snapshots ADD COLUMN error TEXT;
+ALTER TABLE export_requests ADD COLUMN error TEXT;
+ALTER TABLE shared_links ADD COLUMN account TEXT NOT NULL DEFAULT '';
+CREATE INDEX account_snapshots_endpoint ON account_snapshots (provider, account, endpoint, taken_at);
+CREATE INDEX shared_links_conversation ON shared_links (conversation_id);
