@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from archiver import __version__
+from archiver.cli.account import register_account_commands
 from archiver.cli.backup import backup
 
 
@@ -19,3 +20,4 @@ def cli() -> None:
 
 
 cli.add_command(backup)
+register_account_commands(cli)
