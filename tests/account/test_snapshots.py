@@ -134,7 +134,16 @@ def test_cli_no_snapshot_flag(httpserver, monkeypatch, tmp_path):
     monkeypatch.setenv("CHATGPT_ACCESS_TOKEN", TOKEN)
     serve_conversations(httpserver)
     result = CliRunner().invoke(
-        cli, ["backup", "chatgpt", str(tmp_path / "a.db"), "--no-snapshot", "--no-archived"]
+        cli,
+        [
+            "backup",
+            "chatgpt",
+            str(tmp_path / "a.db"),
+            "--no-snapshot",
+            "--no-archived",
+            "--max-rpm",
+            "6000",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert all(request.path not in ACCOUNT_PATHS for request, _ in httpserver.log)
