@@ -80,10 +80,8 @@ def parse_account_check(payload: Any) -> AccountInfo:
         chosen = accounts.get("default") or accounts.get(ordering[0] if ordering else "") or {}
         if not isinstance(chosen, dict):
             chosen = {}
-        account = chosen.get("account") if isinstance(chosen.get("account"), dict) else {}
-        entitlement = (
-            chosen.get("entitlement") if isinstance(chosen.get("entitlement"), dict) else {}
-        )
+        account = _dict(chosen.get("account"))
+        entitlement = _dict(chosen.get("entitlement"))
         ids = []
         for entry in accounts.values():
             inner = entry.get("account") if isinstance(entry, dict) else None
@@ -291,6 +289,10 @@ def token_expiry(token: str) -> datetime | None:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _bool(value: Any) -> bool | None:
