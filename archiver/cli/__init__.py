@@ -8,6 +8,8 @@ import click
 from archiver import __version__
 from archiver.cli.account import register_account_commands
 from archiver.cli.backup import backup
+from archiver.cli.maintenance import reflatten_command
+from archiver.emulator.cli import emulator_command
 
 
 @click.group()
@@ -20,4 +22,6 @@ def cli() -> None:
 
 
 cli.add_command(backup)
+cli.add_command(reflatten_command)
+cli.add_command(emulator_command)
 register_account_commands(cli)

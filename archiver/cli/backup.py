@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
+from archiver.backup.bing import backup_bing
 from archiver.backup.chatgpt import backup_chatgpt
 from archiver.backup.engine import BackupOptions
 from archiver.cli.common import (
@@ -14,8 +18,11 @@ from archiver.cli.common import (
     run_async,
     setup_logging,
 )
+from archiver.sources.bing import BingSettings
 from archiver.sources.chatgpt import ChatGPTSettings
 from archiver.store import open_db
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 db_argument = click.argument("db", type=click.Path(dir_okay=False))
 token_file_option = click.option(
@@ -25,8 +32,10 @@ token_file_option = click.option(
 )
 
 
-def rate_options(default_rpm: float) -> click.decorators.FC:  # type: ignore[name-defined]
-    def decorate(command):  # type: ignore[no-untyped-def]
+def rate_options(default_rpm: float) -> Callable[[F], F]:
+    """--concurrency and --max-rpm, with a default rate suited to the upstream."""
+
+    def decorate(command: F) -> F:
         command = click.option(
             "--concurrency",
             default=2,
@@ -96,6 +105,53 @@ def backup_chatgpt_command(
             timeout_seconds=timeout,
             progress=ClickProgress(not quiet),
             snapshot=not no_snapshot,
+        )
+    )
+    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+
+
+@backup.command("bing")
+@db_argument
+@click.option(
+    "--full", is_flag=True, help="Also mark chats no longer listed upstream (they are kept)."
+)
+@rate_options(default_rpm=20)
+@click.option("--timeout", default=120, show_default=True, help="Seconds to wait for a response.")
+@click.option(
+    "--cookie-file",
+    type=click.Path(dir_okay=False),
+    help="Read the Bing cookie from this file (must be mode 0600) instead of BING_COOKIE.",
+)
+@output_options
+@handle_errors
+def backup_bing_command(
+    db: str,
+    full: bool,
+    concurrency: int,
+    max_rpm: float,
+    timeout: int,
+    cookie_file: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Archive every saved Bing chat (the chat list and each chat's history) into DB.
+
+    Reads the cookie from BING_COOKIE (a _U value or a whole Cookie header) or --cookie-file,
+    and the hosts from BING_BASE_URL and SYDNEY_BASE_URL. Later runs fetch only chats whose
+    update time changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial
+    (some chats failed, or Bing throttled or asked for a CAPTCHA: what was archived is kept).
+    """
+    setup_logging(verbose)
+    settings = BingSettings.from_env(cookie_file)
+    database = open_db(db)
+    summary = run_async(
+        backup_bing(
+            database,
+            settings,
+            options=BackupOptions(full=full, concurrency=concurrency),
+            max_rpm=max_rpm,
+            timeout_seconds=timeout,
+            progress=ClickProgress(not quiet),
         )
     )
     finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)

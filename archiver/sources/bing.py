@@ -16,9 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
+
 from archiver.config import Secret, env_setting, load_secret
-from archiver.errors import AuthError, QuotaExhausted, UpstreamError
-from archiver.sources.http import HttpClient
+from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
+from archiver.sources.http import HttpClient, RetryPolicy
+from archiver.sources.ratelimit import RateLimiter
 from archiver.timeutil import to_iso
 
 DEFAULT_BING_BASE_URL = "https://www.bing.com"
@@ -148,6 +151,8 @@ def check_result(payload: Any, what: str) -> None:
             "browser, then run again; what was archived is kept",
             url=what,
         )
+    if lowered == "notfound":  # a chat deleted upstream: the engine marks it, keeps it
+        raise NotFoundError(f"{what} answered NotFound", status=404, url=what)
     raise UpstreamError(f"{what} answered {value}", url=what)
 
 
@@ -362,9 +367,11 @@ class BingClient:
         return payload
 
 
-def new_bing_http(http_session: Any, limiter: Any, policy: Any = None) -> HttpClient:
+def new_bing_http(
+    session: aiohttp.ClientSession, limiter: RateLimiter, policy: RetryPolicy | None = None
+) -> HttpClient:
     """An HttpClient whose 401 message speaks of the Bing cookie, not an access token."""
-    return HttpClient(http_session, limiter, policy, auth_message=BING_AUTH_REFUSED)
+    return HttpClient(session, limiter, policy, auth_message=BING_AUTH_REFUSED)
 
 
 __all__ = [

@@ -12,7 +12,13 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from archiver.config import Secret
-from archiver.errors import AuthError, ConfigError, QuotaExhausted, UpstreamError
+from archiver.errors import (
+    AuthError,
+    ConfigError,
+    NotFoundError,
+    QuotaExhausted,
+    UpstreamError,
+)
 from archiver.sources.bing import (
     BING_AUTH_REFUSED,
     BingChat,
@@ -121,6 +127,7 @@ def test_parse_create_without_any_signature_fails() -> None:
         ("Throttled", QuotaExhausted),
         ("CaptchaChallenge", QuotaExhausted),
         ("InvalidRequest", UpstreamError),
+        ("NotFound", NotFoundError),
     ],
 )
 def test_check_result_maps_failures(value: str, error: type[Exception]) -> None:
