@@ -106,6 +106,14 @@ class AccountClient:
         )
 
 
+def with_policy(http: HttpClient, policy: RetryPolicy) -> HttpClient:
+    """The same session, limiter and request counters under another retry policy (for side
+    requests that should not retry as hard as the main work)."""
+    sibling = HttpClient(http.session, http.limiter, policy, auth_message=http.auth_message)
+    sibling.stats = http.stats
+    return sibling
+
+
 @asynccontextmanager
 async def open_account_client(
     settings: ChatGPTSettings,

@@ -3,16 +3,17 @@
 so the archive shows how plan, models and limits changed over time (4 requests per run).
 
 A failing endpoint is recorded (status + error) and skipped: snapshots are a side record and
-must not fail a backup. Two failures stop the caller, because every later request would fail
+must not fail a backup, nor slow it down: they are not retried (429s still wait for the
+shared limiter, as every request does). Two failures stop the caller, because every later request would fail
 the same way: a 401 (the token was refused) and a 403 challenge page."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlite_utils
 
-from archiver.account.client import AccountClient, JsonResponse
+from archiver.account.client import AccountClient, JsonResponse, with_policy
 from archiver.errors import AuthError, ChallengeError, UpstreamError
 from archiver.flatten.records import dumps
 from archiver.sources.chatgpt import ChatGPTClient
@@ -79,7 +80,9 @@ async def snapshot_account(db: sqlite_utils.Database, client: ChatGPTClient | Ac
     """Query the four account endpoints and record each answer (or failure) in
     ``account_snapshots``. Returns how many answered. Raises the AuthError/ChallengeError of
     a refused token or a challenge page, after recording it, without querying further."""
-    account_client = client if isinstance(client, AccountClient) else AccountClient(client)
+    base = client.client if isinstance(client, AccountClient) else client
+    http = with_policy(base.http, replace(base.http.policy, max_attempts=1))
+    account_client = AccountClient(ChatGPTClient(http, base.settings))
     account = account_client.settings.account
     answered = 0
     for endpoint in SNAPSHOT_ENDPOINTS:

@@ -10,6 +10,7 @@ from pytest_httpserver import HTTPServer
 
 from archiver.backup.chatgpt import backup_chatgpt
 from archiver.cli import cli
+from archiver.sources.http import RetryPolicy
 
 CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000001"
 ACCOUNT_PATHS = (
@@ -61,8 +62,8 @@ def serve_account(server: HTTPServer, *, models_status: int = 200) -> None:
     )
 
 
-def backup(db, settings, **kwargs):
-    return asyncio.run(backup_chatgpt(db, settings, policy=NO_RETRY, max_rpm=None, **kwargs))
+def backup(db, settings, policy=NO_RETRY, **kwargs):
+    return asyncio.run(backup_chatgpt(db, settings, policy=policy, max_rpm=None, **kwargs))
 
 
 def snapshots(db) -> list[dict]:
@@ -99,8 +100,12 @@ def test_backup_records_snapshots(httpserver, settings, db):
 def test_failing_snapshot_endpoint_does_not_fail_the_backup(httpserver, settings, db):
     serve_account(httpserver, models_status=500)
     serve_conversations(httpserver)
-    summary = backup(db, settings)
+    retrying = RetryPolicy(max_attempts=5, backoff_base=0, jitter=0)
+    summary = backup(db, settings, policy=retrying)
     assert summary.exit_code == 0
+    # Snapshots are a side record: asked once, not retried like the conversations are.
+    assert [r.path for r, _ in httpserver.log].count("/backend-api/models") == 1
+    assert summary.requests == len(httpserver.log)
     assert summary.new == 1
     models = snapshots(db)[1]
     assert models["status"] == 500
