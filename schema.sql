@@ -248,3 +248,13 @@ FROM conversations AS c
 LEFT JOIN messages AS m
     ON m.conversation_id = c.id AND m.is_hidden = 0 AND m.raw_json IS NOT NULL
 GROUP BY c.id;
+
+-- migration: 3 account tools
+-- Why a snapshot or an export request failed (status alone cannot say "connection refused"),
+-- and which account a shared link belongs to (links missing from one account's list must not
+-- mark another account's links as deleted).
+ALTER TABLE account_snapshots ADD COLUMN error TEXT;
+ALTER TABLE export_requests ADD COLUMN error TEXT;
+ALTER TABLE shared_links ADD COLUMN account TEXT NOT NULL DEFAULT '';
+CREATE INDEX account_snapshots_endpoint ON account_snapshots (provider, account, endpoint, taken_at);
+CREATE INDEX shared_links_conversation ON shared_links (conversation_id);

@@ -21,6 +21,10 @@ COMMANDS = {
     "stats": "archiver.cli.query:stats_command",
     "batch": "archiver.cli.batch:batch_command",
     "results": "archiver.cli.batch:results_command",
+    "doctor": "archiver.cli.account:doctor_command",
+    "shared": "archiver.cli.account:shared_command",
+    "titles": "archiver.cli.account:titles_command",
+    "request-export": "archiver.cli.account:request_export_command",
     "reflatten": "archiver.cli.maintenance:reflatten_command",
     "emulator": "archiver.emulator.cli:emulator_command",
 }

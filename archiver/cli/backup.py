@@ -64,6 +64,11 @@ def backup() -> None:
 @db_argument
 @click.option("--full", is_flag=True, help="Walk the whole list; mark conversations gone upstream.")
 @click.option("--no-archived", is_flag=True, help="Skip the list of archived chats.")
+@click.option(
+    "--no-snapshot",
+    is_flag=True,
+    help="Do not record plan, models and limits first (saves 4 requests per run).",
+)
 @rate_options(default_rpm=30)
 @click.option("--timeout", default=120, show_default=True, help="Seconds to wait for a response.")
 @token_file_option
@@ -73,6 +78,7 @@ def backup_chatgpt_command(
     db: str,
     full: bool,
     no_archived: bool,
+    no_snapshot: bool,
     concurrency: int,
     max_rpm: float,
     timeout: int,
@@ -98,6 +104,7 @@ def backup_chatgpt_command(
             max_rpm=max_rpm,
             timeout_seconds=timeout,
             progress=ClickProgress(not quiet),
+            snapshot=not no_snapshot,
         )
     )
     finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)

@@ -19,7 +19,7 @@ FAST = RetryPolicy(max_attempts=8, max_throttles=50, backoff_base=0.01, jitter=0
 COUNT = 45
 
 
-def backup(db, emu, **options):
+def backup(db, emu, snapshot=True, **options):
     settings = ChatGPTSettings(base_url=emu.chatgpt_base_url, token=Secret(EmulatorConfig().token))
     return asyncio.run(
         backup_chatgpt(
@@ -28,6 +28,7 @@ def backup(db, emu, **options):
             options=BackupOptions(concurrency=3, **options),
             max_rpm=None,
             policy=FAST,
+            snapshot=snapshot,
         )
     )
 
@@ -64,8 +65,10 @@ def test_second_run_fetches_nothing_and_a_touched_conversation_alone(tmp_path):
     with running_emulator(EmulatorConfig(conversations=COUNT, seed=3)) as emu:
         db = open_db(tmp_path / "a.db")
         backup(db, emu)
-        second = backup(db, emu)
+        second = backup(db, emu, snapshot=False)
         assert (second.fetched, second.requests) == (0, 2)  # default list + archived list
+        with_snapshot = backup(db, emu)
+        assert (with_snapshot.fetched, with_snapshot.requests) == (0, 6)  # + 4 account endpoints
         target = db.execute(
             "SELECT id FROM conversations WHERE is_archived = 0 ORDER BY update_time LIMIT 1"
         ).fetchone()[0]

@@ -38,6 +38,7 @@ def run(db, fake, *, token=TOKEN, full=False, archived=True, concurrency=2):
             include_archived=archived,
             max_rpm=None,
             policy=FAST,
+            snapshot=False,  # account snapshots are tested in tests/account
         )
     )
 

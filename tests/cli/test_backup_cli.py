@@ -48,7 +48,8 @@ def test_expired_token_exits_2_without_traceback_or_token(tmp_path, fake):
 def test_challenge_page_exits_3_with_a_plain_message(tmp_path, fake):
     fake.faults["/backend-api/conversations"].append(CHALLENGE_PAGE)
     env = {"CHATGPT_ACCESS_TOKEN": TOKEN, "CHATGPT_BASE_URL": fake.base_url}
-    result = invoke(["backup", "chatgpt", str(tmp_path / "a.db")], env)
+    # --max-rpm: the account snapshot's 4 requests come first and must not be paced slowly.
+    result = invoke(["backup", "chatgpt", str(tmp_path / "a.db"), "--max-rpm", "6000"], env)
     assert result.exit_code == 3
     assert "blocked by a challenge page" in result.output
 
