@@ -52,6 +52,32 @@ def archiver(*args: str, env: dict[str, str]) -> None:
         raise SystemExit(result.returncode)
 
 
+PROMPTS = """id,thread,prompt
+q1,sqlite,What is write-ahead logging in SQLite?
+q2,sqlite,How does it differ from a rollback journal?
+q3,,Give me three names for a backup tool.
+q4,,"Summarise: the archive keeps every branch, raw JSON, and never deletes."
+q5,bing-thread,Plan a weekend trip to Lisbon.
+"""
+
+
+def write_inputs(workdir: Path) -> tuple[Path, Path, Path]:
+    """A prompts CSV for the batch runner and a small official export to import."""
+    from archiver.emulator import write_export_json
+
+    workdir.mkdir(exist_ok=True)
+    chatgpt_csv = workdir / "prompts.csv"
+    chatgpt_csv.write_text(PROMPTS, encoding="utf-8")
+    bing_csv = workdir / "bing-prompts.csv"
+    bing_csv.write_text(
+        "prompt\nWhat is the tallest tree?\nAnd the oldest one?\n", encoding="utf-8"
+    )
+    export = workdir / "conversations.json"
+    # The same account as the emulator serves, plus 10 conversations the live list never showed.
+    write_export_json(export, 130, seed=1)
+    return chatgpt_csv, bing_csv, export
+
+
 def show(db: sqlite3.Connection, title: str, sql: str) -> None:
     heading(title)
     print(f"  {' '.join(sql.split())}")
@@ -69,6 +95,7 @@ def show(db: sqlite3.Connection, title: str, sql: str) -> None:
 def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DB}{suffix}").unlink(missing_ok=True)
+    prompts, bing_prompts, export = write_inputs(ROOT / "demo")
     with emulator() as url:
         print(f"emulator running at {url}")
         chatgpt = {"CHATGPT_ACCESS_TOKEN": EMULATOR_TOKEN, "CHATGPT_BASE_URL": f"{url}/backend-api"}
@@ -81,13 +108,28 @@ def main() -> None:
         bing = {"BING_COOKIE": EMULATOR_COOKIE, "BING_BASE_URL": url, "SYDNEY_BASE_URL": url}
         heading("Back up Bing chats into the same tables")
         archiver("backup", "bing", str(DB), "--max-rpm", "6000", "--concurrency", "4", env=bing)
+        heading("Send a CSV of prompts through the account (threads become conversations)")
+        archiver("batch", str(DB), str(prompts), "--max-rpm", "600", env=chatgpt)
+        heading("Run the same batch again: everything already answered is skipped")
+        archiver("batch", str(DB), str(prompts), "--max-rpm", "600", env=chatgpt)
+        heading("Batch through Bing chat (ChatHub)")
+        archiver(
+            "batch", str(DB), str(bing_prompts), "--provider", "bing", "--max-rpm", "600", env=bing
+        )
+    heading("Import an official data export (overlapping the live backup)")
+    archiver("import", str(DB), str(export), env={})
+    heading("The batch's answers, in input order")
+    # Run 2 (the re-run of the same CSV) owns its rows, including those run 1 answered.
+    archiver("results", str(DB), "--run", "2", "--format", "csv", env={})
+    heading("Full-text search from the command line")
+    archiver("search", str(DB), '"write-ahead" OR lisbon', "--limit", "3", env={})
 
     db = sqlite3.connect(DB)
     show(
         db,
         "Conversations per month",
-        "SELECT provider, substr(create_time, 1, 7) AS month, count(*) AS conversations "
-        "FROM conversations GROUP BY provider, month ORDER BY month DESC LIMIT 10",
+        "SELECT provider, source, substr(create_time, 1, 7) AS month, count(*) AS conversations "
+        "FROM conversations GROUP BY provider, source, month ORDER BY month DESC LIMIT 10",
     )
     show(
         db,

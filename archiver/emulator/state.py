@@ -110,8 +110,10 @@ class EmulatorState:
         return items
 
     def new_id(self, kind: str) -> str:
+        """A fresh id for something a client created; its own namespace, so it can never
+        collide with the generated data's ids (which are numbered from 0 too)."""
         self._created += 1
-        return data.stable_uuid(self.config.seed, kind, self._created)
+        return data.stable_uuid(self.config.seed, "created", kind, self._created)
 
     def add_chat(self, cid: str, body: Json, now: float) -> ChatRecord:
         rec = ChatRecord(cid, body["title"], now, now, False, False, self._created % 4, None)

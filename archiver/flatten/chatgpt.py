@@ -116,6 +116,14 @@ def attachment_rows(conversation_id: str, key: str, node: Any) -> list[dict[str,
     ]
 
 
+def _without_export_id(conv: dict[str, Any]) -> dict[str, Any]:
+    """The export adds ``id`` (equal to ``conversation_id``) to the object the API serves; it is
+    not a change, so it does not count in the content hash."""
+    if "id" in conv and conv.get("id") == conv.get("conversation_id"):
+        return {k: v for k, v in conv.items() if k != "id"}
+    return conv
+
+
 def flatten_conversation(
     conv: Any,
     *,
@@ -151,7 +159,7 @@ def flatten_conversation(
         "gizmo_id": as_str(conv.get("gizmo_id")),
         "node_count": len(mapping),
         "source": source,
-        "content_hash": content_hash(conv),
+        "content_hash": content_hash(_without_export_id(conv)),
         "flattener_version": FLATTENER_VERSION,
         "raw_json": dumps(without_mapping),
     }

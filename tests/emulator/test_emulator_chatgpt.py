@@ -316,3 +316,13 @@ def test_regenerate_and_resent_message_id_keep_the_tree_consistent() -> None:
 def _user(message_id: str, text: str) -> dict:
     content = {"content_type": "text", "parts": [text]}
     return {"id": message_id, "author": {"role": "user"}, "content": content, "metadata": {}}
+
+
+def test_prompts_create_new_conversations_never_reusing_generated_ids():
+    from archiver.emulator import EmulatorConfig, running_emulator, summary
+
+    config = EmulatorConfig(conversations=10, seed=1)
+    generated = {summary(i, seed=1).id for i in range(10)}
+    with running_emulator(config) as emu:
+        created = [emu.state.new_id("conversation") for _ in range(5)]
+    assert not generated & set(created)

@@ -164,3 +164,12 @@ def test_not_a_conversation_is_a_flatten_error(bad):
 def test_missing_id_everywhere_is_a_flatten_error():
     with pytest.raises(FlattenError):
         flatten_conversation({"mapping": {}})
+
+
+def test_the_same_conversation_from_api_and_export_hashes_the_same():
+    live = load_fixture("chatgpt/branches.json")
+    exported = {**live, "id": live["conversation_id"]}
+    assert (
+        flatten_conversation(live).conversation["content_hash"]
+        == flatten_conversation(exported, source="export").conversation["content_hash"]
+    )
