@@ -62,9 +62,15 @@ async def backup_chatgpt(
     policy: RetryPolicy | None = None,
     timeout_seconds: float = 120.0,
     progress: Progress | None = None,
+    limiter: RateLimiter | None = None,
 ) -> BackupSummary:
-    """One backup run: one session, one limiter for the account, one retry policy."""
+    """One backup run: one session, one limiter for the account, one retry policy.
+
+    Pass ``limiter`` to own the account's limiter (``max_rpm``/``burst`` are then ignored): after
+    the run it tells whether a 429 pause is still running (``limiter.pause_remaining()``)."""
+    if limiter is None:
+        limiter = RateLimiter(max_rpm, burst=burst)
     async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = HttpClient(session, RateLimiter(max_rpm, burst=burst), policy)
+        http = HttpClient(session, limiter, policy)
         source = ChatGPTBackup(ChatGPTClient(http, settings), include_archived=include_archived)
         return await run_backup(db, source, options, progress)

@@ -7,6 +7,7 @@ import click
 
 from archiver import __version__
 from archiver.cli.backup import backup
+from archiver.cli.jobs import run_command, schedule_command
 
 
 @click.group()
@@ -19,3 +20,5 @@ def cli() -> None:
 
 
 cli.add_command(backup)
+cli.add_command(run_command)
+cli.add_command(schedule_command)
