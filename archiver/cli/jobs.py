@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -16,7 +17,7 @@ job_files_argument = click.argument(
 )
 
 
-def _printer(quiet: bool):  # type: ignore[no-untyped-def]
+def _printer(quiet: bool) -> Callable[[JobResult], None]:
     def report(result: JobResult) -> None:
         if result.exit_code == 0:
             if not quiet:

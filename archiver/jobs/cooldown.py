@@ -63,8 +63,9 @@ async def honour_cooldown(
         return None
     remaining = (until - datetime.now(tz=UTC)).total_seconds()
     if remaining > max_wait:
-        log.warning("%s: cooling down until %s; skipping this run", provider, to_iso(until))
-        return CooldownSkip(provider, account, to_iso(until) or "")
+        until_iso = to_iso(until.timestamp()) or ""
+        log.info("%s: cooling down until %s; skipping this run", provider, until_iso)
+        return CooldownSkip(provider, account, until_iso)
     log.info("%s: waiting %.0f s for the account's cool-down to end", provider, remaining)
     await sleep(max(0.0, remaining))
     return None
