@@ -27,6 +27,8 @@ CREATE TABLE conversations (
 CREATE INDEX conversations_provider_update ON conversations (provider, update_time);
 
 CREATE TABLE messages (
+    -- An explicit rowid alias: VACUUM keeps it, so the external-content FTS index stays valid.
+    pk INTEGER PRIMARY KEY,
     conversation_id TEXT NOT NULL REFERENCES conversations (id),
     id TEXT NOT NULL,                   -- node id: unique only within its conversation
     message_id TEXT,                    -- the message's own id (can differ from the node id)
@@ -47,7 +49,7 @@ CREATE TABLE messages (
     is_hidden INTEGER NOT NULL DEFAULT 0,
     raw_json TEXT,                      -- the node's message exactly as received
     deleted_upstream_at TEXT,
-    PRIMARY KEY (conversation_id, id)
+    UNIQUE (conversation_id, id)
 );
 CREATE INDEX messages_create_time ON messages (create_time);
 CREATE INDEX messages_role ON messages (role);
@@ -194,3 +196,65 @@ CREATE TABLE export_requests (
     status TEXT,
     raw_json TEXT
 );
+
+-- migration: 2 views
+-- The branch each conversation shows its user, root first: visible messages only (no empty
+-- roots, no hidden system or custom-instruction nodes). `depth` orders it; for ChatGPT it is the
+-- path from the root to current_node (never ordered by time: times are not monotonic).
+CREATE VIEW current_branch AS
+SELECT
+    m.conversation_id,
+    c.provider,
+    c.title AS conversation_title,
+    m.depth,
+    m.id AS node_id,
+    m.message_id,
+    m.role,
+    m.author_name,
+    m.content_type,
+    m.model_slug,
+    m.create_time,
+    m.text
+FROM messages AS m
+JOIN conversations AS c ON c.id = m.conversation_id
+WHERE m.on_current_branch = 1 AND m.is_hidden = 0 AND m.raw_json IS NOT NULL
+ORDER BY m.conversation_id, m.depth, m.position;
+
+-- One row per conversation: visible messages over every branch, approximate word counts
+-- (whitespace-separated), the models that answered, the first and last message times.
+CREATE VIEW conversation_stats AS
+SELECT
+    c.id AS conversation_id,
+    c.provider,
+    c.account,
+    c.title,
+    c.create_time,
+    c.update_time,
+    count(m.id) AS messages,
+    coalesce(sum(m.on_current_branch), 0) AS current_branch_messages,
+    coalesce(sum(m.role = 'user'), 0) AS user_messages,
+    coalesce(sum(m.role = 'assistant'), 0) AS assistant_messages,
+    coalesce(sum(
+        CASE WHEN m.text IS NULL OR trim(m.text) = '' THEN 0 ELSE
+            length(trim(replace(replace(replace(m.text, char(10), ' '), char(13), ' '), char(9), ' ')))
+            - length(replace(trim(replace(replace(replace(m.text, char(10), ' '), char(13), ' '), char(9), ' ')), ' ', ''))
+            + 1
+        END
+    ), 0) AS words,
+    group_concat(DISTINCT m.model_slug) AS models,
+    min(m.create_time) AS first_message_at,
+    max(m.create_time) AS last_message_at
+FROM conversations AS c
+LEFT JOIN messages AS m
+    ON m.conversation_id = c.id AND m.is_hidden = 0 AND m.raw_json IS NOT NULL
+GROUP BY c.id;
+
+-- migration: 3 account tools
+-- Why a snapshot or an export request failed (status alone cannot say "connection refused"),
+-- and which account a shared link belongs to (links missing from one account's list must not
+-- mark another account's links as deleted).
+ALTER TABLE account_snapshots ADD COLUMN error TEXT;
+ALTER TABLE export_requests ADD COLUMN error TEXT;
+ALTER TABLE shared_links ADD COLUMN account TEXT NOT NULL DEFAULT '';
+CREATE INDEX account_snapshots_endpoint ON account_snapshots (provider, account, endpoint, taken_at);
+CREATE INDEX shared_links_conversation ON shared_links (conversation_id);

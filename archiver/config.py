@@ -60,13 +60,14 @@ def load_secret(
     *,
     environ: Mapping[str, str] | None = None,
     what: str = "credential",
+    file_option: str = "--token-file",
 ) -> Secret:
     """A file, when given, wins over the environment variable."""
     if file is not None:
         return read_secret_file(file)
     value = (environ if environ is not None else os.environ).get(env_var, "").strip()
     if not value:
-        raise ConfigError(f"no {what}: set {env_var}, or pass a 0600 file with --token-file")
+        raise ConfigError(f"no {what}: set {env_var}, or pass a 0600 file with {file_option}")
     return Secret(value)
 
 

@@ -17,6 +17,8 @@ def to_iso(value: Any) -> str | None:
     dt = to_datetime(value)
     if dt is None:
         return None
+    if dt.year >= 1000:  # isoformat is much faster than strftime and, from year 1000, the same
+        return dt.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

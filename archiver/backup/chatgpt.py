@@ -7,7 +7,9 @@ from typing import Any
 
 import sqlite_utils
 
+from archiver.account.snapshots import snapshot_account
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
+from archiver.errors import ArchiverError
 from archiver.flatten.chatgpt import flatten_conversation
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
@@ -62,9 +64,14 @@ async def backup_chatgpt(
     policy: RetryPolicy | None = None,
     timeout_seconds: float = 120.0,
     progress: Progress | None = None,
+    snapshot: bool = True,
     limiter: RateLimiter | None = None,
 ) -> BackupSummary:
     """One backup run: one session, one limiter for the account, one retry policy.
+
+    With ``snapshot`` the run first records the account endpoints (4 requests, see
+    archiver.account.snapshots); their failures are recorded, not fatal, except a refused
+    token or a challenge page, which end the run before the list is walked.
 
     Pass ``limiter`` to own the account's limiter (``max_rpm``/``burst`` are then ignored): after
     the run it tells whether a 429 pause is still running (``limiter.pause_remaining()``)."""
@@ -73,4 +80,16 @@ async def backup_chatgpt(
     async with new_session(timeout_seconds=timeout_seconds) as session:
         http = HttpClient(session, limiter, policy)
         source = ChatGPTBackup(ChatGPTClient(http, settings), include_archived=include_archived)
+        if snapshot:
+            try:
+                await snapshot_account(db, source.client)
+            except ArchiverError as exc:  # refused token: walking the list would fail too
+                stats = source.request_stats()
+                return BackupSummary(
+                    source.provider,
+                    requests=stats["requests"],
+                    throttled=stats["throttled"],
+                    aborted=exc,
+                    errors=[str(exc)],
+                )
         return await run_backup(db, source, options, progress)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
+from archiver.backup.bing import backup_bing
 from archiver.backup.engine import BackupOptions
 from archiver.cli.common import (
     ClickProgress,
@@ -15,7 +19,10 @@ from archiver.cli.common import (
 )
 from archiver.jobs.chatgpt import backup_chatgpt_guarded
 from archiver.jobs.runner import run_recorded
+from archiver.sources.bing import BingSettings
 from archiver.sources.chatgpt import ChatGPTSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 db_argument = click.argument("db", type=click.Path(dir_okay=False))
 token_file_option = click.option(
@@ -25,8 +32,10 @@ token_file_option = click.option(
 )
 
 
-def rate_options(default_rpm: float) -> click.decorators.FC:  # type: ignore[name-defined]
-    def decorate(command):  # type: ignore[no-untyped-def]
+def rate_options(default_rpm: float) -> Callable[[F], F]:
+    """--concurrency and --max-rpm, with a default rate suited to the upstream."""
+
+    def decorate(command: F) -> F:
         command = click.option(
             "--concurrency",
             default=2,
@@ -55,6 +64,11 @@ def backup() -> None:
 @db_argument
 @click.option("--full", is_flag=True, help="Walk the whole list; mark conversations gone upstream.")
 @click.option("--no-archived", is_flag=True, help="Skip the list of archived chats.")
+@click.option(
+    "--no-snapshot",
+    is_flag=True,
+    help="Do not record plan, models and limits first (saves 4 requests per run).",
+)
 @rate_options(default_rpm=30)
 @click.option("--timeout", default=120, show_default=True, help="Seconds to wait for a response.")
 @click.option(
@@ -69,6 +83,7 @@ def backup_chatgpt_command(
     db: str,
     full: bool,
     no_archived: bool,
+    no_snapshot: bool,
     concurrency: int,
     max_rpm: float,
     timeout: int,
@@ -98,6 +113,58 @@ def backup_chatgpt_command(
                 options=BackupOptions(full=full, concurrency=concurrency),
                 ignore_cooldown=ignore_cooldown,
                 include_archived=not no_archived,
+                max_rpm=max_rpm,
+                timeout_seconds=timeout,
+                progress=ClickProgress(not quiet),
+                snapshot=not no_snapshot,
+            ),
+        )
+    )
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
+
+
+@backup.command("bing")
+@db_argument
+@click.option(
+    "--full", is_flag=True, help="Also mark chats no longer listed upstream (they are kept)."
+)
+@rate_options(default_rpm=20)
+@click.option("--timeout", default=120, show_default=True, help="Seconds to wait for a response.")
+@click.option(
+    "--cookie-file",
+    type=click.Path(dir_okay=False),
+    help="Read the Bing cookie from this file (must be mode 0600) instead of BING_COOKIE.",
+)
+@output_options
+@handle_errors
+def backup_bing_command(
+    db: str,
+    full: bool,
+    concurrency: int,
+    max_rpm: float,
+    timeout: int,
+    cookie_file: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Archive every saved Bing chat (the chat list and each chat's history) into DB.
+
+    Reads the cookie from BING_COOKIE (a _U value or a whole Cookie header) or --cookie-file,
+    and the hosts from BING_BASE_URL and SYDNEY_BASE_URL. Later runs fetch only chats whose
+    update time changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial
+    (some chats failed, or Bing throttled or asked for a CAPTCHA: what was archived is kept).
+    """
+    setup_logging(verbose)
+    settings = BingSettings.from_env(cookie_file)
+    result = run_async(
+        run_recorded(
+            db,
+            job="backup bing",
+            kind="backup bing",
+            work=lambda database: backup_bing(
+                database,
+                settings,
+                options=BackupOptions(full=full, concurrency=concurrency),
                 max_rpm=max_rpm,
                 timeout_seconds=timeout,
                 progress=ClickProgress(not quiet),

@@ -66,15 +66,40 @@ class FlatConversation:
         return str(self.conversation["id"])
 
 
+def _encoder(*, sort_keys: bool) -> Any:
+    """A reusable JSON encoder: compact, non-ASCII kept readable. Building the encoder once
+    instead of per call (json.dumps) matters when a large import serialises every node."""
+    encoder = json.JSONEncoder(
+        ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys, check_circular=False
+    )
+    make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_c_encoder is None:
+        return encoder.encode
+    iterencode = make_c_encoder(
+        None,
+        encoder.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        sort_keys,
+        False,
+        True,
+    )
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_dumps = _encoder(sort_keys=False)
+_dumps_sorted = _encoder(sort_keys=True)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON that keeps non-ASCII text readable in SQL."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _dumps(value)
 
 
 def content_hash(value: Any) -> str:
-    return hashlib.sha256(
-        json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    ).hexdigest()
+    return hashlib.sha256(_dumps_sorted(value).encode()).hexdigest()
 
 
 def as_str(value: Any) -> str | None:

@@ -47,6 +47,7 @@ OPTIONS: dict[str, Option] = {
     "max_rpm": Option(positive_number, 30.0, "requests per minute at most"),
     "include_archived": Option(boolean, True, "also back up archived chats"),
     "full": Option(boolean, False, "always walk the whole list"),
+    "snapshot": Option(boolean, True, "record plan, models and limits first (4 requests)"),
     "full_every_days": Option(integer(1), None, "walk the whole list when the last was this old"),
     "timeout": Option(positive_number, 120.0, "seconds to wait for a response"),
     "max_cooldown_wait": Option(
@@ -78,6 +79,7 @@ async def backup_chatgpt_guarded(
     timeout_seconds: float = 120.0,
     policy: RetryPolicy | None = None,
     progress: Progress | None = None,
+    snapshot: bool = True,
 ) -> BackupSummary | CooldownSkip:
     """``backup_chatgpt`` that honours the account's stored cool-down first, runs a full
     reconcile when one is due, and stores the cool-down this run ends with."""
@@ -98,6 +100,7 @@ async def backup_chatgpt_guarded(
         policy=policy,
         timeout_seconds=timeout_seconds,
         progress=progress,
+        snapshot=snapshot,
         limiter=limiter,
     )
     remember_cooldown(db, PROVIDER, account, limiter, summary.aborted)
@@ -127,4 +130,5 @@ async def run_job(
         max_rpm=o["max_rpm"],
         timeout_seconds=o["timeout"],
         policy=policy,
+        snapshot=o["snapshot"],
     )

@@ -142,10 +142,27 @@ class HttpClient:
         params: Mapping[str, str] | None = None,
         json: Any = None,
     ) -> Any:
-        async def once() -> Any:
+        payload, _ = await self.request_json_with_headers(
+            method, url, headers=headers, params=params, json=json
+        )
+        return payload
+
+    async def request_json_with_headers(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> tuple[Any, dict[str, str]]:
+        """Like ``request_json``, plus the response headers (lower-cased names): some upstreams
+        answer part of the result in headers (Bing's conversation signatures)."""
+
+        async def once() -> tuple[Any, dict[str, str]]:
             async with self._send(method, url, headers, params, json) as response:
                 body = await response.read()
-                return decode_json(
+                payload = decode_json(
                     response.status,
                     response.headers,
                     body,
@@ -153,6 +170,7 @@ class HttpClient:
                     url=url,
                     auth_message=self.auth_message,
                 )
+                return payload, {k.lower(): v for k, v in response.headers.items()}
 
         return await call_with_retries(
             once, limiter=self.limiter, policy=self.policy, stats=self.stats

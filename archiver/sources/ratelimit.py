@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 
@@ -33,6 +33,7 @@ class RateLimiter:
         burst: int = 1,
         adaptive: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         if max_rpm is not None and max_rpm <= 0:
             raise ValueError("max_rpm must be positive")
@@ -43,6 +44,7 @@ class RateLimiter:
         self.tokens = float(self.capacity)
         self.adaptive = adaptive
         self._clock = clock
+        self._sleep = sleep
         self._updated = clock()
         self.paused_until = 0.0
         self._lock = asyncio.Lock()
@@ -63,7 +65,7 @@ class RateLimiter:
             while True:
                 now = self._clock()
                 if now < self.paused_until:
-                    await asyncio.sleep(self.paused_until - now)
+                    await self._sleep(self.paused_until - now)
                     continue
                 self._refill(now)
                 if self.rate is None or self.tokens >= 1.0:
@@ -71,7 +73,7 @@ class RateLimiter:
                         self.tokens -= 1.0
                     self.stats.acquired += 1
                     return
-                await asyncio.sleep((1.0 - self.tokens) / self.rate)
+                await self._sleep((1.0 - self.tokens) / self.rate)
 
     def pause(self, seconds: float) -> None:
         """Every worker waits ``seconds`` from now (a longer pause already set stands)."""

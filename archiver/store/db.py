@@ -95,12 +95,14 @@ def apply_migrations(
 ) -> list[int]:
     """Apply every migration not yet recorded, each in its own transaction; return those applied."""
     migrations = parse_migrations(schema_text()) if migrations is None else migrations
+    done = applied_versions(db)
+    if all(m.version in done for m in migrations):
+        return []  # the common case: no write lock taken just to open the archive
     with transaction(db):
         db.execute(
             "CREATE TABLE IF NOT EXISTS _migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-    done = applied_versions(db)
     applied = []
     for migration in migrations:
         if migration.version in done:

@@ -58,8 +58,14 @@ _ATTACHMENT_UPSERT = (
 
 
 def save_conversation(
-    db: sqlite_utils.Database, flat: FlatConversation, *, keep_newer: bool = False
+    db: sqlite_utils.Database,
+    flat: FlatConversation,
+    *,
+    keep_newer: bool = False,
+    force: bool = False,
 ) -> SaveOutcome:
+    """``force`` rewrites derived rows even when the raw content is unchanged (re-flattening);
+    rows are still only touched where a column actually differs."""
     conv = flat.conversation
     now = utc_now_iso()
     with transaction(db) as conn:
@@ -78,7 +84,8 @@ def save_conversation(
             ):
                 return SaveOutcome.SKIPPED_OLDER
             if (
-                old_hash == conv["content_hash"]
+                not force
+                and old_hash == conv["content_hash"]
                 and old_version == conv["flattener_version"]
                 and old_deleted is None
             ):

@@ -39,6 +39,7 @@ def run_once_throttled(tmp_path, httpserver):
             db="archive.db",
             base_url=httpserver.url_for("/backend-api"),
             max_rpm=6000,
+            snapshot=False,
         )
     )
     policy = RetryPolicy(max_throttles=1)
@@ -74,7 +75,7 @@ def test_cooldown_is_remembered_and_the_next_run_skips(tmp_path, httpserver, tok
     assert (newest["status"], newest["exit_code"]) == ("cooldown", 0)
 
     # The direct command honours it too, unless told otherwise.
-    direct = ["backup", "chatgpt", "--max-rpm", "6000", str(job.db)]
+    direct = ["backup", "chatgpt", "--no-snapshot", "--max-rpm", "6000", str(job.db)]
     env = {"CHATGPT_BASE_URL": httpserver.url_for("/backend-api")}
     result = CliRunner().invoke(cli, direct, env=env)
     assert result.exit_code == 0 and "cooling down" in result.output

@@ -80,6 +80,7 @@ def test_token_file_must_be_private(tmp_path, chatgpt_upstream, monkeypatch):
         base_url=chatgpt_upstream.url_for("/backend-api"),
         token_file="token",  # relative to the job file
         max_rpm=6000,
+        snapshot=False,
     )
     result = CliRunner().invoke(cli, ["run", str(job)])
     assert result.exit_code == 2
@@ -94,7 +95,9 @@ def test_token_file_must_be_private(tmp_path, chatgpt_upstream, monkeypatch):
 def test_direct_backup_command_is_recorded(tmp_path, chatgpt_upstream, token_env, monkeypatch):
     monkeypatch.setenv("CHATGPT_BASE_URL", chatgpt_upstream.url_for("/backend-api"))
     db_path = tmp_path / "direct.db"
-    result = CliRunner().invoke(cli, ["backup", "chatgpt", "-q", "--max-rpm", "6000", str(db_path)])
+    result = CliRunner().invoke(
+        cli, ["backup", "chatgpt", "-q", "--no-snapshot", "--max-rpm", "6000", str(db_path)]
+    )
     assert result.exit_code == 0, result.output
     [run] = recent_runs(open_db(db_path))
     assert (run["job"], run["kind"], run["status"]) == ("backup chatgpt", "backup chatgpt", "ok")
@@ -109,6 +112,7 @@ def test_full_every_days_walks_everything_when_due(tmp_path, chatgpt_upstream, t
         base_url=chatgpt_upstream.url_for("/backend-api"),
         full_every_days=7,
         max_rpm=6000,
+        snapshot=False,
     )
     assert CliRunner().invoke(cli, ["run", str(job)]).exit_code == 0
     db = open_db(tmp_path / "archive.db")

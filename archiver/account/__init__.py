@@ -1,0 +1,3 @@
+"""The account side of ChatGPT around the archive: doctor, account snapshots, shared-link
+audit, titles and export requests. Parsing lives in ``archiver.sources.chatgpt_account``;
+these modules do the I/O (through the shared HttpClient) and the SQLite writes."""

@@ -1,0 +1,128 @@
+"""The account endpoints over the shared HttpClient: one small adapter, no parsing of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from archiver.errors import UpstreamError
+from archiver.sources.chatgpt import ChatGPTClient, ChatGPTSettings
+from archiver.sources.chatgpt_account import (
+    EXPORT_PATH,
+    SHARED_LIMIT,
+    SHARED_PATH,
+    AccountEndpoint,
+    GenTitleAnswer,
+    SharedLink,
+    gen_title_body,
+    parse_gen_title,
+    parse_shared_page,
+    parse_success,
+    shared_params,
+    title_patch_body,
+)
+from archiver.sources.http import HttpClient, RetryPolicy, new_session
+from archiver.sources.ratelimit import RateLimiter
+
+DEFAULT_MAX_RPM = 30.0
+
+
+@dataclass(frozen=True)
+class JsonResponse:
+    """A 2xx JSON answer with its headers (lower-cased names; ``date`` serves clock checks)."""
+
+    data: Any
+    headers: Mapping[str, str]
+
+
+class AccountClient:
+    def __init__(self, client: ChatGPTClient):
+        self.client = client
+        self.http: HttpClient = client.http
+        self.settings: ChatGPTSettings = client.settings
+
+    def endpoint_url(self, endpoint: AccountEndpoint) -> str:
+        if endpoint.off_root:
+            return self.settings.root_url(endpoint.path)
+        return self.settings.url(endpoint.path)
+
+    async def get(self, endpoint: AccountEndpoint) -> JsonResponse:
+        data, headers = await self.http.request_json_with_headers(
+            "GET",
+            self.endpoint_url(endpoint),
+            headers=self.settings.headers(),
+            params=dict(endpoint.params) or None,
+        )
+        return JsonResponse(data, headers)
+
+    async def shared_pages(self, limit: int = SHARED_LIMIT) -> AsyncIterator[list[SharedLink]]:
+        """Pages of ``shared_conversations?order=created`` until a short or empty page."""
+        offset = 0
+        seen: set[str] = set()
+        while True:
+            payload = await self.http.request_json(
+                "GET",
+                self.settings.url(SHARED_PATH),
+                headers=self.settings.headers(),
+                params=shared_params(offset, limit),
+            )
+            try:
+                page = parse_shared_page(payload)
+            except ValueError as exc:
+                raise UpstreamError(str(exc)) from None
+            raw_count = len(payload.get("items") or [])
+            yield page
+            fresh = {link.id for link in page} - seen
+            seen |= fresh
+            # A short page ends the list; so does a page with nothing new (a server that
+            # ignores offset would otherwise be paged forever).
+            if raw_count < limit or not fresh:
+                return
+            offset += raw_count
+
+    async def gen_title(self, conversation_id: str, message_id: str) -> GenTitleAnswer:
+        payload = await self.http.request_json(
+            "POST",
+            self.settings.url(f"conversation/gen_title/{conversation_id}"),
+            headers=self.settings.headers(),
+            json=gen_title_body(message_id),
+        )
+        return parse_gen_title(payload)
+
+    async def patch_title(self, conversation_id: str, title: str) -> bool:
+        payload = await self.http.request_json(
+            "PATCH",
+            self.settings.url(f"conversation/{conversation_id}"),
+            headers=self.settings.headers(),
+            json=title_patch_body(title),
+        )
+        return parse_success(payload)
+
+    async def request_export(self) -> Any:
+        return await self.http.request_json(
+            "POST", self.settings.url(EXPORT_PATH), headers=self.settings.headers()
+        )
+
+
+def with_policy(http: HttpClient, policy: RetryPolicy) -> HttpClient:
+    """The same session, limiter and request counters under another retry policy (for side
+    requests that should not retry as hard as the main work)."""
+    sibling = HttpClient(http.session, http.limiter, policy, auth_message=http.auth_message)
+    sibling.stats = http.stats
+    return sibling
+
+
+@asynccontextmanager
+async def open_account_client(
+    settings: ChatGPTSettings,
+    *,
+    max_rpm: float | None = DEFAULT_MAX_RPM,
+    policy: RetryPolicy | None = None,
+    timeout_seconds: float = 120.0,
+) -> AsyncIterator[AccountClient]:
+    """One session and one limiter for the account, as a backup run has."""
+    async with new_session(timeout_seconds=timeout_seconds) as session:
+        http = HttpClient(session, RateLimiter(max_rpm), policy)
+        yield AccountClient(ChatGPTClient(http, settings))

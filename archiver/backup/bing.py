@@ -1,0 +1,88 @@
+"""Bing as a BackupSource: one feed, the saved chat list; ``GetConversation`` per chat.
+
+The list has no paging: one request shows every chat with its ``updateTimeUtc``, and the shared
+engine fetches only chats whose update time it has not archived yet."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import sqlite_utils
+
+from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
+from archiver.flatten.bing import flatten_bing_conversation
+from archiver.flatten.records import FlatConversation
+from archiver.progress import Progress
+from archiver.sources.bing import BingClient, BingSettings, new_bing_http, parse_chat
+from archiver.sources.http import RetryPolicy, new_session
+from archiver.sources.listing import ListItem
+from archiver.sources.ratelimit import RateLimiter
+
+FEED_CHATS = "chats"
+
+
+class BingBackup:
+    provider = "bing"
+
+    def __init__(self, client: BingClient):
+        self.client = client
+        self.account = client.settings.account
+        self.base_url = client.settings.bing_base_url
+        self.client_id: str | None = None  # from the chat list; GetConversation's participantId
+
+    def feeds(self) -> list[str]:
+        return [FEED_CHATS]
+
+    async def list_pages(self, feed: str) -> AsyncIterator[list[ListItem]]:
+        chat_list = await self.client.list_chats()
+        self.client_id = chat_list.client_id
+        yield [
+            ListItem(
+                id=chat.conversation_id,
+                update_time=chat.update_time,
+                title=chat.chat_name,
+                raw=chat.raw,
+            )
+            for chat in chat_list.chats
+        ]
+
+    async def fetch(self, item: ListItem) -> Any:
+        # A retry of an earlier failure has no list entry: its signature is re-issued.
+        chat = parse_chat(item.raw) or parse_chat({"conversationId": item.id})
+        assert chat is not None
+        return await self.client.get_conversation(chat, self.client_id)
+
+    def flatten(self, item: ListItem, raw: Any) -> FlatConversation:
+        return flatten_bing_conversation(
+            item.raw,
+            raw,
+            requested_id=item.id,
+            account=self.account,
+            list_update_time=item.update_time,
+        )
+
+    def request_stats(self) -> dict[str, int]:
+        stats = self.client.http.stats
+        return {"requests": stats.requests, "throttled": stats.throttled}
+
+
+async def backup_bing(
+    db: sqlite_utils.Database,
+    settings: BingSettings,
+    *,
+    options: BackupOptions | None = None,
+    max_rpm: float | None = 20.0,
+    burst: int = 1,
+    policy: RetryPolicy | None = None,
+    timeout_seconds: float = 120.0,
+    progress: Progress | None = None,
+) -> BackupSummary:
+    """One backup run of the saved Bing chats: one session, one limiter, one retry policy."""
+    async with new_session(timeout_seconds=timeout_seconds) as session:
+        http = new_bing_http(session, RateLimiter(max_rpm, burst=burst), policy)
+        source = BingBackup(BingClient(http, settings))
+        return await run_backup(db, source, options, progress)
+
+
+__all__ = ["FEED_CHATS", "BingBackup", "backup_bing"]

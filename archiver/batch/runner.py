@@ -1,0 +1,380 @@
+"""``run_batch``: every CSV row's prompt through one chat account, each answer recorded the
+moment it completes, resumable after a kill at any point.
+
+- The whole CSV is validated first (InputError names the lines; nothing is sent).
+- Rows become ``batch_items`` of a new ``batch_runs`` row. Items already ``done`` (same key,
+  prompt, provider and model) are never sent again; ``running`` ones (cut off by a kill) are.
+- Work units are threads (rows sharing ``thread``, in file order, one conversation) and single
+  rows. Units run concurrently up to ``concurrency``; a thread's turns run one after another
+  and resume from its last done turn (its stored conversation and message ids).
+- ONE RateLimiter for the account paces every request of every worker; a 429 pauses them all.
+- A row's failure (after retries) fails that row and stops its thread; an account-level stop
+  (quota, CAPTCHA, refused credentials, challenge page) stops the whole run, keeping what was
+  recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archiver.batch import store
+from archiver.batch.csvinput import read_batch_csv
+from archiver.batch.providers import (
+    Answer,
+    BatchProvider,
+    CallStats,
+    ProviderOptions,
+    Thread,
+    elapsed_ms,
+    open_provider,
+)
+from archiver.batch.store import DONE, FAILED, PENDING, ItemState
+from archiver.errors import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    ArchiverError,
+    AuthError,
+    ChallengeError,
+    ConfigError,
+    QuotaExhausted,
+)
+from archiver.progress import NullProgress, Progress
+from archiver.sources.http import RetryPolicy
+from archiver.sources.ratelimit import RateLimiter
+from archiver.store.save import save_conversation
+from archiver.timeutil import utc_now_iso
+
+log = logging.getLogger("archiver.batch")
+
+# Failures that are the account's, not the row's: stop everything, leave the rows pending.
+ACCOUNT_STOPS = (AuthError, ChallengeError, QuotaExhausted, ConfigError)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    provider: str = "chatgpt"
+    model: str | None = None
+    template: str | None = None
+    max_rpm: float | None = 30.0
+    burst: int = 1
+    concurrency: int = 2
+    max_attempts: int = 5
+    retry_failed: bool = False
+    cleanup: bool = False
+    archive: bool = True  # also save the conversations into conversations/messages
+    provider_options: ProviderOptions = field(default_factory=ProviderOptions)
+    policy: RetryPolicy | None = None  # overrides max_attempts (tests use short backoffs)
+    adaptive: bool = True
+
+    def retry_policy(self) -> RetryPolicy:
+        return self.policy or RetryPolicy(max_attempts=self.max_attempts)
+
+    def recorded(self) -> dict[str, Any]:
+        """What goes into ``batch_runs.options_json`` (no secrets exist here)."""
+        values = asdict(self)
+        values.pop("policy", None)
+        return values
+
+
+@dataclass
+class BatchSummary:
+    run_id: int
+    provider: str
+    rows: int = 0
+    done: int = 0  # answered in this run
+    already_done: int = 0  # skipped: answered by an earlier run
+    failed: int = 0  # failed in this run
+    skipped_failed: int = 0  # failed earlier, not retried (no --retry-failed)
+    not_sent: int = 0  # left pending: blocked behind a failed turn, or the run stopped
+    requests: int = 0
+    throttled: int = 0
+    cleaned: int = 0
+    elapsed_seconds: float = 0.0
+    aborted: ArchiverError | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.aborted is not None:
+            return self.aborted.exit_code
+        if self.failed or self.skipped_failed or self.not_sent:
+            return EXIT_PARTIAL
+        return EXIT_OK
+
+    @property
+    def rate_per_minute(self) -> float:
+        return 60.0 * self.requests / self.elapsed_seconds if self.elapsed_seconds else 0.0
+
+    def line(self) -> str:
+        parts = [
+            f"run {self.run_id}",
+            f"rows {self.rows}",
+            f"done {self.done}",
+            f"already done {self.already_done}",
+            f"failed {self.failed + self.skipped_failed}",
+            f"not sent {self.not_sent}",
+            f"requests {self.requests}",
+            f"throttled {self.throttled}",
+            f"{self.rate_per_minute:.1f}/min",
+        ]
+        if self.cleaned:
+            parts.append(f"cleaned up {self.cleaned}")
+        return f"batch {self.provider}: " + ", ".join(parts)
+
+
+@dataclass
+class Unit:
+    """One thread (or a single row): items in file order."""
+
+    items: list[ItemState]
+
+    @property
+    def thread(self) -> str | None:
+        return self.items[0].row.thread
+
+
+def plan_units(items: Sequence[ItemState]) -> list[Unit]:
+    """Group items into threads (file order of their first row) and single rows."""
+    units: list[Unit] = []
+    threads: dict[str, Unit] = {}
+    for item in sorted(items, key=lambda i: i.row.row_number):
+        thread = item.row.thread
+        if thread is None:
+            units.append(Unit([item]))
+        elif thread in threads:
+            threads[thread].items.append(item)
+        else:
+            threads[thread] = Unit([item])
+            units.append(threads[thread])
+    return units
+
+
+class _Run:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        provider: BatchProvider,
+        options: BatchOptions,
+        summary: BatchSummary,
+        progress: Progress,
+    ):
+        self.db = db
+        self.provider = provider
+        self.options = options
+        self.summary = summary
+        self.progress = progress
+        self.finished_threads: list[Thread] = []
+        self.started = time.monotonic()
+
+    def _describe(self) -> None:
+        describe = getattr(self.progress, "describe", None)
+        if describe is not None:
+            s = self.summary
+            minutes = (time.monotonic() - self.started) / 60
+            rate = (s.done + s.failed) / minutes if minutes > 0 else 0.0
+            describe(f"done {s.done} failed {s.failed} {rate:.1f}/min")
+
+    async def unit(self, unit: Unit) -> None:
+        """A thread's turns in order; stops at its first failure."""
+        thread = Thread()
+        sent_any = False
+        for item in unit.items:
+            if item.status == DONE:
+                # Resume after the last done turn: its conversation and answer are the parent.
+                if item.conversation_id != thread.conversation_id:
+                    thread = Thread(conversation_id=item.conversation_id)
+                thread.parent_message_id = item.message_id
+                thread.turns_done += 1
+                continue
+            if item.status == FAILED:
+                return  # failed earlier and not retried: the turns after it wait
+            sent_any = True
+            if not await self.item(thread, item):
+                return
+        if sent_any:
+            self.finished_threads.append(thread)
+
+    async def item(self, thread: Thread, item: ItemState) -> bool:
+        """Send one row and record the outcome in its own transaction. True if answered."""
+        store.mark_running(self.db, item.key)
+        stats = CallStats()
+        started = time.monotonic()
+        try:
+            answer = await self.provider.send(thread, item.row.prompt, item.key.model, stats)
+        except ACCOUNT_STOPS:
+            store.mark_pending(self.db, item.key, stats.requests)
+            self._count(stats)
+            raise
+        except asyncio.CancelledError:
+            store.mark_pending(self.db, item.key, stats.requests)
+            self._count(stats)
+            raise
+        except ArchiverError as exc:
+            store.record_failed(
+                self.db,
+                item.key,
+                error=str(exc),
+                attempts=stats.requests,
+                latency_ms=elapsed_ms(started),
+            )
+            self._count(stats)
+            self.summary.failed += 1
+            self.summary.errors.append(f"line {item.row.line} ({item.row.key}): {exc}")
+            self.progress.advance()
+            self._describe()
+            return False
+        store.record_done(
+            self.db,
+            item.key,
+            answer=answer.text,
+            conversation_id=answer.conversation_id,
+            message_id=answer.message_id,
+            attempts=stats.requests,
+            latency_ms=elapsed_ms(started),
+            throttling=answer.throttling,
+        )
+        self._count(stats)
+        self.summary.done += 1
+        if self.options.archive:
+            self._archive(thread, answer)
+        self.progress.advance()
+        self._describe()
+        return True
+
+    def _archive(self, thread: Thread, answer: Answer) -> None:
+        """The archive copy, after the answer is recorded (a kill in between loses only the
+        copy, which the next ``backup`` fetches; never the answer, never a duplicate send)."""
+        if answer.conversation_id is None:
+            return
+        try:
+            existing = store.conversation_nodes(self.db, answer.conversation_id)
+            header = store.conversation_header(self.db, answer.conversation_id)
+            flat = self.provider.archive_copy(thread, answer, existing, header)
+            save_conversation(self.db, flat)
+        except (ValueError, KeyError, TypeError) as exc:  # a malformed answer: keep the row
+            log.warning("could not archive conversation %s: %s", answer.conversation_id, exc)
+
+    def _count(self, stats: CallStats) -> None:
+        self.summary.requests += stats.requests
+        self.summary.throttled += stats.throttled
+
+
+def _pending(items: Sequence[ItemState]) -> int:
+    return sum(1 for i in items if i.status == PENDING)
+
+
+async def _run_units(run: _Run, units: list[Unit], concurrency: int) -> None:
+    queue = iter(units)
+    stop = asyncio.Event()
+
+    async def worker() -> None:
+        for unit in queue:  # the shared iterator hands each unit to exactly one worker
+            if stop.is_set():
+                return
+            await run.unit(unit)
+
+    tasks = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                stop.set()
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def run_batch(
+    db: sqlite_utils.Database,
+    csv_path: str | Path,
+    options: BatchOptions,
+    settings: Any,
+    progress: Progress | None = None,
+) -> BatchSummary:
+    """Run (or resume) a batch; see the module docstring. ``settings`` is ChatGPTSettings or
+    BingSettings. Raises InputError before sending anything when the CSV is bad."""
+    progress = progress or NullProgress()
+    batch_input = read_batch_csv(csv_path, template=options.template, default_model=options.model)
+    if options.provider not in ("chatgpt", "bing"):
+        raise ConfigError(f"unknown provider {options.provider!r} (chatgpt or bing)")
+    run_id = store.start_run(db, options.provider, options.model, batch_input, options.recorded())
+    summary = BatchSummary(run_id, options.provider, rows=len(batch_input.rows))
+    items = store.claim_items(
+        db, run_id, options.provider, batch_input.rows, retry_failed=options.retry_failed
+    )
+    summary.already_done = sum(1 for i in items if i.status == DONE)
+    summary.skipped_failed = sum(1 for i in items if i.status == FAILED)
+    units = [u for u in plan_units(items) if any(i.status == PENDING for i in u.items)]
+    limiter = RateLimiter(options.max_rpm, burst=options.burst, adaptive=options.adaptive)
+    status = "interrupted"
+    started = time.monotonic()
+    progress.start(sum(_pending(u.items) for u in units), f"Batch {options.provider}")
+    try:
+        async with open_provider(
+            options.provider,
+            settings,
+            limiter=limiter,
+            policy=options.retry_policy(),
+            options=options.provider_options,
+        ) as provider:
+            run = _Run(db, provider, options, summary, progress)
+            try:
+                await _run_units(run, units, options.concurrency)
+            except ACCOUNT_STOPS as exc:
+                summary.aborted = exc
+                summary.errors.append(str(exc))
+            if options.cleanup and summary.aborted is None:
+                await _cleanup(db, provider, run.finished_threads, summary)
+        # Whatever a stop left unsent is counted from the database: the truth after the run.
+        summary.not_sent = _count_status(db, run_id, PENDING)
+        if summary.aborted is not None:
+            status = "failed" if summary.aborted.exit_code == EXIT_CONFIG else "partial"
+        else:
+            status = "partial" if summary.exit_code else "done"
+    finally:
+        progress.finish()
+        summary.elapsed_seconds = time.monotonic() - started
+        store.finish_run(db, run_id, status)
+    return summary
+
+
+async def _cleanup(
+    db: sqlite_utils.Database,
+    provider: BatchProvider,
+    threads: list[Thread],
+    summary: BatchSummary,
+) -> None:
+    """Hide/delete upstream the conversations whose every turn is answered. The archived copy
+    stays, marked ``deleted_upstream_at`` (never deleted here)."""
+    for thread in threads:
+        if thread.conversation_id is None:
+            continue
+        try:
+            await provider.cleanup(thread)
+        except ACCOUNT_STOPS as exc:
+            summary.aborted = exc
+            summary.errors.append(str(exc))
+            return
+        except ArchiverError as exc:
+            summary.errors.append(f"cleanup of {thread.conversation_id}: {exc}")
+            continue
+        summary.cleaned += 1
+        store.mark_conversation_removed(db, thread.conversation_id, utc_now_iso())
+
+
+def _count_status(db: sqlite_utils.Database, run_id: int, status: str) -> int:
+    row = db.execute(
+        "SELECT count(*) FROM batch_items WHERE run_id = ? AND status = ?", [run_id, status]
+    ).fetchone()
+    return int(row[0])

@@ -1,0 +1,161 @@
+"""Account tools: ``doctor``, ``shared``, ``titles``, ``request-export``."""
+
+from __future__ import annotations
+
+import click
+
+from archiver.account.doctor import PROVIDERS, run_doctor
+from archiver.account.export_request import request_export
+from archiver.account.shared import shared_links_report
+from archiver.account.titles import generate_titles
+from archiver.cli.backup import db_argument, token_file_option
+from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
+from archiver.sources.chatgpt import ChatGPTSettings
+from archiver.store import open_db
+
+max_rpm_option = click.option(
+    "--max-rpm",
+    default=30,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Requests per minute at most.",
+)
+
+
+@click.command("doctor")
+@click.option(
+    "--provider",
+    type=click.Choice(PROVIDERS),
+    default="chatgpt",
+    show_default=True,
+    help="Which upstream to check.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    help="Read the token (chatgpt) or cookie (bing) from this 0600 file instead of the env.",
+)
+@click.option("--timeout", default=30, show_default=True, help="Seconds to wait per request.")
+@output_options
+@handle_errors
+def doctor_command(
+    provider: str, token_file: str | None, timeout: int, quiet: bool, verbose: bool
+) -> None:
+    """Check credentials and base URL before a job goes into cron.
+
+    ChatGPT: CHATGPT_ACCESS_TOKEN, CHATGPT_BASE_URL, CHATGPT_ACCOUNT_ID; asks accounts/check,
+    models, settings/beta_features and public-api/conversation_limit, and compares the
+    server's clock with ours. Bing: BING_COOKIE, BING_BASE_URL; lists the saved chats.
+    Prints ok/WARN/FAIL per check with the reason. Exit codes: 0 all ok (warnings allowed),
+    2 credentials or configuration wrong, 1 other failures.
+    """
+    setup_logging(verbose)
+    report = run_async(run_doctor(provider, token_file=token_file, timeout_seconds=timeout))
+    if not quiet or report.exit_code:
+        for line in report.lines():
+            click.echo(line)
+    finish(report.line(), report.exit_code, quiet=quiet, errors=[])
+
+
+@click.command("shared")
+@db_argument
+@click.option(
+    "--refresh", is_flag=True, help="Fetch the list from ChatGPT first (needs the token)."
+)
+@click.option("--include-deleted", is_flag=True, help="Also list links no longer shared.")
+@max_rpm_option
+@token_file_option
+@output_options
+@handle_errors
+def shared_command(
+    db: str,
+    refresh: bool,
+    include_deleted: bool,
+    max_rpm: float,
+    token_file: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """List which archived conversations are publicly shared (created, link, title).
+
+    Without --refresh it reads the archive only. With --refresh it first reads
+    shared_conversations from ChatGPT and archives it; links no longer listed are marked
+    as unshared, never deleted. Exit codes: 0 ok, 2 token refused, 1 other failures.
+    """
+    setup_logging(verbose)
+    settings = ChatGPTSettings.from_env(token_file) if refresh else None
+    report = run_async(
+        shared_links_report(
+            open_db(db), settings=settings, include_deleted=include_deleted, max_rpm=max_rpm
+        )
+    )
+    for line in report.lines():
+        click.echo(line)
+    finish(report.line(), report.exit_code, quiet=quiet, errors=report.errors)
+
+
+@click.command("titles")
+@db_argument
+@click.option(
+    "--all",
+    "all_conversations",
+    is_flag=True,
+    help="Ask for every conversation, not only untitled ones (the archive takes the title "
+    "upstream has; upstream never replaces a real title).",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would be asked; send nothing.")
+@max_rpm_option
+@token_file_option
+@output_options
+@handle_errors
+def titles_command(
+    db: str,
+    all_conversations: bool,
+    dry_run: bool,
+    max_rpm: float,
+    token_file: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Give untitled ChatGPT conversations (no title, or "New chat") a title.
+
+    Asks conversation/gen_title for each, which sets the title upstream, and writes it to
+    the archive. When upstream keeps a "New chat" placeholder, the first line of the first
+    prompt is sent with PATCH instead. Only untitled conversations by default (--all for
+    every one); --dry-run needs no token. Exit codes: 0 ok, 2 token refused, 3 some failed.
+    """
+    setup_logging(verbose)
+    settings = None if dry_run else ChatGPTSettings.from_env(token_file)
+    summary = run_async(
+        generate_titles(
+            open_db(db),
+            settings,
+            missing_only=not all_conversations,
+            dry_run=dry_run,
+            max_rpm=max_rpm,
+        )
+    )
+    if not quiet:
+        for change in summary.changes:
+            old = change.old if change.old is not None else "(none)"
+            if change.how == "would-ask":
+                click.echo(f"would ask  {change.conversation_id}  {old}")
+            else:
+                click.echo(f"{change.how:<9}  {change.conversation_id}  {old} -> {change.new}")
+    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+
+
+@click.command("request-export")
+@db_argument
+@token_file_option
+@output_options
+@handle_errors
+def request_export_command(db: str, token_file: str | None, quiet: bool, verbose: bool) -> None:
+    """Ask ChatGPT to e-mail the official data export (POST accounts/data_export).
+
+    The request and its answer are recorded in the export_requests table. Import the zip
+    when it arrives. Exit codes: 0 ok, 2 token refused, 1 other failures.
+    """
+    setup_logging(verbose)
+    summary = run_async(request_export(open_db(db), ChatGPTSettings.from_env(token_file)))
+    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)

@@ -1,0 +1,26 @@
+"""``archiver reflatten DB``: re-derive rows from the raw JSON already archived."""
+
+from __future__ import annotations
+
+import click
+
+from archiver.cli.common import finish, handle_errors, output_options
+from archiver.store import open_db
+from archiver.store.rebuild import reflatten
+
+
+@click.command("reflatten")
+@click.argument("db", type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--all", "everything", is_flag=True, help="Re-derive every conversation, not only stale ones."
+)
+@output_options
+@handle_errors
+def reflatten_command(db: str, everything: bool, quiet: bool, verbose: bool) -> None:
+    """Re-derive message rows from the raw JSON in DB, without downloading anything.
+
+    After upgrading archiver, conversations flattened by an older flattener are rebuilt from
+    their stored upstream JSON; --all rebuilds every conversation.
+    """
+    summary = reflatten(open_db(db), everything=everything)
+    finish(summary.line(), 0, quiet=quiet, errors=[])

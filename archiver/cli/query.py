@@ -1,0 +1,152 @@
+"""``archiver search | export | stats DB``: reading the archive.
+
+Imports of the library happen inside each command so that ``archiver search`` starts fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from archiver.cli.common import handle_errors
+
+db_argument = click.argument("db", type=click.Path(dir_okay=False))
+_ANSI_HIGHLIGHT = ("\x1b[1;33m", "\x1b[0m")
+
+
+@click.command("search")
+@db_argument
+@click.argument("query")
+@click.option("--provider", help="Only this provider's conversations (chatgpt, bing).")
+@click.option("--role", help="Only messages from this role (user, assistant, tool, system).")
+@click.option("--since", help="Only messages from this time on: 2024, 2024-05, 2024-05-17, 30d.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Hits at most."
+)
+@click.option(
+    "--literal", is_flag=True, help="Search the words as typed: no FTS operators or prefixes."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as a JSON array.")
+@handle_errors
+def search_command(
+    db: str,
+    query: str,
+    provider: str | None,
+    role: str | None,
+    since: str | None,
+    limit: int,
+    literal: bool,
+    as_json: bool,
+) -> None:
+    """Full-text search of every message in DB, best matches first.
+
+    QUERY uses SQLite FTS5 syntax: words (all required), "exact phrases", prefix*, OR, NOT,
+    NEAR(a b). Words with punctuation need quotes ("e-mail"), or pass --literal. Prints the
+    conversation title, date, a snippet with the matches highlighted, and the conversation id.
+    Exit codes: 0 ok (also when nothing matches), 2 bad query or options.
+    """
+    from archiver.query.connect import open_readonly
+    from archiver.query.search import parse_since, search_messages
+
+    highlight = _ANSI_HIGHLIGHT if sys.stdout.isatty() and not as_json else ("**", "**")
+    conn = open_readonly(db)
+    hits = search_messages(
+        conn,
+        query,
+        provider=provider,
+        role=role,
+        since=parse_since(since) if since else None,
+        limit=limit,
+        literal=literal,
+        highlight=highlight,
+    )
+    if as_json:
+        click.echo(json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo("No matches.", err=True)
+    for hit in hits:
+        date = (hit.date or "")[:10] or "undated"
+        title = hit.title or "Untitled"
+        click.echo(f"{title} · {date} · {hit.provider} · {hit.role or '?'}")
+        click.echo("  " + " ".join(hit.snippet.split()))
+        click.echo(f"  {hit.conversation_id}  (node {hit.node_id})")
+        click.echo()
+
+
+@click.command("export")
+@db_argument
+@click.option(
+    "--conversation",
+    "conversation_ids",
+    multiple=True,
+    metavar="ID",
+    help="Export this conversation (repeat for several).",
+)
+@click.option("--all", "export_all", is_flag=True, help="Export every conversation.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json", "html"]),
+    default="markdown",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--branches",
+    type=click.Choice(["current", "all"]),
+    default="current",
+    show_default=True,
+    help="current: the branch last shown; all: edits and regenerations as alternatives.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory to write one file per conversation into (created if needed).",
+)
+@handle_errors
+def export_command(
+    db: str,
+    conversation_ids: tuple[str, ...],
+    export_all: bool,
+    fmt: str,
+    branches: str,
+    out_dir: str,
+) -> None:
+    """Export conversations from DB as Markdown, JSON or HTML files.
+
+    Give --conversation ID (repeatable) or --all. Files are named from the title and the id.
+    Exit codes: 0 ok, 2 unknown id or bad options.
+    """
+    if bool(conversation_ids) == export_all:
+        raise click.UsageError("give --conversation ID or --all (one of them)")
+    from archiver.query.connect import open_readonly
+    from archiver.query.export import export_conversations
+
+    result = export_conversations(
+        open_readonly(db),
+        out_dir,
+        conversation_ids=None if export_all else list(conversation_ids),
+        fmt=fmt,
+        branches=branches,  # type: ignore[arg-type]
+    )
+    click.echo(result.line())
+
+
+@click.command("stats")
+@db_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@handle_errors
+def stats_command(db: str, as_json: bool) -> None:
+    """Conversations and messages per provider and per month, top models, database size."""
+    from archiver.query.connect import open_readonly
+    from archiver.query.stats import archive_stats
+
+    stats = archive_stats(open_readonly(db), db)
+    if as_json:
+        click.echo(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(stats.lines()))

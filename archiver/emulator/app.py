@@ -1,0 +1,26 @@
+"""Assemble the emulator: one aiohttp application serving both upstreams plus control routes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from archiver.emulator import bing, chatgpt, control
+from archiver.emulator.chathub import chathub
+from archiver.emulator.config import EmulatorConfig
+from archiver.emulator.faults import make_middleware
+from archiver.emulator.state import STATE, EmulatorState
+
+__all__ = ["EmulatorConfig", "make_app"]
+
+
+def make_app(config: EmulatorConfig, state: EmulatorState | None = None) -> web.Application:
+    state = state or EmulatorState(config)
+    app = web.Application(
+        middlewares=[make_middleware(config, state)], client_max_size=64 * 1024**2
+    )
+    app[STATE] = state
+    chatgpt.add_routes(app)
+    bing.add_routes(app)
+    app.router.add_get("/sydney/ChatHub", chathub)
+    control.add_routes(app)
+    return app

@@ -1,0 +1,296 @@
+"""``POST conversation``: store the new turn, then stream it as classic SSE or as v1 deltas.
+
+The answer is written into the tree before streaming starts, as upstream does: a client whose
+stream breaks still finds the message when it re-fetches the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import random
+import time
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from archiver.emulator import data
+from archiver.emulator.faults import DROP, drop_connection
+from archiver.emulator.state import STATE, ChatRecord, EmulatorState
+
+Json = dict[str, Any]
+
+
+def find_node(mapping: dict[str, Json], ref: str) -> str | None:
+    """Resolve a client's parent reference: a node id, or the id of the message in a node."""
+    if ref in mapping:
+        return ref
+    for node_id, node in mapping.items():
+        if (node.get("message") or {}).get("id") == ref:
+            return node_id
+    return None
+
+
+def append_node(body: Json, parent: str, message: Json) -> str:
+    node_id = message["id"]
+    body["mapping"][node_id] = {"id": node_id, "message": message, "parent": parent, "children": []}
+    body["mapping"][parent]["children"].append(node_id)
+    return node_id
+
+
+def make_message(role: str, content: Json, now: float, **fields: Any) -> Json:
+    message: Json = {
+        "id": fields.pop("id", None) or str(uuid.uuid4()),  # live ids need not be reproducible
+        "author": {"role": role, "name": None, "metadata": {}},
+        "create_time": now,
+        "update_time": None,
+        "content": content,
+        "status": "finished_successfully",
+        "end_turn": None,
+        "weight": 1.0,
+        "metadata": {},
+        "recipient": "all",
+        "channel": None,
+    }
+    message.update(fields)
+    return message
+
+
+def new_chat(state: EmulatorState, root_id: str, model: str, now: float) -> tuple[ChatRecord, str]:
+    """Create an empty chat (root + hidden system node); return it and the system node id."""
+    cid = state.new_id("conversation")
+    root: Json = {"id": root_id, "message": None, "parent": None, "children": []}
+    body: Json = {
+        "title": "New chat",
+        "create_time": now,
+        "update_time": now,
+        "mapping": {root_id: root},
+        "moderation_results": [],
+        "current_node": root_id,
+        "plugin_ids": None,
+        "conversation_id": cid,
+        "conversation_template_id": None,
+        "gizmo_id": None,
+        "is_archived": False,
+        "safe_urls": [],
+        "default_model_slug": model,
+    }
+    hidden = {"is_visually_hidden_from_conversation": True}
+    system = make_message("system", {"content_type": "text", "parts": [""]}, now, metadata=hidden)
+    system.update(end_turn=True, weight=0.0)
+    return state.add_chat(cid, body, now), append_node(body, root_id, system)
+
+
+def append_exchange(state: EmulatorState, rec: ChatRecord, prompt: str, model: str) -> Json:
+    """Add a user prompt and a finished answer under ``current_node`` (used by /_emulator/touch)."""
+    body = state.detail(rec)
+    now = state.bump(rec)
+    parent = body["current_node"] if body["current_node"] in body["mapping"] else None
+    parent = parent or next(iter(body["mapping"]))
+    user = make_message("user", {"content_type": "text", "parts": [prompt]}, now)
+    user_node = append_node(body, parent, user)
+    answer = make_message(
+        "assistant", {"content_type": "text", "parts": [data.answer_text(prompt)]}, now
+    )
+    answer.update(end_turn=True, metadata={"model_slug": model, "finish_details": {"type": "stop"}})
+    body["current_node"] = append_node(body, user_node, answer)
+    return answer
+
+
+def _bad(status: int, detail: str) -> web.Response:
+    return web.json_response({"detail": detail}, status=status)
+
+
+async def post_conversation(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    try:
+        req = await request.json()
+    except ValueError:
+        return _bad(400, "Invalid JSON body")
+    action = req.get("action", "next")
+    model = req.get("model") or "auto"
+    now = time.time()
+    echoes: list[Json] = []
+    cid = req.get("conversation_id")
+    parent_ref = req.get("parent_message_id") or "client-created-root"
+    if cid:
+        found = state.record(cid)
+        if found is None:
+            return _bad(404, f"Can't load conversation {cid}")
+        rec = found
+        body = state.detail(rec)
+        parent = find_node(body["mapping"], parent_ref)
+        if parent is None:
+            return _bad(400, f"Parent message {parent_ref} not found")
+    else:
+        rec, parent = new_chat(state, parent_ref, model, now)
+        body = state.detail(rec)
+        echoes.append(body["mapping"][parent]["message"])
+
+    finish, long_rest = "stop", None
+    if action == "continue":
+        stopped_id = (body["mapping"][parent].get("message") or {}).get("id", "")
+        text = state.continuations.pop(stopped_id, None)
+        if text is None:
+            return _bad(400, "There is no message to continue")
+    else:
+        if action == "variant":  # regenerate: a sibling answer to the same user message
+            prompt = _prompt_of((body["mapping"][parent].get("message") or {}).get("content"))
+        else:
+            sent = (req.get("messages") or [{}])[0]
+            content = sent.get("content") or {"content_type": "text", "parts": [""]}
+            prompt = _prompt_of(content)
+            # A client retrying after a broken stream may resend the same id: keep the tree sane.
+            user_id = None if sent.get("id") in body["mapping"] else sent.get("id")
+            user = make_message(
+                "user", content, now, id=user_id, metadata=sent.get("metadata") or {}
+            )
+            parent = append_node(body, parent, user)
+            echoes.append(user)
+        text = data.answer_text(prompt, long="[long]" in prompt)
+        if "[long]" in prompt:  # stop part-way at a word boundary; "continue" sends the rest
+            cut = text.index(" ", len(text) * 2 // 5)
+            text, long_rest, finish = text[:cut], text[cut:], "max_tokens"
+
+    parent_message_id = (body["mapping"][parent].get("message") or {}).get("id", parent)
+    answer = _answer(text, finish, model=model, parent_id=parent_message_id, action=action, now=now)
+    body["current_node"] = append_node(body, parent, answer)
+    if long_rest is not None:
+        state.continuations[answer["id"]] = long_rest
+    state.bump(rec)
+    state.count_prompt()
+
+    rng = random.Random(f"stream:{text}")
+    chunks = data.split_chunks(text, rng)
+    if "v1" in (req.get("supported_encodings") or []):
+        frames = v1_frames(rec, echoes, answer, chunks, new=not cid)
+    else:
+        frames = classic_frames(rec.id, echoes, answer, chunks, moderation=rng.random() < 0.5)
+    return await _stream(request, frames)
+
+
+def _answer(text: str, finish: str, *, model: str, parent_id: str, action: str, now: float) -> Json:
+    answer = make_message("assistant", {"content_type": "text", "parts": [text]}, now)
+    details: Json = {"type": finish}
+    if finish == "stop":
+        details["stop_tokens"] = [100260]
+    answer["end_turn"] = finish == "stop"
+    answer["metadata"] = {
+        "model_slug": model,
+        "finish_details": details,
+        "is_complete": True,
+        "parent_id": parent_id,
+        "message_type": action,
+    }
+    return answer
+
+
+def _prompt_of(content: Json | None) -> str:
+    parts = (content or {}).get("parts") or []
+    return " ".join(p for p in parts if isinstance(p, str))
+
+
+def _sse(payload: Any, event: str | None = None) -> bytes:
+    text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {text}\n\n".encode()
+
+
+def classic_frames(
+    cid: str, echoes: list[Json], answer: Json, chunks: list[str], *, moderation: bool
+) -> list[bytes]:
+    """Whole-message frames: ``parts[0]`` grows with every frame, the last one is complete."""
+    frames = [_sse({"message": m, "conversation_id": cid, "error": None}) for m in echoes]
+    partial = copy.deepcopy(answer)
+    partial.update(status="in_progress", end_turn=None)
+    partial["metadata"] = {"message_type": "next", "model_slug": answer["metadata"]["model_slug"]}
+    text = ""
+    for chunk in chunks[:-1]:
+        text += chunk
+        partial["content"]["parts"] = [text]
+        frames.append(_sse({"message": partial, "conversation_id": cid, "error": None}))
+    frames.append(_sse({"message": answer, "conversation_id": cid, "error": None}))
+    if moderation:
+        verdict = {"flagged": False, "blocked": False, "moderation_id": "modr-" + answer["id"][:20]}
+        frames.append(
+            _sse(
+                {
+                    "conversation_id": cid,
+                    "message_id": answer["id"],
+                    "is_completion": True,
+                    "moderation_response": verdict,
+                }
+            )
+        )
+    frames.append(_sse("[DONE]"))
+    return frames
+
+
+def v1_frames(
+    rec: ChatRecord, echoes: list[Json], answer: Json, chunks: list[str], *, new: bool
+) -> list[bytes]:
+    """The delta encoding: ``add`` whole messages, then ``append`` text, then one ``patch``."""
+    cid = rec.id
+    frames = [_sse('"v1"', "delta_encoding")]
+    for c, message in enumerate(echoes):
+        frames.append(
+            _sse(
+                {"p": "", "o": "add", "v": {"message": message, "conversation_id": cid}, "c": c},
+                "delta",
+            )
+        )
+    skeleton = copy.deepcopy(answer)
+    skeleton.update(
+        status="in_progress", end_turn=None, content={"content_type": "text", "parts": [""]}
+    )
+    skeleton["metadata"] = {"model_slug": answer["metadata"]["model_slug"]}
+    add = {"p": "", "o": "add", "v": {"message": skeleton, "conversation_id": cid, "error": None}}
+    frames.append(_sse({**add, "c": len(echoes)}, "delta"))
+    marker = {"type": "message_marker", "conversation_id": cid, "message_id": answer["id"]}
+    frames.append(_sse({**marker, "marker": "user_visible_token", "event": "first"}))
+    frames.append(_sse({"p": "/message/content/parts/0", "o": "append", "v": chunks[0]}, "delta"))
+    frames.extend(_sse({"v": chunk}, "delta") for chunk in chunks[1:-1])
+    last = chunks[-1] if len(chunks) > 1 else ""
+    patch = [
+        {"p": "/message/content/parts/0", "o": "append", "v": last},
+        {"p": "/message/status", "o": "replace", "v": "finished_successfully"},
+        {"p": "/message/end_turn", "o": "replace", "v": answer["end_turn"]},
+        {"p": "/message/metadata", "o": "append", "v": answer["metadata"]},
+    ]
+    frames.append(_sse({"p": "", "o": "patch", "v": patch}, "delta"))
+    if new:
+        rec.title = data.title_for(random.Random(cid))
+        frames.append(
+            _sse({"type": "title_generation", "title": rec.title, "conversation_id": cid})
+        )
+    frames.append(
+        _sse(
+            {
+                "type": "server_ste_metadata",
+                "metadata": {"turn_exchanges_count": 1},
+                "conversation_id": cid,
+            }
+        )
+    )
+    frames.append(_sse({"type": "message_stream_complete", "conversation_id": cid}))
+    frames.append(_sse("[DONE]"))
+    return frames
+
+
+async def _stream(request: web.Request, frames: list[bytes]) -> web.StreamResponse:
+    delay = request.app[STATE].config.stream_delay_ms / 1000
+    resp = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+    )
+    await resp.prepare(request)
+    for i, frame in enumerate(frames):
+        if request.get(DROP) and i == len(frames) // 2:
+            drop_connection(request)
+            return resp
+        await resp.write(frame)
+        if delay:
+            await asyncio.sleep(delay)
+    await resp.write_eof()
+    return resp

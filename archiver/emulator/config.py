@@ -1,0 +1,44 @@
+"""The emulator's knobs: data size, credentials, Bing flavour and fault injection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass
+class EmulatorConfig:
+    # Data: everything served is a pure function of these.
+    seed: int = 0
+    conversations: int = 200
+    mean_nodes: int = 12
+    bing_chats: int = 20
+
+    # Credentials the emulator accepts.
+    token: str = "emulator-token"
+    account_id: str | None = None  # when set, Chatgpt-Account-Id must match
+    bing_cookie: str = "emulator-cookie"  # the expected value of the _U cookie
+
+    # Bing flavour.
+    bing_signature_style: Literal["body", "header"] = "header"
+    bing_times_in_seconds: bool = False  # odd chats list epoch seconds instead of milliseconds
+    bing_conversation_cap: int = 30  # user messages per conversation
+    bing_daily_cap: int = 300  # user messages per server run
+    bing_captcha: bool = False  # answer every ChatHub prompt with CaptchaChallenge
+
+    # Faults (upstream routes only; never /_emulator/).
+    latency_ms: int = 0
+    fail_rate: float = 0.0
+    rate_limit: int = 0  # requests per minute per credential; 0 = unlimited
+    rate_burst: int | None = None  # bucket capacity; default max(1, rate_limit // 60)
+    retry_after: bool = True  # send Retry-After with 429
+    challenge_rate: float = 0.0
+    drop_rate: float = 0.0
+    stream_delay_ms: int = 0  # pause between streamed frames
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 picks a free port
+
+    @property
+    def bucket_capacity(self) -> int:
+        return self.rate_burst if self.rate_burst is not None else max(1, self.rate_limit // 60)

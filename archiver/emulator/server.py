@@ -1,0 +1,86 @@
+"""Run the emulator on a background thread for tests and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aiohttp import web
+
+from archiver.emulator.app import make_app
+from archiver.emulator.config import EmulatorConfig
+from archiver.emulator.state import EmulatorState
+
+
+@dataclass
+class RunningEmulator:
+    base_url: str  # http://127.0.0.1:PORT — also the Bing and Sydney base
+    state: EmulatorState
+
+    @property
+    def chatgpt_base_url(self) -> str:
+        return self.base_url + "/backend-api"
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    @property
+    def request_log(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return list(self.state.request_log)
+
+
+async def start_site(config: EmulatorConfig, state: EmulatorState) -> tuple[web.AppRunner, int]:
+    # A short shutdown timeout: open websockets and streams must not hold up test teardown.
+    runner = web.AppRunner(make_app(config, state), access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    await site.start()
+    port = runner.addresses[0][1]  # the port the OS picked when config.port is 0
+    return runner, port
+
+
+@contextmanager
+def running_emulator(
+    config: EmulatorConfig | None = None, **overrides: Any
+) -> Iterator[RunningEmulator]:
+    """Serve the emulator on a free port of 127.0.0.1 until the ``with`` block ends.
+
+    ``overrides`` are EmulatorConfig fields, for brevity: ``running_emulator(rate_limit=60)``.
+    """
+    config = replace(config or EmulatorConfig(), **overrides)
+    state = EmulatorState(config)
+    loop = asyncio.new_event_loop()
+    started: list[tuple[web.AppRunner, int]] = []
+    failed: list[BaseException] = []
+    ready = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            started.append(loop.run_until_complete(start_site(config, state)))
+        except BaseException as exc:  # report startup errors to the caller's thread
+            failed.append(exc)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="archiver-emulator", daemon=True)
+    thread.start()
+    ready.wait()
+    if failed:
+        raise failed[0]
+    runner, port = started[0]
+    try:
+        yield RunningEmulator(f"http://{config.host}:{port}", state)
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

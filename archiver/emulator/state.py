@@ -1,0 +1,172 @@
+"""The emulator's mutable world: which chats exist, their trees, counters and the request log.
+
+Generated chats start as cheap records; a tree is built on first fetch and then mutated in place
+(prompts, touch, rename). All request handling happens on the server's one event-loop thread; the
+lock only guards what tests read from another thread (the log and counters).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from archiver.emulator import bing_data, chatgpt_data, data
+from archiver.emulator.config import EmulatorConfig
+
+Json = dict[str, Any]
+
+
+@dataclass
+class ChatRecord:
+    id: str
+    title: str | None
+    create_time: float
+    update_time: float
+    is_archived: bool
+    shared: bool
+    time_form: int  # ISO spelling used for this item in lists
+    index: int | None  # None for chats created through the API
+    hidden: bool = False  # PATCH is_visible=false
+    deleted: bool = False  # /_emulator/delete
+
+
+@dataclass
+class BingChat:
+    id: str
+    name: str | None
+    tone: str
+    create_time: float
+    update_time: float
+    index: int | None
+    messages: list[Json] | None = None  # built on first use for generated chats
+    saved: bool = True  # listed in turing/conversation/chats (false until the first prompt)
+    deleted: bool = False
+    user_messages: int = 0
+
+
+@dataclass
+class Counters:
+    by_route: Counter[tuple[str, int]] = field(default_factory=Counter)
+    rate_limited: int = 0
+    prompts: int = 0
+    bing_user_messages: int = 0  # towards the daily cap
+
+
+class EmulatorState:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.request_log: list[Json] = []
+        self.counters = Counters()
+        self.records: dict[str, ChatRecord] = {}
+        self._details: dict[str, Json] = {}
+        self.continuations: dict[str, str] = {}  # assistant message id -> text still to come
+        self._created = 0
+        for i in range(config.conversations):
+            s = chatgpt_data.summary(i, seed=config.seed)
+            self.records[s.id] = ChatRecord(
+                s.id, s.title, s.create_time, s.update_time, s.is_archived, s.shared, s.time_form, i
+            )
+        self.bing_client_id = bing_data.client_id(config.seed)
+        self.bing: dict[str, BingChat] = {}
+        for i in range(config.bing_chats):
+            b = bing_data.chat_summary(i, seed=config.seed)
+            chat = BingChat(
+                b["conversationId"], b["chatName"], b["tone"], b["createTime"], b["updateTime"], i
+            )
+            self.bing[chat.id] = chat
+
+    # -- ChatGPT ----------------------------------------------------------------------------
+
+    def record(self, cid: str) -> ChatRecord | None:
+        """The chat if upstream would still serve it (not hidden, not deleted)."""
+        rec = self.records.get(cid)
+        return None if rec is None or rec.hidden or rec.deleted else rec
+
+    def detail(self, rec: ChatRecord) -> Json:
+        body = self._details.get(rec.id)
+        if body is None:
+            assert rec.index is not None  # created chats are stored at creation
+            body = chatgpt_data.conversation(
+                rec.index, seed=self.config.seed, mean_nodes=self.config.mean_nodes
+            )
+            self._details[rec.id] = body
+        body.update(title=rec.title, update_time=rec.update_time, is_archived=rec.is_archived)
+        return body
+
+    def listing(self, *, archived: bool, order: str) -> list[ChatRecord]:
+        items = [
+            r
+            for r in self.records.values()
+            if not r.hidden and not r.deleted and r.is_archived == archived
+        ]
+        key = "create_time" if order == "created" else "update_time"
+        items.sort(key=lambda r: getattr(r, key), reverse=True)
+        return items
+
+    def new_id(self, kind: str) -> str:
+        self._created += 1
+        return data.stable_uuid(self.config.seed, kind, self._created)
+
+    def add_chat(self, cid: str, body: Json, now: float) -> ChatRecord:
+        rec = ChatRecord(cid, body["title"], now, now, False, False, self._created % 4, None)
+        self.records[cid] = rec
+        self._details[cid] = body
+        return rec
+
+    def bump(self, rec: ChatRecord) -> float:
+        """Mark ``rec`` changed now; strictly later than before so clients always notice."""
+        new = max(time.time(), rec.update_time + 0.001)
+        if rec.time_form == 3:  # this chat's list spelling has whole seconds: keep them distinct
+            new = float(max(int(new), int(rec.update_time) + 1))
+        rec.update_time = new
+        return new
+
+    # -- Bing -------------------------------------------------------------------------------
+
+    def bing_chat(self, cid: str) -> BingChat | None:
+        chat = self.bing.get(cid)
+        return None if chat is None or chat.deleted else chat
+
+    def bing_messages(self, chat: BingChat) -> list[Json]:
+        if chat.messages is None:
+            assert chat.index is not None
+            chat.messages = bing_data.chat_messages(chat.index, seed=self.config.seed)
+            chat.user_messages = sum(1 for m in chat.messages if m["author"] == "user")
+        return chat.messages
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def log(self, method: str, path: str, route: str, status: int, **extra: Any) -> None:
+        entry = {"method": method, "path": path, "route": route, "status": status}
+        entry.update(time=time.time(), **extra)
+        with self.lock:
+            self.request_log.append(entry)
+            self.counters.by_route[(route, status)] += 1
+            if status == 429:
+                self.counters.rate_limited += 1
+
+    def count_prompt(self) -> None:
+        with self.lock:
+            self.counters.prompts += 1
+
+    def stats(self) -> Json:
+        with self.lock:
+            routes: dict[str, dict[str, int]] = {}
+            for (route, status), n in sorted(self.counters.by_route.items()):
+                routes.setdefault(route, {})[str(status)] = n
+            return {
+                "requests": routes,
+                "total_requests": len(self.request_log),
+                "rate_limited": self.counters.rate_limited,
+                "prompts": self.counters.prompts,
+                "bing_user_messages": self.counters.bing_user_messages,
+            }
+
+
+STATE = web.AppKey("state", EmulatorState)

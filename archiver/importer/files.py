@@ -1,0 +1,216 @@
+"""The export's other files: which message each belongs to, and extracting them safely.
+
+Asset pointers name files by id: ``file-service://file-abc`` is the file ``file-abc-<name>.png``
+or ``file-abc.png`` at the export root (DALL·E images live in ``dalle-generations/``),
+``sediment://file_xyz`` is ``file_xyz-<name>...``; ``metadata.attachments`` ids are bare ids.
+
+Extraction treats the archive as hostile: member names with ``..``, absolute paths, drive
+letters or NUL bytes are refused, symlink entries are refused, nothing is written through a
+symlink or outside the destination, and per-file and total sizes are capped while copying (the
+sizes a zip declares are not trusted)."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+_FILE_ID = re.compile(r"file[-_][A-Za-z0-9]+")
+_COPY_CHUNK = 1024 * 1024
+MiB = 1024 * 1024
+DEFAULT_MAX_FILE_BYTES = 512 * MiB
+DEFAULT_MAX_TOTAL_BYTES = 20 * 1024 * MiB
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file inside the export (zip member or file under the folder)."""
+
+    name: str  # posix path relative to the export root, exactly as the zip names it
+    size: int
+    is_symlink: bool
+    open: Callable[[], IO[bytes]]
+
+    @property
+    def depth(self) -> int:
+        return self.name.count("/")
+
+
+def file_id_of_pointer(pointer: str) -> str | None:
+    """``file-service://file-abc`` → ``file-abc``; ``sediment://file_xyz`` → ``file_xyz``;
+    a bare ``file-abc`` → itself."""
+    rest = pointer.split("://", 1)[-1].rsplit("/", 1)[-1]
+    match = _FILE_ID.match(rest)
+    return match[0] if match else None
+
+
+def file_id_of_name(name: str) -> str | None:
+    """``dalle-generations/file-abc-1234.webp`` → ``file-abc``."""
+    match = _FILE_ID.match(PurePosixPath(name.replace("\\", "/")).name)
+    return match[0] if match else None
+
+
+def unsafe_reason(name: str) -> str | None:
+    """Why a member name must not be extracted, or None when it is a plain relative path."""
+    if "\x00" in name:
+        return "has a NUL byte in its name"
+    normalized = name.replace("\\", "/")
+    if normalized.startswith("/") or re.match(r"^[A-Za-z]:", normalized):
+        return "has an absolute path"
+    parts = [p for p in normalized.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return "climbs out of the folder (..)"
+    if not parts:
+        return "has an empty name"
+    return None
+
+
+class FileIndex:
+    """The export's files by file id, for matching asset pointers."""
+
+    def __init__(self, entries: Iterable[FileEntry]):
+        self._by_id: dict[str, list[FileEntry]] = {}
+        for entry in entries:
+            ident = file_id_of_name(entry.name)
+            if ident is not None:
+                self._by_id.setdefault(ident, []).append(entry)
+        for candidates in self._by_id.values():
+            # Safe names first, then the export root, then name order: deterministic.
+            candidates.sort(key=lambda e: (unsafe_reason(e.name) is not None, e.depth, e.name))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def find(self, pointer: str) -> FileEntry | None:
+        ident = file_id_of_pointer(pointer)
+        candidates = self._by_id.get(ident) if ident else None
+        return candidates[0] if candidates else None
+
+
+def index_zip(archive: zipfile.ZipFile) -> FileIndex:
+    def opener(info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
+        return lambda: archive.open(info)
+
+    return FileIndex(
+        FileEntry(
+            info.filename,
+            info.file_size,
+            stat.S_ISLNK(info.external_attr >> 16),
+            opener(info),
+        )
+        for info in archive.infolist()
+        if not info.is_dir() and file_id_of_name(info.filename)
+    )
+
+
+def index_folder(root: Path, names: Iterable[str]) -> FileIndex:
+    def opener(path: Path) -> Callable[[], IO[bytes]]:
+        # O_NOFOLLOW: a file swapped for a symlink after indexing is still not followed.
+        return lambda: os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+
+    entries = []
+    for name in names:
+        if not file_id_of_name(name):
+            continue
+        path = root / name
+        info = path.lstat()
+        entries.append(FileEntry(name, info.st_size, stat.S_ISLNK(info.st_mode), opener(path)))
+    return FileIndex(entries)
+
+
+class ExtractRefused(Exception):
+    """This file is not extracted (unsafe name, symlink, too big); the message says why."""
+
+
+@dataclass(frozen=True)
+class ExtractLimits:
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES
+
+
+class Extractor:
+    """Copies export files under one destination folder, never anywhere else."""
+
+    def __init__(self, dest: str | os.PathLike[str], limits: ExtractLimits | None = None):
+        self.limits = limits or ExtractLimits()
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        self.root = dest.resolve()
+        self.total_bytes = 0
+        self.extracted = 0
+        self._done: dict[str, Path] = {}
+
+    def extract(self, entry: FileEntry) -> Path:
+        """Extract ``entry`` (once per run) and return where it is; raise ExtractRefused."""
+        if entry.name in self._done:
+            return self._done[entry.name]
+        reason = unsafe_reason(entry.name)
+        if reason:
+            raise ExtractRefused(f"refused to extract {entry.name!r}: it {reason}")
+        if entry.is_symlink:
+            raise ExtractRefused(f"refused to extract {entry.name!r}: it is a symbolic link")
+        if entry.size > self.limits.max_file_bytes:
+            raise ExtractRefused(
+                f"refused to extract {entry.name!r}: {entry.size} bytes is over the "
+                f"per-file limit of {self.limits.max_file_bytes}"
+            )
+        target = self._target(entry.name)
+        if target.is_file() and not target.is_symlink() and target.stat().st_size == entry.size:
+            self._done[entry.name] = target  # already extracted by an earlier run
+            return target
+        if self.total_bytes + entry.size > self.limits.max_total_bytes:
+            raise ExtractRefused(
+                f"refused to extract {entry.name!r}: the total extraction limit of "
+                f"{self.limits.max_total_bytes} bytes is reached"
+            )
+        self._copy(entry, target)
+        self._done[entry.name] = target
+        self.extracted += 1
+        return target
+
+    def _target(self, name: str) -> Path:
+        parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+        folder = self.root
+        for part in parts[:-1]:
+            folder = folder / part
+            if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+                raise ExtractRefused(f"refused to extract {name!r}: {folder} is not a plain folder")
+            folder.mkdir(mode=0o700, exist_ok=True)
+        target = folder / parts[-1]
+        if not target.parent.resolve().is_relative_to(self.root):
+            raise ExtractRefused(f"refused to extract {name!r}: it would land outside {self.root}")
+        if target.exists() and not target.is_symlink() and not target.is_file():
+            raise ExtractRefused(f"refused to extract {name!r}: {target} is not a regular file")
+        return target
+
+    def _copy(self, entry: FileEntry, target: Path) -> None:
+        """Write to a private temporary file, then rename over the target: a symlink planted at
+        the target is replaced, never followed."""
+        temp = target.with_name(f".{target.name}.{os.getpid()}.part")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        written = 0
+        try:
+            with os.fdopen(fd, "wb") as out, entry.open() as source:
+                while chunk := source.read(_COPY_CHUNK):
+                    written += len(chunk)
+                    if written > self.limits.max_file_bytes:
+                        raise ExtractRefused(
+                            f"refused to extract {entry.name!r}: it grew past the per-file "
+                            f"limit of {self.limits.max_file_bytes} bytes"
+                        )
+                    if self.total_bytes + written > self.limits.max_total_bytes:
+                        raise ExtractRefused(
+                            f"refused to extract {entry.name!r}: the total extraction limit "
+                            f"of {self.limits.max_total_bytes} bytes is reached"
+                        )
+                    out.write(chunk)
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        self.total_bytes += written

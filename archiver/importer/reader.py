@@ -1,0 +1,303 @@
+"""Open a ChatGPT data export in any of its layouts and stream its conversations one by one.
+
+Layouts (PROTOCOL.md §2): the export zip, its unpacked folder, or a bare ``conversations.json``;
+conversations either in one ``conversations.json`` or split across ``conversations-000.json``,
+``conversations-001.json``, ... (with ``export_manifest.json``). Nothing is extracted to disk: a zip
+member is parsed straight from its decompressing stream, and only one conversation is held in
+memory at a time (ijson, C backend when available)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+from zlib import error as ZlibError
+
+import ijson
+
+from archiver.errors import InputError
+from archiver.importer.files import FileIndex, index_folder, index_zip
+from archiver.progress import NullProgress, Progress
+
+log = logging.getLogger(__name__)
+
+_CONVERSATION_FILE = re.compile(r"^conversations(?:-(\d+))?\.json$")
+_MANIFEST = "export_manifest.json"
+_READ_SIZE = 256 * 1024
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def json_backend() -> Any:
+    """ijson's C backend (yajl2_c) when installed, else the best backend ijson finds."""
+    try:
+        return ijson.get_backend("yajl2_c")
+    except ImportError:
+        return ijson
+
+
+@dataclass(frozen=True)
+class ConversationFile:
+    """One JSON array of conversations inside the export."""
+
+    name: str  # how errors name it: the member / relative path
+    size: int
+    open: Callable[[], IO[bytes]]
+
+
+@dataclass
+class Export:
+    """An opened export: where its conversations are and which other files it holds."""
+
+    path: Path
+    kind: str  # 'zip' | 'folder' | 'json'
+    conversation_files: list[ConversationFile]
+    files: FileIndex
+    problems: list[str] = field(default_factory=list)  # e.g. files the manifest lists but lacks
+    close: Callable[[], None] = lambda: None
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.conversation_files)
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One array entry: a conversation object, or why the file could not be read further."""
+
+    source: str
+    index: int
+    conversation: Any = None
+    error: str | None = None
+
+
+class CountingReader:
+    """A file wrapper that reports every byte read, so progress follows the parse."""
+
+    def __init__(self, raw: IO[bytes], progress: Progress):
+        self._raw = raw
+        self._progress = progress
+        self._pending = b""
+
+    def prime(self) -> bytes:
+        """Peek at the start of the stream (returned bytes are still read later)."""
+        self._pending = self._raw.read(_READ_SIZE)
+        if self._pending.startswith(_UTF8_BOM):
+            self._pending = self._pending[len(_UTF8_BOM) :]
+        return self._pending
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pending:
+            data, self._pending = self._pending, b""
+            if size == 0:
+                self._pending = data
+                return b""
+        else:
+            data = self._raw.read(size)
+        self._progress.advance(len(data))
+        return data
+
+
+# -- layouts ------------------------------------------------------------------------------------
+
+
+def is_conversation_file(name: str) -> bool:
+    return _CONVERSATION_FILE.match(PurePosixPath(name).name) is not None
+
+
+def _sort_key(name: str) -> tuple[int, int, str]:
+    match = _CONVERSATION_FILE.match(PurePosixPath(name).name)
+    number = int(match[1]) if match and match[1] else -1
+    return (name.count("/"), number, name)
+
+
+def pick_conversation_files(names: list[str]) -> list[str]:
+    """The conversation files of an export: the shallowest folder that has any (exports are
+    sometimes re-zipped inside a top folder), ``conversations.json`` first, then by number."""
+    found = [n for n in names if is_conversation_file(n) and not n.startswith("__MACOSX/")]
+    if not found:
+        return []
+    depth = min(n.count("/") for n in found)
+    return sorted((n for n in found if n.count("/") == depth), key=_sort_key)
+
+
+def manifest_names(manifest: Any) -> set[str]:
+    """Conversation file names listed anywhere in export_manifest.json (its exact shape is not
+    documented, so every string that looks like one counts)."""
+    names: set[str] = set()
+    stack = [manifest]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and is_conversation_file(value):
+            names.add(PurePosixPath(value).name)
+    return names
+
+
+def _check_manifest(manifest_text: bytes | None, chosen: list[str], problems: list[str]) -> None:
+    if manifest_text is None:
+        return
+    try:
+        listed = manifest_names(json.loads(manifest_text))
+    except ValueError as exc:
+        log.warning("%s is not valid JSON (%s); importing the files present", _MANIFEST, exc)
+        return
+    present = {PurePosixPath(n).name for n in chosen}
+    for missing in sorted(listed - present):
+        problems.append(f"{missing}: listed in {_MANIFEST} but not in the export")
+
+
+def _open_zip(path: Path) -> Export:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path}: not a readable zip file ({exc})") from None
+    infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+    chosen = pick_conversation_files(list(infos))
+    if not chosen:
+        archive.close()
+        raise InputError(f"{path}: no conversations.json or conversations-NNN.json in this zip")
+    problems: list[str] = []
+    depth = chosen[0].count("/")
+    manifest = next(
+        (n for n in infos if PurePosixPath(n).name == _MANIFEST and n.count("/") == depth), None
+    )
+    manifest_text = _read_small_member(archive, manifest) if manifest else None
+    _check_manifest(manifest_text, chosen, problems)
+
+    def opener(name: str) -> Callable[[], IO[bytes]]:
+        return lambda: archive.open(name)
+
+    files = [ConversationFile(n, infos[n].file_size, opener(n)) for n in chosen]
+    return Export(path, "zip", files, index_zip(archive), problems, archive.close)
+
+
+def _read_small_member(archive: zipfile.ZipFile, name: str) -> bytes | None:
+    try:
+        with archive.open(name) as member:
+            return member.read(10 * 1024 * 1024)
+    except (zipfile.BadZipFile, OSError, ZlibError, EOFError):
+        return None
+
+
+def _folder_names(root: Path) -> list[str]:
+    names: list[str] = []
+    for folder, dirs, files in os.walk(root):  # does not follow symlinked folders
+        dirs[:] = [d for d in dirs if not d.startswith("__MACOSX")]
+        rel = Path(folder).relative_to(root)
+        names.extend((rel / f).as_posix() for f in files)
+    return names
+
+
+def _open_folder(path: Path) -> Export:
+    names = _folder_names(path)
+    chosen = [n for n in pick_conversation_files(names) if not (path / n).is_symlink()]
+    if not chosen:
+        raise InputError(f"{path}: no conversations.json or conversations-NNN.json in this folder")
+    problems: list[str] = []
+    manifest = (path / chosen[0]).parent / _MANIFEST
+    try:
+        manifest_text = manifest.read_bytes() if manifest.is_file() else None
+    except OSError:
+        manifest_text = None
+    _check_manifest(manifest_text, chosen, problems)
+
+    def opener(name: str) -> Callable[[], IO[bytes]]:
+        return lambda: open(path / name, "rb")
+
+    files = [ConversationFile(n, (path / n).stat().st_size, opener(n)) for n in chosen]
+    return Export(path, "folder", files, index_folder(path, names), problems)
+
+
+def _looks_like_json_array(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(4096).removeprefix(_UTF8_BOM).lstrip()
+    return head.startswith(b"[")
+
+
+@contextmanager
+def open_export(path: str | os.PathLike[str]) -> Iterator[Export]:
+    """Recognise the layout at ``path``; raise InputError (exit 2) when it is none of them."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_dir():
+        export = _open_folder(path)
+    elif zipfile.is_zipfile(path):
+        export = _open_zip(path)
+    elif _looks_like_json_array(path):
+        name = path.name
+        export = Export(
+            path,
+            "json",
+            [ConversationFile(name, path.stat().st_size, lambda: path.open("rb"))],
+            FileIndex([]),
+        )
+    else:
+        with open(path, "rb") as f:
+            damaged_zip = f.read(2) == b"PK"
+        hint = " (it starts like a zip but is damaged or truncated)" if damaged_zip else ""
+        raise InputError(
+            f"{path}: not a ChatGPT export: expected the export zip, its folder or a "
+            f"conversations.json holding a JSON array{hint}"
+        )
+    try:
+        yield export
+    finally:
+        export.close()
+
+
+# -- streaming ----------------------------------------------------------------------------------
+
+
+def iter_conversations(export: Export, progress: Progress | None = None) -> Iterator[ExportItem]:
+    """Every conversation of every conversation file, in order, one at a time. A file that
+    cannot be read further yields one error item naming it and where it stopped; the next file
+    is still read."""
+    progress = progress or NullProgress()
+    backend = json_backend()
+    for file in export.conversation_files:
+        yield from _iter_file(file, backend, progress)
+
+
+def _iter_file(file: ConversationFile, backend: Any, progress: Progress) -> Iterator[ExportItem]:
+    index = 0
+    try:
+        with file.open() as raw:
+            reader = CountingReader(raw, progress)
+            head = reader.prime().lstrip()
+            if not head.startswith(b"["):
+                what = "empty" if not head else "not a JSON array of conversations"
+                yield ExportItem(file.name, 0, error=f"{file.name}: {what}")
+                return
+            for conversation in backend.items(reader, "item", use_float=True, buf_size=_READ_SIZE):
+                yield ExportItem(file.name, index, conversation)
+                index += 1
+    except ijson.JSONError as exc:
+        where = f"after conversation #{index - 1}" if index else "before the first conversation"
+        yield ExportItem(
+            file.name,
+            index,
+            error=f"{file.name}: invalid or truncated JSON {where} ({_short(exc)}); "
+            f"{index} conversation(s) read from it",
+        )
+    except (zipfile.BadZipFile, ZlibError, EOFError, OSError) as exc:
+        yield ExportItem(
+            file.name,
+            index,
+            error=f"{file.name}: cannot read further after {index} conversation(s) ({_short(exc)})",
+        )
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

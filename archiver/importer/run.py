@@ -1,0 +1,189 @@
+"""``import_export``: load a ChatGPT data export into the archive, one conversation at a time.
+
+Every conversation goes through the same flattener and ``save_conversation`` as the live backup
+(``source='export'``, ``keep_newer=True``), each in its own transaction: re-importing skips what
+is unchanged, an older export never overwrites newer data, and a conversation seen both live and
+in an export stays one conversation (same id). A broken conversation or a truncated file is
+reported by name and the rest still imports."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+from zlib import error as ZlibError
+
+import sqlite_utils
+
+from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
+from archiver.flatten.chatgpt import flatten_conversation
+from archiver.flatten.records import FlatConversation
+from archiver.importer.files import ExtractLimits, Extractor, ExtractRefused, FileIndex
+from archiver.importer.reader import Export, iter_conversations, open_export
+from archiver.progress import NullProgress, Progress
+from archiver.store import transaction
+from archiver.store.save import SaveOutcome, save_conversation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_older: int = 0
+    failed: int = 0
+    messages: int = 0  # nodes written (new and updated conversations)
+    attachments: int = 0  # attachment rows matched to a file of the export
+    extracted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all read; 3 partial (something failed, the rest imported); 2 nothing readable."""
+        if not self.errors:
+            return EXIT_OK
+        return EXIT_PARTIAL if self.read else EXIT_CONFIG
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: getattr(self, name)
+            for name in (
+                "read",
+                "new",
+                "updated",
+                "unchanged",
+                "skipped_older",
+                "failed",
+                "messages",
+                "attachments",
+                "extracted",
+            )
+        }
+
+    def line(self) -> str:
+        return "import: " + ", ".join(f"{name} {value}" for name, value in self.counts().items())
+
+    def count(self, outcome: SaveOutcome, flat: FlatConversation) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+        if outcome in (SaveOutcome.NEW, SaveOutcome.UPDATED):
+            self.messages += len(flat.messages)
+
+
+def import_export(
+    db: sqlite_utils.Database,
+    path: str | os.PathLike[str],
+    *,
+    extract_dir: str | os.PathLike[str] | None = None,
+    limits: ExtractLimits | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import the export at ``path`` (zip, folder or conversations.json) into ``db``.
+    Raises InputError when ``path`` is not an export at all."""
+    progress = progress or NullProgress()
+    summary = ImportSummary()
+    with open_export(path) as export:
+        summary.errors.extend(export.problems)
+        extractor = Extractor(extract_dir, limits) if extract_dir is not None else None
+        progress.start(export.total_bytes, "Importing")
+        try:
+            for item in iter_conversations(export, progress):
+                if item.error is not None:
+                    summary.errors.append(item.error)
+                    continue
+                summary.read += 1
+                _import_one(
+                    db, export, extractor, item.source, item.index, item.conversation, summary
+                )
+        finally:
+            progress.finish()
+        if extractor is not None:
+            summary.extracted = extractor.extracted
+    return summary
+
+
+def _import_one(
+    db: sqlite_utils.Database,
+    export: Export,
+    extractor: Extractor | None,
+    source: str,
+    index: int,
+    conv: Any,
+    summary: ImportSummary,
+) -> None:
+    where = f"{source} #{index}"
+    if isinstance(conv, dict) and isinstance(conv.get("id"), str):
+        where += f" (id {conv['id']})"
+    try:
+        flat = flatten_conversation(conv, source="export")
+    except Exception as exc:  # a malformed entry must not stop the rest of the export
+        summary.failed += 1
+        summary.errors.append(f"{where}: not a usable conversation ({exc})")
+        return
+    matched = _match_files(flat, export.files)
+    try:
+        outcome = save_conversation(db, flat, keep_newer=True)
+    except (ValueError, sqlite3.IntegrityError, sqlite3.InterfaceError) as exc:
+        summary.failed += 1
+        summary.errors.append(f"{where}: could not be saved ({exc})")
+        return
+    summary.count(outcome, flat)
+    summary.attachments += len(matched)
+    if matched and (extractor is not None or outcome not in (SaveOutcome.NEW, SaveOutcome.UPDATED)):
+        _record_files(db, flat, matched, extractor, where, summary)
+
+
+def _match_files(flat: FlatConversation, files: FileIndex) -> list[tuple[dict[str, Any], Any]]:
+    """Point each attachment row at its file in the export (before the save writes the rows)."""
+    if not len(files) or not flat.attachments:
+        return []
+    matched = []
+    for row in flat.attachments:
+        entry = files.find(row["asset_pointer"])
+        if entry is not None:
+            row["file_name"] = entry.name
+            if row.get("size_bytes") is None:
+                row["size_bytes"] = entry.size
+            matched.append((row, entry))
+    return matched
+
+
+def _record_files(
+    db: sqlite_utils.Database,
+    flat: FlatConversation,
+    matched: list[tuple[dict[str, Any], Any]],
+    extractor: Extractor | None,
+    where: str,
+    summary: ImportSummary,
+) -> None:
+    """The file names (for conversations the save left alone) and extracted paths."""
+    updates = []
+    for row, entry in matched:
+        extracted: str | None = None
+        if extractor is not None:
+            try:
+                extracted = str(extractor.extract(entry))
+            except ExtractRefused as exc:
+                summary.errors.append(f"{where}: {exc}")
+            except (zipfile.BadZipFile, ZlibError, EOFError, OSError) as exc:
+                summary.errors.append(f"{where}: could not extract {entry.name!r} ({exc})")
+        updates.append(
+            [
+                entry.name,
+                extracted,
+                row["conversation_id"],
+                row["message_node_id"],
+                row["asset_pointer"],
+            ]
+        )
+    with transaction(db) as conn:
+        conn.executemany(
+            "UPDATE attachments SET file_name = ?, extracted_path = coalesce(?, extracted_path) "
+            "WHERE conversation_id = ? AND message_node_id = ? AND asset_pointer = ?",
+            updates,
+        )

@@ -1,0 +1,498 @@
+"""Render one conversation as Markdown, JSON or HTML. Pure: rows in, text out.
+
+Each message becomes format-neutral blocks (text, code, tool output, quotes, images, sources)
+read from its raw JSON where the shape is known (ChatGPT content types, Bing messages) and from
+its searchable text otherwise; then each format lays the blocks out. HTML escapes everything.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver.query.thread import (
+    AlternativeEnd,
+    AlternativeStart,
+    Branches,
+    Event,
+    Turn,
+    thread_events,
+)
+
+FORMATS = ("markdown", "json", "html")
+EXTENSIONS = {"markdown": "md", "json": "json", "html": "html"}
+EXPORT_FORMAT_VERSION = 1
+_SAFE_SCHEMES = ("http", "https", "file-service", "sediment", "file")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+@dataclass(frozen=True)
+class ConversationRows:
+    """A conversation row, all its message rows (every branch) and its attachment rows."""
+
+    conversation: dict[str, Any]
+    messages: list[dict[str, Any]]
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class Output:
+    text: str
+    label: str = "Output"
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    title: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    href: str
+    label: str = "image"
+
+
+@dataclass(frozen=True)
+class Sources:
+    items: tuple[tuple[str, str], ...]  # (title, url)
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+Block = Text | Code | Output | Quote | Image | Sources | Note
+
+
+# --- messages → blocks -------------------------------------------------------------------------
+
+
+def _load(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def attachment_links(attachments: list[dict[str, Any]]) -> dict[str, str]:
+    """asset pointer (and its bare file id) → where to link: the extracted file when there is
+    one, else the pointer itself."""
+    links: dict[str, str] = {}
+    for row in attachments:
+        pointer = _s(row.get("asset_pointer"))
+        target = _s(row.get("extracted_path"))
+        if pointer and target:
+            links[pointer] = target
+            links[pointer.split("://", 1)[-1]] = target
+    return links
+
+
+def _image(pointer: str, links: dict[str, str], label: str = "image") -> Image:
+    href = links.get(pointer) or links.get(pointer.split("://", 1)[-1]) or pointer
+    return Image(href, label)
+
+
+def _sources(msg: dict[str, Any]) -> list[tuple[str, str]]:
+    """Citations (``metadata.citations``, ``content_references``) as (title, url) pairs."""
+    metadata = _d(msg.get("metadata"))
+    found: list[tuple[str, str]] = []
+    for citation in _list(metadata.get("citations")):
+        meta = _d(_d(citation).get("metadata"))
+        url = _s(meta.get("url"))
+        if url:
+            found.append((_s(meta.get("title")) or url, url))
+    for reference in _list(metadata.get("content_references")):
+        reference = _d(reference)
+        for item in [reference, *_list(reference.get("items")), *_list(reference.get("sources"))]:
+            url = _s(_d(item).get("url"))
+            if url:
+                found.append((_s(_d(item).get("title")) or url, url))
+    return list(dict.fromkeys(found))
+
+
+def _chatgpt_blocks(msg: dict[str, Any], row: dict[str, Any], links: dict[str, str]) -> list[Block]:
+    content = _d(msg.get("content"))
+    kind = _s(content.get("content_type"))
+    text = _s(row.get("text"))
+    blocks: list[Block] = []
+    if kind == "code":
+        language = _s(content.get("language"))
+        blocks.append(Code(_s(content.get("text")), "" if language == "unknown" else language))
+    elif kind == "execution_output":
+        blocks.append(Output(_s(content.get("text"))))
+        aggregate = _d(_d(msg.get("metadata")).get("aggregate_result"))
+        for item in _list(aggregate.get("messages")):
+            url = _s(_d(item).get("image_url"))
+            if url:
+                blocks.append(_image(url, links, "output image"))
+    elif kind == "multimodal_text":
+        for part in _list(content.get("parts")):
+            if isinstance(part, str):
+                if part:
+                    blocks.append(Text(part))
+                continue
+            part = _d(part)
+            part_kind = _s(part.get("content_type"))
+            pointer = _s(part.get("asset_pointer"))
+            if part_kind == "audio_transcription":
+                blocks.append(Text(_s(part.get("text"))))
+            elif pointer:
+                label = part_kind.removesuffix("_asset_pointer").replace("_", " ") or "file"
+                blocks.append(_image(pointer, links, label))
+            elif _s(part.get("text")):
+                blocks.append(Text(_s(part.get("text"))))
+    elif kind == "tether_quote":
+        blocks.append(
+            Quote(_s(content.get("text")), _s(content.get("title")), _s(content.get("url")))
+        )
+    elif kind == "thoughts":
+        blocks.append(Quote(text, "Thinking"))
+    elif kind == "reasoning_recap":
+        blocks.append(Note(_s(content.get("content")) or text))
+    elif kind == "system_error":
+        blocks.append(Note(f"Error: {text}"))
+    elif kind in ("tether_browsing_display", "computer_output", "citable_code_output"):
+        blocks.append(Output(text, "Tool output"))
+    elif text:
+        blocks.append(Text(text))
+    elif kind:
+        blocks.append(Note(f"[{kind}]"))
+    sources = _sources(msg)
+    if sources:
+        blocks.append(Sources(tuple(sources)))
+    return blocks
+
+
+def _bing_blocks(msg: dict[str, Any], row: dict[str, Any], links: dict[str, str]) -> list[Block]:
+    blocks: list[Block] = []
+    text = _s(row.get("text")) or _s(msg.get("text"))
+    if text:
+        blocks.append(Text(text))
+    image = _s(msg.get("imageUrl"))
+    if image:
+        blocks.append(_image(image, links))
+    sources = [
+        (
+            _s(_d(a).get("providerDisplayName")) or _s(_d(a).get("seeMoreUrl")),
+            _s(a.get("seeMoreUrl")),
+        )
+        for a in _list(msg.get("sourceAttributions"))
+        if isinstance(a, dict) and _s(a.get("seeMoreUrl"))
+    ]
+    if sources:
+        blocks.append(Sources(tuple(dict.fromkeys(sources))))
+    return blocks
+
+
+def message_blocks(row: dict[str, Any], links: dict[str, str] | None = None) -> list[Block]:
+    """What one message shows, as blocks."""
+    links = links or {}
+    msg = _d(_load(row.get("raw_json")))
+    if isinstance(msg.get("content"), dict):
+        return _chatgpt_blocks(msg, row, links)
+    if isinstance(msg.get("author"), str) or "sourceAttributions" in msg:
+        return _bing_blocks(msg, row, links)
+    text = _s(row.get("text"))
+    return [Text(text)] if text else []
+
+
+def speaker(row: dict[str, Any]) -> str:
+    role = _s(row.get("role")) or "unknown"
+    name = _s(row.get("author_name"))
+    label = {"bot": "assistant"}.get(role, role).capitalize()
+    return f"{label} ({name})" if name and name != role else label
+
+
+def safe_href(url: str) -> str | None:
+    """A link target safe to click: http(s), archive pointers and relative paths only."""
+    url = url.strip()
+    scheme = _SCHEME.match(url)
+    if scheme and scheme[1].lower() not in _SAFE_SCHEMES:
+        return None
+    return url
+
+
+# --- Markdown ----------------------------------------------------------------------------------
+
+
+def _fence(text: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _md_link(label: str, url: str) -> str:
+    href = safe_href(url)
+    label = re.sub(r"([\[\]\\])", r"\\\1", label)
+    if href is None:
+        return f"{label} ({url})"
+    return f"[{label}](<{href.replace('>', '%3E').replace('<', '%3C')}>)"
+
+
+def _md_block(block: Block) -> str:
+    if isinstance(block, Text):
+        return block.text
+    if isinstance(block, Code):
+        fence = _fence(block.text)
+        return f"{fence}{block.language}\n{block.text}\n{fence}"
+    if isinstance(block, Output):
+        fence = _fence(block.text)
+        return f"{block.label}:\n\n{fence}\n{block.text}\n{fence}"
+    if isinstance(block, Quote):
+        quoted = "\n".join("> " + line for line in block.text.splitlines() or [""])
+        cite = ""
+        if block.title or block.url:
+            title = block.title or block.url
+            cite = "\n>\n> — " + (_md_link(title, block.url) if block.url else title)
+        return quoted + cite
+    if isinstance(block, Image):
+        href = safe_href(block.href)
+        if href is None:
+            return f"[{block.label}: {block.href}]"
+        bang = "!" if "image" in block.label else ""
+        return f"{bang}[{block.label}](<{href}>)"
+    if isinstance(block, Sources):
+        return "Sources:\n" + "\n".join(f"- {_md_link(t, u)}" for t, u in block.items)
+    return "_" + " ".join(block.text.split()) + "_"
+
+
+def _heading_meta(row: dict[str, Any]) -> str:
+    bits = [speaker(row)]
+    if row.get("model_slug"):
+        bits.append(f"`{row['model_slug']}`")
+    if row.get("create_time"):
+        bits.append(str(row["create_time"]))
+    if row.get("deleted_upstream_at"):
+        bits.append("deleted upstream")
+    return " · ".join(bits)
+
+
+def _title(conv: dict[str, Any]) -> str:
+    return _s(conv.get("title")) or "Untitled conversation"
+
+
+def _meta_lines(conv: dict[str, Any], branches: Branches) -> list[tuple[str, str]]:
+    lines = [("Conversation", str(conv.get("id"))), ("Provider", _s(conv.get("provider")))]
+    for label, key in (("Created", "create_time"), ("Updated", "update_time")):
+        if conv.get(key):
+            lines.append((label, str(conv[key])))
+    if conv.get("deleted_upstream_at"):
+        lines.append(("Deleted upstream", str(conv["deleted_upstream_at"])))
+    shown = "current branch" if branches == "current" else "every branch (edits, regenerations)"
+    lines.append(("Shows", shown))
+    return lines
+
+
+def _alternative_label(start: AlternativeStart) -> str:
+    label = "Alternative " + " › ".join(f"{i} of {n}" for i, n in start.path)
+    return label + (" (current branch)" if start.current else "")
+
+
+def render_markdown(doc: ConversationRows, branches: Branches = "current") -> str:
+    conv = doc.conversation
+    links = attachment_links(doc.attachments)
+    out = [f"# {_title(conv)}", ""]
+    out += [f"- {label}: {value}" for label, value in _meta_lines(conv, branches)]
+    for event in thread_events(doc.messages, conv.get("current_node"), branches):
+        if isinstance(event, AlternativeStart):
+            out += ["", "---", "", f"## {_alternative_label(event)}"]
+        elif isinstance(event, Turn):
+            out += ["", f"### {_heading_meta(event.message)}", ""]
+            blocks = message_blocks(event.message, links)
+            out.append("\n\n".join(_md_block(b) for b in blocks) if blocks else "_(empty)_")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+_HIDDEN_CONVERSATION_KEYS = ("raw_json", "content_hash", "flattener_version")
+_MESSAGE_KEYS = (
+    "message_id",
+    "parent_id",
+    "role",
+    "author_name",
+    "recipient",
+    "channel",
+    "content_type",
+    "model_slug",
+    "status",
+    "create_time",
+    "on_current_branch",
+    "deleted_upstream_at",
+    "text",
+)
+
+
+def render_json(doc: ConversationRows, branches: Branches = "current") -> str:
+    """The conversation and its messages in reading order, each with its raw upstream JSON.
+    With every branch, ``alternative`` is the path of (index, of) choices leading to it."""
+    conv = doc.conversation
+    conversation = {k: v for k, v in conv.items() if k not in _HIDDEN_CONVERSATION_KEYS}
+    conversation["raw"] = _load(conv.get("raw_json"))
+    by_node: dict[str, list[dict[str, Any]]] = {}
+    for row in doc.attachments:
+        by_node.setdefault(str(row.get("message_node_id")), []).append(
+            {k: v for k, v in row.items() if k not in ("conversation_id", "message_node_id")}
+        )
+    messages = []
+    path: list[list[int]] = []
+    for event in thread_events(doc.messages, conv.get("current_node"), branches):
+        if isinstance(event, AlternativeStart):
+            path = [list(pair) for pair in event.path]
+        elif isinstance(event, AlternativeEnd):
+            path = path[: event.level - 1]
+        else:
+            row = event.message
+            item: dict[str, Any] = {"node_id": row.get("id")}
+            item.update({k: row.get(k) for k in _MESSAGE_KEYS})
+            if branches == "all":
+                item["alternative"] = [list(p) for p in path]
+            item["attachments"] = by_node.get(str(row.get("id")), [])
+            item["raw"] = _load(row.get("raw_json"))
+            messages.append(item)
+    document = {
+        "export_format": EXPORT_FORMAT_VERSION,
+        "branches": branches,
+        "conversation": conversation,
+        "messages": messages,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+_CSS = """
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 50rem; margin: 2rem auto; padding: 0 1rem; }
+.message { border-top: 1px solid #ddd; padding: .5rem 0; }
+.message h3 { font-size: .9rem; color: #555; margin: .5rem 0; }
+.role-user h3 { color: #1a4d8f; }
+.text { white-space: pre-wrap; }
+pre { background: #f5f5f5; padding: .75rem; overflow-x: auto; }
+blockquote { border-left: 3px solid #ccc; margin: .5rem 0; padding-left: .75rem; color: #444; }
+details { border-left: 3px solid #9ab; padding-left: .75rem; margin: .75rem 0; }
+summary { font-weight: 600; cursor: pointer; }
+.note { font-style: italic; color: #666; }
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _html_link(label: str, url: str) -> str:
+    href = safe_href(url)
+    if href is None:
+        return f"{_e(label)} ({_e(url)})"
+    return f'<a href="{_e(href)}">{_e(label)}</a>'
+
+
+def _html_block(block: Block) -> str:
+    if isinstance(block, Text):
+        return f'<div class="text">{_e(block.text)}</div>'
+    if isinstance(block, Code):
+        lang = f' class="language-{_e(block.language)}"' if block.language else ""
+        return f"<pre><code{lang}>{_e(block.text)}</code></pre>"
+    if isinstance(block, Output):
+        return f'<p class="note">{_e(block.label)}:</p><pre><samp>{_e(block.text)}</samp></pre>'
+    if isinstance(block, Quote):
+        cite = ""
+        if block.title or block.url:
+            title = block.title or block.url
+            cite = "<footer>— " + (_html_link(title, block.url) if block.url else _e(title))
+            cite += "</footer>"
+        return f'<blockquote><div class="text">{_e(block.text)}</div>{cite}</blockquote>'
+    if isinstance(block, Image):
+        return f"<p>{_html_link(f'[{block.label}]', block.href)}</p>"
+    if isinstance(block, Sources):
+        items = "".join(f"<li>{_html_link(t, u)}</li>" for t, u in block.items)
+        return f'<p class="note">Sources:</p><ul>{items}</ul>'
+    return f'<p class="note">{_e(block.text)}</p>'
+
+
+def render_html(doc: ConversationRows, branches: Branches = "current") -> str:
+    conv = doc.conversation
+    links = attachment_links(doc.attachments)
+    title = _e(_title(conv))
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{title}</h1>",
+        "<dl>"
+        + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _meta_lines(conv, branches))
+        + "</dl>",
+    ]
+    for event in thread_events(doc.messages, conv.get("current_node"), branches):
+        if isinstance(event, AlternativeStart):
+            opened = " open" if event.current else ""
+            out.append(f"<details{opened}><summary>{_e(_alternative_label(event))}</summary>")
+        elif isinstance(event, AlternativeEnd):
+            out.append("</details>")
+        else:
+            row = event.message
+            role = re.sub(r"[^a-z]", "", _s(row.get("role")).lower()) or "unknown"
+            blocks = message_blocks(row, links)
+            body = "".join(_html_block(b) for b in blocks) or '<p class="note">(empty)</p>'
+            out.append(
+                f'<section class="message role-{role}" id="{_e(row.get("id"))}">'
+                f"<h3>{_e(_heading_meta(row))}</h3>{body}</section>"
+            )
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+RENDERERS: dict[str, Callable[[ConversationRows, Branches], str]] = {
+    "markdown": render_markdown,
+    "json": render_json,
+    "html": render_html,
+}
+
+
+def render(doc: ConversationRows, fmt: str, branches: Branches = "current") -> str:
+    return RENDERERS[fmt](doc, branches)
+
+
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "Block",
+    "ConversationRows",
+    "Event",
+    "message_blocks",
+    "render",
+    "render_html",
+    "render_json",
+    "render_markdown",
+]

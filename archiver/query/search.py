@@ -1,0 +1,168 @@
+"""Full-text search over message text (the ``messages_fts`` FTS5 index), best matches first.
+
+The ranking runs on the index alone and only the top ``limit`` hits are joined to their
+messages and conversations and given a snippet, so a search costs little more than a bare
+``MATCH ... ORDER BY rank LIMIT n``. Filters (provider, role, since) join inside the ranking
+query because they decide which hits make the top ``limit``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from archiver.errors import InputError
+from archiver.timeutil import to_iso
+
+DEFAULT_LIMIT = 20
+SNIPPET_TOKENS = 16
+_ELLIPSIS = "…"
+
+# What SQLite says when the query text is not valid FTS5 syntax.
+_SYNTAX_ERRORS = ("fts5:", "no such column", "unterminated string", "unknown special query")
+_RELATIVE_SINCE = re.compile(r"^(\d+)\s*d$")
+_YEAR = re.compile(r"^\d{4}$")
+_YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+class Executes(Protocol):
+    """A sqlite3.Connection or a sqlite_utils.Database: anything with ``execute``."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+
+class SearchSyntaxError(InputError):
+    """The query is not valid FTS5 syntax (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation_id: str
+    title: str | None
+    provider: str
+    node_id: str
+    role: str | None
+    date: str | None  # the message's time, else the conversation's
+    snippet: str
+    rank: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def literal_query(text: str) -> str:
+    """Each whitespace-separated term as an FTS5 string: the words are searched as typed,
+    all of them required, with no operators, prefixes or column filters."""
+    return " ".join('"' + term.replace('"', '""') + '"' for term in text.split())
+
+
+def parse_since(value: str) -> str:
+    """``2024``, ``2024-05``, ``2024-05-17``, a full ISO time, or ``30d`` (days ago) → ISO UTC."""
+    text = value.strip()
+    relative = _RELATIVE_SINCE.match(text)
+    if relative:
+        start = datetime.now(tz=UTC) - timedelta(days=int(relative[1]))
+        return start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if _YEAR.match(text):
+        text += "-01-01"
+    elif _YEAR_MONTH.match(text):
+        text += "-01"
+    iso = to_iso(text) if not _looks_numeric(text) else None
+    if iso is None:
+        raise InputError(
+            f"cannot read --since {value!r}: use 2024, 2024-05, 2024-05-17, an ISO time or 30d"
+        )
+    return iso
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def search_messages(
+    db: Executes,
+    query: str,
+    *,
+    provider: str | None = None,
+    role: str | None = None,
+    since: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    literal: bool = False,
+    highlight: tuple[str, str] = ("**", "**"),
+) -> list[SearchHit]:
+    """The ``limit`` best-ranked messages matching ``query`` (FTS5 syntax unless ``literal``).
+
+    ``since`` is an ISO UTC time (see ``parse_since``); messages without a time of their own
+    are dated by their conversation. Raises SearchSyntaxError for a malformed query."""
+    match = literal_query(query) if literal else query.strip()
+    if not match:
+        raise InputError("the search query is empty")
+    if limit < 1:
+        raise InputError("--limit must be at least 1")
+    joins, conditions, params = _filters(provider, role, since)
+    ranking = (
+        "SELECT messages_fts.rowid AS hit, messages_fts.rank AS score FROM messages_fts "
+        f"{joins} WHERE messages_fts MATCH :match {conditions} "
+        "ORDER BY messages_fts.rank LIMIT :limit"
+    )
+    sql = (
+        f"WITH top AS ({ranking}) "
+        "SELECT m.conversation_id, c.title, c.provider, m.id, m.role, "
+        "coalesce(m.create_time, c.update_time, c.create_time), "
+        f"snippet(messages_fts, 0, :open, :close, :ellipsis, {SNIPPET_TOKENS}), top.score "
+        # CROSS JOIN fixes the loop order: left alone, the planner may scan every match again
+        # and join each one before keeping the top few.
+        "FROM top "
+        "CROSS JOIN messages_fts ON messages_fts.rowid = top.hit AND messages_fts MATCH :match "
+        "CROSS JOIN messages AS m ON m.rowid = top.hit "
+        "CROSS JOIN conversations AS c ON c.id = m.conversation_id "
+        "ORDER BY top.score, top.hit"
+    )
+    params.update(
+        match=match, limit=limit, open=highlight[0], close=highlight[1], ellipsis=_ELLIPSIS
+    )
+    try:
+        rows = db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if any(marker in str(exc) for marker in _SYNTAX_ERRORS):
+            raise SearchSyntaxError(_syntax_message(query, exc)) from None
+        raise
+    return [SearchHit(*row) for row in rows]
+
+
+def _filters(
+    provider: str | None, role: str | None, since: str | None
+) -> tuple[str, str, dict[str, Any]]:
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+    if provider:
+        conditions.append("c.provider = :provider")
+        params["provider"] = provider
+    if role:
+        conditions.append("m.role = :role")
+        params["role"] = role
+    if since:
+        conditions.append("coalesce(m.create_time, c.update_time, c.create_time) >= :since")
+        params["since"] = since
+    if not conditions:
+        return "", "", params
+    joins = (
+        "JOIN messages AS m ON m.rowid = messages_fts.rowid "
+        "JOIN conversations AS c ON c.id = m.conversation_id"
+    )
+    return joins, "AND " + " AND ".join(conditions), params
+
+
+def _syntax_message(query: str, exc: sqlite3.OperationalError) -> str:
+    quoted = literal_query(query)
+    return (
+        f"cannot read the search {query!r} ({exc}). Words with punctuation need double quotes, "
+        f"as in {quoted}; or pass --literal to search for the words exactly as typed."
+    )

@@ -1,0 +1,121 @@
+"""Batch prompts against the emulator: 200 prompts, 20 ms latency, an account allowance of 600
+requests per minute (429 with Retry-After beyond it).
+
+Two runs, each into a fresh database and a fresh emulator:
+- ``--max-rpm 600`` (set right): target ≥ 95% of the allowance achieved;
+- ``--max-rpm 1200`` (set too high): the limiter must adapt to the 429s: target ≥ 90% of the
+  allowance achieved with ≤ 5% of requests answered 429.
+Always: zero duplicates (prompts the emulator answered more than once) and zero lost rows.
+
+Achieved rate = answers ÷ the run's own duration (``batch_runs`` start to finish, so process
+start-up is not counted), over the allowance."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from common import ARCHIVER, EMULATOR_TOKEN, Report, emulator, emulator_stats, run_timed
+
+
+def write_prompts(path: Path, count: int) -> None:
+    lines = ["id,prompt"] + [f"p{i:04d},Prompt number {i}: say something" for i in range(count)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def seconds(start: str, end: str) -> float:
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(end) - parse(start)).total_seconds()
+
+
+def one_run(
+    tmp: Path, prompts: Path, max_rpm: float, allowance: int, latency_ms: int, concurrency: int
+) -> dict[str, Any]:
+    flags = ["--rate-limit", str(allowance), "--latency-ms", str(latency_ms)]
+    db = tmp / f"batch-{int(max_rpm)}.db"
+    with emulator(*flags, "--conversations", "1") as url:
+        env = {"CHATGPT_ACCESS_TOKEN": EMULATOR_TOKEN, "CHATGPT_BASE_URL": f"{url}/backend-api"}
+        command = [*ARCHIVER, "batch", str(db), str(prompts), "--max-rpm", str(max_rpm)]
+        result = run_timed([*command, "--concurrency", str(concurrency), "-q"], env)
+        stats = emulator_stats(url)
+    if result.returncode:
+        raise SystemExit(f"batch --max-rpm {max_rpm} failed: {result.stderr or result.stdout}")
+    conn = sqlite3.connect(db)
+    started, finished = conn.execute("SELECT started_at, finished_at FROM batch_runs").fetchone()
+    done, requests = conn.execute(
+        "SELECT count(*), sum(attempts) FROM batch_items WHERE status = 'done'"
+    ).fetchone()
+    rows = conn.execute("SELECT count(*) FROM batch_items").fetchone()[0]
+    conn.close()
+    elapsed = seconds(started, finished)
+    answered = stats["prompts"]
+    throttled = stats["rate_limited"]
+    achieved_rpm = 60.0 * done / elapsed
+    return {
+        "max_rpm": max_rpm,
+        "rows": rows,
+        "done": done,
+        "elapsed_s": round(elapsed, 2),
+        "achieved_rpm": round(achieved_rpm, 1),
+        "achieved_share": round(achieved_rpm / allowance, 3),
+        "requests": stats["total_requests"],
+        "requests_recorded": requests,
+        "answered_429": throttled,
+        "share_429": round(throttled / max(1, stats["total_requests"]), 3),
+        "duplicates": max(0, answered - done),
+        "lost": rows - done,
+        "wall_s": round(result.seconds, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--prompts", type=int, default=200)
+    parser.add_argument("--allowance", type=int, default=600, help="requests per minute")
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    report = Report("batch")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        prompts = tmp / "prompts.csv"
+        write_prompts(prompts, args.prompts)
+        right = one_run(
+            tmp, prompts, args.allowance, args.allowance, args.latency_ms, args.concurrency
+        )
+        high = one_run(
+            tmp, prompts, 2 * args.allowance, args.allowance, args.latency_ms, args.concurrency
+        )
+    for name, figures in (("max_rpm_right", right), ("max_rpm_too_high", high)):
+        for key, value in figures.items():
+            report.figures[f"{name}.{key}"] = value
+    report.check(
+        f"--max-rpm {args.allowance}: share of allowance achieved",
+        right["achieved_share"],
+        "≥ 0.95",
+        right["achieved_share"] >= 0.95,
+    )
+    report.check(
+        f"--max-rpm {2 * args.allowance}: share of allowance achieved",
+        high["achieved_share"],
+        "≥ 0.90",
+        high["achieved_share"] >= 0.90,
+    )
+    report.check(
+        f"--max-rpm {2 * args.allowance}: share of requests answered 429",
+        high["share_429"],
+        "≤ 0.05",
+        high["share_429"] <= 0.05,
+    )
+    for name, figures in (("right", right), ("too high", high)):
+        report.check(f"{name}: duplicates", figures["duplicates"], "0", figures["duplicates"] == 0)
+        report.check(f"{name}: lost rows", figures["lost"], "0", figures["lost"] == 0)
+    report.emit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Benchmark ``archiver import`` against chatgpt-to-sqlite 1.0.0 on the same generated export.
+
+Measures, each in its own subprocess (wall time + peak RSS of that process alone):
+- floor: stream-parsing conversations.json with ijson and nothing else;
+- ours: ``archiver import`` of conversations.json (every node, raw JSON, full-text index), and
+  of the same export as a zip (read straight from the member stream);
+- peer: ``chatgpt-to-sqlite export`` (installed in a separate venv, default bench/.peer-venv:
+  ``python -m venv bench/.peer-venv && bench/.peer-venv/bin/pip install chatgpt-to-sqlite==1.0.0``),
+  which keeps only the current branch's text and builds no search index.
+Prints one JSON line of figures.
+
+    python bench/import_bench.py [--conversations 2000] [--seed 7] [--peer-venv bench/.peer-venv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from gen_export import generate_export  # noqa: E402
+
+# Runs COMMAND..., then prints wall seconds and the peak RSS of that one child (KiB on Linux).
+MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": rc.returncode, "wall": wall, "rss_kb": usage.ru_maxrss,
+                  "cpu": usage.ru_utime + usage.ru_stime, "stderr": rc.stderr.decode()[-500:]}))
+"""
+
+FLOOR = """
+import sys, ijson
+try:
+    backend = ijson.get_backend("yajl2_c")
+except ImportError:
+    backend = ijson
+with open(sys.argv[1], "rb") as f:
+    n = sum(1 for _ in backend.items(f, "item", use_float=True, buf_size=256 * 1024))
+print(n, backend.backend_name if hasattr(backend, "backend_name") else "", file=sys.stderr)
+"""
+
+
+def measure(command: list[str]) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], check=True, capture_output=True, text=True
+    )
+    result = json.loads(out.stdout)
+    if result["rc"] != 0:
+        raise SystemExit(f"{command[0]} failed ({result['rc']}): {result['stderr']}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--peer-venv", type=Path, default=HERE / ".peer-venv")
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    conversations_json = args.out / f"export-{args.conversations}-{args.seed}.json"
+    if not conversations_json.exists():
+        generate_export(
+            conversations_json, conversations=args.conversations, seed=args.seed, layout="json"
+        )
+    export_zip = conversations_json.with_suffix(".zip")
+    if not export_zip.exists():
+        with zipfile.ZipFile(export_zip, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            zf.write(conversations_json, "conversations.json")
+
+    archiver = str(Path(sys.executable).with_name("archiver"))
+    peer = args.peer_venv / "bin" / "chatgpt-to-sqlite"
+    figures: dict[str, object] = {
+        "conversations": args.conversations,
+        "bytes": conversations_json.stat().st_size,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        floor = measure([sys.executable, "-c", FLOOR, str(conversations_json)])
+        ours = measure([archiver, "import", f"{tmp}/ours.db", str(conversations_json), "-q"])
+        ours_zip = measure([archiver, "import", f"{tmp}/ours-zip.db", str(export_zip), "-q"])
+        with sqlite3.connect(f"{tmp}/ours.db") as conn:
+            figures["nodes"] = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+            figures["fts_rows"] = conn.execute("SELECT count(*) FROM messages_fts").fetchone()[0]
+        peer_run = None
+        if shutil.which(str(peer)):
+            peer_run = measure([str(peer), "export", str(conversations_json), f"{tmp}/peer.db"])
+    figures.update(
+        floor_s=round(floor["wall"], 2),
+        floor_rss_mb=round(floor["rss_kb"] / 1024, 1),
+        ours_s=round(ours["wall"], 2),
+        ours_cpu_s=round(ours["cpu"], 2),
+        ours_rss_mb=round(ours["rss_kb"] / 1024, 1),
+        ours_zip_s=round(ours_zip["wall"], 2),
+        ours_zip_rss_mb=round(ours_zip["rss_kb"] / 1024, 1),
+    )
+    if peer_run is not None:
+        figures.update(
+            peer_s=round(peer_run["wall"], 2),
+            peer_cpu_s=round(peer_run["cpu"], 2),
+            peer_rss_mb=round(peer_run["rss_kb"] / 1024, 1),
+            speedup=round(peer_run["wall"] / ours["wall"], 2),
+            memory_ratio=round(ours["rss_kb"] / peer_run["rss_kb"], 3),
+        )
+    else:
+        figures["peer"] = f"not installed at {peer}"
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""`make demo`: archive the bundled emulator into demo.db and show what the archive can answer.
+
+Runs the real commands a user would run, against the emulator on 127.0.0.1 (never a real
+account), with the emulator's made-up credentials passed through the environment."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DB = ROOT / "demo.db"
+ARCHIVER = [sys.executable, "-m", "archiver"]
+EMULATOR_TOKEN = "emulator-token"  # the emulator's default, not a real credential
+EMULATOR_COOKIE = "emulator-cookie"
+
+
+def heading(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+@contextmanager
+def emulator() -> Iterator[str]:
+    process = subprocess.Popen(
+        [*ARCHIVER, "emulator", "--port", "0", "--seed", "1", "--conversations", "120"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.startswith("emulator ready "):
+            raise SystemExit(f"the emulator did not start: {line!r}")
+        yield line.removeprefix("emulator ready ")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def archiver(*args: str, env: dict[str, str]) -> None:
+    print("$ archiver " + " ".join(args), flush=True)
+    started = time.monotonic()
+    result = subprocess.run([*ARCHIVER, *args], env={**os.environ, **env}, check=False)
+    print(f"  (exit {result.returncode}, {time.monotonic() - started:.1f}s)")
+    if result.returncode not in (0, 3):
+        raise SystemExit(result.returncode)
+
+
+def show(db: sqlite3.Connection, title: str, sql: str) -> None:
+    heading(title)
+    print(f"  {' '.join(sql.split())}")
+    cursor = db.execute(sql)
+    names = [d[0] for d in cursor.description]
+    rows = [[" ".join(("" if v is None else str(v)).split())[:60] for v in row] for row in cursor]
+    widths = [
+        max(len(n), *(len(r[i]) for r in rows)) if rows else len(n) for i, n in enumerate(names)
+    ]
+    print("  " + "  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
+    for row in rows:
+        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def main() -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DB}{suffix}").unlink(missing_ok=True)
+    with emulator() as url:
+        print(f"emulator running at {url}")
+        chatgpt = {"CHATGPT_ACCESS_TOKEN": EMULATOR_TOKEN, "CHATGPT_BASE_URL": f"{url}/backend-api"}
+        heading("Back up ChatGPT (first run: everything)")
+        archiver(
+            "backup", "chatgpt", str(DB), "--max-rpm", "6000", "--concurrency", "4", env=chatgpt
+        )
+        heading("Back up again (nothing changed: one request per list)")
+        archiver("backup", "chatgpt", str(DB), "--max-rpm", "6000", env=chatgpt)
+        bing = {"BING_COOKIE": EMULATOR_COOKIE, "BING_BASE_URL": url, "SYDNEY_BASE_URL": url}
+        heading("Back up Bing chats into the same tables")
+        archiver("backup", "bing", str(DB), "--max-rpm", "6000", "--concurrency", "4", env=bing)
+
+    db = sqlite3.connect(DB)
+    show(
+        db,
+        "Conversations per month",
+        "SELECT provider, substr(create_time, 1, 7) AS month, count(*) AS conversations "
+        "FROM conversations GROUP BY provider, month ORDER BY month DESC LIMIT 10",
+    )
+    show(
+        db,
+        "The longest conversations (nodes, every branch)",
+        "SELECT title, node_count, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id "
+        "AND m.on_current_branch) AS on_branch FROM conversations c ORDER BY node_count DESC LIMIT 5",
+    )
+    show(
+        db,
+        "One query across both providers",
+        "SELECT provider, count(DISTINCT conversation_id) AS conversations, count(*) AS messages, "
+        "sum(role = 'user') AS prompts FROM messages JOIN conversations c ON c.id = conversation_id "
+        "GROUP BY provider",
+    )
+    show(
+        db,
+        "Messages by content type",
+        "SELECT content_type, count(*) AS messages FROM messages WHERE content_type IS NOT NULL "
+        "GROUP BY content_type ORDER BY messages DESC LIMIT 12",
+    )
+    show(
+        db,
+        "Full-text search: 'python'",
+        "SELECT c.title, m.role, snippet(messages_fts, 0, '[', ']', '…', 8) AS hit "
+        "FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid "
+        "JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE messages_fts MATCH 'python' ORDER BY rank LIMIT 5",
+    )
+    heading("Done")
+    print(f"  The archive is {DB.name}. Explore it with:")
+    print(f"    sqlite3 {DB.name}")
+    print(f"    .venv/bin/pip install datasette && .venv/bin/datasette {DB.name} -m metadata.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The account tools end to end against the bundled emulator."""
+
+from __future__ import annotations
+
+import asyncio
+
+from account_helpers import NO_RETRY
+
+from archiver.account.doctor import check_chatgpt
+from archiver.account.export_request import request_export
+from archiver.account.shared import shared_links_report
+from archiver.account.titles import generate_titles, title_candidates
+from archiver.backup.chatgpt import backup_chatgpt
+from archiver.config import Secret
+from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.sources.chatgpt import ChatGPTClient, ChatGPTSettings
+from archiver.sources.http import HttpClient, new_session
+from archiver.sources.ratelimit import RateLimiter
+
+COUNT = 40  # the emulator shares every 8th conversation and leaves every 17th untitled
+
+
+def upstream_title(settings: ChatGPTSettings, conversation_id: str) -> str | None:
+    async def fetch() -> str | None:
+        async with new_session() as session:
+            client = ChatGPTClient(HttpClient(session, RateLimiter(None), NO_RETRY), settings)
+            return (await client.get_conversation(conversation_id))["title"]
+
+    return asyncio.run(fetch())
+
+
+def test_account_tools_against_the_emulator(db):
+    with running_emulator(EmulatorConfig(conversations=COUNT, seed=5)) as emu:
+        settings = ChatGPTSettings(
+            base_url=emu.chatgpt_base_url, token=Secret(EmulatorConfig().token)
+        )
+        wrong = ChatGPTSettings(base_url=emu.chatgpt_base_url, token=Secret("not-the-token"))
+
+        report = asyncio.run(check_chatgpt(settings, policy=NO_RETRY))
+        assert report.exit_code == 0, report.lines()
+        assert asyncio.run(check_chatgpt(wrong, policy=NO_RETRY)).exit_code == 2
+
+        summary = asyncio.run(backup_chatgpt(db, settings, max_rpm=None, policy=NO_RETRY))
+        assert summary.exit_code == 0, summary.errors
+        statuses = [r[0] for r in db.execute("SELECT status FROM account_snapshots")]
+        assert statuses == [200, 200, 200, 200]
+
+        shared = asyncio.run(shared_links_report(db, settings=settings, policy=NO_RETRY))
+        assert shared.exit_code == 0
+        expected_shared = len([i for i in range(COUNT) if i % 8 == 3])
+        assert len(shared.links) == expected_shared
+        assert all(link.archived for link in shared.links)
+
+        untitled = title_candidates(db)
+        assert len(untitled) == len([i for i in range(COUNT) if i % 17 == 5])
+        titles = asyncio.run(generate_titles(db, settings, max_rpm=None, policy=NO_RETRY))
+        assert titles.exit_code == 0 and titles.generated == len(untitled)
+        assert not title_candidates(db)
+        # Upstream has them too.
+        for candidate in untitled:
+            archived_title = db.execute(
+                "SELECT title FROM conversations WHERE id = ?", [candidate.conversation_id]
+            ).fetchone()[0]
+            assert archived_title
+            assert upstream_title(settings, candidate.conversation_id) == archived_title
+
+        export = asyncio.run(request_export(db, settings, max_rpm=None, policy=NO_RETRY))
+        assert export.exit_code == 0 and export.status == "queued"

@@ -1,0 +1,73 @@
+"""``backup_bing`` end to end against the emulator's Bing REST routes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.backup.bing import backup_bing
+from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.config import Secret
+from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.sources.bing import BingSettings
+from archiver.sources.http import RetryPolicy
+from archiver.store import open_db
+
+FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)
+
+
+def run(emulator: RunningEmulator, db: Any, **options: Any) -> BackupSummary:
+    settings = BingSettings(
+        Secret(EmulatorConfig().bing_cookie),
+        bing_base_url=emulator.base_url,
+        sydney_base_url=emulator.base_url,
+    )
+    return asyncio.run(
+        backup_bing(db, settings, options=BackupOptions(**options), max_rpm=None, policy=FAST)
+    )
+
+
+@pytest.mark.parametrize("times_in_seconds", [False, True])
+def test_backup_against_the_emulator(tmp_path: Path, times_in_seconds: bool) -> None:
+    with running_emulator(
+        bing_chats=12, conversations=0, bing_times_in_seconds=times_in_seconds
+    ) as emu:
+        db = open_db(tmp_path / "a.db")
+        first = run(emu, db)
+        assert first.exit_code == 0, first.errors
+        assert (first.listed, first.new) == (12, 12)
+        visible = db.execute(
+            "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE c.provider = 'bing' AND m.is_hidden = 0 AND m.role = 'user'"
+        ).fetchone()[0]
+        assert visible >= 12
+        bad_times = db.execute(
+            "SELECT count(*) FROM conversations WHERE update_time NOT LIKE '20%'"
+        ).fetchone()[0]
+        assert bad_times == 0
+
+        second = run(emu, db)
+        assert (second.requests, second.fetched, second.unchanged) == (1, 0, 12)
+
+        gone = next(iter(emu.state.bing))
+        emu.state.bing[gone].deleted = True
+        full = run(emu, db, full=True)
+        assert full.marked_deleted == 1
+        marked = db.execute(
+            "SELECT id FROM conversations WHERE deleted_upstream_at IS NOT NULL"
+        ).fetchall()
+        assert marked == [(gone,)]
+
+
+def test_wrong_cookie_is_refused(tmp_path: Path) -> None:
+    with running_emulator(bing_chats=2, conversations=0) as emu:
+        settings = BingSettings(
+            Secret("wrong"), bing_base_url=emu.base_url, sydney_base_url=emu.base_url
+        )
+        db = open_db(tmp_path / "a.db")
+        summary = asyncio.run(backup_bing(db, settings, max_rpm=None, policy=FAST))
+        assert summary.exit_code == 2
+        assert "Bing cookie was refused" in summary.errors[0]

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from archiver.batch import BatchOptions, run_batch
+from archiver.config import Secret
+from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.errors import EXIT_OK, EXIT_PARTIAL
+from archiver.sources.bing import BingSettings
+from archiver.sources.http import RetryPolicy
+from archiver.store import open_db
+
+FAST = RetryPolicy(max_attempts=4, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
+CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
+
+
+def settings(base_url: str) -> BingSettings:
+    return BingSettings(
+        cookie=Secret(EmulatorConfig().bing_cookie),
+        bing_base_url=base_url,
+        sydney_base_url=base_url,
+    )
+
+
+def run(db: Any, csv: Path, base_url: str, **overrides: Any):  # type: ignore[no-untyped-def]
+    values: dict[str, Any] = {"provider": "bing", "max_rpm": None, "concurrency": 2, "policy": FAST}
+    values.update(overrides)
+    return asyncio.run(run_batch(db, csv, BatchOptions(**values), settings(base_url)))
+
+
+def items(db: Any) -> dict[str, dict[str, Any]]:
+    cursor = db.execute("SELECT * FROM batch_items")
+    names = [d[0] for d in cursor.description]
+    return {row[names.index("item_key")]: dict(zip(names, row, strict=True)) for row in cursor}
+
+
+def test_threads_over_chathub_are_one_conversation(tmp_path: Path) -> None:
+    csv = tmp_path / "p.csv"
+    csv.write_text(CSV, encoding="utf-8")
+    db = open_db(tmp_path / "a.db")
+    with running_emulator(bing_chats=0) as emu:
+        summary = run(db, csv, emu.base_url, cleanup=True)
+    assert summary.exit_code == EXIT_OK, summary.errors
+    rows = items(db)
+    assert all(r["status"] == "done" and r["answer"] for r in rows.values())
+    assert (
+        rows["t1"]["conversation_id"]
+        == rows["t3"]["conversation_id"]
+        != rows["s1"]["conversation_id"]
+    )
+    assert '"numUserMessagesInConversation": 3' in rows["t3"]["throttling_json"]
+    assert "Second turn" in rows["t2"]["answer"]
+    # Archived: the thread's messages in order, as one flat conversation.
+    cid = rows["t1"]["conversation_id"]
+    users = [
+        r[0]
+        for r in db.execute(
+            "SELECT text FROM messages WHERE conversation_id = ? AND role = 'user' ORDER BY depth",
+            [cid],
+        )
+    ]
+    assert users == ["First turn", "Second turn", "Third turn"]
+    assert summary.cleaned == 2
+
+
+def test_throttled_stops_the_run_and_a_later_run_resumes_the_thread(tmp_path: Path) -> None:
+    csv = tmp_path / "p.csv"
+    csv.write_text(CSV, encoding="utf-8")
+    db = open_db(tmp_path / "a.db")
+    with running_emulator(bing_chats=0, bing_daily_cap=2) as emu:
+        first = run(db, csv, emu.base_url, concurrency=1)
+        assert first.exit_code == EXIT_PARTIAL and first.aborted is not None
+        assert "Throttled" in str(first.aborted)
+        rows = items(db)
+        statuses = [rows[k]["status"] for k in ("t1", "t2", "t3", "s1")]
+        assert statuses == ["done", "done", "pending", "pending"]
+        emu.state.config.bing_daily_cap = 300  # the next day
+        second = run(db, csv, emu.base_url)
+    assert second.exit_code == EXIT_OK, second.errors
+    assert second.done == 2 and second.already_done == 2
+    rows = items(db)
+    # The thread resumed in its conversation (signatures re-issued), after its last done turn.
+    assert rows["t3"]["conversation_id"] == rows["t1"]["conversation_id"]
+    assert '"numUserMessagesInConversation": 3' in rows["t3"]["throttling_json"]
+    users = [
+        r[0]
+        for r in db.execute(
+            "SELECT text FROM messages WHERE conversation_id = ? AND role = 'user' ORDER BY depth",
+            [rows["t1"]["conversation_id"]],
+        )
+    ]
+    assert users == ["First turn", "Second turn", "Third turn"]
+
+
+def test_dropped_sockets_are_retried(tmp_path: Path) -> None:
+    csv = tmp_path / "p.csv"
+    csv.write_text("prompt\n" + "".join(f"question {i}\n" for i in range(8)), encoding="utf-8")
+    db = open_db(tmp_path / "a.db")
+    with running_emulator(bing_chats=0, drop_rate=0.3, seed=3) as emu:
+        summary = run(
+            db,
+            csv,
+            emu.base_url,
+            policy=RetryPolicy(max_attempts=10, backoff_base=0.001, backoff_max=0.01, jitter=0.0),
+        )
+        dropped = sum(1 for r in emu.request_log if r.get("dropped"))
+    assert summary.exit_code == EXIT_OK, summary.errors
+    assert dropped > 0
+    assert summary.requests > 8
+    assert all(r["status"] == "done" for r in items(db).values())

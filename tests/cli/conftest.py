@@ -1,0 +1,3 @@
+from sample_archive import archive, archive_path
+
+__all__ = ["archive", "archive_path"]

@@ -1,0 +1,186 @@
+"""An in-test ChatGPT ``POST conversation`` for pytest-httpserver: answers every prompt with
+a classic or v1 stream, keeps the conversations it created, and injects scripted faults."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import Counter
+from typing import Any
+
+from werkzeug import Request, Response
+
+TOKEN = "batch-test-token"
+
+
+def answer_for(prompt: str) -> str:
+    return f"Answer to «{prompt}» ✓"
+
+
+def _sse(payload: Any, event: str | None = None) -> bytes:
+    text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    return (f"event: {event}\n" if event else "").encode() + f"data: {text}\n\n".encode()
+
+
+def message(
+    role: str,
+    text: str,
+    *,
+    ident: str | None = None,
+    status: str = "finished_successfully",
+    finish: str | None = None,
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    if finish:
+        metadata["finish_details"] = {"type": finish}
+    return {
+        "id": ident or str(uuid.uuid4()),
+        "author": {"role": role, "name": None, "metadata": {}},
+        "create_time": 1700000000.0,
+        "content": {"content_type": "text", "parts": [text]},
+        "status": status,
+        "metadata": metadata,
+        "recipient": "all",
+    }
+
+
+def classic_body(cid: str, user: dict[str, Any], answer: dict[str, Any]) -> bytes:
+    frames = [_sse({"message": user, "conversation_id": cid, "error": None})]
+    text = answer["content"]["parts"][0]
+    partial = {
+        **answer,
+        "status": "in_progress",
+        "content": {"content_type": "text", "parts": [text[:3]]},
+    }
+    frames.append(_sse({"message": partial, "conversation_id": cid, "error": None}))
+    frames.append(_sse({"message": answer, "conversation_id": cid, "error": None}))
+    frames.append(_sse("[DONE]"))
+    return b"".join(frames)
+
+
+def v1_body(cid: str, user: dict[str, Any], answer: dict[str, Any]) -> bytes:
+    text = answer["content"]["parts"][0]
+    skeleton = {
+        **answer,
+        "status": "in_progress",
+        "content": {"content_type": "text", "parts": [""]},
+        "metadata": {},
+    }
+    frames = [
+        _sse('"v1"', "delta_encoding"),
+        _sse(
+            {"p": "", "o": "add", "v": {"message": user, "conversation_id": cid}, "c": 0}, "delta"
+        ),
+        _sse(
+            {"p": "", "o": "add", "v": {"message": skeleton, "conversation_id": cid}, "c": 1},
+            "delta",
+        ),
+        _sse({"p": "/message/content/parts/0", "o": "append", "v": text[:2]}, "delta"),
+        _sse({"v": text[2:]}, "delta"),
+        _sse(
+            {
+                "o": "patch",
+                "v": [
+                    {"p": "/message/status", "o": "replace", "v": answer["status"]},
+                    {"p": "/message/metadata", "o": "append", "v": answer["metadata"]},
+                ],
+            },
+            "delta",
+        ),
+        _sse({"type": "message_stream_complete", "conversation_id": cid}),
+        _sse("[DONE]"),
+    ]
+    return b"".join(frames)
+
+
+class FakeAnswers:
+    """``faults`` is consumed one per request: None (answer), an int status (with
+    ``Retry-After: 0`` for 429), "broken" (a stream cut before its end) or "hang-up"."""
+
+    def __init__(self, *, encoding: str = "auto") -> None:
+        self.encoding = encoding
+        self.faults: list[Any] = []
+        self.fail_after: int | None = None  # answer this many, then 500 forever
+        self.lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []  # every POST body, in arrival order
+        self.answered: Counter[str] = Counter()  # complete answers per prompt
+        self.conversations: dict[str, list[str]] = {}  # cid → message ids in order
+        self.patched: list[str] = []
+
+    def install(self, httpserver: Any) -> str:
+        httpserver.expect_request("/backend-api/conversation", method="POST").respond_with_handler(
+            self.post
+        )
+        httpserver.expect_request(
+            "/backend-api/f/conversation", method="POST"
+        ).respond_with_handler(self.post)
+        httpserver.expect_request(
+            __import__("re").compile(r"/backend-api/conversation/[^/]+"), method="PATCH"
+        ).respond_with_handler(self.patch)
+        return httpserver.url_for("/backend-api")
+
+    def patch(self, request: Request) -> Response:
+        self.patched.append(request.path.rsplit("/", 1)[1])
+        return Response(json.dumps({"success": True}), content_type="application/json")
+
+    def post(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return Response(
+                json.dumps({"detail": "bad token"}), status=401, content_type="application/json"
+            )
+        body = json.loads(request.get_data())
+        with self.lock:
+            self.requests.append(body)
+            fault = self.faults.pop(0) if self.faults else None
+            if (
+                fault is None
+                and self.fail_after is not None
+                and sum(self.answered.values()) >= self.fail_after
+            ):
+                fault = 500
+        if isinstance(fault, int):
+            headers = {"Retry-After": "0"} if fault == 429 else {}
+            return Response(
+                json.dumps({"detail": "scripted"}),
+                status=fault,
+                headers=headers,
+                content_type="application/json",
+            )
+        if body.get("action") == "continue":
+            prompt = "(continued)"
+            user = None
+        else:
+            sent = body["messages"][0]
+            prompt = sent["content"]["parts"][0]
+            user = message("user", prompt, ident=sent["id"])
+        with self.lock:
+            cid = body.get("conversation_id") or str(uuid.uuid4())
+            chain = self.conversations.setdefault(cid, [])
+            if body.get("conversation_id") and chain and body["parent_message_id"] != chain[-1]:
+                return Response(
+                    json.dumps({"detail": "wrong parent"}),
+                    status=400,
+                    content_type="application/json",
+                )
+        long = "[long]" in prompt
+        answer = message(
+            "assistant",
+            "First half" if long else (" second half" if user is None else answer_for(prompt)),
+            finish="max_tokens" if long else "stop",
+            status="finished_partial_completion" if long else "finished_successfully",
+        )
+        user = user or message("user", "")
+        encoding = self.encoding
+        if encoding == "auto":
+            encoding = "v1" if "v1" in (body.get("supported_encodings") or []) else "classic"
+        stream = (v1_body if encoding == "v1" else classic_body)(cid, user, answer)
+        if fault == "broken":
+            stream = stream[: len(stream) * 2 // 3]
+        else:
+            with self.lock:
+                if body.get("action") != "continue":
+                    chain.append(user["id"])
+                    self.answered[prompt] += 1
+                chain.append(answer["id"])
+        return Response(stream, content_type="text/event-stream")

@@ -1,0 +1,124 @@
+"""Faults injected into a backup: each run ends cleanly, keeps what it archived, and a later
+run completes the archive."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sqlite3
+import threading
+
+import pytest
+
+from archiver.backup.chatgpt import backup_chatgpt
+from archiver.backup.engine import BackupOptions
+from archiver.config import Secret
+from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.errors import EXIT_PARTIAL
+from archiver.sources.chatgpt import ChatGPTSettings
+from archiver.sources.http import RetryPolicy
+from archiver.store import open_db
+
+FAST = RetryPolicy(max_attempts=3, max_throttles=40, backoff_base=0.01, jitter=0.01)
+TOKEN = EmulatorConfig().token
+
+
+def backup(db, base_url, *, policy=FAST, timeout=30.0, concurrency=2):
+    settings = ChatGPTSettings(base_url=base_url, token=Secret(TOKEN))
+    return asyncio.run(
+        backup_chatgpt(
+            db,
+            settings,
+            options=BackupOptions(concurrency=concurrency),
+            max_rpm=None,
+            policy=policy,
+            timeout_seconds=timeout,
+        )
+    )
+
+
+@pytest.fixture
+def silent_server():
+    """Accepts connections and never answers: only timeouts can end a request."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/backend-api"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_a_server_that_stops_answering_ends_the_run_cleanly(tmp_path, silent_server):
+    db = open_db(tmp_path / "a.db")
+    summary = backup(db, silent_server, timeout=0.3)
+    assert summary.aborted is not None or summary.failed
+    assert summary.exit_code != 0
+    assert "connection failed (" in " ".join(summary.errors) or "timed out" in str(summary.aborted)
+
+
+def test_429_storm_without_retry_after_backs_off_and_completes(tmp_path):
+    config = EmulatorConfig(
+        conversations=15, seed=2, rate_limit=1200, rate_burst=2, retry_after=False
+    )
+    with running_emulator(config) as emu:
+        db = open_db(tmp_path / "a.db")
+        summary = backup(db, emu.chatgpt_base_url, concurrency=4)
+    assert summary.exit_code == 0, summary.errors
+    assert summary.throttled > 0
+    assert db["conversations"].count == 15
+
+
+def test_challenge_pages_stop_the_run_and_a_later_run_completes(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    with running_emulator(EmulatorConfig(conversations=30, seed=4, challenge_rate=0.25)) as emu:
+        first = backup(db, emu.chatgpt_base_url)
+    assert first.exit_code == EXIT_PARTIAL
+    assert "blocked by a challenge page" in str(first.aborted)
+    kept = db["conversations"].count
+    with running_emulator(EmulatorConfig(conversations=30, seed=4)) as emu:
+        second = backup(db, emu.chatgpt_base_url)
+    assert second.exit_code == 0
+    assert db["conversations"].count == 30 >= kept
+
+
+def test_5xx_bursts_and_dropped_connections_lose_nothing(tmp_path):
+    config = EmulatorConfig(conversations=30, seed=9, fail_rate=0.3, drop_rate=0.1, latency_ms=2)
+    with running_emulator(config) as emu:
+        db = open_db(tmp_path / "a.db")
+        runs = [backup(db, emu.chatgpt_base_url)]
+        while runs[-1].failed and len(runs) < 5:
+            runs.append(backup(db, emu.chatgpt_base_url))
+    assert runs[-1].exit_code == 0
+    assert db["conversations"].count == 30
+    assert sum(r.requests for r in runs) > 31  # faults were really injected and retried
+
+
+def test_readers_are_not_blocked_by_a_writer(tmp_path):
+    path = tmp_path / "a.db"
+    db = open_db(path)
+    writer = db.conn
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute(
+        "INSERT INTO conversations (id, provider, source, first_seen_at, archived_at) "
+        "VALUES ('x', 'chatgpt', 'api', 'now', 'now')"
+    )
+    reader = sqlite3.connect(path, timeout=0.1)
+    assert reader.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0
+    writer.execute("COMMIT")
+    assert reader.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from helpers import load_fixture
+
+from archiver.flatten.chatgpt import flatten_conversation
+from archiver.store import open_db
+from archiver.store.rebuild import rebuild_chatgpt_conversation, reflatten
+from archiver.store.save import save_conversation
+
+FIXTURES = ["chatgpt/branches.json", "chatgpt/content_types.json", "chatgpt/broken_tree.json"]
+
+
+def message_rows(db):
+    return db.execute("SELECT * FROM messages ORDER BY conversation_id, id").fetchall()
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_raw_json_in_the_archive_rebuilds_the_same_rows(tmp_path, name):
+    db = open_db(tmp_path / "a.db")
+    original = flatten_conversation(load_fixture(name), requested_id="rid")
+    save_conversation(db, original)
+    rebuilt = flatten_conversation(
+        rebuild_chatgpt_conversation(db, original.id), requested_id="rid"
+    )
+    assert rebuilt.messages == original.messages
+    strip = lambda c: {k: v for k, v in c.items() if k != "content_hash"}  # noqa: E731
+    assert strip(rebuilt.conversation) == strip(original.conversation)
+
+
+def test_reflatten_rewrites_rows_flattened_by_an_older_version(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    save_conversation(db, flatten_conversation(load_fixture("chatgpt/branches.json")))
+    before = message_rows(db)
+    # Simulate rows from an older, worse flattener: lost text, stale version.
+    db.execute("UPDATE messages SET text = NULL")
+    db.execute("UPDATE conversations SET flattener_version = 0")
+    assert reflatten(db).conversations == 1
+    assert message_rows(db) == before
+    assert reflatten(db).conversations == 0  # nothing stale left
+    assert reflatten(db, everything=True).conversations == 1
+    assert message_rows(db) == before
+    hits = db.execute("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'regenerated'")
+    assert hits.fetchone()[0] == 1
