@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlite_utils
 
 from archiver.errors import ConfigError
-from archiver.jobs import chatgpt
+from archiver.jobs import bing, chatgpt
 from archiver.jobs.options import Option
 
 if TYPE_CHECKING:
@@ -44,13 +44,13 @@ KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
         JobKind("backup chatgpt", chatgpt.OPTIONS, chatgpt.run_job),
-        # Wired at merge time, one line each, e.g.:
-        # JobKind("backup bing", bing.OPTIONS, bing.run_job),
+        JobKind("backup bing", bing.OPTIONS, bing.run_job),
+        # One line per further kind, e.g. JobKind("import", importing.OPTIONS, importing.run_job)
     )
 }
 
 # Kinds other branches provide; their job files are refused until the entry above exists.
-PLANNED_KINDS = ("backup bing", "import", "batch", "request-export")
+PLANNED_KINDS = ("import", "batch", "request-export")
 
 
 def get_kind(name: str) -> JobKind:

@@ -120,3 +120,24 @@ def test_full_every_days_walks_everything_when_due(tmp_path, chatgpt_upstream, t
     assert full_times and all(full_times)  # never reconciled before: the first run was full
     assert CliRunner().invoke(cli, ["run", str(job)]).exit_code == 0
     assert [r[0] for r in db.execute("SELECT last_full_at FROM sync_state")] == full_times
+
+
+def test_bing_job_against_the_emulator(tmp_path, monkeypatch):
+    from archiver.emulator import EmulatorConfig, running_emulator
+
+    monkeypatch.setenv("BING_COOKIE", EmulatorConfig().bing_cookie)
+    with running_emulator(bing_chats=3, conversations=0) as emulator:
+        job = write_job(
+            tmp_path,
+            "bing",
+            kind="backup bing",
+            db="archive.db",
+            base_url=emulator.base_url,
+            sydney_base_url=emulator.base_url,
+            max_rpm=6000,
+        )
+        result = CliRunner().invoke(cli, ["run", str(job)])
+    assert result.exit_code == 0, result.output
+    [run] = recent_runs(open_db(tmp_path / "archive.db"))
+    assert (run["job"], run["kind"], run["status"]) == ("bing", "backup bing", "ok")
+    assert json.loads(run["counts_json"])["new"] == 3
