@@ -65,14 +65,20 @@ async def backup_chatgpt(
     timeout_seconds: float = 120.0,
     progress: Progress | None = None,
     snapshot: bool = True,
+    limiter: RateLimiter | None = None,
 ) -> BackupSummary:
     """One backup run: one session, one limiter for the account, one retry policy.
 
     With ``snapshot`` the run first records the account endpoints (4 requests, see
     archiver.account.snapshots); their failures are recorded, not fatal, except a refused
-    token or a challenge page, which end the run before the list is walked."""
+    token or a challenge page, which end the run before the list is walked.
+
+    Pass ``limiter`` to own the account's limiter (``max_rpm``/``burst`` are then ignored): after
+    the run it tells whether a 429 pause is still running (``limiter.pause_remaining()``)."""
+    if limiter is None:
+        limiter = RateLimiter(max_rpm, burst=burst)
     async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = HttpClient(session, RateLimiter(max_rpm, burst=burst), policy)
+        http = HttpClient(session, limiter, policy)
         source = ChatGPTBackup(ChatGPTClient(http, settings), include_archived=include_archived)
         if snapshot:
             try:

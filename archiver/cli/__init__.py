@@ -27,6 +27,8 @@ COMMANDS = {
     "request-export": "archiver.cli.account:request_export_command",
     "reflatten": "archiver.cli.maintenance:reflatten_command",
     "emulator": "archiver.emulator.cli:emulator_command",
+    "run": "archiver.cli.jobs:run_command",
+    "schedule": "archiver.cli.jobs:schedule_command",
 }
 
 

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 import click
 
 from archiver.backup.bing import backup_bing
-from archiver.backup.chatgpt import backup_chatgpt
 from archiver.backup.engine import BackupOptions
 from archiver.cli.common import (
     ClickProgress,
@@ -18,9 +17,10 @@ from archiver.cli.common import (
     run_async,
     setup_logging,
 )
+from archiver.jobs.chatgpt import backup_chatgpt_guarded
+from archiver.jobs.runner import run_recorded
 from archiver.sources.bing import BingSettings
 from archiver.sources.chatgpt import ChatGPTSettings
-from archiver.store import open_db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,6 +71,11 @@ def backup() -> None:
 )
 @rate_options(default_rpm=30)
 @click.option("--timeout", default=120, show_default=True, help="Seconds to wait for a response.")
+@click.option(
+    "--ignore-cooldown",
+    is_flag=True,
+    help="Run even if a recent 429 left the account cooling down.",
+)
 @token_file_option
 @output_options
 @handle_errors
@@ -82,6 +87,7 @@ def backup_chatgpt_command(
     concurrency: int,
     max_rpm: float,
     timeout: int,
+    ignore_cooldown: bool,
     token_file: str | None,
     quiet: bool,
     verbose: bool,
@@ -90,24 +96,31 @@ def backup_chatgpt_command(
 
     Reads the access token from CHATGPT_ACCESS_TOKEN (or --token-file), the base URL from
     CHATGPT_BASE_URL and an optional team workspace from CHATGPT_ACCOUNT_ID. Later runs fetch
-    only what changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial.
+    only what changed. One run per DB at a time; each run is recorded in the `runs` table. If
+    a 429 left the account cooling down, waits up to 5 minutes, else skips (exit 0).
+    Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial, 75 DB in use by another run.
     """
     setup_logging(verbose)
     settings = ChatGPTSettings.from_env(token_file)
-    database = open_db(db)
-    summary = run_async(
-        backup_chatgpt(
-            database,
-            settings,
-            options=BackupOptions(full=full, concurrency=concurrency),
-            include_archived=not no_archived,
-            max_rpm=max_rpm,
-            timeout_seconds=timeout,
-            progress=ClickProgress(not quiet),
-            snapshot=not no_snapshot,
+    result = run_async(
+        run_recorded(
+            db,
+            job="backup chatgpt",
+            kind="backup chatgpt",
+            work=lambda database: backup_chatgpt_guarded(
+                database,
+                settings,
+                options=BackupOptions(full=full, concurrency=concurrency),
+                ignore_cooldown=ignore_cooldown,
+                include_archived=not no_archived,
+                max_rpm=max_rpm,
+                timeout_seconds=timeout,
+                progress=ClickProgress(not quiet),
+                snapshot=not no_snapshot,
+            ),
         )
     )
-    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
 
 
 @backup.command("bing")
@@ -143,15 +156,19 @@ def backup_bing_command(
     """
     setup_logging(verbose)
     settings = BingSettings.from_env(cookie_file)
-    database = open_db(db)
-    summary = run_async(
-        backup_bing(
-            database,
-            settings,
-            options=BackupOptions(full=full, concurrency=concurrency),
-            max_rpm=max_rpm,
-            timeout_seconds=timeout,
-            progress=ClickProgress(not quiet),
+    result = run_async(
+        run_recorded(
+            db,
+            job="backup bing",
+            kind="backup bing",
+            work=lambda database: backup_bing(
+                database,
+                settings,
+                options=BackupOptions(full=full, concurrency=concurrency),
+                max_rpm=max_rpm,
+                timeout_seconds=timeout,
+                progress=ClickProgress(not quiet),
+            ),
         )
     )
-    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)

@@ -87,6 +87,10 @@ class RateLimiter:
             self.tokens = 0.0
             self._updated = until
 
+    def pause_remaining(self) -> float:
+        """Seconds the shared pause (a 429's Retry-After) still has to run; 0 if none."""
+        return max(0.0, self.paused_until - self._clock())
+
     def throttled(self, wait_seconds: float) -> None:
         """A 429 (or equivalent) was seen: pause everyone and, if adaptive, slow down."""
         self.stats.throttled += 1

@@ -1,0 +1,118 @@
+"""Typed job-file options: each job kind declares the keys it accepts and how to check them.
+
+A checker gets the raw TOML value and the job file's directory and returns the cleaned value or
+raises ValueError with a message that never repeats the value (job files are checked for inline
+secrets first, but a message is the wrong place for any user value anyway)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from archiver.config import Secret, load_secret, read_secret_file
+from archiver.errors import ConfigError
+
+if TYPE_CHECKING:
+    from archiver.jobs.config import JobConfig
+
+Checker = Callable[[Any, Path], Any]
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Option:
+    check: Checker
+    default: Any = None
+    help: str = ""
+
+
+def integer(low: int, high: int | None = None) -> Checker:
+    def check(value: Any, _base: Path) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number")
+        if value < low or (high is not None and value > high):
+            raise ValueError(
+                f"must be from {low} to {high}" if high is not None else f"must be at least {low}"
+            )
+        return value
+
+    return check
+
+
+def positive_number(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError("must be a number above 0")
+    return float(value)
+
+
+def non_negative_number(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError("must be a number, 0 or more")
+    return float(value)
+
+
+def boolean(value: Any, _base: Path) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def text(value: Any, _base: Path) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value.strip()
+
+
+def env_name(value: Any, _base: Path) -> str:
+    if not isinstance(value, str) or not _ENV_NAME.match(value):
+        raise ValueError("must be the NAME of an environment variable (letters, digits, _)")
+    return value
+
+
+def path(value: Any, base: Path) -> Path:
+    """``~`` is expanded; a relative path is relative to the job file's directory."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a file path")
+    expanded = Path(value.strip()).expanduser()
+    return expanded if expanded.is_absolute() else (base / expanded)
+
+
+def http_url(value: Any, _base: Path) -> str:
+    """A base URL; credentials or query strings in it would be secrets in a job file."""
+    if not isinstance(value, str):
+        raise ValueError("must be an http(s) URL")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError("must not contain a user, password, query string or fragment")
+    return value.strip().rstrip("/")
+
+
+def credential(stem: str, default_env: str) -> dict[str, Option]:
+    """``<stem>_env`` (an environment variable NAME) and ``<stem>_file`` (a 0600 file path):
+    the only ways a job file may point at a credential."""
+    return {
+        f"{stem}_env": Option(env_name, default_env, f"environment variable holding the {stem}"),
+        f"{stem}_file": Option(path, None, f"0600 file holding the {stem} (wins over {stem}_env)"),
+    }
+
+
+def job_secret(job: JobConfig, stem: str, what: str) -> Secret:
+    """The credential a job points at with ``<stem>_file`` (wins) or ``<stem>_env``; read when
+    the job runs, so that ``archiver schedule`` never needs it."""
+    file = job.options.get(f"{stem}_file")
+    if file is not None:
+        return read_secret_file(file)
+    env_var = job.options[f"{stem}_env"]
+    try:
+        return load_secret(env_var, what=what)
+    except ConfigError:
+        raise ConfigError(
+            f"{job.name}: no {what}: set the environment variable {env_var} "
+            f"({stem}_env), or point {stem}_file at a 0600 file"
+        ) from None

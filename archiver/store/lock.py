@@ -1,0 +1,44 @@
+"""One run per database at a time: a non-blocking ``flock`` on ``<db>.lock``.
+
+The lock is taken BEFORE the database is opened, so a second run neither creates, migrates nor
+writes the database: it fails at once with LockedError (exit code 75). The kernel drops the lock
+when the holder exits, even after ``kill -9``, so a crashed run never leaves a stale lock. The lock
+file itself is never deleted: unlinking a flock file lets two runs lock two different files."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from archiver.errors import LockedError
+
+
+def lock_path(db_path: str | os.PathLike[str]) -> Path:
+    file = Path(db_path)
+    return file.with_name(file.name + ".lock")
+
+
+@contextmanager
+def database_lock(db_path: str | os.PathLike[str]) -> Iterator[Path | None]:
+    """Hold the database's lock for the block; raise LockedError if another run holds it.
+    ``:memory:`` databases are private to their process and need no lock."""
+    if str(db_path) == ":memory:":
+        yield None
+        return
+    path = lock_path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockedError(f"another archiver run is using {db_path}") from None
+        try:
+            yield path
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -1,0 +1,124 @@
+"""A 429 cool-down seen by one run is remembered, and the next run waits it out or skips."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from jobhelpers import write_job
+
+from archiver.cli import cli
+from archiver.jobs import chatgpt
+from archiver.jobs.config import load_job
+from archiver.jobs.cooldown import GAVE_UP_COOLDOWN, honour_cooldown
+from archiver.jobs.runner import run_recorded
+from archiver.sources.http import RetryPolicy
+from archiver.store import open_db
+from archiver.store.runs import active_cooldown, recent_runs, set_cooldown
+
+TOO_MANY = {"detail": "Too many requests in 1 minute. Try again later."}
+
+
+def throttled_upstream(httpserver, retry_after: str | None):
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    httpserver.expect_request("/backend-api/conversations").respond_with_json(
+        TOO_MANY, status=429, headers=headers
+    )
+    return httpserver
+
+
+def run_once_throttled(tmp_path, httpserver):
+    """One job run whose retry policy gives up at the first 429 (so the test is fast)."""
+    job = load_job(
+        write_job(
+            tmp_path,
+            "nightly",
+            kind="backup chatgpt",
+            db="archive.db",
+            base_url=httpserver.url_for("/backend-api"),
+            max_rpm=6000,
+            snapshot=False,
+        )
+    )
+    policy = RetryPolicy(max_throttles=1)
+    return job, asyncio.run(
+        run_recorded(
+            job.db,
+            job=job.name,
+            kind=job.kind,
+            work=lambda db: chatgpt.run_job(db, job, policy=policy),
+        )
+    )
+
+
+def seconds_until(until: datetime | None) -> float:
+    assert until is not None
+    return (until - datetime.now(tz=UTC)).total_seconds()
+
+
+def test_cooldown_is_remembered_and_the_next_run_skips(tmp_path, httpserver, token_env):
+    throttled_upstream(httpserver, "3600")
+    job, result = run_once_throttled(tmp_path, httpserver)
+    assert result.exit_code == 1 and result.status == "failed"
+    db = open_db(job.db)
+    assert 3000 < seconds_until(active_cooldown(db, "chatgpt", "")) <= 3600
+    calls = len(httpserver.log)
+
+    # The next cron run: the cool-down is far longer than max_cooldown_wait, so it skips.
+    result = CliRunner().invoke(cli, ["run", str(job.path)])
+    assert result.exit_code == 0, result.output
+    assert "cooling down" in result.output and "until 20" in result.output
+    assert len(httpserver.log) == calls  # the account was left alone
+    newest = recent_runs(db)[0]
+    assert (newest["status"], newest["exit_code"]) == ("cooldown", 0)
+
+    # The direct command honours it too, unless told otherwise.
+    direct = ["backup", "chatgpt", "--no-snapshot", "--max-rpm", "6000", str(job.db)]
+    env = {"CHATGPT_BASE_URL": httpserver.url_for("/backend-api")}
+    result = CliRunner().invoke(cli, direct, env=env)
+    assert result.exit_code == 0 and "cooling down" in result.output
+    assert len(httpserver.log) == calls
+    httpserver.clear()  # now the upstream refuses the token at once: no 1-hour throttle wait
+    httpserver.expect_request("/backend-api/conversations").respond_with_json({}, status=401)
+    result = CliRunner().invoke(cli, [*direct[:2], "--ignore-cooldown", *direct[2:]], env=env)
+    assert result.exit_code == 2 and "refused" in result.output
+    assert len(httpserver.log) == 1  # it did call
+
+
+def test_giving_up_on_429s_without_retry_after_still_rests_the_account(
+    tmp_path, httpserver, token_env
+):
+    throttled_upstream(httpserver, None)
+    job, result = run_once_throttled(tmp_path, httpserver)
+    assert result.exit_code == 1
+    remaining = seconds_until(active_cooldown(open_db(job.db), "chatgpt", ""))
+    assert GAVE_UP_COOLDOWN - 120 < remaining <= GAVE_UP_COOLDOWN
+
+
+def test_short_cooldown_is_waited_out(tmp_path, backup_job, token_env):
+    db = open_db(tmp_path / "archive.db")
+    set_cooldown(db, "chatgpt", "", datetime.now(tz=UTC) + timedelta(seconds=0.2), "test")
+    result = CliRunner().invoke(cli, ["run", str(backup_job)])
+    assert result.exit_code == 0, result.output
+    assert recent_runs(db)[0]["status"] == "ok"
+    assert db.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(("ahead", "max_wait", "waits"), [(100, 300, True), (100, 50, False)])
+def test_honour_cooldown_waits_only_up_to_max_wait(tmp_path, ahead, max_wait, waits):
+    db = open_db(tmp_path / "a.db")
+    set_cooldown(db, "chatgpt", "", datetime.now(tz=UTC) + timedelta(seconds=ahead), "test")
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    skip = asyncio.run(honour_cooldown(db, "chatgpt", "", max_wait, sleep=fake_sleep))
+    if waits:
+        assert skip is None
+        assert len(slept) == 1 and 90 < slept[0] <= 100
+    else:
+        assert skip is not None and skip.exit_code == 0 and skip.status == "cooldown"
+        assert slept == []
