@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# ruff first (cheap), then the whole suite; pytest's exit 5 ("no tests ran") is not a failure of ours.
+# ruff and mypy first (cheap), then the whole suite; pytest's exit 5 ("no tests ran") is not a failure of ours.
 test: $(STAMP)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/mypy archiver
 	$(BIN)/pytest || [ $$? -eq 5 ]
 
 lint: $(STAMP)
