@@ -78,6 +78,7 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
             raise ConfigError(f"{file} is not an SQLite database ({exc})") from None
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed data
+    conn.execute("PRAGMA temp_store = MEMORY")  # the per-conversation staging table
     db = sqlite_utils.Database(conn)
     if migrate:
         apply_migrations(db)

@@ -9,6 +9,7 @@ Rules that make the archive lossless and re-runs idempotent:
 from __future__ import annotations
 
 import json
+import sqlite3
 from enum import StrEnum
 
 import sqlite_utils
@@ -37,11 +38,19 @@ _CONVERSATION_UPSERT = (
 )
 
 _MESSAGE_VALUE_COLUMNS = tuple(c for c in MESSAGE_COLUMNS if c not in ("conversation_id", "id"))
+_MESSAGE_NAMES = ", ".join(MESSAGE_COLUMNS)
+
+# A conversation's nodes are staged in a temp table, then written by ONE statement. FTS5 flushes
+# its pending index data at every statement savepoint, so a trigger fired row by row writes one
+# tiny index segment per row (and merges them); one statement per conversation is 2x faster
+# overall and keeps the sqlite-utils-style triggers as the single mechanism that syncs the index.
+_CREATE_STAGING = f"CREATE TEMP TABLE IF NOT EXISTS staged_messages AS SELECT {_MESSAGE_NAMES} FROM messages WHERE 0"
+_STAGE = f"INSERT INTO temp.staged_messages ({_MESSAGE_NAMES}) VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})"
 # A node is rewritten only when something differs, so the FTS trigger does not churn.
+# ("WHERE true" lets SQLite tell the upsert's ON CONFLICT from a join's ON.)
 _MESSAGE_UPSERT = (
-    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))}) "
-    f"ON CONFLICT (conversation_id, id) DO UPDATE SET "
+    f"INSERT INTO messages ({_MESSAGE_NAMES}) SELECT {_MESSAGE_NAMES} FROM temp.staged_messages "
+    f"WHERE true ON CONFLICT (conversation_id, id) DO UPDATE SET "
     f"{_assign(MESSAGE_COLUMNS, ('conversation_id', 'id'))}, deleted_upstream_at = NULL "
     f"WHERE ({', '.join('messages.' + c for c in _MESSAGE_VALUE_COLUMNS)}) "
     f"IS NOT ({', '.join('excluded.' + c for c in _MESSAGE_VALUE_COLUMNS)}) "
@@ -103,9 +112,7 @@ def save_conversation(
             _CONVERSATION_UPSERT,
             [values[c] for c in CONVERSATION_COLUMNS] + [now, now],
         )
-        conn.executemany(
-            _MESSAGE_UPSERT, [[row[c] for c in MESSAGE_COLUMNS] for row in flat.messages]
-        )
+        _write_messages(conn, flat)
         # Nodes upstream dropped: keep them, mark them, take them off the current branch.
         conn.execute(
             "UPDATE messages SET deleted_upstream_at = ?, on_current_branch = 0 "
@@ -128,6 +135,15 @@ def save_conversation(
             ],
         )
     return SaveOutcome.NEW if existing is None else SaveOutcome.UPDATED
+
+
+def _write_messages(conn: sqlite3.Connection, flat: FlatConversation) -> None:
+    conn.execute(_CREATE_STAGING)
+    conn.executemany(_STAGE, [[row[c] for c in MESSAGE_COLUMNS] for row in flat.messages])
+    try:
+        conn.execute(_MESSAGE_UPSERT)
+    finally:
+        conn.execute("DELETE FROM temp.staged_messages")
 
 
 def _json_ids(flat: FlatConversation) -> str:
