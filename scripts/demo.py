@@ -6,6 +6,7 @@ account), with the emulator's made-up credentials passed through the environment
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,10 +26,19 @@ def heading(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
+JOB_PORT = 8765  # the port jobs/demo-chatgpt.toml points at
+
+
+def free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
 @contextmanager
 def emulator() -> Iterator[str]:
+    port = JOB_PORT if free(JOB_PORT) else 0
     process = subprocess.Popen(
-        [*ARCHIVER, "emulator", "--port", "0", "--seed", "1", "--conversations", "120"],
+        [*ARCHIVER, "emulator", "--port", str(port), "--seed", "1", "--conversations", "120"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -103,8 +113,14 @@ def main() -> None:
         archiver(
             "backup", "chatgpt", str(DB), "--max-rpm", "6000", "--concurrency", "4", env=chatgpt
         )
-        heading("Back up again (nothing changed: one request per list)")
-        archiver("backup", "chatgpt", str(DB), "--max-rpm", "6000", env=chatgpt)
+        heading("Back up again: nothing changed, so one request per list (no account snapshot)")
+        archiver("backup", "chatgpt", str(DB), "--max-rpm", "6000", "--no-snapshot", env=chatgpt)
+        if url.endswith(f":{JOB_PORT}"):
+            heading("The same backup as cron runs it: a job file (locked, recorded in `runs`)")
+            archiver("run", "jobs/demo-chatgpt.toml", env=chatgpt)
+            archiver("schedule", "jobs/demo-chatgpt.toml", env={})
+        else:
+            print(f"(port {JOB_PORT} is busy: skipping the job-file step)")
         bing = {"BING_COOKIE": EMULATOR_COOKIE, "BING_BASE_URL": url, "SYDNEY_BASE_URL": url}
         heading("Back up Bing chats into the same tables")
         archiver("backup", "bing", str(DB), "--max-rpm", "6000", "--concurrency", "4", env=bing)

@@ -114,6 +114,18 @@ class BatchSummary:
     def rate_per_minute(self) -> float:
         return 60.0 * self.requests / self.elapsed_seconds if self.elapsed_seconds else 0.0
 
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "done": self.done,
+            "already_done": self.already_done,
+            "failed": self.failed + self.skipped_failed,
+            "not_sent": self.not_sent,
+            "requests": self.requests,
+            "throttled": self.throttled,
+            "cleaned": self.cleaned,
+        }
+
     def line(self) -> str:
         parts = [
             f"run {self.run_id}",

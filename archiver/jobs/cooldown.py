@@ -35,7 +35,7 @@ class CooldownSkip:
     provider: str
     account: str
     until: str
-    status: str = runs.STATUS_COOLDOWN
+    run_status: str = runs.STATUS_COOLDOWN
     exit_code: int = EXIT_OK
     errors: list[str] = field(default_factory=list)
 

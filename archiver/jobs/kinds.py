@@ -1,6 +1,5 @@
 """The registry of job kinds: kind name → the options it accepts and the async function that
-runs it. Adding a kind is one entry in ``KINDS``; a kind another branch provides is listed in
-``PLANNED_KINDS`` until it is wired, so its job files get a clear "not available" error."""
+runs it. Adding a kind is one entry in ``KINDS``."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlite_utils
 
 from archiver.errors import ConfigError
-from archiver.jobs import bing, chatgpt
+from archiver.jobs import bing, chatgpt, more_kinds
 from archiver.jobs.options import Option
 
 if TYPE_CHECKING:
@@ -19,8 +18,8 @@ if TYPE_CHECKING:
 
 
 class JobSummary(Protocol):
-    """What a job function returns. It may also carry ``status`` (e.g. ``cooldown``) and
-    ``errors`` (a list of one-line messages)."""
+    """What a job function returns. It may also carry ``run_status`` (e.g. ``cooldown``: the
+    runs table's status, when the exit code alone cannot say) and ``errors`` (one-line messages)."""
 
     @property
     def exit_code(self) -> int: ...
@@ -45,19 +44,18 @@ KINDS: dict[str, JobKind] = {
     for kind in (
         JobKind("backup chatgpt", chatgpt.OPTIONS, chatgpt.run_job),
         JobKind("backup bing", bing.OPTIONS, bing.run_job),
-        # One line per further kind, e.g. JobKind("import", importing.OPTIONS, importing.run_job)
+        JobKind("import", more_kinds.IMPORT_OPTIONS, more_kinds.run_import_job),
+        JobKind("batch", more_kinds.BATCH_OPTIONS, more_kinds.run_batch_job),
+        JobKind(
+            "request-export", more_kinds.REQUEST_EXPORT_OPTIONS, more_kinds.run_request_export_job
+        ),
     )
 }
-
-# Kinds other branches provide; their job files are refused until the entry above exists.
-PLANNED_KINDS = ("import", "batch", "request-export")
 
 
 def get_kind(name: str) -> JobKind:
     kind = KINDS.get(name)
     if kind is not None:
         return kind
-    if name in PLANNED_KINDS:
-        raise ConfigError(f"job kind {name!r} is not available in this version")
-    known = sorted({*KINDS, *PLANNED_KINDS})
+    known = sorted(KINDS)
     raise ConfigError(f"unknown job kind {name!r} (known kinds: {', '.join(known)})")

@@ -96,7 +96,7 @@ async def run_recorded(
                     error="interrupted",
                 )
                 raise
-            status = getattr(summary, "status", None) or _STATUS_BY_EXIT.get(
+            status = getattr(summary, "run_status", None) or _STATUS_BY_EXIT.get(
                 summary.exit_code, runs.STATUS_FAILED
             )
             errors = list(getattr(summary, "errors", []) or [])

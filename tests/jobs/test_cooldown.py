@@ -120,5 +120,5 @@ def test_honour_cooldown_waits_only_up_to_max_wait(tmp_path, ahead, max_wait, wa
         assert skip is None
         assert len(slept) == 1 and 90 < slept[0] <= 100
     else:
-        assert skip is not None and skip.exit_code == 0 and skip.status == "cooldown"
+        assert skip is not None and skip.exit_code == 0 and skip.run_status == "cooldown"
         assert slept == []
