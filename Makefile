@@ -34,8 +34,15 @@ format: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-bench: $(STAMP)
+# The import benchmark's peer, in a venv of its own (its dependencies must not touch ours).
+PEER := bench/.peer-venv
+$(PEER)/bin/chatgpt-to-sqlite:
+	$(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/python -m pip install -q chatgpt-to-sqlite==1.0.0
+
+# Benchmarks are never part of `make test`; they write docs/benchmarks.md and docs/reliability.md.
+bench: $(STAMP) $(PEER)/bin/chatgpt-to-sqlite
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm bench/out
+	rm -rf $(VENV) $(PEER) demo.db demo.db-wal demo.db-shm demo bench/out

@@ -18,7 +18,13 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 # In the order the issues list them; a benchmark whose script is absent is skipped.
-BENCHMARKS = ["import_bench.py", "backup_bench.py", "batch_bench.py", "search_bench.py"]
+BENCHMARKS = [
+    "import_bench.py",
+    "backup_bench.py",
+    "batch_bench.py",
+    "search_bench.py",
+    "reliability_bench.py",
+]
 
 
 def machine() -> str:

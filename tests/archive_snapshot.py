@@ -1,5 +1,6 @@
 """Compare two archives by content: every row of every table that holds archived data, minus
-the columns that record *when this archive* did something (they differ between any two runs)."""
+the columns that record *when this archive* did something (they differ between any two runs)
+and the rowid alias (it follows the order in which concurrent fetches finished)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ RUN_TIME_COLUMNS = {
     "latency_ms",
     "run_id",
     "deleted_upstream_at",
+    "pk",  # the rowid alias: a storage detail that follows insertion order
 }
 TABLES = ("conversations", "messages", "attachments", "sync_state", "batch_items")
 
