@@ -63,8 +63,7 @@ class BingBackup:
         )
 
     def request_stats(self) -> dict[str, int]:
-        stats = self.client.http.stats
-        return {"requests": stats.requests, "throttled": stats.throttled}
+        return self.client.http.stats.counts()
 
 
 async def backup_bing(

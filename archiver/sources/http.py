@@ -50,6 +50,10 @@ class RequestStats:
     throttled: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
 
+    def counts(self) -> dict[str, int]:
+        """What a run's summary line reports."""
+        return {"requests": self.requests, "throttled": self.throttled}
+
 
 class _Budget:
     """Tenacity stop condition: ordinary failures and throttles are counted apart."""
