@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from archiver.emulator import chatgpt_data
 from archiver.emulator.bing_data import chat_messages
 from archiver.emulator.config import EmulatorConfig
@@ -104,11 +102,10 @@ def test_mean_nodes_knob_and_export_format() -> None:
     assert "id" not in chatgpt_data.conversation(4, seed=0)
 
 
-def test_thousands_of_conversations_start_fast() -> None:
-    started = time.perf_counter()
+def test_thousands_of_conversations_start_lazily() -> None:
     state = EmulatorState(EmulatorConfig(conversations=2000))
-    assert time.perf_counter() - started < 0.5
     assert len(state.records) == 2000
+    assert state._details == {}  # no tree is built until a client asks for it
     archived = sum(r.is_archived for r in state.records.values())
     assert 150 <= archived <= 250  # about 10%
 

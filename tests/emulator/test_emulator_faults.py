@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from emulator_client import AUTH, TOKEN, call
 
-from archiver.emulator import running_emulator
+from archiver.emulator import faults, running_emulator
 from archiver.emulator.faults import TokenBuckets
 
 
@@ -92,11 +92,26 @@ def test_dropped_json_and_stream_are_truncated() -> None:
         assert all(entry.get("dropped") for entry in emu.request_log)
 
 
-def test_latency_and_request_log_without_secrets() -> None:
+class RecordingAsyncio:
+    """Stands in for the fault middleware's asyncio: records the delays it is asked for."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.sleep(0)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(asyncio, name)
+
+
+def test_latency_and_request_log_without_secrets(monkeypatch) -> None:
+    recorder = RecordingAsyncio()
+    monkeypatch.setattr(faults, "asyncio", recorder)
     with running_emulator(conversations=1, latency_ms=150) as emu:
-        started = time.perf_counter()
         call("GET", f"{emu.chatgpt_base_url}/conversations?limit=5", headers=AUTH)
-        assert time.perf_counter() - started >= 0.15
+        assert recorder.sleeps == [0.15]  # the injected latency, once per upstream request
         log = call("GET", f"{emu.base_url}/_emulator/requests").json()
         assert log == emu.request_log
         (entry,) = log
