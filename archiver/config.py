@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from archiver.errors import ConfigError
 
@@ -51,7 +52,15 @@ def read_secret_file(path: str | os.PathLike[str]) -> Secret:
         raise ConfigError(f"cannot read secret file {file}") from None
     if not value:
         raise ConfigError(f"secret file {file} is empty")
+    _check_one_line(value, f"secret file {file}")
     return Secret(value)
+
+
+def _check_one_line(value: str, where: str) -> None:
+    """A credential goes into an HTTP header: line breaks or other control characters there
+    would be refused by the client (or worse, inject a header). Never show the value."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"{where} holds more than one line or a control character")
 
 
 def load_secret(
@@ -68,9 +77,21 @@ def load_secret(
     value = (environ if environ is not None else os.environ).get(env_var, "").strip()
     if not value:
         raise ConfigError(f"no {what}: set {env_var}, or pass a 0600 file with {file_option}")
+    _check_one_line(value, env_var)
     return Secret(value)
 
 
 def env_setting(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
     value = (environ if environ is not None else os.environ).get(name, "").strip()
     return (value or default).rstrip("/")
+
+
+def env_base_url(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
+    """A base URL from the environment, checked: a typo is a config error, not a traceback."""
+    value = env_setting(name, default, environ)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL such as {default}")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigError(f"{name} must not contain a user, password, query string or fragment")
+    return value

@@ -12,6 +12,7 @@ EXIT_FAILED = 1
 EXIT_CONFIG = 2  # usage, authentication or configuration problem
 EXIT_PARTIAL = 3  # the run finished but some items failed
 EXIT_LOCKED = 75  # another run holds the database lock (EX_TEMPFAIL)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class ArchiverError(Exception):
@@ -70,7 +71,11 @@ class TransientError(UpstreamError):
 
 
 class RateLimitExceeded(TransientError):
-    """429 or an equivalent throttle. ``retry_after`` is seconds to wait, if the server said."""
+    """429 or an equivalent throttle. ``retry_after`` is seconds to wait, if the server said.
+    Retried under a budget of its own; once that is spent the account is saturated, and the
+    whole run stops as partial (calling on would only hammer it)."""
+
+    exit_code = EXIT_PARTIAL
 
     def __init__(
         self,

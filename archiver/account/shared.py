@@ -13,7 +13,6 @@ import sqlite_utils
 
 from archiver.account.client import DEFAULT_MAX_RPM, AccountClient, open_account_client
 from archiver.account.summary import CountingSummary
-from archiver.config import env_setting
 from archiver.errors import ArchiverError
 from archiver.flatten.records import dumps
 from archiver.sources.chatgpt import DEFAULT_BASE_URL, ChatGPTSettings
@@ -175,8 +174,10 @@ async def shared_links_report(
     max_rpm: float | None = DEFAULT_MAX_RPM,
     policy: RetryPolicy | None = None,
     timeout_seconds: float = 120.0,
+    base_url: str = DEFAULT_BASE_URL,
 ) -> SharedReport:
-    """List the archive's shared links; with ``settings``, refresh them from upstream first."""
+    """List the archive's shared links; with ``settings``, refresh them from upstream first.
+    Link URLs are built on ``settings.base_url`` (or ``base_url`` without settings)."""
     refresh = None
     if settings is not None:
         async with open_account_client(
@@ -184,8 +185,6 @@ async def shared_links_report(
         ) as client:
             refresh = await sync_shared_links(db, client)
         base_url = settings.base_url
-    else:
-        base_url = env_setting("CHATGPT_BASE_URL", DEFAULT_BASE_URL)
     links = shared_link_rows(db, _root(base_url), include_deleted=include_deleted)
     removed = db.execute(
         "SELECT count(*) FROM shared_links WHERE deleted_upstream_at IS NOT NULL"

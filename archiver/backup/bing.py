@@ -24,6 +24,7 @@ FEED_CHATS = "chats"
 
 class BingBackup:
     provider = "bing"
+    lists_everything = True  # one list holds every saved chat
 
     def __init__(self, client: BingClient):
         self.client = client

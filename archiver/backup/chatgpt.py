@@ -28,6 +28,7 @@ class ChatGPTBackup:
     def __init__(self, client: ChatGPTClient, *, include_archived: bool = True):
         self.client = client
         self.include_archived = include_archived
+        self.lists_everything = include_archived
         self.account = client.settings.account
         self.base_url = client.settings.base_url
 

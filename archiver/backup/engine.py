@@ -25,6 +25,7 @@ from archiver.errors import (
     EXIT_PARTIAL,
     ArchiverError,
     NotFoundError,
+    RateLimitExceeded,
     UpstreamError,
 )
 from archiver.flatten.records import FlatConversation
@@ -38,6 +39,9 @@ class BackupSource(Protocol):
     provider: str
     account: str
     base_url: str
+    # True when feeds() covers everything upstream has: only then may a full walk conclude
+    # that a conversation it did not see is gone (ChatGPT without the archived list: False).
+    lists_everything: bool
 
     def feeds(self) -> list[str]: ...
 
@@ -173,7 +177,7 @@ async def run_backup(
                 mark,
                 full=options.full,
             )
-        if options.full and not summary.failed:
+        if options.full and not summary.failed and source.lists_everything:
             summary.marked_deleted = sync.mark_missing_upstream(
                 db, source.provider, source.account, seen
             )
@@ -216,7 +220,8 @@ async def _fetch_one(
         sync.mark_deleted_upstream(db, item.id)
         return
     except UpstreamError as exc:
-        if exc.exit_code != EXIT_FAILED:  # auth, challenge, quota: stop the whole run
+        # Auth, challenge, quota, or 429s beyond their retry budget: stop the whole run.
+        if exc.exit_code != EXIT_FAILED or isinstance(exc, RateLimitExceeded):
             raise
         summary.failed += 1
         summary.errors.append(f"{item.id}: {exc}")

@@ -46,6 +46,7 @@ from archiver.errors import (
     ChallengeError,
     ConfigError,
     QuotaExhausted,
+    RateLimitExceeded,
 )
 from archiver.progress import NullProgress, Progress
 from archiver.sources.http import RetryPolicy
@@ -56,7 +57,9 @@ from archiver.timeutil import utc_now_iso
 log = logging.getLogger("archiver.batch")
 
 # Failures that are the account's, not the row's: stop everything, leave the rows pending.
-ACCOUNT_STOPS = (AuthError, ChallengeError, QuotaExhausted, ConfigError)
+# Failures that stop the whole run: another row would fail the same way (429s beyond their
+# retry budget included: the account is saturated).
+ACCOUNT_STOPS = (AuthError, ChallengeError, QuotaExhausted, ConfigError, RateLimitExceeded)
 
 
 @dataclass(frozen=True)

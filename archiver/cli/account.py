@@ -10,7 +10,8 @@ from archiver.account.shared import shared_links_report
 from archiver.account.titles import generate_titles
 from archiver.cli.backup import db_argument, token_file_option
 from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
-from archiver.sources.chatgpt import ChatGPTSettings
+from archiver.config import env_base_url
+from archiver.sources.chatgpt import DEFAULT_BASE_URL, ChatGPTSettings
 from archiver.store import open_db
 
 max_rpm_option = click.option(
@@ -84,9 +85,14 @@ def shared_command(
     """
     setup_logging(verbose)
     settings = ChatGPTSettings.from_env(token_file) if refresh else None
+    base_url = env_base_url("CHATGPT_BASE_URL", DEFAULT_BASE_URL)
     report = run_async(
         shared_links_report(
-            open_db(db), settings=settings, include_deleted=include_deleted, max_rpm=max_rpm
+            open_db(db),
+            settings=settings,
+            include_deleted=include_deleted,
+            max_rpm=max_rpm,
+            base_url=base_url,
         )
     )
     for line in report.lines():

@@ -7,17 +7,17 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import click
 
-from archiver.errors import EXIT_FAILED, ArchiverError
+from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_INTERRUPTED = 130
 
 
 def handle_errors(command: F) -> F:
@@ -30,6 +30,14 @@ def handle_errors(command: F) -> F:
         except ArchiverError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        # Backstops for what the library does not expect: still one line, never a traceback.
+        except OSError as exc:
+            place = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or type(exc).__name__}{place}", err=True)
+            sys.exit(EXIT_FAILED)
+        except sqlite3.Error as exc:
+            click.echo(f"Error: database error ({exc})", err=True)
+            sys.exit(EXIT_FAILED)
         except KeyboardInterrupt:
             click.echo("Interrupted: what was saved is kept; run again to resume.", err=True)
             sys.exit(EXIT_INTERRUPTED)

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from archiver.config import Secret, env_setting, load_secret
+from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
 from archiver.sources.http import HttpClient, RetryPolicy
 from archiver.sources.ratelimit import RateLimiter
@@ -76,8 +76,8 @@ class BingSettings:
                 what="Bing cookie",
                 file_option="--cookie-file",
             ),
-            bing_base_url=env_setting("BING_BASE_URL", DEFAULT_BING_BASE_URL, environ),
-            sydney_base_url=env_setting("SYDNEY_BASE_URL", DEFAULT_SYDNEY_BASE_URL, environ),
+            bing_base_url=env_base_url("BING_BASE_URL", DEFAULT_BING_BASE_URL, environ),
+            sydney_base_url=env_base_url("SYDNEY_BASE_URL", DEFAULT_SYDNEY_BASE_URL, environ),
         )
 
     @property

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.config import Secret, env_setting, load_secret
+from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import UpstreamError
 from archiver.sources.http import HttpClient
 from archiver.sources.listing import ListItem
@@ -29,7 +29,7 @@ class ChatGPTSettings:
     @classmethod
     def from_env(cls, token_file: str | None = None) -> ChatGPTSettings:
         return cls(
-            base_url=env_setting("CHATGPT_BASE_URL", DEFAULT_BASE_URL),
+            base_url=env_base_url("CHATGPT_BASE_URL", DEFAULT_BASE_URL),
             token=load_secret("CHATGPT_ACCESS_TOKEN", token_file, what="ChatGPT access token"),
             account_id=os.environ.get("CHATGPT_ACCOUNT_ID") or None,
         )

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
-from archiver.errors import RateLimitExceeded, TransientError, UpstreamError
+from archiver.errors import ConfigError, RateLimitExceeded, TransientError, UpstreamError
 from archiver.sources.ratelimit import RateLimiter
 from archiver.sources.responses import AUTH_REFUSED, decode_json, raise_for_status, where
 
@@ -221,19 +221,27 @@ class HttpClient:
         json: Any,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         self.stats.requests += 1
+        place = where(method, url)
+        # Exceptions carry only the class name and the path: aiohttp's own texts can embed the
+        # whole URL with its query string, where Bing puts conversation signatures.
         try:
             async with self.session.request(
                 method, url, headers=headers, params=params, json=json
             ) as response:
                 self.stats.statuses[response.status] += 1
+                log.info("%s -> %d", place, response.status)
                 yield response
         except UpstreamError:
             raise
-        except _NETWORK_ERRORS as exc:
-            # Only the exception's class: its text can embed the URL with its query string.
-            raise TransientError(
-                f"{where(method, url)}: connection failed ({type(exc).__name__})"
+        except aiohttp.InvalidURL:
+            raise ConfigError(f"{place}: not a valid URL (check the base URL setting)") from None
+        except aiohttp.TooManyRedirects:
+            raise UpstreamError(
+                f"{place}: redirected too many times (check the base URL)"
             ) from None
+        except (*_NETWORK_ERRORS, aiohttp.ClientError) as exc:
+            log.info("%s -> %s", place, type(exc).__name__)
+            raise TransientError(f"{place}: connection failed ({type(exc).__name__})") from None
 
 
 def new_session(*, timeout_seconds: float = 120.0) -> aiohttp.ClientSession:

@@ -56,8 +56,11 @@ def parse_migrations(text: str) -> list[Migration]:
 def _create_private_file(path: Path) -> None:
     """Create the database file 0600 before SQLite does: it holds private conversations.
     SQLite gives the -wal and -shm files the same permissions as the database file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {path}: {exc.strerror}") from None
     os.close(fd)
 
 
@@ -67,8 +70,7 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
         conn = sqlite3.connect(":memory:", isolation_level=None)
     else:
         file = Path(path)
-        if file.is_dir():
-            raise ConfigError(f"{file} is a directory, not a database file")
+        _check_writable(file)
         if not file.exists():
             _create_private_file(file)
         try:
@@ -76,6 +78,7 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
             conn.execute("PRAGMA journal_mode = WAL")
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{file} is not an SQLite database ({exc})") from None
+        _refuse_foreign_database(conn, file)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed data
     conn.execute("PRAGMA temp_store = MEMORY")  # the per-conversation staging table
@@ -83,6 +86,24 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
     if migrate:
         apply_migrations(db)
     return db
+
+
+def _check_writable(file: Path) -> None:
+    if file.is_dir():
+        raise ConfigError(f"{file} is a directory, not a database file")
+    if file.exists() and not os.access(file, os.W_OK):
+        raise ConfigError(f"{file} is read-only: the archive must be writable")
+    folder = file.parent if file.parent != Path("") else Path(".")
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write in {folder}: SQLite keeps {file.name}-wal beside it")
+
+
+def _refuse_foreign_database(conn: sqlite3.Connection, file: Path) -> None:
+    """Never add archive tables to somebody else's database."""
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if names and "_migrations" not in names:
+        conn.close()
+        raise ConfigError(f"{file} is an SQLite database but not an archive: choose another file")
 
 
 def applied_versions(db: sqlite_utils.Database) -> set[int]:

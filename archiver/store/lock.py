@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from archiver.errors import LockedError
+from archiver.errors import ConfigError, LockedError
 
 
 def lock_path(db_path: str | os.PathLike[str]) -> Path:
@@ -30,7 +30,10 @@ def database_lock(db_path: str | os.PathLike[str]) -> Iterator[Path | None]:
         return
     path = lock_path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the lock file {path}: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

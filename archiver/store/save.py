@@ -23,7 +23,7 @@ class SaveOutcome(StrEnum):
     NEW = "new"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
-    SKIPPED_OLDER = "skipped_older"  # an older copy (an old export) than the one archived
+    SKIPPED_OLDER = "skipped_older"  # with keep_newer: not newer than the copy archived
 
 
 def _assign(columns: tuple[str, ...], key: tuple[str, ...]) -> str:
@@ -86,13 +86,6 @@ def save_conversation(
         if existing is not None:
             old_hash, old_version, old_update, old_deleted, old_listed = existing
             if (
-                keep_newer
-                and old_update
-                and conv["update_time"]
-                and old_update > conv["update_time"]
-            ):
-                return SaveOutcome.SKIPPED_OLDER
-            if (
                 not force
                 and old_hash == conv["content_hash"]
                 and old_version == conv["flattener_version"]
@@ -105,6 +98,15 @@ def save_conversation(
                         [conv["list_update_time"], conv["id"]],
                     )
                 return SaveOutcome.UNCHANGED
+            # An import never replaces what the archive has at the same or a later version: a
+            # live copy with the same update_time carries fields an export lacks.
+            if (
+                keep_newer
+                and old_update
+                and conv["update_time"]
+                and old_update >= conv["update_time"]
+            ):
+                return SaveOutcome.SKIPPED_OLDER
         values = dict(conv)
         if existing is not None and not values["list_update_time"]:
             values["list_update_time"] = existing[4]  # an export does not know the list's view

@@ -242,3 +242,33 @@ def test_timestamps_from_list_and_detail_are_both_understood(db, fake):
     row = db.execute("SELECT update_time, list_update_time FROM conversations").fetchone()
     assert row[0] == "2023-12-06T02:41:14.616844Z"  # float epoch from the detail
     assert row[1].startswith("2023-12-06T02:41:14.616")  # ISO string from the list
+
+
+def test_429s_beyond_the_budget_stop_the_run_instead_of_failing_each_conversation(db, fake):
+    for i in range(5):
+        fake.add(f"c{i}", 1_700_000_000 + i)
+    too_many = json_response(
+        {"detail": "Too many requests in 1 minute."}, 429, {"Retry-After": "0"}
+    )
+    for i in range(5):
+        fake.faults[f"/backend-api/conversation/c{i}"].extend([too_many] * FAST.max_throttles)
+    summary = run(db, fake, archived=False, concurrency=1)
+    assert summary.exit_code == EXIT_PARTIAL
+    assert "rate limited" in str(summary.aborted)
+    # One conversation used up the budget; nobody kept hammering with the others.
+    assert len(fake.requests("/conversation/")) == FAST.max_throttles
+    assert db["sync_state"].count == 0  # the walk did not complete: nothing advanced
+
+
+def test_full_without_the_archived_list_marks_nothing_deleted(db, fake):
+    fake.add("listed", 1_700_000_002)
+    fake.add("archived", 1_700_000_001, archived=True)
+    run(db, fake)
+    summary = run(db, fake, full=True, archived=False)
+    assert summary.marked_deleted == 0
+    assert (
+        db.execute(
+            "SELECT count(*) FROM conversations WHERE deleted_upstream_at IS NOT NULL"
+        ).fetchone()[0]
+        == 0
+    )

@@ -61,7 +61,7 @@ def seconds_until(until: datetime | None) -> float:
 def test_cooldown_is_remembered_and_the_next_run_skips(tmp_path, httpserver, token_env):
     throttled_upstream(httpserver, "3600")
     job, result = run_once_throttled(tmp_path, httpserver)
-    assert result.exit_code == 1 and result.status == "failed"
+    assert result.exit_code == 3 and result.status == "partial"  # stopped by throttling
     db = open_db(job.db)
     assert 3000 < seconds_until(active_cooldown(db, "chatgpt", "")) <= 3600
     calls = len(httpserver.log)
@@ -92,7 +92,7 @@ def test_giving_up_on_429s_without_retry_after_still_rests_the_account(
 ):
     throttled_upstream(httpserver, None)
     job, result = run_once_throttled(tmp_path, httpserver)
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # throttled beyond the retry budget: partial, not failed
     remaining = seconds_until(active_cooldown(open_db(job.db), "chatgpt", ""))
     assert GAVE_UP_COOLDOWN - 120 < remaining <= GAVE_UP_COOLDOWN
 

@@ -101,3 +101,15 @@ def test_unchanged_content_only_refreshes_the_list_key(db):
         db.execute("SELECT list_update_time FROM conversations").fetchone()[0]
         == "2023-12-06T02:41:15Z"
     )
+
+
+def test_keep_newer_never_replaces_a_copy_of_the_same_version(db):
+    conv = load_fixture("chatgpt/branches.json")
+    save_conversation(db, flatten_conversation(conv))  # the live copy
+    exported = copy.deepcopy(conv)
+    exported["safe_urls"] = ["https://example.org"]  # differs, same update_time
+    outcome = save_conversation(
+        db, flatten_conversation(exported, source="export"), keep_newer=True
+    )
+    assert outcome is SaveOutcome.SKIPPED_OLDER
+    assert db.execute("SELECT source FROM conversations").fetchone()[0] == "api"
