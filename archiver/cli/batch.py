@@ -16,6 +16,7 @@ from archiver.cli.common import (
     run_async,
     setup_logging,
 )
+from archiver.jobs.runner import run_recorded
 from archiver.sources.bing import BingSettings
 from archiver.sources.chatgpt import ChatGPTSettings
 from archiver.store import open_db
@@ -158,9 +159,18 @@ def batch_command(
             timeout_seconds=float(timeout),
         ),
     )
-    database = open_db(db)
-    summary = run_async(run_batch(database, prompts, options, settings, BatchProgress(not quiet)))
-    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+    # Under the database lock: two batches on one archive would send every prompt twice.
+    result = run_async(
+        run_recorded(
+            db,
+            job="batch",
+            kind="batch",
+            work=lambda database: run_batch(
+                database, prompts, options, settings, BatchProgress(not quiet)
+            ),
+        )
+    )
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
 
 
 @click.command("results")

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import click
+import sqlite_utils
 
-from archiver.cli.common import ClickProgress, finish, handle_errors, output_options, setup_logging
+from archiver.cli.common import (
+    ClickProgress,
+    finish,
+    handle_errors,
+    output_options,
+    run_async,
+    setup_logging,
+)
 from archiver.importer import import_export
 from archiver.importer.files import (
     DEFAULT_MAX_FILE_BYTES,
@@ -12,7 +20,8 @@ from archiver.importer.files import (
     ExtractLimits,
     MiB,
 )
-from archiver.store import open_db
+from archiver.importer.run import ImportSummary
+from archiver.jobs.runner import run_recorded
 
 
 @click.command("import")
@@ -57,12 +66,16 @@ def import_command(
     Exit codes: 0 ok, 2 nothing could be read, 3 partial (some conversations or files failed).
     """
     setup_logging(verbose)
-    database = open_db(db)
-    summary = import_export(
-        database,
-        path,
-        extract_dir=extract_dir,
-        limits=ExtractLimits(max_file_mb * MiB, max_total_mb * MiB),
-        progress=ClickProgress(not quiet),
-    )
-    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+
+    async def work(database: sqlite_utils.Database) -> ImportSummary:
+        return import_export(
+            database,
+            path,
+            extract_dir=extract_dir,
+            limits=ExtractLimits(max_file_mb * MiB, max_total_mb * MiB),
+            progress=ClickProgress(not quiet),
+        )
+
+    # Under the database lock, recorded in `runs`, like every command that writes.
+    result = run_async(run_recorded(db, job="import", kind="import", work=work))
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
