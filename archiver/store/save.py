@@ -140,13 +140,14 @@ def save_rows(
             [values[c] for c in CONVERSATION_COLUMNS] + [now, now],
         )
         _write_messages(conn, message_values)
-        # Nodes upstream dropped: keep them, mark them, take them off the current branch.
-        conn.execute(
-            "UPDATE messages SET deleted_upstream_at = ?, on_current_branch = 0 "
-            "WHERE conversation_id = ? AND deleted_upstream_at IS NULL "
-            "AND id NOT IN (SELECT value FROM json_each(?))",
-            [now, conv["id"], json.dumps([values[_ID] for values in message_values])],
-        )
+        if existing is not None:  # a new conversation has no older nodes (foreign key)
+            # Nodes upstream dropped: keep them, mark them, take them off the current branch.
+            conn.execute(
+                "UPDATE messages SET deleted_upstream_at = ?, on_current_branch = 0 "
+                "WHERE conversation_id = ? AND deleted_upstream_at IS NULL "
+                "AND id NOT IN (SELECT value FROM json_each(?))",
+                [now, conv["id"], json.dumps([values[_ID] for values in message_values])],
+            )
         conn.executemany(
             _ATTACHMENT_UPSERT,
             [
