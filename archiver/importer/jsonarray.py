@@ -125,7 +125,9 @@ class _ArraySplitter:
                 if self._eof and self._bad_text and self._maybe_cut(exc):
                     raise JSONArrayError(self._bad_text) from None
                 if self._eof or not self._maybe_cut(exc):
-                    raise JSONArrayError(f"{exc.msg} {self._where(exc.pos)}") from None
+                    raise JSONArrayError(
+                        f"{exc.msg.removesuffix(' at')} {self._where(exc.pos)}"
+                    ) from None
             else:
                 # An object, array or string ends at its closing character; a number near the
                 # end of the buffer may go on ("1" of "1.5", "1.5" of "1.5e3").
