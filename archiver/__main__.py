@@ -1,3 +1,4 @@
 from archiver.cli import cli
 
-cli()
+if __name__ == "__main__":
+    cli()

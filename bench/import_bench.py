@@ -2,8 +2,9 @@
 
 Measures, each in its own subprocess (wall time + peak RSS of that process alone):
 - floor: stream-parsing conversations.json with ijson and nothing else;
-- ours: ``archiver import`` of conversations.json (every node, raw JSON, full-text index), and
-  of the same export as a zip (read straight from the member stream);
+- ours: ``archiver import`` of conversations.json (every node, raw JSON, full-text index; by
+  default parsing in a worker process), the same with ``--jobs 1`` (one process), and the same
+  export as a zip (read straight from the member stream);
 - peer: ``chatgpt-to-sqlite export`` (installed in a separate venv, default bench/.peer-venv:
   ``python -m venv bench/.peer-venv && bench/.peer-venv/bin/pip install chatgpt-to-sqlite==1.0.0``),
   which keeps only the current branch's text and builds no search index.
@@ -28,15 +29,40 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from gen_export import generate_export  # noqa: E402
 
-# Runs COMMAND..., then prints wall seconds and the peak RSS of that one child (KiB on Linux).
+# Runs COMMAND..., then prints wall seconds, CPU seconds and peak RSS (KiB on Linux) of that
+# one child and its descendants: ru_maxrss is the largest single process, tree_rss_kb the peak of
+# the SUM over the process tree (sampled every 20 ms), which counts an import's worker process.
 MEASURE = """
-import json, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, threading, time
+
+def tree_rss_kb(pid):
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except (OSError, StopIteration):
+            pass
+    return total
+
 start = time.perf_counter()
-rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+peak = [0]
+def sample():
+    while child.poll() is None:
+        peak[0] = max(peak[0], tree_rss_kb(child.pid))
+        time.sleep(0.02)
+threading.Thread(target=sample, daemon=True).start()
+stderr = child.stderr.read()
+child.wait()
 wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"rc": rc.returncode, "wall": wall, "rss_kb": usage.ru_maxrss,
-                  "cpu": usage.ru_utime + usage.ru_stime, "stderr": rc.stderr.decode()[-500:]}))
+print(json.dumps({"rc": child.returncode, "wall": wall, "rss_kb": usage.ru_maxrss,
+                  "tree_rss_kb": max(peak[0], usage.ru_maxrss),
+                  "cpu": usage.ru_utime + usage.ru_stime, "stderr": stderr.decode()[-500:]}))
 """
 
 FLOOR = """
@@ -89,6 +115,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         floor = measure([sys.executable, "-c", FLOOR, str(conversations_json)])
         ours = measure([archiver, "import", f"{tmp}/ours.db", str(conversations_json), "-q"])
+        single = measure(
+            [archiver, "import", f"{tmp}/single.db", str(conversations_json), "-q", "--jobs", "1"]
+        )
         ours_zip = measure([archiver, "import", f"{tmp}/ours-zip.db", str(export_zip), "-q"])
         with sqlite3.connect(f"{tmp}/ours.db") as conn:
             figures["nodes"] = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
@@ -102,8 +131,12 @@ def main() -> None:
         ours_s=round(ours["wall"], 2),
         ours_cpu_s=round(ours["cpu"], 2),
         ours_rss_mb=round(ours["rss_kb"] / 1024, 1),
+        ours_tree_rss_mb=round(ours["tree_rss_kb"] / 1024, 1),
+        ours_jobs1_s=round(single["wall"], 2),
+        ours_jobs1_cpu_s=round(single["cpu"], 2),
         ours_zip_s=round(ours_zip["wall"], 2),
         ours_zip_rss_mb=round(ours_zip["rss_kb"] / 1024, 1),
+        ours_zip_tree_rss_mb=round(ours_zip["tree_rss_kb"] / 1024, 1),
     )
     if peer_run is not None:
         figures.update(
@@ -111,7 +144,7 @@ def main() -> None:
             peer_cpu_s=round(peer_run["cpu"], 2),
             peer_rss_mb=round(peer_run["rss_kb"] / 1024, 1),
             speedup=round(peer_run["wall"] / ours["wall"], 2),
-            memory_ratio=round(ours["rss_kb"] / peer_run["rss_kb"], 3),
+            memory_ratio=round(ours["tree_rss_kb"] / peer_run["tree_rss_kb"], 3),
         )
     else:
         figures["peer"] = f"not installed at {peer}"

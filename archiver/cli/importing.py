@@ -47,6 +47,13 @@ from archiver.jobs.runner import run_recorded
     type=click.IntRange(min=1),
     help="Stop extracting once this much has been written.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 2),
+    default=None,
+    help="2: parse the export in a second process while this one saves (the default for "
+    "exports over 8 MB on a machine with 2+ cores); 1: do everything in one process.",
+)
 @output_options
 @handle_errors
 def import_command(
@@ -55,6 +62,7 @@ def import_command(
     extract_dir: str | None,
     max_file_mb: int,
     max_total_mb: int,
+    jobs: int | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -74,6 +82,7 @@ def import_command(
             extract_dir=extract_dir,
             limits=ExtractLimits(max_file_mb * MiB, max_total_mb * MiB),
             progress=ClickProgress(not quiet),
+            jobs=jobs,
         )
 
     # Under the database lock, recorded in `runs`, like every command that writes.

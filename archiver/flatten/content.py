@@ -86,6 +86,12 @@ def content_text(content: Any) -> str | None:
     content = as_dict(content)
     if not content:
         return None
+    if content.get("content_type") == "text":
+        parts = content.get("parts")
+        if isinstance(parts, list) and all(isinstance(p, str) for p in parts):
+            kept = [p for p in parts if p]  # the common case, without _join's generators
+            if kept:
+                return "\n".join(kept)
     extractor = _EXTRACTORS.get(str(content.get("content_type")))
     if extractor is not None:
         text = extractor(content)

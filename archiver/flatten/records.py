@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,8 +99,20 @@ def dumps(value: Any) -> str:
     return _dumps(value)
 
 
+def dumps_sorted(value: Any) -> str:
+    """Compact JSON with object keys sorted: equal values give equal text."""
+    return _dumps_sorted(value)
+
+
 def content_hash(value: Any) -> str:
     return hashlib.sha256(_dumps_sorted(value).encode()).hexdigest()
+
+
+def texts_hash(texts: Iterable[str | None]) -> str:
+    """sha256 of a sequence of strings (None allowed), each framed by its length so that no two
+    different sequences hash the same input."""
+    framed = "".join("-" if t is None else f"{len(t)}:{t}" for t in texts)
+    return hashlib.sha256(framed.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def as_str(value: Any) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.flatten.records import as_dict, as_str
+from archiver.flatten.records import as_dict
 
 
 @dataclass
@@ -26,18 +26,23 @@ def children_of(node: Any) -> list[str]:
     return [c for c in children if isinstance(c, str)]
 
 
-def resolve_parents(mapping: dict[str, Any]) -> dict[str, str | None]:
+def resolve_parents(
+    mapping: dict[str, Any], children: dict[str, list[str]] | None = None
+) -> dict[str, str | None]:
     """A node's parent is its ``parent`` field when that names a node in the mapping; otherwise
-    the node that lists it among its ``children``; otherwise it is a root."""
+    the node that lists it among its ``children``; otherwise it is a root. ``children`` is each
+    node's children_of, when the caller already has it."""
+    if children is None:
+        children = {key: children_of(node) for key, node in mapping.items()}
     listed_by: dict[str, str] = {}
-    for key, node in mapping.items():
-        for child in children_of(node):
+    for key, kids in children.items():
+        for child in kids:
             if child in mapping and child != key:
                 listed_by.setdefault(child, key)
     parents: dict[str, str | None] = {}
     for key, node in mapping.items():
-        declared = as_str(as_dict(node).get("parent"))
-        if declared is not None and declared in mapping and declared != key:
+        declared = node.get("parent") if isinstance(node, dict) else None
+        if isinstance(declared, str) and declared in mapping and declared != key:
             parents[key] = declared
         else:
             parents[key] = listed_by.get(key)
@@ -67,14 +72,21 @@ def compute_depths(parents: dict[str, str | None]) -> dict[str, int]:
     return depth
 
 
-def compute_positions(mapping: dict[str, Any], parents: dict[str, str | None]) -> dict[str, int]:
+def compute_positions(
+    mapping: dict[str, Any],
+    parents: dict[str, str | None],
+    children: dict[str, list[str]] | None = None,
+) -> dict[str, int]:
     """Index among the parent's ``children``; nodes their parent does not list come after the
     listed ones, in mapping order. Roots are numbered among themselves."""
+    if children is None:
+        children = {key: children_of(node) for key, node in mapping.items()}
     position: dict[str, int] = {}
     extra: dict[str | None, int] = {}
+    no_children: list[str] = []
     for key in mapping:
         parent = parents[key]
-        listed = children_of(mapping[parent]) if parent is not None else []
+        listed = children[parent] if parent is not None else no_children
         if key in listed:
             position[key] = listed.index(key)
         else:
@@ -104,9 +116,10 @@ def newest_leaf(mapping: dict[str, Any], parents: dict[str, str | None]) -> str 
 
 
 def tree_shape(mapping: dict[str, Any], current_node: Any) -> TreeShape:
-    parents = resolve_parents(mapping)
+    children = {key: children_of(node) for key, node in mapping.items()}
+    parents = resolve_parents(mapping, children)
     depth = compute_depths(parents)
-    position = compute_positions(mapping, parents)
+    position = compute_positions(mapping, parents, children)
     current = current_node if isinstance(current_node, str) and current_node in mapping else None
     if current is None:
         current = newest_leaf(mapping, parents)

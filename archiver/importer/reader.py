@@ -4,7 +4,7 @@ Layouts (PROTOCOL.md §2): the export zip, its unpacked folder, or a bare ``conv
 conversations either in one ``conversations.json`` or split across ``conversations-000.json``,
 ``conversations-001.json``, ... (with ``export_manifest.json``). Nothing is extracted to disk: a zip
 member is parsed straight from its decompressing stream, and only one conversation is held in
-memory at a time (ijson, C backend when available)."""
+memory at a time (``jsonarray``: the array split into items, each parsed by json's C parser)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from zlib import error as ZlibError
 
-import ijson
-
 from archiver.errors import InputError
 from archiver.importer.files import FileIndex, index_folder, index_zip
+from archiver.importer.jsonarray import JSONArrayError, iter_json_array
 from archiver.progress import NullProgress, Progress
 
 log = logging.getLogger(__name__)
@@ -32,14 +31,6 @@ _CONVERSATION_FILE = re.compile(r"^conversations(?:-(\d+))?\.json$")
 _MANIFEST = "export_manifest.json"
 _READ_SIZE = 256 * 1024
 _UTF8_BOM = b"\xef\xbb\xbf"
-
-
-def json_backend() -> Any:
-    """ijson's C backend (yajl2_c) when installed, else the best backend ijson finds."""
-    try:
-        return ijson.get_backend("yajl2_c")
-    except ImportError:
-        return ijson
 
 
 @dataclass(frozen=True)
@@ -264,12 +255,11 @@ def iter_conversations(export: Export, progress: Progress | None = None) -> Iter
     cannot be read further yields one error item naming it and where it stopped; the next file
     is still read."""
     progress = progress or NullProgress()
-    backend = json_backend()
     for file in export.conversation_files:
-        yield from _iter_file(file, backend, progress)
+        yield from _iter_file(file, progress)
 
 
-def _iter_file(file: ConversationFile, backend: Any, progress: Progress) -> Iterator[ExportItem]:
+def _iter_file(file: ConversationFile, progress: Progress) -> Iterator[ExportItem]:
     index = 0
     try:
         with file.open() as raw:
@@ -279,10 +269,10 @@ def _iter_file(file: ConversationFile, backend: Any, progress: Progress) -> Iter
                 what = "empty" if not head else "not a JSON array of conversations"
                 yield ExportItem(file.name, 0, error=f"{file.name}: {what}")
                 return
-            for conversation in backend.items(reader, "item", use_float=True, buf_size=_READ_SIZE):
+            for conversation in iter_json_array(reader.read):
                 yield ExportItem(file.name, index, conversation)
                 index += 1
-    except ijson.JSONError as exc:
+    except JSONArrayError as exc:
         where = f"after conversation #{index - 1}" if index else "before the first conversation"
         yield ExportItem(
             file.name,

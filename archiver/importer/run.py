@@ -12,6 +12,8 @@ import logging
 import os
 import sqlite3
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from zlib import error as ZlibError
@@ -19,13 +21,12 @@ from zlib import error as ZlibError
 import sqlite_utils
 
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
-from archiver.flatten.chatgpt import flatten_conversation
-from archiver.flatten.records import FlatConversation
 from archiver.importer.files import ExtractLimits, Extractor, ExtractRefused, FileIndex
-from archiver.importer.reader import Export, iter_conversations, open_export
+from archiver.importer.pipeline import FlatItem, flat_items, flat_items_from_worker, use_worker
+from archiver.importer.reader import Export, open_export
 from archiver.progress import NullProgress, Progress
 from archiver.store import transaction
-from archiver.store.save import SaveOutcome, save_conversation
+from archiver.store.save import SaveOutcome, save_rows
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,10 @@ class ImportSummary:
     def line(self) -> str:
         return "import: " + ", ".join(f"{name} {value}" for name, value in self.counts().items())
 
-    def count(self, outcome: SaveOutcome, flat: FlatConversation) -> None:
+    def count(self, outcome: SaveOutcome, messages: int) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
         if outcome in (SaveOutcome.NEW, SaveOutcome.UPDATED):
-            self.messages += len(flat.messages)
+            self.messages += messages
 
 
 def import_export(
@@ -82,24 +83,29 @@ def import_export(
     extract_dir: str | os.PathLike[str] | None = None,
     limits: ExtractLimits | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> ImportSummary:
     """Import the export at ``path`` (zip, folder or conversations.json) into ``db``.
+    ``jobs``: 1 parses, flattens and saves in this process; 2 parses and flattens in a worker
+    process while this one saves; None (default) uses the worker for large exports.
     Raises InputError when ``path`` is not an export at all."""
     progress = progress or NullProgress()
     summary = ImportSummary()
-    with open_export(path) as export:
+    with open_export(path) as export, _fewer_checkpoints(db):
         summary.errors.extend(export.problems)
         extractor = Extractor(extract_dir, limits) if extract_dir is not None else None
         progress.start(export.total_bytes, "Importing")
         try:
-            for item in iter_conversations(export, progress):
+            if use_worker(export, jobs):
+                items = flat_items_from_worker(export, progress)
+            else:
+                items = flat_items(export, progress)
+            for item in items:
                 if item.error is not None:
                     summary.errors.append(item.error)
                     continue
                 summary.read += 1
-                _import_one(
-                    db, export, extractor, item.source, item.index, item.conversation, summary
-                )
+                _import_one(db, export, extractor, item, summary)
         finally:
             progress.finish()
         if extractor is not None:
@@ -107,43 +113,57 @@ def import_export(
     return summary
 
 
+# WAL pages between automatic checkpoints during an import (SQLite's default is 1000, ~4 MB).
+IMPORT_WAL_AUTOCHECKPOINT = 10_000
+
+
+@contextmanager
+def _fewer_checkpoints(db: sqlite_utils.Database) -> Iterator[None]:
+    """Checkpoint the WAL every ~40 MB instead of every ~4 MB while importing: ten times fewer
+    fsyncs, and a page rewritten by many conversations is copied to the database once per
+    checkpoint (10% off the save time). Every conversation still commits on its own."""
+    previous = int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    db.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_WAL_AUTOCHECKPOINT}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA wal_autocheckpoint = {previous}")
+
+
 def _import_one(
     db: sqlite_utils.Database,
     export: Export,
     extractor: Extractor | None,
-    source: str,
-    index: int,
-    conv: Any,
+    item: FlatItem,
     summary: ImportSummary,
 ) -> None:
-    where = f"{source} #{index}"
-    if isinstance(conv, dict) and isinstance(conv.get("id"), str):
-        where += f" (id {conv['id']})"
-    try:
-        flat = flatten_conversation(conv, source="export")
-    except Exception as exc:  # a malformed entry must not stop the rest of the export
+    if item.conversation is None:
         summary.failed += 1
-        summary.errors.append(f"{where}: not a usable conversation ({exc})")
+        summary.errors.append(f"{item.where}: {item.failure}")
         return
-    matched = _match_files(flat, export.files)
+    matched = _match_files(item.attachments, export.files)
     try:
-        outcome = save_conversation(db, flat, keep_newer=True)
+        outcome = save_rows(
+            db, item.conversation, item.message_values, item.attachments, keep_newer=True
+        )
     except (ValueError, sqlite3.IntegrityError, sqlite3.InterfaceError) as exc:
         summary.failed += 1
-        summary.errors.append(f"{where}: could not be saved ({exc})")
+        summary.errors.append(f"{item.where}: could not be saved ({exc})")
         return
-    summary.count(outcome, flat)
+    summary.count(outcome, len(item.message_values))
     summary.attachments += len(matched)
     if matched and (extractor is not None or outcome not in (SaveOutcome.NEW, SaveOutcome.UPDATED)):
-        _record_files(db, flat, matched, extractor, where, summary)
+        _record_files(db, matched, extractor, item.where, summary)
 
 
-def _match_files(flat: FlatConversation, files: FileIndex) -> list[tuple[dict[str, Any], Any]]:
+def _match_files(
+    attachments: list[dict[str, Any]], files: FileIndex
+) -> list[tuple[dict[str, Any], Any]]:
     """Point each attachment row at its file in the export (before the save writes the rows)."""
-    if not len(files) or not flat.attachments:
+    if not len(files) or not attachments:
         return []
     matched = []
-    for row in flat.attachments:
+    for row in attachments:
         entry = files.find(row["asset_pointer"])
         if entry is not None:
             row["file_name"] = entry.name
@@ -155,7 +175,6 @@ def _match_files(flat: FlatConversation, files: FileIndex) -> list[tuple[dict[st
 
 def _record_files(
     db: sqlite_utils.Database,
-    flat: FlatConversation,
     matched: list[tuple[dict[str, Any], Any]],
     extractor: Extractor | None,
     where: str,

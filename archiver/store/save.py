@@ -9,8 +9,11 @@ Rules that make the archive lossless and re-runs idempotent:
 from __future__ import annotations
 
 import json
+import operator
 import sqlite3
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
 import sqlite_utils
 
@@ -37,6 +40,7 @@ _CONVERSATION_UPSERT = (
     "archived_at = excluded.archived_at, deleted_upstream_at = NULL"
 )
 
+_ID = MESSAGE_COLUMNS.index("id")
 _MESSAGE_VALUE_COLUMNS = tuple(c for c in MESSAGE_COLUMNS if c not in ("conversation_id", "id"))
 _MESSAGE_NAMES = ", ".join(MESSAGE_COLUMNS)
 
@@ -66,6 +70,9 @@ _ATTACHMENT_UPSERT = (
 )
 
 
+_message_values = operator.itemgetter(*MESSAGE_COLUMNS)
+
+
 def save_conversation(
     db: sqlite_utils.Database,
     flat: FlatConversation,
@@ -75,7 +82,27 @@ def save_conversation(
 ) -> SaveOutcome:
     """``force`` rewrites derived rows even when the raw content is unchanged (re-flattening);
     rows are still only touched where a column actually differs."""
-    conv = flat.conversation
+    return save_rows(
+        db,
+        flat.conversation,
+        [_message_values(row) for row in flat.messages],
+        flat.attachments,
+        keep_newer=keep_newer,
+        force=force,
+    )
+
+
+def save_rows(
+    db: sqlite_utils.Database,
+    conv: dict[str, Any],
+    message_values: Sequence[Sequence[Any]],
+    attachments: list[dict[str, Any]],
+    *,
+    keep_newer: bool = False,
+    force: bool = False,
+) -> SaveOutcome:
+    """save_conversation for rows already in column order: ``message_values`` holds each
+    message's values in MESSAGE_COLUMNS order (what the import pipeline ships)."""
     now = utc_now_iso()
     with transaction(db) as conn:
         existing = conn.execute(
@@ -114,14 +141,15 @@ def save_conversation(
             _CONVERSATION_UPSERT,
             [values[c] for c in CONVERSATION_COLUMNS] + [now, now],
         )
-        _write_messages(conn, flat)
-        # Nodes upstream dropped: keep them, mark them, take them off the current branch.
-        conn.execute(
-            "UPDATE messages SET deleted_upstream_at = ?, on_current_branch = 0 "
-            "WHERE conversation_id = ? AND deleted_upstream_at IS NULL "
-            "AND id NOT IN (SELECT value FROM json_each(?))",
-            [now, conv["id"], _json_ids(flat)],
-        )
+        _write_messages(conn, message_values)
+        if existing is not None:  # a new conversation has no older nodes (foreign key)
+            # Nodes upstream dropped: keep them, mark them, take them off the current branch.
+            conn.execute(
+                "UPDATE messages SET deleted_upstream_at = ?, on_current_branch = 0 "
+                "WHERE conversation_id = ? AND deleted_upstream_at IS NULL "
+                "AND id NOT IN (SELECT value FROM json_each(?))",
+                [now, conv["id"], json.dumps([values[_ID] for values in message_values])],
+            )
         conn.executemany(
             _ATTACHMENT_UPSERT,
             [
@@ -133,20 +161,16 @@ def save_conversation(
                     a.get("mime_type"),
                     a.get("size_bytes"),
                 ]
-                for a in flat.attachments
+                for a in attachments
             ],
         )
     return SaveOutcome.NEW if existing is None else SaveOutcome.UPDATED
 
 
-def _write_messages(conn: sqlite3.Connection, flat: FlatConversation) -> None:
+def _write_messages(conn: sqlite3.Connection, message_values: Sequence[Sequence[Any]]) -> None:
     conn.execute(_CREATE_STAGING)
-    conn.executemany(_STAGE, [[row[c] for c in MESSAGE_COLUMNS] for row in flat.messages])
+    conn.executemany(_STAGE, message_values)
     try:
         conn.execute(_MESSAGE_UPSERT)
     finally:
         conn.execute("DELETE FROM temp.staged_messages")
-
-
-def _json_ids(flat: FlatConversation) -> str:
-    return json.dumps([row["id"] for row in flat.messages])

@@ -173,3 +173,21 @@ def test_the_same_conversation_from_api_and_export_hashes_the_same():
         flatten_conversation(live).conversation["content_hash"]
         == flatten_conversation(exported, source="export").conversation["content_hash"]
     )
+
+
+def _hash(conv):
+    return flatten_conversation(conv).conversation["content_hash"]
+
+
+def test_the_content_hash_follows_what_is_stored():
+    conv = load_fixture("chatgpt/branches.json")
+    before = _hash(conv)
+    assert _hash(dict(reversed(list(conv.items())))) == before  # field order does not count
+    edited = json.loads(json.dumps(conv))
+    edited["mapping"]["n-a2"]["message"]["content"]["parts"] = ["changed"]
+    assert _hash(edited) != before
+    moved = json.loads(json.dumps(conv))
+    moved["mapping"]["n-a2"]["parent"] = "n-u1"
+    assert _hash(moved) != before
+    retitled = {**conv, "title": "another title"}
+    assert _hash(retitled) != before
