@@ -24,7 +24,7 @@ def _printer(quiet: bool) -> Callable[[JobResult], None]:
                 click.echo(f"{result.job}: {result.line}")
             return
         for error in result.errors[:20]:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(f"Error: {result.job}: {error}", err=True)
         if result.line not in result.errors:
             click.echo(f"{result.job}: {result.line}", err=True)
 

@@ -1,6 +1,9 @@
 """Logging for job runs: warnings (or everything with -v) to stderr, and with ``--log-file``
 every job's start, end and errors appended to a 0600 file. Messages come from ArchiverError
-texts and summaries, which never hold secrets."""
+texts and summaries, which never hold secrets.
+
+Each line is written once per destination: a record flagged ``REPORTED`` (a job's end and its
+errors, which ``archiver run`` already prints on stderr itself) goes to the log file only."""
 
 from __future__ import annotations
 
@@ -12,6 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# ``extra={REPORTED: True}``: the command has shown this message on the terminal already.
+REPORTED = "archiver_reported"
+
+
+def _not_reported(record: logging.LogRecord) -> bool:
+    return not getattr(record, REPORTED, False)
 
 
 @contextmanager
@@ -21,6 +30,7 @@ def job_logging(*, verbose: bool, log_file: str | os.PathLike[str] | None) -> It
     handlers: list[logging.Handler] = []
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.addFilter(_not_reported)
     handlers.append(console)
     if log_file is not None:
         path = Path(log_file).expanduser()

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig
 
 Checker = Callable[[Any, Path], Any]
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A conventional variable name only: anything else in token_env/cookie_env is more likely a
+# credential pasted into the wrong key, and such a value must never be echoed anywhere.
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,10 @@ def text(value: Any, _base: Path) -> str:
 
 def env_name(value: Any, _base: Path) -> str:
     if not isinstance(value, str) or not _ENV_NAME.match(value):
-        raise ValueError("must be the NAME of an environment variable (letters, digits, _)")
+        raise ValueError(
+            "must name an environment variable (UPPER_CASE letters, digits and _, "
+            "at most 64 characters)"
+        )
     return value
 
 
@@ -112,7 +117,9 @@ def job_secret(job: JobConfig, stem: str, what: str) -> Secret:
     try:
         return load_secret(env_var, what=what)
     except ConfigError:
+        # No job-name prefix: the runner names the job. env_var passed env_name, so it is a
+        # conventional variable name, not a pasted credential, and safe to show.
         raise ConfigError(
-            f"{job.name}: no {what}: set the environment variable {env_var} "
+            f"no {what}: set the environment variable {env_var} "
             f"({stem}_env), or point {stem}_file at a 0600 file"
         ) from None

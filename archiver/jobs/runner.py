@@ -8,6 +8,7 @@ work, finish the row with status, exit code, counts and error."""
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from archiver.errors import (
 )
 from archiver.jobs.config import JobConfig, load_job
 from archiver.jobs.kinds import JobSummary, get_kind
+from archiver.jobs.logs import REPORTED
 from archiver.store import open_db, runs
 from archiver.store.lock import database_lock
 
@@ -51,6 +53,22 @@ class JobResult:
 def worst_exit_code(codes: Iterable[int]) -> int:
     rank = {code: i for i, code in enumerate(_SEVERITY)}
     return max(codes, key=lambda code: rank.get(code, len(_SEVERITY)), default=EXIT_OK)
+
+
+def unexpected_error_text(exc: Exception) -> str:
+    """A one-line description of an unexpected exception that cannot leak a secret: its class,
+    for an OSError its strerror and file name, and where it was raised. Never ``str(exc)``: an
+    HTTP library's message may carry a URL with its query string, a header or a body."""
+    text = type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        text += f": {exc.strerror}"
+        if exc.filename is not None:
+            text += f": {exc.filename}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        where = frames[-1]
+        text += f" (at {Path(where.filename).name}:{where.lineno})"
+    return f"unexpected error: {text}"
 
 
 def _stored_error(errors: Sequence[str]) -> str | None:
@@ -87,7 +105,17 @@ async def run_recorded(
                     db, run_id, status=runs.STATUS_FAILED, exit_code=exc.exit_code, error=str(exc)
                 )
                 raise
-            except BaseException:  # Ctrl-C, cancellation: the row must not stay 'running'
+            except Exception as exc:  # a bug or an unwrapped library error: failed, not interrupted
+                runs.finish_run(
+                    db,
+                    run_id,
+                    status=runs.STATUS_FAILED,
+                    exit_code=EXIT_FAILED,
+                    error=unexpected_error_text(exc),
+                )
+                raise
+            except BaseException:
+                # Ctrl-C, SystemExit, cancellation: the row must not stay 'running'
                 runs.finish_run(
                     db,
                     run_id,
@@ -136,18 +164,37 @@ async def run_job_files(
             log.info("job %s (%s) starting: %s", name, kind, job.db)
             result = await run_job(job)
         except LockedError as exc:
-            result = JobResult(name, kind, "locked", exc.exit_code, f"{name}: {exc}", [str(exc)])
+            result = JobResult(name, kind, "locked", exc.exit_code, str(exc), [str(exc)])
         except ArchiverError as exc:
             status = "config" if exc.exit_code == EXIT_CONFIG and not kind else "failed"
-            message = str(exc) if not kind else f"{name}: {exc}"
-            result = JobResult(name, kind, status, exc.exit_code, message, [message])
-        level = logging.INFO if result.exit_code == EXIT_OK else logging.ERROR
-        log.log(
-            level, "job %s: %s, exit %d: %s", name, result.status, result.exit_code, result.line
-        )
-        for error in result.errors[:20]:
-            log.log(level, "job %s: %s", name, error)
+            result = JobResult(name, kind, status, exc.exit_code, str(exc), [str(exc)])
+        except Exception as exc:  # a crashing job must not stop the next ones
+            message = unexpected_error_text(exc)
+            # Where it crashed helps with a bug; the frames hold file names and source lines,
+            # the exception's own message (which may hold a secret) is left out.
+            frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+            log.info("job %s crashed here (exception message left out):\n%s", name, frames)
+            result = JobResult(name, kind, runs.STATUS_FAILED, EXIT_FAILED, message, [message])
+        _log_result(result)
         if report is not None:
             report(result)
         results.append(result)
     return results
+
+
+def _log_result(result: JobResult) -> None:
+    """One record for the job's end and one per further error: ``report`` already shows them on
+    the terminal, so the console handler skips them (REPORTED) and they reach the log file once."""
+    level = logging.INFO if result.exit_code == EXIT_OK else logging.ERROR
+    extra = {REPORTED: True}
+    log.log(
+        level,
+        "job %s: %s, exit %d: %s",
+        result.job,
+        result.status,
+        result.exit_code,
+        result.line,
+        extra=extra,
+    )
+    for error in [e for e in result.errors if e != result.line][:20]:
+        log.log(level, "job %s: %s", result.job, error, extra=extra)

@@ -73,13 +73,17 @@ def crontab_text(
         "# empty environment, so a job reading token_env needs the variable from a wrapper, e.g.",
         f"#   /bin/sh -c 'set -a; . {env_file}; exec ...'   ({env_file} mode 0600),",
         "# or point token_file in the job at a 0600 file. Exit codes: docs/jobs.md.",
+        "# Each job logs to its --log-file; cron mails what a job prints, i.e. only its errors.",
         f"# Create the log directory once: mkdir -p {shlex.quote(str(log_dir))}",
     ]
     for job in jobs:
         schedule = _require_schedule(job)
         log_file = log_dir / f"{job.name}.log"
         args = run_arguments(job, command, log_file)
-        line = " ".join(shlex.quote(a) for a in args) + f" >>{shlex.quote(str(log_file))} 2>&1"
+        # No redirection: --log-file writes the log (created 0600; a shell's >> would create it
+        # 0644 first, and copy every line twice). With -q a job prints only when something went
+        # wrong, so cron mails exactly those lines.
+        line = " ".join(shlex.quote(a) for a in args)
         lines.append(
             f"# {job.name} ({job.kind}){': ' + job.description if job.description else ''}"
         )
@@ -153,6 +157,8 @@ def systemd_units(
             "# Credentials never go in unit files. Put VAR=value lines in this file, mode 0600"
             + (f" (this job reads {', '.join(needed)})." if needed else "."),
             f"EnvironmentFile=-{env_file}",
+            "# Log lines go to --log-file (0600); what the job prints (with -q: only its errors)",
+            "# goes to the journal, as cron would mail it.",
             f"ExecStart={exec_start}",
             "# 75: another run held the database lock and nothing was touched; the next run catches up.",
             "SuccessExitStatus=75",

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from archiver.errors import ConfigError
 
+# What SQLite reports when a WAL database cannot be read because its -shm file cannot be
+# created (the directory is not writable) or initialised.
+_CANNOT_MAKE_SHM = ("SQLITE_READONLY_DIRECTORY", "SQLITE_READONLY_CANTINIT")
+
 
 def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A read-only connection to an existing archive; a clear ConfigError otherwise."""
@@ -17,12 +21,49 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
         raise ConfigError(f"no archive at {file}")
     if file.is_dir():
         raise ConfigError(f"{file} is a directory, not a database file")
+    uri = f"{file.resolve().as_uri()}?mode=ro"
     try:
-        conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        conn, tables = _connect(uri)
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorname", None) not in _CANNOT_MAKE_SHM:
+            raise ConfigError(f"{file} is not an SQLite database ({exc})") from None
+        conn, tables = _connect_immutable(file, uri)
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"{file} is not an SQLite database ({exc})") from None
     if not {"conversations", "messages", "messages_fts"} <= tables:
         conn.close()
         raise ConfigError(f"{file} is not an archiver database (no conversations/messages tables)")
     return conn
+
+
+def _connect(uri: str) -> tuple[sqlite3.Connection, set[str]]:
+    conn = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    except BaseException:
+        conn.close()
+        raise
+    return conn, tables
+
+
+def _connect_immutable(file: Path, uri: str) -> tuple[sqlite3.Connection, set[str]]:
+    """The archive is in WAL mode and its directory is not writable, so SQLite cannot create
+    the ``-shm`` file every WAL reader needs.
+
+    With no ``-wal`` file (or an empty one) everything committed is in the database file itself,
+    and ``immutable=1`` reads it without ``-shm`` and without locks. The trade-off: SQLite then
+    assumes nobody changes the file while it is open, so a writer with more rights than we have
+    (a backup run by another user) could make this query see a half-written page. A read-only
+    query is worth that small risk; a non-empty ``-wal`` is not: it holds commits that
+    ``immutable`` would silently leave out, so that case is refused."""
+    wal = file.with_name(file.name + "-wal")
+    if not (wal.exists() and wal.stat().st_size > 0):
+        try:
+            return _connect(uri + "&immutable=1")
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{file} is not an SQLite database ({exc})") from None
+    raise ConfigError(
+        f"cannot open {file} read-only: its directory is not writable "
+        f"(SQLite's WAL mode needs to create {file.name}-shm); "
+        "run the query as the archive's owner, or copy the archive to a writable directory"
+    )

@@ -25,6 +25,7 @@ _ELLIPSIS = "…"
 _SYNTAX_ERRORS = ("fts5:", "no such column", "unterminated string", "unknown special query")
 _RELATIVE_SINCE = re.compile(r"^(\d+)\s*d$")
 _YEAR = re.compile(r"^\d{4}$")
+_MAX_DAYS_AGO = 700_000  # from today, a few thousand years short of datetime's year 1
 _YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
@@ -64,7 +65,14 @@ def parse_since(value: str) -> str:
     text = value.strip()
     relative = _RELATIVE_SINCE.match(text)
     if relative:
-        start = datetime.now(tz=UTC) - timedelta(days=int(relative[1]))
+        digits = relative[1].lstrip("0") or "0"
+        # Checked before int(): timedelta overflows before year 1, and int() refuses a string
+        # of thousands of digits; either would be a traceback instead of this message.
+        if len(digits) > len(str(_MAX_DAYS_AGO)) or int(digits) > _MAX_DAYS_AGO:
+            raise InputError(
+                f"cannot read --since {value!r}: at most {_MAX_DAYS_AGO}d (days ago) is possible"
+            )
+        start = datetime.now(tz=UTC) - timedelta(days=int(digits))
         return start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if _YEAR.match(text):
         text += "-01-01"

@@ -6,6 +6,7 @@ import configparser
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 
 import pytest
@@ -55,8 +56,8 @@ def test_crontab_lines(tmp_path, jobs):
             "--log-file",
             str(tmp_path / "logs" / f"{job.stem}.log"),
         ]
-        assert command[5] == str(job)
-        assert command[6:] == [f">>{tmp_path / 'logs' / job.stem}.log", "2>&1"]
+        # No shell redirection: --log-file alone writes the log (see test_cron_line_logs_once)
+        assert command[5:] == [str(job)]
     assert lines[0].startswith("30 2 * * * ")
     assert lines[1].startswith("*/15 8-18 * * mon-fri ")
     assert "CHATGPT_ACCESS_TOKEN" not in "\n".join(lines)
@@ -144,3 +145,32 @@ def test_systemd_refuses_what_it_cannot_express(tmp_path):
     assert str(path) in result.output and "EITHER" in result.output
     # crontab says it exactly
     assert CliRunner().invoke(cli, ["schedule", str(path)]).exit_code == 0
+
+
+def test_cron_line_logs_each_error_once_into_a_private_file(tmp_path, monkeypatch):
+    """Run the generated crontab command through /bin/sh as cron would: a failing job's error is
+    in the log exactly once, the log is 0600, and what cron would mail is that one error."""
+    monkeypatch.delenv("NOENV_TOKEN", raising=False)
+    job = write_job(
+        tmp_path,
+        "noenv",
+        kind="backup chatgpt",
+        db="a.db",
+        schedule="0 * * * *",
+        token_env="NOENV_TOKEN",
+    )
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    text = crontab_text([load_job(job)], log_dir=log_dir)
+    [line] = [line for line in text.splitlines() if line.startswith("0 * * * * ")]
+    proc = subprocess.run(
+        ["/bin/sh", "-c", line.split(None, 5)[5]], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    log_file = log_dir / "noenv.log"
+    log_text = log_file.read_text()
+    assert log_text.count("no ChatGPT access token") == 1, log_text
+    assert "noenv: noenv" not in log_text
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    assert proc.stdout == ""
+    assert proc.stderr.count("no ChatGPT access token") == 1, proc.stderr

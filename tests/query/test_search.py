@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+from archiver.cli import cli
 from archiver.errors import ConfigError, InputError
 from archiver.query.connect import open_readonly
 from archiver.query.search import (
@@ -98,3 +100,17 @@ def test_missing_or_foreign_database_is_a_config_error(tmp_path):
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
     with pytest.raises(ConfigError, match="not an archiver database"):
         open_readonly(other)
+
+
+@pytest.mark.parametrize("days", ["9999999999d", "700001d", "9" * 5000 + "d"])
+def test_since_too_many_days_ago_is_an_input_error(archive_path, days):
+    result = CliRunner().invoke(cli, ["search", str(archive_path), "python", "--since", days])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "days ago" in result.output
+
+
+def test_since_many_days_ago_within_range(conn):
+    assert parse_since("700000d") < parse_since("0d")
+    assert parse_since("000030d")[:10] == parse_since("30d")[:10]
