@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 def _required(job: JobConfig, key: str) -> Any:
     value = job.options.get(key)
     if value is None:
-        raise ConfigError(f"{job.name}: missing required key {key!r}")
+        raise ConfigError(f"missing required key {key!r}")
     return value
 
 

@@ -18,6 +18,7 @@ import sqlite_utils
 from archiver.errors import (
     EXIT_CONFIG,
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_PARTIAL,
@@ -32,7 +33,7 @@ from archiver.store.lock import database_lock
 
 log = logging.getLogger("archiver.jobs")
 
-EXIT_INTERRUPTED = 130
+
 # "Worst" for a sequence of jobs, mildest first: a configuration error outranks everything,
 # since no later run can fix it by itself.
 _SEVERITY = (EXIT_OK, EXIT_PARTIAL, EXIT_LOCKED, EXIT_FAILED, EXIT_CONFIG)
