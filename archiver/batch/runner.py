@@ -52,7 +52,7 @@ from archiver.progress import NullProgress, Progress
 from archiver.sources.http import RetryPolicy
 from archiver.sources.ratelimit import RateLimiter
 from archiver.store.save import save_conversation
-from archiver.timeutil import utc_now_iso
+from archiver.store.sync import mark_deleted_upstream
 
 log = logging.getLogger("archiver.batch")
 
@@ -385,7 +385,7 @@ async def _cleanup(
             summary.errors.append(f"cleanup of {thread.conversation_id}: {exc}")
             continue
         summary.cleaned += 1
-        store.mark_conversation_removed(db, thread.conversation_id, utc_now_iso())
+        mark_deleted_upstream(db, thread.conversation_id)
 
 
 def _count_status(db: sqlite_utils.Database, run_id: int, status: str) -> int:

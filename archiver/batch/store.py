@@ -224,13 +224,3 @@ def conversation_header(db: sqlite_utils.Database, conversation_id: str) -> dict
     if row is None:
         return None
     return {"title": row[0], "create_time": row[1], "raw": json.loads(row[2]) if row[2] else {}}
-
-
-def mark_conversation_removed(db: sqlite_utils.Database, conversation_id: str, when: str) -> None:
-    """``--cleanup`` hid/deleted it upstream: the archived copy stays, marked."""
-    with transaction(db) as conn:
-        conn.execute(
-            "UPDATE conversations SET deleted_upstream_at = ? WHERE id = ? "
-            "AND deleted_upstream_at IS NULL",
-            [when, conversation_id],
-        )

@@ -163,5 +163,6 @@ def request_export_command(db: str, token_file: str | None, quiet: bool, verbose
     when it arrives. Exit codes: 0 ok, 2 token refused, 1 other failures.
     """
     setup_logging(verbose)
-    summary = run_async(request_export(open_db(db), ChatGPTSettings.from_env(token_file)))
+    settings = ChatGPTSettings.from_env(token_file)  # before the database: no token, no change
+    summary = run_async(request_export(open_db(db), settings))
     finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)

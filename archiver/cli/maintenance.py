@@ -19,8 +19,9 @@ from archiver.store.rebuild import reflatten
 def reflatten_command(db: str, everything: bool, quiet: bool, verbose: bool) -> None:
     """Re-derive message rows from the raw JSON in DB, without downloading anything.
 
-    After upgrading archiver, conversations flattened by an older flattener are rebuilt from
-    their stored upstream JSON; --all rebuilds every conversation.
+    After upgrading archiver, ChatGPT conversations flattened by an older flattener are rebuilt
+    from their stored upstream JSON; --all rebuilds every ChatGPT conversation. (Bing chats are
+    flat lists; their raw JSON is kept the same way.)
     """
     summary = reflatten(open_db(db), everything=everything)
     finish(summary.line(), 0, quiet=quiet, errors=[])

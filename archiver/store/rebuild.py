@@ -47,10 +47,9 @@ def rebuild_chatgpt_conversation(db: sqlite_utils.Database, conversation_id: str
 @dataclass
 class ReflattenSummary:
     conversations: int = 0
-    rows_changed: int = 0
 
     def line(self) -> str:
-        return f"reflatten: conversations {self.conversations}, rows changed {self.rows_changed}"
+        return f"reflatten: conversations {self.conversations}"
 
 
 def reflatten(db: sqlite_utils.Database, *, everything: bool = False) -> ReflattenSummary:
