@@ -27,6 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from common import Report  # noqa: E402
 from gen_export import generate_export  # noqa: E402
 
 # Runs COMMAND..., then prints wall seconds, CPU seconds and peak RSS (KiB on Linux) of that
@@ -148,7 +149,29 @@ def main() -> None:
         )
     else:
         figures["peer"] = f"not installed at {peer}"
-    print(json.dumps(figures))
+    report = Report("import", figures)
+    report.check(
+        "every node stored and indexed",
+        figures["fts_rows"],
+        f"= nodes ({figures['nodes']})",
+        figures["fts_rows"] == figures["nodes"],
+    )
+    if peer_run is not None:
+        report.check(
+            "speed vs chatgpt-to-sqlite 1.0.0 (peer wall ÷ ours)",
+            figures["speedup"],
+            "≥ 3",
+            figures["speedup"] >= 3,
+        )
+        report.check(
+            "peak memory vs the peer (whole process tree)",
+            figures["memory_ratio"],
+            "≤ 0.333",
+            figures["memory_ratio"] <= 1 / 3,
+        )
+    else:
+        report.check("peer installed", 0, "chatgpt-to-sqlite 1.0.0 in bench/.peer-venv", False)
+    report.emit()
 
 
 if __name__ == "__main__":

@@ -63,6 +63,12 @@ def run_one(script: str) -> dict:
         }
     report = json.loads(lines[-1])
     report["seconds"] = time.monotonic() - started
+    if "benchmark" not in report or "checks" not in report:
+        return {
+            "benchmark": script.removesuffix("_bench.py"),
+            "error": ["printed no report line (benchmark, figures, checks)"],
+            "seconds": report["seconds"],
+        }
     return report
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import random
 import re
 import statistics
@@ -24,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common import Report  # noqa: E402
 
 from archiver.query.connect import open_readonly  # noqa: E402
 from archiver.query.search import search_messages  # noqa: E402
@@ -224,7 +225,16 @@ def main() -> None:
         "lean_cold_floor": summary(lean),
         "targets": {"ratio_median_max": 2.0, "cli_cold_max_ms": 300},
     }
-    print(json.dumps(figures))
+    report = Report("search", figures)
+    report.check(
+        "search function ÷ bare FTS5 MATCH, median",
+        figures["ratio_median"],
+        "≤ 2",
+        figures["ratio_median"] <= 2.0,
+    )
+    cold_ms = figures["cli_cold"]["median_ms"]
+    report.check("`archiver search` started cold, median ms", cold_ms, "≤ 300", cold_ms <= 300)
+    report.emit()
 
 
 if __name__ == "__main__":
