@@ -122,3 +122,41 @@ def test_readers_are_not_blocked_by_a_writer(tmp_path):
     assert reader.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0
     writer.execute("COMMIT")
     assert reader.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
+
+
+def test_a_latency_spike_beyond_the_timeout_is_retried(tmp_path, httpserver):
+    import time
+
+    from fake_chatgpt import TOKEN as FAKE_TOKEN
+    from fake_chatgpt import FakeChatGPT
+
+    fake = FakeChatGPT()
+    base_url = fake.install(httpserver)
+    fake.add("slow", 1_700_000_001)
+    fake.add("fine", 1_700_000_000)
+    original, spiked = fake.handle, []
+
+    def spiking(request):
+        if request.path.endswith("/slow") and not spiked:
+            spiked.append(True)
+            time.sleep(0.6)  # twice the client's 0.3 s read timeout, once
+        return original(request)
+
+    fake.handle = spiking
+    settings = ChatGPTSettings(base_url=base_url, token=Secret(FAKE_TOKEN))
+    summary = asyncio.run(
+        backup_chatgpt(
+            open_db(tmp_path / "a.db"),
+            settings,
+            options=BackupOptions(concurrency=1),
+            include_archived=False,
+            max_rpm=None,
+            # This test server answers one request at a time: retry once the spike is over.
+            policy=RetryPolicy(max_attempts=3, backoff_base=0.5, jitter=0.0),
+            timeout_seconds=0.3,
+            snapshot=False,
+        )
+    )
+    assert summary.exit_code == 0, summary.errors
+    assert spiked and summary.fetched == 2
+    assert len(fake.requests("/conversation/slow")) == 2  # the timed-out try, then the retry
