@@ -15,7 +15,7 @@ from archiver.account.client import DEFAULT_MAX_RPM, AccountClient, open_account
 from archiver.account.summary import CountingSummary
 from archiver.errors import ArchiverError
 from archiver.flatten.records import dumps
-from archiver.sources.chatgpt import DEFAULT_BASE_URL, ChatGPTSettings
+from archiver.sources.chatgpt import DEFAULT_BASE_URL, ChatGPTSettings, host_root
 from archiver.sources.chatgpt_account import SharedLink, share_url
 from archiver.sources.http import RetryPolicy
 from archiver.store import transaction
@@ -161,11 +161,6 @@ def shared_link_rows(
     ]
 
 
-def _root(base_url: str) -> str:
-    base = base_url.rstrip("/")
-    return base.removesuffix("/backend-api")
-
-
 async def shared_links_report(
     db: sqlite_utils.Database,
     *,
@@ -185,7 +180,7 @@ async def shared_links_report(
         ) as client:
             refresh = await sync_shared_links(db, client)
         base_url = settings.base_url
-    links = shared_link_rows(db, _root(base_url), include_deleted=include_deleted)
+    links = shared_link_rows(db, host_root(base_url), include_deleted=include_deleted)
     removed = db.execute(
         "SELECT count(*) FROM shared_links WHERE deleted_upstream_at IS NOT NULL"
     ).fetchone()[0]

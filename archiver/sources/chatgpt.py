@@ -52,9 +52,12 @@ class ChatGPTSettings:
 
     def root_url(self, path: str) -> str:
         """Endpoints such as ``public-api/conversation_limit`` hang off the host root."""
-        base = self.base_url.rstrip("/")
-        root = base.removesuffix("/backend-api") if base.endswith("/backend-api") else base
-        return f"{root}/{path.lstrip('/')}"
+        return f"{host_root(self.base_url)}/{path.lstrip('/')}"
+
+
+def host_root(base_url: str) -> str:
+    """``https://chatgpt.com/backend-api`` → ``https://chatgpt.com`` (a proxy base stays as is)."""
+    return base_url.rstrip("/").removesuffix("/backend-api")
 
 
 def list_params(offset: int, *, archived: bool, limit: int = LIST_LIMIT) -> dict[str, str]:

@@ -10,7 +10,6 @@ tenacity retry policy for every upstream.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections import Counter
@@ -115,9 +114,6 @@ async def call_with_retries(
                 raise
             limiter.succeeded()
     return result
-
-
-_NETWORK_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
 
 
 class HttpClient:
@@ -239,7 +235,7 @@ class HttpClient:
             raise UpstreamError(
                 f"{place}: redirected too many times (check the base URL)"
             ) from None
-        except (*_NETWORK_ERRORS, aiohttp.ClientError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:  # connection, payload, timeout
             log.info("%s -> %s", place, type(exc).__name__)
             raise TransientError(f"{place}: connection failed ({type(exc).__name__})") from None
 
