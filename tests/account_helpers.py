@@ -11,9 +11,9 @@ import time
 import sqlite_utils
 from helpers import load_fixture
 
-from archiver.flatten.chatgpt import flatten_conversation
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store.save import save_conversation
+from archiver.transport.http import RetryPolicy
 
 NO_RETRY = RetryPolicy(max_attempts=1, max_throttles=1, backoff_base=0, jitter=0)
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from helpers import load_fixture
 
-from archiver.flatten.chatgpt import flatten_conversation
 from archiver.flatten.records import FLATTENER_VERSION, FlatConversation, content_hash
+from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import save_conversation
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from archiver.account.client import AccountClient
 from archiver.account.snapshots import query_endpoint
 from archiver.errors import (
     EXIT_CONFIG,
@@ -28,9 +27,9 @@ from archiver.errors import (
     TransientError,
     UpstreamError,
 )
-from archiver.sources import bing
-from archiver.sources.chatgpt import ChatGPTClient, ChatGPTSettings
-from archiver.sources.chatgpt_account import (
+from archiver.providers.bing import client as bing
+from archiver.providers.chatgpt.account import AccountClient
+from archiver.providers.chatgpt.account_parse import (
     ACCOUNTS_CHECK,
     BETA_FEATURES,
     CONVERSATION_LIMIT,
@@ -43,8 +42,9 @@ from archiver.sources.chatgpt_account import (
     parse_models,
     token_expiry,
 )
-from archiver.sources.http import HttpClient, RetryPolicy, new_session
-from archiver.sources.ratelimit import RateLimiter
+from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.transport.http import HttpClient, RetryPolicy, new_session
+from archiver.transport.ratelimit import RateLimiter
 
 OK, WARN, FAIL, SKIP = "ok", "WARN", "FAIL", "skip"
 CONFIG, OTHER = "config", "other"  # what a FAIL is about: decides exit code 2 or 1

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from archiver.account.client import DEFAULT_MAX_RPM, open_account_client
 from archiver.account.summary import CountingSummary
 from archiver.errors import UpstreamError
 from archiver.flatten.records import dumps
-from archiver.sources.chatgpt import ChatGPTSettings
-from archiver.sources.chatgpt_account import parse_export_status
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt.account import DEFAULT_MAX_RPM, open_account_client
+from archiver.providers.chatgpt.account_parse import parse_export_status
+from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import transaction
 from archiver.timeutil import utc_now_iso
+from archiver.transport.http import RetryPolicy
 
 PROVIDER = "chatgpt"
 

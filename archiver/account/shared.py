@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from archiver.account.client import DEFAULT_MAX_RPM, AccountClient, open_account_client
 from archiver.account.summary import CountingSummary
 from archiver.errors import ArchiverError
 from archiver.flatten.records import dumps
-from archiver.sources.chatgpt import DEFAULT_BASE_URL, ChatGPTSettings, host_root
-from archiver.sources.chatgpt_account import SharedLink, share_url
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt.account import DEFAULT_MAX_RPM, AccountClient, open_account_client
+from archiver.providers.chatgpt.account_parse import SharedLink, share_url
+from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings, host_root
 from archiver.store import transaction
 from archiver.timeutil import utc_now_iso
+from archiver.transport.http import RetryPolicy
 
 
 @dataclass

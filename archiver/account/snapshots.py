@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 
 import sqlite_utils
 
-from archiver.account.client import AccountClient, JsonResponse, with_policy
 from archiver.errors import AuthError, ChallengeError, UpstreamError
 from archiver.flatten.records import dumps
-from archiver.sources.chatgpt import ChatGPTClient
-from archiver.sources.chatgpt_account import SNAPSHOT_ENDPOINTS, AccountEndpoint
+from archiver.providers.chatgpt.account import AccountClient, JsonResponse, with_policy
+from archiver.providers.chatgpt.account_parse import SNAPSHOT_ENDPOINTS, AccountEndpoint
+from archiver.providers.chatgpt.client import ChatGPTClient
 from archiver.store import transaction
 from archiver.timeutil import utc_now_iso
 

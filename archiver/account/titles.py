@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from archiver.account.client import DEFAULT_MAX_RPM, AccountClient, open_account_client
 from archiver.account.summary import CountingSummary
 from archiver.errors import EXIT_FAILED, ConfigError, NotFoundError, UpstreamError
-from archiver.sources.chatgpt import ChatGPTSettings
-from archiver.sources.chatgpt_account import is_placeholder_title, title_from_prompt
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt.account import DEFAULT_MAX_RPM, AccountClient, open_account_client
+from archiver.providers.chatgpt.account_parse import is_placeholder_title, title_from_prompt
+from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import transaction
+from archiver.transport.http import RetryPolicy
 
 
 @dataclass(frozen=True)

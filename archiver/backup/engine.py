@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
+from archiver.backup.listing import ListItem
 from archiver.errors import (
     EXIT_FAILED,
     EXIT_OK,
@@ -30,7 +31,6 @@ from archiver.errors import (
 )
 from archiver.flatten.records import FlatConversation
 from archiver.progress import NullProgress, Progress
-from archiver.sources.listing import ListItem
 from archiver.store import sync
 from archiver.store.save import SaveOutcome, save_conversation
 

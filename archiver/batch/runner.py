@@ -27,7 +27,7 @@ import sqlite_utils
 
 from archiver.batch import store
 from archiver.batch.csvinput import read_batch_csv
-from archiver.batch.providers import (
+from archiver.batch.sender import (
     Answer,
     BatchProvider,
     CallStats,
@@ -49,10 +49,10 @@ from archiver.errors import (
     RateLimitExceeded,
 )
 from archiver.progress import NullProgress, Progress
-from archiver.sources.http import RetryPolicy
-from archiver.sources.ratelimit import RateLimiter
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
+from archiver.transport.http import RetryPolicy
+from archiver.transport.ratelimit import RateLimiter
 
 log = logging.getLogger("archiver.batch")
 

@@ -11,7 +11,7 @@ from archiver.account.titles import generate_titles
 from archiver.cli.backup import db_argument, token_file_option
 from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
 from archiver.config import env_base_url
-from archiver.sources.chatgpt import DEFAULT_BASE_URL, ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
 from archiver.store import open_db
 
 max_rpm_option = click.option(

@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 
 import click
 
-from archiver.backup.bing import backup_bing
 from archiver.backup.engine import BackupOptions
 from archiver.cli.common import (
     ClickProgress,
@@ -17,10 +16,11 @@ from archiver.cli.common import (
     run_async,
     setup_logging,
 )
-from archiver.jobs.chatgpt import backup_chatgpt_guarded
 from archiver.jobs.runner import run_recorded
-from archiver.sources.bing import BingSettings
-from archiver.sources.chatgpt import ChatGPTSettings
+from archiver.providers.bing.backup import backup_bing
+from archiver.providers.bing.client import BingSettings
+from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.jobs import backup_chatgpt_guarded
 
 F = TypeVar("F", bound=Callable[..., Any])
 

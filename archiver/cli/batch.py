@@ -17,8 +17,8 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.jobs.runner import run_recorded
-from archiver.sources.bing import BingSettings
-from archiver.sources.chatgpt import ChatGPTSettings
+from archiver.providers.bing.client import BingSettings
+from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 
 

@@ -26,10 +26,10 @@ except ImportError:  # not on Windows
 
 import contextlib
 
-from archiver.flatten.chatgpt import flatten_conversation
 from archiver.flatten.records import MESSAGE_COLUMNS
 from archiver.importer.reader import Export, ExportItem, iter_conversations, open_export
 from archiver.progress import Progress
+from archiver.providers.chatgpt.flatten import flatten_conversation
 
 # Below this much JSON, starting a second interpreter costs more than it saves.
 PIPELINE_MIN_BYTES = 8 * 1024 * 1024

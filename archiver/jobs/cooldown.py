@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from archiver.errors import EXIT_OK, RateLimitExceeded
-from archiver.sources.ratelimit import RateLimiter
 from archiver.store import runs
 from archiver.timeutil import to_iso
+from archiver.transport.ratelimit import RateLimiter
 
 log = logging.getLogger("archiver.jobs")
 

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlite_utils
 
 from archiver.errors import ConfigError
-from archiver.jobs import bing, chatgpt, more_kinds
+from archiver.jobs import more_kinds
 from archiver.jobs.options import Option
+from archiver.providers.bing import jobs as bing
+from archiver.providers.chatgpt import jobs as chatgpt
 
 if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig

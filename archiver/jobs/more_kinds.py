@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from archiver.errors import ConfigError
-from archiver.jobs.chatgpt import settings_for
 from archiver.jobs.options import (
     Option,
     boolean,
@@ -20,8 +19,13 @@ from archiver.jobs.options import (
     positive_number,
     text,
 )
-from archiver.sources.bing import DEFAULT_BING_BASE_URL, DEFAULT_SYDNEY_BASE_URL, BingSettings
-from archiver.sources.chatgpt import DEFAULT_BASE_URL
+from archiver.providers.bing.client import (
+    DEFAULT_BING_BASE_URL,
+    DEFAULT_SYDNEY_BASE_URL,
+    BingSettings,
+)
+from archiver.providers.chatgpt.client import DEFAULT_BASE_URL
+from archiver.providers.chatgpt.jobs import settings_for
 
 if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig

@@ -12,8 +12,8 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.flatten.chatgpt import flatten_conversation
 from archiver.flatten.records import FLATTENER_VERSION
+from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store.save import save_conversation
 
 

@@ -10,7 +10,7 @@ from account_helpers import TOKEN
 from pytest_httpserver import HTTPServer
 
 from archiver.config import Secret
-from archiver.sources.chatgpt import ChatGPTSettings
+from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 
 

@@ -10,12 +10,12 @@ from archiver.account.doctor import check_chatgpt
 from archiver.account.export_request import request_export
 from archiver.account.shared import shared_links_report
 from archiver.account.titles import generate_titles, title_candidates
-from archiver.backup.chatgpt import backup_chatgpt
 from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, running_emulator
-from archiver.sources.chatgpt import ChatGPTClient, ChatGPTSettings
-from archiver.sources.http import HttpClient, new_session
-from archiver.sources.ratelimit import RateLimiter
+from archiver.providers.chatgpt.backup import backup_chatgpt
+from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.transport.http import HttpClient, new_session
+from archiver.transport.ratelimit import RateLimiter
 
 COUNT = 40  # the emulator shares every 8th conversation and leaves every 17th untitled
 

@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 from archiver.account.doctor import FAIL, OK, SKIP, WARN, check_chatgpt, run_doctor
 from archiver.cli import cli
 from archiver.config import Secret
-from archiver.sources.chatgpt import ChatGPTSettings
+from archiver.providers.chatgpt.client import ChatGPTSettings
 
 
 def serve_account(server: HTTPServer, check: str = "accounts_check_2023.json") -> None:

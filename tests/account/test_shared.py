@@ -10,12 +10,12 @@ from helpers import load_fixture
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from archiver.account.client import AccountClient
 from archiver.account.shared import shared_links_report, sync_shared_links
 from archiver.cli import cli
-from archiver.sources.chatgpt import ChatGPTClient
-from archiver.sources.http import HttpClient, new_session
-from archiver.sources.ratelimit import RateLimiter
+from archiver.providers.chatgpt.account import AccountClient
+from archiver.providers.chatgpt.client import ChatGPTClient
+from archiver.transport.http import HttpClient, new_session
+from archiver.transport.ratelimit import RateLimiter
 
 ARCHIVED_ID = "c0ffee00-0000-4000-8000-000000000001"
 

@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from helpers import load_fixture
 from pytest_httpserver import HTTPServer
 
-from archiver.backup.chatgpt import backup_chatgpt
 from archiver.cli import cli
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt.backup import backup_chatgpt
+from archiver.transport.http import RetryPolicy
 
 CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000001"
 ACCOUNT_PATHS = (

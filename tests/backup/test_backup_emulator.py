@@ -7,13 +7,13 @@ import asyncio
 import json
 import urllib.request
 
-from archiver.backup.chatgpt import backup_chatgpt
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, conversation, running_emulator
-from archiver.sources.chatgpt import ChatGPTSettings
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt.backup import backup_chatgpt
+from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
+from archiver.transport.http import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=8, max_throttles=50, backoff_base=0.01, jitter=0.01)
 COUNT = 45

@@ -13,15 +13,15 @@ from helpers import load_fixture
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from archiver.backup.bing import backup_bing
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.config import Secret
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
-from archiver.flatten.chatgpt import flatten_conversation
-from archiver.sources.bing import BingSettings
-from archiver.sources.http import RetryPolicy
+from archiver.providers.bing.backup import backup_bing
+from archiver.providers.bing.client import BingSettings
+from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import save_conversation
+from archiver.transport.http import RetryPolicy
 
 COOKIE = "cookie-value-that-must-stay-secret"
 CHAT1, CHAT2 = "51D|BingProd|CHAT0001", "51D|BingProd|CHAT0002"

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from archiver.backup.bing import backup_bing
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
-from archiver.sources.bing import BingSettings
-from archiver.sources.http import RetryPolicy
+from archiver.providers.bing.backup import backup_bing
+from archiver.providers.bing.client import BingSettings
 from archiver.store import open_db
+from archiver.transport.http import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)
 

@@ -5,13 +5,13 @@ import asyncio
 import pytest
 from fake_chatgpt import CHALLENGE_PAGE, TOKEN, FakeChatGPT, json_response
 
-from archiver.backup.chatgpt import backup_chatgpt
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
-from archiver.sources.chatgpt import ChatGPTSettings
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt.backup import backup_chatgpt
+from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
+from archiver.transport.http import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=3, max_throttles=3, backoff_base=0.01, jitter=0.0)
 

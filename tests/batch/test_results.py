@@ -13,7 +13,7 @@ from archiver.batch import BatchOptions, run_batch, write_results
 from archiver.batch.results import escape_cell
 from archiver.config import Secret
 from archiver.errors import ConfigError
-from archiver.sources.chatgpt import ChatGPTSettings
+from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 
 

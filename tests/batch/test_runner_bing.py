@@ -8,9 +8,9 @@ from archiver.batch import BatchOptions, run_batch
 from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
-from archiver.sources.bing import BingSettings
-from archiver.sources.http import RetryPolicy
+from archiver.providers.bing.client import BingSettings
 from archiver.store import open_db
+from archiver.transport.http import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=4, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"

@@ -10,9 +10,9 @@ from fake_answers import TOKEN, FakeAnswers, answer_for
 from archiver.batch import BatchOptions, ProviderOptions, run_batch
 from archiver.config import Secret
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, InputError
-from archiver.sources.chatgpt import ChatGPTSettings
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
+from archiver.transport.http import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 

@@ -7,13 +7,13 @@ import json
 import pytest
 from helpers import load_fixture
 
-from archiver.flatten.bing import (
+from archiver.flatten.records import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
+from archiver.providers.bing.flatten import (
     BingFlattenError,
     adaptive_card_text,
     drop_signatures,
     flatten_bing_conversation,
 )
-from archiver.flatten.records import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
 
 
 def chat(index: int) -> dict:

@@ -5,7 +5,7 @@ import json
 import pytest
 from helpers import load_fixture
 
-from archiver.flatten.chatgpt import FlattenError, flatten_conversation
+from archiver.providers.chatgpt.flatten import FlattenError, flatten_conversation
 
 
 def by_id(flat):

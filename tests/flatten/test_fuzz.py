@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archiver.flatten.chatgpt import flatten_conversation
+from archiver.providers.chatgpt.flatten import flatten_conversation
 
 node_ids = st.sampled_from([f"n{i}" for i in range(12)] + ["client-created-root", "ghost"])
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5))

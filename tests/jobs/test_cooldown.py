@@ -10,13 +10,13 @@ from click.testing import CliRunner
 from jobhelpers import write_job
 
 from archiver.cli import cli
-from archiver.jobs import chatgpt
 from archiver.jobs.config import load_job
 from archiver.jobs.cooldown import GAVE_UP_COOLDOWN, honour_cooldown
 from archiver.jobs.runner import run_recorded
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt import jobs as chatgpt
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown, recent_runs, set_cooldown
+from archiver.transport.http import RetryPolicy
 
 TOO_MANY = {"detail": "Too many requests in 1 minute. Try again later."}
 

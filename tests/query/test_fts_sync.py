@@ -6,7 +6,7 @@ import copy
 
 from helpers import load_fixture
 
-from archiver.flatten.chatgpt import flatten_conversation
+from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.query.search import search_messages
 from archiver.store import open_db
 from archiver.store.save import SaveOutcome, save_conversation

@@ -10,14 +10,14 @@ import threading
 
 import pytest
 
-from archiver.backup.chatgpt import backup_chatgpt
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.errors import EXIT_PARTIAL
-from archiver.sources.chatgpt import ChatGPTSettings
-from archiver.sources.http import RetryPolicy
+from archiver.providers.chatgpt.backup import backup_chatgpt
+from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
+from archiver.transport.http import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=3, max_throttles=40, backoff_base=0.01, jitter=0.01)
 TOKEN = EmulatorConfig().token

@@ -19,7 +19,7 @@ from archiver.errors import (
     QuotaExhausted,
     UpstreamError,
 )
-from archiver.sources.bing import (
+from archiver.providers.bing.client import (
     BING_AUTH_REFUSED,
     BingChat,
     BingClient,
@@ -30,8 +30,8 @@ from archiver.sources.bing import (
     parse_chat_list,
     parse_create,
 )
-from archiver.sources.http import RetryPolicy, new_session
-from archiver.sources.ratelimit import RateLimiter
+from archiver.transport.http import RetryPolicy, new_session
+from archiver.transport.ratelimit import RateLimiter
 
 COOKIE = "cookie-value-that-must-stay-secret"
 FAST = RetryPolicy(max_attempts=2, backoff_base=0, backoff_max=0, jitter=0)

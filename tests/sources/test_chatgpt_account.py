@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from helpers import load_fixture
 
-from archiver.sources.chatgpt_account import (
+from archiver.providers.chatgpt.account_parse import (
     SNAPSHOT_ENDPOINTS,
     clock_skew_seconds,
     gen_title_body,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import RateLimitExceeded
-from archiver.sources.chatgpt_stream import (
+from archiver.providers.chatgpt.stream import (
     StreamBroken,
     StreamFailed,
     apply_op,

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from archiver.errors import AuthError, QuotaExhausted, TransientError
-from archiver.sources.chathub import (
+from archiver.providers.bing.chathub import (
     HANDSHAKE,
     PING,
     RS,

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from archiver.sources.chathub import RS, ChatHubBroken, invocation_request, run_turn
+from archiver.providers.bing.chathub import RS, ChatHubBroken, invocation_request, run_turn
 
 BOT = {"author": "bot", "text": "Grüße 👋 aus Köln", "messageId": "b1"}
 ITEM = {"messages": [BOT], "conversationId": "c1", "result": {"value": "Success"}}

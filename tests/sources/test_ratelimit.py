@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from archiver.sources.ratelimit import RateLimiter
+from archiver.transport.ratelimit import RateLimiter
 
 
 class FakeTime:

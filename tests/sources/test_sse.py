@@ -5,7 +5,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.sources.sse import SSEEvent, SSEParser
+from archiver.transport.sse import SSEEvent, SSEParser
 
 
 def parse(chunks: list[bytes]) -> list[SSEEvent]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from helpers import load_fixture
 
-from archiver.flatten.chatgpt import flatten_conversation
+from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.rebuild import rebuild_chatgpt_conversation, reflatten
 from archiver.store.save import save_conversation

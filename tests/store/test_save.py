@@ -5,7 +5,7 @@ import copy
 import pytest
 from helpers import load_fixture
 
-from archiver.flatten.chatgpt import flatten_conversation
+from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import SaveOutcome, save_conversation
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.errors import UpstreamError
-from archiver.sources.chatgpt import ChatGPTClient, ChatGPTSettings
-from archiver.sources.chatgpt_account import (
+from archiver.providers.chatgpt.account_parse import (
     EXPORT_PATH,
     SHARED_LIMIT,
     SHARED_PATH,
@@ -23,8 +22,9 @@ from archiver.sources.chatgpt_account import (
     shared_params,
     title_patch_body,
 )
-from archiver.sources.http import HttpClient, RetryPolicy, new_session
-from archiver.sources.ratelimit import RateLimiter
+from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.transport.http import HttpClient, RetryPolicy, new_session
+from archiver.transport.ratelimit import RateLimiter
 
 DEFAULT_MAX_RPM = 30.0
 

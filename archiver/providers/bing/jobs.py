@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from archiver.backup.bing import backup_bing
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.jobs.options import (
     Option,
@@ -17,7 +16,12 @@ from archiver.jobs.options import (
     job_secret,
     positive_number,
 )
-from archiver.sources.bing import DEFAULT_BING_BASE_URL, DEFAULT_SYDNEY_BASE_URL, BingSettings
+from archiver.providers.bing.backup import backup_bing
+from archiver.providers.bing.client import (
+    DEFAULT_BING_BASE_URL,
+    DEFAULT_SYDNEY_BASE_URL,
+    BingSettings,
+)
 
 if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from archiver.backup.listing import ListItem
 from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import UpstreamError
-from archiver.sources.http import HttpClient
-from archiver.sources.listing import ListItem
 from archiver.timeutil import to_iso
+from archiver.transport.http import HttpClient
 
 DEFAULT_BASE_URL = "https://chatgpt.com/backend-api"
 LIST_LIMIT = 100  # the server refuses more with 422

@@ -9,14 +9,14 @@ import sqlite_utils
 
 from archiver.account.snapshots import snapshot_account
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
+from archiver.backup.listing import ListItem
 from archiver.errors import ArchiverError
-from archiver.flatten.chatgpt import flatten_conversation
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
-from archiver.sources.chatgpt import ChatGPTClient, ChatGPTSettings
-from archiver.sources.http import HttpClient, RetryPolicy, new_session
-from archiver.sources.listing import ListItem
-from archiver.sources.ratelimit import RateLimiter
+from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.flatten import flatten_conversation
+from archiver.transport.http import HttpClient, RetryPolicy, new_session
+from archiver.transport.ratelimit import RateLimiter
 
 FEED_DEFAULT = "conversations"
 FEED_ARCHIVED = "archived"

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from archiver.backup.chatgpt import backup_chatgpt
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.jobs.cooldown import (
     DEFAULT_MAX_COOLDOWN_WAIT,
@@ -28,11 +27,12 @@ from archiver.jobs.options import (
     text,
 )
 from archiver.progress import Progress
-from archiver.sources.chatgpt import DEFAULT_BASE_URL, ChatGPTSettings
-from archiver.sources.http import RetryPolicy
-from archiver.sources.ratelimit import RateLimiter
+from archiver.providers.chatgpt.backup import backup_chatgpt
+from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
+from archiver.transport.http import RetryPolicy
+from archiver.transport.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig

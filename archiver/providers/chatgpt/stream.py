@@ -22,7 +22,7 @@ from typing import Any
 
 from archiver.errors import RateLimitExceeded, TransientError, UpstreamError
 from archiver.flatten.content import content_text
-from archiver.sources.sse import SSEEvent, SSEParser
+from archiver.transport.sse import SSEEvent, SSEParser
 
 ROOT_PARENT = "client-created-root"
 DONE = "[DONE]"

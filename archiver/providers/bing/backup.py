@@ -11,13 +11,13 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
-from archiver.flatten.bing import flatten_bing_conversation
+from archiver.backup.listing import ListItem
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
-from archiver.sources.bing import BingClient, BingSettings, new_bing_http, parse_chat
-from archiver.sources.http import RetryPolicy, new_session
-from archiver.sources.listing import ListItem
-from archiver.sources.ratelimit import RateLimiter
+from archiver.providers.bing.client import BingClient, BingSettings, new_bing_http, parse_chat
+from archiver.providers.bing.flatten import flatten_bing_conversation
+from archiver.transport.http import RetryPolicy, new_session
+from archiver.transport.ratelimit import RateLimiter
 
 FEED_CHATS = "chats"
 

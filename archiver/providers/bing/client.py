@@ -20,9 +20,9 @@ import aiohttp
 
 from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
-from archiver.sources.http import HttpClient, RetryPolicy
-from archiver.sources.ratelimit import RateLimiter
 from archiver.timeutil import to_iso
+from archiver.transport.http import HttpClient, RetryPolicy
+from archiver.transport.ratelimit import RateLimiter
 
 DEFAULT_BING_BASE_URL = "https://www.bing.com"
 DEFAULT_SYDNEY_BASE_URL = "https://sydney.bing.com"

@@ -22,8 +22,8 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from archiver.errors import ConfigError, RateLimitExceeded, TransientError, UpstreamError
-from archiver.sources.ratelimit import RateLimiter
-from archiver.sources.responses import AUTH_REFUSED, decode_json, raise_for_status, where
+from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.responses import AUTH_REFUSED, decode_json, raise_for_status, where
 
 log = logging.getLogger("archiver.http")
 T = TypeVar("T")

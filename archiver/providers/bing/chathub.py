@@ -27,8 +27,8 @@ from archiver.errors import (
     TransientError,
     UpstreamError,
 )
-from archiver.sources.responses import raise_for_status
 from archiver.timeutil import utc_now_iso
+from archiver.transport.responses import raise_for_status
 
 RS = "\x1e"
 HANDSHAKE = json.dumps({"protocol": "json", "version": 1}) + RS

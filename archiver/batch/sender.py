@@ -1,0 +1,126 @@
+"""The two chat accounts a batch can push prompts through, behind one small interface.
+
+A provider sends one turn (with the shared limiter and retry policy: one call, retried as a
+whole when the stream breaks) and builds the archived copy of the conversation from what the
+turn returned (pure). It never touches SQLite; the runner does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from archiver.errors import ConfigError
+from archiver.flatten.records import FlatConversation
+from archiver.providers.bing.client import (
+    BingSettings,
+)
+from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.stream import (
+    ROOT_PARENT,
+)
+from archiver.transport.http import (
+    RequestStats,
+    RetryPolicy,
+    new_session,
+)
+from archiver.transport.ratelimit import RateLimiter
+
+MAX_CONTINUES = 5  # --autocontinue: at most this many "continue" requests per answer
+
+
+@dataclass
+class Thread:
+    """What a conversation carries from one turn to the next. ``session`` is provider-private
+    and in memory only (Bing signatures are credentials: never stored)."""
+
+    conversation_id: str | None = None
+    parent_message_id: str | None = None
+    turns_done: int = 0
+    session: Any = None
+
+
+@dataclass
+class Answer:
+    text: str
+    conversation_id: str | None
+    message_id: str | None
+    throttling: dict[str, Any] | None = None
+    # What the archive copy is built from (provider-specific): stream messages or Bing item.
+    parent_id: str | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    title: str | None = None
+    model: str | None = None
+    item: dict[str, Any] | None = None
+
+
+@dataclass
+class CallStats:
+    """Requests made for one row (its ``attempts``) and how many were throttled."""
+
+    requests: int = 0
+    throttled: int = 0
+
+    def add(self, stats: RequestStats) -> None:
+        self.requests += stats.requests
+        self.throttled += stats.throttled
+
+
+@dataclass(frozen=True)
+class ProviderOptions:
+    conversation_path: str = "conversation"
+    history_disabled: bool = False
+    autocontinue: bool = False
+    first_parent: str = ROOT_PARENT  # or "uuid": a new uuid as the first turn's parent
+    tone: str = "Balanced"  # Bing: the default conversation style when a row names no model
+    timeout_seconds: float = 300.0
+
+
+class BatchProvider(Protocol):
+    name: str
+    account: str
+    limiter: RateLimiter
+
+    async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
+        """Send one turn, retried as a whole; update ``thread`` for the next turn."""
+
+    def archive_copy(
+        self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any
+    ) -> FlatConversation:
+        """The whole conversation so far as rows (pure)."""
+
+    async def cleanup(self, thread: Thread) -> None:
+        """Hide or delete the conversation upstream."""
+
+
+@asynccontextmanager
+async def open_provider(
+    provider: str,
+    settings: Any,
+    *,
+    limiter: RateLimiter,
+    policy: RetryPolicy,
+    options: ProviderOptions,
+) -> AsyncIterator[BatchProvider]:
+    # Imported here: the senders import this module's types.
+    from archiver.providers.bing.sender import BingProvider
+    from archiver.providers.chatgpt.sender import ChatGPTProvider
+
+    async with new_session(timeout_seconds=options.timeout_seconds) as session:
+        if provider == "chatgpt":
+            if not isinstance(settings, ChatGPTSettings):
+                raise ConfigError("--provider chatgpt needs ChatGPT settings")
+            yield ChatGPTProvider(session, limiter, policy, settings, options)
+        elif provider == "bing":
+            if not isinstance(settings, BingSettings):
+                raise ConfigError("--provider bing needs Bing settings")
+            yield BingProvider(session, limiter, policy, settings, options)
+        else:
+            raise ConfigError(f"unknown provider {provider!r} (chatgpt or bing)")
+
+
+def elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,1 @@
+"""Bing chat ("Sydney"): saved chats, their histories and the ChatHub websocket."""

@@ -1,0 +1,162 @@
+"""The two chat accounts a batch can push prompts through, behind one small interface.
+
+A provider sends one turn (with the shared limiter and retry policy: one call, retried as a
+whole when the stream breaks) and builds the archived copy of the conversation from what the
+turn returned (pure). It never touches SQLite; the runner does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from archiver.batch.archive import (
+    BATCH_SOURCE,
+    merge_bing_messages,
+)
+from archiver.batch.sender import (
+    Answer,
+    CallStats,
+    ProviderOptions,
+    Thread,
+)
+from archiver.flatten.records import FlatConversation
+from archiver.providers.bing.chathub import (
+    SessionExpired,
+    TurnOutcome,
+    chathub_url,
+    invocation_request,
+    run_turn,
+)
+from archiver.providers.bing.client import (
+    BingClient,
+    BingSettings,
+    CreatedConversation,
+    new_bing_http,
+)
+from archiver.providers.bing.flatten import flatten_bing_conversation
+from archiver.transport.http import (
+    RequestStats,
+    RetryPolicy,
+    call_with_retries,
+)
+from archiver.transport.ratelimit import RateLimiter
+
+
+@dataclass
+class _BingSession:
+    created: CreatedConversation
+
+
+class BingProvider:
+    name = "bing"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        limiter: RateLimiter,
+        policy: RetryPolicy,
+        settings: BingSettings,
+        options: ProviderOptions,
+    ):
+        self.session = session
+        self.limiter = limiter
+        self.policy = policy
+        self.settings = settings
+        self.options = options
+        self.account = settings.account
+
+    def _client(self) -> BingClient:
+        return BingClient(new_bing_http(self.session, self.limiter, self.policy), self.settings)
+
+    async def _open(self, thread: Thread, stats: CallStats) -> CreatedConversation:
+        """Signatures for the thread's conversation: a new one, or re-issued after a restart."""
+        if isinstance(thread.session, _BingSession):
+            return thread.session.created
+        client = self._client()
+        try:
+            created = await client.create_conversation(thread.conversation_id)
+        finally:
+            stats.add(client.http.stats)
+        if thread.conversation_id is None:
+            thread.conversation_id = created.conversation_id
+            thread.turns_done = 0
+        thread.session = _BingSession(created)
+        return created
+
+    async def _turn(self, thread: Thread, prompt: str, tone: str, stats: CallStats) -> TurnOutcome:
+        created = await self._open(thread, stats)
+        request = invocation_request(
+            prompt,
+            conversation_id=created.conversation_id,
+            client_id=created.client_id,
+            signature=created.signature,
+            invocation_id=thread.turns_done,
+            tone=tone,
+        )
+        url = chathub_url(self.settings.sydney_base_url, created.encrypted_signature)
+        headers = {"Cookie": self.settings.headers()["Cookie"]}
+        call_stats = RequestStats()
+
+        async def once() -> TurnOutcome:
+            call_stats.requests += 1
+            return await run_turn(
+                self.session,
+                url,
+                request,
+                headers=headers,
+                timeout_seconds=self.options.timeout_seconds,
+            )
+
+        try:
+            return await call_with_retries(
+                once, limiter=self.limiter, policy=self.policy, stats=call_stats
+            )
+        finally:
+            stats.add(call_stats)
+
+    async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
+        tone = model or self.options.tone
+        try:
+            outcome = await self._turn(thread, prompt, tone, stats)
+        except SessionExpired:
+            # The conversation expired upstream (~6 h): go on in a new one.
+            thread.conversation_id, thread.session, thread.turns_done = None, None, 0
+            outcome = await self._turn(thread, prompt, tone, stats)
+        thread.turns_done += 1
+        conversation_id = outcome.conversation_id or thread.conversation_id
+        thread.conversation_id = conversation_id
+        return Answer(
+            text=outcome.text,
+            conversation_id=conversation_id,
+            message_id=outcome.message_id,
+            throttling=outcome.throttling,
+            messages=outcome.messages,
+            item=outcome.item,
+            model=tone,
+        )
+
+    def archive_copy(
+        self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any
+    ) -> FlatConversation:
+        previous = [n["message"] for n in existing if isinstance(n.get("message"), dict)]
+        item = {k: v for k, v in (answer.item or {}).items() if k != "messages"}
+        item["conversationId"] = answer.conversation_id
+        item["messages"] = merge_bing_messages(previous, answer.messages)
+        item.pop("firstNewMessageIndex", None)  # relative to one turn, meaningless merged
+        chat = {"conversationId": answer.conversation_id}
+        if isinstance(header, dict) and header.get("title"):
+            chat["chatName"] = header["title"]
+        return flatten_bing_conversation(chat, item, account=self.account, source=BATCH_SOURCE)
+
+    async def cleanup(self, thread: Thread) -> None:
+        if thread.conversation_id is None or not isinstance(thread.session, _BingSession):
+            return
+        created = thread.session.created
+        signature = created.signature or created.encrypted_signature or ""
+        await self._client().delete_conversation(
+            thread.conversation_id, signature, created.client_id
+        )

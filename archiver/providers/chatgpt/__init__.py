@@ -1,0 +1,1 @@
+"""ChatGPT's web ``backend-api`` and its official data export."""
