@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from archiver.emulator import bing, chatgpt, control
+from archiver.emulator import bing, chatgpt, control, copilot
 from archiver.emulator.chathub import chathub
 from archiver.emulator.config import EmulatorConfig
 from archiver.emulator.faults import make_middleware
@@ -22,5 +22,6 @@ def make_app(config: EmulatorConfig, state: EmulatorState | None = None) -> web.
     chatgpt.add_routes(app)
     bing.add_routes(app)
     app.router.add_get("/sydney/ChatHub", chathub)
+    copilot.add_routes(app)
     control.add_routes(app)
     return app
