@@ -52,7 +52,7 @@ MAX_SKEW_SECONDS = 300.0
 TOKEN_WARN_DAYS = 3
 # One try per check: a doctor reports what it sees; it never hammers a failing server.
 DOCTOR_POLICY = RetryPolicy(max_attempts=1, max_throttles=1)
-PROVIDERS = ("chatgpt", "bing")
+PROVIDERS = ("chatgpt", "bing", "copilot")
 
 
 @dataclass(frozen=True)
@@ -331,6 +331,22 @@ async def run_doctor(
     A missing or unreadable secret is a FAIL of the first check, not an exception."""
     if provider not in PROVIDERS:
         raise ConfigError(f"unknown provider {provider!r}: use one of {', '.join(PROVIDERS)}")
+    if provider == "copilot":  # imported here: the Copilot check builds on this module
+        from archiver.providers.copilot import provider as copilot
+
+        try:
+            copilot_settings = copilot.settings_from_env(token_file)
+        except ConfigError as exc:
+            report = DoctorReport(provider, "(not configured)")
+            report.checks.append(Check("token", FAIL, str(exc), CONFIG))
+            return report
+        return await copilot.check_copilot(
+            copilot_settings,
+            token_source="the token file" if token_file else "COPILOT_ACCESS_TOKEN",
+            policy=policy,
+            timeout_seconds=timeout_seconds,
+            now=now,
+        )
     try:
         if provider == "bing":
             bing_settings = bing.BingSettings.from_env(token_file)

@@ -28,6 +28,7 @@ import sqlite_utils
 from archiver.batch import store
 from archiver.batch.csvinput import read_batch_csv
 from archiver.batch.sender import (
+    PROVIDERS,
     Answer,
     BatchProvider,
     CallStats,
@@ -317,12 +318,12 @@ async def run_batch(
     settings: Any,
     progress: Progress | None = None,
 ) -> BatchSummary:
-    """Run (or resume) a batch; see the module docstring. ``settings`` is ChatGPTSettings or
-    BingSettings. Raises InputError before sending anything when the CSV is bad."""
+    """Run (or resume) a batch; see the module docstring. ``settings`` is ChatGPTSettings,
+    BingSettings or CopilotSettings. Raises InputError before sending anything when the CSV is bad."""
     progress = progress or NullProgress()
     batch_input = read_batch_csv(csv_path, template=options.template, default_model=options.model)
-    if options.provider not in ("chatgpt", "bing"):
-        raise ConfigError(f"unknown provider {options.provider!r} (chatgpt or bing)")
+    if options.provider not in PROVIDERS:
+        raise ConfigError(f"unknown provider {options.provider!r} ({', '.join(PROVIDERS)})")
     run_id = store.start_run(db, options.provider, options.model, batch_input, options.recorded())
     summary = BatchSummary(run_id, options.provider, rows=len(batch_input.rows))
     items = store.claim_items(

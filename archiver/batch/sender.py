@@ -29,6 +29,7 @@ from archiver.transport.http import (
 )
 from archiver.transport.ratelimit import RateLimiter
 
+PROVIDERS = ("chatgpt", "bing", "copilot")
 MAX_CONTINUES = 5  # --autocontinue: at most this many "continue" requests per answer
 
 
@@ -108,6 +109,7 @@ async def open_provider(
     # Imported here: the senders import this module's types.
     from archiver.providers.bing.sender import BingProvider
     from archiver.providers.chatgpt.sender import ChatGPTProvider
+    from archiver.providers.copilot import provider as copilot
 
     async with new_session(timeout_seconds=options.timeout_seconds) as session:
         if provider == "chatgpt":
@@ -118,8 +120,12 @@ async def open_provider(
             if not isinstance(settings, BingSettings):
                 raise ConfigError("--provider bing needs Bing settings")
             yield BingProvider(session, limiter, policy, settings, options)
+        elif provider == copilot.NAME:
+            if not isinstance(settings, copilot.CopilotSettings):
+                raise ConfigError("--provider copilot needs Copilot settings")
+            yield copilot.CopilotProvider(session, limiter, policy, settings, options)
         else:
-            raise ConfigError(f"unknown provider {provider!r} (chatgpt or bing)")
+            raise ConfigError(f"unknown provider {provider!r} ({', '.join(PROVIDERS)})")
 
 
 def elapsed_ms(started: float) -> int:

@@ -34,7 +34,7 @@ max_rpm_option = click.option(
 @click.option(
     "--token-file",
     type=click.Path(dir_okay=False),
-    help="Read the token (chatgpt) or cookie (bing) from this 0600 file instead of the env.",
+    help="Read the token (chatgpt, copilot) or cookie (bing) from this 0600 file instead of the env.",
 )
 @click.option("--timeout", default=30, show_default=True, help="Seconds to wait per request.")
 @output_options
@@ -46,7 +46,8 @@ def doctor_command(
 
     ChatGPT: CHATGPT_ACCESS_TOKEN, CHATGPT_BASE_URL, CHATGPT_ACCOUNT_ID; asks accounts/check,
     models, settings/beta_features and public-api/conversation_limit, and compares the
-    server's clock with ours. Bing: BING_COOKIE, BING_BASE_URL; lists the saved chats.
+    server's clock with ours. Bing: BING_COOKIE, BING_BASE_URL; lists the saved chats. Copilot:
+    COPILOT_ACCESS_TOKEN, COPILOT_IDENTITY_TYPE, COPILOT_BASE_URL; lists one page.
     Prints ok/WARN/FAIL per check with the reason. Exit codes: 0 all ok (warnings allowed),
     2 credentials or configuration wrong, 1 other failures.
     """

@@ -1,4 +1,4 @@
-"""``archiver backup chatgpt|bing DB``."""
+"""``archiver backup chatgpt|bing|copilot DB``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from archiver.providers.bing.backup import backup_bing
 from archiver.providers.bing.client import BingSettings
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.jobs import backup_chatgpt_guarded
+from archiver.providers.copilot import provider as copilot
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,6 +163,56 @@ def backup_bing_command(
             job="backup bing",
             kind="backup bing",
             work=lambda database: backup_bing(
+                database,
+                settings,
+                options=BackupOptions(full=full, concurrency=concurrency),
+                max_rpm=max_rpm,
+                timeout_seconds=timeout,
+                progress=ClickProgress(not quiet),
+            ),
+        )
+    )
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
+
+
+@backup.command("copilot")
+@db_argument
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Also mark conversations no longer listed upstream (they are kept).",
+)
+@rate_options(default_rpm=copilot.DEFAULT_BACKUP_RPM)
+@click.option("--timeout", default=120, show_default=True, help="Seconds to wait for a response.")
+@token_file_option
+@output_options
+@handle_errors
+def backup_copilot_command(
+    db: str,
+    full: bool,
+    concurrency: int,
+    max_rpm: float,
+    timeout: int,
+    token_file: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Archive every Microsoft Copilot conversation (the list and each one's history) into DB.
+
+    Reads the token from COPILOT_ACCESS_TOKEN (or --token-file), the account type header from
+    COPILOT_IDENTITY_TYPE and the host from COPILOT_BASE_URL. Later runs fetch only
+    conversations whose updatedAt changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config
+    (a refused token: they last about a day), 3 partial (some failed, or a Cloudflare check).
+    """
+    setup_logging(verbose)
+    settings = copilot.settings_from_env(token_file)
+    kind = copilot.JOB_KIND
+    result = run_async(
+        run_recorded(
+            db,
+            job=kind,
+            kind=kind,
+            work=lambda database: copilot.backup_copilot(
                 database,
                 settings,
                 options=BackupOptions(full=full, concurrency=concurrency),

@@ -8,6 +8,7 @@ import click
 
 from archiver.batch import BatchOptions, ProviderOptions, run_batch, write_results
 from archiver.batch.results import FORMATS
+from archiver.batch.sender import PROVIDERS
 from archiver.cli.common import (
     ClickProgress,
     finish,
@@ -19,7 +20,10 @@ from archiver.cli.common import (
 from archiver.jobs.runner import run_recorded
 from archiver.providers.bing.client import BingSettings
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.copilot import provider as copilot
 from archiver.store import open_db
+
+DEFAULT_BATCH_RPM = 20.0
 
 
 class BatchProgress(ClickProgress):
@@ -34,21 +38,20 @@ class BatchProgress(ClickProgress):
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.argument("prompts", type=click.Path(dir_okay=False, exists=True))
 @click.option(
-    "--provider", type=click.Choice(["chatgpt", "bing"]), default="chatgpt", show_default=True
+    "--provider", type=click.Choice(list(PROVIDERS)), default="chatgpt", show_default=True
 )
 @click.option(
     "--template", help="Build each prompt from columns, e.g. 'Summarise {title}: {body}'."
 )
 @click.option(
     "--model",
-    help="Model slug (ChatGPT) or tone (Bing: Creative, Balanced, Precise) for rows without a model column.",
+    help="Model slug (ChatGPT), tone (Bing: Creative, Balanced, Precise) or mode (Copilot: "
+    "chat, smart, reasoning) for rows without a model column.",
 )
 @click.option(
     "--max-rpm",
-    default=20.0,
-    show_default=True,
     type=click.FloatRange(min=0.1),
-    help="Requests per minute at most, for the whole account.",
+    help="Requests per minute at most, for the whole account [default: 20; copilot 15].",
 )
 @click.option(
     "--burst",
@@ -93,7 +96,8 @@ class BatchProgress(ClickProgress):
 @click.option(
     "--token-file",
     type=click.Path(dir_okay=False),
-    help="ChatGPT: read the access token from this 0600 file instead of CHATGPT_ACCESS_TOKEN.",
+    help="ChatGPT/Copilot: read the access token from this 0600 file instead of "
+    "CHATGPT_ACCESS_TOKEN / COPILOT_ACCESS_TOKEN.",
 )
 @click.option(
     "--cookie-file",
@@ -108,7 +112,7 @@ def batch_command(
     provider: str,
     template: str | None,
     model: str | None,
-    max_rpm: float,
+    max_rpm: float | None,
     burst: int,
     concurrency: int,
     max_attempts: int,
@@ -138,13 +142,16 @@ def batch_command(
     settings: Any
     if provider == "chatgpt":
         settings = ChatGPTSettings.from_env(token_file)
+    elif provider == copilot.NAME:
+        settings = copilot.settings_from_env(token_file)
+        max_rpm = max_rpm or copilot.DEFAULT_BATCH_RPM
     else:
         settings = BingSettings.from_env(cookie_file)
     options = BatchOptions(
         provider=provider,
         model=model,
         template=template,
-        max_rpm=max_rpm,
+        max_rpm=max_rpm or DEFAULT_BATCH_RPM,
         burst=burst,
         concurrency=concurrency,
         max_attempts=max_attempts,

@@ -14,6 +14,7 @@ from archiver.jobs import more_kinds
 from archiver.jobs.options import Option
 from archiver.providers.bing import jobs as bing
 from archiver.providers.chatgpt import jobs as chatgpt
+from archiver.providers.copilot import provider as copilot
 
 if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig
@@ -46,6 +47,7 @@ KINDS: dict[str, JobKind] = {
     for kind in (
         JobKind("backup chatgpt", chatgpt.OPTIONS, chatgpt.run_job),
         JobKind("backup bing", bing.OPTIONS, bing.run_job),
+        JobKind(copilot.JOB_KIND, copilot.JOB_OPTIONS, copilot.run_job),
         JobKind("import", more_kinds.IMPORT_OPTIONS, more_kinds.run_import_job),
         JobKind("batch", more_kinds.BATCH_OPTIONS, more_kinds.run_batch_job),
         JobKind(

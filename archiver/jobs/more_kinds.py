@@ -26,6 +26,7 @@ from archiver.providers.bing.client import (
 )
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL
 from archiver.providers.chatgpt.jobs import settings_for
+from archiver.providers.copilot import provider as copilot
 
 if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig
@@ -73,7 +74,7 @@ async def run_import_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
 
 BATCH_OPTIONS: dict[str, Option] = {
     "csv": Option(path, None, "the prompts CSV"),
-    "provider": Option(one_of("chatgpt", "bing"), "chatgpt", "chatgpt or bing"),
+    "provider": Option(one_of("chatgpt", "bing", "copilot"), "chatgpt", "chatgpt, bing or copilot"),
     "model": Option(text, None, "model slug (ChatGPT) or tone (Bing) for rows without one"),
     "template": Option(text, None, "build prompts from columns, e.g. 'Summarise {title}'"),
     "max_rpm": Option(positive_number, 20.0, "requests per minute at most"),
@@ -88,6 +89,7 @@ BATCH_OPTIONS: dict[str, Option] = {
     "bing_base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host"),
     "sydney_base_url": Option(http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (ChatHub)"),
     **credential("cookie", "BING_COOKIE"),
+    **copilot.JOB_BATCH_OPTIONS,
 }
 
 
@@ -95,8 +97,10 @@ async def run_batch_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
     from archiver.batch.runner import BatchOptions, run_batch
 
     o = job.options
-    if o["provider"] == "bing":
-        settings: Any = BingSettings(
+    if o["provider"] == copilot.NAME:
+        settings: Any = copilot.settings_for(job, prefix="copilot_")
+    elif o["provider"] == "bing":
+        settings = BingSettings(
             cookie=job_secret(job, "cookie", "Bing cookie"),
             bing_base_url=o["bing_base_url"],
             sydney_base_url=o["sydney_base_url"],
