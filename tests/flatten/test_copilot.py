@@ -64,7 +64,10 @@ def test_text_parts_joined_in_order_and_raw_kept_whole() -> None:
 
 def test_citations_images_documents_become_attachments() -> None:
     flat = flatten_copilot_conversation(ENTRY, history())
-    found = {(a["message_node_id"], a["asset_pointer"], a["file_name"], a["mime_type"]) for a in flat.attachments}
+    found = {
+        (a["message_node_id"], a["asset_pointer"], a["file_name"], a["mime_type"])
+        for a in flat.attachments
+    }
     assert found == {
         ("m4", "https://example.org/pots", "Container gardening", None),
         ("m4", "https://images.example.org/pots.png", "pots.png", None),

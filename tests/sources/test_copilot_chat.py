@@ -27,7 +27,7 @@ ANSWER = [
     {"event": "received", "messageId": "u1"},
     {"event": "startMessage", "messageId": "a1"},
     {"event": "appendText", "messageId": "a1", "partId": "p1", "text": "Grüße 🌍 "},
-    {"event": "appendText", "messageId": "a1", "partId": "p1", "text": "\"quoted\" {braces}"},
+    {"event": "appendText", "messageId": "a1", "partId": "p1", "text": '"quoted" {braces}'},
     {"event": "partCompleted", "messageId": "a1", "partId": "p1"},
     {"event": "citation", "messageId": "a1", "title": "T", "url": "https://e.org/x"},
     {"event": "appendText", "messageId": "a1", "partId": "p2", "text": "Second part."},
@@ -80,7 +80,13 @@ def test_connected_twice_sends_the_prompt_once() -> None:
 
 
 def test_ping_is_answered_with_pong_anywhere() -> None:
-    events = [{"event": "ping"}, {"event": "connected"}, *ANSWER[:3], {"event": "ping"}, *ANSWER[3:]]
+    events = [
+        {"event": "ping"},
+        {"event": "connected"},
+        *ANSWER[:3],
+        {"event": "ping"},
+        *ANSWER[3:],
+    ]
     turn, out = play(events)
     assert kinds(out) == ["pong", "setOptions", "reportLocalConsents", "send", "pong"]
     assert turn.finished and turn.result().text == TEXT
@@ -108,7 +114,13 @@ def test_challenge_after_received_is_answered_without_re_sending() -> None:
         [
             {"event": "connected"},
             {"event": "received", "messageId": "u1"},
-            {"event": "challenge", "method": "hashcash", "parameter": "abc", "difficulty": 8, "id": 7},
+            {
+                "event": "challenge",
+                "method": "hashcash",
+                "parameter": "abc",
+                "difficulty": 8,
+                "id": 7,
+            },
         ]
     )
     assert kinds(out) == ["setOptions", "reportLocalConsents", "send", "challengeResponse"]
@@ -142,7 +154,9 @@ def test_hashcash_is_bounded() -> None:
     turn = CopilotTurn("c", "p", max_hashcash_bits=4)
     turn.receive({"event": "connected"})
     with pytest.raises(ChallengeError) as info:
-        turn.receive({"event": "challenge", "method": "hashcash", "parameter": "a", "difficulty": 30})
+        turn.receive(
+            {"event": "challenge", "method": "hashcash", "parameter": "a", "difficulty": 30}
+        )
     assert info.value.exit_code == 3
 
 
@@ -228,7 +242,13 @@ def test_order_variants_give_the_same_answer(
         position = events.index(ANSWER[0]) + challenge_at  # before or after "received"
         events.insert(
             position,
-            {"event": "challenge", "method": method, "parameter": "pre", "difficulty": 6, "id": "x"},
+            {
+                "event": "challenge",
+                "method": method,
+                "parameter": "pre",
+                "difficulty": 6,
+                "id": "x",
+            },
         )
     turn, out = play([{"event": "connected"}, *events])
     assert turn.result().text == TEXT

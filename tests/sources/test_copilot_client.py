@@ -76,7 +76,10 @@ def test_socket_url_carries_the_token_in_its_query_only() -> None:
 def test_list_page_variants() -> None:
     chats, cursor = parse.parse_chat_page(load_fixture("copilot/list_page1.json"))
     assert cursor == "cursor-2"
-    assert [c.conversation_id for c in chats] == ["convAAAAAAAAAAAAAAAAA1", "convAAAAAAAAAAAAAAAAA2"]
+    assert [c.conversation_id for c in chats] == [
+        "convAAAAAAAAAAAAAAAAA1",
+        "convAAAAAAAAAAAAAAAAA2",
+    ]
     assert chats[0].update_time == "2026-11-30T10:00:00.000000Z"
     assert chats[1].update_time == "2025-12-01T10:00:00.000000Z"  # epoch milliseconds
     chats, cursor = parse.parse_chat_page(load_fixture("copilot/list_page2_variant.json"))
@@ -131,10 +134,14 @@ def test_list_all_follows_cursors_and_stops_on_a_repeated_one(httpserver: HTTPSe
     base = {"types": "chat,character,xbox,group"}
     httpserver.expect_ordered_request(
         "/c/api/conversations", query_string=base, headers=headers
-    ).respond_with_json({"results": [{"id": "a", "updatedAt": "2026-01-01T00:00:00Z"}], "next": "k1"})
+    ).respond_with_json(
+        {"results": [{"id": "a", "updatedAt": "2026-01-01T00:00:00Z"}], "next": "k1"}
+    )
     httpserver.expect_ordered_request(
         "/c/api/conversations", query_string={**base, "cursor": "k1"}
-    ).respond_with_json({"results": [{"id": "b", "updatedAt": "2026-02-01T00:00:00Z"}], "next": "k2"})
+    ).respond_with_json(
+        {"results": [{"id": "b", "updatedAt": "2026-02-01T00:00:00Z"}], "next": "k2"}
+    )
     httpserver.expect_ordered_request(
         "/c/api/conversations", query_string={**base, "cursor": "k2"}
     ).respond_with_json({"results": [], "next": "k1"})  # a cursor already used: stop
