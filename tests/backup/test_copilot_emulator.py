@@ -97,9 +97,9 @@ def test_first_run_no_change_run_and_full(tmp_path: Path, repeat_cursor: bool) -
 async def _touch(emu: RunningEmulator, cid: str) -> None:
     import aiohttp
 
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{emu.base_url}/_emulator/copilot/touch/{cid}") as response:
-            assert response.status == 200
+    url = f"{emu.base_url}/_emulator/copilot/touch/{cid}"
+    async with aiohttp.ClientSession() as session, session.post(url) as response:
+        assert response.status == 200
 
 
 def test_502s_and_dropped_connections_are_retried(tmp_path: Path) -> None:

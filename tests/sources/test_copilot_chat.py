@@ -18,8 +18,8 @@ from archiver.providers.copilot.chat import (
     CopilotStopped,
     CopilotTurn,
     EventSplitter,
-    leading_zero_bits,
     hashcash_terms,
+    leading_zero_bits,
     solve_hashcash,
 )
 
@@ -110,7 +110,7 @@ def test_empty_challenge_is_answered_and_the_prompt_re_sent() -> None:
 
 
 def test_challenge_after_received_is_answered_without_re_sending() -> None:
-    turn, out = play(
+    _, out = play(
         [
             {"event": "connected"},
             {"event": "received", "messageId": "u1"},
