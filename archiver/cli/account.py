@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import click
+import sqlite_utils
 
 from archiver.account.doctor import run_doctor
-from archiver.account.export_request import request_export
-from archiver.account.shared import shared_links_report
-from archiver.account.titles import generate_titles
+from archiver.account.export_request import ExportRequestSummary, request_export
+from archiver.account.shared import SharedReport, shared_links_report
+from archiver.account.titles import TitlesSummary, generate_titles
 from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
 from archiver.config import env_base_url
 from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
+from archiver.recorder import run_recorded
 from archiver.store import open_db
 
 max_rpm_option = click.option(
@@ -94,15 +96,27 @@ def shared_command(
     setup_logging(verbose)
     settings = ChatGPTSettings.from_env(token_file) if refresh else None
     base_url = env_base_url("CHATGPT_BASE_URL", DEFAULT_BASE_URL)
-    report = run_async(
-        shared_links_report(
-            open_db(db),
+
+    async def work(database: sqlite_utils.Database) -> SharedReport:
+        return await shared_links_report(
+            database,
             settings=settings,
             include_deleted=include_deleted,
             max_rpm=max_rpm,
             base_url=base_url,
         )
-    )
+
+    if refresh:  # it writes: under the lock and recorded in `runs`
+        reports: list[SharedReport] = []
+
+        async def recorded(database: sqlite_utils.Database) -> SharedReport:
+            reports.append(await work(database))
+            return reports[0]
+
+        run_async(run_recorded(db, job="shared", kind="shared --refresh", work=recorded))
+        report = reports[0]
+    else:
+        report = run_async(work(open_db(db)))
     for line in report.lines():
         click.echo(line)
     finish(report.line(), report.exit_code, quiet=quiet, errors=report.errors)
@@ -140,15 +154,25 @@ def titles_command(
     """
     setup_logging(verbose)
     settings = None if dry_run else ChatGPTSettings.from_env(token_file)
-    summary = run_async(
-        generate_titles(
-            open_db(db),
-            settings,
-            missing_only=not all_conversations,
-            dry_run=dry_run,
-            max_rpm=max_rpm,
+    summaries: list[TitlesSummary] = []
+
+    async def work(database: sqlite_utils.Database) -> TitlesSummary:
+        summaries.append(
+            await generate_titles(
+                database,
+                settings,
+                missing_only=not all_conversations,
+                dry_run=dry_run,
+                max_rpm=max_rpm,
+            )
         )
-    )
+        return summaries[0]
+
+    if dry_run:
+        run_async(work(open_db(db)))
+    else:  # it writes: under the lock and recorded in `runs`
+        run_async(run_recorded(db, job="titles", kind="titles", work=work))
+    summary = summaries[0]
     if not quiet:
         for change in summary.changes:
             old = change.old if change.old is not None else "(none)"
@@ -172,5 +196,9 @@ def request_export_command(db: str, token_file: str | None, quiet: bool, verbose
     """
     setup_logging(verbose)
     settings = ChatGPTSettings.from_env(token_file)  # before the database: no token, no change
-    summary = run_async(request_export(open_db(db), settings))
-    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+
+    async def work(database: sqlite_utils.Database) -> ExportRequestSummary:
+        return await request_export(database, settings)
+
+    result = run_async(run_recorded(db, job="request-export", kind="request-export", work=work))
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)

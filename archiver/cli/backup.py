@@ -17,8 +17,8 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
-from archiver.jobs.runner import run_recorded
 from archiver.providers import registry
+from archiver.recorder import run_recorded
 
 db_argument = click.argument("db", type=click.Path(dir_okay=False))
 

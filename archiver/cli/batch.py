@@ -18,8 +18,8 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
-from archiver.jobs.runner import run_recorded
 from archiver.providers import registry
+from archiver.recorder import run_recorded
 from archiver.store import open_db
 
 

@@ -10,8 +10,9 @@ import click
 from archiver.cli.common import handle_errors, output_options, run_async
 from archiver.jobs.config import describe_job, load_job
 from archiver.jobs.logs import job_logging
-from archiver.jobs.runner import JobResult, run_job_files, worst_exit_code
+from archiver.jobs.runner import run_job_files
 from archiver.jobs.schedule import schedule_text
+from archiver.recorder import JobResult, worst_exit_code
 
 job_files_argument = click.argument(
     "jobfiles", nargs=-1, required=True, type=click.Path(dir_okay=False)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import click
+import sqlite_utils
 
-from archiver.cli.common import finish, handle_errors, output_options
-from archiver.store import open_db
-from archiver.store.rebuild import reflatten
+from archiver.cli.common import finish, handle_errors, output_options, run_async
+from archiver.recorder import run_recorded
+from archiver.store.rebuild import ReflattenSummary, reflatten
 
 
 @click.command("reflatten")
@@ -23,5 +24,10 @@ def reflatten_command(db: str, everything: bool, quiet: bool, verbose: bool) -> 
     from their stored upstream JSON; --all rebuilds every ChatGPT conversation. (Bing chats are
     flat lists; their raw JSON is kept the same way.)
     """
-    summary = reflatten(open_db(db), everything=everything)
-    finish(summary.line(), 0, quiet=quiet, errors=[])
+
+    async def work(database: sqlite_utils.Database) -> ReflattenSummary:
+        return reflatten(database, everything=everything)
+
+    # Under the lock and recorded in `runs`, like every command that writes.
+    result = run_async(run_recorded(db, job="reflatten", kind="reflatten", work=work))
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -14,24 +14,13 @@ from archiver.errors import ConfigError
 from archiver.jobs import more_kinds
 from archiver.options import Option
 from archiver.providers import registry
+from archiver.recorder import RunSummary
 
 if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig
 
 
-class JobSummary(Protocol):
-    """What a job function returns. It may also carry ``run_status`` (e.g. ``cooldown``: the
-    runs table's status, when the exit code alone cannot say) and ``errors`` (one-line messages)."""
-
-    @property
-    def exit_code(self) -> int: ...
-
-    def counts(self) -> Mapping[str, Any]: ...
-
-    def line(self) -> str: ...
-
-
-JobFunction = Callable[[sqlite_utils.Database, "JobConfig"], Awaitable[JobSummary]]
+JobFunction = Callable[[sqlite_utils.Database, "JobConfig"], Awaitable[RunSummary]]
 
 
 @dataclass(frozen=True)
@@ -44,8 +33,8 @@ class JobKind:
 def backup_kind(provider: registry.Provider) -> JobKind:
     """``backup NAME``: the provider's backup with its settings from the job's keys."""
 
-    async def run(db: sqlite_utils.Database, job: JobConfig) -> JobSummary:
-        summary: JobSummary = await provider.run_backup(
+    async def run(db: sqlite_utils.Database, job: JobConfig) -> RunSummary:
+        summary: RunSummary = await provider.run_backup(
             db, provider.settings_for_job(job), job.options
         )
         return summary

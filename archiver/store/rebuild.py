@@ -47,6 +47,10 @@ def rebuild_chatgpt_conversation(db: sqlite_utils.Database, conversation_id: str
 @dataclass
 class ReflattenSummary:
     conversations: int = 0
+    exit_code: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {"conversations": self.conversations}
 
     def line(self) -> str:
         return f"reflatten: conversations {self.conversations}"
