@@ -11,10 +11,10 @@ secrets first, but a message is the wrong place for any user value anyway)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import click
@@ -22,8 +22,14 @@ import click
 from archiver.config import Secret, load_secret, read_secret_file
 from archiver.errors import ConfigError
 
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
+
+class JobValues(Protocol):
+    """What a job kind reads of a job: its checked options (``archiver.jobs.config.JobConfig``
+    is one; typed here so that the option declarations need nothing from jobs/)."""
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
 
 Checker = Callable[[Any, Path], Any]
 # A conventional variable name only: anything else in token_env/cookie_env is more likely a
@@ -141,7 +147,7 @@ def credential(stem: str, default_env: str) -> dict[str, Option]:
     }
 
 
-def job_secret(job: JobConfig, stem: str, what: str) -> Secret:
+def job_secret(job: JobValues, stem: str, what: str) -> Secret:
     """The credential a job points at with ``<stem>_file`` (wins) or ``<stem>_env``; read when
     the job runs, so that ``archiver schedule`` never needs it."""
     file = job.options.get(f"{stem}_file")

@@ -5,22 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import sqlite_utils
 
 from archiver.batch.options import BATCH_OPTIONS
 from archiver.errors import ConfigError
 from archiver.jobs import more_kinds
-from archiver.options import Option
+from archiver.options import JobValues, Option
 from archiver.providers import registry
 from archiver.recorder import RunSummary
 
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
-
-
-JobFunction = Callable[[sqlite_utils.Database, "JobConfig"], Awaitable[RunSummary]]
+JobFunction = Callable[[sqlite_utils.Database, JobValues], Awaitable[RunSummary]]
 
 
 @dataclass(frozen=True)
@@ -33,7 +28,7 @@ class JobKind:
 def backup_kind(provider: registry.Provider) -> JobKind:
     """``backup NAME``: the provider's backup with its settings from the job's keys."""
 
-    async def run(db: sqlite_utils.Database, job: JobConfig) -> RunSummary:
+    async def run(db: sqlite_utils.Database, job: JobValues) -> RunSummary:
         summary: RunSummary = await provider.run_backup(
             db, provider.settings_for_job(job), job.options
         )

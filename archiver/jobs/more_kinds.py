@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
@@ -17,6 +17,7 @@ from archiver.importer.files import (
     MiB,
 )
 from archiver.options import (
+    JobValues,
     Option,
     credential,
     http_url,
@@ -30,11 +31,8 @@ from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, DEFAULT_MAX_RPM
 from archiver.providers.chatgpt.jobs import settings_for
 
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
 
-
-def _required(job: JobConfig, key: str) -> Any:
+def _required(job: JobValues, key: str) -> Any:
     value = job.options.get(key)
     if value is None:
         raise ConfigError(f"missing required key {key!r}")
@@ -88,11 +86,11 @@ def run_import(
     )
 
 
-async def run_import_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
+async def run_import_job(db: sqlite_utils.Database, job: JobValues) -> Any:
     return run_import(db, _required(job, "path"), job.options)
 
 
-async def run_batch_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
+async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
     from archiver.batch.options import batch_options
     from archiver.batch.runner import run_batch
 
@@ -110,7 +108,7 @@ REQUEST_EXPORT_OPTIONS: dict[str, Option] = {
 }
 
 
-async def run_request_export_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
+async def run_request_export_job(db: sqlite_utils.Database, job: JobValues) -> Any:
     from archiver.account.export_request import request_export
 
     return await request_export(db, settings_for(job), max_rpm=job.options["max_rpm"])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.options import (
+    JobValues,
     Option,
     boolean,
     credential,
@@ -25,9 +26,6 @@ from archiver.providers.bing.client import (
     BingSettings,
 )
 
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
-
 OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host (chat list, create)", cli=False),
     "sydney_base_url": Option(
@@ -41,7 +39,7 @@ OPTIONS: dict[str, Option] = {
 }
 
 
-def settings_for(job: JobConfig, prefix: str = "") -> BingSettings:
+def settings_for(job: JobValues, prefix: str = "") -> BingSettings:
     """Settings from ``base_url``, ``sydney_base_url`` and ``cookie_*``; the batch job kind
     names the base URL ``bing_base_url``."""
     o = job.options
@@ -69,6 +67,6 @@ async def run_backup(
     )
 
 
-async def run_job(db: sqlite_utils.Database, job: JobConfig) -> BackupSummary:
+async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:
     """The ``backup bing`` job kind."""
     return await run_backup(db, settings_for(job), job.options)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
@@ -17,6 +17,7 @@ from archiver.jobs.cooldown import (
     remember_cooldown,
 )
 from archiver.options import (
+    JobValues,
     Option,
     boolean,
     credential,
@@ -34,9 +35,6 @@ from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
 from archiver.transport.http import RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
-
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
 
 PROVIDER = "chatgpt"
 
@@ -119,7 +117,7 @@ async def backup_chatgpt_guarded(
     return summary
 
 
-def settings_for(job: JobConfig, prefix: str = "") -> ChatGPTSettings:
+def settings_for(job: JobValues, prefix: str = "") -> ChatGPTSettings:
     return ChatGPTSettings(
         base_url=job.options[f"{prefix}base_url"],
         token=job_secret(job, f"{prefix}token", "ChatGPT access token"),
@@ -153,7 +151,7 @@ async def run_backup(
 
 
 async def run_job(
-    db: sqlite_utils.Database, job: JobConfig, *, policy: RetryPolicy | None = None
+    db: sqlite_utils.Database, job: JobValues, *, policy: RetryPolicy | None = None
 ) -> BackupSummary | CooldownSkip:
     """The ``backup chatgpt`` job kind."""
     return await run_backup(db, settings_for(job), job.options, policy=policy)

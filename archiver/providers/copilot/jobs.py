@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.options import (
+    JobValues,
     Option,
     boolean,
     credential,
@@ -26,9 +27,6 @@ from archiver.providers.copilot.client import (
     TOKEN_ENV,
     CopilotSettings,
 )
-
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
 
 KIND = "backup copilot"
 OPTIONS: dict[str, Option] = {
@@ -48,7 +46,7 @@ BATCH_OPTIONS: dict[str, Option] = {
 }
 
 
-def settings_for(job: JobConfig, prefix: str = "") -> CopilotSettings:
+def settings_for(job: JobValues, prefix: str = "") -> CopilotSettings:
     """Settings from ``base_url``, ``identity_type`` and ``token_*`` (``prefix``: the batch job
     kind names them ``copilot_*``, beside the other providers' keys)."""
     o = job.options
@@ -77,6 +75,6 @@ async def run_backup(
     )
 
 
-async def run_job(db: sqlite_utils.Database, job: JobConfig) -> BackupSummary:
+async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:
     """The ``backup copilot`` job kind."""
     return await run_backup(db, settings_for(job), job.options)
