@@ -77,7 +77,7 @@ BATCH_OPTIONS: dict[str, Option] = {
     "provider": Option(one_of("chatgpt", "bing", "copilot"), "chatgpt", "chatgpt, bing or copilot"),
     "model": Option(text, None, "model slug (ChatGPT) or tone (Bing) for rows without one"),
     "template": Option(text, None, "build prompts from columns, e.g. 'Summarise {title}'"),
-    "max_rpm": Option(positive_number, 20.0, "requests per minute at most"),
+    "max_rpm": Option(positive_number, None, "requests per minute at most (20; copilot 15)"),
     "burst": Option(integer(1, 1000), 1, "requests that may go at once after a quiet spell"),
     "concurrency": Option(integer(1, 64), 2, "threads in flight at once"),
     "max_attempts": Option(integer(1, 100), 5, "tries per prompt for transient failures"),
@@ -111,7 +111,8 @@ async def run_batch_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
         provider=o["provider"],
         model=o["model"],
         template=o["template"],
-        max_rpm=o["max_rpm"],
+        max_rpm=o["max_rpm"]
+        or (copilot.DEFAULT_BATCH_RPM if o["provider"] == copilot.NAME else 20.0),
         burst=o["burst"],
         concurrency=o["concurrency"],
         max_attempts=o["max_attempts"],
