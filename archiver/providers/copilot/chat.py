@@ -405,7 +405,12 @@ async def run_turn(
                     if frame.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                         break
                     for event in splitter.feed(frame.data):
-                        for reply in turn.receive(event):
+                        if isinstance(event, dict) and event.get("event") == "challenge":
+                            # A proof of work takes seconds: off the loop, so pings go on.
+                            replies = await asyncio.to_thread(turn.receive, event)
+                        else:
+                            replies = turn.receive(event)
+                        for reply in replies:
                             await ws.send_str(encode_event(reply))
                     if turn.finished:
                         break
