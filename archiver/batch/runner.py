@@ -28,7 +28,6 @@ import sqlite_utils
 from archiver.batch import store
 from archiver.batch.csvinput import read_batch_csv
 from archiver.batch.sender import (
-    PROVIDERS,
     Answer,
     BatchProvider,
     CallStats,
@@ -50,6 +49,7 @@ from archiver.errors import (
     RateLimitExceeded,
 )
 from archiver.progress import NullProgress, Progress
+from archiver.providers import registry
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
 from archiver.transport.http import RetryPolicy
@@ -322,8 +322,7 @@ async def run_batch(
     BingSettings or CopilotSettings. Raises InputError before sending anything when the CSV is bad."""
     progress = progress or NullProgress()
     batch_input = read_batch_csv(csv_path, template=options.template, default_model=options.model)
-    if options.provider not in PROVIDERS:
-        raise ConfigError(f"unknown provider {options.provider!r} ({', '.join(PROVIDERS)})")
+    registry.get(options.provider)  # ConfigError for an unknown provider, before anything starts
     run_id = store.start_run(db, options.provider, options.model, batch_input, options.recorded())
     summary = BatchSummary(run_id, options.provider, rows=len(batch_input.rows))
     items = store.claim_items(

@@ -13,12 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from archiver.errors import ConfigError
 from archiver.flatten.records import FlatConversation
-from archiver.providers.bing.client import (
-    BingSettings,
-)
-from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers import registry
 from archiver.providers.chatgpt.stream import (
     ROOT_PARENT,
 )
@@ -29,7 +25,6 @@ from archiver.transport.http import (
 )
 from archiver.transport.ratelimit import RateLimiter
 
-PROVIDERS = ("chatgpt", "bing", "copilot")
 MAX_CONTINUES = 5  # --autocontinue: at most this many "continue" requests per answer
 
 
@@ -106,26 +101,9 @@ async def open_provider(
     policy: RetryPolicy,
     options: ProviderOptions,
 ) -> AsyncIterator[BatchProvider]:
-    # Imported here: the senders import this module's types.
-    from archiver.providers.bing.sender import BingProvider
-    from archiver.providers.chatgpt.sender import ChatGPTProvider
-    from archiver.providers.copilot import provider as copilot
-
+    sender_factory = registry.get(provider).open_sender  # ConfigError for an unknown one
     async with new_session(timeout_seconds=options.timeout_seconds) as session:
-        if provider == "chatgpt":
-            if not isinstance(settings, ChatGPTSettings):
-                raise ConfigError("--provider chatgpt needs ChatGPT settings")
-            yield ChatGPTProvider(session, limiter, policy, settings, options)
-        elif provider == "bing":
-            if not isinstance(settings, BingSettings):
-                raise ConfigError("--provider bing needs Bing settings")
-            yield BingProvider(session, limiter, policy, settings, options)
-        elif provider == copilot.NAME:
-            if not isinstance(settings, copilot.CopilotSettings):
-                raise ConfigError("--provider copilot needs Copilot settings")
-            yield copilot.CopilotProvider(session, limiter, policy, settings, options)
-        else:
-            raise ConfigError(f"unknown provider {provider!r} ({', '.join(PROVIDERS)})")
+        yield sender_factory(session, limiter, policy, settings, options)
 
 
 def elapsed_ms(started: float) -> int:

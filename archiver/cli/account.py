@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from archiver.account.doctor import PROVIDERS, run_doctor
+from archiver.account.doctor import run_doctor
 from archiver.account.export_request import request_export
 from archiver.account.shared import shared_links_report
 from archiver.account.titles import generate_titles
-from archiver.cli.backup import db_argument, token_file_option
 from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
 from archiver.config import env_base_url
+from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
 from archiver.store import open_db
 
@@ -22,11 +22,18 @@ max_rpm_option = click.option(
     help="Requests per minute at most.",
 )
 
+db_argument = click.argument("db", type=click.Path(dir_okay=False))
+token_file_option = click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    help="Read the secret from this file (must be mode 0600) instead of the environment.",
+)
+
 
 @click.command("doctor")
 @click.option(
     "--provider",
-    type=click.Choice(PROVIDERS),
+    type=click.Choice(registry.names()),
     default="chatgpt",
     show_default=True,
     help="Which upstream to check.",

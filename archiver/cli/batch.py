@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from archiver.batch import BatchOptions, ProviderOptions, run_batch, write_results
 from archiver.batch.results import FORMATS
-from archiver.batch.sender import PROVIDERS
 from archiver.cli.common import (
     ClickProgress,
     finish,
@@ -18,12 +15,8 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.jobs.runner import run_recorded
-from archiver.providers.bing.client import BingSettings
-from archiver.providers.chatgpt.client import ChatGPTSettings
-from archiver.providers.copilot import provider as copilot
+from archiver.providers import registry
 from archiver.store import open_db
-
-DEFAULT_BATCH_RPM = 20.0
 
 
 class BatchProgress(ClickProgress):
@@ -38,7 +31,7 @@ class BatchProgress(ClickProgress):
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.argument("prompts", type=click.Path(dir_okay=False, exists=True))
 @click.option(
-    "--provider", type=click.Choice(list(PROVIDERS)), default="chatgpt", show_default=True
+    "--provider", type=click.Choice(registry.names()), default="chatgpt", show_default=True
 )
 @click.option(
     "--template", help="Build each prompt from columns, e.g. 'Summarise {title}: {body}'."
@@ -139,19 +132,13 @@ def batch_command(
     account's quota stopped the run.
     """
     setup_logging(verbose)
-    settings: Any
-    if provider == "chatgpt":
-        settings = ChatGPTSettings.from_env(token_file)
-    elif provider == copilot.NAME:
-        settings = copilot.settings_from_env(token_file)
-        max_rpm = max_rpm or copilot.DEFAULT_BATCH_RPM
-    else:
-        settings = BingSettings.from_env(cookie_file)
+    chosen = registry.get(provider)
+    settings = chosen.settings_from_env(cookie_file if chosen.secret == "cookie" else token_file)
     options = BatchOptions(
         provider=provider,
         model=model,
         template=template,
-        max_rpm=max_rpm or DEFAULT_BATCH_RPM,
+        max_rpm=max_rpm or chosen.default_batch_rpm,
         burst=burst,
         concurrency=concurrency,
         max_attempts=max_attempts,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archiver import options as opt
 from archiver.errors import ConfigError
-from archiver.jobs import options as opt
 from archiver.jobs.cron import CronSchedule, parse_cron
 from archiver.jobs.kinds import get_kind
 

@@ -8,25 +8,20 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from archiver.errors import ConfigError
-from archiver.jobs.options import (
+from archiver.options import (
     Option,
     boolean,
     credential,
     http_url,
     integer,
-    job_secret,
+    one_of,
     path,
     positive_number,
     text,
 )
-from archiver.providers.bing.client import (
-    DEFAULT_BING_BASE_URL,
-    DEFAULT_SYDNEY_BASE_URL,
-    BingSettings,
-)
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL
+from archiver.providers import registry
+from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, DEFAULT_MAX_RPM
 from archiver.providers.chatgpt.jobs import settings_for
-from archiver.providers.copilot import provider as copilot
 
 if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig
@@ -37,15 +32,6 @@ def _required(job: JobConfig, key: str) -> Any:
     if value is None:
         raise ConfigError(f"missing required key {key!r}")
     return value
-
-
-def one_of(*choices: str) -> Any:
-    def check(value: Any, _base: Any) -> str:
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return str(value)
-
-    return check
 
 
 # -- import -----------------------------------------------------------------------------------
@@ -74,22 +60,22 @@ async def run_import_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
 
 BATCH_OPTIONS: dict[str, Option] = {
     "csv": Option(path, None, "the prompts CSV"),
-    "provider": Option(one_of("chatgpt", "bing", "copilot"), "chatgpt", "chatgpt, bing or copilot"),
+    "provider": Option(one_of(*registry.names()), "chatgpt", ", ".join(registry.names())),
     "model": Option(text, None, "model slug (ChatGPT) or tone (Bing) for rows without one"),
     "template": Option(text, None, "build prompts from columns, e.g. 'Summarise {title}'"),
-    "max_rpm": Option(positive_number, None, "requests per minute at most (20; copilot 15)"),
+    "max_rpm": Option(
+        positive_number, None, "requests per minute at most (default: the provider's batch pace)"
+    ),
     "burst": Option(integer(1, 1000), 1, "requests that may go at once after a quiet spell"),
     "concurrency": Option(integer(1, 64), 2, "threads in flight at once"),
     "max_attempts": Option(integer(1, 100), 5, "tries per prompt for transient failures"),
     "retry_failed": Option(boolean, False, "send again the rows that failed before"),
     "cleanup": Option(boolean, False, "hide/delete the batch's conversations upstream after"),
-    "base_url": Option(http_url, DEFAULT_BASE_URL, "ChatGPT backend-api base URL"),
-    "account_id": Option(text, None, "ChatGPT team workspace id"),
-    **credential("token", "CHATGPT_ACCESS_TOKEN"),
-    "bing_base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host"),
-    "sydney_base_url": Option(http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (ChatHub)"),
-    **credential("cookie", "BING_COOKIE"),
-    **copilot.JOB_BATCH_OPTIONS,
+    **{
+        key: option
+        for provider in registry.all_providers()
+        for key, option in provider.batch_options.items()
+    },
 }
 
 
@@ -97,22 +83,13 @@ async def run_batch_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
     from archiver.batch.runner import BatchOptions, run_batch
 
     o = job.options
-    if o["provider"] == copilot.NAME:
-        settings: Any = copilot.settings_for(job, prefix="copilot_")
-    elif o["provider"] == "bing":
-        settings = BingSettings(
-            cookie=job_secret(job, "cookie", "Bing cookie"),
-            bing_base_url=o["bing_base_url"],
-            sydney_base_url=o["sydney_base_url"],
-        )
-    else:
-        settings = settings_for(job)
+    provider = registry.get(o["provider"])
+    settings = provider.batch_settings(job)
     options = BatchOptions(
         provider=o["provider"],
         model=o["model"],
         template=o["template"],
-        max_rpm=o["max_rpm"]
-        or (copilot.DEFAULT_BATCH_RPM if o["provider"] == copilot.NAME else 20.0),
+        max_rpm=o["max_rpm"] or provider.default_batch_rpm,
         burst=o["burst"],
         concurrency=o["concurrency"],
         max_attempts=o["max_attempts"],
@@ -128,7 +105,7 @@ REQUEST_EXPORT_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "backend-api base URL"),
     "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)"),
     **credential("token", "CHATGPT_ACCESS_TOKEN"),
-    "max_rpm": Option(positive_number, 30.0, "requests per minute at most"),
+    "max_rpm": Option(positive_number, DEFAULT_MAX_RPM, "requests per minute at most"),
 }
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.jobs.options import (
+from archiver.options import (
     Option,
     boolean,
     credential,
@@ -17,6 +18,7 @@ from archiver.jobs.options import (
     positive_number,
     text,
 )
+from archiver.progress import Progress
 from archiver.providers.copilot.backup import DEFAULT_BACKUP_RPM, backup_copilot
 from archiver.providers.copilot.client import (
     DEFAULT_BASE_URL,
@@ -30,8 +32,8 @@ if TYPE_CHECKING:
 
 KIND = "backup copilot"
 OPTIONS: dict[str, Option] = {
-    "base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host"),
-    "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)"),
+    "base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
+    "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)", cli=False),
     **credential("token", TOKEN_ENV),
     "concurrency": Option(integer(1, 32), 2, "requests in flight at once"),
     "max_rpm": Option(positive_number, DEFAULT_BACKUP_RPM, "requests per minute at most"),
@@ -58,13 +60,23 @@ def settings_for(job: JobConfig, prefix: str = "") -> CopilotSettings:
     )
 
 
-async def run_job(db: sqlite_utils.Database, job: JobConfig) -> BackupSummary:
-    """The ``backup copilot`` job kind."""
-    o = job.options
+async def run_backup(
+    db: sqlite_utils.Database,
+    settings: CopilotSettings,
+    o: Mapping[str, Any],
+    progress: Progress | None = None,
+) -> BackupSummary:
+    """``backup copilot`` with the values of OPTIONS (from the command line or a job file)."""
     return await backup_copilot(
         db,
-        settings_for(job),
+        settings,
         options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
         max_rpm=o["max_rpm"],
         timeout_seconds=o["timeout"],
+        progress=progress,
     )
+
+
+async def run_job(db: sqlite_utils.Database, job: JobConfig) -> BackupSummary:
+    """The ``backup copilot`` job kind."""
+    return await run_backup(db, settings_for(job), job.options)
