@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlite_utils
 
+from archiver.batch.options import BATCH_OPTIONS
 from archiver.errors import ConfigError
 from archiver.jobs import more_kinds
 from archiver.options import Option
@@ -57,7 +58,7 @@ KINDS: dict[str, JobKind] = {
     for kind in (
         *(backup_kind(provider) for provider in registry.all_providers()),
         JobKind("import", more_kinds.IMPORT_OPTIONS, more_kinds.run_import_job),
-        JobKind("batch", more_kinds.BATCH_OPTIONS, more_kinds.run_batch_job),
+        JobKind("batch", BATCH_OPTIONS, more_kinds.run_batch_job),
         JobKind(
             "request-export", more_kinds.REQUEST_EXPORT_OPTIONS, more_kinds.run_request_export_job
         ),

@@ -42,8 +42,8 @@ OPTIONS: dict[str, Option] = {
 }
 # What the ``batch`` job kind adds for ``provider = "copilot"``.
 BATCH_OPTIONS: dict[str, Option] = {
-    "copilot_base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host"),
-    "copilot_identity_type": Option(text, None, "Copilot x-useridentitytype header"),
+    "copilot_base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
+    "copilot_identity_type": Option(text, None, "Copilot x-useridentitytype header", cli=False),
     **credential("copilot_token", TOKEN_ENV),
 }
 
