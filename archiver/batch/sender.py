@@ -11,7 +11,9 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
+
+import aiohttp
 
 from archiver.flatten.records import FlatConversation
 from archiver.providers import registry
@@ -19,12 +21,14 @@ from archiver.providers.chatgpt.stream import (
     ROOT_PARENT,
 )
 from archiver.transport.http import (
+    HttpClient,
     RequestStats,
     RetryPolicy,
     new_session,
 )
 from archiver.transport.ratelimit import RateLimiter
 
+SettingsT = TypeVar("SettingsT")
 MAX_CONTINUES = 5  # --autocontinue: at most this many "continue" requests per answer
 
 
@@ -90,6 +94,33 @@ class BatchProvider(Protocol):
 
     async def cleanup(self, thread: Thread) -> None:
         """Hide or delete the conversation upstream."""
+
+
+class SenderBase(Generic[SettingsT]):
+    """What every provider's sender holds: the run's session, THE account's limiter and retry
+    policy, the provider's settings and the batch's options."""
+
+    name: str
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        limiter: RateLimiter,
+        policy: RetryPolicy,
+        settings: SettingsT,
+        options: ProviderOptions,
+    ):
+        self.session = session
+        self.limiter = limiter
+        self.policy = policy
+        self.settings = settings
+        self.options = options
+        self.account: str = getattr(settings, "account", "")
+
+    def _http(self) -> HttpClient:
+        # One HttpClient per call (same session, THE account's limiter and policy) so that its
+        # stats count exactly this row's requests.
+        return HttpClient(self.session, self.limiter, self.policy)
 
 
 @asynccontextmanager

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from archiver.batch.archive import (
     BATCH_SOURCE,
     merge_bing_messages,
@@ -20,7 +18,7 @@ from archiver.batch.archive import (
 from archiver.batch.sender import (
     Answer,
     CallStats,
-    ProviderOptions,
+    SenderBase,
     Thread,
 )
 from archiver.flatten.records import FlatConversation
@@ -40,10 +38,8 @@ from archiver.providers.bing.client import (
 from archiver.providers.bing.flatten import flatten_bing_conversation
 from archiver.transport.http import (
     RequestStats,
-    RetryPolicy,
     call_with_retries,
 )
-from archiver.transport.ratelimit import RateLimiter
 
 
 @dataclass
@@ -51,23 +47,8 @@ class _BingSession:
     created: CreatedConversation
 
 
-class BingProvider:
+class BingProvider(SenderBase[BingSettings]):
     name = "bing"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        limiter: RateLimiter,
-        policy: RetryPolicy,
-        settings: BingSettings,
-        options: ProviderOptions,
-    ):
-        self.session = session
-        self.limiter = limiter
-        self.policy = policy
-        self.settings = settings
-        self.options = options
-        self.account = settings.account
 
     def _client(self) -> BingClient:
         return BingClient(new_bing_http(self.session, self.limiter, self.policy), self.settings)

@@ -14,16 +14,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import aiohttp
-
 from archiver.batch.archive import BATCH_SOURCE
-from archiver.batch.sender import Answer, CallStats, ProviderOptions, Thread
+from archiver.batch.sender import Answer, CallStats, SenderBase, Thread
 from archiver.flatten.records import FlatConversation
 from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
-from archiver.transport.http import RequestStats, RetryPolicy, call_with_retries
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.http import RequestStats, call_with_retries
 
 DEFAULT_BATCH_RPM = 15.0  # about what one account takes before upstream 502s (§5)
 
@@ -44,23 +41,11 @@ def merge_messages(
     return merged
 
 
-class CopilotProvider:
+class CopilotProvider(SenderBase[CopilotSettings]):
     name = PROVIDER
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        limiter: RateLimiter,
-        policy: RetryPolicy,
-        settings: CopilotSettings,
-        options: ProviderOptions,
-    ):
-        self.session = session
-        self.limiter = limiter
-        self.policy = policy
-        self.settings = settings
-        self.options = options
-        self.account = settings.account
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self._socket = asyncio.Lock()  # one chat socket per account
 
     def _client(self) -> CopilotClient:
