@@ -10,7 +10,7 @@ import sqlite_utils
 
 from archiver.batch.options import BATCH_OPTIONS
 from archiver.errors import ConfigError
-from archiver.jobs import more_kinds
+from archiver.jobs import engine_kinds
 from archiver.options import JobValues, Option
 from archiver.providers import registry
 from archiver.recorder import RunSummary
@@ -41,10 +41,10 @@ KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
         *(backup_kind(provider) for provider in registry.all_providers()),
-        JobKind("import", more_kinds.IMPORT_OPTIONS, more_kinds.run_import_job),
-        JobKind("batch", BATCH_OPTIONS, more_kinds.run_batch_job),
+        JobKind("import", engine_kinds.IMPORT_OPTIONS, engine_kinds.run_import_job),
+        JobKind("batch", BATCH_OPTIONS, engine_kinds.run_batch_job),
         JobKind(
-            "request-export", more_kinds.REQUEST_EXPORT_OPTIONS, more_kinds.run_request_export_job
+            "request-export", engine_kinds.REQUEST_EXPORT_OPTIONS, engine_kinds.run_request_export_job
         ),
     )
 }

@@ -1,5 +1,6 @@
-"""The ``import``, ``batch`` and ``request-export`` job kinds: each reads its options from the
-job file and calls the library function the matching command calls."""
+"""The ``import``, ``batch`` and ``request-export`` job kinds (each provider registers its
+own ``backup NAME`` kind): each reads its options from the job file and calls the library
+function the matching command calls."""
 
 from __future__ import annotations
 
