@@ -293,6 +293,7 @@ async def check_chatgpt(
 async def check_bing(
     settings: bing.BingSettings,
     *,
+    token_source: str = "BING_COOKIE",  # unused: the checks name the cookie themselves
     policy: RetryPolicy = DOCTOR_POLICY,
     timeout_seconds: float = 30.0,
     now: datetime | None = None,
@@ -336,9 +337,9 @@ async def run_doctor(
         report = DoctorReport(provider, "(not configured)")
         report.checks.append(Check(chosen.secret, FAIL, str(exc), CONFIG))
         return report
-    checked: DoctorReport = await chosen.doctor(
+    checked: DoctorReport = await chosen.run_doctor(
         settings,
-        secret_source="the file given" if token_file else chosen.secret_env,
+        token_source="the file given" if token_file else chosen.secret_env,
         policy=policy,
         timeout_seconds=timeout_seconds,
         now=now,

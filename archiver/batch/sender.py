@@ -8,7 +8,7 @@ turn returned (pure). It never touches SQLite; the runner does.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -24,11 +24,13 @@ from archiver.transport.http import (
     HttpClient,
     RequestStats,
     RetryPolicy,
+    call_with_retries,
     new_session,
 )
 from archiver.transport.ratelimit import RateLimiter
 
 SettingsT = TypeVar("SettingsT")
+T = TypeVar("T")
 MAX_CONTINUES = 5  # --autocontinue: at most this many "continue" requests per answer
 
 
@@ -116,6 +118,22 @@ class SenderBase(Generic[SettingsT]):
         self.settings = settings
         self.options = options
         self.account: str = getattr(settings, "account", "")
+
+    async def _retried(self, once: Callable[[], Awaitable[T]], stats: CallStats) -> T:
+        """``once`` (one socket turn) under the account's limiter and retry policy; each try
+        counts as a request in ``stats``, even when the call fails."""
+        call_stats = RequestStats()
+
+        async def counted() -> T:
+            call_stats.requests += 1
+            return await once()
+
+        try:
+            return await call_with_retries(
+                counted, limiter=self.limiter, policy=self.policy, stats=call_stats
+            )
+        finally:
+            stats.add(call_stats)
 
     def _http(self) -> HttpClient:
         # One HttpClient per call (same session, THE account's limiter and policy) so that its

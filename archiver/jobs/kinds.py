@@ -44,7 +44,9 @@ KINDS: dict[str, JobKind] = {
         JobKind("import", engine_kinds.IMPORT_OPTIONS, engine_kinds.run_import_job),
         JobKind("batch", BATCH_OPTIONS, engine_kinds.run_batch_job),
         JobKind(
-            "request-export", engine_kinds.REQUEST_EXPORT_OPTIONS, engine_kinds.run_request_export_job
+            "request-export",
+            engine_kinds.REQUEST_EXPORT_OPTIONS,
+            engine_kinds.run_request_export_job,
         ),
     )
 }

@@ -46,19 +46,27 @@ class Provider:
     backup_options: Mapping[str, Option]
     backup_help: str
     run_backup: Callable[..., Awaitable[Any]]
-    # open_sender(session, limiter, policy, settings, options) -> a batch sender
-    open_sender: Callable[..., Any]
+    # "module:Class" of the batch sender: Class(session, limiter, policy, settings, options)
+    sender: str
     default_batch_rpm: float
     batch_options: Mapping[str, Option]
     batch_settings: Callable[[Any], Any]
     model_help: str  # what --model means for this provider
-    doctor: Callable[..., Awaitable[Any]]  # doctor(settings, *, secret_source, policy, ...)
+    # "module:function": doctor(settings, *, token_source, policy, timeout_seconds, now)
+    doctor: str
     emulator_routes: str  # "module:function" adding its routes to the emulator app
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def backup_kind(self) -> str:
         return f"backup {self.name}"
+
+    def open_sender(self, *args: Any) -> Any:
+        """The batch sender, imported when first asked for (senders import the engines)."""
+        return load_callable(self.sender)(*args)
+
+    async def run_doctor(self, settings: Any, **kwargs: Any) -> Any:
+        return await load_callable(self.doctor)(settings, **kwargs)
 
 
 def names() -> tuple[str, ...]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import sqlite_utils
 
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.client_source import run_with_options
+from archiver.backup.engine import BackupSummary
 from archiver.options import (
     JobValues,
     Option,
@@ -18,7 +16,6 @@ from archiver.options import (
     job_secret,
     positive_number,
 )
-from archiver.progress import Progress
 from archiver.providers.bing.backup import backup_bing
 from archiver.providers.bing.client import (
     DEFAULT_BING_BASE_URL,
@@ -50,21 +47,8 @@ def settings_for(job: JobValues, prefix: str = "") -> BingSettings:
     )
 
 
-async def run_backup(
-    db: sqlite_utils.Database,
-    settings: BingSettings,
-    o: Mapping[str, Any],
-    progress: Progress | None = None,
-) -> BackupSummary:
-    """``backup bing`` with the values of OPTIONS (from the command line or a job file)."""
-    return await backup_bing(
-        db,
-        settings,
-        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
-        max_rpm=o["max_rpm"],
-        timeout_seconds=o["timeout"],
-        progress=progress,
-    )
+# ``backup bing`` with the values of OPTIONS (from the command line or a job file).
+run_backup = run_with_options(backup_bing)
 
 
 async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-
-import aiohttp
 
 from archiver.options import Option, credential, http_url
 from archiver.providers.bing.client import (
@@ -15,8 +12,6 @@ from archiver.providers.bing.client import (
 )
 from archiver.providers.bing.jobs import OPTIONS, run_backup, settings_for
 from archiver.providers.registry import Provider
-from archiver.transport.http import RetryPolicy
-from archiver.transport.ratelimit import RateLimiter
 
 BATCH_OPTIONS: dict[str, Option] = {
     "bing_base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host", cli=False),
@@ -25,31 +20,6 @@ BATCH_OPTIONS: dict[str, Option] = {
     ),
     **credential("cookie", "BING_COOKIE"),
 }
-
-
-def open_sender(
-    session: aiohttp.ClientSession,
-    limiter: RateLimiter,
-    policy: RetryPolicy,
-    settings: BingSettings,
-    options: Any,
-) -> Any:
-    from archiver.providers.bing.sender import BingProvider
-
-    return BingProvider(session, limiter, policy, settings, options)
-
-
-async def doctor(
-    settings: BingSettings,
-    *,
-    secret_source: str,
-    policy: RetryPolicy,
-    timeout_seconds: float,
-    now: datetime | None = None,
-) -> Any:
-    from archiver.account.doctor import check_bing
-
-    return await check_bing(settings, policy=policy, timeout_seconds=timeout_seconds, now=now)
 
 
 def batch_settings(job: Any) -> BingSettings:
@@ -72,11 +42,11 @@ PROVIDER = Provider(
     75 DB in use by another run.
     """,
     run_backup=run_backup,
-    open_sender=open_sender,
+    sender="archiver.providers.bing.sender:BingProvider",
     default_batch_rpm=20.0,
     batch_options=BATCH_OPTIONS,
     batch_settings=batch_settings,
     model_help="tone: Creative, Balanced, Precise",
-    doctor=doctor,
+    doctor="archiver.account.doctor:check_bing",
     emulator_routes="archiver.emulator.chathub:add_routes",
 )

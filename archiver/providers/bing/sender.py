@@ -36,10 +36,6 @@ from archiver.providers.bing.client import (
     new_bing_http,
 )
 from archiver.providers.bing.flatten import flatten_bing_conversation
-from archiver.transport.http import (
-    RequestStats,
-    call_with_retries,
-)
 
 
 @dataclass
@@ -80,10 +76,8 @@ class BingProvider(SenderBase[BingSettings]):
         )
         url = chathub_url(self.settings.sydney_base_url, created.encrypted_signature)
         headers = {"Cookie": self.settings.headers()["Cookie"]}
-        call_stats = RequestStats()
 
         async def once() -> TurnOutcome:
-            call_stats.requests += 1
             return await run_turn(
                 self.session,
                 url,
@@ -92,12 +86,7 @@ class BingProvider(SenderBase[BingSettings]):
                 timeout_seconds=self.options.timeout_seconds,
             )
 
-        try:
-            return await call_with_retries(
-                once, limiter=self.limiter, policy=self.policy, stats=call_stats
-            )
-        finally:
-            stats.add(call_stats)
+        return await self._retried(once, stats)
 
     async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
         tone = model or self.options.tone

@@ -2,54 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-import aiohttp
-
 from archiver.options import Option, credential, http_url, text
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
 from archiver.providers.chatgpt.jobs import OPTIONS, run_backup, settings_for
 from archiver.providers.registry import Provider
-from archiver.transport.http import RetryPolicy
-from archiver.transport.ratelimit import RateLimiter
 
 BATCH_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "ChatGPT backend-api base URL", cli=False),
     "account_id": Option(text, None, "ChatGPT team workspace id", cli=False),
     **credential("token", "CHATGPT_ACCESS_TOKEN"),
 }
-
-
-def open_sender(
-    session: aiohttp.ClientSession,
-    limiter: RateLimiter,
-    policy: RetryPolicy,
-    settings: ChatGPTSettings,
-    options: Any,
-) -> Any:
-    from archiver.providers.chatgpt.sender import ChatGPTProvider
-
-    return ChatGPTProvider(session, limiter, policy, settings, options)
-
-
-async def doctor(
-    settings: ChatGPTSettings,
-    *,
-    secret_source: str,
-    policy: RetryPolicy,
-    timeout_seconds: float,
-    now: datetime | None = None,
-) -> Any:
-    from archiver.account.doctor import check_chatgpt
-
-    return await check_chatgpt(
-        settings,
-        token_source=secret_source,
-        policy=policy,
-        timeout_seconds=timeout_seconds,
-        now=now,
-    )
 
 
 PROVIDER = Provider(
@@ -69,11 +31,11 @@ PROVIDER = Provider(
     another run.
     """,
     run_backup=run_backup,
-    open_sender=open_sender,
+    sender="archiver.providers.chatgpt.sender:ChatGPTProvider",
     default_batch_rpm=20.0,
     batch_options=BATCH_OPTIONS,
     batch_settings=settings_for,
     model_help="model slug",
-    doctor=doctor,
+    doctor="archiver.account.doctor:check_chatgpt",
     emulator_routes="archiver.emulator.chatgpt:add_routes",
 )

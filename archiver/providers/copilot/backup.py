@@ -11,26 +11,25 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
+from archiver.backup.client_source import ClientSource, backup_through
+from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
-from archiver.transport.http import RetryPolicy, new_session
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.http import RetryPolicy
 
 FEED_CONVERSATIONS = "conversations"
 DEFAULT_BACKUP_RPM = 20.0
 
 
-class CopilotBackup:
+class CopilotBackup(ClientSource):
     provider = PROVIDER
     lists_everything = True  # the list (all types) holds every conversation
 
     def __init__(self, client: CopilotClient):
-        self.client = client
-        self.account = client.settings.account
+        super().__init__(client)
         self.base_url = client.settings.base_url
 
     def feeds(self) -> list[str]:
@@ -60,9 +59,6 @@ class CopilotBackup:
             list_update_time=item.update_time,
         )
 
-    def request_stats(self) -> dict[str, int]:
-        return self.client.http.stats.counts()
-
 
 async def backup_copilot(
     db: sqlite_utils.Database,
@@ -75,11 +71,18 @@ async def backup_copilot(
     timeout_seconds: float = 120.0,
     progress: Progress | None = None,
 ) -> BackupSummary:
-    """One backup run: one session, one limiter, one retry policy (502s and drops retried)."""
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = new_copilot_http(session, RateLimiter(max_rpm, burst=burst), policy)
-        source = CopilotBackup(CopilotClient(http, settings))
-        return await run_backup(db, source, options, progress)
+    """One backup run: one session, one limiter, one retry policy."""
+    return await backup_through(
+        db,
+        lambda http: CopilotBackup(CopilotClient(http, settings)),
+        new_copilot_http,
+        options=options,
+        max_rpm=max_rpm,
+        burst=burst,
+        policy=policy,
+        timeout_seconds=timeout_seconds,
+        progress=progress,
+    )
 
 
 __all__ = ["DEFAULT_BACKUP_RPM", "FEED_CONVERSATIONS", "CopilotBackup", "backup_copilot"]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import sqlite_utils
 
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.client_source import run_with_options
+from archiver.backup.engine import BackupSummary
 from archiver.options import (
     JobValues,
     Option,
@@ -19,7 +17,6 @@ from archiver.options import (
     positive_number,
     text,
 )
-from archiver.progress import Progress
 from archiver.providers.copilot.backup import DEFAULT_BACKUP_RPM, backup_copilot
 from archiver.providers.copilot.client import (
     DEFAULT_BASE_URL,
@@ -58,21 +55,8 @@ def settings_for(job: JobValues, prefix: str = "") -> CopilotSettings:
     )
 
 
-async def run_backup(
-    db: sqlite_utils.Database,
-    settings: CopilotSettings,
-    o: Mapping[str, Any],
-    progress: Progress | None = None,
-) -> BackupSummary:
-    """``backup copilot`` with the values of OPTIONS (from the command line or a job file)."""
-    return await backup_copilot(
-        db,
-        settings,
-        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
-        max_rpm=o["max_rpm"],
-        timeout_seconds=o["timeout"],
-        progress=progress,
-    )
+# ``backup copilot`` with the values of OPTIONS (from the command line or a job file).
+run_backup = run_with_options(backup_copilot)
 
 
 async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:

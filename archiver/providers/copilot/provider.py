@@ -3,49 +3,13 @@ the rest of archiver reaches Copilot through."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-
-import aiohttp
 
 from archiver.providers.copilot.client import PROVIDER as NAME
 from archiver.providers.copilot.client import TOKEN_ENV, CopilotSettings
 from archiver.providers.copilot.jobs import BATCH_OPTIONS, OPTIONS, run_backup, settings_for
 from archiver.providers.copilot.sender import DEFAULT_BATCH_RPM
 from archiver.providers.registry import Provider
-from archiver.transport.http import RetryPolicy
-from archiver.transport.ratelimit import RateLimiter
-
-
-def open_sender(
-    session: aiohttp.ClientSession,
-    limiter: RateLimiter,
-    policy: RetryPolicy,
-    settings: CopilotSettings,
-    options: Any,
-) -> Any:
-    from archiver.providers.copilot.sender import CopilotProvider
-
-    return CopilotProvider(session, limiter, policy, settings, options)
-
-
-async def doctor(
-    settings: CopilotSettings,
-    *,
-    secret_source: str,
-    policy: RetryPolicy,
-    timeout_seconds: float,
-    now: datetime | None = None,
-) -> Any:
-    from archiver.providers.copilot.doctor import check_copilot
-
-    return await check_copilot(
-        settings,
-        token_source=secret_source,
-        policy=policy,
-        timeout_seconds=timeout_seconds,
-        now=now,
-    )
 
 
 def batch_settings(job: Any) -> CopilotSettings:
@@ -68,11 +32,11 @@ PROVIDER = Provider(
     75 DB in use by another run.
     """,
     run_backup=run_backup,
-    open_sender=open_sender,
+    sender="archiver.providers.copilot.sender:CopilotProvider",
     default_batch_rpm=DEFAULT_BATCH_RPM,
     batch_options=BATCH_OPTIONS,
     batch_settings=batch_settings,
     model_help="mode: chat, smart, reasoning",
-    doctor=doctor,
+    doctor="archiver.providers.copilot.doctor:check_copilot",
     emulator_routes="archiver.emulator.copilot:add_routes",
 )

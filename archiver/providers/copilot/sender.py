@@ -14,13 +14,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from archiver.batch.archive import BATCH_SOURCE
+from archiver.batch.archive import BATCH_SOURCE, merge_flat_messages
 from archiver.batch.sender import Answer, CallStats, SenderBase, Thread
 from archiver.flatten.records import FlatConversation
 from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
-from archiver.transport.http import RequestStats, call_with_retries
 
 DEFAULT_BATCH_RPM = 15.0  # about what one account takes before upstream 502s (§5)
 
@@ -29,16 +28,7 @@ def merge_messages(
     existing: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The archived messages, then the turn's messages not already there (by ``id``)."""
-    merged = list(existing)
-    seen = {m.get("id") for m in merged if m.get("id")}
-    for message in new:
-        ident = message.get("id")
-        if ident and ident in seen:
-            continue
-        if ident:
-            seen.add(ident)
-        merged.append(message)
-    return merged
+    return merge_flat_messages(existing, new, key="id")
 
 
 class CopilotProvider(SenderBase[CopilotSettings]):
@@ -74,11 +64,9 @@ class CopilotProvider(SenderBase[CopilotSettings]):
     async def _turn(
         self, conversation_id: str, prompt: str, mode: str, stats: CallStats
     ) -> CopilotAnswer:
-        call_stats = RequestStats()
         session_id = str(uuid.uuid4())
 
         async def once() -> CopilotAnswer:
-            call_stats.requests += 1
             turn = CopilotTurn(conversation_id, prompt, mode)  # fresh state per attempt
             async with self._socket:
                 return await run_turn(
@@ -89,12 +77,7 @@ class CopilotProvider(SenderBase[CopilotSettings]):
                     timeout_seconds=self.options.timeout_seconds,
                 )
 
-        try:
-            return await call_with_retries(
-                once, limiter=self.limiter, policy=self.policy, stats=call_stats
-            )
-        finally:
-            stats.add(call_stats)
+        return await self._retried(once, stats)
 
     async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
         mode = model or DEFAULT_MODE
