@@ -26,25 +26,35 @@ class ClientSource:
         return counts
 
 
-async def backup_through(
-    db: sqlite_utils.Database,
-    make_source: Callable[[HttpClient], BackupSource],
+BackupFunction = Callable[..., Awaitable[BackupSummary]]
+
+
+def client_backup(
+    make_source: Callable[[HttpClient, Any], BackupSource],
     make_http: Callable[..., HttpClient],
     *,
-    options: BackupOptions | None,
-    max_rpm: float | None,
-    burst: int,
-    policy: RetryPolicy | None,
-    timeout_seconds: float,
-    progress: Progress | None,
-) -> BackupSummary:
-    """One backup run: one session, one limiter for the account, one retry policy."""
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = make_http(session, RateLimiter(max_rpm, burst=burst), policy)
-        return await run_backup(db, make_source(http), options, progress)
+    default_rpm: float,
+) -> BackupFunction:
+    """A provider's ``backup_<name>(db, settings, *, options, max_rpm, burst, policy,
+    timeout_seconds, progress)``: one session, one limiter for the account, one retry policy,
+    the source made by ``make_source(http, settings)``."""
 
+    async def backup(
+        db: sqlite_utils.Database,
+        settings: Any,
+        *,
+        options: BackupOptions | None = None,
+        max_rpm: float | None = default_rpm,
+        burst: int = 1,
+        policy: RetryPolicy | None = None,
+        timeout_seconds: float = 120.0,
+        progress: Progress | None = None,
+    ) -> BackupSummary:
+        async with new_session(timeout_seconds=timeout_seconds) as session:
+            http = make_http(session, RateLimiter(max_rpm, burst=burst), policy)
+            return await run_backup(db, make_source(http, settings), options, progress)
 
-BackupFunction = Callable[..., Awaitable[BackupSummary]]
+    return backup
 
 
 def run_with_options(backup: BackupFunction) -> Callable[..., Awaitable[BackupSummary]]:
