@@ -311,8 +311,13 @@ CREATE TABLE account_state (
     PRIMARY KEY (provider, account, key)
 );
 
--- The model that actually answered (metadata.resolved_model_slug: "auto" resolves to one).
-ALTER TABLE messages ADD COLUMN resolved_model_slug TEXT;
+-- The model that actually answered (metadata.resolved_model_slug: "auto" resolves to one);
+-- a view, so every flattener and the import keep their row shape.
+CREATE VIEW message_models AS
+SELECT conversation_id, id AS node_id, model_slug,
+    json_extract(raw_json, '$.metadata.resolved_model_slug') AS resolved_model_slug
+FROM messages
+WHERE raw_json IS NOT NULL AND json_valid(raw_json);
 
 -- Citations of web sources, from both forms: metadata.citations[].metadata and the 2025+
 -- metadata.content_references[].items[] (whose markers wrap the text in U+E200..U+E204).
@@ -323,7 +328,7 @@ SELECT m.conversation_id, m.id AS node_id, 'citation' AS kind,
     json_extract(c.value, '$.start_ix') AS start_index,
     json_extract(c.value, '$.end_ix') AS end_index
 FROM messages AS m, json_each(m.raw_json, '$.metadata.citations') AS c
-WHERE m.raw_json LIKE '%"citations"%' AND json_type(c.value) = 'object'
+WHERE m.raw_json LIKE '%"citations"%' AND json_valid(m.raw_json) AND json_type(c.value) = 'object'
 UNION ALL
 SELECT m.conversation_id, m.id AS node_id, json_extract(r.value, '$.type') AS kind,
     json_extract(i.value, '$.title') AS title,
@@ -332,5 +337,5 @@ SELECT m.conversation_id, m.id AS node_id, json_extract(r.value, '$.type') AS ki
     json_extract(r.value, '$.end_idx') AS end_index
 FROM messages AS m, json_each(m.raw_json, '$.metadata.content_references') AS r,
     json_each(r.value, '$.items') AS i
-WHERE m.raw_json LIKE '%"content_references"%' AND json_type(r.value) = 'object'
+WHERE m.raw_json LIKE '%"content_references"%' AND json_valid(m.raw_json) AND json_type(r.value) = 'object'
     AND json_type(i.value) = 'object' AND json_extract(i.value, '$.url') IS NOT NULL;
