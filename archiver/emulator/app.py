@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from archiver.emulator import bing, chatgpt, control
+from archiver.emulator import bing, chatgpt, chatgpt_2026, control
 from archiver.emulator.chathub import chathub
 from archiver.emulator.config import EmulatorConfig
 from archiver.emulator.faults import make_middleware
@@ -20,6 +20,7 @@ def make_app(config: EmulatorConfig, state: EmulatorState | None = None) -> web.
     )
     app[STATE] = state
     chatgpt.add_routes(app)
+    chatgpt_2026.add_routes(app)
     bing.add_routes(app)
     app.router.add_get("/sydney/ChatHub", chathub)
     control.add_routes(app)
