@@ -19,6 +19,7 @@ from archiver.cli.common import (
 from archiver.jobs.runner import run_recorded
 from archiver.providers.bing.backup import backup_bing
 from archiver.providers.bing.client import BingSettings
+from archiver.providers.chatgpt.backup import ChatGPTExtras
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.jobs import backup_chatgpt_guarded
 
@@ -77,6 +78,27 @@ def backup() -> None:
     help="Run even if a recent 429 left the account cooling down.",
 )
 @token_file_option
+@click.option(
+    "--session-file",
+    type=click.Path(dir_okay=False),
+    help="Sign in with the browser's session cookie from this 0600 file (else "
+    "CHATGPT_SESSION_TOKEN); a renewed cookie is written back to it.",
+)
+@click.option(
+    "--user-agent",
+    help="The browser's User-Agent (else CHATGPT_USER_AGENT, else a current Chrome).",
+)
+@click.option(
+    "--transport",
+    type=click.Choice(["aiohttp", "curl_cffi"]),
+    help="HTTP transport (else CHATGPT_TRANSPORT); curl_cffi impersonates a browser's TLS.",
+)
+@click.option("--no-files", is_flag=True, help="Do not download the files messages point at.")
+@click.option(
+    "--max-file-mb",
+    type=click.FloatRange(min=0.001),
+    help="Skip files larger than this (recorded as too_large, tried again with a higher limit).",
+)
 @output_options
 @handle_errors
 def backup_chatgpt_command(
@@ -89,19 +111,32 @@ def backup_chatgpt_command(
     timeout: int,
     ignore_cooldown: bool,
     token_file: str | None,
+    session_file: str | None,
+    user_agent: str | None,
+    transport: str | None,
+    no_files: bool,
+    max_file_mb: float | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Archive every ChatGPT conversation, every branch, into DB.
+    """Archive every ChatGPT conversation, every branch, into DB: the main and archived lists,
+    every Project, canvas documents, and the files messages point at (into DB.files/).
 
-    Reads the access token from CHATGPT_ACCESS_TOKEN (or --token-file), the base URL from
+    Signs in with the browser's session cookie from CHATGPT_SESSION_TOKEN (or --session-file),
+    else the access token from CHATGPT_ACCESS_TOKEN (or --token-file); the base URL from
     CHATGPT_BASE_URL and an optional team workspace from CHATGPT_ACCOUNT_ID. Later runs fetch
     only what changed. One run per DB at a time; each run is recorded in the `runs` table. If
     a 429 left the account cooling down, waits up to 5 minutes, else skips (exit 0).
     Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial, 75 DB in use by another run.
     """
     setup_logging(verbose)
-    settings = ChatGPTSettings.from_env(token_file)
+    settings = ChatGPTSettings.from_env(
+        token_file, session_file=session_file, user_agent=user_agent, transport=transport
+    )
+    extras = ChatGPTExtras(
+        files=not no_files,
+        max_file_bytes=None if max_file_mb is None else int(max_file_mb * 1024 * 1024),
+    )
     result = run_async(
         run_recorded(
             db,
@@ -117,6 +152,7 @@ def backup_chatgpt_command(
                 timeout_seconds=timeout,
                 progress=ClickProgress(not quiet),
                 snapshot=not no_snapshot,
+                extras=extras,
             ),
         )
     )

@@ -82,9 +82,19 @@ def token_state(state: EmulatorState, authorization: str | None) -> str:
     if authorization == f"Bearer {state.config.token}":
         return "ok"
     if authorization and authorization.startswith("Bearer "):
-        exp = state.issued_tokens.get(authorization[len("Bearer ") :])
+        token = authorization[len("Bearer ") :]
+        exp = state.issued_tokens.get(token)
         if exp is not None:
-            return "ok" if exp > time.time() else "expired"
+            if exp <= time.time():
+                return "expired"
+            uses = state.config.token_uses
+            if uses:
+                with state.lock:
+                    used = state.token_uses.get(token, 0)
+                    if used >= uses:
+                        return "expired"
+                    state.token_uses[token] = used + 1
+            return "ok"
     return "bad"
 
 

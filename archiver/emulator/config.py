@@ -39,6 +39,7 @@ class EmulatorConfig:
     # ChatGPT as a 2026 account sees it (PROTOCOL.md §1b).
     session_cookie: str = "emulator-session"  # __Secure-next-auth.session-token that signs in
     token_lifetime_s: float = 10 * 86400  # exp of the access tokens /api/auth/session issues
+    token_uses: int = 0  # each issued access token serves this many requests, then expires
     rotate_session_cookie: bool = True  # answer /api/auth/session with a renewed Set-Cookie
     challenge_script_agents: bool = False  # Cloudflare page for a User-Agent without Mozilla/
     projects: int = 0  # Projects ("snorlax" gizmos), each with its own conversations

@@ -78,6 +78,7 @@ class EmulatorState:
         self.session_cookies = {config.session_cookie}
         self.issued_tokens: dict[str, float] = {}  # access token -> exp (epoch seconds)
         self.session_count = 0
+        self.token_uses: dict[str, int] = {}  # with config.token_uses: requests per token
         self.deleted_files: set[str] = set()
         index = config.conversations
         for p in range(config.projects):

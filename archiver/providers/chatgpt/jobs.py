@@ -27,8 +27,10 @@ from archiver.jobs.options import (
     text,
 )
 from archiver.progress import Progress
-from archiver.providers.chatgpt.backup import backup_chatgpt
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
+from archiver.providers.chatgpt.backup import ChatGPTExtras, backup_chatgpt
+from archiver.providers.chatgpt.browser import BrowserProfile
+from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings, choose_transport
+from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
 from archiver.transport.http import RetryPolicy
@@ -43,6 +45,11 @@ OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "backend-api base URL (a proxy, the emulator)"),
     "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)"),
     **credential("token", "CHATGPT_ACCESS_TOKEN"),
+    **credential("session", "CHATGPT_SESSION_TOKEN"),
+    "user_agent": Option(text, None, "User-Agent of the browser the session cookie came from"),
+    "transport": Option(text, None, "aiohttp (default) or curl_cffi (archiver[impersonate])"),
+    "files": Option(boolean, True, "download the files messages point at"),
+    "max_file_mb": Option(positive_number, None, "skip files larger than this many MB"),
     "concurrency": Option(integer(1, 32), 2, "requests in flight at once"),
     "max_rpm": Option(positive_number, 30.0, "requests per minute at most"),
     "include_archived": Option(boolean, True, "also back up archived chats"),
@@ -80,6 +87,7 @@ async def backup_chatgpt_guarded(
     policy: RetryPolicy | None = None,
     progress: Progress | None = None,
     snapshot: bool = True,
+    extras: ChatGPTExtras | None = None,
 ) -> BackupSummary | CooldownSkip:
     """``backup_chatgpt`` that honours the account's stored cool-down first, runs a full
     reconcile when one is due, and stores the cool-down this run ends with."""
@@ -102,16 +110,35 @@ async def backup_chatgpt_guarded(
         progress=progress,
         snapshot=snapshot,
         limiter=limiter,
+        extras=extras,
     )
     remember_cooldown(db, PROVIDER, account, limiter, summary.aborted)
     return summary
 
 
 def settings_for(job: JobConfig) -> ChatGPTSettings:
+    """The session cookie when the job names a session_file, or its session_env variable is
+    set; else the access token (token_file / token_env)."""
+    o = job.options
+    session = None
+    if o.get("token_file") is None:
+        session = SessionAuth.from_sources(
+            env_var=o["session_env"], session_file=o.get("session_file")
+        )
     return ChatGPTSettings(
-        base_url=job.options["base_url"],
-        token=job_secret(job, "token", "ChatGPT access token"),
-        account_id=job.options["account_id"],
+        base_url=o["base_url"],
+        token=None if session else job_secret(job, "token", "ChatGPT access token"),
+        account_id=o["account_id"],
+        session=session,
+        browser=BrowserProfile.from_env(user_agent=o.get("user_agent")),
+        transport=choose_transport(o.get("transport")),
+    )
+
+
+def extras_for(job: JobConfig) -> ChatGPTExtras:
+    mb = job.options.get("max_file_mb")
+    return ChatGPTExtras(
+        files=job.options["files"], max_file_bytes=None if mb is None else int(mb * 1024 * 1024)
     )
 
 
@@ -131,4 +158,5 @@ async def run_job(
         timeout_seconds=o["timeout"],
         policy=policy,
         snapshot=o["snapshot"],
+        extras=extras_for(job),
     )

@@ -82,8 +82,12 @@ class ChatGPTHttp(HttpClient):
     async def sign_in(self) -> None:
         """Make sure a session-cookie sign-in holds a token that is not about to expire."""
         auth = self.settings.session
-        if auth is not None:
+        if auth is None:
+            return
+        try:
             await auth.ensure(self._fetch_session, self.session_url, self._browser_headers())
+        except ChallengeError as exc:
+            raise _with_hint(exc) from None
 
     @property
     def session_url(self) -> str:
@@ -128,11 +132,7 @@ class ChatGPTHttp(HttpClient):
                 )
                 return await call(self._bound(url, headers))
         except ChallengeError as exc:
-            raise ChallengeError(
-                f"{exc} from Cloudflare: {CHALLENGE_HINT}",
-                status=exc.status,
-                url=exc.url,
-            ) from None
+            raise _with_hint(exc) from None
 
     async def _fetch_session(self, url: str, headers: Mapping[str, str]) -> tuple[Any, list[str]]:
         """GET /api/auth/session with the cookie, under the limiter and retry policy; returns
@@ -154,6 +154,14 @@ class ChatGPTHttp(HttpClient):
         return await call_with_retries(
             once, limiter=self.limiter, policy=self.policy, stats=self.stats
         )
+
+
+def _with_hint(exc: ChallengeError) -> ChallengeError:
+    if CHALLENGE_HINT in str(exc):
+        return exc
+    return ChallengeError(
+        f"{exc} from Cloudflare: {CHALLENGE_HINT}", status=exc.status, url=exc.url
+    )
 
 
 def open_chatgpt_session(settings: ChatGPTSettings, *, timeout_seconds: float = 120.0) -> Any:
