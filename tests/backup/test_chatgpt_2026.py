@@ -375,3 +375,19 @@ def test_full_marks_projects_and_their_conversations_gone(tmp_path):
         ).fetchone()[0]
         assert marked == 3
         assert db.execute("SELECT count(*) FROM conversations").fetchone()[0] == 33  # kept
+
+
+def test_export_and_html_link_to_stored_files(tmp_path):
+    from archiver.query.export import export_conversations
+
+    with running_emulator(**WORLD) as emu:
+        db = open_db(tmp_path / "a.db")
+        run(db, session_settings(emu))
+    cid, sha256 = db.execute(
+        "SELECT conversation_id, sha256 FROM attachments WHERE download_status = 'stored' "
+        "AND asset_pointer LIKE 'file-service://%' LIMIT 1"
+    ).fetchone()
+    stored = str(FileStore.for_database(tmp_path / "a.db").path_for(sha256))
+    for fmt in ("html", "markdown"):
+        result = export_conversations(db, tmp_path / fmt, conversation_ids=[cid], fmt=fmt)
+        assert stored in result.written[0].read_text()
