@@ -13,12 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from archiver.errors import ConfigError
 from archiver.flatten.records import FlatConversation
-from archiver.providers.bing.client import (
-    BingSettings,
-)
-from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers import registry
 from archiver.providers.chatgpt.stream import (
     ROOT_PARENT,
 )
@@ -105,21 +101,9 @@ async def open_provider(
     policy: RetryPolicy,
     options: ProviderOptions,
 ) -> AsyncIterator[BatchProvider]:
-    # Imported here: the senders import this module's types.
-    from archiver.providers.bing.sender import BingProvider
-    from archiver.providers.chatgpt.sender import ChatGPTProvider
-
+    sender_factory = registry.get(provider).open_sender  # ConfigError for an unknown one
     async with new_session(timeout_seconds=options.timeout_seconds) as session:
-        if provider == "chatgpt":
-            if not isinstance(settings, ChatGPTSettings):
-                raise ConfigError("--provider chatgpt needs ChatGPT settings")
-            yield ChatGPTProvider(session, limiter, policy, settings, options)
-        elif provider == "bing":
-            if not isinstance(settings, BingSettings):
-                raise ConfigError("--provider bing needs Bing settings")
-            yield BingProvider(session, limiter, policy, settings, options)
-        else:
-            raise ConfigError(f"unknown provider {provider!r} (chatgpt or bing)")
+        yield sender_factory(session, limiter, policy, settings, options)
 
 
 def elapsed_ms(started: float) -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from archiver.account.doctor import PROVIDERS, run_doctor
+from archiver.account.doctor import run_doctor
 from archiver.account.export_request import request_export
 from archiver.account.shared import shared_links_report
 from archiver.account.titles import generate_titles
-from archiver.cli.backup import db_argument, token_file_option
 from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
 from archiver.config import env_base_url
+from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
 from archiver.store import open_db
 
@@ -22,11 +22,18 @@ max_rpm_option = click.option(
     help="Requests per minute at most.",
 )
 
+db_argument = click.argument("db", type=click.Path(dir_okay=False))
+token_file_option = click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    help="Read the secret from this file (must be mode 0600) instead of the environment.",
+)
+
 
 @click.command("doctor")
 @click.option(
     "--provider",
-    type=click.Choice(PROVIDERS),
+    type=click.Choice(registry.names()),
     default="chatgpt",
     show_default=True,
     help="Which upstream to check.",
@@ -34,7 +41,7 @@ max_rpm_option = click.option(
 @click.option(
     "--token-file",
     type=click.Path(dir_okay=False),
-    help="Read the token (chatgpt) or cookie (bing) from this 0600 file instead of the env.",
+    help="Read the token (chatgpt, copilot) or cookie (bing) from this 0600 file instead of the env.",
 )
 @click.option("--timeout", default=30, show_default=True, help="Seconds to wait per request.")
 @output_options
@@ -46,7 +53,8 @@ def doctor_command(
 
     ChatGPT: CHATGPT_ACCESS_TOKEN, CHATGPT_BASE_URL, CHATGPT_ACCOUNT_ID; asks accounts/check,
     models, settings/beta_features and public-api/conversation_limit, and compares the
-    server's clock with ours. Bing: BING_COOKIE, BING_BASE_URL; lists the saved chats.
+    server's clock with ours. Bing: BING_COOKIE, BING_BASE_URL; lists the saved chats. Copilot:
+    COPILOT_ACCESS_TOKEN, COPILOT_IDENTITY_TYPE, COPILOT_BASE_URL; lists one page.
     Prints ok/WARN/FAIL per check with the reason. Exit codes: 0 all ok (warnings allowed),
     2 credentials or configuration wrong, 1 other failures.
     """

@@ -18,7 +18,7 @@ _ANSI_HIGHLIGHT = ("\x1b[1;33m", "\x1b[0m")
 @click.command("search")
 @db_argument
 @click.argument("query")
-@click.option("--provider", help="Only this provider's conversations (chatgpt, bing).")
+@click.option("--provider", help="Only this provider's conversations (chatgpt, bing, copilot).")
 @click.option("--role", help="Only messages from this role (user, assistant, tool, system).")
 @click.option("--since", help="Only messages from this time on: 2024, 2024-05, 2024-05-17, 30d.")
 @click.option(

@@ -36,6 +36,23 @@ from archiver.emulator.state import EmulatorState
 @click.option(
     "--bing-captcha", is_flag=True, help="Answer every ChatHub prompt with CaptchaChallenge."
 )
+@click.option("--copilot-chats", type=int, default=0, show_default=True)
+@click.option(
+    "--copilot-token",
+    default="emulator-copilot-token",
+    show_default=True,
+    help="Accepted Copilot token.",
+)
+@click.option("--copilot-identity-type", default=None, help="Require this x-useridentitytype.")
+@click.option(
+    "--copilot-challenge",
+    type=click.Choice(["none", "empty", "hashcash", "cloudflare"]),
+    default="none",
+    show_default=True,
+    help="The challenge each Copilot chat socket asks once.",
+)
+@click.option("--copilot-hashcash-bits", type=int, default=12, show_default=True)
+@click.option("--copilot-error", default=None, help="Answer every Copilot prompt with this error.")
 @click.option("--latency-ms", type=int, default=0, show_default=True)
 @click.option("--fail-rate", type=float, default=0.0, show_default=True)
 @click.option(
@@ -56,7 +73,7 @@ from archiver.emulator.state import EmulatorState
 @click.option("--cursor-form", type=click.Choice(["string", "number"]), default="string")
 @click.option("--gone-file-rate", type=float, default=0.0, show_default=True)
 def emulator_command(no_retry_after: bool, **options: object) -> None:
-    """Serve fake ChatGPT and Bing upstreams on 127.0.0.1 until interrupted."""
+    """Serve fake ChatGPT, Bing and Copilot upstreams on 127.0.0.1 until interrupted."""
     config = EmulatorConfig(retry_after=not no_retry_after, **options)  # type: ignore[arg-type]
     asyncio.run(_serve(config))
 

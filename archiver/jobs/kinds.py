@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlite_utils
 
+from archiver.batch.options import BATCH_OPTIONS
 from archiver.errors import ConfigError
 from archiver.jobs import more_kinds
-from archiver.jobs.options import Option
-from archiver.providers.bing import jobs as bing
-from archiver.providers.chatgpt import jobs as chatgpt
+from archiver.options import Option
+from archiver.providers import registry
 
 if TYPE_CHECKING:
     from archiver.jobs.config import JobConfig
@@ -41,13 +41,24 @@ class JobKind:
     run: JobFunction
 
 
+def backup_kind(provider: registry.Provider) -> JobKind:
+    """``backup NAME``: the provider's backup with its settings from the job's keys."""
+
+    async def run(db: sqlite_utils.Database, job: JobConfig) -> JobSummary:
+        summary: JobSummary = await provider.run_backup(
+            db, provider.settings_for_job(job), job.options
+        )
+        return summary
+
+    return JobKind(provider.backup_kind, provider.backup_options, run)
+
+
 KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
-        JobKind("backup chatgpt", chatgpt.OPTIONS, chatgpt.run_job),
-        JobKind("backup bing", bing.OPTIONS, bing.run_job),
+        *(backup_kind(provider) for provider in registry.all_providers()),
         JobKind("import", more_kinds.IMPORT_OPTIONS, more_kinds.run_import_job),
-        JobKind("batch", more_kinds.BATCH_OPTIONS, more_kinds.run_batch_job),
+        JobKind("batch", BATCH_OPTIONS, more_kinds.run_batch_job),
         JobKind(
             "request-export", more_kinds.REQUEST_EXPORT_OPTIONS, more_kinds.run_request_export_job
         ),

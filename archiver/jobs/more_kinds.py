@@ -3,28 +3,31 @@ job file and calls the library function the matching command calls."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from archiver.errors import ConfigError
-from archiver.jobs.options import (
+from archiver.importer.files import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_TOTAL_BYTES,
+    ExtractLimits,
+    MiB,
+)
+from archiver.options import (
     Option,
-    boolean,
     credential,
     http_url,
     integer,
-    job_secret,
     path,
     positive_number,
     text,
 )
-from archiver.providers.bing.client import (
-    DEFAULT_BING_BASE_URL,
-    DEFAULT_SYDNEY_BASE_URL,
-    BingSettings,
-)
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL
+from archiver.progress import Progress
+from archiver.providers import registry
+from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, DEFAULT_MAX_RPM
 from archiver.providers.chatgpt.jobs import settings_for
 
 if TYPE_CHECKING:
@@ -38,83 +41,63 @@ def _required(job: JobConfig, key: str) -> Any:
     return value
 
 
-def one_of(*choices: str) -> Any:
-    def check(value: Any, _base: Any) -> str:
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return str(value)
-
-    return check
-
-
 # -- import -----------------------------------------------------------------------------------
 
 IMPORT_OPTIONS: dict[str, Option] = {
-    "path": Option(path, None, "the export zip, its unpacked folder, or conversations.json"),
-    "extract_files": Option(path, None, "extract the export's files into this folder"),
-    "max_file_mb": Option(positive_number, 512.0, "largest file to extract"),
-    "max_total_mb": Option(positive_number, 20480.0, "most to extract in all"),
+    "path": Option(
+        path, None, "the export zip, its unpacked folder, or conversations.json", cli=False
+    ),
+    "extract_files": Option(
+        path, None, "Also copy the export's attachments and images into this folder."
+    ),
+    "max_file_mb": Option(
+        integer(1),
+        DEFAULT_MAX_FILE_BYTES // MiB,
+        "Refuse to extract a single file bigger than this.",
+    ),
+    "max_total_mb": Option(
+        integer(1),
+        DEFAULT_MAX_TOTAL_BYTES // MiB,
+        "Stop extracting once this much has been written.",
+    ),
+    "jobs": Option(
+        integer(1, 2),
+        None,
+        "2: parse the export in a second process while this one saves (the default for "
+        "exports over 8 MB on a machine with 2+ cores); 1: do everything in one process.",
+    ),
 }
+
+
+def run_import(
+    db: sqlite_utils.Database,
+    export_path: str | Path,
+    values: Mapping[str, Any],
+    progress: Progress | None = None,
+) -> Any:
+    """``import`` with the values of IMPORT_OPTIONS (command line or job file)."""
+    from archiver.importer.run import import_export
+
+    return import_export(
+        db,
+        export_path,
+        extract_dir=values["extract_files"],
+        limits=ExtractLimits(values["max_file_mb"] * MiB, values["max_total_mb"] * MiB),
+        progress=progress,
+        jobs=values["jobs"],
+    )
 
 
 async def run_import_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
-    from archiver.importer.files import ExtractLimits
-    from archiver.importer.run import import_export
-
-    o = job.options
-    limits = ExtractLimits(
-        max_file_bytes=int(o["max_file_mb"] * 1024 * 1024),
-        max_total_bytes=int(o["max_total_mb"] * 1024 * 1024),
-    )
-    return import_export(db, _required(job, "path"), extract_dir=o["extract_files"], limits=limits)
-
-
-# -- batch --------------------------------------------------------------------------------------
-
-BATCH_OPTIONS: dict[str, Option] = {
-    "csv": Option(path, None, "the prompts CSV"),
-    "provider": Option(one_of("chatgpt", "bing"), "chatgpt", "chatgpt or bing"),
-    "model": Option(text, None, "model slug (ChatGPT) or tone (Bing) for rows without one"),
-    "template": Option(text, None, "build prompts from columns, e.g. 'Summarise {title}'"),
-    "max_rpm": Option(positive_number, 20.0, "requests per minute at most"),
-    "burst": Option(integer(1, 1000), 1, "requests that may go at once after a quiet spell"),
-    "concurrency": Option(integer(1, 64), 2, "threads in flight at once"),
-    "max_attempts": Option(integer(1, 100), 5, "tries per prompt for transient failures"),
-    "retry_failed": Option(boolean, False, "send again the rows that failed before"),
-    "cleanup": Option(boolean, False, "hide/delete the batch's conversations upstream after"),
-    "base_url": Option(http_url, DEFAULT_BASE_URL, "ChatGPT backend-api base URL"),
-    "account_id": Option(text, None, "ChatGPT team workspace id"),
-    **credential("token", "CHATGPT_ACCESS_TOKEN"),
-    "bing_base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host"),
-    "sydney_base_url": Option(http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (ChatHub)"),
-    **credential("cookie", "BING_COOKIE"),
-}
+    return run_import(db, _required(job, "path"), job.options)
 
 
 async def run_batch_job(db: sqlite_utils.Database, job: JobConfig) -> Any:
-    from archiver.batch.runner import BatchOptions, run_batch
+    from archiver.batch.options import batch_options
+    from archiver.batch.runner import run_batch
 
-    o = job.options
-    if o["provider"] == "bing":
-        settings: Any = BingSettings(
-            cookie=job_secret(job, "cookie", "Bing cookie"),
-            bing_base_url=o["bing_base_url"],
-            sydney_base_url=o["sydney_base_url"],
-        )
-    else:
-        settings = settings_for(job)
-    options = BatchOptions(
-        provider=o["provider"],
-        model=o["model"],
-        template=o["template"],
-        max_rpm=o["max_rpm"],
-        burst=o["burst"],
-        concurrency=o["concurrency"],
-        max_attempts=o["max_attempts"],
-        retry_failed=o["retry_failed"],
-        cleanup=o["cleanup"],
-    )
-    return await run_batch(db, _required(job, "csv"), options, settings)
+    settings = registry.get(job.options["provider"]).batch_settings(job)
+    return await run_batch(db, _required(job, "csv"), batch_options(job.options), settings)
 
 
 # -- request-export -----------------------------------------------------------------------------
@@ -123,7 +106,7 @@ REQUEST_EXPORT_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "backend-api base URL"),
     "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)"),
     **credential("token", "CHATGPT_ACCESS_TOKEN"),
-    "max_rpm": Option(positive_number, 30.0, "requests per minute at most"),
+    "max_rpm": Option(positive_number, DEFAULT_MAX_RPM, "requests per minute at most"),
 }
 
 

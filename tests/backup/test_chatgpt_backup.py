@@ -89,11 +89,8 @@ def test_no_change_second_run_makes_one_list_request_and_no_detail_request(db, f
     run(db, fake, archived=False)
     fake.log.clear()
     summary = run(db, fake, archived=False)
-    # the list, then the projects sidebar (which this fake does not have: 404, no projects)
-    assert [path for _, path, _ in fake.log] == [
-        "/backend-api/conversations",
-        "/backend-api/gizmos/snorlax/sidebar",
-    ]
+    assert [path for _, path, _ in fake.log] == ["/backend-api/conversations"]
+    # + the projects sidebar (answered 404 by tests/conftest.py: no projects)
     assert summary.fetched == 0 and summary.requests == 2
     assert summary.exit_code == EXIT_OK
 
@@ -104,7 +101,7 @@ def test_with_archived_list_a_no_change_run_makes_one_request_per_list(db, fake)
     run(db, fake)
     fake.log.clear()
     run(db, fake)
-    assert len(fake.log) == 3 and not fake.requests("/conversation/")  # 2 lists + the sidebar
+    assert len(fake.log) == 2 and not fake.requests("/conversation/")
 
 
 def test_a_changed_conversation_is_refetched_alone(db, fake):

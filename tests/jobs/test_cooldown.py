@@ -39,7 +39,7 @@ def run_once_throttled(tmp_path, httpserver):
             db="archive.db",
             base_url=httpserver.url_for("/backend-api"),
             max_rpm=6000,
-            snapshot=False,
+            no_snapshot=True,
         )
     )
     policy = RetryPolicy(max_throttles=1)

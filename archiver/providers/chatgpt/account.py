@@ -22,12 +22,10 @@ from archiver.providers.chatgpt.account_parse import (
     shared_params,
     title_patch_body,
 )
-from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
 from archiver.providers.chatgpt.signed import ChatGPTHttp, open_chatgpt_session
 from archiver.transport.http import HttpClient, RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
-
-DEFAULT_MAX_RPM = 30.0
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.chatgpt.browser import device_id_for
 from archiver.providers.chatgpt.canvas import has_canvas, parse_textdocs, save_textdocs
-from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
 from archiver.providers.chatgpt.files import download_files
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.providers.chatgpt.projects import (
@@ -186,7 +186,7 @@ async def backup_chatgpt(
     *,
     options: BackupOptions | None = None,
     include_archived: bool = True,
-    max_rpm: float | None = 30.0,
+    max_rpm: float | None = DEFAULT_MAX_RPM,
     burst: int = 1,
     policy: RetryPolicy | None = None,
     timeout_seconds: float = 120.0,

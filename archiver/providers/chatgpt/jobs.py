@@ -3,22 +3,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.errors import ConfigError
 from archiver.jobs.cooldown import (
     DEFAULT_MAX_COOLDOWN_WAIT,
     CooldownSkip,
     honour_cooldown,
     remember_cooldown,
 )
-from archiver.jobs.options import (
+from archiver.options import (
     Option,
     boolean,
     credential,
+    env_name,
     http_url,
     integer,
     job_secret,
@@ -29,7 +33,12 @@ from archiver.jobs.options import (
 from archiver.progress import Progress
 from archiver.providers.chatgpt.backup import ChatGPTExtras, backup_chatgpt
 from archiver.providers.chatgpt.browser import BrowserProfile
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings, choose_transport
+from archiver.providers.chatgpt.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RPM,
+    ChatGPTSettings,
+    choose_transport,
+)
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
@@ -42,23 +51,45 @@ if TYPE_CHECKING:
 PROVIDER = "chatgpt"
 
 OPTIONS: dict[str, Option] = {
-    "base_url": Option(http_url, DEFAULT_BASE_URL, "backend-api base URL (a proxy, the emulator)"),
-    "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)"),
+    "base_url": Option(
+        http_url, DEFAULT_BASE_URL, "backend-api base URL (a proxy, the emulator)", cli=False
+    ),
+    "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)", cli=False),
     **credential("token", "CHATGPT_ACCESS_TOKEN"),
     **credential("session", "CHATGPT_SESSION_TOKEN"),
-    "user_agent": Option(text, None, "User-Agent of the browser the session cookie came from"),
-    "transport": Option(text, None, "aiohttp (default) or curl_cffi (archiver[impersonate])"),
-    "files": Option(boolean, True, "download the files messages point at"),
-    "max_file_mb": Option(positive_number, None, "skip files larger than this many MB"),
-    "concurrency": Option(integer(1, 32), 2, "requests in flight at once"),
-    "max_rpm": Option(positive_number, 30.0, "requests per minute at most"),
-    "include_archived": Option(boolean, True, "also back up archived chats"),
-    "full": Option(boolean, False, "always walk the whole list"),
-    "snapshot": Option(boolean, True, "record plan, models and limits first (4 requests)"),
-    "full_every_days": Option(integer(1), None, "walk the whole list when the last was this old"),
-    "timeout": Option(positive_number, 120.0, "seconds to wait for a response"),
+    # No default name: a job signs in with the session cookie only when it says so (and
+    # `archiver schedule` then lists the variable it needs).
+    "session_env": Option(
+        env_name, None, "environment variable holding the session cookie", cli=False
+    ),
+    "user_agent": Option(
+        text, None, "The browser's User-Agent (else CHATGPT_USER_AGENT, else a current Chrome)."
+    ),
+    "transport": Option(
+        text, None, "aiohttp (default) or curl_cffi (pip install 'archiver[impersonate]')."
+    ),
+    "no_files": Option(boolean, False, "Do not download the files messages point at."),
+    "max_file_mb": Option(
+        positive_number, None, "Skip files larger than this many MB (recorded as too_large)."
+    ),
+    "full": Option(boolean, False, "Walk the whole list; mark conversations gone upstream."),
+    "no_archived": Option(boolean, False, "Skip the list of archived chats."),
+    "no_snapshot": Option(
+        boolean, False, "Do not record plan, models and limits first (saves 4 requests per run)."
+    ),
+    "concurrency": Option(integer(1, 32), 2, "Requests in flight at once."),
+    "max_rpm": Option(positive_number, DEFAULT_MAX_RPM, "Requests per minute at most."),
+    "timeout": Option(positive_number, 120.0, "Seconds to wait for a response."),
+    "full_every_days": Option(
+        integer(1), None, "Walk the whole list when the last full walk is this many days old."
+    ),
+    "ignore_cooldown": Option(
+        boolean, False, "Run even if a recent 429 left the account cooling down."
+    ),
     "max_cooldown_wait": Option(
-        non_negative_number, DEFAULT_MAX_COOLDOWN_WAIT, "wait this long for a cool-down, else skip"
+        non_negative_number,
+        DEFAULT_MAX_COOLDOWN_WAIT,
+        "Seconds to wait for a cool-down to end, else skip (exit 0).",
     ),
 }
 
@@ -82,7 +113,7 @@ async def backup_chatgpt_guarded(
     max_cooldown_wait: float = DEFAULT_MAX_COOLDOWN_WAIT,
     ignore_cooldown: bool = False,
     include_archived: bool = True,
-    max_rpm: float | None = 30.0,
+    max_rpm: float | None = DEFAULT_MAX_RPM,
     timeout_seconds: float = 120.0,
     policy: RetryPolicy | None = None,
     progress: Progress | None = None,
@@ -116,29 +147,70 @@ async def backup_chatgpt_guarded(
     return summary
 
 
-def settings_for(job: JobConfig) -> ChatGPTSettings:
+def settings_for(job: JobConfig, prefix: str = "") -> ChatGPTSettings:
     """The session cookie when the job names a session_file, or its session_env variable is
     set; else the access token (token_file / token_env)."""
     o = job.options
     session = None
-    if o.get("token_file") is None:
+    session_env = o.get(f"{prefix}session_env")
+    session_file = o.get(f"{prefix}session_file")
+    if o.get(f"{prefix}token_file") is None and (session_env or session_file):
         session = SessionAuth.from_sources(
-            env_var=o["session_env"], session_file=o.get("session_file")
+            env_var=session_env or "CHATGPT_SESSION_TOKEN", session_file=session_file
         )
+        if session is None:
+            raise ConfigError(
+                f"no ChatGPT session cookie: set the environment variable {session_env} "
+                "(session_env), or point session_file at a 0600 file"
+            )
     return ChatGPTSettings(
-        base_url=o["base_url"],
-        token=None if session else job_secret(job, "token", "ChatGPT access token"),
-        account_id=o["account_id"],
+        base_url=o[f"{prefix}base_url"],
+        token=None if session else job_secret(job, f"{prefix}token", "ChatGPT access token"),
+        account_id=o[f"{prefix}account_id"],
         session=session,
-        browser=BrowserProfile.from_env(user_agent=o.get("user_agent")),
-        transport=choose_transport(o.get("transport")),
     )
 
 
-def extras_for(job: JobConfig) -> ChatGPTExtras:
-    mb = job.options.get("max_file_mb")
+def with_browser_options(settings: ChatGPTSettings, o: Mapping[str, Any]) -> ChatGPTSettings:
+    """--user-agent / --transport (or the job keys) over what the environment said."""
+    if o.get("user_agent"):
+        settings = replace(settings, browser=BrowserProfile.from_env(user_agent=o["user_agent"]))
+    if o.get("transport"):
+        settings = replace(settings, transport=choose_transport(o["transport"]))
+    return settings
+
+
+def extras_for(o: Mapping[str, Any]) -> ChatGPTExtras:
+    mb = o.get("max_file_mb")
     return ChatGPTExtras(
-        files=job.options["files"], max_file_bytes=None if mb is None else int(mb * 1024 * 1024)
+        files=not o.get("no_files", False),
+        max_file_bytes=None if mb is None else int(mb * 1024 * 1024),
+    )
+
+
+async def run_backup(
+    db: sqlite_utils.Database,
+    settings: ChatGPTSettings,
+    o: Mapping[str, Any],
+    progress: Progress | None = None,
+    *,
+    policy: RetryPolicy | None = None,
+) -> BackupSummary | CooldownSkip:
+    """``backup chatgpt`` with the values of OPTIONS (from the command line or a job file)."""
+    return await backup_chatgpt_guarded(
+        db,
+        with_browser_options(settings, o),
+        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
+        full_every_days=o["full_every_days"],
+        max_cooldown_wait=o["max_cooldown_wait"],
+        ignore_cooldown=o["ignore_cooldown"],
+        include_archived=not o["no_archived"],
+        max_rpm=o["max_rpm"],
+        timeout_seconds=o["timeout"],
+        policy=policy,
+        progress=progress,
+        snapshot=not o["no_snapshot"],
+        extras=extras_for(o),
     )
 
 
@@ -146,17 +218,4 @@ async def run_job(
     db: sqlite_utils.Database, job: JobConfig, *, policy: RetryPolicy | None = None
 ) -> BackupSummary | CooldownSkip:
     """The ``backup chatgpt`` job kind."""
-    o = job.options
-    return await backup_chatgpt_guarded(
-        db,
-        settings_for(job),
-        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
-        full_every_days=o["full_every_days"],
-        max_cooldown_wait=o["max_cooldown_wait"],
-        include_archived=o["include_archived"],
-        max_rpm=o["max_rpm"],
-        timeout_seconds=o["timeout"],
-        policy=policy,
-        snapshot=o["snapshot"],
-        extras=extras_for(job),
-    )
+    return await run_backup(db, settings_for(job), job.options, policy=policy)

@@ -1,0 +1,82 @@
+"""The ``backup copilot`` job kind: ``backup_copilot`` with settings from the job file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.options import (
+    Option,
+    boolean,
+    credential,
+    http_url,
+    integer,
+    job_secret,
+    positive_number,
+    text,
+)
+from archiver.progress import Progress
+from archiver.providers.copilot.backup import DEFAULT_BACKUP_RPM, backup_copilot
+from archiver.providers.copilot.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_USER_AGENT,
+    TOKEN_ENV,
+    CopilotSettings,
+)
+
+if TYPE_CHECKING:
+    from archiver.jobs.config import JobConfig
+
+KIND = "backup copilot"
+OPTIONS: dict[str, Option] = {
+    "base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
+    "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)", cli=False),
+    **credential("token", TOKEN_ENV),
+    "concurrency": Option(integer(1, 32), 2, "requests in flight at once"),
+    "max_rpm": Option(positive_number, DEFAULT_BACKUP_RPM, "requests per minute at most"),
+    "full": Option(boolean, False, "mark conversations no longer listed upstream (they are kept)"),
+    "timeout": Option(positive_number, 120.0, "seconds to wait for a response"),
+}
+# What the ``batch`` job kind adds for ``provider = "copilot"``.
+BATCH_OPTIONS: dict[str, Option] = {
+    "copilot_base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
+    "copilot_identity_type": Option(text, None, "Copilot x-useridentitytype header", cli=False),
+    **credential("copilot_token", TOKEN_ENV),
+}
+
+
+def settings_for(job: JobConfig, prefix: str = "") -> CopilotSettings:
+    """Settings from ``base_url``, ``identity_type`` and ``token_*`` (``prefix``: the batch job
+    kind names them ``copilot_*``, beside the other providers' keys)."""
+    o = job.options
+    return CopilotSettings(
+        token=job_secret(job, f"{prefix}token", "Copilot token"),
+        identity_type=o.get(f"{prefix}identity_type"),
+        base_url=o[f"{prefix}base_url"],
+        user_agent=DEFAULT_USER_AGENT,
+    )
+
+
+async def run_backup(
+    db: sqlite_utils.Database,
+    settings: CopilotSettings,
+    o: Mapping[str, Any],
+    progress: Progress | None = None,
+) -> BackupSummary:
+    """``backup copilot`` with the values of OPTIONS (from the command line or a job file)."""
+    return await backup_copilot(
+        db,
+        settings,
+        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
+        max_rpm=o["max_rpm"],
+        timeout_seconds=o["timeout"],
+        progress=progress,
+    )
+
+
+async def run_job(db: sqlite_utils.Database, job: JobConfig) -> BackupSummary:
+    """The ``backup copilot`` job kind."""
+    return await run_backup(db, settings_for(job), job.options)
