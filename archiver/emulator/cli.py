@@ -63,6 +63,15 @@ from archiver.emulator.state import EmulatorState
 @click.option("--challenge-rate", type=float, default=0.0, show_default=True)
 @click.option("--drop-rate", type=float, default=0.0, show_default=True)
 @click.option("--stream-delay-ms", type=int, default=0, show_default=True)
+@click.option(
+    "--session-cookie", default="emulator-session", show_default=True, help="Accepted session."
+)
+@click.option("--token-lifetime-s", type=float, default=10 * 86400, show_default=True)
+@click.option("--challenge-script-agents", is_flag=True, help="Cloudflare page for scripts.")
+@click.option("--projects", type=int, default=0, show_default=True)
+@click.option("--project-conversations", type=int, default=3, show_default=True)
+@click.option("--cursor-form", type=click.Choice(["string", "number"]), default="string")
+@click.option("--gone-file-rate", type=float, default=0.0, show_default=True)
 def emulator_command(no_retry_after: bool, **options: object) -> None:
     """Serve fake ChatGPT, Bing and Copilot upstreams on 127.0.0.1 until interrupted."""
     config = EmulatorConfig(retry_after=not no_retry_after, **options)  # type: ignore[arg-type]
