@@ -85,7 +85,30 @@ async def history(request: web.Request) -> web.Response:
     if chat is None:
         return web.json_response({"errorCode": "notFound"}, status=404)
     newest_first = list(reversed(state.copilot_messages(chat)))
-    return web.json_response(_page(request, newest_first, state.config.copilot_history_page_size))
+    page = _page(request, newest_first, state.config.copilot_history_page_size)
+    # Image URLs point back at the emulator, so that a backup can fetch their bytes offline.
+    body = json.dumps(page).replace(
+        copilot_data.IMAGE_HOST, f"{request.scheme}://{request.host}{IMAGES}"
+    )
+    return web.Response(text=body, content_type="application/json")
+
+
+async def image(request: web.Request) -> web.Response:
+    """A small deterministic PNG-like body per name (not a real image: bytes to store)."""
+    name = request.match_info["name"]
+    state = request.app[STATE]
+    status = 200
+    if "Authorization" in request.headers or "Cookie" in request.headers:
+        status = 400  # an image host is not the account: a client must never send a credential
+    elif name.startswith("gone"):
+        status = 404
+    state.log(request.method, request.path, "copilot image", status)
+    if status != 200:
+        return web.json_response(
+            {"errorCode": "refused" if status == 400 else "notFound"}, status=status
+        )
+    digest = hashlib.sha256(name.encode()).digest()
+    return web.Response(body=b"\x89PNG\r\n\x1a\n" + digest * 8, content_type="image/png")
 
 
 async def create(request: web.Request) -> web.Response:
@@ -351,6 +374,9 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+IMAGES = "/_emulator/copilot/images"
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get(LIST, conversations)
     app.router.add_post(LIST, create)
@@ -358,4 +384,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete(LIST + "/{id}", delete)
     app.router.add_patch(LIST + "/{id}", patch)
     app.router.add_get("/c/api/chat", chat_socket)
+    app.router.add_get(IMAGES + "/{name}", image)
     app.router.add_post("/_emulator/copilot/touch/{id}", touch)

@@ -19,6 +19,10 @@ _PUBLISHERS = ("Wikipedia", "Microsoft Learn", "Stack Overflow", "BBC", "MDN Web
 TYPES = ("chat", "chat", "chat", "character", "group")
 
 
+# Where generated images live; the history route rewrites it to the emulator's own address.
+IMAGE_HOST = "https://images.example.org"
+
+
 def nano_id(*parts: object) -> str:
     """A 21-character id like Copilot's, stable for the same parts."""
     digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
@@ -86,8 +90,8 @@ def side_parts(rng: random.Random, index: int) -> list[Json]:
         parts.append(
             {
                 "type": "image",
-                "url": f"https://images.example.org/{slug}.png",
-                "thumbnailUrl": f"https://images.example.org/{slug}-thumb.png",
+                "url": f"{IMAGE_HOST}/{slug}.png",
+                "thumbnailUrl": f"{IMAGE_HOST}/{slug}-thumb.png",
                 "fileName": f"{slug}.png",
                 "prompt": data.sentence(rng, 3, 6),
             }

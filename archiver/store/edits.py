@@ -32,3 +32,35 @@ def set_attachment_files(
             "WHERE conversation_id = ? AND message_node_id = ? AND asset_pointer = ?",
             list(updates),
         )
+
+
+AttachmentKey = tuple[str, str, str]  # conversation_id, message_node_id, asset_pointer
+
+
+def record_download(
+    db: sqlite_utils.Database,
+    keys: Iterable[AttachmentKey],
+    status: str,
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    file_name: str | None = None,
+    mime_type: str | None = None,
+    error: str | None = None,
+    now: str,
+) -> None:
+    """What became of the file these attachment rows point at: ``stored`` (with its sha256 in
+    the file store), ``gone``, ``failed``, ``too_large`` or ``skipped``. Known names and types
+    are kept; ``downloaded_at`` moves only when the bytes were stored."""
+    with transaction(db) as conn:
+        conn.executemany(
+            "UPDATE attachments SET download_status = ?, download_error = ?, "
+            "sha256 = coalesce(?, sha256), size_bytes = coalesce(?, size_bytes), "
+            "file_name = coalesce(file_name, ?), mime_type = coalesce(mime_type, ?), "
+            "downloaded_at = CASE WHEN ? = 'stored' THEN ? ELSE downloaded_at END "
+            "WHERE conversation_id = ? AND message_node_id = ? AND asset_pointer = ?",
+            [
+                [status, error, sha256, size, file_name, mime_type, status, now, *key]
+                for key in keys
+            ],
+        )

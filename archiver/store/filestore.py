@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from archiver.errors import ArchiverError
 
@@ -192,3 +192,9 @@ def _os_message(prefix: str, exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return f"{prefix}: the disk is full (no partial file was kept)"
     return f"{prefix}: {exc.strerror or exc}"
+
+
+def store_beside(db: Any) -> FileStore | None:
+    """The file store next to an open archive database (None for an in-memory one)."""
+    row = db.execute("PRAGMA database_list").fetchone()
+    return FileStore.for_database(row[2]) if row and row[2] else None

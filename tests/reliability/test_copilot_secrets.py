@@ -77,6 +77,8 @@ def test_token_never_reaches_db_logs_or_errors(tmp_path: Path) -> None:
         text = result.stdout + result.stderr
         assert TOKEN not in text
         assert "accessToken" not in text
-    for path in tmp_path.iterdir():
-        if path.name.startswith(db.name):
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(".files" in p.parts[-3] for p in written)  # the images' bytes were stored too
+    for path in written:
+        if path.relative_to(tmp_path).parts[0].startswith(db.name):
             assert TOKEN.encode() not in path.read_bytes(), path.name

@@ -32,7 +32,7 @@ from archiver.errors import (
 )
 from archiver.flatten.records import as_dict, as_str
 from archiver.providers.chatgpt.client import ChatGPTClient
-from archiver.store.db import transaction
+from archiver.store.edits import record_download
 from archiver.store.filestore import FileStore, FileStoreError, FileTooLarge, StoredFile
 from archiver.timeutil import utc_now_iso
 
@@ -122,29 +122,17 @@ def _record(
     error: str | None = None,
 ) -> None:
     meta = meta or {}
-    digest = stored.sha256 if stored else sha256
-    nbytes = stored.size if stored else size
-    now = utc_now_iso()
-    with transaction(db) as conn:
-        for key in pending.rows:
-            conn.execute(
-                "UPDATE attachments SET download_status = ?, download_error = ?, "
-                "sha256 = coalesce(?, sha256), size_bytes = coalesce(?, size_bytes), "
-                "file_name = coalesce(file_name, ?), mime_type = coalesce(mime_type, ?), "
-                "downloaded_at = CASE WHEN ? = 'stored' THEN ? ELSE downloaded_at END "
-                "WHERE conversation_id = ? AND message_node_id = ? AND asset_pointer = ?",
-                [
-                    status,
-                    error,
-                    digest,
-                    nbytes,
-                    as_str(meta.get("file_name")),
-                    as_str(meta.get("mime_type")),
-                    status,
-                    now,
-                    *key,
-                ],
-            )
+    record_download(
+        db,
+        pending.rows,
+        status,
+        sha256=stored.sha256 if stored else sha256,
+        size=stored.size if stored else size,
+        file_name=as_str(meta.get("file_name")),
+        mime_type=as_str(meta.get("mime_type")),
+        error=error,
+        now=utc_now_iso(),
+    )
 
 
 async def _file_meta(client: ChatGPTClient, pending: PendingFile) -> dict[str, Any]:

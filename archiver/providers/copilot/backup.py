@@ -9,11 +9,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import sqlite_utils
+
 from archiver.backup.client_source import ClientSource, client_backup
+from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
 from archiver.flatten.records import FlatConversation
-from archiver.providers.copilot.client import CopilotClient, new_copilot_http
+from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
+from archiver.providers.copilot.files import download_images
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
+from archiver.store.filestore import FileStore, store_beside
+from archiver.transport.http import HttpClient, RetryPolicy, new_session
+from archiver.transport.ratelimit import RateLimiter
 
 FEED_CONVERSATIONS = "conversations"
 DEFAULT_BACKUP_RPM = 20.0
@@ -55,12 +62,44 @@ class CopilotBackup(ClientSource):
         )
 
 
-# One backup run of the account: one session, one limiter, one retry policy.
-backup_copilot = client_backup(
+# The lists and histories: one session, one limiter for the account, one retry policy.
+_backup_conversations = client_backup(
     lambda http, settings: CopilotBackup(CopilotClient(http, settings)),
     new_copilot_http,
     default_rpm=DEFAULT_BACKUP_RPM,
 )
+IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still bounded
+
+
+async def backup_copilot(
+    db: sqlite_utils.Database,
+    settings: CopilotSettings,
+    *,
+    files: bool = True,
+    max_file_bytes: int | None = None,
+    file_store: FileStore | None = None,
+    timeout_seconds: float = 120.0,
+    policy: RetryPolicy | None = None,
+    **options: Any,
+) -> BackupSummary:
+    """One backup run, then the images its messages point at into the file store (unless
+    ``files`` is false; nothing is downloaded when the run stopped early)."""
+    summary: BackupSummary = await _backup_conversations(
+        db, settings, timeout_seconds=timeout_seconds, policy=policy, **options
+    )
+    store = file_store or store_beside(db)
+    if not files or summary.aborted is not None or store is None:
+        return summary
+    async with new_session(timeout_seconds=timeout_seconds) as session:
+        http = HttpClient(session, RateLimiter(IMAGE_RPM), policy)
+        images = await download_images(db, http, store, max_bytes=max_file_bytes)
+    summary.extra.update(images.counts())
+    summary.errors.extend(images.errors)
+    if images.aborted is not None:
+        summary.aborted = images.aborted
+    elif images.failed:
+        summary.failed_extra = True  # the run is partial: those images are retried next time
+    return summary
 
 
 __all__ = ["DEFAULT_BACKUP_RPM", "FEED_CONVERSATIONS", "CopilotBackup", "backup_copilot"]

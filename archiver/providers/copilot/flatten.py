@@ -81,6 +81,20 @@ def _content_type(message: dict[str, Any]) -> str:
     return kinds[0] or "text"
 
 
+IMAGE_KINDS = ("image", "imagegenerated", "generatedimage")
+
+
+def image_urls(message: dict[str, Any]) -> set[str]:
+    """The URL each image part is archived under (``url``, else ``thumbnailUrl``)."""
+    urls = set()
+    for part in _parts(message):
+        if _kind(part) in IMAGE_KINDS:
+            url = as_str(part.get("url")) or as_str(part.get("thumbnailUrl"))
+            if url:
+                urls.add(url)
+    return urls
+
+
 def attachment_rows(conversation_id: str, key: str, message: dict[str, Any]) -> list[Any]:
     """Citations (their URL), images (URL, thumbnail as fallback), documents (attachment id,
     or the file name when there is none) as attachment rows, once per pointer."""
@@ -93,7 +107,7 @@ def attachment_rows(conversation_id: str, key: str, message: dict[str, Any]) -> 
         if kind == "citation":
             pointer = as_str(part.get("url"))
             name = as_str(part.get("title")) or as_str(part.get("publisher"))
-        elif kind in ("image", "imagegenerated", "generatedimage"):
+        elif kind in IMAGE_KINDS:
             pointer = as_str(part.get("url")) or as_str(part.get("thumbnailUrl"))
             name = as_str(part.get("fileName")) or as_str(part.get("prompt"))
             mime = as_str(part.get("contentType"))

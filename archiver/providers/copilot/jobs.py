@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import sqlite_utils
 
-from archiver.backup.client_source import run_with_options
-from archiver.backup.engine import BackupSummary
+from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.options import (
     JobValues,
     Option,
@@ -17,6 +19,7 @@ from archiver.options import (
     positive_number,
     text,
 )
+from archiver.progress import Progress
 from archiver.providers.copilot.backup import DEFAULT_BACKUP_RPM, backup_copilot
 from archiver.providers.copilot.client import (
     DEFAULT_BASE_URL,
@@ -34,6 +37,8 @@ OPTIONS: dict[str, Option] = {
     "max_rpm": Option(positive_number, DEFAULT_BACKUP_RPM, "requests per minute at most"),
     "full": Option(boolean, False, "mark conversations no longer listed upstream (they are kept)"),
     "timeout": Option(positive_number, 120.0, "seconds to wait for a response"),
+    "no_files": Option(boolean, False, "Do not download the images messages show."),
+    "max_file_mb": Option(positive_number, None, "Skip (and mark) images bigger than this."),
 }
 # What the ``batch`` job kind adds for ``provider = "copilot"``.
 BATCH_OPTIONS: dict[str, Option] = {
@@ -55,8 +60,24 @@ def settings_for(job: JobValues, prefix: str = "") -> CopilotSettings:
     )
 
 
-# ``backup copilot`` with the values of OPTIONS (from the command line or a job file).
-run_backup = run_with_options(backup_copilot)
+async def run_backup(
+    db: sqlite_utils.Database,
+    settings: CopilotSettings,
+    o: Mapping[str, Any],
+    progress: Progress | None = None,
+) -> BackupSummary:
+    """``backup copilot`` with the values of OPTIONS (from the command line or a job file)."""
+    mb = o.get("max_file_mb")
+    return await backup_copilot(
+        db,
+        settings,
+        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
+        max_rpm=o["max_rpm"],
+        timeout_seconds=o["timeout"],
+        progress=progress,
+        files=not o.get("no_files", False),
+        max_file_bytes=None if mb is None else int(mb * 1024 * 1024),
+    )
 
 
 async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:

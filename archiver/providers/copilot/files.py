@@ -1,0 +1,144 @@
+"""Copilot's images into the content-addressed file store beside the database.
+
+Image parts carry a plain URL (``url``, else ``thumbnailUrl``), usually on an image host of
+their own: it is fetched with no credential at all (the Copilot token belongs to the Copilot
+host only). Candidates are attachment rows of Copilot messages whose pointer is the URL of an
+image part (citations are URLs too, but pages, not files: they are marked ``skipped``). A file
+already stored is never fetched again; a 404 is ``gone`` and not retried every night.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from archiver.errors import EXIT_FAILED, ArchiverError, NotFoundError, UpstreamError
+from archiver.flatten.records import as_str
+from archiver.providers.copilot.flatten import PROVIDER, image_urls
+from archiver.store.edits import AttachmentKey, record_download
+from archiver.store.filestore import FileStore, FileStoreError, FileTooLarge, StoredFile
+from archiver.timeutil import utc_now_iso
+from archiver.transport.http import HttpClient
+
+STORED, GONE, FAILED, TOO_LARGE, SKIPPED = "stored", "gone", "failed", "too_large", "skipped"
+
+
+@dataclass
+class ImageSummary:
+    stored: int = 0
+    gone: int = 0
+    failed: int = 0
+    too_large: int = 0
+    errors: list[str] = field(default_factory=list)
+    aborted: ArchiverError | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "images_stored": self.stored,
+            "images_gone": self.gone,
+            "images_failed": self.failed,
+            "images_too_large": self.too_large,
+        }
+
+
+def pending_images(db: sqlite_utils.Database) -> tuple[dict[str, list[AttachmentKey]], list[Any]]:
+    """(image URL → the rows pointing at it, rows that point at no image) among Copilot
+    attachments never tried or failed before."""
+    rows = db.execute(
+        "SELECT a.conversation_id, a.message_node_id, a.asset_pointer, m.raw_json "
+        "FROM attachments AS a JOIN conversations AS c ON c.id = a.conversation_id "
+        "LEFT JOIN messages AS m ON m.conversation_id = a.conversation_id "
+        "AND m.id = a.message_node_id "
+        "WHERE c.provider = ? AND (a.download_status IS NULL OR a.download_status = 'failed') "
+        "ORDER BY a.conversation_id, a.message_node_id",
+        [PROVIDER],
+    ).fetchall()
+    images: dict[str, list[AttachmentKey]] = {}
+    others: list[AttachmentKey] = []
+    for conversation_id, node_id, pointer, raw in rows:
+        key = (conversation_id, node_id, pointer)
+        try:
+            message = json.loads(raw) if raw else {}
+        except ValueError:
+            message = {}
+        if pointer in image_urls(message):
+            images.setdefault(pointer, []).append(key)
+        else:
+            others.append(key)
+    return images, others
+
+
+async def download_images(
+    db: sqlite_utils.Database,
+    http: HttpClient,
+    store: FileStore,
+    *,
+    max_bytes: int | None = None,
+) -> ImageSummary:
+    """Fetch every pending image; failures are recorded per image, a full disk or a refused
+    request stops the phase (what was stored is kept)."""
+    summary = ImageSummary()
+    images, others = pending_images(db)
+    if others:
+        record_download(db, others, SKIPPED, now=utc_now_iso())
+    for url, keys in images.items():
+        try:
+            await _download_one(db, http, store, url, keys, summary, max_bytes=max_bytes)
+        except ArchiverError as exc:
+            summary.aborted = exc
+            summary.errors.append(str(exc))
+            break
+    return summary
+
+
+async def _download_one(
+    db: sqlite_utils.Database,
+    http: HttpClient,
+    store: FileStore,
+    url: str,
+    keys: list[AttachmentKey],
+    summary: ImageSummary,
+    *,
+    max_bytes: int | None,
+) -> None:
+    def record(status: str, stored: StoredFile | None = None, error: str | None = None) -> None:
+        record_download(
+            db,
+            keys,
+            status,
+            sha256=stored.sha256 if stored else None,
+            size=stored.size if stored else None,
+            error=error,
+            now=utc_now_iso(),
+        )
+
+    if not url.startswith(("https://", "http://")):
+        record(SKIPPED, error="not an http(s) URL")
+        return
+
+    async def consume(chunks: AsyncIterator[bytes]) -> StoredFile:
+        return await store.put_async_chunks(chunks, max_bytes=max_bytes)
+
+    try:
+        stored = await http.request_stream("GET", url, consume, headers={"Accept": "image/*"})
+    except FileTooLarge as exc:
+        summary.too_large += 1
+        record(TOO_LARGE, error=str(exc))
+    except FileStoreError:
+        raise  # a full disk: every later image would fail too
+    except NotFoundError:
+        summary.gone += 1
+        record(GONE, error="upstream answered 404 (image gone)")
+    except UpstreamError as exc:
+        if exc.exit_code != EXIT_FAILED:
+            raise  # a challenge, a refused request, a saturated host: stop calling
+        summary.failed += 1
+        summary.errors.append(f"image {as_str(url.split('?')[0])}: {exc}")
+        record(FAILED, error=str(exc))
+    else:
+        summary.stored += 1
+        record(STORED, stored)
