@@ -7,6 +7,8 @@ must never contain a secret: build them from status codes and ids, not from requ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2  # usage, authentication or configuration problem
@@ -94,3 +96,19 @@ class QuotaExhausted(UpstreamError):
     stop calling, keep what was archived."""
 
     exit_code = EXIT_PARTIAL
+
+
+class ThrottledUntil(ArchiverError):
+    """The upstream asked us to wait longer than a single wait may last (``max_wait``), or
+    announced a cap lifting at a known time: stop the run at once (holding the lock for
+    hours helps nobody), remember the cool-down, and say when to come back."""
+
+    exit_code = EXIT_PARTIAL
+
+    def __init__(self, until: datetime, reason: str):
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        self.until = until.astimezone(UTC)
+        self.reason = reason
+        when = self.until.strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(f"{reason}; stopped: come back after {when}")

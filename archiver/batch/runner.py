@@ -47,11 +47,13 @@ from archiver.errors import (
     ConfigError,
     QuotaExhausted,
     RateLimitExceeded,
+    ThrottledUntil,
 )
 from archiver.progress import NullProgress, Progress
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
-from archiver.transport.http import RetryPolicy
+from archiver.jobs.cooldown import remember_throttle_stop
+from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
 
 log = logging.getLogger("archiver.batch")
@@ -59,7 +61,14 @@ log = logging.getLogger("archiver.batch")
 # Failures that are the account's, not the row's: stop everything, leave the rows pending.
 # Failures that stop the whole run: another row would fail the same way (429s beyond their
 # retry budget included: the account is saturated).
-ACCOUNT_STOPS = (AuthError, ChallengeError, QuotaExhausted, ConfigError, RateLimitExceeded)
+ACCOUNT_STOPS = (
+    AuthError,
+    ChallengeError,
+    QuotaExhausted,
+    ConfigError,
+    RateLimitExceeded,
+    ThrottledUntil,
+)
 
 
 @dataclass(frozen=True)
@@ -77,9 +86,10 @@ class BatchOptions:
     provider_options: ProviderOptions = field(default_factory=ProviderOptions)
     policy: RetryPolicy | None = None  # overrides max_attempts (tests use short backoffs)
     adaptive: bool = True
+    max_wait: float = DEFAULT_MAX_WAIT  # the longest single throttle wait before stopping
 
     def retry_policy(self) -> RetryPolicy:
-        return self.policy or RetryPolicy(max_attempts=self.max_attempts)
+        return self.policy or RetryPolicy(max_attempts=self.max_attempts, max_wait=self.max_wait)
 
     def recorded(self) -> dict[str, Any]:
         """What goes into ``batch_runs.options_json`` (no secrets exist here)."""
@@ -351,6 +361,8 @@ async def run_batch(
                 summary.errors.append(str(exc))
             if options.cleanup and summary.aborted is None:
                 await _cleanup(db, provider, run.finished_threads, summary)
+        if isinstance(summary.aborted, ThrottledUntil):
+            remember_throttle_stop(db, options.provider, settings.account, summary.aborted)
         # Whatever a stop left unsent is counted from the database: the truth after the run.
         summary.not_sent = _count_status(db, run_id, PENDING)
         if summary.aborted is not None:

@@ -9,7 +9,14 @@ from archiver.account.export_request import request_export
 from archiver.account.shared import shared_links_report
 from archiver.account.titles import generate_titles
 from archiver.cli.backup import db_argument, token_file_option
-from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
+from archiver.cli.common import (
+    finish,
+    handle_errors,
+    output_options,
+    run_async,
+    setup_logging,
+    timeout_option,
+)
 from archiver.config import env_base_url
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
 from archiver.store import open_db
@@ -36,7 +43,7 @@ max_rpm_option = click.option(
     type=click.Path(dir_okay=False),
     help="Read the token (chatgpt) or cookie (bing) from this 0600 file instead of the env.",
 )
-@click.option("--timeout", default=30, show_default=True, help="Seconds to wait per request.")
+@timeout_option(30, "each request")
 @output_options
 @handle_errors
 def doctor_command(

@@ -12,15 +12,18 @@ from archiver.cli.common import (
     ClickProgress,
     finish,
     handle_errors,
+    max_wait_option,
     output_options,
     run_async,
     setup_logging,
+    timeout_option,
 )
 from archiver.jobs.runner import run_recorded
 from archiver.providers.bing.backup import backup_bing
 from archiver.providers.bing.client import BingSettings
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.jobs import backup_chatgpt_guarded
+from archiver.transport.http import RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,7 +73,8 @@ def backup() -> None:
     help="Do not record plan, models and limits first (saves 4 requests per run).",
 )
 @rate_options(default_rpm=30)
-@click.option("--timeout", default=120, show_default=True, help="Seconds to wait for a response.")
+@timeout_option(120)
+@max_wait_option
 @click.option(
     "--ignore-cooldown",
     is_flag=True,
@@ -87,6 +91,7 @@ def backup_chatgpt_command(
     concurrency: int,
     max_rpm: float,
     timeout: int,
+    max_wait: float,
     ignore_cooldown: bool,
     token_file: str | None,
     quiet: bool,
@@ -115,6 +120,7 @@ def backup_chatgpt_command(
                 include_archived=not no_archived,
                 max_rpm=max_rpm,
                 timeout_seconds=timeout,
+                policy=RetryPolicy(max_wait=max_wait),
                 progress=ClickProgress(not quiet),
                 snapshot=not no_snapshot,
             ),
@@ -129,7 +135,8 @@ def backup_chatgpt_command(
     "--full", is_flag=True, help="Also mark chats no longer listed upstream (they are kept)."
 )
 @rate_options(default_rpm=20)
-@click.option("--timeout", default=120, show_default=True, help="Seconds to wait for a response.")
+@timeout_option(120)
+@max_wait_option
 @click.option(
     "--cookie-file",
     type=click.Path(dir_okay=False),
@@ -143,6 +150,7 @@ def backup_bing_command(
     concurrency: int,
     max_rpm: float,
     timeout: int,
+    max_wait: float,
     cookie_file: str | None,
     quiet: bool,
     verbose: bool,
@@ -167,6 +175,7 @@ def backup_bing_command(
                 options=BackupOptions(full=full, concurrency=concurrency),
                 max_rpm=max_rpm,
                 timeout_seconds=timeout,
+                policy=RetryPolicy(max_wait=max_wait),
                 progress=ClickProgress(not quiet),
             ),
         )

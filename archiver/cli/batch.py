@@ -12,9 +12,11 @@ from archiver.cli.common import (
     ClickProgress,
     finish,
     handle_errors,
+    max_wait_option,
     output_options,
     run_async,
     setup_logging,
+    timeout_option,
 )
 from archiver.jobs.runner import run_recorded
 from archiver.providers.bing.client import BingSettings
@@ -89,7 +91,8 @@ class BatchProgress(ClickProgress):
     help="ChatGPT: parent_message_id of a conversation's first prompt.",
 )
 @click.option("--no-archive", is_flag=True, help="Do not copy the conversations into the archive.")
-@click.option("--timeout", default=300, show_default=True, help="Seconds to wait for an answer.")
+@timeout_option(300, "an answer")
+@max_wait_option
 @click.option(
     "--token-file",
     type=click.Path(dir_okay=False),
@@ -120,6 +123,7 @@ def batch_command(
     first_parent: str,
     no_archive: bool,
     timeout: int,
+    max_wait: float,
     token_file: str | None,
     cookie_file: str | None,
     quiet: bool,
@@ -151,6 +155,7 @@ def batch_command(
         retry_failed=retry_failed,
         cleanup=cleanup,
         archive=not no_archive,
+        max_wait=max_wait,
         provider_options=ProviderOptions(
             conversation_path=conversation_path,
             history_disabled=history_disabled,

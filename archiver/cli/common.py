@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
+from archiver.transport.http import DEFAULT_MAX_WAIT
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,6 +58,29 @@ def output_options(command: F) -> F:
         "-q", "--quiet", is_flag=True, help="No progress bar and no summary (for cron)."
     )(command)
     return command
+
+
+def max_wait_option(command: F) -> F:
+    """The longest single wait a throttle (429 Retry-After) may impose before the run stops."""
+    return click.option(
+        "--max-wait",
+        default=DEFAULT_MAX_WAIT,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Seconds one throttle pause may last; beyond it stop (exit 3) and remember the "
+        "cool-down so cron skips until then.",
+    )(command)
+
+
+def timeout_option(default: int, what: str = "a response") -> Callable[[F], F]:
+    """``--timeout``: at least one second (0 or a negative value would mean none or always)."""
+    return click.option(
+        "--timeout",
+        default=default,
+        show_default=True,
+        type=click.IntRange(min=1, max=86400),
+        help=f"Seconds to wait for {what} (1 to 86400).",
+    )
 
 
 def setup_logging(verbose: bool) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from archiver.errors import EXIT_OK, RateLimitExceeded
+from archiver.errors import EXIT_OK, RateLimitExceeded, ThrottledUntil
 from archiver.store import runs
 from archiver.timeutil import to_iso
 from archiver.transport.ratelimit import RateLimiter
@@ -79,6 +79,8 @@ def remember_cooldown(
     aborted: BaseException | None,
 ) -> str | None:
     """Store the cool-down this run ends with, if any; return its end (ISO) when stored."""
+    if isinstance(aborted, ThrottledUntil):
+        return remember_throttle_stop(db, provider, account, aborted)
     seconds = limiter.pause_remaining()
     reason = "429 Retry-After still running when the run ended"
     if isinstance(aborted, RateLimitExceeded) and seconds < GAVE_UP_COOLDOWN:
@@ -88,5 +90,14 @@ def remember_cooldown(
         return None
     until = datetime.now(tz=UTC) + timedelta(seconds=seconds)
     stored = runs.set_cooldown(db, provider, account, until, reason)
+    log.warning("%s: throttled; cooling down until %s", provider, stored)
+    return stored
+
+
+def remember_throttle_stop(
+    db: sqlite_utils.Database, provider: str, account: str, stop: ThrottledUntil
+) -> str:
+    """A run stopped because a wait would have exceeded ``max_wait``: cron skips until then."""
+    stored = runs.set_cooldown(db, provider, account, stop.until, stop.reason)
     log.warning("%s: throttled; cooling down until %s", provider, stored)
     return stored

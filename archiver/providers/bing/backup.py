@@ -16,6 +16,8 @@ from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.bing.client import BingClient, BingSettings, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
+from archiver.errors import ThrottledUntil
+from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.transport.http import RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
 
@@ -82,7 +84,10 @@ async def backup_bing(
     async with new_session(timeout_seconds=timeout_seconds) as session:
         http = new_bing_http(session, RateLimiter(max_rpm, burst=burst), policy)
         source = BingBackup(BingClient(http, settings))
-        return await run_backup(db, source, options, progress)
+        summary = await run_backup(db, source, options, progress)
+    if isinstance(summary.aborted, ThrottledUntil):
+        remember_throttle_stop(db, source.provider, source.account, summary.aborted)
+    return summary
 
 
 __all__ = ["FEED_CHATS", "BingBackup", "backup_bing"]
