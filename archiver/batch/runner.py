@@ -49,10 +49,10 @@ from archiver.errors import (
     RateLimitExceeded,
     ThrottledUntil,
 )
+from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.progress import NullProgress, Progress
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
-from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
 

@@ -12,12 +12,12 @@ import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
+from archiver.errors import ThrottledUntil
 from archiver.flatten.records import FlatConversation
+from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.progress import Progress
 from archiver.providers.bing.client import BingClient, BingSettings, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
-from archiver.errors import ThrottledUntil
-from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.transport.http import RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
 
