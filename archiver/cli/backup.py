@@ -34,6 +34,12 @@ token_file_option = click.option(
     help="Read the secret from this file (must be mode 0600) instead of the environment.",
 )
 
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="With --full: mark even when the list came back empty or far shorter than the archive.",
+)
+
 
 def rate_options(default_rpm: float) -> Callable[[F], F]:
     """--concurrency and --max-rpm, with a default rate suited to the upstream."""
@@ -66,6 +72,7 @@ def backup() -> None:
 @backup.command("chatgpt")
 @db_argument
 @click.option("--full", is_flag=True, help="Walk the whole list; mark conversations gone upstream.")
+@force_option
 @click.option("--no-archived", is_flag=True, help="Skip the list of archived chats.")
 @click.option(
     "--no-snapshot",
@@ -86,6 +93,7 @@ def backup() -> None:
 def backup_chatgpt_command(
     db: str,
     full: bool,
+    force: bool,
     no_archived: bool,
     no_snapshot: bool,
     concurrency: int,
@@ -115,7 +123,7 @@ def backup_chatgpt_command(
             work=lambda database: backup_chatgpt_guarded(
                 database,
                 settings,
-                options=BackupOptions(full=full, concurrency=concurrency),
+                options=BackupOptions(full=full, concurrency=concurrency, force=force),
                 ignore_cooldown=ignore_cooldown,
                 include_archived=not no_archived,
                 max_rpm=max_rpm,
@@ -134,6 +142,7 @@ def backup_chatgpt_command(
 @click.option(
     "--full", is_flag=True, help="Also mark chats no longer listed upstream (they are kept)."
 )
+@force_option
 @rate_options(default_rpm=20)
 @timeout_option(120)
 @max_wait_option
@@ -147,6 +156,7 @@ def backup_chatgpt_command(
 def backup_bing_command(
     db: str,
     full: bool,
+    force: bool,
     concurrency: int,
     max_rpm: float,
     timeout: int,
@@ -172,7 +182,7 @@ def backup_bing_command(
             work=lambda database: backup_bing(
                 database,
                 settings,
-                options=BackupOptions(full=full, concurrency=concurrency),
+                options=BackupOptions(full=full, concurrency=concurrency, force=force),
                 max_rpm=max_rpm,
                 timeout_seconds=timeout,
                 policy=RetryPolicy(max_wait=max_wait),

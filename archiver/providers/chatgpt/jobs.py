@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -90,7 +91,7 @@ async def backup_chatgpt_guarded(
             return skip
     options = options or BackupOptions()
     if not options.full and full_reconcile_due(db, settings, full_every_days):
-        options = BackupOptions(full=True, concurrency=options.concurrency)
+        options = replace(options, full=True)
     limiter = RateLimiter(max_rpm)
     summary = await backup_chatgpt(
         db,
