@@ -89,6 +89,8 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
 
 
 def _check_writable(file: Path) -> None:
+    if not str(file).strip() or str(file) == ".":
+        raise ConfigError("the database path is empty (an unset variable in a script?)")
     if file.is_dir():
         raise ConfigError(f"{file} is a directory, not a database file")
     if file.exists() and not os.access(file, os.W_OK):

@@ -41,6 +41,15 @@ def _open_database_file(db_path: str | os.PathLike[str]) -> int | None:
         return None  # not created yet (no other name can point at it) or unreadable
 
 
+def check_database_path(db_path: str | os.PathLike[str]) -> None:
+    """Refuse what cannot be a database file before anything is created: an empty path (an
+    unset ``$DB`` in a cron script) or a directory such as ``/``."""
+    if not str(db_path).strip():
+        raise ConfigError("the database path is empty (an unset variable in a script?)")
+    if Path(db_path).is_dir():
+        raise ConfigError(f"{db_path} is a directory, not a database file")
+
+
 @contextmanager
 def database_lock(db_path: str | os.PathLike[str]) -> Iterator[Path | None]:
     """Hold the database's lock for the block; raise LockedError if another run holds it.
@@ -48,6 +57,7 @@ def database_lock(db_path: str | os.PathLike[str]) -> Iterator[Path | None]:
     if str(db_path) == ":memory:":
         yield None
         return
+    check_database_path(db_path)
     path = lock_path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -25,9 +25,9 @@ def test_a_symlink_cannot_bypass_the_lock(tmp_path):
 def test_a_symlinked_directory_cannot_bypass_the_lock(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "alias").symlink_to(tmp_path / "data")
-    with database_lock(tmp_path / "data" / "a.db"), pytest.raises(LockedError):
-        with database_lock(tmp_path / "alias" / "a.db"):
-            pass
+    first, second = tmp_path / "data" / "a.db", tmp_path / "alias" / "a.db"
+    with database_lock(first), pytest.raises(LockedError), database_lock(second):
+        pass
 
 
 def test_a_hard_link_cannot_bypass_the_lock(tmp_path):
