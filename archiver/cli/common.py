@@ -50,10 +50,8 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def output_options(command: F) -> F:
-    command = click.option(
-        "-v", "--verbose", is_flag=True, help="Log each request and retry to stderr."
-    )(command)
+def output_options(command: F, verbose_help: str = "Log each request and retry to stderr.") -> F:
+    command = click.option("-v", "--verbose", is_flag=True, help=verbose_help)(command)
     command = click.option(
         "-q", "--quiet", is_flag=True, help="No progress bar and no summary (for cron)."
     )(command)
@@ -81,6 +79,11 @@ def timeout_option(default: int, what: str = "a response") -> Callable[[F], F]:
         type=click.IntRange(min=1, max=86400),
         help=f"Seconds to wait for {what} (1 to 86400).",
     )
+
+
+def local_output_options(command: F) -> F:
+    """-q/-v for commands that make no requests (import, reflatten)."""
+    return output_options(command, "Log what is done, step by step, to stderr.")
 
 
 def setup_logging(verbose: bool) -> None:

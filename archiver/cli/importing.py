@@ -9,7 +9,7 @@ from archiver.cli.common import (
     ClickProgress,
     finish,
     handle_errors,
-    output_options,
+    local_output_options,
     run_async,
     setup_logging,
 )
@@ -54,7 +54,7 @@ from archiver.jobs.runner import run_recorded
     help="2: parse the export in a second process while this one saves (the default for "
     "exports over 8 MB on a machine with 2+ cores); 1: do everything in one process.",
 )
-@output_options
+@local_output_options
 @handle_errors
 def import_command(
     db: str,
