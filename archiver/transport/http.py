@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
@@ -260,7 +261,12 @@ class HttpClient:
             ) from None
         except (TimeoutError, aiohttp.ClientError) as exc:  # connection, payload, timeout
             log.info("%s -> %s", place, type(exc).__name__)
-            raise TransientError(f"{place}: connection failed ({type(exc).__name__})") from None
+            host = urlsplit(url).netloc or "the server"  # the host only: no query string
+            if isinstance(exc, TimeoutError):  # aiohttp's socket timeouts are TimeoutErrors
+                raise TransientError(f"{place}: {host} timed out ({type(exc).__name__})") from None
+            raise TransientError(
+                f"{place}: connection to {host} failed ({type(exc).__name__})"
+            ) from None
 
 
 def new_session(*, timeout_seconds: float = 120.0) -> aiohttp.ClientSession:
