@@ -60,6 +60,13 @@ class ChallengeError(UpstreamError):
     exit_code = EXIT_PARTIAL
 
 
+class WrongEndpointError(UpstreamError):
+    """The server answered, but not as the API would (a web page, a 404 on the list): the base
+    URL is wrong. A configuration problem, not a challenge."""
+
+    exit_code = EXIT_CONFIG
+
+
 class NotFoundError(UpstreamError):
     """404: the item is gone upstream."""
 
