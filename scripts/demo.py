@@ -20,6 +20,7 @@ DB = ROOT / "demo.db"
 ARCHIVER = [sys.executable, "-m", "archiver"]
 EMULATOR_TOKEN = "emulator-token"  # the emulator's default, not a real credential
 EMULATOR_COOKIE = "emulator-cookie"
+EMULATOR_COPILOT_TOKEN = "emulator-copilot-token"
 
 
 def heading(text: str) -> None:
@@ -38,7 +39,20 @@ def free(port: int) -> bool:
 def emulator() -> Iterator[str]:
     port = JOB_PORT if free(JOB_PORT) else 0
     process = subprocess.Popen(
-        [*ARCHIVER, "emulator", "--port", str(port), "--seed", "1", "--conversations", "120"],
+        [
+            *ARCHIVER,
+            "emulator",
+            "--port",
+            str(port),
+            "--seed",
+            "1",
+            "--conversations",
+            "120",
+            "--copilot-chats",
+            "25",
+            "--copilot-challenge",
+            "hashcash",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -71,6 +85,13 @@ q5,bing-thread,Plan a weekend trip to Lisbon.
 """
 
 
+COPILOT_PROMPTS = """id,thread,prompt
+c1,garden,Which vegetables grow well in shade?
+c2,garden,And which of them in pots?
+c3,,Explain hashcash in one paragraph.
+"""
+
+
 def write_inputs(workdir: Path) -> tuple[Path, Path, Path]:
     """A prompts CSV for the batch runner and a small official export to import."""
     from archiver.emulator import write_export_json
@@ -82,6 +103,7 @@ def write_inputs(workdir: Path) -> tuple[Path, Path, Path]:
     bing_csv.write_text(
         "prompt\nWhat is the tallest tree?\nAnd the oldest one?\n", encoding="utf-8"
     )
+    (workdir / "copilot-prompts.csv").write_text(COPILOT_PROMPTS, encoding="utf-8")
     export = workdir / "conversations.json"
     # The same account as the emulator serves, plus 10 conversations the live list never showed.
     write_export_json(export, 130, seed=1)
@@ -131,6 +153,23 @@ def main() -> None:
         heading("Batch through Bing chat (ChatHub)")
         archiver(
             "batch", str(DB), str(bing_prompts), "--provider", "bing", "--max-rpm", "600", env=bing
+        )
+        copilot = {"COPILOT_ACCESS_TOKEN": EMULATOR_COPILOT_TOKEN, "COPILOT_BASE_URL": url}
+        heading("Back up Microsoft Copilot (history pages newest first, stored oldest first)")
+        archiver("backup", "copilot", str(DB), "--max-rpm", "6000", env=copilot)
+        heading("Back up Copilot again: nothing changed, so only the list requests")
+        archiver("backup", "copilot", str(DB), "--max-rpm", "6000", env=copilot)
+        heading("Batch through Copilot's chat socket (it asks a hashcash proof of work once)")
+        copilot_csv = ROOT / "demo" / "copilot-prompts.csv"
+        archiver(
+            "batch",
+            str(DB),
+            str(copilot_csv),
+            "--provider",
+            "copilot",
+            "--max-rpm",
+            "600",
+            env=copilot,
         )
     heading("Import an official data export (overlapping the live backup)")
     archiver("import", str(DB), str(export), env={})

@@ -27,6 +27,7 @@ from archiver.errors import (
     TransientError,
     UpstreamError,
 )
+from archiver.providers import registry
 from archiver.providers.bing import client as bing
 from archiver.providers.chatgpt.account import AccountClient
 from archiver.providers.chatgpt.account_parse import (
@@ -52,7 +53,6 @@ MAX_SKEW_SECONDS = 300.0
 TOKEN_WARN_DAYS = 3
 # One try per check: a doctor reports what it sees; it never hammers a failing server.
 DOCTOR_POLICY = RetryPolicy(max_attempts=1, max_throttles=1)
-PROVIDERS = ("chatgpt", "bing")
 
 
 @dataclass(frozen=True)
@@ -293,6 +293,7 @@ async def check_chatgpt(
 async def check_bing(
     settings: bing.BingSettings,
     *,
+    token_source: str = "BING_COOKIE",  # unused: the checks name the cookie themselves
     policy: RetryPolicy = DOCTOR_POLICY,
     timeout_seconds: float = 30.0,
     now: datetime | None = None,
@@ -329,24 +330,18 @@ async def run_doctor(
 ) -> DoctorReport:
     """Load the provider's settings from the environment (or the 0600 file) and check them.
     A missing or unreadable secret is a FAIL of the first check, not an exception."""
-    if provider not in PROVIDERS:
-        raise ConfigError(f"unknown provider {provider!r}: use one of {', '.join(PROVIDERS)}")
+    chosen = registry.get(provider)  # ConfigError for an unknown provider
     try:
-        if provider == "bing":
-            bing_settings = bing.BingSettings.from_env(token_file)
-        else:
-            settings = ChatGPTSettings.from_env(token_file)
+        settings = chosen.settings_from_env(token_file)
     except ConfigError as exc:
         report = DoctorReport(provider, "(not configured)")
-        report.checks.append(
-            Check("cookie" if provider == "bing" else "token", FAIL, str(exc), CONFIG)
-        )
+        report.checks.append(Check(chosen.secret, FAIL, str(exc), CONFIG))
         return report
-    if provider == "bing":
-        return await check_bing(
-            bing_settings, policy=policy, timeout_seconds=timeout_seconds, now=now
-        )
-    source = "the token file" if token_file else "CHATGPT_ACCESS_TOKEN"
-    return await check_chatgpt(
-        settings, token_source=source, policy=policy, timeout_seconds=timeout_seconds, now=now
+    checked: DoctorReport = await chosen.run_doctor(
+        settings,
+        token_source="the file given" if token_file else chosen.secret_env,
+        policy=policy,
+        timeout_seconds=timeout_seconds,
+        now=now,
     )
+    return checked

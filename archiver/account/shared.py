@@ -53,6 +53,12 @@ class SharedReport:
     def exit_code(self) -> int:
         return self.refresh.exit_code if self.refresh is not None else 0
 
+    def counts(self) -> dict[str, int]:
+        counts = {"links": len(self.links), "removed": self.removed}
+        if self.refresh is not None:
+            counts.update(self.refresh.counts())
+        return counts
+
     def lines(self) -> list[str]:
         rows = []
         for link in self.links:

@@ -22,7 +22,7 @@ from archiver.errors import EXIT_FAILED, ConfigError, NotFoundError, UpstreamErr
 from archiver.providers.chatgpt.account import DEFAULT_MAX_RPM, AccountClient, open_account_client
 from archiver.providers.chatgpt.account_parse import is_placeholder_title, title_from_prompt
 from archiver.providers.chatgpt.client import ChatGPTSettings
-from archiver.store import transaction
+from archiver.store.edits import set_title
 from archiver.transport.http import RetryPolicy
 
 
@@ -82,13 +82,7 @@ def title_candidates(
 
 
 def record_title(db: sqlite_utils.Database, conversation_id: str, title: str) -> None:
-    """Set the archived title, and the title inside raw_json so the two never disagree."""
-    with transaction(db) as conn:
-        conn.execute(
-            "UPDATE conversations SET title = ?, raw_json = CASE WHEN json_valid(raw_json) "
-            "THEN json_set(raw_json, '$.title', ?) ELSE raw_json END WHERE id = ?",
-            [title, title, conversation_id],
-        )
+    set_title(db, conversation_id, title)
 
 
 async def _title_one(

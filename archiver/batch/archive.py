@@ -85,12 +85,20 @@ def user_message(message_id: str, prompt: str) -> dict[str, Any]:
 def merge_bing_messages(
     existing: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Bing history is a flat list: the archived messages, then the turn's messages not already
-    there (a type-2 item may repeat earlier turns; ``messageId`` tells them apart)."""
+    """Bing history is a flat list: a type-2 item may repeat earlier turns; ``messageId``
+    tells them apart."""
+    return merge_flat_messages(existing, new, key="messageId")
+
+
+def merge_flat_messages(
+    existing: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]], *, key: str
+) -> list[dict[str, Any]]:
+    """A flat history: the archived messages, then the turn's messages not already there
+    (by ``key``; a message without one is always added)."""
     merged = list(existing)
-    seen = {m.get("messageId") for m in merged if m.get("messageId")}
+    seen = {m.get(key) for m in merged if m.get(key)}
     for message in new:
-        ident = message.get("messageId")
+        ident = message.get(key)
         if ident and ident in seen:
             continue
         if ident:

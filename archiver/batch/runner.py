@@ -51,6 +51,7 @@ from archiver.errors import (
 )
 from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.progress import NullProgress, Progress
+from archiver.providers import registry
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
 from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
@@ -327,12 +328,11 @@ async def run_batch(
     settings: Any,
     progress: Progress | None = None,
 ) -> BatchSummary:
-    """Run (or resume) a batch; see the module docstring. ``settings`` is ChatGPTSettings or
-    BingSettings. Raises InputError before sending anything when the CSV is bad."""
+    """Run (or resume) a batch; see the module docstring. ``settings`` is ChatGPTSettings,
+    BingSettings or CopilotSettings. Raises InputError before sending anything when the CSV is bad."""
     progress = progress or NullProgress()
     batch_input = read_batch_csv(csv_path, template=options.template, default_model=options.model)
-    if options.provider not in ("chatgpt", "bing"):
-        raise ConfigError(f"unknown provider {options.provider!r} (chatgpt or bing)")
+    registry.get(options.provider)  # ConfigError for an unknown provider, before anything starts
     run_id = store.start_run(db, options.provider, options.model, batch_input, options.recorded())
     summary = BatchSummary(run_id, options.provider, rows=len(batch_input.rows))
     items = store.claim_items(

@@ -8,27 +8,29 @@ turn returned (pure). It never touches SQLite; the runner does.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from archiver.errors import ConfigError
+import aiohttp
+
 from archiver.flatten.records import FlatConversation
-from archiver.providers.bing.client import (
-    BingSettings,
-)
-from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers import registry
 from archiver.providers.chatgpt.stream import (
     ROOT_PARENT,
 )
 from archiver.transport.http import (
+    HttpClient,
     RequestStats,
     RetryPolicy,
+    call_with_retries,
     new_session,
 )
 from archiver.transport.ratelimit import RateLimiter
 
+SettingsT = TypeVar("SettingsT")
+T = TypeVar("T")
 MAX_CONTINUES = 5  # --autocontinue: at most this many "continue" requests per answer
 
 
@@ -96,6 +98,49 @@ class BatchProvider(Protocol):
         """Hide or delete the conversation upstream."""
 
 
+class SenderBase(Generic[SettingsT]):
+    """What every provider's sender holds: the run's session, THE account's limiter and retry
+    policy, the provider's settings and the batch's options."""
+
+    name: str
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        limiter: RateLimiter,
+        policy: RetryPolicy,
+        settings: SettingsT,
+        options: ProviderOptions,
+    ):
+        self.session = session
+        self.limiter = limiter
+        self.policy = policy
+        self.settings = settings
+        self.options = options
+        self.account: str = getattr(settings, "account", "")
+
+    async def _retried(self, once: Callable[[], Awaitable[T]], stats: CallStats) -> T:
+        """``once`` (one socket turn) under the account's limiter and retry policy; each try
+        counts as a request in ``stats``, even when the call fails."""
+        call_stats = RequestStats()
+
+        async def counted() -> T:
+            call_stats.requests += 1
+            return await once()
+
+        try:
+            return await call_with_retries(
+                counted, limiter=self.limiter, policy=self.policy, stats=call_stats
+            )
+        finally:
+            stats.add(call_stats)
+
+    def _http(self) -> HttpClient:
+        # One HttpClient per call (same session, THE account's limiter and policy) so that its
+        # stats count exactly this row's requests.
+        return HttpClient(self.session, self.limiter, self.policy)
+
+
 @asynccontextmanager
 async def open_provider(
     provider: str,
@@ -105,21 +150,9 @@ async def open_provider(
     policy: RetryPolicy,
     options: ProviderOptions,
 ) -> AsyncIterator[BatchProvider]:
-    # Imported here: the senders import this module's types.
-    from archiver.providers.bing.sender import BingProvider
-    from archiver.providers.chatgpt.sender import ChatGPTProvider
-
+    sender_factory = registry.get(provider).open_sender  # ConfigError for an unknown one
     async with new_session(timeout_seconds=options.timeout_seconds) as session:
-        if provider == "chatgpt":
-            if not isinstance(settings, ChatGPTSettings):
-                raise ConfigError("--provider chatgpt needs ChatGPT settings")
-            yield ChatGPTProvider(session, limiter, policy, settings, options)
-        elif provider == "bing":
-            if not isinstance(settings, BingSettings):
-                raise ConfigError("--provider bing needs Bing settings")
-            yield BingProvider(session, limiter, policy, settings, options)
-        else:
-            raise ConfigError(f"unknown provider {provider!r} (chatgpt or bing)")
+        yield sender_factory(session, limiter, policy, settings, options)
 
 
 def elapsed_ms(started: float) -> int:

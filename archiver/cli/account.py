@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import click
+import sqlite_utils
 
-from archiver.account.doctor import PROVIDERS, run_doctor
-from archiver.account.export_request import request_export
-from archiver.account.shared import shared_links_report
-from archiver.account.titles import generate_titles
-from archiver.cli.backup import db_argument, token_file_option
-from archiver.cli.common import (
-    finish,
-    handle_errors,
-    output_options,
-    run_async,
-    setup_logging,
-    timeout_option,
-)
+from archiver.account.doctor import run_doctor
+from archiver.account.export_request import ExportRequestSummary, request_export
+from archiver.account.shared import SharedReport, shared_links_report
+from archiver.account.titles import TitlesSummary, generate_titles
+from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
 from archiver.config import env_base_url
+from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
+from archiver.recorder import run_recorded
 from archiver.store import open_db
 
 max_rpm_option = click.option(
@@ -29,11 +24,18 @@ max_rpm_option = click.option(
     help="Requests per minute at most.",
 )
 
+db_argument = click.argument("db", type=click.Path(dir_okay=False))
+token_file_option = click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    help="Read the secret from this file (must be mode 0600) instead of the environment.",
+)
+
 
 @click.command("doctor")
 @click.option(
     "--provider",
-    type=click.Choice(PROVIDERS),
+    type=click.Choice(registry.names()),
     default="chatgpt",
     show_default=True,
     help="Which upstream to check.",
@@ -41,9 +43,9 @@ max_rpm_option = click.option(
 @click.option(
     "--token-file",
     type=click.Path(dir_okay=False),
-    help="Read the token (chatgpt) or cookie (bing) from this 0600 file instead of the env.",
+    help="Read the token (chatgpt, copilot) or cookie (bing) from this 0600 file instead of the env.",
 )
-@timeout_option(30, "each request")
+@click.option("--timeout", default=30, show_default=True, help="Seconds to wait per request.")
 @output_options
 @handle_errors
 def doctor_command(
@@ -53,7 +55,8 @@ def doctor_command(
 
     ChatGPT: CHATGPT_ACCESS_TOKEN, CHATGPT_BASE_URL, CHATGPT_ACCOUNT_ID; asks accounts/check,
     models, settings/beta_features and public-api/conversation_limit, and compares the
-    server's clock with ours. Bing: BING_COOKIE, BING_BASE_URL; lists the saved chats.
+    server's clock with ours. Bing: BING_COOKIE, BING_BASE_URL; lists the saved chats. Copilot:
+    COPILOT_ACCESS_TOKEN, COPILOT_IDENTITY_TYPE, COPILOT_BASE_URL; lists one page.
     Prints ok/WARN/FAIL per check with the reason. Exit codes: 0 all ok (warnings allowed),
     2 credentials or configuration wrong, 1 other failures.
     """
@@ -93,15 +96,27 @@ def shared_command(
     setup_logging(verbose)
     settings = ChatGPTSettings.from_env(token_file) if refresh else None
     base_url = env_base_url("CHATGPT_BASE_URL", DEFAULT_BASE_URL)
-    report = run_async(
-        shared_links_report(
-            open_db(db),
+
+    async def work(database: sqlite_utils.Database) -> SharedReport:
+        return await shared_links_report(
+            database,
             settings=settings,
             include_deleted=include_deleted,
             max_rpm=max_rpm,
             base_url=base_url,
         )
-    )
+
+    if refresh:  # it writes: under the lock and recorded in `runs`
+        reports: list[SharedReport] = []
+
+        async def recorded(database: sqlite_utils.Database) -> SharedReport:
+            reports.append(await work(database))
+            return reports[0]
+
+        run_async(run_recorded(db, job="shared", kind="shared --refresh", work=recorded))
+        report = reports[0]
+    else:
+        report = run_async(work(open_db(db)))
     for line in report.lines():
         click.echo(line)
     finish(report.line(), report.exit_code, quiet=quiet, errors=report.errors)
@@ -139,15 +154,25 @@ def titles_command(
     """
     setup_logging(verbose)
     settings = None if dry_run else ChatGPTSettings.from_env(token_file)
-    summary = run_async(
-        generate_titles(
-            open_db(db),
-            settings,
-            missing_only=not all_conversations,
-            dry_run=dry_run,
-            max_rpm=max_rpm,
+    summaries: list[TitlesSummary] = []
+
+    async def work(database: sqlite_utils.Database) -> TitlesSummary:
+        summaries.append(
+            await generate_titles(
+                database,
+                settings,
+                missing_only=not all_conversations,
+                dry_run=dry_run,
+                max_rpm=max_rpm,
+            )
         )
-    )
+        return summaries[0]
+
+    if dry_run:
+        run_async(work(open_db(db)))
+    else:  # it writes: under the lock and recorded in `runs`
+        run_async(run_recorded(db, job="titles", kind="titles", work=work))
+    summary = summaries[0]
     if not quiet:
         for change in summary.changes:
             old = change.old if change.old is not None else "(none)"
@@ -171,5 +196,9 @@ def request_export_command(db: str, token_file: str | None, quiet: bool, verbose
     """
     setup_logging(verbose)
     settings = ChatGPTSettings.from_env(token_file)  # before the database: no token, no change
-    summary = run_async(request_export(open_db(db), settings))
-    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+
+    async def work(database: sqlite_utils.Database) -> ExportRequestSummary:
+        return await request_export(database, settings)
+
+    result = run_async(run_recorded(db, job="request-export", kind="request-export", work=work))
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)

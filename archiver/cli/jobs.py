@@ -8,9 +8,11 @@ from collections.abc import Callable
 import click
 
 from archiver.cli.common import handle_errors, output_options, run_async
+from archiver.jobs.config import describe_job, load_job
 from archiver.jobs.logs import job_logging
-from archiver.jobs.runner import JobResult, run_job_files, worst_exit_code
+from archiver.jobs.runner import run_job_files
 from archiver.jobs.schedule import schedule_text
+from archiver.recorder import JobResult, worst_exit_code
 
 job_files_argument = click.argument(
     "jobfiles", nargs=-1, required=True, type=click.Path(dir_okay=False)
@@ -38,16 +40,26 @@ def _printer(quiet: bool) -> Callable[[JobResult], None]:
     type=click.Path(dir_okay=False),
     help="Append log lines (job start, end, errors, retries) to this file (created 0600).",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only validate the job files and print each job's resolved options: no network, "
+    "no database (exit 0, or 2 naming the file and key).",
+)
 @output_options
 @handle_errors
 def run_command(
-    jobfiles: tuple[str, ...], log_file: str | None, quiet: bool, verbose: bool
+    jobfiles: tuple[str, ...], log_file: str | None, check: bool, quiet: bool, verbose: bool
 ) -> None:
     """Run job files in order, each under its database's lock, recording each in `runs`.
 
     A failing job does not stop the next. Exit code: the worst of the jobs' (0 ok, 3 partial,
     75 locked, 1 failed, 2 config, from mildest to worst). See docs/jobs.md.
     """
+    if check:
+        for jobfile in jobfiles:
+            click.echo(describe_job(load_job(jobfile)))
+        return
     with job_logging(verbose=verbose, log_file=log_file):
         results = run_async(run_job_files(jobfiles, report=_printer(quiet)))
     code = worst_exit_code(result.exit_code for result in results)

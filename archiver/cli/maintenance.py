@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import click
+import sqlite_utils
 
-from archiver.cli.common import finish, handle_errors, local_output_options, setup_logging
-from archiver.store import open_db
-from archiver.store.rebuild import reflatten
+from archiver.cli.common import (
+    finish,
+    handle_errors,
+    local_output_options,
+    run_async,
+    setup_logging,
+)
+from archiver.recorder import run_recorded
+from archiver.store.rebuild import ReflattenSummary, reflatten
 
 
 @click.command("reflatten")
@@ -25,5 +32,10 @@ def reflatten_command(db: str, everything: bool, quiet: bool, verbose: bool) -> 
     corrupt is skipped and named. Exit codes: 0 ok, 2 bad DB, 3 some conversations skipped.
     """
     setup_logging(verbose)
-    summary = reflatten(open_db(db), everything=everything)
-    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+
+    async def work(database: sqlite_utils.Database) -> ReflattenSummary:
+        return reflatten(database, everything=everything)
+
+    # Under the lock and recorded in `runs`, like every command that writes.
+    result = run_async(run_recorded(db, job="reflatten", kind="reflatten", work=work))
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)

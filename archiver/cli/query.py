@@ -18,7 +18,7 @@ _ANSI_HIGHLIGHT = ("\x1b[1;33m", "\x1b[0m")
 @click.command("search")
 @db_argument
 @click.argument("query")
-@click.option("--provider", help="Only this provider's conversations (chatgpt, bing).")
+@click.option("--provider", help="Only this provider's conversations (chatgpt, bing, copilot).")
 @click.option(
     "--role",
     type=click.Choice(["user", "assistant", "tool", "system"]),

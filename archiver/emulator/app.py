@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from archiver.emulator import bing, chatgpt, control
-from archiver.emulator.chathub import chathub
+from archiver.emulator import control
 from archiver.emulator.config import EmulatorConfig
 from archiver.emulator.faults import make_middleware
 from archiver.emulator.state import STATE, EmulatorState
+from archiver.providers import registry
 
 __all__ = ["EmulatorConfig", "make_app"]
 
@@ -19,8 +19,7 @@ def make_app(config: EmulatorConfig, state: EmulatorState | None = None) -> web.
         middlewares=[make_middleware(config, state)], client_max_size=64 * 1024**2
     )
     app[STATE] = state
-    chatgpt.add_routes(app)
-    bing.add_routes(app)
-    app.router.add_get("/sydney/ChatHub", chathub)
+    for provider in registry.all_providers():
+        registry.load_callable(provider.emulator_routes)(app)
     control.add_routes(app)
     return app

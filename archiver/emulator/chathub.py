@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from archiver.emulator import bing_data, data
+from archiver.emulator import bing, bing_data, data
 from archiver.emulator.bing import conversation_item, cookie_ok, signature_ok
 from archiver.emulator.faults import DROP, drop_connection
 from archiver.emulator.state import STATE, BingChat, EmulatorState
@@ -159,3 +159,9 @@ def _answer(
         [{"type": 2, "invocationId": inv, "item": item}, {"type": 3, "invocationId": inv}]
     )
     return frames
+
+
+def add_routes(app: web.Application) -> None:
+    """Bing's REST routes and the ChatHub websocket."""
+    bing.add_routes(app)
+    app.router.add_get("/sydney/ChatHub", chathub)

@@ -55,6 +55,23 @@ COUNT = click.IntRange(min=0)
 @click.option(
     "--bing-captcha", is_flag=True, help="Answer every ChatHub prompt with CaptchaChallenge."
 )
+@click.option("--copilot-chats", type=COUNT, default=0, show_default=True)
+@click.option(
+    "--copilot-token",
+    default="emulator-copilot-token",
+    show_default=True,
+    help="Accepted Copilot token.",
+)
+@click.option("--copilot-identity-type", default=None, help="Require this x-useridentitytype.")
+@click.option(
+    "--copilot-challenge",
+    type=click.Choice(["none", "empty", "hashcash", "cloudflare"]),
+    default="none",
+    show_default=True,
+    help="The challenge each Copilot chat socket asks once.",
+)
+@click.option("--copilot-hashcash-bits", type=COUNT, default=12, show_default=True)
+@click.option("--copilot-error", default=None, help="Answer every Copilot prompt with this error.")
 @click.option("--latency-ms", type=COUNT, default=0, show_default=True)
 @click.option("--fail-rate", type=PROBABILITY, default=0.0, show_default=True)
 @click.option(
@@ -71,7 +88,7 @@ COUNT = click.IntRange(min=0)
 @click.option("--drop-rate", type=PROBABILITY, default=0.0, show_default=True)
 @click.option("--stream-delay-ms", type=COUNT, default=0, show_default=True)
 def emulator_command(no_retry_after: bool, allow_remote: bool, **options: object) -> None:
-    """Serve fake ChatGPT and Bing upstreams on 127.0.0.1 until interrupted."""
+    """Serve fake ChatGPT, Bing and Copilot upstreams on 127.0.0.1 until interrupted."""
     host = str(options["host"])
     if not _is_loopback(host):
         if not allow_remote:

@@ -26,6 +26,22 @@ class EmulatorConfig:
     bing_daily_cap: int = 300  # user messages per server run
     bing_captcha: bool = False  # answer every ChatHub prompt with CaptchaChallenge
 
+    # Copilot flavour (PROTOCOL.md §5: several points uncertain, each variant a knob).
+    copilot_chats: int = 0
+    copilot_token: str = "emulator-copilot-token"
+    copilot_identity_type: str | None = None  # when set, x-useridentitytype must match
+    copilot_page_size: int = 8  # conversations per list page
+    copilot_history_page_size: int = 6  # messages per history page
+    copilot_repeat_last_cursor: bool = False  # the last page repeats a cursor instead of null
+    copilot_double_connected: bool = True  # the socket says "connected" twice
+    # Asked once per socket, after its first "send": none | empty | hashcash | cloudflare.
+    copilot_challenge: Literal["none", "empty", "hashcash", "cloudflare"] = "none"
+    copilot_hashcash_bits: int = 12
+    # True: the prompt sent before the challenge is dropped and must be sent again. False: the
+    # server says "received" first and answers once the challenge is met.
+    copilot_challenge_resend: bool = True
+    copilot_error: str | None = None  # answer every prompt with an error event of this code
+
     # Faults (upstream routes only; never /_emulator/).
     latency_ms: int = 0
     fail_rate: float = 0.0

@@ -41,11 +41,14 @@ async def delete(request: web.Request) -> web.Response:
     cid = request.match_info["id"]
     rec = state.records.get(cid)
     chat = state.bing.get(cid)
+    pilot = state.copilot.get(cid)
+    if pilot is not None:
+        pilot.deleted = True
     if rec is not None:
         rec.deleted = True
     if chat is not None:
         chat.deleted = True
-    if rec is None and chat is None:
+    if rec is None and chat is None and pilot is None:
         return web.json_response({"deleted": False}, status=404)
     return web.json_response({"deleted": True})
 

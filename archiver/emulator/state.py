@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator import bing_data, chatgpt_data, data
+from archiver.emulator import bing_data, chatgpt_data, copilot_data, data
 from archiver.emulator.config import EmulatorConfig
 
 Json = dict[str, Any]
@@ -50,11 +50,28 @@ class BingChat:
 
 
 @dataclass
+class CopilotChat:
+    id: str
+    title: str | None
+    type: str
+    create_time: float
+    update_time: float
+    index: int | None
+    messages: list[Json] | None = None  # built on first use for generated chats
+    listed: bool = True  # false for a created conversation until its first prompt
+    deleted: bool = False
+    is_pinned: bool = False
+    project_id: str | None = None
+
+
+@dataclass
 class Counters:
     by_route: Counter[tuple[str, int]] = field(default_factory=Counter)
     rate_limited: int = 0
     prompts: int = 0
     bing_user_messages: int = 0  # towards the daily cap
+    copilot_pongs: int = 0
+    copilot_challenges_met: int = 0
 
 
 class EmulatorState:
@@ -80,6 +97,12 @@ class EmulatorState:
                 b["conversationId"], b["chatName"], b["tone"], b["createTime"], b["updateTime"], i
             )
             self.bing[chat.id] = chat
+        self.copilot: dict[str, CopilotChat] = {}
+        for i in range(config.copilot_chats):
+            c = copilot_data.chat_summary(i, seed=config.seed)
+            self.copilot[c["id"]] = CopilotChat(
+                c["id"], c["title"], c["type"], c["createTime"], c["updateTime"], i
+            )
 
     # -- ChatGPT ----------------------------------------------------------------------------
 
@@ -142,6 +165,18 @@ class EmulatorState:
             chat.user_messages = sum(1 for m in chat.messages if m["author"] == "user")
         return chat.messages
 
+    # -- Copilot ----------------------------------------------------------------------------
+
+    def copilot_chat(self, cid: str) -> CopilotChat | None:
+        chat = self.copilot.get(cid)
+        return None if chat is None or chat.deleted else chat
+
+    def copilot_messages(self, chat: CopilotChat) -> list[Json]:
+        if chat.messages is None:
+            assert chat.index is not None
+            chat.messages = copilot_data.chat_messages(chat.index, seed=self.config.seed)
+        return chat.messages
+
     # -- bookkeeping ------------------------------------------------------------------------
 
     def log(self, method: str, path: str, route: str, status: int, **extra: Any) -> None:
@@ -168,6 +203,8 @@ class EmulatorState:
                 "rate_limited": self.counters.rate_limited,
                 "prompts": self.counters.prompts,
                 "bing_user_messages": self.counters.bing_user_messages,
+                "copilot_pongs": self.counters.copilot_pongs,
+                "copilot_challenges_met": self.counters.copilot_challenges_met,
             }
 
 

@@ -25,7 +25,7 @@ from archiver.importer.files import ExtractLimits, Extractor, ExtractRefused, Fi
 from archiver.importer.pipeline import FlatItem, flat_items, flat_items_from_worker, use_worker
 from archiver.importer.reader import Export, open_export
 from archiver.progress import NullProgress, Progress
-from archiver.store import transaction
+from archiver.store.edits import set_attachment_files
 from archiver.store.save import SaveOutcome, save_rows
 
 log = logging.getLogger(__name__)
@@ -200,9 +200,4 @@ def _record_files(
                 row["asset_pointer"],
             ]
         )
-    with transaction(db) as conn:
-        conn.executemany(
-            "UPDATE attachments SET file_name = ?, extracted_path = coalesce(?, extracted_path) "
-            "WHERE conversation_id = ? AND message_node_id = ? AND asset_pointer = ?",
-            updates,
-        )
+    set_attachment_files(db, updates)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archiver import options as opt
 from archiver.errors import ConfigError
-from archiver.jobs import options as opt
 from archiver.jobs.cron import CronSchedule, parse_cron
 from archiver.jobs.kinds import get_kind
 
@@ -174,3 +174,13 @@ def load_job(path: str | Path) -> JobConfig:
         # tomllib's messages give a position, never the offending text.
         raise ConfigError(f"{file}: not valid TOML ({exc})") from None
     return parse_job(data, file)
+
+
+def describe_job(job: JobConfig) -> str:
+    """What ``archiver run --check`` prints: the job and every option as it will be used
+    (credentials are only ever variable names and file paths, so nothing here is secret)."""
+    lines = [f"{job.path}: {job.kind!r} on {job.db}"]
+    if job.schedule is not None:
+        lines.append(f"  schedule = {job.schedule.expression!r}")
+    lines.extend(f"  {key} = {value!r}" for key, value in sorted(job.options.items()))
+    return "\n".join(lines)

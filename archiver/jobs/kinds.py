@@ -5,33 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlite_utils
 
+from archiver.batch.options import BATCH_OPTIONS
 from archiver.errors import ConfigError
-from archiver.jobs import more_kinds
-from archiver.jobs.options import Option
-from archiver.providers.bing import jobs as bing
-from archiver.providers.chatgpt import jobs as chatgpt
+from archiver.jobs import engine_kinds
+from archiver.options import JobValues, Option
+from archiver.providers import registry
+from archiver.recorder import RunSummary
 
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
-
-
-class JobSummary(Protocol):
-    """What a job function returns. It may also carry ``run_status`` (e.g. ``cooldown``: the
-    runs table's status, when the exit code alone cannot say) and ``errors`` (one-line messages)."""
-
-    @property
-    def exit_code(self) -> int: ...
-
-    def counts(self) -> Mapping[str, Any]: ...
-
-    def line(self) -> str: ...
-
-
-JobFunction = Callable[[sqlite_utils.Database, "JobConfig"], Awaitable[JobSummary]]
+JobFunction = Callable[[sqlite_utils.Database, JobValues], Awaitable[RunSummary]]
 
 
 @dataclass(frozen=True)
@@ -41,15 +25,28 @@ class JobKind:
     run: JobFunction
 
 
+def backup_kind(provider: registry.Provider) -> JobKind:
+    """``backup NAME``: the provider's backup with its settings from the job's keys."""
+
+    async def run(db: sqlite_utils.Database, job: JobValues) -> RunSummary:
+        summary: RunSummary = await provider.run_backup(
+            db, provider.settings_for_job(job), job.options
+        )
+        return summary
+
+    return JobKind(provider.backup_kind, provider.backup_options, run)
+
+
 KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
-        JobKind("backup chatgpt", chatgpt.OPTIONS, chatgpt.run_job),
-        JobKind("backup bing", bing.OPTIONS, bing.run_job),
-        JobKind("import", more_kinds.IMPORT_OPTIONS, more_kinds.run_import_job),
-        JobKind("batch", more_kinds.BATCH_OPTIONS, more_kinds.run_batch_job),
+        *(backup_kind(provider) for provider in registry.all_providers()),
+        JobKind("import", engine_kinds.IMPORT_OPTIONS, engine_kinds.run_import_job),
+        JobKind("batch", BATCH_OPTIONS, engine_kinds.run_batch_job),
         JobKind(
-            "request-export", more_kinds.REQUEST_EXPORT_OPTIONS, more_kinds.run_request_export_job
+            "request-export",
+            engine_kinds.REQUEST_EXPORT_OPTIONS,
+            engine_kinds.run_request_export_job,
         ),
     )
 }

@@ -216,6 +216,27 @@ def _bing_blocks(msg: dict[str, Any], row: dict[str, Any], links: dict[str, str]
     return blocks
 
 
+def _copilot_blocks(msg: dict[str, Any], row: dict[str, Any], links: dict[str, str]) -> list[Block]:
+    """Copilot: text parts (the row's joined text), images, documents, then citations."""
+    blocks: list[Block] = []
+    text = _s(row.get("text"))
+    if text:
+        blocks.append(Text(text))
+    parts = [p for p in _list(msg.get("content")) if isinstance(p, dict)]
+    sources = []
+    for part in parts:
+        kind = _s(part.get("type")) or ""
+        if kind == "image" and (_s(part.get("url")) or _s(part.get("thumbnailUrl"))):
+            blocks.append(_image(_s(part.get("url")) or _s(part.get("thumbnailUrl")) or "", links))
+        elif kind == "document":
+            blocks.append(Note(f"[document: {_s(part.get('fileName')) or 'attached'}]"))
+        elif kind == "citation" and _s(part.get("url")):
+            sources.append((_s(part.get("title")) or _s(part.get("url")), _s(part.get("url"))))
+    if sources:
+        blocks.append(Sources(tuple(dict.fromkeys(sources))))
+    return blocks
+
+
 def message_blocks(row: dict[str, Any], links: dict[str, str] | None = None) -> list[Block]:
     """What one message shows, as blocks."""
     links = links or {}
@@ -224,6 +245,8 @@ def message_blocks(row: dict[str, Any], links: dict[str, str] | None = None) -> 
         return _chatgpt_blocks(msg, row, links)
     if isinstance(msg.get("author"), str) or "sourceAttributions" in msg:
         return _bing_blocks(msg, row, links)
+    if isinstance(msg.get("author"), dict) and isinstance(msg.get("content"), list):
+        return _copilot_blocks(msg, row, links)
     text = _s(row.get("text"))
     return [Text(text)] if text else []
 

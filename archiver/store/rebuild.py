@@ -55,6 +55,9 @@ class ReflattenSummary:
     def exit_code(self) -> int:
         return EXIT_PARTIAL if self.skipped else EXIT_OK
 
+    def counts(self) -> dict[str, int]:
+        return {"conversations": self.conversations, "skipped": self.skipped}
+
     def line(self) -> str:
         return f"reflatten: conversations {self.conversations}, skipped {self.skipped}"
 

@@ -48,5 +48,5 @@ def backup_job(tmp_path, chatgpt_upstream):
         base_url=chatgpt_upstream.url_for("/backend-api"),
         token_env="CHATGPT_ACCESS_TOKEN",
         max_rpm=6000,
-        snapshot=False,
+        no_snapshot=True,
     )

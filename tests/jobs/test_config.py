@@ -27,7 +27,7 @@ def test_valid_job_with_defaults(tmp_path):
     assert job.db == tmp_path / "data" / "a.db"  # relative to the job file, not the cwd
     assert job.schedule is None
     assert job.options["token_env"] == "CHATGPT_ACCESS_TOKEN"
-    assert job.options["concurrency"] == 2 and job.options["include_archived"] is True
+    assert job.options["concurrency"] == 2 and job.options["no_archived"] is False
     assert job.needed_env_vars() == ["CHATGPT_ACCESS_TOKEN"]
 
 
@@ -102,7 +102,7 @@ def test_numbers_and_words_that_are_not_credentials_are_fine(tmp_path):
         ({"kind": "backup chatgpt", "db": "a.db", "schedule": "61 * * * *"}, "minute: 61"),
         ({"kind": "backup chatgpt", "db": "a.db", "schedule": "* * *"}, "needs 5 fields"),
         ({"kind": "backup chatgpt", "db": "a.db", "concurrency": 0}, "'concurrency' must be"),
-        ({"kind": "backup chatgpt", "db": "a.db", "include_archived": "yes"}, "true or false"),
+        ({"kind": "backup chatgpt", "db": "a.db", "no_archived": "yes"}, "true or false"),
         ({"kind": "backup chatgpt", "db": "a.db", "base_url": "ftp://x"}, "http(s) URL"),
         (
             {"kind": "backup chatgpt", "db": "a.db", "base_url": "https://h/api?key=1"},

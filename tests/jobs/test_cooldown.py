@@ -12,8 +12,8 @@ from jobhelpers import write_job
 from archiver.cli import cli
 from archiver.jobs.config import load_job
 from archiver.jobs.cooldown import GAVE_UP_COOLDOWN, honour_cooldown
-from archiver.jobs.runner import run_recorded
 from archiver.providers.chatgpt import jobs as chatgpt
+from archiver.recorder import run_recorded
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown, recent_runs, set_cooldown
 from archiver.transport.http import RetryPolicy
@@ -39,7 +39,7 @@ def run_once_throttled(tmp_path, httpserver):
             db="archive.db",
             base_url=httpserver.url_for("/backend-api"),
             max_rpm=6000,
-            snapshot=False,
+            no_snapshot=True,
         )
     )
     policy = RetryPolicy(max_throttles=1)

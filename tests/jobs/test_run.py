@@ -80,7 +80,7 @@ def test_token_file_must_be_private(tmp_path, chatgpt_upstream, monkeypatch):
         base_url=chatgpt_upstream.url_for("/backend-api"),
         token_file="token",  # relative to the job file
         max_rpm=6000,
-        snapshot=False,
+        no_snapshot=True,
     )
     result = CliRunner().invoke(cli, ["run", str(job)])
     assert result.exit_code == 2
@@ -112,7 +112,7 @@ def test_full_every_days_walks_everything_when_due(tmp_path, chatgpt_upstream, t
         base_url=chatgpt_upstream.url_for("/backend-api"),
         full_every_days=7,
         max_rpm=6000,
-        snapshot=False,
+        no_snapshot=True,
     )
     assert CliRunner().invoke(cli, ["run", str(job)]).exit_code == 0
     db = open_db(tmp_path / "archive.db")

@@ -97,3 +97,37 @@ def test_lock_is_released_when_the_holder_is_killed(tmp_path):
     holder.wait(timeout=10)
     with database_lock(db_path):
         pass
+
+
+WRITING_COMMANDS = {
+    "reflatten": ["reflatten", "{db}"],
+    "titles": ["titles", "{db}"],
+    "shared --refresh": ["shared", "{db}", "--refresh"],
+    "request-export": ["request-export", "{db}"],
+    "import": ["import", "{db}", "{export}"],
+    "backup chatgpt": ["backup", "chatgpt", "{db}"],
+    "backup bing": ["backup", "bing", "{db}"],
+    "backup copilot": ["backup", "copilot", "{db}"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITING_COMMANDS))
+def test_every_writing_command_exits_75_without_touching_the_database(
+    name, tmp_path, held_lock, monkeypatch
+):
+    from archiver.store import open_db
+
+    for var in ("CHATGPT_ACCESS_TOKEN", "BING_COOKIE", "COPILOT_ACCESS_TOKEN"):
+        monkeypatch.setenv(var, "t")
+    for var in ("CHATGPT_BASE_URL", "BING_BASE_URL", "SYDNEY_BASE_URL", "COPILOT_BASE_URL"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")  # never called
+    open_db(held_lock).close()  # an existing archive (opening it takes no lock)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    export = tmp_path.parent / f"{tmp_path.name}-conversations.json"
+    export.write_text("[]", encoding="utf-8")
+    args = [a.format(db=held_lock, export=export) for a in WRITING_COMMANDS[name]]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == EXIT_LOCKED, result.output
+    assert "another archiver run is using" in result.output
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before

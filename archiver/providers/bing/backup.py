@@ -10,27 +10,24 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
+from archiver.backup.client_source import ClientSource, backup_through
+from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.errors import ThrottledUntil
 from archiver.flatten.records import FlatConversation
-from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.progress import Progress
 from archiver.providers.bing.client import BingClient, BingSettings, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
-from archiver.transport.http import RetryPolicy, new_session
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.http import RetryPolicy
 
 FEED_CHATS = "chats"
 
 
-class BingBackup:
+class BingBackup(ClientSource):
     provider = "bing"
     lists_everything = True  # one list holds every saved chat
 
     def __init__(self, client: BingClient):
-        self.client = client
-        self.account = client.settings.account
+        super().__init__(client)
         self.base_url = client.settings.bing_base_url
         self.client_id: str | None = None  # from the chat list; GetConversation's participantId
 
@@ -65,9 +62,6 @@ class BingBackup:
             list_update_time=item.update_time,
         )
 
-    def request_stats(self) -> dict[str, int]:
-        return self.client.http.stats.counts()
-
 
 async def backup_bing(
     db: sqlite_utils.Database,
@@ -80,14 +74,18 @@ async def backup_bing(
     timeout_seconds: float = 120.0,
     progress: Progress | None = None,
 ) -> BackupSummary:
-    """One backup run of the saved Bing chats: one session, one limiter, one retry policy."""
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = new_bing_http(session, RateLimiter(max_rpm, burst=burst), policy)
-        source = BingBackup(BingClient(http, settings))
-        summary = await run_backup(db, source, options, progress)
-    if isinstance(summary.aborted, ThrottledUntil):
-        remember_throttle_stop(db, source.provider, source.account, summary.aborted)
-    return summary
+    """One backup run: one session, one limiter, one retry policy."""
+    return await backup_through(
+        db,
+        lambda http: BingBackup(BingClient(http, settings)),
+        new_bing_http,
+        options=options,
+        max_rpm=max_rpm,
+        burst=burst,
+        policy=policy,
+        timeout_seconds=timeout_seconds,
+        progress=progress,
+    )
 
 
 __all__ = ["FEED_CHATS", "BingBackup", "backup_bing"]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import sqlite_utils
 
-from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.jobs.options import (
+from archiver.backup.client_source import run_with_options
+from archiver.backup.engine import BackupSummary
+from archiver.options import (
+    JobValues,
     Option,
     boolean,
     credential,
     http_url,
     integer,
     job_secret,
+    non_negative_number,
     positive_number,
 )
 from archiver.providers.bing.backup import backup_bing
@@ -22,33 +23,44 @@ from archiver.providers.bing.client import (
     DEFAULT_SYDNEY_BASE_URL,
     BingSettings,
 )
-
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
+from archiver.transport.http import DEFAULT_MAX_WAIT
 
 OPTIONS: dict[str, Option] = {
-    "base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host (chat list, create)"),
-    "sydney_base_url": Option(http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (history)"),
+    "base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host (chat list, create)", cli=False),
+    "sydney_base_url": Option(
+        http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (history)", cli=False
+    ),
     **credential("cookie", "BING_COOKIE"),
     "concurrency": Option(integer(1, 32), 2, "requests in flight at once"),
     "max_rpm": Option(positive_number, 20.0, "requests per minute at most"),
     "full": Option(boolean, False, "mark chats no longer listed upstream (they are kept)"),
+    "force": Option(
+        boolean, False, "With --full: mark even after an empty or implausibly short list."
+    ),
+    "max_wait": Option(
+        non_negative_number,
+        DEFAULT_MAX_WAIT,
+        "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the cool-down.",
+    ),
     "timeout": Option(positive_number, 120.0, "seconds to wait for a response"),
 }
 
 
-async def run_job(db: sqlite_utils.Database, job: JobConfig) -> BackupSummary:
-    """The ``backup bing`` job kind."""
+def settings_for(job: JobValues, prefix: str = "") -> BingSettings:
+    """Settings from ``base_url``, ``sydney_base_url`` and ``cookie_*``; the batch job kind
+    names the base URL ``bing_base_url``."""
     o = job.options
-    settings = BingSettings(
+    return BingSettings(
         cookie=job_secret(job, "cookie", "Bing cookie"),
-        bing_base_url=o["base_url"],
+        bing_base_url=o["bing_base_url" if prefix else "base_url"],
         sydney_base_url=o["sydney_base_url"],
     )
-    return await backup_bing(
-        db,
-        settings,
-        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
-        max_rpm=o["max_rpm"],
-        timeout_seconds=o["timeout"],
-    )
+
+
+# ``backup bing`` with the values of OPTIONS (from the command line or a job file).
+run_backup = run_with_options(backup_bing)
+
+
+async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:
+    """The ``backup bing`` job kind."""
+    return await run_backup(db, settings_for(job), job.options)

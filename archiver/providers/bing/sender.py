@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from archiver.batch.archive import (
     BATCH_SOURCE,
     merge_bing_messages,
@@ -20,7 +18,7 @@ from archiver.batch.archive import (
 from archiver.batch.sender import (
     Answer,
     CallStats,
-    ProviderOptions,
+    SenderBase,
     Thread,
 )
 from archiver.flatten.records import FlatConversation
@@ -38,12 +36,6 @@ from archiver.providers.bing.client import (
     new_bing_http,
 )
 from archiver.providers.bing.flatten import flatten_bing_conversation
-from archiver.transport.http import (
-    RequestStats,
-    RetryPolicy,
-    call_with_retries,
-)
-from archiver.transport.ratelimit import RateLimiter
 
 
 @dataclass
@@ -51,23 +43,8 @@ class _BingSession:
     created: CreatedConversation
 
 
-class BingProvider:
+class BingProvider(SenderBase[BingSettings]):
     name = "bing"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        limiter: RateLimiter,
-        policy: RetryPolicy,
-        settings: BingSettings,
-        options: ProviderOptions,
-    ):
-        self.session = session
-        self.limiter = limiter
-        self.policy = policy
-        self.settings = settings
-        self.options = options
-        self.account = settings.account
 
     def _client(self) -> BingClient:
         return BingClient(new_bing_http(self.session, self.limiter, self.policy), self.settings)
@@ -99,10 +76,8 @@ class BingProvider:
         )
         url = chathub_url(self.settings.sydney_base_url, created.encrypted_signature)
         headers = {"Cookie": self.settings.headers()["Cookie"]}
-        call_stats = RequestStats()
 
         async def once() -> TurnOutcome:
-            call_stats.requests += 1
             return await run_turn(
                 self.session,
                 url,
@@ -111,12 +86,7 @@ class BingProvider:
                 timeout_seconds=self.options.timeout_seconds,
             )
 
-        try:
-            return await call_with_retries(
-                once, limiter=self.limiter, policy=self.policy, stats=call_stats
-            )
-        finally:
-            stats.add(call_stats)
+        return await self._retried(once, stats)
 
     async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
         tone = model or self.options.tone

@@ -22,11 +22,9 @@ from archiver.providers.chatgpt.account_parse import (
     shared_params,
     title_patch_body,
 )
-from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
 from archiver.transport.http import HttpClient, RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
-
-DEFAULT_MAX_RPM = 30.0
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from archiver.backup.listing import ListItem
 from archiver.errors import ArchiverError
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
-from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.transport.http import HttpClient, RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
@@ -59,7 +59,7 @@ async def backup_chatgpt(
     *,
     options: BackupOptions | None = None,
     include_archived: bool = True,
-    max_rpm: float | None = 30.0,
+    max_rpm: float | None = DEFAULT_MAX_RPM,
     burst: int = 1,
     policy: RetryPolicy | None = None,
     timeout_seconds: float = 120.0,

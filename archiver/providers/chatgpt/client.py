@@ -17,6 +17,7 @@ from archiver.timeutil import to_iso
 from archiver.transport.http import HttpClient
 
 DEFAULT_BASE_URL = "https://chatgpt.com/backend-api"
+DEFAULT_MAX_RPM = 30.0  # requests per minute: the service throttles hard
 LIST_LIMIT = 100  # the server refuses more with 422
 
 

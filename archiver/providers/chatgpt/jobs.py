@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 import sqlite_utils
 
@@ -16,7 +17,8 @@ from archiver.jobs.cooldown import (
     honour_cooldown,
     remember_cooldown,
 )
-from archiver.jobs.options import (
+from archiver.options import (
+    JobValues,
     Option,
     boolean,
     credential,
@@ -29,30 +31,46 @@ from archiver.jobs.options import (
 )
 from archiver.progress import Progress
 from archiver.providers.chatgpt.backup import backup_chatgpt
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, DEFAULT_MAX_RPM, ChatGPTSettings
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
-from archiver.transport.http import RetryPolicy
+from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
-
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
 
 PROVIDER = "chatgpt"
 
 OPTIONS: dict[str, Option] = {
-    "base_url": Option(http_url, DEFAULT_BASE_URL, "backend-api base URL (a proxy, the emulator)"),
-    "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)"),
+    "base_url": Option(
+        http_url, DEFAULT_BASE_URL, "backend-api base URL (a proxy, the emulator)", cli=False
+    ),
+    "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)", cli=False),
     **credential("token", "CHATGPT_ACCESS_TOKEN"),
-    "concurrency": Option(integer(1, 32), 2, "requests in flight at once"),
-    "max_rpm": Option(positive_number, 30.0, "requests per minute at most"),
-    "include_archived": Option(boolean, True, "also back up archived chats"),
-    "full": Option(boolean, False, "always walk the whole list"),
-    "snapshot": Option(boolean, True, "record plan, models and limits first (4 requests)"),
-    "full_every_days": Option(integer(1), None, "walk the whole list when the last was this old"),
-    "timeout": Option(positive_number, 120.0, "seconds to wait for a response"),
+    "full": Option(boolean, False, "Walk the whole list; mark conversations gone upstream."),
+    "force": Option(
+        boolean, False, "With --full: mark even after an empty or implausibly short list."
+    ),
+    "max_wait": Option(
+        non_negative_number,
+        DEFAULT_MAX_WAIT,
+        "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the cool-down.",
+    ),
+    "no_archived": Option(boolean, False, "Skip the list of archived chats."),
+    "no_snapshot": Option(
+        boolean, False, "Do not record plan, models and limits first (saves 4 requests per run)."
+    ),
+    "concurrency": Option(integer(1, 32), 2, "Requests in flight at once."),
+    "max_rpm": Option(positive_number, DEFAULT_MAX_RPM, "Requests per minute at most."),
+    "timeout": Option(positive_number, 120.0, "Seconds to wait for a response."),
+    "full_every_days": Option(
+        integer(1), None, "Walk the whole list when the last full walk is this many days old."
+    ),
+    "ignore_cooldown": Option(
+        boolean, False, "Run even if a recent 429 left the account cooling down."
+    ),
     "max_cooldown_wait": Option(
-        non_negative_number, DEFAULT_MAX_COOLDOWN_WAIT, "wait this long for a cool-down, else skip"
+        non_negative_number,
+        DEFAULT_MAX_COOLDOWN_WAIT,
+        "Seconds to wait for a cool-down to end, else skip (exit 0).",
     ),
 }
 
@@ -76,7 +94,7 @@ async def backup_chatgpt_guarded(
     max_cooldown_wait: float = DEFAULT_MAX_COOLDOWN_WAIT,
     ignore_cooldown: bool = False,
     include_archived: bool = True,
-    max_rpm: float | None = 30.0,
+    max_rpm: float | None = DEFAULT_MAX_RPM,
     timeout_seconds: float = 120.0,
     policy: RetryPolicy | None = None,
     progress: Progress | None = None,
@@ -108,28 +126,41 @@ async def backup_chatgpt_guarded(
     return summary
 
 
-def settings_for(job: JobConfig) -> ChatGPTSettings:
+def settings_for(job: JobValues, prefix: str = "") -> ChatGPTSettings:
     return ChatGPTSettings(
-        base_url=job.options["base_url"],
-        token=job_secret(job, "token", "ChatGPT access token"),
-        account_id=job.options["account_id"],
+        base_url=job.options[f"{prefix}base_url"],
+        token=job_secret(job, f"{prefix}token", "ChatGPT access token"),
+        account_id=job.options[f"{prefix}account_id"],
+    )
+
+
+async def run_backup(
+    db: sqlite_utils.Database,
+    settings: ChatGPTSettings,
+    o: Mapping[str, Any],
+    progress: Progress | None = None,
+    *,
+    policy: RetryPolicy | None = None,
+) -> BackupSummary | CooldownSkip:
+    """``backup chatgpt`` with the values of OPTIONS (from the command line or a job file)."""
+    return await backup_chatgpt_guarded(
+        db,
+        settings,
+        options=BackupOptions(full=o["full"], concurrency=o["concurrency"], force=o["force"]),
+        full_every_days=o["full_every_days"],
+        max_cooldown_wait=o["max_cooldown_wait"],
+        ignore_cooldown=o["ignore_cooldown"],
+        include_archived=not o["no_archived"],
+        max_rpm=o["max_rpm"],
+        timeout_seconds=o["timeout"],
+        policy=policy or RetryPolicy(max_wait=o["max_wait"]),
+        progress=progress,
+        snapshot=not o["no_snapshot"],
     )
 
 
 async def run_job(
-    db: sqlite_utils.Database, job: JobConfig, *, policy: RetryPolicy | None = None
+    db: sqlite_utils.Database, job: JobValues, *, policy: RetryPolicy | None = None
 ) -> BackupSummary | CooldownSkip:
     """The ``backup chatgpt`` job kind."""
-    o = job.options
-    return await backup_chatgpt_guarded(
-        db,
-        settings_for(job),
-        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
-        full_every_days=o["full_every_days"],
-        max_cooldown_wait=o["max_cooldown_wait"],
-        include_archived=o["include_archived"],
-        max_rpm=o["max_rpm"],
-        timeout_seconds=o["timeout"],
-        policy=policy,
-        snapshot=o["snapshot"],
-    )
+    return await run_backup(db, settings_for(job), job.options, policy=policy)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import aiohttp
-
 from archiver.batch.archive import (
     BATCH_SOURCE,
     chatgpt_conversation,
@@ -21,7 +19,7 @@ from archiver.batch.sender import (
     MAX_CONTINUES,
     Answer,
     CallStats,
-    ProviderOptions,
+    SenderBase,
     Thread,
 )
 from archiver.errors import ArchiverError
@@ -34,35 +32,10 @@ from archiver.providers.chatgpt.stream import (
     build_request,
     new_id,
 )
-from archiver.transport.http import (
-    HttpClient,
-    RetryPolicy,
-)
-from archiver.transport.ratelimit import RateLimiter
 
 
-class ChatGPTProvider:
+class ChatGPTProvider(SenderBase[ChatGPTSettings]):
     name = "chatgpt"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        limiter: RateLimiter,
-        policy: RetryPolicy,
-        settings: ChatGPTSettings,
-        options: ProviderOptions,
-    ):
-        self.session = session
-        self.limiter = limiter
-        self.policy = policy
-        self.settings = settings
-        self.options = options
-        self.account = settings.account
-
-    def _http(self) -> HttpClient:
-        # One HttpClient per call (same session, THE account's limiter and policy) so that its
-        # stats count exactly this row's requests.
-        return HttpClient(self.session, self.limiter, self.policy)
 
     async def _stream(self, body: dict[str, Any], stats: CallStats) -> StreamedAnswer:
         async def consume(chunks: AsyncIterator[bytes]) -> StreamedAnswer:

@@ -1,4 +1,8 @@
-"""Typed job-file options: each job kind declares the keys it accepts and how to check them.
+"""Options declared once: each command (and the job kind of the same name) declares its keys
+here, and both the job-file parser and the click options are generated from that declaration
+(as borgmatic derives its flags from its schema). ``max_rpm`` is ``--max-rpm``; a boolean is a
+flag that defaults to false (``no_archived = true`` is ``--no-archived``); ``cli=False`` keys
+(base URLs, ``*_env`` names) come from the environment on the command line.
 
 A checker gets the raw TOML value and the job file's directory and returns the cleaned value or
 raises ValueError with a message that never repeats the value (job files are checked for inline
@@ -7,17 +11,25 @@ secrets first, but a message is the wrong place for any user value anyway)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+import click
 
 from archiver.config import Secret, load_secret, read_secret_file
 from archiver.errors import ConfigError
 
-if TYPE_CHECKING:
-    from archiver.jobs.config import JobConfig
+
+class JobValues(Protocol):
+    """What a job kind reads of a job: its checked options (``archiver.jobs.config.JobConfig``
+    is one; typed here so that the option declarations need nothing from jobs/)."""
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
 
 Checker = Callable[[Any, Path], Any]
 # A conventional variable name only: anything else in token_env/cookie_env is more likely a
@@ -30,6 +42,12 @@ class Option:
     check: Checker
     default: Any = None
     help: str = ""
+    cli: bool = True  # also a command-line option; False: job files only (CLI reads env)
+
+
+def click_type(check: Checker) -> Any:
+    """The click parameter type matching a checker (``None``: a plain string)."""
+    return getattr(check, "click_type", None)
 
 
 def integer(low: int, high: int | None = None) -> Checker:
@@ -42,6 +60,17 @@ def integer(low: int, high: int | None = None) -> Checker:
             )
         return value
 
+    check.click_type = click.IntRange(low, high)  # type: ignore[attr-defined]
+    return check
+
+
+def one_of(*choices: str) -> Checker:
+    def check(value: Any, _base: Path) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return str(value)
+
+    check.click_type = click.Choice(choices)  # type: ignore[attr-defined]
     return check
 
 
@@ -55,6 +84,10 @@ def non_negative_number(value: Any, _base: Path) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError("must be a number, 0 or more")
     return float(value)
+
+
+positive_number.click_type = click.FloatRange(min=0, min_open=True)  # type: ignore[attr-defined]
+non_negative_number.click_type = click.FloatRange(min=0)  # type: ignore[attr-defined]
 
 
 def boolean(value: Any, _base: Path) -> bool:
@@ -86,6 +119,9 @@ def path(value: Any, base: Path) -> Path:
     return expanded if expanded.is_absolute() else (base / expanded)
 
 
+path.click_type = click.Path(dir_okay=False)  # type: ignore[attr-defined]
+
+
 def http_url(value: Any, _base: Path) -> str:
     """A base URL; credentials or query strings in it would be secrets in a job file."""
     if not isinstance(value, str):
@@ -102,12 +138,16 @@ def credential(stem: str, default_env: str) -> dict[str, Option]:
     """``<stem>_env`` (an environment variable NAME) and ``<stem>_file`` (a 0600 file path):
     the only ways a job file may point at a credential."""
     return {
-        f"{stem}_env": Option(env_name, default_env, f"environment variable holding the {stem}"),
-        f"{stem}_file": Option(path, None, f"0600 file holding the {stem} (wins over {stem}_env)"),
+        f"{stem}_env": Option(
+            env_name, default_env, f"environment variable holding the {stem}", cli=False
+        ),
+        f"{stem}_file": Option(
+            path, None, f"read the {stem} from this file (mode 0600) instead of {default_env}"
+        ),
     }
 
 
-def job_secret(job: JobConfig, stem: str, what: str) -> Secret:
+def job_secret(job: JobValues, stem: str, what: str) -> Secret:
     """The credential a job points at with ``<stem>_file`` (wins) or ``<stem>_env``; read when
     the job runs, so that ``archiver schedule`` never needs it."""
     file = job.options.get(f"{stem}_file")

@@ -1,0 +1,80 @@
+"""What the backup sources over one provider client share, so that a provider's ``backup.py``
+holds only what is its own: its feeds, how it lists, fetches and flattens."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import sqlite_utils
+
+from archiver.backup.engine import BackupOptions, BackupSource, BackupSummary, run_backup
+from archiver.errors import ThrottledUntil
+from archiver.jobs.cooldown import remember_throttle_stop
+from archiver.progress import Progress
+from archiver.transport.http import DEFAULT_MAX_WAIT, HttpClient, RetryPolicy, new_session
+from archiver.transport.ratelimit import RateLimiter
+
+
+class ClientSource:
+    """A source reading through ``client`` (which has ``settings.account`` and ``http``)."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.account: str = client.settings.account
+
+    def request_stats(self) -> dict[str, int]:
+        counts: dict[str, int] = self.client.http.stats.counts()
+        return counts
+
+
+async def backup_through(
+    db: sqlite_utils.Database,
+    make_source: Callable[[HttpClient], BackupSource],
+    make_http: Callable[..., HttpClient],
+    *,
+    options: BackupOptions | None,
+    max_rpm: float | None,
+    burst: int,
+    policy: RetryPolicy | None,
+    timeout_seconds: float,
+    progress: Progress | None,
+) -> BackupSummary:
+    """One backup run: one session, one limiter for the account, one retry policy."""
+    async with new_session(timeout_seconds=timeout_seconds) as session:
+        http = make_http(session, RateLimiter(max_rpm, burst=burst), policy)
+        source = make_source(http)
+        summary = await run_backup(db, source, options, progress)
+    if isinstance(summary.aborted, ThrottledUntil):  # cron skips until the wait is over
+        remember_throttle_stop(db, source.provider, source.account, summary.aborted)
+    return summary
+
+
+BackupFunction = Callable[..., Awaitable[BackupSummary]]
+
+
+def run_with_options(backup: BackupFunction) -> Callable[..., Awaitable[BackupSummary]]:
+    """``run_backup(db, settings, values, progress)`` for a backup whose options are the
+    common ones (full, concurrency, max_rpm, timeout)."""
+
+    async def run(
+        db: sqlite_utils.Database,
+        settings: Any,
+        values: Mapping[str, Any],
+        progress: Progress | None = None,
+    ) -> BackupSummary:
+        return await backup(
+            db,
+            settings,
+            options=BackupOptions(
+                full=values["full"],
+                concurrency=values["concurrency"],
+                force=bool(values.get("force", False)),
+            ),
+            max_rpm=values["max_rpm"],
+            policy=RetryPolicy(max_wait=values.get("max_wait", DEFAULT_MAX_WAIT)),
+            timeout_seconds=values["timeout"],
+            progress=progress,
+        )
+
+    return run

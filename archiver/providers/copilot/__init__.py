@@ -1,0 +1,1 @@
+"""Microsoft Copilot (copilot.microsoft.com): backup source, chat socket, batch sender."""

@@ -1,0 +1,215 @@
+"""Microsoft Copilot REST (copilot.microsoft.com, PROTOCOL.md §5): settings, the conversation
+list, a conversation's history, create and delete.
+
+``CopilotClient`` is a thin adapter over the shared HttpClient (one limiter, one retry policy);
+parsing lives in ``parse.py``. The token is a bearer token that lasts about a day: it is sent
+only to the configured Copilot host, never shown, and error messages name only method and path.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+import aiohttp
+
+from archiver.config import Secret, env_base_url, env_setting, load_secret
+from archiver.errors import ChallengeError, ConfigError
+from archiver.providers.copilot import parse
+from archiver.providers.copilot.parse import CopilotChat, Page
+from archiver.transport.http import HttpClient, RetryPolicy
+from archiver.transport.ratelimit import RateLimiter
+
+PROVIDER = "copilot"
+DEFAULT_BASE_URL = "https://copilot.microsoft.com"
+TOKEN_ENV = "COPILOT_ACCESS_TOKEN"
+IDENTITY_ENV = "COPILOT_IDENTITY_TYPE"
+BASE_URL_ENV = "COPILOT_BASE_URL"
+USER_AGENT_ENV = "COPILOT_USER_AGENT"
+AUTH_REFUSED = "the Copilot token was refused: they last about a day, copy a fresh one"
+CLOUDFLARE_ADVICE = (
+    "Copilot answered a Cloudflare check instead of data: open copilot.microsoft.com in the "
+    "browser the token came from, let the check pass, then run again (what was archived is kept)"
+)
+CHAT_PATH = "c/api/chat"
+CHAT_API_VERSION = "2"
+# A current desktop browser: Copilot's edge rejects clients that do not look like one.
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/142.0.0.0 Safari/537.36 Edg/142.0.0.0"
+)
+MAX_PAGES = 10_000  # a server handing out fresh cursors forever must not loop us forever
+
+
+@dataclass(frozen=True)
+class CopilotSettings:
+    token: Secret
+    identity_type: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    user_agent: str = DEFAULT_USER_AGENT
+
+    @classmethod
+    def from_env(
+        cls, token_file: str | None = None, environ: Mapping[str, str] | None = None
+    ) -> CopilotSettings:
+        env = environ if environ is not None else os.environ
+        identity = env.get(IDENTITY_ENV, "").strip() or None
+        if identity is not None and any(ord(c) < 32 or ord(c) == 127 for c in identity):
+            raise ConfigError(f"{IDENTITY_ENV} holds a control character")
+        user_agent = env_setting(USER_AGENT_ENV, DEFAULT_USER_AGENT, env)
+        if any(ord(c) < 32 or ord(c) == 127 for c in user_agent):
+            raise ConfigError(f"{USER_AGENT_ENV} holds a control character")
+        return cls(
+            token=load_secret(
+                TOKEN_ENV, token_file, environ=env, what="Copilot token", file_option="--token-file"
+            ),
+            identity_type=identity,
+            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
+            user_agent=user_agent,
+        )
+
+    @property
+    def account(self) -> str:
+        return ""
+
+    def browser_headers(self) -> dict[str, str]:
+        """What the web app's own requests carry, minus credentials."""
+        origin = self.base_url.rstrip("/")
+        return {
+            "User-Agent": self.user_agent,
+            "Accept": "application/json",
+            "Accept-Language": "en-US,en;q=0.9",
+            "Origin": origin,
+            "Referer": origin + "/",
+        }
+
+    def headers(self) -> dict[str, str]:
+        headers = self.browser_headers()
+        headers["Authorization"] = f"Bearer {self.token.reveal()}"
+        if self.identity_type:
+            headers["x-useridentitytype"] = self.identity_type
+        return headers
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
+
+    def chat_socket_url(self, client_session_id: str | None = None) -> str:
+        """``wss://.../c/api/chat?api-version=2&clientSessionId=..&accessToken=..``. It carries
+        the token: never log it, never put it in a message (``chat_socket_place`` is safe)."""
+        parts = urlsplit(self.url(CHAT_PATH))
+        scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
+        query = urlencode(
+            {
+                "api-version": CHAT_API_VERSION,
+                "clientSessionId": client_session_id or str(uuid.uuid4()),
+                "accessToken": self.token.reveal(),
+            },
+            quote_via=quote,
+        )
+        return urlunsplit((scheme, parts.netloc, parts.path, query, ""))
+
+
+def chat_socket_place() -> str:
+    """How messages name the chat socket: the path only, never the query with the token."""
+    return f"websocket /{CHAT_PATH}"
+
+
+class CopilotClient:
+    """Copilot REST over the shared HttpClient."""
+
+    provider = PROVIDER
+
+    def __init__(self, http: HttpClient, settings: CopilotSettings):
+        self.http = http
+        self.settings = settings
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            return await self.http.request_json(
+                method, self.settings.url(path), headers=self.settings.headers(), **kwargs
+            )
+        except ChallengeError as exc:
+            raise ChallengeError(
+                f"{CLOUDFLARE_ADVICE} ({exc.url or path})", status=exc.status, url=exc.url
+            ) from None
+
+    async def list_page(self, cursor: str | None = None) -> tuple[list[CopilotChat], str | None]:
+        payload = await self._json("GET", parse.LIST_PATH, params=parse.list_params(cursor))
+        return parse.parse_chat_page(payload)
+
+    async def list_all(self) -> list[CopilotChat]:
+        """Every listed conversation, newest ``updatedAt`` first. Paging follows ``next`` and
+        stops at a cursor already used (a server repeating itself) or the last page."""
+        chats: list[CopilotChat] = []
+        used: set[str] = set()
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            page, cursor = await self.list_page(cursor)
+            chats.extend(page)
+            if not cursor or cursor in used:
+                break
+            used.add(cursor)
+        return parse.newest_first(chats)
+
+    async def history_page(self, conversation_id: str, cursor: str | None = None) -> Page:
+        payload = await self._json(
+            "GET",
+            parse.history_path(quote(conversation_id, safe="")),
+            params=parse.history_params(cursor),
+        )
+        return parse.parse_history_page(payload, conversation_id)
+
+    async def history(self, conversation_id: str) -> dict[str, Any]:
+        """The whole history, oldest message first: ``{"messages": [...], "pages": n}``."""
+        pages: list[list[dict[str, Any]]] = []
+        used: set[str] = set()
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            page = await self.history_page(conversation_id, cursor)
+            pages.append(page.results)
+            cursor = page.next_cursor
+            if not cursor or cursor in used:
+                break
+            used.add(cursor)
+        return {"messages": parse.oldest_first(pages), "pages": len(pages)}
+
+    async def create_conversation(self) -> str:
+        payload = await self._json("POST", parse.LIST_PATH, json={})
+        return parse.parse_created(payload)
+
+    async def delete_conversation(self, conversation_id: str) -> None:
+        """The answer may be empty (204) or JSON: only its status matters."""
+
+        async def drain(chunks: AsyncIterator[bytes]) -> None:
+            async for _ in chunks:
+                pass
+
+        path = parse.conversation_path(quote(conversation_id, safe=""))
+        try:
+            await self.http.request_stream(
+                "DELETE", self.settings.url(path), drain, headers=self.settings.headers()
+            )
+        except ChallengeError as exc:
+            raise ChallengeError(f"{CLOUDFLARE_ADVICE} ({exc.url or path})") from None
+
+
+def new_copilot_http(
+    session: aiohttp.ClientSession, limiter: RateLimiter, policy: RetryPolicy | None = None
+) -> HttpClient:
+    """An HttpClient whose 401 message speaks of the Copilot token and its one-day life."""
+    return HttpClient(session, limiter, policy, auth_message=AUTH_REFUSED)
+
+
+__all__ = [
+    "AUTH_REFUSED",
+    "DEFAULT_BASE_URL",
+    "PROVIDER",
+    "CopilotClient",
+    "CopilotSettings",
+    "chat_socket_place",
+    "new_copilot_http",
+]

@@ -1,0 +1,70 @@
+"""``archiver doctor --provider copilot``: the token, identity type and host, by listing one
+page of conversations (one request, no retries)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from archiver.account.doctor import (
+    DOCTOR_POLICY,
+    OK,
+    WARN,
+    Check,
+    DoctorReport,
+    clock_check,
+    diagnose,
+    safe_url,
+    token_check,
+)
+from archiver.errors import UpstreamError
+from archiver.providers.copilot import parse
+from archiver.providers.copilot.client import (
+    IDENTITY_ENV,
+    PROVIDER,
+    CopilotSettings,
+    new_copilot_http,
+)
+from archiver.transport.http import RetryPolicy, new_session
+from archiver.transport.ratelimit import RateLimiter
+
+
+async def check_copilot(
+    settings: CopilotSettings,
+    *,
+    token_source: str = "COPILOT_ACCESS_TOKEN",
+    policy: RetryPolicy = DOCTOR_POLICY,
+    timeout_seconds: float = 30.0,
+    now: datetime | None = None,
+) -> DoctorReport:
+    now = now or datetime.now(tz=UTC)
+    report = DoctorReport(PROVIDER, safe_url(settings.base_url))
+    host = urlsplit(settings.base_url).netloc.rpartition("@")[2] or settings.base_url
+    report.checks.append(token_check(settings.token.reveal(), token_source, now))
+    if settings.identity_type:
+        report.checks.append(Check("identity type", OK, f"{settings.identity_type!r}"))
+    else:
+        report.checks.append(
+            Check("identity type", WARN, f"{IDENTITY_ENV} not set: some accounts need it")
+        )
+    async with new_session(timeout_seconds=timeout_seconds) as session:
+        http = new_copilot_http(session, RateLimiter(None), policy)
+        try:
+            payload, headers = await http.request_json_with_headers(
+                "GET",
+                settings.url(parse.LIST_PATH),
+                headers=settings.headers(),
+                params=parse.list_params(),
+            )
+            chats, cursor = parse.parse_chat_page(payload)
+        except UpstreamError as exc:
+            report.checks.append(
+                diagnose(
+                    exc, name="conversations", host=host, first=True, credential="Copilot token"
+                )
+            )
+            return report
+    more = " (more pages)" if cursor else ""
+    report.checks.append(Check("conversations", OK, f"{len(chats)} listed on the first page{more}"))
+    report.checks.append(clock_check(headers, now))
+    return report

@@ -1,0 +1,74 @@
+"""The ``backup copilot`` job kind: ``backup_copilot`` with settings from the job file."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from archiver.backup.client_source import run_with_options
+from archiver.backup.engine import BackupSummary
+from archiver.options import (
+    JobValues,
+    Option,
+    boolean,
+    credential,
+    http_url,
+    integer,
+    job_secret,
+    non_negative_number,
+    positive_number,
+    text,
+)
+from archiver.providers.copilot.backup import DEFAULT_BACKUP_RPM, backup_copilot
+from archiver.providers.copilot.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_USER_AGENT,
+    TOKEN_ENV,
+    CopilotSettings,
+)
+from archiver.transport.http import DEFAULT_MAX_WAIT
+
+KIND = "backup copilot"
+OPTIONS: dict[str, Option] = {
+    "base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
+    "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)", cli=False),
+    **credential("token", TOKEN_ENV),
+    "concurrency": Option(integer(1, 32), 2, "requests in flight at once"),
+    "max_rpm": Option(positive_number, DEFAULT_BACKUP_RPM, "requests per minute at most"),
+    "full": Option(boolean, False, "mark conversations no longer listed upstream (they are kept)"),
+    "force": Option(
+        boolean, False, "With --full: mark even after an empty or implausibly short list."
+    ),
+    "max_wait": Option(
+        non_negative_number,
+        DEFAULT_MAX_WAIT,
+        "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the cool-down.",
+    ),
+    "timeout": Option(positive_number, 120.0, "seconds to wait for a response"),
+}
+# What the ``batch`` job kind adds for ``provider = "copilot"``.
+BATCH_OPTIONS: dict[str, Option] = {
+    "copilot_base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
+    "copilot_identity_type": Option(text, None, "Copilot x-useridentitytype header", cli=False),
+    **credential("copilot_token", TOKEN_ENV),
+}
+
+
+def settings_for(job: JobValues, prefix: str = "") -> CopilotSettings:
+    """Settings from ``base_url``, ``identity_type`` and ``token_*`` (``prefix``: the batch job
+    kind names them ``copilot_*``, beside the other providers' keys)."""
+    o = job.options
+    return CopilotSettings(
+        token=job_secret(job, f"{prefix}token", "Copilot token"),
+        identity_type=o.get(f"{prefix}identity_type"),
+        base_url=o[f"{prefix}base_url"],
+        user_agent=DEFAULT_USER_AGENT,
+    )
+
+
+# ``backup copilot`` with the values of OPTIONS (from the command line or a job file).
+run_backup = run_with_options(backup_copilot)
+
+
+async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:
+    """The ``backup copilot`` job kind."""
+    return await run_backup(db, settings_for(job), job.options)

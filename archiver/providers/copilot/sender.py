@@ -1,0 +1,119 @@
+"""Copilot as a batch sender (the interface of ``archiver.batch.sender.BatchProvider``).
+
+A thread's first turn creates a conversation (``POST /c/api/conversations``); later turns, and a
+resumed thread, reuse it. Each turn is one call over a fresh chat socket, retried as a whole by
+the shared policy when the socket breaks before ``done``. One socket per account: turns take a
+lock, so however many threads are in flight, one socket is open at a time. The runner archives
+every answer as it arrives and applies the resume/no-double-send rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from archiver.batch.archive import BATCH_SOURCE, merge_flat_messages
+from archiver.batch.sender import Answer, CallStats, SenderBase, Thread
+from archiver.flatten.records import FlatConversation
+from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
+from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
+from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
+
+DEFAULT_BATCH_RPM = 15.0  # about what one account takes before upstream 502s (§5)
+
+
+def merge_messages(
+    existing: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The archived messages, then the turn's messages not already there (by ``id``)."""
+    return merge_flat_messages(existing, new, key="id")
+
+
+class CopilotProvider(SenderBase[CopilotSettings]):
+    name = PROVIDER
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._socket = asyncio.Lock()  # one chat socket per account
+
+    def _client(self) -> CopilotClient:
+        return CopilotClient(
+            new_copilot_http(self.session, self.limiter, self.policy), self.settings
+        )
+
+    async def _conversation(self, thread: Thread, stats: CallStats) -> str:
+        if thread.conversation_id is not None:
+            return thread.conversation_id
+        client = self._client()
+        try:
+            thread.conversation_id = await client.create_conversation()
+        finally:
+            stats.add(client.http.stats)
+        thread.turns_done = 0
+        return thread.conversation_id
+
+    def _socket_headers(self) -> dict[str, str]:
+        headers = self.settings.browser_headers()
+        del headers["Accept"]
+        if self.settings.identity_type:
+            headers["x-useridentitytype"] = self.settings.identity_type
+        return headers
+
+    async def _turn(
+        self, conversation_id: str, prompt: str, mode: str, stats: CallStats
+    ) -> CopilotAnswer:
+        session_id = str(uuid.uuid4())
+
+        async def once() -> CopilotAnswer:
+            turn = CopilotTurn(conversation_id, prompt, mode)  # fresh state per attempt
+            async with self._socket:
+                return await run_turn(
+                    self.session,
+                    self.settings.chat_socket_url(session_id),
+                    turn,
+                    headers=self._socket_headers(),
+                    timeout_seconds=self.options.timeout_seconds,
+                )
+
+        return await self._retried(once, stats)
+
+    async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
+        mode = model or DEFAULT_MODE
+        conversation_id = await self._conversation(thread, stats)
+        outcome = await self._turn(conversation_id, prompt, mode, stats)
+        thread.turns_done += 1
+        thread.parent_message_id = outcome.message_id
+        return Answer(
+            text=outcome.text,
+            conversation_id=conversation_id,
+            message_id=outcome.message_id,
+            messages=outcome.messages(),
+            title=outcome.title,
+            model=mode,
+        )
+
+    def archive_copy(
+        self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any
+    ) -> FlatConversation:
+        previous = [n["message"] for n in existing if isinstance(n.get("message"), dict)]
+        stored = header.get("raw") if isinstance(header, dict) else None
+        entry = dict(stored.get("conversation") or {}) if isinstance(stored, dict) else {}
+        entry["id"] = answer.conversation_id
+        title = answer.title or (header.get("title") if isinstance(header, dict) else None)
+        if title:
+            entry["title"] = title
+        return flatten_copilot_conversation(
+            entry,
+            {"messages": merge_messages(previous, answer.messages)},
+            account=self.account,
+            source=BATCH_SOURCE,
+        )
+
+    async def cleanup(self, thread: Thread) -> None:
+        if thread.conversation_id is not None:
+            await self._client().delete_conversation(thread.conversation_id)
+
+
+__all__ = ["DEFAULT_BATCH_RPM", "CopilotProvider", "merge_messages"]

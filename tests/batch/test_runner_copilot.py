@@ -1,0 +1,151 @@
+"""``run_batch --provider copilot`` through the emulator's chat websocket."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.batch import BatchOptions, run_batch
+from archiver.config import Secret
+from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.errors import EXIT_OK, EXIT_PARTIAL
+from archiver.providers.copilot.client import CopilotSettings
+from archiver.store import open_db
+from archiver.transport.http import RetryPolicy
+
+FAST = RetryPolicy(max_attempts=5, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
+CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
+TOKEN = EmulatorConfig().copilot_token
+
+
+def run(db: Any, csv: Path, base_url: str, **overrides: Any):  # type: ignore[no-untyped-def]
+    values: dict[str, Any] = {
+        "provider": "copilot",
+        "max_rpm": None,
+        "concurrency": 2,
+        "policy": FAST,
+    }
+    values.update(overrides)
+    settings = CopilotSettings(Secret(TOKEN), base_url=base_url)
+    return asyncio.run(run_batch(db, csv, BatchOptions(**values), settings))
+
+
+def items(db: Any) -> dict[str, dict[str, Any]]:
+    cursor = db.execute("SELECT * FROM batch_items")
+    names = [d[0] for d in cursor.description]
+    return {row[names.index("item_key")]: dict(zip(names, row, strict=True)) for row in cursor}
+
+
+def write_csv(tmp_path: Path, text: str = CSV) -> Path:
+    csv = tmp_path / "p.csv"
+    csv.write_text(text, encoding="utf-8")
+    return csv
+
+
+@pytest.mark.parametrize("challenge", ["none", "empty", "hashcash"])
+@pytest.mark.parametrize("resend", [True, False])
+def test_threads_answers_archived_and_challenges_met(
+    tmp_path: Path, challenge: str, resend: bool
+) -> None:
+    db = open_db(tmp_path / "a.db")
+    with running_emulator(
+        bing_chats=0,
+        conversations=0,
+        copilot_challenge=challenge,
+        copilot_challenge_resend=resend,
+        copilot_hashcash_bits=10,
+    ) as emu:
+        summary = run(db, write_csv(tmp_path), emu.base_url)
+        stats = emu.state.stats()
+        upstream = {
+            cid: [m["id"] for m in c.messages or []] for cid, c in emu.state.copilot.items()
+        }
+    assert summary.exit_code == EXIT_OK, summary.errors
+    rows = items(db)
+    assert all(r["status"] == "done" and r["answer"] for r in rows.values())
+    assert (
+        rows["t1"]["conversation_id"]
+        == rows["t3"]["conversation_id"]
+        != rows["s1"]["conversation_id"]
+    )
+    assert "Second turn" in rows["t2"]["answer"]
+    assert stats["prompts"] == 4  # each row answered once, re-sends included
+    assert stats["copilot_pongs"] == 4  # every ping answered
+    assert stats["copilot_challenges_met"] == (0 if challenge == "none" else 4)
+    # Archived as it arrived: the thread as one conversation, in order, with the ids upstream has.
+    cid = rows["t1"]["conversation_id"]
+    stored = db.execute(
+        "SELECT id, role, text FROM messages WHERE conversation_id = ? ORDER BY depth", [cid]
+    ).fetchall()
+    assert [r[1] for r in stored] == ["user", "assistant"] * 3
+    assert [r[2] for r in stored if r[1] == "user"] == ["First turn", "Second turn", "Third turn"]
+    answers = [r[2] for r in stored if r[1] == "assistant"]
+    assert answers == [rows[k]["answer"] for k in ("t1", "t2", "t3")]
+    assert [r[0] for r in stored if r[1] == "assistant"] == upstream[cid][1::2]
+    title = db.execute("SELECT title, source, provider FROM conversations WHERE id = ?", [cid])
+    assert title.fetchone() == ("First turn", "batch", "copilot")
+
+
+def test_resume_never_sends_an_answered_row_again(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "a.db")
+    csv = write_csv(tmp_path)
+    with running_emulator(bing_chats=0, conversations=0) as emu:
+        first = run(db, csv, emu.base_url)
+        again = run(db, csv, emu.base_url)
+        more = write_csv(tmp_path, CSV + "t4,T,Fourth turn\n")
+        third = run(db, more, emu.base_url)
+        prompts = emu.state.stats()["prompts"]
+    assert first.exit_code == again.exit_code == third.exit_code == EXIT_OK
+    assert (again.done, again.already_done, again.requests) == (0, 4, 0)
+    assert (third.done, third.already_done) == (1, 4)
+    assert prompts == 5
+    rows = items(db)
+    assert rows["t4"]["conversation_id"] == rows["t1"]["conversation_id"]  # resumed thread
+    users = db.execute(
+        "SELECT text FROM messages WHERE conversation_id = ? AND role = 'user' ORDER BY depth",
+        [rows["t1"]["conversation_id"]],
+    ).fetchall()
+    assert [u[0] for u in users] == ["First turn", "Second turn", "Third turn", "Fourth turn"]
+
+
+def test_cloudflare_challenge_stops_the_run(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "a.db")
+    with running_emulator(bing_chats=0, conversations=0, copilot_challenge="cloudflare") as emu:
+        summary = run(db, write_csv(tmp_path), emu.base_url, concurrency=1)
+        prompts = emu.state.stats()["prompts"]
+    assert summary.exit_code == EXIT_PARTIAL
+    assert "Cloudflare" in summary.errors[0] and "browser" in summary.errors[0]
+    assert prompts == 0
+    assert {r["status"] for r in items(db).values()} == {"pending"}
+
+
+def test_error_frame_stops_the_run(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "a.db")
+    with running_emulator(bing_chats=0, conversations=0, copilot_error="rateLimited") as emu:
+        summary = run(db, write_csv(tmp_path), emu.base_url, concurrency=1)
+    assert summary.exit_code == EXIT_PARTIAL
+    assert "rateLimited" in summary.errors[0]
+    assert {r["status"] for r in items(db).values()} == {"pending"}
+    assert summary.not_sent == 4
+
+
+def test_drops_and_502s_are_retried_and_cleanup_deletes(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "a.db")
+    with running_emulator(
+        bing_chats=0, conversations=0, seed=5, fail_rate=0.2, drop_rate=0.25
+    ) as emu:
+        summary = run(db, write_csv(tmp_path), emu.base_url, cleanup=True)
+        left = [c for c in emu.state.copilot.values() if not c.deleted]
+        dropped = [e for e in emu.request_log if e.get("dropped")]
+        failed = [e for e in emu.request_log if e["status"] >= 500]
+    assert summary.exit_code == EXIT_OK, summary.errors
+    assert dropped or failed
+    assert summary.cleaned == 2
+    # A create whose answer was cut is retried: the first one stays upstream, empty (never a
+    # prompt sent into it).
+    assert all(not c.messages and not c.listed for c in left)
+    marked = db.execute("SELECT count(*) FROM conversations WHERE deleted_upstream_at IS NOT NULL")
+    assert marked.fetchone()[0] == 2

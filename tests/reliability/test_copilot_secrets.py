@@ -1,0 +1,82 @@
+"""The Copilot token never leaks: not into the database files, not into output (even
+--verbose, where every request and retry is logged), not into error messages, and never the
+chat socket's URL (it carries ``accessToken=``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from archiver.emulator import EmulatorConfig, running_emulator
+
+TOKEN = "archiver-test-SECRET-copilot-token-7f3a91"
+CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\ns1,,Alone\n"
+
+
+def archiver(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_token_never_reaches_db_logs_or_errors(tmp_path: Path) -> None:
+    config = EmulatorConfig(
+        conversations=0,
+        bing_chats=0,
+        copilot_chats=6,
+        copilot_token=TOKEN,
+        copilot_challenge="hashcash",
+        copilot_hashcash_bits=8,
+        fail_rate=0.2,
+        drop_rate=0.2,
+        seed=11,
+    )
+    db = tmp_path / "a.db"
+    csv = tmp_path / "p.csv"
+    csv.write_text(CSV, encoding="utf-8")
+    with running_emulator(config) as emu:
+        env = {"COPILOT_ACCESS_TOKEN": TOKEN, "COPILOT_BASE_URL": emu.base_url}
+        outputs = [
+            archiver("backup", "copilot", str(db), "-v", "--max-rpm", "100000", env=env),
+            archiver(
+                "batch",
+                str(db),
+                str(csv),
+                "--provider",
+                "copilot",
+                "-v",
+                "--max-rpm",
+                "100000",
+                env=env,
+            ),
+            archiver("doctor", "--provider", "copilot", "-v", env=env),
+            # A refused token: the message says what to do, never what the token was.
+            archiver(
+                "backup", "copilot", str(db), "-v", env={**env, "COPILOT_ACCESS_TOKEN": TOKEN + "x"}
+            ),
+            archiver(
+                "batch",
+                str(db),
+                str(csv),
+                "--provider",
+                "copilot",
+                "--retry-failed",
+                env={**env, "COPILOT_ACCESS_TOKEN": TOKEN + "x"},
+            ),
+        ]
+    assert [o.returncode for o in outputs[:3]] == [0, 0, 0], [o.stderr[-500:] for o in outputs]
+    assert outputs[3].returncode == 2
+    assert "the Copilot token was refused" in outputs[3].stderr
+    for result in outputs:
+        text = result.stdout + result.stderr
+        assert TOKEN not in text
+        assert "accessToken" not in text
+    for path in tmp_path.iterdir():
+        if path.name.startswith(db.name):
+            assert TOKEN.encode() not in path.read_bytes(), path.name
