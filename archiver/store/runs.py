@@ -39,6 +39,12 @@ def mark_stale_runs(db: sqlite_utils.Database) -> int:
                 STATUS_RUNNING,
             ],
         )
+        # A batch killed the same way leaves its batch_runs row 'running' too.
+        conn.execute(
+            "UPDATE batch_runs SET status = 'interrupted', finished_at = coalesce(finished_at, ?) "
+            "WHERE status = 'running'",
+            [utc_now_iso()],
+        )
         return cursor.rowcount
 
 
