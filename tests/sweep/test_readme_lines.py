@@ -22,3 +22,12 @@ def test_datasette_lines_use_the_database_name_the_metadata_describes():
     databases = set(json.loads((ROOT / "metadata.json").read_text())["databases"])
     for match in re.finditer(r"datasette (\S+) -m metadata\.json", readme):
         assert Path(match[1]).stem in databases, match[0]
+
+
+def test_shared_help_names_exit_3():
+    from click.testing import CliRunner
+
+    from archiver.cli import cli
+
+    result = CliRunner().invoke(cli, ["shared", "--help"])
+    assert "3 stopped by a challenge page or a throttle" in " ".join(result.output.split())
