@@ -150,11 +150,23 @@ class BatchSummary:
             f"not sent {self.not_sent}",
             f"requests {self.requests}",
             f"throttled {self.throttled}",
-            f"{self.rate_per_minute:.1f}/min",
+            rate_text(self.requests, self.elapsed_seconds),
         ]
         if self.cleaned:
             parts.append(f"cleaned up {self.cleaned}")
         return f"batch {self.provider}: " + ", ".join(parts)
+
+
+# Fewer requests or a shorter time than this says nothing about a rate ("9691.9/min" after one).
+MIN_RATE_REQUESTS = 2
+MIN_RATE_SECONDS = 10.0
+
+
+def rate_text(requests: int, seconds: float) -> str:
+    """``12.3/min``, or ``rate n/a`` until enough requests and time have passed."""
+    if requests < MIN_RATE_REQUESTS or seconds < MIN_RATE_SECONDS:
+        return "rate n/a"
+    return f"{60.0 * requests / seconds:.1f}/min"
 
 
 @dataclass
@@ -205,9 +217,8 @@ class _Run:
         describe = getattr(self.progress, "describe", None)
         if describe is not None:
             s = self.summary
-            minutes = (time.monotonic() - self.started) / 60
-            rate = (s.done + s.failed) / minutes if minutes > 0 else 0.0
-            describe(f"done {s.done} failed {s.failed} {rate:.1f}/min")
+            rate = rate_text(s.done + s.failed, time.monotonic() - self.started)
+            describe(f"done {s.done} failed {s.failed} {rate}")
 
     async def unit(self, unit: Unit) -> None:
         """A thread's turns in order; stops at its first failure."""
