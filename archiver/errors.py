@@ -79,6 +79,12 @@ class TransientError(UpstreamError):
     """5xx, timeouts, dropped connections, broken streams: worth retrying."""
 
 
+class UnreachableError(TransientError):
+    """No connection to the upstream at all (refused, no route, DNS): retried like any
+    transient failure, but once the retries are spent every other request would fail the same
+    way, so a batch stops instead of burning every row."""
+
+
 class RateLimitExceeded(TransientError):
     """429 or an equivalent throttle. ``retry_after`` is seconds to wait, if the server said.
     Retried under a budget of its own; once that is spent the account is saturated, and the

@@ -48,6 +48,7 @@ from archiver.errors import (
     QuotaExhausted,
     RateLimitExceeded,
     ThrottledUntil,
+    UnreachableError,
 )
 from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.progress import NullProgress, Progress
@@ -69,6 +70,7 @@ ACCOUNT_STOPS = (
     ConfigError,
     RateLimitExceeded,
     ThrottledUntil,
+    UnreachableError,
 )
 
 
@@ -372,10 +374,19 @@ async def run_batch(
                 summary.errors.append(str(exc))
             if options.cleanup and summary.aborted is None:
                 await _cleanup(db, provider, run.finished_threads, summary)
+        if isinstance(summary.aborted, UnreachableError):
+            summary.errors.append(
+                "the upstream is unreachable: the run stopped, the rows not sent stay pending; "
+                "run the same command again when it is back"
+            )
         if isinstance(summary.aborted, ThrottledUntil):
             remember_throttle_stop(db, options.provider, settings.account, summary.aborted)
         # Whatever a stop left unsent is counted from the database: the truth after the run.
         summary.not_sent = _count_status(db, run_id, PENDING)
+        if summary.failed or summary.skipped_failed:
+            summary.errors.append(
+                "rows that failed are not sent again by a plain re-run: add --retry-failed"
+            )
         if summary.aborted is not None:
             status = "failed" if summary.aborted.exit_code == EXIT_CONFIG else "partial"
         else:

@@ -28,6 +28,7 @@ from archiver.errors import (
     RateLimitExceeded,
     ThrottledUntil,
     TransientError,
+    UnreachableError,
     UpstreamError,
 )
 from archiver.transport.ratelimit import RateLimiter
@@ -264,9 +265,12 @@ class HttpClient:
             host = urlsplit(url).netloc or "the server"  # the host only: no query string
             if isinstance(exc, TimeoutError):  # aiohttp's socket timeouts are TimeoutErrors
                 raise TransientError(f"{place}: {host} timed out ({type(exc).__name__})") from None
-            raise TransientError(
-                f"{place}: connection to {host} failed ({type(exc).__name__})"
-            ) from None
+            error = (
+                UnreachableError
+                if isinstance(exc, aiohttp.ClientConnectorError)
+                else TransientError
+            )
+            raise error(f"{place}: connection to {host} failed ({type(exc).__name__})") from None
 
 
 def new_session(*, timeout_seconds: float = 120.0) -> aiohttp.ClientSession:
