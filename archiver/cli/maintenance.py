@@ -12,6 +12,7 @@ from archiver.cli.common import (
     run_async,
     setup_logging,
 )
+from archiver.interrupts import interrupt_raises
 from archiver.recorder import run_recorded
 from archiver.store.rebuild import ReflattenSummary, reflatten
 
@@ -34,7 +35,8 @@ def reflatten_command(db: str, everything: bool, quiet: bool, verbose: bool) -> 
     setup_logging(verbose)
 
     async def work(database: sqlite_utils.Database) -> ReflattenSummary:
-        return reflatten(database, everything=everything)
+        with interrupt_raises():  # synchronous work: Ctrl-C stops it at once
+            return reflatten(database, everything=everything)
 
     # Under the lock and recorded in `runs`, like every command that writes.
     result = run_async(run_recorded(db, job="reflatten", kind="reflatten", work=work))
