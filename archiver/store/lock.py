@@ -59,7 +59,12 @@ def database_lock(db_path: str | os.PathLike[str]) -> Iterator[Path | None]:
         return
     check_database_path(db_path)
     path = lock_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        # Never created silently: a typo in the path would start a full download elsewhere.
+        raise ConfigError(
+            f"the directory {Path(db_path).parent} does not exist "
+            f"(create it first: mkdir -p {Path(db_path).parent})"
+        )
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:

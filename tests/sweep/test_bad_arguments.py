@@ -74,3 +74,10 @@ def test_the_emulator_on_a_taken_port_is_a_one_line_error():
 def test_timeout_is_range_checked(tmp_path, value):
     result = run(["backup", "chatgpt", str(tmp_path / "a.db"), "--timeout", value])
     assert result.exit_code == 2 and "--timeout" in result.output
+
+
+def test_a_missing_database_directory_is_not_created(tmp_path):
+    db = tmp_path / "typo" / "archive.db"
+    result = run(["backup", "chatgpt", str(db)], {"CHATGPT_ACCESS_TOKEN": "t"})
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert not db.parent.exists()
