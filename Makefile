@@ -45,4 +45,4 @@ bench: $(STAMP) $(PEER)/bin/chatgpt-to-sqlite
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(PEER) demo.db demo.db-wal demo.db-shm demo.db.lock demo bench/out
+	rm -rf $(VENV) $(PEER) demo.db demo.db-wal demo.db-shm demo.db.lock demo.db.files demo bench/out

@@ -258,3 +258,84 @@ ALTER TABLE export_requests ADD COLUMN error TEXT;
 ALTER TABLE shared_links ADD COLUMN account TEXT NOT NULL DEFAULT '';
 CREATE INDEX account_snapshots_endpoint ON account_snapshots (provider, account, endpoint, taken_at);
 CREATE INDEX shared_links_conversation ON shared_links (conversation_id);
+
+-- migration: 4 chatgpt 2026 files projects canvas
+-- Files a message points at, downloaded into the content-addressed store beside the database
+-- (<db>.files/<sha256[:2]>/<sha256>); file_name, mime_type and size_bytes already exist.
+-- download_status: NULL (not tried yet) | 'stored' | 'gone' (upstream 404: not retried nightly)
+-- | 'failed' (retried by later runs) | 'too_large' (over --max-file-mb) | 'skipped'.
+ALTER TABLE attachments ADD COLUMN sha256 TEXT;
+ALTER TABLE attachments ADD COLUMN download_status TEXT;
+ALTER TABLE attachments ADD COLUMN downloaded_at TEXT;
+ALTER TABLE attachments ADD COLUMN download_error TEXT;
+CREATE INDEX attachments_sha256 ON attachments (sha256);
+CREATE INDEX attachments_download_status ON attachments (download_status);
+
+-- Canvas documents (conversation/{id}/textdocs, or an export's), every version kept.
+CREATE TABLE textdocs (
+    conversation_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    title TEXT,
+    textdoc_type TEXT,                  -- 'document' | 'code/python' | ...
+    content TEXT,
+    updated_at TEXT,
+    raw_json TEXT,
+    first_seen_at TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+CREATE INDEX textdocs_conversation ON textdocs (conversation_id);
+
+-- ChatGPT Projects ("snorlax" gizmos, ids g-p-...); conversations.gizmo_id points here.
+CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL DEFAULT 'chatgpt',
+    account TEXT NOT NULL DEFAULT '',
+    name TEXT,
+    description TEXT,
+    emoji TEXT,
+    raw_json TEXT,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    deleted_upstream_at TEXT
+);
+CREATE INDEX conversations_gizmo ON conversations (gizmo_id);
+
+-- Per-account client state that is not a secret (the browser-like oai-device-id, ...).
+CREATE TABLE account_state (
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (provider, account, key)
+);
+
+-- The model that actually answered (metadata.resolved_model_slug: "auto" resolves to one);
+-- a view, so every flattener and the import keep their row shape.
+CREATE VIEW message_models AS
+SELECT conversation_id, id AS node_id, model_slug,
+    json_extract(raw_json, '$.metadata.resolved_model_slug') AS resolved_model_slug
+FROM messages
+WHERE raw_json IS NOT NULL AND json_valid(raw_json);
+
+-- Citations of web sources, from both forms: metadata.citations[].metadata and the 2025+
+-- metadata.content_references[].items[] (whose markers wrap the text in U+E200..U+E204).
+CREATE VIEW message_citations AS
+SELECT m.conversation_id, m.id AS node_id, 'citation' AS kind,
+    json_extract(c.value, '$.metadata.title') AS title,
+    json_extract(c.value, '$.metadata.url') AS url,
+    json_extract(c.value, '$.start_ix') AS start_index,
+    json_extract(c.value, '$.end_ix') AS end_index
+FROM messages AS m, json_each(m.raw_json, '$.metadata.citations') AS c
+WHERE m.raw_json LIKE '%"citations"%' AND json_valid(m.raw_json) AND json_type(c.value) = 'object'
+UNION ALL
+SELECT m.conversation_id, m.id AS node_id, json_extract(r.value, '$.type') AS kind,
+    json_extract(i.value, '$.title') AS title,
+    json_extract(i.value, '$.url') AS url,
+    json_extract(r.value, '$.start_idx') AS start_index,
+    json_extract(r.value, '$.end_idx') AS end_index
+FROM messages AS m, json_each(m.raw_json, '$.metadata.content_references') AS r,
+    json_each(r.value, '$.items') AS i
+WHERE m.raw_json LIKE '%"content_references"%' AND json_valid(m.raw_json) AND json_type(r.value) = 'object'
+    AND json_type(i.value) = 'object' AND json_extract(i.value, '$.url') IS NOT NULL;

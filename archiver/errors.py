@@ -42,6 +42,9 @@ class LockedError(ArchiverError):
 class UpstreamError(ArchiverError):
     """An upstream answered with an error. ``status`` is the HTTP status, if any."""
 
+    # The machine-readable reason of an error body (``detail.code``, e.g. "token_expired").
+    code: str | None = None
+
     def __init__(self, message: str, *, status: int | None = None, url: str | None = None):
         super().__init__(message)
         self.status = status

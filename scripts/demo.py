@@ -6,6 +6,7 @@ account), with the emulator's made-up credentials passed through the environment
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -20,6 +21,7 @@ DB = ROOT / "demo.db"
 ARCHIVER = [sys.executable, "-m", "archiver"]
 EMULATOR_TOKEN = "emulator-token"  # the emulator's default, not a real credential
 EMULATOR_COOKIE = "emulator-cookie"
+EMULATOR_SESSION = "emulator-session"  # the emulator's ChatGPT session cookie, made up too
 EMULATOR_COPILOT_TOKEN = "emulator-copilot-token"
 
 
@@ -48,6 +50,8 @@ def emulator() -> Iterator[str]:
             "1",
             "--conversations",
             "120",
+            "--projects",
+            "3",
             "--copilot-chats",
             "25",
             "--copilot-challenge",
@@ -127,13 +131,19 @@ def show(db: sqlite3.Connection, title: str, sql: str) -> None:
 def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DB}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(f"{DB}.files", ignore_errors=True)  # the file store of the last demo
     prompts, bing_prompts, export = write_inputs(ROOT / "demo")
     with emulator() as url:
         print(f"emulator running at {url}")
         chatgpt = {"CHATGPT_ACCESS_TOKEN": EMULATOR_TOKEN, "CHATGPT_BASE_URL": f"{url}/backend-api"}
-        heading("Back up ChatGPT (first run: everything)")
+        heading("Back up ChatGPT (first run: everything, Projects, canvas and images included)")
+        # Signed in as a 2026 browser is: with the session cookie, not the access token.
+        session = {
+            "CHATGPT_SESSION_TOKEN": EMULATOR_SESSION,
+            "CHATGPT_BASE_URL": chatgpt["CHATGPT_BASE_URL"],
+        }
         archiver(
-            "backup", "chatgpt", str(DB), "--max-rpm", "6000", "--concurrency", "4", env=chatgpt
+            "backup", "chatgpt", str(DB), "--max-rpm", "6000", "--concurrency", "4", env=session
         )
         heading("Back up again: nothing changed, so one request per list (no account snapshot)")
         archiver("backup", "chatgpt", str(DB), "--max-rpm", "6000", "--no-snapshot", env=chatgpt)
@@ -212,6 +222,19 @@ def main() -> None:
         "FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid "
         "JOIN conversations c ON c.id = m.conversation_id "
         "WHERE messages_fts MATCH 'python' ORDER BY rank LIMIT 5",
+    )
+    show(
+        db,
+        "Projects and their conversations",
+        "SELECT p.emoji, p.name, count(c.id) AS conversations FROM projects p "
+        "LEFT JOIN conversations c ON c.gizmo_id = p.id GROUP BY p.id ORDER BY p.name",
+    )
+    show(
+        db,
+        "Files messages point at, by download status (stored in demo.db.files/)",
+        "SELECT coalesce(download_status, 'not a file id') AS status, count(*) AS pointers, "
+        "count(DISTINCT sha256) AS files, sum(size_bytes) AS bytes FROM attachments "
+        "GROUP BY status",
     )
     heading("Done")
     print(f"  The archive is {DB.name}. Explore it with:")

@@ -22,6 +22,7 @@ RUN_TIME_COLUMNS = {
     "latency_ms",
     "run_id",
     "deleted_upstream_at",
+    "downloaded_at",
     "pk",  # the rowid alias: a storage detail that follows insertion order
 }
 TABLES = ("conversations", "messages", "attachments", "sync_state", "batch_items")

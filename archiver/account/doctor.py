@@ -44,7 +44,8 @@ from archiver.providers.chatgpt.account_parse import (
     token_expiry,
 )
 from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
-from archiver.transport.http import HttpClient, RetryPolicy, new_session
+from archiver.providers.chatgpt.signed import ChatGPTHttp, open_chatgpt_session
+from archiver.transport.http import RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
 
 OK, WARN, FAIL, SKIP = "ok", "WARN", "FAIL", "skip"
@@ -256,17 +257,22 @@ async def check_chatgpt(
 ) -> DoctorReport:
     report = DoctorReport("chatgpt", safe_url(settings.base_url))
     host = urlsplit(settings.base_url).netloc.rpartition("@")[2] or settings.base_url
-    report.checks.append(
-        token_check(settings.token.reveal(), token_source, now or datetime.now(tz=UTC))
-    )
+    if settings.token is not None:
+        report.checks.append(
+            token_check(settings.token.reveal(), token_source, now or datetime.now(tz=UTC))
+        )
+    else:  # session-cookie sign-in: the first request below proves it
+        report.checks.append(Check("token", OK, "from the session cookie (CHATGPT_SESSION_TOKEN)"))
     views: list[tuple[AccountEndpoint, str, Callable[[object], Check]]] = [
         (MODELS, "models", models_check),
         (BETA_FEATURES, "beta features", beta_check),
         (CONVERSATION_LIMIT, "limits", limits_check),
     ]
-    async with new_session(timeout_seconds=timeout_seconds) as session:
+    async with open_chatgpt_session(settings, timeout_seconds=timeout_seconds) as session:
         client = AccountClient(
-            ChatGPTClient(HttpClient(session, RateLimiter(None), policy), settings)
+            ChatGPTClient(
+                ChatGPTHttp(session, RateLimiter(None), policy, settings=settings), settings
+            )
         )
         first = await query_endpoint(client, ACCOUNTS_CHECK)
         if first.response is not None:

@@ -10,8 +10,8 @@ import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSource, BackupSummary, run_backup
 from archiver.errors import ThrottledUntil
-from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.progress import Progress
+from archiver.store.runs import remember_throttle_stop
 from archiver.transport.http import DEFAULT_MAX_WAIT, HttpClient, RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
 
@@ -28,29 +28,39 @@ class ClientSource:
         return counts
 
 
-async def backup_through(
-    db: sqlite_utils.Database,
-    make_source: Callable[[HttpClient], BackupSource],
+BackupFunction = Callable[..., Awaitable[BackupSummary]]
+
+
+def client_backup(
+    make_source: Callable[[HttpClient, Any], BackupSource],
     make_http: Callable[..., HttpClient],
     *,
-    options: BackupOptions | None,
-    max_rpm: float | None,
-    burst: int,
-    policy: RetryPolicy | None,
-    timeout_seconds: float,
-    progress: Progress | None,
-) -> BackupSummary:
-    """One backup run: one session, one limiter for the account, one retry policy."""
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = make_http(session, RateLimiter(max_rpm, burst=burst), policy)
-        source = make_source(http)
-        summary = await run_backup(db, source, options, progress)
-    if isinstance(summary.aborted, ThrottledUntil):  # cron skips until the wait is over
-        remember_throttle_stop(db, source.provider, source.account, summary.aborted)
-    return summary
+    default_rpm: float,
+) -> BackupFunction:
+    """A provider's ``backup_<name>(db, settings, *, options, max_rpm, burst, policy,
+    timeout_seconds, progress)``: one session, one limiter for the account, one retry policy,
+    the source made by ``make_source(http, settings)``."""
 
+    async def backup(
+        db: sqlite_utils.Database,
+        settings: Any,
+        *,
+        options: BackupOptions | None = None,
+        max_rpm: float | None = default_rpm,
+        burst: int = 1,
+        policy: RetryPolicy | None = None,
+        timeout_seconds: float = 120.0,
+        progress: Progress | None = None,
+    ) -> BackupSummary:
+        async with new_session(timeout_seconds=timeout_seconds) as session:
+            http = make_http(session, RateLimiter(max_rpm, burst=burst), policy)
+            source = make_source(http, settings)
+            summary = await run_backup(db, source, options, progress)
+        if isinstance(summary.aborted, ThrottledUntil):  # cron skips until the wait is over
+            remember_throttle_stop(db, source.provider, source.account, summary.aborted)
+        return summary
 
-BackupFunction = Callable[..., Awaitable[BackupSummary]]
+    return backup
 
 
 def run_with_options(backup: BackupFunction) -> Callable[..., Awaitable[BackupSummary]]:

@@ -45,6 +45,9 @@ class BackupSource(Protocol):
 
     def feeds(self) -> list[str]: ...
 
+    # Optional: ``async def more_feeds(self) -> list[str]``, feeds discovered after ``feeds()``
+    # were walked (looked up with getattr, so sources without it need nothing).
+
     def list_pages(self, feed: str) -> AsyncIterator[list[ListItem]]: ...
 
     async def fetch(self, item: ListItem) -> Any:
@@ -71,12 +74,15 @@ class BackupSummary:
     throttled: int = 0
     aborted: ArchiverError | None = None
     errors: list[str] = field(default_factory=list)
+    # Provider-specific counts appended to the summary line (ChatGPT: projects, files, ...).
+    extra: dict[str, int] = field(default_factory=dict)
+    failed_extra: bool = False  # something besides a conversation failed (a file): partial
 
     @property
     def exit_code(self) -> int:
         if self.aborted is not None:
             return self.aborted.exit_code
-        return EXIT_PARTIAL if self.failed else EXIT_OK
+        return EXIT_PARTIAL if self.failed or self.failed_extra else EXIT_OK
 
     def counts(self) -> dict[str, int]:
         return {
@@ -97,7 +103,8 @@ class BackupSummary:
 
     def line(self) -> str:
         """The one-line summary printed after every run."""
-        parts = [f"{name} {value}" for name, value in self.counts().items()]
+        counts = {**self.counts(), **self.extra}
+        parts = [f"{name} {value}" for name, value in counts.items()]
         return f"{self.provider}: " + ", ".join(parts)
 
 
@@ -184,6 +191,14 @@ async def run_backup(
     try:
         for feed in source.feeds():
             newest[feed] = await _walk_feed(db, source, feed, options, seen, candidates, summary)
+        # Feeds only known once the main lists were walked (ChatGPT's Projects): a refused
+        # token or a challenge then stops the run at its first request, not after a detour.
+        discover = getattr(source, "more_feeds", None)
+        if discover is not None:
+            for feed in await discover():
+                newest[feed] = await _walk_feed(
+                    db, source, feed, options, seen, candidates, summary
+                )
         # Failures of earlier runs are retried even when the list says nothing changed.
         for conversation_id in sync.unresolved_fetch_errors(db, source.provider):
             candidates.setdefault(conversation_id, ListItem(conversation_id, None))

@@ -50,9 +50,9 @@ from archiver.errors import (
     ThrottledUntil,
     UnreachableError,
 )
-from archiver.jobs.cooldown import remember_throttle_stop
 from archiver.progress import NullProgress, Progress
 from archiver.providers import registry
+from archiver.store.runs import remember_throttle_stop
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
 from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy

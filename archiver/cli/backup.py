@@ -32,7 +32,9 @@ def backup_command(provider: registry.Provider) -> click.Command:
     def command(db: str, quiet: bool, verbose: bool, **values: Any) -> None:
         setup_logging(verbose)
         values = with_defaults(provider.backup_options, values)
-        settings = provider.settings_from_env(values.get(f"{provider.secret}_file"))
+        # A provider that signs in with a session file too (ChatGPT) gets it from the start.
+        session = {"session_file": values["session_file"]} if values.get("session_file") else {}
+        settings = provider.settings_from_env(values.get(f"{provider.secret}_file"), **session)
         result = run_async(
             run_recorded(
                 db,

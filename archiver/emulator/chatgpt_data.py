@@ -56,6 +56,30 @@ def summary(index: int, *, seed: int = 0) -> Summary:
     )
 
 
+PROJECT_NAMES = ("Thesis", "House move", "Garden", "Tax 2026", "Novel", "Job search")
+
+
+def project(index: int, *, seed: int = 0) -> dict[str, Any]:
+    """One Project ("snorlax" gizmo) as the sidebar nests it: ``g-p-`` and 32 hex digits."""
+    ident = "g-p-" + data.stable_uuid(seed, "project", index).replace("-", "")
+    name = PROJECT_NAMES[index % len(PROJECT_NAMES)]
+    return {
+        "id": ident,
+        "organization_id": None,
+        "short_url": f"{ident}-{name.lower().replace(' ', '-')}",
+        "gizmo_type": "snorlax",
+        "display": {
+            "name": name,
+            "description": f"Everything about {name.lower()}",
+            "emoji": ("📚", "🏠", "🌱", "🧾", "✍️", "💼")[index % 6],
+            "theme": None,
+        },
+        "instructions": "",
+        "created_at": data.EPOCH_START + index * 86_400,
+        "updated_at": data.EPOCH_START + index * 86_400,
+    }
+
+
 def conversation(index: int, *, seed: int = 0, mean_nodes: int = 12) -> dict[str, Any]:
     """The ``GET conversation/{id}`` body for one generated conversation (no ``id`` field)."""
     s = summary(index, seed=seed)

@@ -87,6 +87,15 @@ COUNT = click.IntRange(min=0)
 @click.option("--challenge-rate", type=PROBABILITY, default=0.0, show_default=True)
 @click.option("--drop-rate", type=PROBABILITY, default=0.0, show_default=True)
 @click.option("--stream-delay-ms", type=COUNT, default=0, show_default=True)
+@click.option(
+    "--session-cookie", default="emulator-session", show_default=True, help="Accepted session."
+)
+@click.option("--token-lifetime-s", type=float, default=10 * 86400, show_default=True)
+@click.option("--challenge-script-agents", is_flag=True, help="Cloudflare page for scripts.")
+@click.option("--projects", type=COUNT, default=0, show_default=True)
+@click.option("--project-conversations", type=COUNT, default=3, show_default=True)
+@click.option("--cursor-form", type=click.Choice(["string", "number"]), default="string")
+@click.option("--gone-file-rate", type=PROBABILITY, default=0.0, show_default=True)
 def emulator_command(no_retry_after: bool, allow_remote: bool, **options: object) -> None:
     """Serve fake ChatGPT, Bing and Copilot upstreams on 127.0.0.1 until interrupted."""
     host = str(options["host"])

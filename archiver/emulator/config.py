@@ -52,6 +52,24 @@ class EmulatorConfig:
     drop_rate: float = 0.0
     stream_delay_ms: int = 0  # pause between streamed frames
 
+    # ChatGPT as a 2026 account sees it (PROTOCOL.md §1b).
+    session_cookie: str = "emulator-session"  # __Secure-next-auth.session-token that signs in
+    token_lifetime_s: float = 10 * 86400  # exp of the access tokens /api/auth/session issues
+    token_uses: int = 0  # each issued access token serves this many requests, then expires
+    rotate_session_cookie: bool = True  # answer /api/auth/session with a renewed Set-Cookie
+    challenge_script_agents: bool = False  # Cloudflare page for a User-Agent without Mozilla/
+    projects: int = 0  # Projects ("snorlax" gizmos), each with its own conversations
+    project_conversations: int = 3  # conversations per project (not in the main list)
+    sidebar_page_size: int = 5  # projects per sidebar page, whatever `limit` says
+    project_page_size: int = 2  # conversations per project page (small: paging gets exercised)
+    cursor_form: Literal["string", "number"] = "string"  # 2026 opaque strings or older numbers
+    repeat_cursor: bool = False  # project lists answer the same cursor forever (a server bug)
+    vanishing_projects: int = 0  # the first N projects are listed but 404 on their chats
+    gone_file_rate: float = 0.0  # share of file ids that answer 404 File not found
+    file_stream_denied: bool = False  # estuary/content answers 403 File stream access denied
+    file_url_base: str | None = None  # download_url on another host (signed, no bearer)
+    file_size_bytes: int | None = None  # every file this big (default: 2-32 KB by id)
+
     host: str = "127.0.0.1"
     port: int = 0  # 0 picks a free port
 

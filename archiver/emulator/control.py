@@ -39,6 +39,12 @@ async def delete(request: web.Request) -> web.Response:
     """Delete a ChatGPT conversation or Bing chat upstream: gone from lists, 404 on fetch."""
     state = request.app[STATE]
     cid = request.match_info["id"]
+    if cid in state.projects:  # a Project: gone from the sidebar, 404 on its chats
+        state.deleted_projects.add(cid)
+        return web.json_response({"deleted": True})
+    if cid.startswith(("file-", "file_")):  # a file: 404 File not found from now on
+        state.deleted_files.add(cid)
+        return web.json_response({"deleted": True})
     rec = state.records.get(cid)
     chat = state.bing.get(cid)
     pilot = state.copilot.get(cid)

@@ -80,11 +80,33 @@ def is_chatgpt(request: web.Request) -> bool:
     return request.path.startswith(("/backend-api/", "/public-api/"))
 
 
-def chatgpt_authorized(request: web.Request, config: EmulatorConfig) -> bool:
-    if request.headers.get("Authorization") != f"Bearer {config.token}":
+def is_chatgpt_host(request: web.Request) -> bool:
+    return is_chatgpt(request) or request.path.startswith("/api/auth/")
+
+
+def chatgpt_authorized(request: web.Request, state: EmulatorState) -> bool:
+    """The static token, or an unexpired access token /api/auth/session issued."""
+    from archiver.emulator.chatgpt_2026 import token_state
+
+    if token_state(state, request.headers.get("Authorization")) != "ok":
         return False
+    config = state.config
     return (
         config.account_id is None or request.headers.get("Chatgpt-Account-Id") == config.account_id
+    )
+
+
+def script_agent(request: web.Request) -> bool:
+    """What Cloudflare takes for a script: no browser User-Agent (aiohttp's default, curl's)."""
+    return "Mozilla/" not in request.headers.get("User-Agent", "")
+
+
+def challenge_page() -> web.Response:
+    return web.Response(
+        status=403,
+        text=CHALLENGE_HTML,
+        content_type="text/html",
+        headers={"cf-mitigated": "challenge"},
     )
 
 
@@ -139,14 +161,18 @@ def make_middleware(
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
         if roll("challenge", n) < config.challenge_rate:
-            return web.Response(status=403, text=CHALLENGE_HTML, content_type="text/html")
+            return challenge_page()
+        if config.challenge_script_agents and is_chatgpt_host(request) and script_agent(request):
+            return challenge_page()
         if buckets is not None:
             wait = buckets.take(credential(request))
             if wait is not None:
                 headers = {"Retry-After": str(wait)} if config.retry_after else {}
                 detail = {"detail": "Too many requests in 1 minute. Try again later."}
                 return web.json_response(detail, status=429, headers=headers)
-        if is_chatgpt(request) and not chatgpt_authorized(request, config):
+        # estuary/content checks its own bearer: it answers 403, not 401, without one.
+        own_check = request.path.startswith("/backend-api/estuary/")
+        if is_chatgpt(request) and not own_check and not chatgpt_authorized(request, state):
             return unauthorized()
         if roll("fail", n) < config.fail_rate:
             return server_error(roll("fail-status", n))

@@ -33,6 +33,7 @@ class ChatRecord:
     index: int | None  # None for chats created through the API
     hidden: bool = False  # PATCH is_visible=false
     deleted: bool = False  # /_emulator/delete
+    gizmo_id: str | None = None  # the project holding it: then not in the main list
 
 
 @dataclass
@@ -89,6 +90,25 @@ class EmulatorState:
             self.records[s.id] = ChatRecord(
                 s.id, s.title, s.create_time, s.update_time, s.is_archived, s.shared, s.time_form, i
             )
+        self.projects: dict[str, Json] = {}  # id -> gizmo object, in sidebar order
+        self.deleted_projects: set[str] = set()
+        self.session_cookies = {config.session_cookie}
+        self.issued_tokens: dict[str, float] = {}  # access token -> exp (epoch seconds)
+        self.session_count = 0
+        self.token_uses: dict[str, int] = {}  # with config.token_uses: requests per token
+        self.deleted_files: set[str] = set()
+        index = config.conversations
+        for p in range(config.projects):
+            gizmo = chatgpt_data.project(p, seed=config.seed)
+            self.projects[gizmo["id"]] = gizmo
+            for _ in range(config.project_conversations):
+                s = chatgpt_data.summary(index, seed=config.seed)
+                rec = ChatRecord(
+                    s.id, s.title, s.create_time, s.update_time, False, False, s.time_form, index
+                )
+                rec.gizmo_id = gizmo["id"]
+                self.records[s.id] = rec
+                index += 1
         self.bing_client_id = bing_data.client_id(config.seed)
         self.bing: dict[str, BingChat] = {}
         for i in range(config.bing_chats):
@@ -120,17 +140,31 @@ class EmulatorState:
             )
             self._details[rec.id] = body
         body.update(title=rec.title, update_time=rec.update_time, is_archived=rec.is_archived)
+        if rec.gizmo_id:
+            body.update(gizmo_id=rec.gizmo_id, gizmo_type="snorlax")
         return body
 
     def listing(self, *, archived: bool, order: str) -> list[ChatRecord]:
         items = [
             r
             for r in self.records.values()
-            if not r.hidden and not r.deleted and r.is_archived == archived
+            if not r.hidden and not r.deleted and r.is_archived == archived and not r.gizmo_id
         ]
         key = "create_time" if order == "created" else "update_time"
         items.sort(key=lambda r: getattr(r, key), reverse=True)
         return items
+
+    def project_chats(self, gizmo_id: str) -> list[ChatRecord]:
+        items = [
+            r
+            for r in self.records.values()
+            if r.gizmo_id == gizmo_id and not r.hidden and not r.deleted
+        ]
+        items.sort(key=lambda r: r.update_time, reverse=True)
+        return items
+
+    def live_projects(self) -> list[Json]:
+        return [g for pid, g in self.projects.items() if pid not in self.deleted_projects]
 
     def new_id(self, kind: str) -> str:
         """A fresh id for something a client created; its own namespace, so it can never

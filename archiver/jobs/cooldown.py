@@ -17,6 +17,7 @@ import sqlite_utils
 
 from archiver.errors import EXIT_OK, RateLimitExceeded, ThrottledUntil
 from archiver.store import runs
+from archiver.store.runs import remember_throttle_stop
 from archiver.timeutil import to_iso
 from archiver.transport.ratelimit import RateLimiter
 
@@ -90,14 +91,5 @@ def remember_cooldown(
         return None
     until = datetime.now(tz=UTC) + timedelta(seconds=seconds)
     stored = runs.set_cooldown(db, provider, account, until, reason)
-    log.warning("%s: throttled; cooling down until %s", provider, stored)
-    return stored
-
-
-def remember_throttle_stop(
-    db: sqlite_utils.Database, provider: str, account: str, stop: ThrottledUntil
-) -> str:
-    """A run stopped because a wait would have exceeded ``max_wait``: cron skips until then."""
-    stored = runs.set_cooldown(db, provider, account, stop.until, stop.reason)
     log.warning("%s: throttled; cooling down until %s", provider, stored)
     return stored

@@ -15,6 +15,7 @@ from archiver.errors import InputError
 from archiver.query.render import EXTENSIONS, FORMATS, ConversationRows, render
 from archiver.query.search import Executes
 from archiver.query.thread import BRANCH_CHOICES, Branches
+from archiver.store.filestore import FileStore
 
 _SLUG_LENGTH = 60
 _ID_LENGTH = 64
@@ -48,7 +49,24 @@ def load_conversation(db: Executes, conversation_id: str) -> ConversationRows:
         "SELECT * FROM attachments WHERE conversation_id = ? ORDER BY message_node_id, asset_pointer",
         [conversation_id],
     )
+    _add_stored_paths(db, attachments)
     return ConversationRows(found[0], messages, attachments)
+
+
+def _add_stored_paths(db: Executes, attachments: list[dict[str, object]]) -> None:
+    """Point each downloaded attachment at its file in the store beside the database
+    (``stored_path``), so that exports link to the file itself."""
+    stored = [a for a in attachments if a.get("download_status") == "stored" and a.get("sha256")]
+    if not stored:
+        return
+    row = db.execute("PRAGMA database_list").fetchone()
+    if not row or not row[2]:
+        return  # an in-memory database has no store
+    store = FileStore.for_database(row[2])
+    for attachment in stored:
+        path = store.path_for(str(attachment["sha256"]))
+        if path.is_file():
+            attachment["stored_path"] = str(path)
 
 
 def all_conversation_ids(db: Executes) -> list[str]:

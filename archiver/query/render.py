@@ -108,11 +108,11 @@ def _list(value: Any) -> list[Any]:
 
 def attachment_links(attachments: list[dict[str, Any]]) -> dict[str, str]:
     """asset pointer (and its bare file id) → where to link: the extracted file when there is
-    one, else the pointer itself."""
+    one, else the downloaded copy in the file store, else the pointer itself."""
     links: dict[str, str] = {}
     for row in attachments:
         pointer = _s(row.get("asset_pointer"))
-        target = _s(row.get("extracted_path"))
+        target = _s(row.get("extracted_path")) or _s(row.get("stored_path"))
         if pointer and target:
             links[pointer] = target
             links[pointer.split("://", 1)[-1]] = target

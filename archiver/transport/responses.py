@@ -56,6 +56,17 @@ def _detail(body: bytes) -> str:
     return ""
 
 
+def detail_code(body: bytes) -> str | None:
+    """``detail.code`` of a JSON error body (ChatGPT's "token_expired"), if there is one."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    detail = payload.get("detail") if isinstance(payload, dict) else None
+    code = detail.get("code") if isinstance(detail, dict) else None
+    return code[:80] if isinstance(code, str) else None
+
+
 def raise_for_status(
     status: int,
     headers: Mapping[str, str],
@@ -72,7 +83,9 @@ def raise_for_status(
     detail = _detail(body)
     suffix = f": {detail}" if detail else ""
     if status == 401:
-        raise AuthError(f"{auth_message} ({place} answered 401)", status=status, url=place)
+        error = AuthError(f"{auth_message} ({place} answered 401)", status=status, url=place)
+        error.code = detail_code(body)
+        raise error
     if status == 403:
         if looks_like_html(headers, body):
             raise ChallengeError(

@@ -66,9 +66,10 @@ def test_second_run_fetches_nothing_and_a_touched_conversation_alone(tmp_path):
         db = open_db(tmp_path / "a.db")
         backup(db, emu)
         second = backup(db, emu, snapshot=False)
-        assert (second.fetched, second.requests) == (0, 2)  # default list + archived list
+        # default list + archived list + the projects sidebar (this account has none)
+        assert (second.fetched, second.requests) == (0, 3)
         with_snapshot = backup(db, emu)
-        assert (with_snapshot.fetched, with_snapshot.requests) == (0, 6)  # + 4 account endpoints
+        assert (with_snapshot.fetched, with_snapshot.requests) == (0, 7)  # + 4 account endpoints
         target = db.execute(
             "SELECT id FROM conversations WHERE is_archived = 0 ORDER BY update_time LIMIT 1"
         ).fetchone()[0]

@@ -47,7 +47,11 @@ def bing_env(emu, cookie=COOKIE):
 
 
 def files_of(db):
-    return [p for p in db.parent.iterdir() if p.name.startswith(db.name)]
+    found = []
+    for p in db.parent.iterdir():
+        if p.name.startswith(db.name):  # the database, its WAL, and the file store's files
+            found += [f for f in p.rglob("*") if f.is_file()] if p.is_dir() else [p]
+    return found
 
 
 def test_verbose_runs_leak_no_credential_anywhere(emu, tmp_path):

@@ -8,16 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import sqlite_utils
-
-from archiver.backup.client_source import ClientSource, backup_through
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.client_source import ClientSource, client_backup
 from archiver.backup.listing import ListItem
 from archiver.flatten.records import FlatConversation
-from archiver.progress import Progress
-from archiver.providers.bing.client import BingClient, BingSettings, new_bing_http, parse_chat
+from archiver.providers.bing.client import BingClient, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
-from archiver.transport.http import RetryPolicy
 
 FEED_CHATS = "chats"
 
@@ -63,29 +58,12 @@ class BingBackup(ClientSource):
         )
 
 
-async def backup_bing(
-    db: sqlite_utils.Database,
-    settings: BingSettings,
-    *,
-    options: BackupOptions | None = None,
-    max_rpm: float | None = 20.0,
-    burst: int = 1,
-    policy: RetryPolicy | None = None,
-    timeout_seconds: float = 120.0,
-    progress: Progress | None = None,
-) -> BackupSummary:
-    """One backup run: one session, one limiter, one retry policy."""
-    return await backup_through(
-        db,
-        lambda http: BingBackup(BingClient(http, settings)),
-        new_bing_http,
-        options=options,
-        max_rpm=max_rpm,
-        burst=burst,
-        policy=policy,
-        timeout_seconds=timeout_seconds,
-        progress=progress,
-    )
+# One backup run of the account: one session, one limiter, one retry policy.
+backup_bing = client_backup(
+    lambda http, settings: BingBackup(BingClient(http, settings)),
+    new_bing_http,
+    default_rpm=20.0,
+)
 
 
 __all__ = ["FEED_CHATS", "BingBackup", "backup_bing"]

@@ -23,7 +23,8 @@ from archiver.providers.chatgpt.account_parse import (
     title_patch_body,
 )
 from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
-from archiver.transport.http import HttpClient, RetryPolicy, new_session
+from archiver.providers.chatgpt.signed import ChatGPTHttp, open_chatgpt_session
+from archiver.transport.http import HttpClient, RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
 
 
@@ -107,7 +108,12 @@ class AccountClient:
 def with_policy(http: HttpClient, policy: RetryPolicy) -> HttpClient:
     """The same session, limiter and request counters under another retry policy (for side
     requests that should not retry as hard as the main work)."""
-    sibling = HttpClient(http.session, http.limiter, policy, auth_message=http.auth_message)
+    if isinstance(http, ChatGPTHttp):  # keep the sign-in and the host binding
+        sibling: HttpClient = ChatGPTHttp(
+            http.session, http.limiter, policy, settings=http.settings
+        )
+    else:
+        sibling = HttpClient(http.session, http.limiter, policy, auth_message=http.auth_message)
     sibling.stats = http.stats
     return sibling
 
@@ -121,6 +127,6 @@ async def open_account_client(
     timeout_seconds: float = 120.0,
 ) -> AsyncIterator[AccountClient]:
     """One session and one limiter for the account, as a backup run has."""
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = HttpClient(session, RateLimiter(max_rpm), policy)
+    async with open_chatgpt_session(settings, timeout_seconds=timeout_seconds) as session:
+        http = ChatGPTHttp(session, RateLimiter(max_rpm), policy, settings=settings)
         yield AccountClient(ChatGPTClient(http, settings))

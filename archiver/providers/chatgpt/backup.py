@@ -1,8 +1,12 @@
-"""ChatGPT as a BackupSource: the default and archived lists, ``conversation/{id}`` details."""
+"""ChatGPT as a BackupSource: the default and archived lists, every Project's list, the
+``conversation/{id}`` details, their canvas documents, then the files messages point at."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -10,47 +14,170 @@ import sqlite_utils
 from archiver.account.snapshots import snapshot_account
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
-from archiver.errors import ArchiverError
+from archiver.errors import (
+    EXIT_FAILED,
+    ArchiverError,
+    NotFoundError,
+    RateLimitExceeded,
+    UpstreamError,
+)
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
+from archiver.providers.chatgpt.browser import device_id_for
+from archiver.providers.chatgpt.canvas import has_canvas, parse_textdocs, save_textdocs
 from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.files import download_files
 from archiver.providers.chatgpt.flatten import flatten_conversation
-from archiver.transport.http import HttpClient, RetryPolicy, new_session
+from archiver.providers.chatgpt.projects import (
+    CursorRepeated,
+    Project,
+    mark_project_gone,
+    mark_projects_gone,
+    project_pages,
+    save_projects,
+    sidebar_projects,
+)
+from archiver.providers.chatgpt.signed import ChatGPTHttp, open_chatgpt_session
+from archiver.store.filestore import FileStore
+from archiver.transport.http import RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
+
+log = logging.getLogger("archiver.chatgpt.backup")
 
 FEED_DEFAULT = "conversations"
 FEED_ARCHIVED = "archived"
+PROJECT_FEED_PREFIX = "project:"
+
+
+@dataclass(frozen=True)
+class ChatGPTExtras:
+    """What a 2026 account adds to a backup: Projects, canvas documents and files."""
+
+    projects: bool = True
+    textdocs: bool = True
+    files: bool = True
+    max_file_bytes: int | None = None  # --max-file-mb
 
 
 class ChatGPTBackup:
     provider = "chatgpt"
 
-    def __init__(self, client: ChatGPTClient, *, include_archived: bool = True):
+    def __init__(
+        self,
+        client: ChatGPTClient,
+        *,
+        include_archived: bool = True,
+        db: sqlite_utils.Database | None = None,
+        extras: ChatGPTExtras | None = None,
+    ):
         self.client = client
         self.include_archived = include_archived
         self.lists_everything = include_archived
         self.account = client.settings.account
         self.base_url = client.settings.base_url
+        self.db = db
+        self.extras = extras or ChatGPTExtras(projects=False, textdocs=False, files=False)
+        self.projects: list[Project] = []
+        self.sidebar_complete = False
+        self.problems: list[str] = []
+        self.textdocs_saved = 0
+
+    async def load_projects(self) -> None:
+        """Walk the sidebar once, before the lists: each project becomes a feed of its own."""
+        if not self.extras.projects:
+            return
+        try:
+            walk = await sidebar_projects(self.client)
+        except NotFoundError:  # an account or proxy without Projects
+            log.info("no projects sidebar on this server")
+            self.sidebar_complete = True
+            return
+        except UpstreamError as exc:
+            if exc.exit_code != EXIT_FAILED or isinstance(exc, RateLimitExceeded):
+                raise  # refused sign-in, challenge, saturated account: stop the run
+            # What the main lists gave is kept; --full will not conclude anything.
+            log.info("projects skipped this run: %s", exc)
+            self.lists_everything = False
+            return
+        self.projects = walk.projects
+        self.sidebar_complete = walk.complete
+        if walk.problem:
+            self.problems.append(walk.problem)
+            self.lists_everything = False
+        if self.db is not None and self.projects:
+            save_projects(self.db, self.projects, self.account)
 
     def feeds(self) -> list[str]:
         return [FEED_DEFAULT, FEED_ARCHIVED] if self.include_archived else [FEED_DEFAULT]
 
+    async def more_feeds(self) -> list[str]:
+        """After the main lists: the sidebar, then one feed per project."""
+        await self.load_projects()
+        return [PROJECT_FEED_PREFIX + p.id for p in self.projects]
+
     def list_pages(self, feed: str) -> AsyncIterator[list[ListItem]]:
+        if feed.startswith(PROJECT_FEED_PREFIX):
+            return self._project_feed(feed.removeprefix(PROJECT_FEED_PREFIX))
         return self.client.list_pages(archived=feed == FEED_ARCHIVED)
 
+    async def _project_feed(self, project_id: str) -> AsyncIterator[list[ListItem]]:
+        try:
+            async for page in project_pages(self.client, project_id):
+                yield [_in_project(item, project_id) for item in page]
+        except NotFoundError:
+            # Listed a moment ago, gone now: mark it (never delete), keep its chats.
+            self.problems.append(f"project {project_id} disappeared upstream during the run")
+            self.lists_everything = False
+            if self.db is not None:
+                mark_project_gone(self.db, project_id)
+        except CursorRepeated as exc:
+            self.problems.append(str(exc))
+            self.lists_everything = False
+
     async def fetch(self, item: ListItem) -> Any:
-        return await self.client.get_conversation(item.id)
+        raw = await self.client.get_conversation(item.id)
+        if self.extras.textdocs and self.db is not None and has_canvas(raw):
+            await self._fetch_textdocs(item.id)
+        return raw
+
+    async def _fetch_textdocs(self, conversation_id: str) -> None:
+        async def read_all(chunks: AsyncIterator[bytes]) -> bytes:
+            return b"".join([chunk async for chunk in chunks])
+
+        url = self.client.settings.url(f"conversation/{conversation_id}/textdocs")
+        try:
+            body = await self.client.http.request_stream(
+                "GET", url, read_all, headers=self.client.settings.headers()
+            )
+        except NotFoundError:
+            return  # none
+        assert self.db is not None
+        self.textdocs_saved += save_textdocs(self.db, conversation_id, parse_textdocs(body))
 
     def flatten(self, item: ListItem, raw: Any) -> FlatConversation:
-        return flatten_conversation(
+        flat = flatten_conversation(
             raw,
             requested_id=item.id,
             account=self.account,
             list_update_time=item.update_time,
         )
+        if not flat.conversation.get("gizmo_id") and item.raw.get("gizmo_id"):
+            flat.conversation["gizmo_id"] = item.raw["gizmo_id"]  # the project it is listed in
+        return flat
 
     def request_stats(self) -> dict[str, int]:
         return self.client.http.stats.counts()
+
+
+def _in_project(item: ListItem, project_id: str) -> ListItem:
+    if item.raw.get("gizmo_id"):
+        return item
+    return replace(item, raw={**item.raw, "gizmo_id": project_id})
+
+
+def _db_path(db: sqlite_utils.Database) -> Path | None:
+    row = db.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]) if row and row[2] else None
 
 
 async def backup_chatgpt(
@@ -66,6 +193,8 @@ async def backup_chatgpt(
     progress: Progress | None = None,
     snapshot: bool = True,
     limiter: RateLimiter | None = None,
+    extras: ChatGPTExtras | None = None,
+    file_store: FileStore | None = None,
 ) -> BackupSummary:
     """One backup run: one session, one limiter for the account, one retry policy.
 
@@ -73,23 +202,73 @@ async def backup_chatgpt(
     archiver.account.snapshots); their failures are recorded, not fatal, except a refused
     token or a challenge page, which end the run before the list is walked.
 
+    ``extras`` (default: everything on) adds Projects, canvas documents and file downloads
+    into ``file_store`` (default: ``<db>.files/`` beside the database).
+
     Pass ``limiter`` to own the account's limiter (``max_rpm``/``burst`` are then ignored): after
     the run it tells whether a 429 pause is still running (``limiter.pause_remaining()``)."""
+    extras = extras or ChatGPTExtras()
+    options = options or BackupOptions()
     if limiter is None:
         limiter = RateLimiter(max_rpm, burst=burst)
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = HttpClient(session, limiter, policy)
-        source = ChatGPTBackup(ChatGPTClient(http, settings), include_archived=include_archived)
-        if snapshot:
-            try:
+    if settings.device_id is None:
+        settings = replace(settings, device_id=device_id_for(db, settings.account))
+    async with open_chatgpt_session(settings, timeout_seconds=timeout_seconds) as session:
+        http = ChatGPTHttp(session, limiter, policy, settings=settings)
+        source = ChatGPTBackup(
+            ChatGPTClient(http, settings), include_archived=include_archived, db=db, extras=extras
+        )
+        try:
+            await http.sign_in()
+            if snapshot:
                 await snapshot_account(db, source.client)
-            except ArchiverError as exc:  # refused token: walking the list would fail too
-                stats = source.request_stats()
-                return BackupSummary(
-                    source.provider,
-                    requests=stats["requests"],
-                    throttled=stats["throttled"],
-                    aborted=exc,
-                    errors=[str(exc)],
+        except ArchiverError as exc:  # refused sign-in or a challenge: the lists would fail too
+            stats = source.request_stats()
+            return BackupSummary(
+                source.provider,
+                requests=stats["requests"],
+                throttled=stats["throttled"],
+                aborted=exc,
+                errors=[str(exc)],
+            )
+        summary = await run_backup(db, source, options, progress)
+        summary.errors.extend(source.problems)
+        summary.extra["projects"] = len(source.projects)
+        summary.extra["textdocs"] = source.textdocs_saved
+        if summary.aborted is None and options.full and source.sidebar_complete:
+            # Only a complete sidebar walk may conclude that a project it did not show is gone.
+            summary.extra["projects_marked_deleted"] = mark_projects_gone(
+                db, settings.account, {p.id for p in source.projects}
+            )
+        if summary.aborted is None and extras.files:
+            store = file_store or _default_store(db)
+            if store is not None:
+                files = await download_files(
+                    db,
+                    source.client,
+                    store,
+                    max_bytes=extras.max_file_bytes,
+                    concurrency=options.concurrency,
                 )
-        return await run_backup(db, source, options, progress)
+                summary.extra.update(
+                    files_pointed=files.pointers,
+                    files_stored=files.stored,
+                    files_reused=files.reused,
+                    files_gone=files.gone,
+                    files_failed=files.failed,
+                    files_too_large=files.too_large,
+                )
+                summary.errors.extend(files.errors)
+                if files.aborted is not None:
+                    summary.aborted = files.aborted
+                elif files.failed:
+                    summary.failed_extra = True
+        stats = source.request_stats()
+        summary.requests = stats.get("requests", 0)
+        summary.throttled = stats.get("throttled", 0)
+        return summary
+
+
+def _default_store(db: sqlite_utils.Database) -> FileStore | None:
+    path = _db_path(db)
+    return FileStore.for_database(path) if path is not None else None

@@ -11,6 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.errors import ConfigError
 from archiver.jobs.cooldown import (
     DEFAULT_MAX_COOLDOWN_WAIT,
     CooldownSkip,
@@ -22,6 +23,7 @@ from archiver.options import (
     Option,
     boolean,
     credential,
+    env_name,
     http_url,
     integer,
     job_secret,
@@ -30,8 +32,15 @@ from archiver.options import (
     text,
 )
 from archiver.progress import Progress
-from archiver.providers.chatgpt.backup import backup_chatgpt
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, DEFAULT_MAX_RPM, ChatGPTSettings
+from archiver.providers.chatgpt.backup import ChatGPTExtras, backup_chatgpt
+from archiver.providers.chatgpt.browser import BrowserProfile
+from archiver.providers.chatgpt.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RPM,
+    ChatGPTSettings,
+    choose_transport,
+)
+from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
 from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
@@ -45,6 +54,22 @@ OPTIONS: dict[str, Option] = {
     ),
     "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)", cli=False),
     **credential("token", "CHATGPT_ACCESS_TOKEN"),
+    **credential("session", "CHATGPT_SESSION_TOKEN"),
+    # No default name: a job signs in with the session cookie only when it says so (and
+    # `archiver schedule` then lists the variable it needs).
+    "session_env": Option(
+        env_name, None, "environment variable holding the session cookie", cli=False
+    ),
+    "user_agent": Option(
+        text, None, "The browser's User-Agent (else CHATGPT_USER_AGENT, else a current Chrome)."
+    ),
+    "transport": Option(
+        text, None, "aiohttp (default) or curl_cffi (pip install 'archiver[impersonate]')."
+    ),
+    "no_files": Option(boolean, False, "Do not download the files messages point at."),
+    "max_file_mb": Option(
+        positive_number, None, "Skip files larger than this many MB (recorded as too_large)."
+    ),
     "full": Option(boolean, False, "Walk the whole list; mark conversations gone upstream."),
     "force": Option(
         boolean, False, "With --full: mark even after an empty or implausibly short list."
@@ -99,6 +124,7 @@ async def backup_chatgpt_guarded(
     policy: RetryPolicy | None = None,
     progress: Progress | None = None,
     snapshot: bool = True,
+    extras: ChatGPTExtras | None = None,
 ) -> BackupSummary | CooldownSkip:
     """``backup_chatgpt`` that honours the account's stored cool-down first, runs a full
     reconcile when one is due, and stores the cool-down this run ends with."""
@@ -121,16 +147,50 @@ async def backup_chatgpt_guarded(
         progress=progress,
         snapshot=snapshot,
         limiter=limiter,
+        extras=extras,
     )
     remember_cooldown(db, PROVIDER, account, limiter, summary.aborted)
     return summary
 
 
 def settings_for(job: JobValues, prefix: str = "") -> ChatGPTSettings:
+    """The session cookie when the job names a session_file, or its session_env variable is
+    set; else the access token (token_file / token_env)."""
+    o = job.options
+    session = None
+    session_env = o.get(f"{prefix}session_env")
+    session_file = o.get(f"{prefix}session_file")
+    if o.get(f"{prefix}token_file") is None and (session_env or session_file):
+        session = SessionAuth.from_sources(
+            env_var=session_env or "CHATGPT_SESSION_TOKEN", session_file=session_file
+        )
+        if session is None:
+            raise ConfigError(
+                f"no ChatGPT session cookie: set the environment variable {session_env} "
+                "(session_env), or point session_file at a 0600 file"
+            )
     return ChatGPTSettings(
-        base_url=job.options[f"{prefix}base_url"],
-        token=job_secret(job, f"{prefix}token", "ChatGPT access token"),
-        account_id=job.options[f"{prefix}account_id"],
+        base_url=o[f"{prefix}base_url"],
+        token=None if session else job_secret(job, f"{prefix}token", "ChatGPT access token"),
+        account_id=o[f"{prefix}account_id"],
+        session=session,
+    )
+
+
+def with_browser_options(settings: ChatGPTSettings, o: Mapping[str, Any]) -> ChatGPTSettings:
+    """--user-agent / --transport (or the job keys) over what the environment said."""
+    if o.get("user_agent"):
+        settings = replace(settings, browser=BrowserProfile.from_env(user_agent=o["user_agent"]))
+    if o.get("transport"):
+        settings = replace(settings, transport=choose_transport(o["transport"]))
+    return settings
+
+
+def extras_for(o: Mapping[str, Any]) -> ChatGPTExtras:
+    mb = o.get("max_file_mb")
+    return ChatGPTExtras(
+        files=not o.get("no_files", False),
+        max_file_bytes=None if mb is None else int(mb * 1024 * 1024),
     )
 
 
@@ -145,7 +205,7 @@ async def run_backup(
     """``backup chatgpt`` with the values of OPTIONS (from the command line or a job file)."""
     return await backup_chatgpt_guarded(
         db,
-        settings,
+        with_browser_options(settings, o),
         options=BackupOptions(full=o["full"], concurrency=o["concurrency"], force=o["force"]),
         full_every_days=o["full_every_days"],
         max_cooldown_wait=o["max_cooldown_wait"],
@@ -156,6 +216,7 @@ async def run_backup(
         policy=policy or RetryPolicy(max_wait=o["max_wait"]),
         progress=progress,
         snapshot=not o["no_snapshot"],
+        extras=extras_for(o),
     )
 
 

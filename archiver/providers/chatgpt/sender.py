@@ -26,16 +26,23 @@ from archiver.errors import ArchiverError
 from archiver.flatten.records import FlatConversation
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.flatten import flatten_conversation
+from archiver.providers.chatgpt.signed import ChatGPTHttp
 from archiver.providers.chatgpt.stream import (
     AnswerStreamReader,
     StreamedAnswer,
     build_request,
     new_id,
 )
+from archiver.transport.http import HttpClient
 
 
 class ChatGPTProvider(SenderBase[ChatGPTSettings]):
     name = "chatgpt"
+
+    def _http(self) -> HttpClient:
+        # One HttpClient per call (same session, THE account's limiter and policy) so that its
+        # stats count exactly this row's requests; ChatGPTHttp adds the sign-in and refresh.
+        return ChatGPTHttp(self.session, self.limiter, self.policy, settings=self.settings)
 
     async def _stream(self, body: dict[str, Any], stats: CallStats) -> StreamedAnswer:
         async def consume(chunks: AsyncIterator[bytes]) -> StreamedAnswer:

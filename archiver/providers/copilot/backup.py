@@ -9,16 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import sqlite_utils
-
-from archiver.backup.client_source import ClientSource, backup_through
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.client_source import ClientSource, client_backup
 from archiver.backup.listing import ListItem
 from archiver.flatten.records import FlatConversation
-from archiver.progress import Progress
-from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
+from archiver.providers.copilot.client import CopilotClient, new_copilot_http
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
-from archiver.transport.http import RetryPolicy
 
 FEED_CONVERSATIONS = "conversations"
 DEFAULT_BACKUP_RPM = 20.0
@@ -60,29 +55,12 @@ class CopilotBackup(ClientSource):
         )
 
 
-async def backup_copilot(
-    db: sqlite_utils.Database,
-    settings: CopilotSettings,
-    *,
-    options: BackupOptions | None = None,
-    max_rpm: float | None = DEFAULT_BACKUP_RPM,
-    burst: int = 1,
-    policy: RetryPolicy | None = None,
-    timeout_seconds: float = 120.0,
-    progress: Progress | None = None,
-) -> BackupSummary:
-    """One backup run: one session, one limiter, one retry policy."""
-    return await backup_through(
-        db,
-        lambda http: CopilotBackup(CopilotClient(http, settings)),
-        new_copilot_http,
-        options=options,
-        max_rpm=max_rpm,
-        burst=burst,
-        policy=policy,
-        timeout_seconds=timeout_seconds,
-        progress=progress,
-    )
+# One backup run of the account: one session, one limiter, one retry policy.
+backup_copilot = client_backup(
+    lambda http, settings: CopilotBackup(CopilotClient(http, settings)),
+    new_copilot_http,
+    default_rpm=DEFAULT_BACKUP_RPM,
+)
 
 
 __all__ = ["DEFAULT_BACKUP_RPM", "FEED_CONVERSATIONS", "CopilotBackup", "backup_copilot"]

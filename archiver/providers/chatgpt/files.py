@@ -1,0 +1,245 @@
+"""Download the files messages point at into the content-addressed store beside the database.
+
+Every attachment row whose file was never tried (``download_status`` NULL) or failed before is a
+candidate; rows naming the same file id (a ``file-service://`` part and its
+``metadata.attachments`` entry, or the same image in two chats) are fetched once. A file whose
+bytes are already stored is never fetched again; one upstream says is gone (404) is marked
+``gone`` and not retried every night.
+
+Per file: ``GET files/download/{id}?conversation_id=&inline=false`` (then the older
+``files/{id}/download``) answers a ``download_url``; the bytes are streamed from it into
+``FileStore`` (temp name, fsync, rename). The URL is on the same host in 2026 and needs the
+bearer token; a URL on another host is signed and gets no token (ChatGPTHttp enforces it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from archiver.errors import (
+    EXIT_FAILED,
+    ArchiverError,
+    AuthError,
+    NotFoundError,
+    RateLimitExceeded,
+    UpstreamError,
+)
+from archiver.flatten.records import as_dict, as_str
+from archiver.providers.chatgpt.client import ChatGPTClient
+from archiver.store.db import transaction
+from archiver.store.filestore import FileStore, FileStoreError, FileTooLarge, StoredFile
+from archiver.timeutil import utc_now_iso
+
+log = logging.getLogger("archiver.chatgpt.files")
+
+STORED, GONE, FAILED, TOO_LARGE, SKIPPED = "stored", "gone", "failed", "too_large", "skipped"
+STREAM_DENIED = "File stream access denied"
+
+
+def file_id_of(pointer: str) -> str | None:
+    """``file-service://file-X`` → ``file-X``; ``sediment://file_0…`` → ``file_0…``; a bare
+    ``metadata.attachments`` id is its own file id. Anything else is not downloadable here."""
+    ident = pointer.split("://", 1)[1] if "://" in pointer else pointer
+    ident = ident.strip()
+    if not ident.startswith(("file-", "file_")) or "/" in ident or "?" in ident:
+        return None
+    return ident
+
+
+@dataclass
+class PendingFile:
+    file_id: str
+    conversation_id: str  # one conversation that points at it (the download endpoint wants one)
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # attachments primary keys
+
+
+@dataclass
+class FileSummary:
+    pointers: int = 0  # distinct file ids pointed at by chatgpt messages, ever
+    stored: int = 0  # downloaded this run
+    reused: int = 0  # already in the store: not fetched again
+    gone: int = 0
+    failed: int = 0
+    too_large: int = 0
+    errors: list[str] = field(default_factory=list)
+    aborted: ArchiverError | None = None
+
+
+def pending_files(db: sqlite_utils.Database) -> list[PendingFile]:
+    """Files not yet stored and worth trying: never tried, or failed before."""
+    rows = db.execute(
+        "SELECT a.conversation_id, a.message_node_id, a.asset_pointer FROM attachments AS a "
+        "JOIN conversations AS c ON c.id = a.conversation_id AND c.provider = 'chatgpt' "
+        "WHERE a.download_status IS NULL OR a.download_status = 'failed' "
+        "ORDER BY a.conversation_id, a.message_node_id"
+    ).fetchall()
+    pending: dict[str, PendingFile] = {}
+    for conversation_id, node_id, pointer in rows:
+        file_id = file_id_of(pointer)
+        if file_id is None:
+            continue
+        entry = pending.setdefault(file_id, PendingFile(file_id, conversation_id))
+        entry.rows.append((conversation_id, node_id, pointer))
+    return list(pending.values())
+
+
+def count_pointers(db: sqlite_utils.Database) -> int:
+    rows = db.execute(
+        "SELECT DISTINCT a.asset_pointer FROM attachments AS a JOIN conversations AS c "
+        "ON c.id = a.conversation_id AND c.provider = 'chatgpt'"
+    ).fetchall()
+    return len({f for (p,) in rows if (f := file_id_of(p)) is not None})
+
+
+def _known_copy(db: sqlite_utils.Database, file_id: str) -> tuple[str, int | None] | None:
+    """The stored sha256 of this file id under any pointer spelling, if one row has it."""
+    for pointer in (file_id, f"file-service://{file_id}", f"sediment://{file_id}"):
+        row = db.execute(
+            "SELECT sha256, size_bytes FROM attachments WHERE asset_pointer = ? "
+            "AND download_status = 'stored' AND sha256 IS NOT NULL LIMIT 1",
+            [pointer],
+        ).fetchone()
+        if row:
+            return str(row[0]), row[1]
+    return None
+
+
+def _record(
+    db: sqlite_utils.Database,
+    pending: PendingFile,
+    status: str,
+    *,
+    stored: StoredFile | None = None,
+    sha256: str | None = None,
+    size: int | None = None,
+    meta: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    meta = meta or {}
+    digest = stored.sha256 if stored else sha256
+    nbytes = stored.size if stored else size
+    now = utc_now_iso()
+    with transaction(db) as conn:
+        for key in pending.rows:
+            conn.execute(
+                "UPDATE attachments SET download_status = ?, download_error = ?, "
+                "sha256 = coalesce(?, sha256), size_bytes = coalesce(?, size_bytes), "
+                "file_name = coalesce(file_name, ?), mime_type = coalesce(mime_type, ?), "
+                "downloaded_at = CASE WHEN ? = 'stored' THEN ? ELSE downloaded_at END "
+                "WHERE conversation_id = ? AND message_node_id = ? AND asset_pointer = ?",
+                [
+                    status,
+                    error,
+                    digest,
+                    nbytes,
+                    as_str(meta.get("file_name")),
+                    as_str(meta.get("mime_type")),
+                    status,
+                    now,
+                    *key,
+                ],
+            )
+
+
+async def _file_meta(client: ChatGPTClient, pending: PendingFile) -> dict[str, Any]:
+    """The download answer; NotFoundError when both routes say 404 (the file is gone)."""
+    params = {"conversation_id": pending.conversation_id, "inline": "false"}
+    try:
+        return as_dict(await client.get_json(f"files/download/{pending.file_id}", params))
+    except NotFoundError:
+        return as_dict(await client.get_json(f"files/{pending.file_id}/download"))
+
+
+async def download_one(
+    db: sqlite_utils.Database,
+    client: ChatGPTClient,
+    store: FileStore,
+    pending: PendingFile,
+    summary: FileSummary,
+    *,
+    max_bytes: int | None,
+) -> None:
+    known = _known_copy(db, pending.file_id)
+    if known is not None and store.has(known[0]):
+        _record(db, pending, STORED, sha256=known[0], size=known[1])
+        summary.reused += 1
+        return
+    try:
+        meta = await _file_meta(client, pending)
+        url = as_str(meta.get("download_url"))
+        if not url:
+            raise UpstreamError(f"files/download/{pending.file_id} answered no download_url")
+        announced = meta.get("file_size_bytes")
+        if max_bytes is not None and isinstance(announced, int) and announced > max_bytes:
+            raise FileTooLarge(max_bytes, announced)
+
+        async def consume(chunks: AsyncIterator[bytes]) -> StoredFile:
+            return await store.put_async_chunks(chunks, max_bytes=max_bytes)
+
+        stored = await client.http.request_stream(
+            "GET", url, consume, headers=client.settings.headers_for(url)
+        )
+    except FileTooLarge as exc:
+        summary.too_large += 1
+        _record(db, pending, TOO_LARGE, error=str(exc))
+        return
+    except FileStoreError:
+        raise  # a full disk: every later file would fail too
+    except NotFoundError:
+        summary.gone += 1
+        _record(db, pending, GONE, error="upstream answered 404 (file gone)")
+        return
+    except AuthError as exc:
+        if exc.status != 403:
+            raise  # the sign-in itself was refused: the run stops
+        message = f"{pending.file_id}: {STREAM_DENIED.lower()} (403)"
+        summary.failed += 1
+        summary.errors.append(message)
+        _record(db, pending, FAILED, error=message)
+        return
+    except UpstreamError as exc:
+        if exc.exit_code != EXIT_FAILED or isinstance(exc, RateLimitExceeded):
+            raise  # a challenge or a saturated account: stop calling
+        summary.failed += 1
+        summary.errors.append(f"{pending.file_id}: {exc}")
+        _record(db, pending, FAILED, error=str(exc))
+        return
+    summary.stored += 1
+    _record(db, pending, STORED, stored=stored, meta=meta)
+
+
+async def download_files(
+    db: sqlite_utils.Database,
+    client: ChatGPTClient,
+    store: FileStore,
+    *,
+    max_bytes: int | None = None,
+    concurrency: int = 2,
+) -> FileSummary:
+    """Fetch every pending file; failures are recorded per file, a full disk or a refused
+    sign-in stops the phase (what was stored is kept)."""
+    summary = FileSummary()
+    queue = iter(pending_files(db))
+
+    async def worker() -> None:
+        for pending in queue:
+            await download_one(db, client, store, pending, summary, max_bytes=max_bytes)
+
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
+    try:
+        await asyncio.gather(*workers)
+    except ArchiverError as exc:
+        summary.aborted = exc
+        summary.errors.append(str(exc))
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    summary.pointers = count_pointers(db)
+    return summary

@@ -1,0 +1,220 @@
+"""Signing in with the browser's session cookie, and staying signed in for a whole run.
+
+``__Secure-next-auth.session-token`` (weeks-long) buys an access token (a JWT, days-long) from
+``GET /api/auth/session`` on the host root. The token is refreshed a few minutes before its
+``exp`` and once when a 401 says it expired: one refresh for every worker at once (an
+``asyncio.Lock`` plus "is the token I saw still the current one?"). A renewed cookie in the
+answer's ``Set-Cookie`` is written back to the session file, atomically and 0600.
+
+Parsing (cookie header, JWT payload, session answer) is sans-I/O; ``SessionAuth`` does the I/O.
+Neither the cookie nor the token ever appears in a message or a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from http.cookies import CookieError, SimpleCookie
+from pathlib import Path
+from typing import Any
+
+from archiver.config import Secret, read_secret_file
+from archiver.errors import AuthError, ConfigError, UpstreamError
+
+log = logging.getLogger("archiver.chatgpt.session")
+
+SESSION_COOKIE = "__Secure-next-auth.session-token"
+SESSION_PATH = "api/auth/session"
+REFRESH_MARGIN_SECONDS = 300.0  # refresh this long before exp
+SIGNED_OUT = "the ChatGPT session cookie was refused (signed out or expired): copy a fresh one"
+
+
+def parse_session_cookie(value: str) -> str:
+    """The session token from what a user pasted: the bare value, or a whole Cookie header
+    (chunks ``.0``, ``.1``, ... joined in order; every other cookie ignored)."""
+    text = value.strip()
+    if SESSION_COOKIE not in text:
+        if "=" in text and ";" in text:
+            raise ConfigError(
+                f"the pasted Cookie header has no {SESSION_COOKIE} cookie: copy it from a "
+                "signed-in browser"
+            )
+        return text
+    pairs: dict[str, str] = {}
+    for piece in text.removeprefix("Cookie:").split(";"):
+        name, sep, cookie_value = piece.strip().partition("=")
+        if sep:
+            pairs[name.strip()] = cookie_value.strip().strip('"')
+    if pairs.get(SESSION_COOKIE):
+        return pairs[SESSION_COOKIE]
+    chunks = []
+    n = 0
+    while pairs.get(f"{SESSION_COOKIE}.{n}"):
+        chunks.append(pairs[f"{SESSION_COOKIE}.{n}"])
+        n += 1
+    if not chunks:
+        raise ConfigError(f"the pasted Cookie header has no value for {SESSION_COOKIE}")
+    return "".join(chunks)
+
+
+def jwt_expiry(token: str) -> float | None:
+    """``exp`` (epoch seconds) from a JWT's payload; None when it is not a readable JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    exp = payload.get("exp") if isinstance(payload, dict) else None
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
+def access_token_from(payload: Any) -> str:
+    """The access token of a ``/api/auth/session`` answer; ``{}`` means signed out."""
+    if not isinstance(payload, dict):
+        raise UpstreamError("the session endpoint answered an unexpected shape")
+    token = payload.get("accessToken")
+    if not isinstance(token, str) or not token:
+        raise AuthError(SIGNED_OUT, status=200)
+    if any(ord(c) < 33 or ord(c) == 127 for c in token):
+        raise UpstreamError("the session endpoint answered an access token that is not one line")
+    return token
+
+
+def renewed_cookie(set_cookie_headers: list[str]) -> str | None:
+    """A renewed session token from ``Set-Cookie`` headers (whole or chunked), if any."""
+    found: dict[str, str] = {}
+    for header in set_cookie_headers:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(header)
+        except CookieError:
+            continue
+        for name, morsel in jar.items():
+            if name == SESSION_COOKIE or name.startswith(SESSION_COOKIE + "."):
+                found[name] = morsel.value
+    if found.get(SESSION_COOKIE):
+        return found[SESSION_COOKIE]
+    chunks = []
+    n = 0
+    while found.get(f"{SESSION_COOKIE}.{n}"):
+        chunks.append(found[f"{SESSION_COOKIE}.{n}"])
+        n += 1
+    return "".join(chunks) or None
+
+
+def write_secret_atomically(path: Path, value: str) -> None:
+    """Replace a 0600 secret file without ever leaving it half written or readable by others."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(value + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# (url, headers) -> (payload, Set-Cookie headers): the I/O the refresh needs, injected.
+SessionFetch = Callable[[str, Mapping[str, str]], Awaitable[tuple[Any, list[str]]]]
+
+
+class SessionAuth:
+    """One account's sign-in, shared by every worker of a run."""
+
+    def __init__(
+        self,
+        cookie: Secret,
+        *,
+        session_file: Path | None = None,
+        clock: Callable[[], float] = time.time,
+        margin_seconds: float = REFRESH_MARGIN_SECONDS,
+    ) -> None:
+        self._cookie = Secret(parse_session_cookie(cookie.reveal()))
+        self.session_file = session_file
+        self._clock = clock
+        self.margin_seconds = margin_seconds
+        self._token: Secret | None = None
+        self.expires_at: float | None = None
+        self._lock = asyncio.Lock()
+        self.refreshes = 0
+
+    @classmethod
+    def from_sources(
+        cls,
+        *,
+        env_var: str = "CHATGPT_SESSION_TOKEN",
+        session_file: str | os.PathLike[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> SessionAuth | None:
+        """From a 0600 file when given, else the env var; None when neither is set."""
+        if session_file is not None:
+            return cls(read_secret_file(session_file), session_file=Path(session_file))
+        value = (environ if environ is not None else os.environ).get(env_var, "").strip()
+        if not value:
+            return None
+        if "\n" in value or "\r" in value:
+            raise ConfigError(f"{env_var} holds more than one line")
+        return cls(Secret(value))
+
+    @property
+    def token(self) -> Secret | None:
+        return self._token
+
+    def cookie_header(self) -> str:
+        return f"{SESSION_COOKIE}={self._cookie.reveal()}"
+
+    def needs_refresh(self) -> bool:
+        if self._token is None:
+            return True
+        if self.expires_at is None:
+            return False  # not a JWT we can read: refresh only when a 401 says so
+        return self._clock() >= self.expires_at - self.margin_seconds
+
+    async def ensure(self, fetch: SessionFetch, url: str, headers: Mapping[str, str]) -> None:
+        if self.needs_refresh():
+            await self.refresh(fetch, url, headers, stale=self._token)
+
+    async def refresh(
+        self,
+        fetch: SessionFetch,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        stale: Secret | None,
+    ) -> None:
+        """Get a new access token unless another worker already replaced ``stale``."""
+        async with self._lock:
+            if self._token is not None and self._token != stale and not self.needs_refresh():
+                return  # someone refreshed while we waited for the lock
+            request_headers = {**headers, "Cookie": self.cookie_header()}
+            payload, set_cookies = await fetch(url, request_headers)
+            token = access_token_from(payload)
+            self._token = Secret(token)
+            self.expires_at = jwt_expiry(token)
+            self.refreshes += 1
+            log.info("signed in with the session cookie (refresh %d)", self.refreshes)
+            renewed = renewed_cookie(set_cookies)
+            if renewed and renewed != self._cookie.reveal():
+                self._cookie = Secret(renewed)
+                self._write_back()
+
+    def _write_back(self) -> None:
+        if self.session_file is None:
+            log.info("the session cookie was renewed; set the new one yourself (it came by env)")
+            return
+        try:
+            write_secret_atomically(self.session_file, self._cookie.reveal())
+        except OSError as exc:
+            log.warning("could not save the renewed session cookie: %s", exc.strerror)

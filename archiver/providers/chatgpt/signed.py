@@ -1,0 +1,169 @@
+"""The HttpClient every ChatGPT request goes through: signed in, browser-like, host-bound.
+
+- Session-cookie sign-in: the access token is fetched before the first request, refreshed a
+  few minutes before its ``exp``, and once on a 401 ``token_expired`` (one refresh for every
+  worker at once: see session.SessionAuth); the failed request is then sent again, once.
+- The bearer token goes only to the configured host: on any other host (a signed download URL)
+  ``Authorization`` is removed, whatever the caller passed.
+- A Cloudflare page stops the run (exit 3) with what to try.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from archiver.errors import AuthError, ChallengeError
+from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.session import SESSION_PATH
+from archiver.transport.http import HttpClient, RetryPolicy, call_with_retries
+from archiver.transport.impersonate import open_session
+from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.responses import decode_json
+
+T = TypeVar("T")
+
+CHALLENGE_HINT = (
+    "try a fresh session cookie copied from the same browser, that browser's User-Agent "
+    "(--user-agent or CHATGPT_USER_AGENT), or the impersonating transport "
+    "(--transport curl_cffi, pip install 'archiver[impersonate]')"
+)
+
+
+class ChatGPTHttp(HttpClient):
+    def __init__(
+        self,
+        session: Any,
+        limiter: RateLimiter,
+        policy: RetryPolicy | None = None,
+        *,
+        settings: ChatGPTSettings,
+    ) -> None:
+        super().__init__(session, limiter, policy)
+        self.settings = settings
+
+    # -- the two request shapes HttpClient offers, both signed --------------------------------
+
+    async def request_json_with_headers(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> tuple[Any, dict[str, str]]:
+        parent = super().request_json_with_headers
+
+        async def call(signed: dict[str, str]) -> tuple[Any, dict[str, str]]:
+            return await parent(method, url, headers=signed, params=params, json=json)
+
+        return await self._signed(call, url, headers)
+
+    async def request_stream(
+        self,
+        method: str,
+        url: str,
+        consume: Callable[[AsyncIterator[bytes]], Awaitable[T]],
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> T:
+        parent = super().request_stream
+
+        async def call(signed: dict[str, str]) -> T:
+            return await parent(method, url, consume, headers=signed, params=params, json=json)
+
+        return await self._signed(call, url, headers)
+
+    # -- signing ---------------------------------------------------------------------------
+
+    async def sign_in(self) -> None:
+        """Make sure a session-cookie sign-in holds a token that is not about to expire."""
+        auth = self.settings.session
+        if auth is None:
+            return
+        try:
+            await auth.ensure(self._fetch_session, self.session_url, self._browser_headers())
+        except ChallengeError as exc:
+            raise _with_hint(exc) from None
+
+    @property
+    def session_url(self) -> str:
+        return self.settings.root_url(SESSION_PATH)
+
+    def _browser_headers(self) -> dict[str, str]:
+        headers = self.settings.headers()
+        headers.pop("Authorization", None)
+        return headers
+
+    def _bound(self, url: str, headers: Mapping[str, str] | None) -> dict[str, str]:
+        """The caller's headers with the current token on our host and none elsewhere."""
+        signed = dict(headers if headers is not None else self.settings.headers())
+        signed.pop("Authorization", None)
+        token = self.settings.current_token()
+        if self.settings.is_own_host(url):
+            if token is not None:
+                signed["Authorization"] = f"Bearer {token.reveal()}"
+        else:
+            signed.pop("Chatgpt-Account-Id", None)
+        return signed
+
+    async def _signed(
+        self,
+        call: Callable[[dict[str, str]], Awaitable[T]],
+        url: str,
+        headers: Mapping[str, str] | None,
+    ) -> T:
+        auth = self.settings.session
+        try:
+            if auth is not None and self.settings.is_own_host(url):
+                await self.sign_in()
+            used = self.settings.current_token()
+            try:
+                return await call(self._bound(url, headers))
+            except AuthError as exc:
+                if auth is None or exc.status != 401 or not self.settings.is_own_host(url):
+                    raise
+                # Expired (or revoked) mid-run: one refresh for all, then this request again.
+                await auth.refresh(
+                    self._fetch_session, self.session_url, self._browser_headers(), stale=used
+                )
+                return await call(self._bound(url, headers))
+        except ChallengeError as exc:
+            raise _with_hint(exc) from None
+
+    async def _fetch_session(self, url: str, headers: Mapping[str, str]) -> tuple[Any, list[str]]:
+        """GET /api/auth/session with the cookie, under the limiter and retry policy; returns
+        the JSON and every Set-Cookie header (a renewed cookie may come in chunks)."""
+
+        async def once() -> tuple[Any, list[str]]:
+            async with self._send("GET", url, headers, None, None) as response:
+                body = await response.read()
+                payload = decode_json(
+                    response.status,
+                    response.headers,
+                    body,
+                    method="GET",
+                    url=url,
+                    auth_message="the ChatGPT session cookie was refused",
+                )
+                return payload, list(response.headers.getall("Set-Cookie", []))
+
+        return await call_with_retries(
+            once, limiter=self.limiter, policy=self.policy, stats=self.stats
+        )
+
+
+def _with_hint(exc: ChallengeError) -> ChallengeError:
+    if CHALLENGE_HINT in str(exc):
+        return exc
+    return ChallengeError(
+        f"{exc} from Cloudflare: {CHALLENGE_HINT}", status=exc.status, url=exc.url
+    )
+
+
+def open_chatgpt_session(settings: ChatGPTSettings, *, timeout_seconds: float = 120.0) -> Any:
+    """The transport ``settings.transport`` names, as an async context manager."""
+    return open_session(settings.transport, timeout_seconds=timeout_seconds)
