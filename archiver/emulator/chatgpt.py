@@ -207,9 +207,6 @@ async def data_export(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    from archiver.emulator import chatgpt_2026  # imports this module: load it late
-
-    chatgpt_2026.add_routes(app)
     app.router.add_get(f"{API}/conversations", list_conversations)
     app.router.add_get(f"{API}/conversation/{{id}}", get_conversation)
     app.router.add_patch(f"{API}/conversation/{{id}}", patch_conversation)

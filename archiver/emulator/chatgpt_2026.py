@@ -11,10 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
+from archiver.emulator import chatgpt
 from archiver.emulator.chatgpt import list_item
 from archiver.emulator.data import stable_fraction, stable_uuid
 from archiver.emulator.faults import unauthorized
-from archiver.emulator.state import STATE, EmulatorState
+from archiver.emulator.state import STATE, EmulatorState, token_state
 
 Json = dict[str, Any]
 API = "/backend-api"
@@ -75,27 +76,6 @@ async def auth_session(request: web.Request) -> web.Response:
         state.session_cookies.add(renewed)
         response.set_cookie(SESSION_COOKIE, renewed, httponly=True, secure=True, samesite="Lax")
     return response
-
-
-def token_state(state: EmulatorState, authorization: str | None) -> str:
-    """'ok', 'expired' or 'bad' for an Authorization header."""
-    if authorization == f"Bearer {state.config.token}":
-        return "ok"
-    if authorization and authorization.startswith("Bearer "):
-        token = authorization[len("Bearer ") :]
-        exp = state.issued_tokens.get(token)
-        if exp is not None:
-            if exp <= time.time():
-                return "expired"
-            uses = state.config.token_uses
-            if uses:
-                with state.lock:
-                    used = state.token_uses.get(token, 0)
-                    if used >= uses:
-                        return "expired"
-                    state.token_uses[token] = used + 1
-            return "ok"
-    return "bad"
 
 
 # -- projects ------------------------------------------------------------------------------
@@ -282,6 +262,12 @@ async def textdocs(request: web.Request) -> web.Response:
         for version in (1, 2)
     ]
     return web.json_response(docs)
+
+
+def add_all_routes(app: web.Application) -> None:
+    """ChatGPT's routes: the 2026 ones (sign-in, projects, files, canvas), then the rest."""
+    add_routes(app)
+    chatgpt.add_routes(app)
 
 
 def add_routes(app: web.Application) -> None:

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from archiver.emulator.config import EmulatorConfig
 from archiver.emulator.data import stable_fraction
-from archiver.emulator.state import EmulatorState
+from archiver.emulator.state import EmulatorState, token_state
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CONTROL_PREFIX = "/_emulator/"
@@ -86,8 +86,6 @@ def is_chatgpt_host(request: web.Request) -> bool:
 
 def chatgpt_authorized(request: web.Request, state: EmulatorState) -> bool:
     """The static token, or an unexpired access token /api/auth/session issued."""
-    from archiver.emulator.chatgpt_2026 import token_state
-
     if token_state(state, request.headers.get("Authorization")) != "ok":
         return False
     config = state.config

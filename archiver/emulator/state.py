@@ -243,3 +243,24 @@ class EmulatorState:
 
 
 STATE = web.AppKey("state", EmulatorState)
+
+
+def token_state(state: EmulatorState, authorization: str | None) -> str:
+    """'ok', 'expired' or 'bad' for an Authorization header."""
+    if authorization == f"Bearer {state.config.token}":
+        return "ok"
+    if authorization and authorization.startswith("Bearer "):
+        token = authorization[len("Bearer ") :]
+        exp = state.issued_tokens.get(token)
+        if exp is not None:
+            if exp <= time.time():
+                return "expired"
+            uses = state.config.token_uses
+            if uses:
+                with state.lock:
+                    used = state.token_uses.get(token, 0)
+                    if used >= uses:
+                        return "expired"
+                    state.token_uses[token] = used + 1
+            return "ok"
+    return "bad"

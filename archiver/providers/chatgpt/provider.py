@@ -37,5 +37,5 @@ PROVIDER = Provider(
     batch_settings=settings_for,
     model_help="model slug",
     doctor="archiver.account.doctor:check_chatgpt",
-    emulator_routes="archiver.emulator.chatgpt:add_routes",
+    emulator_routes="archiver.emulator.chatgpt_2026:add_all_routes",
 )
