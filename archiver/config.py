@@ -40,7 +40,12 @@ def read_secret_file(path: str | os.PathLike[str]) -> Secret:
     try:
         info = file.stat()
     except OSError:
-        raise ConfigError(f"cannot read secret file {file}") from None
+        # The argument itself is never shown: a token pasted where its file name belongs
+        # would otherwise be echoed to the terminal, the cron mail and the logs.
+        raise ConfigError(
+            "the secret file argument does not name a readable file "
+            "(give the path of a 0600 file holding the secret, not the secret itself)"
+        ) from None
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
             f"secret file {file} is readable by others (mode {stat.S_IMODE(info.st_mode):o}); "

@@ -7,6 +7,8 @@ must never contain a secret: build them from status codes and ids, not from requ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2  # usage, authentication or configuration problem
@@ -61,6 +63,13 @@ class ChallengeError(UpstreamError):
     exit_code = EXIT_PARTIAL
 
 
+class WrongEndpointError(UpstreamError):
+    """The server answered, but not as the API would (a web page, a 404 on the list): the base
+    URL is wrong. A configuration problem, not a challenge."""
+
+    exit_code = EXIT_CONFIG
+
+
 class NotFoundError(UpstreamError):
     """404: the item is gone upstream."""
 
@@ -71,6 +80,12 @@ class BadRequestError(UpstreamError):
 
 class TransientError(UpstreamError):
     """5xx, timeouts, dropped connections, broken streams: worth retrying."""
+
+
+class UnreachableError(TransientError):
+    """No connection to the upstream at all (refused, no route, DNS): retried like any
+    transient failure, but once the retries are spent every other request would fail the same
+    way, so a batch stops instead of burning every row."""
 
 
 class RateLimitExceeded(TransientError):
@@ -97,3 +112,19 @@ class QuotaExhausted(UpstreamError):
     stop calling, keep what was archived."""
 
     exit_code = EXIT_PARTIAL
+
+
+class ThrottledUntil(ArchiverError):
+    """The upstream asked us to wait longer than a single wait may last (``max_wait``), or
+    announced a cap lifting at a known time: stop the run at once (holding the lock for
+    hours helps nobody), remember the cool-down, and say when to come back."""
+
+    exit_code = EXIT_PARTIAL
+
+    def __init__(self, until: datetime, reason: str):
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        self.until = until.astimezone(UTC)
+        self.reason = reason
+        when = self.until.strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(f"{reason}; stopped: come back after {when}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import sqlite_utils
 
-from archiver.errors import AuthError, ChallengeError, UpstreamError
+from archiver.errors import AuthError, ChallengeError, TransientError, UpstreamError
 from archiver.flatten.records import dumps
 from archiver.providers.chatgpt.account import AccountClient, JsonResponse, with_policy
 from archiver.providers.chatgpt.account_parse import SNAPSHOT_ENDPOINTS, AccountEndpoint
@@ -90,5 +90,14 @@ async def snapshot_account(db: sqlite_utils.Database, client: ChatGPTClient | Ac
         record_snapshot(db, account, result, utc_now_iso())
         if result.error is not None and stops_the_run(result.error):
             raise result.error
+        if result.error is not None and _no_answer(result.error):
+            # A timeout or a refused connection: the other endpoints would each wait it out too
+            # (4 x --timeout before the backup starts). The snapshot is optional; skip the rest.
+            break
         answered += result.ok
     return answered
+
+
+def _no_answer(error: BaseException) -> bool:
+    """The server gave no answer at all (as opposed to an HTTP error status)."""
+    return isinstance(error, TransientError) and getattr(error, "status", None) is None

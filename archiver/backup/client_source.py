@@ -9,8 +9,10 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSource, BackupSummary, run_backup
+from archiver.errors import ThrottledUntil
 from archiver.progress import Progress
-from archiver.transport.http import HttpClient, RetryPolicy, new_session
+from archiver.store.runs import remember_throttle_stop
+from archiver.transport.http import DEFAULT_MAX_WAIT, HttpClient, RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
 
 
@@ -52,7 +54,11 @@ def client_backup(
     ) -> BackupSummary:
         async with new_session(timeout_seconds=timeout_seconds) as session:
             http = make_http(session, RateLimiter(max_rpm, burst=burst), policy)
-            return await run_backup(db, make_source(http, settings), options, progress)
+            source = make_source(http, settings)
+            summary = await run_backup(db, source, options, progress)
+        if isinstance(summary.aborted, ThrottledUntil):  # cron skips until the wait is over
+            remember_throttle_stop(db, source.provider, source.account, summary.aborted)
+        return summary
 
     return backup
 
@@ -70,8 +76,13 @@ def run_with_options(backup: BackupFunction) -> Callable[..., Awaitable[BackupSu
         return await backup(
             db,
             settings,
-            options=BackupOptions(full=values["full"], concurrency=values["concurrency"]),
+            options=BackupOptions(
+                full=values["full"],
+                concurrency=values["concurrency"],
+                force=bool(values.get("force", False)),
+            ),
             max_rpm=values["max_rpm"],
+            policy=RetryPolicy(max_wait=values.get("max_wait", DEFAULT_MAX_WAIT)),
             timeout_seconds=values["timeout"],
             progress=progress,
         )

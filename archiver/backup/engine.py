@@ -112,6 +112,33 @@ class BackupSummary:
 class BackupOptions:
     full: bool = False
     concurrency: int = 2
+    # Mark conversations deleted upstream even when the full walk saw an empty or implausibly
+    # short list (a wrong account id or a broken upstream would otherwise mark everything).
+    force: bool = False
+
+
+# A full walk that lists fewer than this share of the conversations still live in the archive
+# for that account marks nothing without --force.
+PLAUSIBLE_SHARE = 0.5
+
+
+class ImplausibleListError(ArchiverError):
+    """A full walk saw an empty or far too short list: nothing is marked deleted."""
+
+    exit_code = EXIT_PARTIAL
+
+
+def check_plausible_walk(
+    db: sqlite_utils.Database, provider: str, account: str, seen: set[str]
+) -> None:
+    """Raise ImplausibleListError when marking after this walk would mark most of the archive."""
+    live = sync.count_listed_live(db, provider, account)
+    if live and (not seen or len(seen) < live * PLAUSIBLE_SHARE):
+        raise ImplausibleListError(
+            f"the full walk listed {len(seen)} conversation(s) but {live} are live in the "
+            f"archive for this account: nothing was marked deleted upstream (wrong account? "
+            f"run again with --force if they really are gone)"
+        )
 
 
 async def _walk_feed(
@@ -193,9 +220,15 @@ async def run_backup(
                 full=options.full,
             )
         if options.full and not summary.failed and source.lists_everything:
-            summary.marked_deleted = sync.mark_missing_upstream(
-                db, source.provider, source.account, seen
-            )
+            try:
+                if not options.force:
+                    check_plausible_walk(db, source.provider, source.account, seen)
+                summary.marked_deleted = sync.mark_missing_upstream(
+                    db, source.provider, source.account, seen
+                )
+            except ImplausibleListError as exc:
+                summary.aborted = exc
+                summary.errors.append(str(exc))
     return summary
 
 

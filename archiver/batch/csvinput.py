@@ -24,6 +24,7 @@ PROMPT_COLUMN = "prompt"
 ID_COLUMN = "id"
 THREAD_COLUMN = "thread"
 MODEL_COLUMN = "model"
+_KNOWN_COLUMNS = (PROMPT_COLUMN, ID_COLUMN, THREAD_COLUMN, MODEL_COLUMN)
 _FIELD_LIMIT = 64 * 1024 * 1024  # one prompt can be long; csv's default is 128 KiB
 
 
@@ -44,6 +45,23 @@ class BatchInput:
     sha256: str
     columns: tuple[str, ...]
     rows: tuple[BatchRow, ...]
+
+
+def _known_column(column: str) -> str:
+    folded = column.casefold()
+    return folded if folded in _KNOWN_COLUMNS else column
+
+
+def _sniff_delimiter(text: str) -> str:
+    """``,`` unless the header row has none and uses ``;`` or a tab instead (spreadsheets in
+    many locales save CSV with semicolons)."""
+    first = text.split("\n", 1)[0]
+    if "," in first:
+        return ","
+    for candidate in (";", "\t"):
+        if candidate in first:
+            return candidate
+    return ","
 
 
 def prompt_hash(prompt: str) -> str:
@@ -99,7 +117,8 @@ def read_batch_csv(
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
     text = _decode(data, name)
     csv.field_size_limit(min(sys.maxsize, _FIELD_LIMIT))
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     problems: list[str] = []
 
     def problem(line: int, message: str) -> None:
@@ -111,7 +130,9 @@ def read_batch_csv(
         raise InputError(f"{name} line 1: {exc}") from None
     if header is None or not any(cell.strip() for cell in header):
         raise InputError(f"{name}: no header row (the file is empty)")
-    columns = tuple(cell.strip() for cell in header)
+    # The columns archiver knows are matched case-insensitively ("Prompt", "ID"); others keep
+    # their spelling, since --template names them.
+    columns = tuple(_known_column(cell.strip()) for cell in header)
     seen_columns: dict[str, int] = {}
     for index, column in enumerate(columns, start=1):
         if not column:

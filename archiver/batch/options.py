@@ -8,8 +8,18 @@ from typing import Any
 
 from archiver.batch.runner import BatchOptions
 from archiver.batch.sender import ProviderOptions
-from archiver.options import Option, boolean, integer, one_of, path, positive_number, text
+from archiver.options import (
+    Option,
+    boolean,
+    integer,
+    non_negative_number,
+    one_of,
+    path,
+    positive_number,
+    text,
+)
 from archiver.providers import registry
+from archiver.transport.http import DEFAULT_MAX_WAIT
 
 FIRST_PARENTS = ("client-created-root", "uuid")
 
@@ -62,6 +72,11 @@ BATCH_OPTIONS: dict[str, Option] = {
     ),
     "no_archive": Option(boolean, False, "Do not copy the conversations into the archive."),
     "timeout": Option(positive_number, 300.0, "Seconds to wait for an answer."),
+    "max_wait": Option(
+        non_negative_number,
+        DEFAULT_MAX_WAIT,
+        "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the cool-down.",
+    ),
     # Each provider's own keys (hosts, credentials), named so that they never clash.
     **{
         key: option
@@ -85,6 +100,7 @@ def batch_options(values: Mapping[str, Any]) -> BatchOptions:
         retry_failed=values["retry_failed"],
         cleanup=values["cleanup"],
         archive=not values["no_archive"],
+        max_wait=values.get("max_wait", DEFAULT_MAX_WAIT),
         provider_options=ProviderOptions(
             conversation_path=values["conversation_path"],
             history_disabled=values["history_disabled"],

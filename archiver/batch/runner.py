@@ -47,12 +47,15 @@ from archiver.errors import (
     ConfigError,
     QuotaExhausted,
     RateLimitExceeded,
+    ThrottledUntil,
+    UnreachableError,
 )
 from archiver.progress import NullProgress, Progress
 from archiver.providers import registry
+from archiver.store.runs import remember_throttle_stop
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
-from archiver.transport.http import RetryPolicy
+from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
 
 log = logging.getLogger("archiver.batch")
@@ -60,7 +63,15 @@ log = logging.getLogger("archiver.batch")
 # Failures that are the account's, not the row's: stop everything, leave the rows pending.
 # Failures that stop the whole run: another row would fail the same way (429s beyond their
 # retry budget included: the account is saturated).
-ACCOUNT_STOPS = (AuthError, ChallengeError, QuotaExhausted, ConfigError, RateLimitExceeded)
+ACCOUNT_STOPS = (
+    AuthError,
+    ChallengeError,
+    QuotaExhausted,
+    ConfigError,
+    RateLimitExceeded,
+    ThrottledUntil,
+    UnreachableError,
+)
 
 
 @dataclass(frozen=True)
@@ -78,9 +89,10 @@ class BatchOptions:
     provider_options: ProviderOptions = field(default_factory=ProviderOptions)
     policy: RetryPolicy | None = None  # overrides max_attempts (tests use short backoffs)
     adaptive: bool = True
+    max_wait: float = DEFAULT_MAX_WAIT  # the longest single throttle wait before stopping
 
     def retry_policy(self) -> RetryPolicy:
-        return self.policy or RetryPolicy(max_attempts=self.max_attempts)
+        return self.policy or RetryPolicy(max_attempts=self.max_attempts, max_wait=self.max_wait)
 
     def recorded(self) -> dict[str, Any]:
         """What goes into ``batch_runs.options_json`` (no secrets exist here)."""
@@ -140,11 +152,23 @@ class BatchSummary:
             f"not sent {self.not_sent}",
             f"requests {self.requests}",
             f"throttled {self.throttled}",
-            f"{self.rate_per_minute:.1f}/min",
+            rate_text(self.requests, self.elapsed_seconds),
         ]
         if self.cleaned:
             parts.append(f"cleaned up {self.cleaned}")
         return f"batch {self.provider}: " + ", ".join(parts)
+
+
+# Fewer requests or a shorter time than this says nothing about a rate ("9691.9/min" after one).
+MIN_RATE_REQUESTS = 2
+MIN_RATE_SECONDS = 10.0
+
+
+def rate_text(requests: int, seconds: float) -> str:
+    """``12.3/min``, or ``rate n/a`` until enough requests and time have passed."""
+    if requests < MIN_RATE_REQUESTS or seconds < MIN_RATE_SECONDS:
+        return "rate n/a"
+    return f"{60.0 * requests / seconds:.1f}/min"
 
 
 @dataclass
@@ -195,9 +219,8 @@ class _Run:
         describe = getattr(self.progress, "describe", None)
         if describe is not None:
             s = self.summary
-            minutes = (time.monotonic() - self.started) / 60
-            rate = (s.done + s.failed) / minutes if minutes > 0 else 0.0
-            describe(f"done {s.done} failed {s.failed} {rate:.1f}/min")
+            rate = rate_text(s.done + s.failed, time.monotonic() - self.started)
+            describe(f"done {s.done} failed {s.failed} {rate}")
 
     async def unit(self, unit: Unit) -> None:
         """A thread's turns in order; stops at its first failure."""
@@ -351,8 +374,19 @@ async def run_batch(
                 summary.errors.append(str(exc))
             if options.cleanup and summary.aborted is None:
                 await _cleanup(db, provider, run.finished_threads, summary)
+        if isinstance(summary.aborted, UnreachableError):
+            summary.errors.append(
+                "the upstream is unreachable: the run stopped, the rows not sent stay pending; "
+                "run the same command again when it is back"
+            )
+        if isinstance(summary.aborted, ThrottledUntil):
+            remember_throttle_stop(db, options.provider, settings.account, summary.aborted)
         # Whatever a stop left unsent is counted from the database: the truth after the run.
         summary.not_sent = _count_status(db, run_id, PENDING)
+        if summary.failed or summary.skipped_failed:
+            summary.errors.append(
+                "rows that failed are not sent again by a plain re-run: add --retry-failed"
+            )
         if summary.aborted is not None:
             status = "failed" if summary.aborted.exit_code == EXIT_CONFIG else "partial"
         else:

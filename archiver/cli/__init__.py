@@ -7,6 +7,8 @@ and the rest of the network stack."""
 from __future__ import annotations
 
 import importlib
+import signal
+import threading
 
 import click
 
@@ -53,5 +55,19 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """Keep a complete, local, queryable SQLite archive of your AI chat history.
 
-    Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial, 75 another run holds the lock.
+    Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial, 75 another run holds the lock,
+    130 interrupted (Ctrl-C or SIGTERM).
     """
+    _terminate_like_interrupt()
+
+
+def _sigterm(_signum: int, _frame: object) -> None:
+    # Whatever handles SIGINT right now (asyncio's, which cancels the run so that it records
+    # itself 'interrupted', or Python's KeyboardInterrupt) handles SIGTERM the same way.
+    signal.raise_signal(signal.SIGINT)
+
+
+def _terminate_like_interrupt() -> None:
+    """systemd stop, ``timeout`` and ``kill`` send SIGTERM: stop as cleanly as for Ctrl-C."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _sigterm)

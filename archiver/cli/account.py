@@ -91,7 +91,8 @@ def shared_command(
 
     Without --refresh it reads the archive only. With --refresh it first reads
     shared_conversations from ChatGPT and archives it; links no longer listed are marked
-    as unshared, never deleted. Exit codes: 0 ok, 2 token refused, 1 other failures.
+    as unshared, never deleted. Exit codes: 0 ok, 1 other failures, 2 token refused,
+    3 stopped by a challenge page or a throttle (what was read is kept).
     """
     setup_logging(verbose)
     settings = ChatGPTSettings.from_env(token_file) if refresh else None

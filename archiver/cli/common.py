@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
+from archiver.transport.http import DEFAULT_MAX_WAIT
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,14 +50,40 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def output_options(command: F) -> F:
-    command = click.option(
-        "-v", "--verbose", is_flag=True, help="Log each request and retry to stderr."
-    )(command)
+def output_options(command: F, verbose_help: str = "Log each request and retry to stderr.") -> F:
+    command = click.option("-v", "--verbose", is_flag=True, help=verbose_help)(command)
     command = click.option(
         "-q", "--quiet", is_flag=True, help="No progress bar and no summary (for cron)."
     )(command)
     return command
+
+
+def max_wait_option(command: F) -> F:
+    """The longest single wait a throttle (429 Retry-After) may impose before the run stops."""
+    return click.option(
+        "--max-wait",
+        default=DEFAULT_MAX_WAIT,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Seconds one throttle pause may last; beyond it stop (exit 3) and remember the "
+        "cool-down so cron skips until then.",
+    )(command)
+
+
+def timeout_option(default: int, what: str = "a response") -> Callable[[F], F]:
+    """``--timeout``: at least one second (0 or a negative value would mean none or always)."""
+    return click.option(
+        "--timeout",
+        default=default,
+        show_default=True,
+        type=click.IntRange(min=1, max=86400),
+        help=f"Seconds to wait for {what} (1 to 86400).",
+    )
+
+
+def local_output_options(command: F) -> F:
+    """-q/-v for commands that make no requests (import, reflatten)."""
+    return output_options(command, "Log what is done, step by step, to stderr.")
 
 
 def setup_logging(verbose: bool) -> None:

@@ -11,7 +11,7 @@ from archiver.cli.common import (
     ClickProgress,
     finish,
     handle_errors,
-    output_options,
+    local_output_options,
     run_async,
     setup_logging,
 )
@@ -25,7 +25,7 @@ from archiver.recorder import run_recorded
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.argument("path", type=click.Path(exists=True))
 @click_options(IMPORT_OPTIONS)
-@output_options
+@local_output_options
 @handle_errors
 def import_command(db: str, path: str, quiet: bool, verbose: bool, **values: Any) -> None:
     """Import a ChatGPT data export into DB.

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 import sqlite_utils
 
-from archiver.cli.common import finish, handle_errors, output_options, run_async
+from archiver.cli.common import (
+    finish,
+    handle_errors,
+    local_output_options,
+    run_async,
+    setup_logging,
+)
+from archiver.interrupts import interrupt_raises
 from archiver.recorder import run_recorded
 from archiver.store.rebuild import ReflattenSummary, reflatten
 
@@ -15,18 +22,21 @@ from archiver.store.rebuild import ReflattenSummary, reflatten
 @click.option(
     "--all", "everything", is_flag=True, help="Re-derive every conversation, not only stale ones."
 )
-@output_options
+@local_output_options
 @handle_errors
 def reflatten_command(db: str, everything: bool, quiet: bool, verbose: bool) -> None:
     """Re-derive message rows from the raw JSON in DB, without downloading anything.
 
     After upgrading archiver, ChatGPT conversations flattened by an older flattener are rebuilt
     from their stored upstream JSON; --all rebuilds every ChatGPT conversation. (Bing chats are
-    flat lists; their raw JSON is kept the same way.)
+    flat lists; their raw JSON is kept the same way.) A conversation whose stored JSON is
+    corrupt is skipped and named. Exit codes: 0 ok, 2 bad DB, 3 some conversations skipped.
     """
+    setup_logging(verbose)
 
     async def work(database: sqlite_utils.Database) -> ReflattenSummary:
-        return reflatten(database, everything=everything)
+        with interrupt_raises():  # synchronous work: Ctrl-C stops it at once
+            return reflatten(database, everything=everything)
 
     # Under the lock and recorded in `runs`, like every command that writes.
     result = run_async(run_recorded(db, job="reflatten", kind="reflatten", work=work))

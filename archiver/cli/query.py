@@ -19,7 +19,11 @@ _ANSI_HIGHLIGHT = ("\x1b[1;33m", "\x1b[0m")
 @db_argument
 @click.argument("query")
 @click.option("--provider", help="Only this provider's conversations (chatgpt, bing, copilot).")
-@click.option("--role", help="Only messages from this role (user, assistant, tool, system).")
+@click.option(
+    "--role",
+    type=click.Choice(["user", "assistant", "tool", "system"]),
+    help="Only messages from this role.",
+)
 @click.option("--since", help="Only messages from this time on: 2024, 2024-05, 2024-05-17, 30d.")
 @click.option(
     "--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Hits at most."

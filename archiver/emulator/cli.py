@@ -3,22 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import signal
+import sys
 
 import click
 
 from archiver.emulator.config import EmulatorConfig
 from archiver.emulator.server import start_site
 from archiver.emulator.state import EmulatorState
+from archiver.errors import EXIT_CONFIG
+
+PROBABILITY = click.FloatRange(0.0, 1.0)  # a share of requests
+COUNT = click.IntRange(min=0)
 
 
 @click.command("emulator")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Loopback only, unless --allow-remote."
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other than loopback (the emulator accepts fixed, published secrets).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="0 picks a free port.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--conversations", type=int, default=200, show_default=True)
-@click.option("--mean-nodes", type=int, default=12, show_default=True)
-@click.option("--bing-chats", type=int, default=20, show_default=True)
+@click.option("--conversations", type=COUNT, default=200, show_default=True)
+@click.option("--mean-nodes", type=COUNT, default=12, show_default=True)
+@click.option("--bing-chats", type=COUNT, default=20, show_default=True)
 @click.option("--token", default="emulator-token", show_default=True, help="Accepted bearer token.")
 @click.option("--account-id", default=None, help="Require this Chatgpt-Account-Id.")
 @click.option(
@@ -31,12 +50,12 @@ from archiver.emulator.state import EmulatorState
     show_default=True,
 )
 @click.option("--bing-times-in-seconds", is_flag=True, help="Some chats list epoch seconds.")
-@click.option("--bing-conversation-cap", type=int, default=30, show_default=True)
-@click.option("--bing-daily-cap", type=int, default=300, show_default=True)
+@click.option("--bing-conversation-cap", type=COUNT, default=30, show_default=True)
+@click.option("--bing-daily-cap", type=COUNT, default=300, show_default=True)
 @click.option(
     "--bing-captcha", is_flag=True, help="Answer every ChatHub prompt with CaptchaChallenge."
 )
-@click.option("--copilot-chats", type=int, default=0, show_default=True)
+@click.option("--copilot-chats", type=COUNT, default=0, show_default=True)
 @click.option(
     "--copilot-token",
     default="emulator-copilot-token",
@@ -51,31 +70,59 @@ from archiver.emulator.state import EmulatorState
     show_default=True,
     help="The challenge each Copilot chat socket asks once.",
 )
-@click.option("--copilot-hashcash-bits", type=int, default=12, show_default=True)
+@click.option("--copilot-hashcash-bits", type=COUNT, default=12, show_default=True)
 @click.option("--copilot-error", default=None, help="Answer every Copilot prompt with this error.")
-@click.option("--latency-ms", type=int, default=0, show_default=True)
-@click.option("--fail-rate", type=float, default=0.0, show_default=True)
+@click.option("--latency-ms", type=COUNT, default=0, show_default=True)
+@click.option("--fail-rate", type=PROBABILITY, default=0.0, show_default=True)
 @click.option(
-    "--rate-limit", type=int, default=0, show_default=True, help="Requests/minute/credential."
+    "--rate-limit", type=COUNT, default=0, show_default=True, help="Requests/minute/credential."
 )
-@click.option("--rate-burst", type=int, default=None, help="Bucket size [default: max(1, N//60)].")
+@click.option(
+    "--rate-burst",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Bucket size [default: max(1, N//60)].",
+)
 @click.option("--no-retry-after", is_flag=True, help="Omit Retry-After on 429.")
-@click.option("--challenge-rate", type=float, default=0.0, show_default=True)
-@click.option("--drop-rate", type=float, default=0.0, show_default=True)
-@click.option("--stream-delay-ms", type=int, default=0, show_default=True)
+@click.option("--challenge-rate", type=PROBABILITY, default=0.0, show_default=True)
+@click.option("--drop-rate", type=PROBABILITY, default=0.0, show_default=True)
+@click.option("--stream-delay-ms", type=COUNT, default=0, show_default=True)
 @click.option(
     "--session-cookie", default="emulator-session", show_default=True, help="Accepted session."
 )
 @click.option("--token-lifetime-s", type=float, default=10 * 86400, show_default=True)
 @click.option("--challenge-script-agents", is_flag=True, help="Cloudflare page for scripts.")
-@click.option("--projects", type=int, default=0, show_default=True)
-@click.option("--project-conversations", type=int, default=3, show_default=True)
+@click.option("--projects", type=COUNT, default=0, show_default=True)
+@click.option("--project-conversations", type=COUNT, default=3, show_default=True)
 @click.option("--cursor-form", type=click.Choice(["string", "number"]), default="string")
-@click.option("--gone-file-rate", type=float, default=0.0, show_default=True)
-def emulator_command(no_retry_after: bool, **options: object) -> None:
+@click.option("--gone-file-rate", type=PROBABILITY, default=0.0, show_default=True)
+def emulator_command(no_retry_after: bool, allow_remote: bool, **options: object) -> None:
     """Serve fake ChatGPT, Bing and Copilot upstreams on 127.0.0.1 until interrupted."""
+    host = str(options["host"])
+    if not _is_loopback(host):
+        if not allow_remote:
+            raise click.UsageError(
+                f"--host {host} is not a loopback address; add --allow-remote to serve other "
+                "machines (anyone reaching it can use the emulator's published token)"
+            )
+        click.echo(f"Warning: the emulator is reachable from other machines on {host}", err=True)
     config = EmulatorConfig(retry_after=not no_retry_after, **options)  # type: ignore[arg-type]
-    asyncio.run(_serve(config))
+    try:
+        asyncio.run(_serve(config))
+    except OSError as exc:  # port taken, address not on this machine
+        click.echo(
+            f"Error: cannot serve on {host}:{options['port']}: {exc.strerror or exc}", err=True
+        )
+        sys.exit(EXIT_CONFIG)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _serve(config: EmulatorConfig) -> None:

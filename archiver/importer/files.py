@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import stat
 import zipfile
 from collections.abc import Callable, Iterable
@@ -191,7 +192,8 @@ class Extractor:
     def _copy(self, entry: FileEntry, target: Path) -> None:
         """Write to a private temporary file, then rename over the target: a symlink planted at
         the target is replaced, never followed."""
-        temp = target.with_name(f".{target.name}.{os.getpid()}.part")
+        # A short name of its own: the member's name may already be near the 255-byte limit.
+        temp = target.with_name(f".archiver-{os.getpid()}-{secrets.token_hex(4)}.part")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         written = 0
         try:

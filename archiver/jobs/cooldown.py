@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from archiver.errors import EXIT_OK, RateLimitExceeded
+from archiver.errors import EXIT_OK, RateLimitExceeded, ThrottledUntil
 from archiver.store import runs
+from archiver.store.runs import remember_throttle_stop
 from archiver.timeutil import to_iso
 from archiver.transport.ratelimit import RateLimiter
 
@@ -79,6 +80,8 @@ def remember_cooldown(
     aborted: BaseException | None,
 ) -> str | None:
     """Store the cool-down this run ends with, if any; return its end (ISO) when stored."""
+    if isinstance(aborted, ThrottledUntil):
+        return remember_throttle_stop(db, provider, account, aborted)
     seconds = limiter.pause_remaining()
     reason = "429 Retry-After still running when the run ended"
     if isinstance(aborted, RateLimitExceeded) and seconds < GAVE_UP_COOLDOWN:

@@ -17,6 +17,7 @@ from archiver.importer.files import (
     ExtractLimits,
     MiB,
 )
+from archiver.interrupts import interrupt_raises
 from archiver.options import (
     JobValues,
     Option,
@@ -77,14 +78,15 @@ def run_import(
     """``import`` with the values of IMPORT_OPTIONS (command line or job file)."""
     from archiver.importer.run import import_export
 
-    return import_export(
-        db,
-        export_path,
-        extract_dir=values["extract_files"],
-        limits=ExtractLimits(values["max_file_mb"] * MiB, values["max_total_mb"] * MiB),
-        progress=progress,
-        jobs=values["jobs"],
-    )
+    with interrupt_raises():  # the import is synchronous: Ctrl-C must not wait for its end
+        return import_export(
+            db,
+            export_path,
+            extract_dir=values["extract_files"],
+            limits=ExtractLimits(values["max_file_mb"] * MiB, values["max_total_mb"] * MiB),
+            progress=progress,
+            jobs=values["jobs"],
+        )
 
 
 async def run_import_job(db: sqlite_utils.Database, job: JobValues) -> Any:

@@ -22,6 +22,15 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     if file.is_dir():
         raise ConfigError(f"{file} is a directory, not a database file")
     uri = f"{file.resolve().as_uri()}?mode=ro"
+    if _readonly(file) and not _wal_has_commits(file):
+        # A read-only archive (chmod 444): a WAL reader would create -shm/-wal side files with
+        # the database's mode, 0444, and once the archive is made writable again every backup
+        # would fail on the read-only -shm. Read it immutably: no side files at all.
+        try:
+            conn, tables = _connect(uri + "&immutable=1")
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{file} is not an SQLite database ({exc})") from None
+        return _checked(conn, tables, file)
     try:
         conn, tables = _connect(uri)
     except sqlite3.OperationalError as exc:
@@ -30,10 +39,25 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
         conn, tables = _connect_immutable(file, uri)
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"{file} is not an SQLite database ({exc})") from None
+    return _checked(conn, tables, file)
+
+
+def _checked(conn: sqlite3.Connection, tables: set[str], file: Path) -> sqlite3.Connection:
     if not {"conversations", "messages", "messages_fts"} <= tables:
         conn.close()
         raise ConfigError(f"{file} is not an archiver database (no conversations/messages tables)")
     return conn
+
+
+def _readonly(file: Path) -> bool:
+    """Not writable by us, or marked read-only by its mode (root ignores the mode, SQLite's
+    side files still copy it)."""
+    return not os.access(file, os.W_OK) or not file.stat().st_mode & 0o222
+
+
+def _wal_has_commits(file: Path) -> bool:
+    wal = file.with_name(file.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
 
 
 def _connect(uri: str) -> tuple[sqlite3.Connection, set[str]]:

@@ -169,6 +169,12 @@ def _filters(
 
 
 def _syntax_message(query: str, exc: sqlite3.OperationalError) -> str:
+    if '"' in query:
+        # Quoting a query that already has quotes gives `"""x"`, which helps nobody.
+        return (
+            f"cannot read the search {query!r} ({exc}): check that every double quote is "
+            f"closed, or pass --literal to search for the words exactly as typed."
+        )
     quoted = literal_query(query)
     return (
         f"cannot read the search {query!r} ({exc}). Words with punctuation need double quotes, "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,11 +89,31 @@ def open_db(path: str | os.PathLike[str], *, migrate: bool = True) -> sqlite_uti
     return db
 
 
+def _repair_side_files(file: Path) -> None:
+    """-shm/-wal files left read-only (a reader of a 0444 archive by an older archiver) make
+    every write fail with "attempt to write a readonly database": make ours writable again."""
+    for suffix in ("-shm", "-wal"):
+        side = file.with_name(file.name + suffix)
+        try:
+            info = side.lstat()
+        except OSError:
+            continue
+        if (
+            stat.S_ISREG(info.st_mode)
+            and info.st_uid == os.getuid()
+            and not info.st_mode & stat.S_IWUSR
+        ):
+            os.chmod(side, 0o600)
+
+
 def _check_writable(file: Path) -> None:
+    if not str(file).strip() or str(file) == ".":
+        raise ConfigError("the database path is empty (an unset variable in a script?)")
     if file.is_dir():
         raise ConfigError(f"{file} is a directory, not a database file")
     if file.exists() and not os.access(file, os.W_OK):
         raise ConfigError(f"{file} is read-only: the archive must be writable")
+    _repair_side_files(file)
     folder = file.parent if file.parent != Path("") else Path(".")
     if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"cannot write in {folder}: SQLite keeps {file.name}-wal beside it")

@@ -17,8 +17,37 @@ from archiver.errors import ConfigError, LockedError
 
 
 def lock_path(db_path: str | os.PathLike[str]) -> Path:
-    file = Path(db_path)
+    """``<db>.lock`` next to the database's real path: through a symlink, or a name with ``..``
+    in it, two runs on one file still find one lock."""
+    file = Path(db_path).resolve()
     return file.with_name(file.name + ".lock")
+
+
+def _flock(fd: int, db_path: str | os.PathLike[str]) -> None:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise LockedError(f"another archiver run is using {db_path}") from None
+
+
+def _open_database_file(db_path: str | os.PathLike[str]) -> int | None:
+    """The database file itself, for a second flock keyed on its identity (hard links share
+    it, names do not). SQLite's own locks are POSIX record locks, which flock does not touch
+    on Linux; the descriptor stays open until the database is closed, so closing it cannot
+    drop SQLite's locks early."""
+    try:
+        return os.open(db_path, os.O_RDONLY)
+    except OSError:
+        return None  # not created yet (no other name can point at it) or unreadable
+
+
+def check_database_path(db_path: str | os.PathLike[str]) -> None:
+    """Refuse what cannot be a database file before anything is created: an empty path (an
+    unset ``$DB`` in a cron script) or a directory such as ``/``."""
+    if not str(db_path).strip():
+        raise ConfigError("the database path is empty (an unset variable in a script?)")
+    if Path(db_path).is_dir():
+        raise ConfigError(f"{db_path} is a directory, not a database file")
 
 
 @contextmanager
@@ -28,20 +57,26 @@ def database_lock(db_path: str | os.PathLike[str]) -> Iterator[Path | None]:
     if str(db_path) == ":memory:":
         yield None
         return
+    check_database_path(db_path)
     path = lock_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        # Never created silently: a typo in the path would start a full download elsewhere.
+        raise ConfigError(
+            f"the directory {Path(db_path).parent} does not exist "
+            f"(create it first: mkdir -p {Path(db_path).parent})"
+        )
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise ConfigError(f"cannot create the lock file {path}: {exc.strerror}") from None
+    db_fd: int | None = None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockedError(f"another archiver run is using {db_path}") from None
-        try:
-            yield path
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        _flock(fd, db_path)
+        db_fd = _open_database_file(db_path)
+        if db_fd is not None:
+            _flock(db_fd, db_path)
+        yield path
     finally:
+        if db_fd is not None:
+            os.close(db_fd)  # closing releases its flock
         os.close(fd)

@@ -7,11 +7,12 @@ message as received, plus each node's parent and children; together they rebuild
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
 
+from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.flatten.records import FLATTENER_VERSION
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store.save import save_conversation
@@ -47,13 +48,18 @@ def rebuild_chatgpt_conversation(db: sqlite_utils.Database, conversation_id: str
 @dataclass
 class ReflattenSummary:
     conversations: int = 0
-    exit_code: int = 0
+    skipped: int = 0  # rows whose stored raw JSON cannot be read: kept as they are
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PARTIAL if self.skipped else EXIT_OK
 
     def counts(self) -> dict[str, int]:
-        return {"conversations": self.conversations}
+        return {"conversations": self.conversations, "skipped": self.skipped}
 
     def line(self) -> str:
-        return f"reflatten: conversations {self.conversations}"
+        return f"reflatten: conversations {self.conversations}, skipped {self.skipped}"
 
 
 def reflatten(db: sqlite_utils.Database, *, everything: bool = False) -> ReflattenSummary:
@@ -68,13 +74,19 @@ def reflatten(db: sqlite_utils.Database, *, everything: bool = False) -> Reflatt
     for cid, source, account, listed in db.execute(
         sql, [] if everything else [FLATTENER_VERSION]
     ).fetchall():
-        flat = flatten_conversation(
-            rebuild_chatgpt_conversation(db, cid),
-            requested_id=cid,
-            source=source,
-            account=account,
-            list_update_time=listed,
-        )
+        try:
+            flat = flatten_conversation(
+                rebuild_chatgpt_conversation(db, cid),
+                requested_id=cid,
+                source=source,
+                account=account,
+                list_update_time=listed,
+            )
+        except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+            # One corrupt row must not abort the rest; its rows stay as they were.
+            summary.skipped += 1
+            summary.errors.append(f"{cid}: stored raw JSON cannot be rebuilt ({exc}); skipped")
+            continue
         save_conversation(db, flat, force=True)
         summary.conversations += 1
     return summary

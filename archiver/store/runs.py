@@ -8,12 +8,14 @@ messages, which never contain secrets."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
 
+from archiver.errors import ThrottledUntil
 from archiver.store.db import transaction
 from archiver.timeutil import to_datetime, to_iso, utc_now_iso
 
@@ -38,6 +40,12 @@ def mark_stale_runs(db: sqlite_utils.Database) -> int:
                 "the run ended without finishing (killed or crashed)",
                 STATUS_RUNNING,
             ],
+        )
+        # A batch killed the same way leaves its batch_runs row 'running' too.
+        conn.execute(
+            "UPDATE batch_runs SET status = 'interrupted', finished_at = coalesce(finished_at, ?) "
+            "WHERE status = 'running'",
+            [utc_now_iso()],
         )
         return cursor.rowcount
 
@@ -115,3 +123,14 @@ def active_cooldown(
     if until is None or until <= (now or datetime.now(tz=UTC)):
         return None
     return until
+
+
+def remember_throttle_stop(
+    db: sqlite_utils.Database, provider: str, account: str, stop: ThrottledUntil
+) -> str:
+    """A run stopped because a wait would have exceeded ``max_wait``: cron skips until then."""
+    stored = set_cooldown(db, provider, account, stop.until, stop.reason)
+    logging.getLogger("archiver.jobs").warning(
+        "%s: throttled; cooling down until %s", provider, stored
+    )
+    return stored

@@ -122,8 +122,11 @@ def mark_missing_upstream(
     seen = json.dumps(sorted(seen_ids))
     with transaction(db) as conn:
         cursor = conn.execute(
+            # Only conversations that came from this account's lists: imported and batch ones
+            # were never listed, so their absence from a list says nothing.
             "UPDATE conversations SET deleted_upstream_at = ? WHERE provider = ? AND account = ? "
-            "AND deleted_upstream_at IS NULL AND id NOT IN (SELECT value FROM json_each(?))",
+            "AND deleted_upstream_at IS NULL AND list_update_time IS NOT NULL "
+            "AND id NOT IN (SELECT value FROM json_each(?))",
             [now, provider, account, seen],
         )
         conn.execute(
@@ -132,6 +135,16 @@ def mark_missing_upstream(
             [provider, account, seen],
         )
         return cursor.rowcount
+
+
+def count_listed_live(db: sqlite_utils.Database, provider: str, account: str) -> int:
+    """Conversations this account's lists showed that are not marked deleted upstream."""
+    row = db.execute(
+        "SELECT count(*) FROM conversations WHERE provider = ? AND account = ? "
+        "AND deleted_upstream_at IS NULL AND list_update_time IS NOT NULL",
+        [provider, account],
+    ).fetchone()
+    return int(row[0])
 
 
 def mark_deleted_upstream(db: sqlite_utils.Database, conversation_id: str) -> None:

@@ -16,17 +16,28 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
-from archiver.errors import ConfigError, RateLimitExceeded, TransientError, UpstreamError
+from archiver.errors import (
+    ConfigError,
+    RateLimitExceeded,
+    ThrottledUntil,
+    TransientError,
+    UnreachableError,
+    UpstreamError,
+)
 from archiver.transport.ratelimit import RateLimiter
 from archiver.transport.responses import AUTH_REFUSED, decode_json, raise_for_status, where
 
 log = logging.getLogger("archiver.http")
 T = TypeVar("T")
+
+DEFAULT_MAX_WAIT = 300.0  # seconds: `--max-wait`
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,9 @@ class RetryPolicy:
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     jitter: float = 1.0
+    # The longest single wait a throttle may impose; beyond it the run stops (ThrottledUntil)
+    # instead of sleeping for hours while holding the database lock.
+    max_wait: float = DEFAULT_MAX_WAIT
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.backoff_max, self.backoff_base * 2 ** max(0, attempt - 1))
@@ -110,10 +124,21 @@ async def call_with_retries(
                 if stats is not None:
                     stats.throttled += 1
                 fallback = policy.backoff(budget.throttles + 1)
-                limiter.throttled(exc.retry_after if exc.retry_after is not None else fallback)
+                seconds = exc.retry_after if exc.retry_after is not None else fallback
+                if seconds > policy.max_wait:
+                    raise throttled_until(exc, seconds, policy.max_wait) from None
+                limiter.throttled(seconds)
                 raise
             limiter.succeeded()
     return result
+
+
+def throttled_until(exc: RateLimitExceeded, seconds: float, max_wait: float) -> ThrottledUntil:
+    until = datetime.now(tz=UTC) + timedelta(seconds=seconds)
+    return ThrottledUntil(
+        until,
+        f"{exc}: the server asked to wait {seconds:.0f} s, more than --max-wait {max_wait:.0f} s",
+    )
 
 
 class HttpClient:
@@ -237,7 +262,15 @@ class HttpClient:
             ) from None
         except (TimeoutError, aiohttp.ClientError) as exc:  # connection, payload, timeout
             log.info("%s -> %s", place, type(exc).__name__)
-            raise TransientError(f"{place}: connection failed ({type(exc).__name__})") from None
+            host = urlsplit(url).netloc or "the server"  # the host only: no query string
+            if isinstance(exc, TimeoutError):  # aiohttp's socket timeouts are TimeoutErrors
+                raise TransientError(f"{place}: {host} timed out ({type(exc).__name__})") from None
+            error = (
+                UnreachableError
+                if isinstance(exc, aiohttp.ClientConnectorError)
+                else TransientError
+            )
+            raise error(f"{place}: connection to {host} failed ({type(exc).__name__})") from None
 
 
 def new_session(*, timeout_seconds: float = 120.0) -> aiohttp.ClientSession:

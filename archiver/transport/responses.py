@@ -6,6 +6,7 @@ carry tokens, so neither ever reaches a message."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from archiver.errors import (
     RateLimitExceeded,
     TransientError,
     UpstreamError,
+    WrongEndpointError,
 )
 from archiver.timeutil import parse_retry_after
 
@@ -101,9 +103,34 @@ def raise_for_status(
         raise BadRequestError(
             f"{place} refused the request ({status}){suffix}", status=status, url=place
         )
+    text = detail or body[:300].decode("utf-8", "replace").strip()
+    if status >= 500 and _says_rate_limited(text):
+        # Some wrappers report throttling as a 5xx: slow down like for a 429, and show it.
+        raise RateLimitExceeded(
+            f"{place} was rate limited ({status}): {' '.join(text.split())[:200]}",
+            retry_after=parse_retry_after(headers.get("Retry-After") or headers.get("retry-after")),
+            status=status,
+            url=place,
+        )
     if status >= 500 or status == 408:
-        raise TransientError(f"{place} failed with {status}", status=status, url=place)
+        raise TransientError(f"{place} failed with {status}{suffix}", status=status, url=place)
     raise UpstreamError(f"{place} answered {status}{suffix}", status=status, url=place)
+
+
+_RATE_LIMITED = re.compile(r"rate.?limit|too many requests", re.IGNORECASE)
+_CHALLENGE_MARKERS = re.compile(
+    rb"just a moment|cf-chl|challenge-platform|turnstile|captcha|attention required",
+    re.IGNORECASE,
+)
+
+
+def _says_rate_limited(text: str) -> bool:
+    return bool(_RATE_LIMITED.search(text))
+
+
+def looks_like_challenge(body: bytes) -> bool:
+    """An anti-bot page, as opposed to any web page (a wrong base URL serves a site's HTML)."""
+    return bool(_CHALLENGE_MARKERS.search(body[:20000]))
 
 
 def decode_json(
@@ -119,7 +146,12 @@ def decode_json(
     that is not JSON (a truncated answer) is transient."""
     raise_for_status(status, headers, body, method=method, url=url, auth_message=auth_message)
     if looks_like_html(headers, body):
-        raise ChallengeError(f"{CHALLENGE} ({where(method, url)} answered HTML)", status=status)
+        if looks_like_challenge(body):
+            raise ChallengeError(f"{CHALLENGE} ({where(method, url)} answered HTML)", status=status)
+        raise WrongEndpointError(
+            f"{where(method, url)} answered a web page, not the API: wrong base URL?",
+            status=status,
+        )
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):

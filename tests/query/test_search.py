@@ -114,3 +114,9 @@ def test_since_too_many_days_ago_is_an_input_error(archive_path, days):
 def test_since_many_days_ago_within_range(conn):
     assert parse_since("700000d") < parse_since("0d")
     assert parse_since("000030d")[:10] == parse_since("30d")[:10]
+
+
+def test_an_unclosed_quote_gets_no_tripled_quote_suggestion(conn):
+    with pytest.raises(SearchSyntaxError) as info:
+        search_messages(conn, '"x')
+    assert '"""' not in str(info.value) and "double quote is closed" in str(info.value)

@@ -72,6 +72,7 @@ def test_backup_command_exits_75_without_touching_the_database(held_lock, monkey
 
 def test_lock_is_exclusive_and_released(tmp_path):
     db_path = tmp_path / "sub" / "archive.db"
+    db_path.parent.mkdir()
     with database_lock(db_path) as path:
         assert path == lock_path(db_path)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -218,10 +218,18 @@ def parse_chat(raw: Any) -> BingChat | None:
     )
 
 
+def _says_no_chats(payload: dict[str, Any]) -> bool:
+    """Only an explicit "0 chats found." excuses a missing ``chats`` key: a bare ``{}`` is a
+    broken answer, and trusting it would make a full walk mark every chat deleted."""
+    result = payload.get("result")
+    message = result.get("message") if isinstance(result, dict) else None
+    return isinstance(message, str) and message.strip().startswith("0 chats")
+
+
 def parse_chat_list(payload: Any) -> ChatList:
     check_result(payload, f"GET /{CHATS_PATH}")
     raw_chats = payload.get("chats")
-    if raw_chats is None:
+    if raw_chats is None and _says_no_chats(payload):
         raw_chats = []  # "0 chats found." may come without the key
     if not isinstance(raw_chats, list):
         raise UpstreamError(f"GET /{CHATS_PATH} answered an unexpected shape")

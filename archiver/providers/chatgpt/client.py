@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from archiver.backup.listing import ListItem
 from archiver.config import Secret, env_base_url, load_secret
-from archiver.errors import ConfigError, UpstreamError
+from archiver.errors import ConfigError, NotFoundError, UpstreamError, WrongEndpointError
 from archiver.providers.chatgpt.browser import BrowserProfile
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.timeutil import to_iso
@@ -188,7 +188,15 @@ class ChatGPTClient:
         """Pages of the ``order=updated`` list, newest first, until a short page."""
         offset = 0
         while True:
-            payload = await self.get_json("conversations", list_params(offset, archived=archived))
+            try:
+                payload = await self.get_json(
+                    "conversations", list_params(offset, archived=archived)
+                )
+            except NotFoundError as exc:
+                raise WrongEndpointError(
+                    f"{exc}: wrong base URL? (CHATGPT_BASE_URL should end in /backend-api)",
+                    status=404,
+                ) from None
             raw_count = len(payload.get("items") or []) if isinstance(payload, dict) else 0
             yield parse_list_page(payload)
             if raw_count < LIST_LIMIT:

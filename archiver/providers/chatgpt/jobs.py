@@ -43,7 +43,7 @@ from archiver.providers.chatgpt.client import (
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
-from archiver.transport.http import RetryPolicy
+from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
 
 PROVIDER = "chatgpt"
@@ -71,6 +71,14 @@ OPTIONS: dict[str, Option] = {
         positive_number, None, "Skip files larger than this many MB (recorded as too_large)."
     ),
     "full": Option(boolean, False, "Walk the whole list; mark conversations gone upstream."),
+    "force": Option(
+        boolean, False, "With --full: mark even after an empty or implausibly short list."
+    ),
+    "max_wait": Option(
+        non_negative_number,
+        DEFAULT_MAX_WAIT,
+        "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the cool-down.",
+    ),
     "no_archived": Option(boolean, False, "Skip the list of archived chats."),
     "no_snapshot": Option(
         boolean, False, "Do not record plan, models and limits first (saves 4 requests per run)."
@@ -127,7 +135,7 @@ async def backup_chatgpt_guarded(
             return skip
     options = options or BackupOptions()
     if not options.full and full_reconcile_due(db, settings, full_every_days):
-        options = BackupOptions(full=True, concurrency=options.concurrency)
+        options = replace(options, full=True)
     limiter = RateLimiter(max_rpm)
     summary = await backup_chatgpt(
         db,
@@ -198,14 +206,14 @@ async def run_backup(
     return await backup_chatgpt_guarded(
         db,
         with_browser_options(settings, o),
-        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
+        options=BackupOptions(full=o["full"], concurrency=o["concurrency"], force=o["force"]),
         full_every_days=o["full_every_days"],
         max_cooldown_wait=o["max_cooldown_wait"],
         ignore_cooldown=o["ignore_cooldown"],
         include_archived=not o["no_archived"],
         max_rpm=o["max_rpm"],
         timeout_seconds=o["timeout"],
-        policy=policy,
+        policy=policy or RetryPolicy(max_wait=o["max_wait"]),
         progress=progress,
         snapshot=not o["no_snapshot"],
         extras=extras_for(o),

@@ -1,0 +1,67 @@
+"""Finding 12: SIGTERM stops a batch like Ctrl-C (runs and batch_runs rows 'interrupted',
+exit 130), and a batch_runs row left 'running' by a killed run is repaired like runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from werkzeug import Response
+
+from archiver.store import open_db
+from archiver.store.runs import mark_stale_runs
+
+
+def test_sigterm_interrupts_a_batch_cleanly(tmp_path, httpserver):
+    release = threading.Event()
+    arrived = threading.Event()
+
+    def hang(_request):
+        arrived.set()
+        release.wait(20)
+        return Response("{}", status=500)
+
+    httpserver.expect_request("/backend-api/conversation", method="POST").respond_with_handler(hang)
+    httpserver.expect_request("/backend-api/sentinel/chat-requirements").respond_with_json({})
+    csv = tmp_path / "p.csv"
+    csv.write_text("prompt\nhello\n")
+    db_path = tmp_path / "a.db"
+    env = {
+        **os.environ,
+        "CHATGPT_ACCESS_TOKEN": "t",
+        "CHATGPT_BASE_URL": httpserver.url_for("/backend-api"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "batch", str(db_path), str(csv), "--max-rpm", "6000"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert arrived.wait(30), "the batch never called the upstream"
+        time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, out
+    db = open_db(db_path)
+    assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    assert db.execute("SELECT status FROM batch_runs").fetchall() == [("interrupted",)]
+
+
+def test_stale_batch_runs_are_repaired(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    db.execute(
+        "INSERT INTO batch_runs (provider, csv_path, csv_sha256, started_at, status) "
+        "VALUES ('chatgpt', 'p.csv', 'x', '2026-01-01T00:00:00Z', 'running')"
+    )
+    db.conn.commit()
+    mark_stale_runs(db)
+    assert db.execute("SELECT status FROM batch_runs").fetchone()[0] == "interrupted"
