@@ -339,3 +339,37 @@ FROM messages AS m, json_each(m.raw_json, '$.metadata.content_references') AS r,
     json_each(r.value, '$.items') AS i
 WHERE m.raw_json LIKE '%"content_references"%' AND json_valid(m.raw_json) AND json_type(r.value) = 'object'
     AND json_type(i.value) = 'object' AND json_extract(i.value, '$.url') IS NOT NULL;
+
+-- migration: 5 gateway
+-- `archiver serve`: API keys (only a sha256 of each key is stored; the key itself is shown once)
+-- and one row per exchange that passed through the gateway, naming the key that asked. The
+-- conversations themselves land in conversations/messages with source = 'gateway'.
+CREATE TABLE api_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    key_sha256 TEXT NOT NULL UNIQUE,    -- hex sha256 of the key (256 random bits: no salt needed)
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT                     -- revoked keys stay listed, never accepted again
+);
+CREATE TABLE gateway_exchanges (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_id INTEGER REFERENCES api_keys (id),  -- NULL: the loopback viewer, no key
+    route TEXT NOT NULL,                -- 'openai' | 'seed004' | 'seed000'
+    provider TEXT NOT NULL,
+    model TEXT,
+    conversation_id TEXT,
+    message_id TEXT,
+    prompt TEXT NOT NULL,
+    answer TEXT,
+    status TEXT NOT NULL,               -- 'running' | 'done' | 'failed'
+    error TEXT,
+    client_gone INTEGER NOT NULL DEFAULT 0,  -- the client left before the answer; kept anyway
+    requests INTEGER NOT NULL DEFAULT 0,
+    latency_ms INTEGER,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX gateway_exchanges_conversation ON gateway_exchanges (conversation_id);
+CREATE INDEX gateway_exchanges_key ON gateway_exchanges (key_id, started_at);

@@ -31,6 +31,8 @@ COMMANDS = {
     "emulator": "archiver.emulator.cli:emulator_command",
     "run": "archiver.cli.jobs:run_command",
     "schedule": "archiver.cli.jobs:schedule_command",
+    "serve": "archiver.cli.serve:serve_command",
+    "keys": "archiver.cli.serve:keys_command",
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from archiver.query.markdown import markdown_html
 from archiver.query.thread import (
     AlternativeEnd,
     AlternativeStart,
@@ -28,6 +29,9 @@ EXTENSIONS = {"markdown": "md", "json": "json", "html": "html"}
 EXPORT_FORMAT_VERSION = 1
 _SAFE_SCHEMES = ("http", "https", "file-service", "sediment", "file")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+# What a browser can show inline: http(s) and paths (a file-service:// pointer cannot).
+_INLINE_IMAGE = re.compile(r"^(https?://|/|\.{0,2}[^:]*$)", re.IGNORECASE)
+_FOLDED_TYPES = ("thoughts", "reasoning_recap", "code", "execution_output")
 
 
 @dataclass(frozen=True)
@@ -420,7 +424,14 @@ body { font: 16px/1.5 system-ui, sans-serif; max-width: 50rem; margin: 2rem auto
 .message { border-top: 1px solid #ddd; padding: .5rem 0; }
 .message h3 { font-size: .9rem; color: #555; margin: .5rem 0; }
 .role-user h3 { color: #1a4d8f; }
-.text { white-space: pre-wrap; }
+.text p { margin: .4rem 0; }
+code { background: #f3f3f3; padding: 0 .2rem; }
+pre code { background: none; padding: 0; }
+figure { margin: .5rem 0; }
+figure img { max-width: 100%; height: auto; }
+details.fold { border-left-color: #cb9; }
+.branch { font-size: .85rem; color: #555; margin-left: .5rem; }
+.branch a { text-decoration: none; padding: 0 .3rem; }
 pre { background: #f5f5f5; padding: .75rem; overflow-x: auto; }
 blockquote { border-left: 3px solid #ccc; margin: .5rem 0; padding-left: .75rem; color: #444; }
 details { border-left: 3px solid #9ab; padding-left: .75rem; margin: .75rem 0; }
@@ -442,7 +453,7 @@ def _html_link(label: str, url: str) -> str:
 
 def _html_block(block: Block) -> str:
     if isinstance(block, Text):
-        return f'<div class="text">{_e(block.text)}</div>'
+        return f'<div class="text markdown">{markdown_html(block.text, safe_href)}</div>'
     if isinstance(block, Code):
         lang = f' class="language-{_e(block.language)}"' if block.language else ""
         return f"<pre><code{lang}>{_e(block.text)}</code></pre>"
@@ -456,6 +467,12 @@ def _html_block(block: Block) -> str:
             cite += "</footer>"
         return f'<blockquote><div class="text">{_e(block.text)}</div>{cite}</blockquote>'
     if isinstance(block, Image):
+        href = safe_href(block.href)
+        if href is not None and "image" in block.label and _INLINE_IMAGE.match(href):
+            return (
+                f'<figure><a href="{_e(href)}"><img src="{_e(href)}" alt="{_e(block.label)}" '
+                f'loading="lazy"></a></figure>'
+            )
         return f"<p>{_html_link(f'[{block.label}]', block.href)}</p>"
     if isinstance(block, Sources):
         items = "".join(f"<li>{_html_link(t, u)}</li>" for t, u in block.items)
@@ -484,16 +501,52 @@ def render_html(doc: ConversationRows, branches: Branches = "current") -> str:
         elif isinstance(event, AlternativeEnd):
             out.append("</details>")
         else:
-            row = event.message
-            role = re.sub(r"[^a-z]", "", _s(row.get("role")).lower()) or "unknown"
-            blocks = message_blocks(row, links)
-            body = "".join(_html_block(b) for b in blocks) or '<p class="note">(empty)</p>'
-            out.append(
-                f'<section class="message role-{role}" id="{_e(row.get("id"))}">'
-                f"<h3>{_e(_heading_meta(row))}</h3>{body}</section>"
-            )
+            out.append(message_html(event.message, links))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def fold_label(row: dict[str, Any]) -> str | None:
+    """Why a message is folded away (tool calls, tool output, reasoning), or None."""
+    kind = _s(row.get("content_type"))
+    role = _s(row.get("role"))
+    recipient = _s(row.get("recipient"))
+    if kind in ("thoughts", "reasoning_recap"):
+        return "Reasoning"
+    if role == "tool":
+        name = _s(row.get("author_name"))
+        return f"Tool output ({name})" if name else "Tool output"
+    if recipient and recipient != "all":
+        return f"Tool call → {recipient}"
+    if kind in _FOLDED_TYPES:
+        return "Tool call"
+    return None
+
+
+def message_html(row: dict[str, Any], links: dict[str, str], *, controls: str = "") -> str:
+    """One message as a ``<section>``: the export's and the viewer's one renderer. Markdown
+    and code rendered, images inline, tool calls and reasoning folded in ``<details>``.
+    ``controls`` (already HTML) goes into the heading: the viewer's branch switcher."""
+    role = re.sub(r"[^a-z]", "", _s(row.get("role")).lower()) or "unknown"
+    blocks = message_blocks(row, links)
+    body = "".join(_html_block(b) for b in blocks) or '<p class="note">(empty)</p>'
+    fold = fold_label(row)
+    if fold is not None:
+        body = f'<details class="fold"><summary>{_e(fold)}</summary>{body}</details>'
+    return (
+        f'<section class="message role-{role}" id="{_e(row.get("id"))}">'
+        f"<h3>{_e(_heading_meta(row))}{controls}</h3>{body}</section>"
+    )
+
+
+def page_html(title: str, body: str, *, head: str = "") -> str:
+    """A whole page around ``body`` with the export's stylesheet (``head``: extra tags)."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style>{head}</head><body>\n"
+        f"{body}\n</body></html>\n"
+    )
 
 
 RENDERERS: dict[str, Callable[[ConversationRows, Branches], str]] = {
@@ -514,6 +567,8 @@ __all__ = [
     "ConversationRows",
     "Event",
     "message_blocks",
+    "message_html",
+    "page_html",
     "render",
     "render_html",
     "render_json",

@@ -1,0 +1,136 @@
+"""What every route module of the gateway shares: the options, the per-app context, errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+from aiohttp import web
+
+from archiver.serve.keys import ApiKey, KeyRates
+from archiver.transport.http import RetryPolicy
+
+# Gateway upstream retries: a client is waiting, so a 429 is passed on at once (with when it
+# clears) instead of being waited out as a batch would; transient failures are still retried.
+GATEWAY_POLICY = RetryPolicy(max_attempts=3, max_throttles=1)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    bing_family: str = "bing"  # the provider behind seed 000's routes
+    default_provider: str = "chatgpt"  # /v1/chat/completions when the model names none
+    max_rpm: float | None = 20.0  # per account, every client together
+    burst: int = 1
+    concurrency: int = 2  # answers in flight upstream per account
+    max_queue: int = 16  # answers waiting per account beyond those in flight
+    key_rpm: float | None = 60.0  # per API key
+    key_burst: int = 10
+    max_body: int = 1024 * 1024
+    cors_origin: str | None = None
+    models: tuple[str, ...] = ("auto",)  # ChatGPT model slugs offered by /v1/models
+    timeout_seconds: float = 300.0
+    shutdown_grace: float = 300.0
+    conversation_path: str = "conversation"
+    policy: RetryPolicy = GATEWAY_POLICY
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+
+def is_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
+
+
+@dataclass
+class ServeContext:
+    db: sqlite_utils.Database
+    options: ServeOptions
+    settings: dict[str, Any]  # provider -> its settings (credentials stay inside)
+    rates: KeyRates
+    gateways: dict[str, Any] = field(default_factory=dict)  # provider -> AccountGateway
+    viewer_sessions: dict[str, int] = field(default_factory=dict)  # cookie token -> key id
+    bing_sessions: dict[str, Any] = field(default_factory=dict)  # seed 000 conversations
+
+    @property
+    def require_keys_for_viewer(self) -> bool:
+        return not self.options.loopback
+
+    def gateway(self, provider: str) -> Any:
+        gateway = self.gateways.get(provider)
+        if gateway is None:
+            configured = ", ".join(sorted(self.gateways)) or "none"
+            raise ApiError(
+                400,
+                f"no {provider} account is configured on this gateway (configured: {configured})",
+                code="provider_not_configured",
+            )
+        return gateway
+
+
+CONTEXT = web.AppKey("archiver_serve_context", ServeContext)
+KEY = "archiver_api_key"  # request[KEY]: the ApiKey that asked, or None (loopback viewer)
+
+
+class ApiError(Exception):
+    """An answer other than 2xx, with an OpenAI-shaped body on /v1 and a plain one elsewhere."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.code = code
+        self.param = param
+        self.retry_after = retry_after
+
+
+def context(request: web.Request) -> ServeContext:
+    return request.app[CONTEXT]
+
+
+def key_of(request: web.Request) -> ApiKey | None:
+    key = request.get(KEY)
+    return key if isinstance(key, ApiKey) else None
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json(loads=json.loads)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "the request body is not valid JSON", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object", code="invalid_json")
+    return body
+
+
+def text_field(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ApiError(400, f"'{name}' must be a non-empty string", param=name)
+    return value
+
+
+def flag_field(body: dict[str, Any], name: str) -> bool:
+    """Seed 004 sends booleans as the strings 'true'/'false'; accept both."""
+    value = body.get(name)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ApiError(400, f"'{name}' must be true or false", param=name)

@@ -1,0 +1,323 @@
+"""One chat account behind the gateway: every upstream call of every client goes through it.
+
+- ONE sender (hence one RateLimiter, one retry policy) per account, shared by all clients.
+- A bounded queue: at most ``concurrency`` answers in flight upstream and ``max_queue`` more
+  waiting. Past that a request is refused at once (``GatewayBusy``: a 429 that says the limit is
+  the gateway's), instead of piling up behind an account that can only go so fast.
+- An upstream throttle or cap is ``UpstreamThrottled`` (a 429 that says it is the account's,
+  with when it clears); while the account rests, new requests are refused without calling it.
+  A cap is remembered in ``cooldowns`` like the batch and backup runs do.
+- Each answer is produced by a task of its own, and the request handler only waits on it
+  through ``asyncio.shield``: a client that disconnects mid-answer cancels its handler, not the
+  answer, which is archived anyway (``client_gone`` in ``gateway_exchanges``).
+- ``close`` (graceful shutdown) refuses new work and waits for the answers in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+
+from archiver.batch import store as batch_store
+from archiver.batch.sender import Answer, BatchProvider, CallStats, Thread, elapsed_ms
+from archiver.errors import ArchiverError, NotFoundError, QuotaExhausted, RateLimitExceeded
+from archiver.store import runs, transaction
+from archiver.store.save import save_conversation
+from archiver.store.sync import mark_deleted_upstream
+from archiver.timeutil import to_iso, utc_now_iso
+
+log = logging.getLogger("archiver.serve")
+
+GATEWAY_SOURCE = "gateway"
+CAP_COOLDOWN = 3600.0  # a daily cap or CAPTCHA: refuse for this long (the reset time is unknown)
+
+
+class GatewayBusy(ArchiverError):
+    """The gateway's own queue for this account is full."""
+
+    def __init__(self, provider: str, retry_after: float):
+        super().__init__(
+            f"the gateway's queue for the {provider} account is full (a limit of this gateway, "
+            f"not of the upstream account): retry in {math.ceil(retry_after)} s"
+        )
+        self.retry_after = retry_after
+
+
+class UpstreamThrottled(ArchiverError):
+    """The upstream account throttled us or hit a cap; ``retry_after`` seconds until it clears."""
+
+    def __init__(self, provider: str, retry_after: float, reason: str):
+        until = to_iso(time.time() + retry_after)
+        super().__init__(
+            f"the upstream {provider} account is throttled ({reason}); "
+            f"it clears at {until} (in {math.ceil(retry_after)} s)"
+        )
+        self.retry_after = retry_after
+        self.until = until
+
+
+class ShuttingDown(ArchiverError):
+    def __init__(self) -> None:
+        super().__init__("the gateway is shutting down: retry against its next start")
+
+
+@dataclass
+class Exchange:
+    """Who asks what, through which route (recorded in ``gateway_exchanges``)."""
+
+    route: str
+    prompt: str
+    model: str
+    key_id: int | None = None
+    row_id: int | None = None
+
+
+@dataclass
+class GatewayStats:
+    admitted: int = 0
+    refused_busy: int = 0
+    refused_throttled: int = 0
+    answered: int = 0
+    failed: int = 0
+    client_gone: int = 0
+    upstream_requests: int = 0
+    max_pending: int = 0
+    started: list[float] = field(default_factory=list)  # monotonic send start per answer
+
+
+class AccountGateway:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        sender: BatchProvider,
+        *,
+        concurrency: int = 2,
+        max_queue: int = 16,
+    ):
+        self.db = db
+        self.sender = sender
+        self.provider = sender.name
+        self.concurrency = max(1, concurrency)
+        self.max_queue = max(0, max_queue)
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._tasks: set[asyncio.Task[Answer]] = set()
+        self.pending = 0  # admitted and not finished: in flight + waiting
+        self.closing = False
+        self.blocked_until = 0.0  # time.time() before which the account must rest (a cap)
+        self.blocked_reason = ""
+        self.stats = GatewayStats()
+        self._load_cooldown()
+
+    # --- admission ---------------------------------------------------------------------------
+
+    def _load_cooldown(self) -> None:
+        until = runs.active_cooldown(self.db, self.provider, self.sender.account)
+        if until is not None:
+            self.blocked_until = until.timestamp()
+            self.blocked_reason = "a cool-down remembered from an earlier throttle"
+
+    def _check_upstream(self) -> None:
+        rest = self.blocked_until - time.time()
+        if rest > 0:
+            self.stats.refused_throttled += 1
+            raise UpstreamThrottled(self.provider, rest, self.blocked_reason)
+        pause = self.sender.limiter.pause_remaining()
+        if pause > 0:
+            self.stats.refused_throttled += 1
+            raise UpstreamThrottled(self.provider, pause, "429 Too Many Requests")
+
+    def _busy_retry_after(self) -> float:
+        """A fair guess of when a slot frees: the queue ahead at the limiter's current pace."""
+        rpm = self.sender.limiter.current_rpm
+        if rpm:
+            return max(1.0, self.pending * 60.0 / rpm / self.concurrency)
+        return 1.0
+
+    def admit(self) -> None:
+        if self.closing:
+            raise ShuttingDown()
+        self._check_upstream()
+        if self.pending >= self.concurrency + self.max_queue:
+            self.stats.refused_busy += 1
+            raise GatewayBusy(self.provider, self._busy_retry_after())
+
+    # --- the answer --------------------------------------------------------------------------
+
+    async def ask(self, thread: Thread, exchange: Exchange) -> Answer:
+        """Send one turn through the account and archive it. Raises GatewayBusy,
+        UpstreamThrottled, ShuttingDown or the sender's ArchiverError."""
+        self.admit()
+        self.pending += 1
+        self.stats.admitted += 1
+        self.stats.max_pending = max(self.stats.max_pending, self.pending)
+        exchange.row_id = _record_start(self.db, exchange, self.provider)
+        task = asyncio.create_task(self._answer(thread, exchange))
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The client went away: the answer goes on and is archived; say so in its row.
+            if not task.done() or not task.cancelled():
+                self.stats.client_gone += 1
+                _mark_client_gone(self.db, exchange.row_id)
+            raise
+
+    def _finished(self, task: asyncio.Task[Answer]) -> None:
+        self._tasks.discard(task)
+        self.pending -= 1
+        if not task.cancelled() and task.exception() is not None:
+            task.exception()  # retrieved: the awaiting handler (if any) reports it
+
+    async def _answer(self, thread: Thread, exchange: Exchange) -> Answer:
+        async with self._slots:
+            stats = CallStats()
+            started = time.monotonic()
+            try:
+                self._check_upstream()  # a throttle seen while this one waited
+            except UpstreamThrottled as exc:
+                self._failed(exchange, stats, started, str(exc))
+                raise
+            self.stats.started.append(started)
+            try:
+                answer = await self.sender.send(thread, exchange.prompt, exchange.model, stats)
+            except RateLimitExceeded as exc:
+                self._failed(exchange, stats, started, str(exc))
+                wait = self.sender.limiter.pause_remaining() or exc.retry_after or 60.0
+                raise UpstreamThrottled(self.provider, wait, "429 Too Many Requests") from None
+            except QuotaExhausted as exc:
+                self._failed(exchange, stats, started, str(exc))
+                self._block(CAP_COOLDOWN, str(exc))
+                raise UpstreamThrottled(self.provider, CAP_COOLDOWN, str(exc)) from None
+            except asyncio.CancelledError:
+                self._failed(exchange, stats, started, "interrupted (gateway shutdown)")
+                raise
+            except ArchiverError as exc:
+                self._failed(exchange, stats, started, str(exc))
+                raise
+            finally:
+                self.stats.upstream_requests += stats.requests
+            self._archive(thread, answer)
+            _record_done(self.db, exchange.row_id, answer, stats, elapsed_ms(started))
+            self.stats.answered += 1
+            return answer
+
+    def _failed(self, exchange: Exchange, stats: CallStats, started: float, error: str) -> None:
+        self.stats.failed += 1
+        _record_failed(self.db, exchange.row_id, error, stats, elapsed_ms(started))
+
+    def _block(self, seconds: float, reason: str) -> None:
+        self.blocked_until = time.time() + seconds
+        self.blocked_reason = reason
+        until = datetime.now(tz=UTC) + timedelta(seconds=seconds)
+        runs.set_cooldown(self.db, self.provider, self.sender.account, until, reason[:200])
+
+    def _archive(self, thread: Thread, answer: Answer) -> None:
+        """The batch runner's save path, with ``source = 'gateway'``: searchable at once."""
+        if answer.conversation_id is None:
+            return
+        try:
+            existing = batch_store.conversation_nodes(self.db, answer.conversation_id)
+            header = batch_store.conversation_header(self.db, answer.conversation_id)
+            flat = self.sender.archive_copy(thread, answer, existing, header)
+            flat.conversation["source"] = GATEWAY_SOURCE
+            save_conversation(self.db, flat)
+        except (ValueError, KeyError, TypeError) as exc:  # a malformed answer: keep the row
+            log.warning("could not archive conversation %s: %s", answer.conversation_id, exc)
+
+    async def hide(self, conversation_id: str) -> None:
+        """Hide (delete) a conversation upstream through the account's queue and limiter, then
+        mark it in the archive (never deleted here). Already gone upstream counts as done."""
+        self.admit()
+        self.pending += 1
+        try:
+            async with self._slots:
+                self._check_upstream()
+                try:
+                    await self.sender.cleanup(Thread(conversation_id=conversation_id))
+                except NotFoundError:
+                    pass
+                except RateLimitExceeded as exc:
+                    wait = self.sender.limiter.pause_remaining() or exc.retry_after or 60.0
+                    raise UpstreamThrottled(self.provider, wait, "429 Too Many Requests") from None
+        finally:
+            self.pending -= 1
+        mark_deleted_upstream(self.db, conversation_id)
+
+    # --- shutdown ----------------------------------------------------------------------------
+
+    async def close(self, grace_seconds: float = 300.0) -> int:
+        """Refuse new work, wait for the answers in flight (up to ``grace_seconds``), then
+        cancel what is left (recorded as failed). Returns how many were cancelled."""
+        self.closing = True
+        tasks = list(self._tasks)
+        if not tasks:
+            return 0
+        log.warning("waiting for %d answer(s) in flight before stopping", len(tasks))
+        _, left = await asyncio.wait(tasks, timeout=grace_seconds)
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+        return len(left)
+
+
+# --- gateway_exchanges rows (each its own short transaction) ----------------------------------
+
+
+def _record_start(db: sqlite_utils.Database, exchange: Exchange, provider: str) -> int:
+    with transaction(db) as conn:
+        cursor = conn.execute(
+            "INSERT INTO gateway_exchanges (key_id, route, provider, model, prompt, status, "
+            "started_at) VALUES (?, ?, ?, ?, ?, 'running', ?)",
+            [
+                exchange.key_id,
+                exchange.route,
+                provider,
+                exchange.model or None,
+                exchange.prompt,
+                utc_now_iso(),
+            ],
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _record_done(
+    db: sqlite_utils.Database, row_id: int | None, answer: Answer, stats: CallStats, ms: int
+) -> None:
+    with transaction(db) as conn:
+        conn.execute(
+            "UPDATE gateway_exchanges SET status = 'done', conversation_id = ?, message_id = ?, "
+            "answer = ?, requests = ?, latency_ms = ?, finished_at = ? WHERE id = ?",
+            [
+                answer.conversation_id,
+                answer.message_id,
+                answer.text,
+                stats.requests,
+                ms,
+                utc_now_iso(),
+                row_id,
+            ],
+        )
+
+
+def _record_failed(
+    db: sqlite_utils.Database, row_id: int | None, error: str, stats: CallStats, ms: int
+) -> None:
+    with transaction(db) as conn:
+        conn.execute(
+            "UPDATE gateway_exchanges SET status = 'failed', error = ?, requests = ?, "
+            "latency_ms = ?, finished_at = ? WHERE id = ?",
+            [error[:1000], stats.requests, ms, utc_now_iso(), row_id],
+        )
+
+
+def _mark_client_gone(db: sqlite_utils.Database, row_id: int | None) -> None:
+    with transaction(db) as conn:
+        conn.execute("UPDATE gateway_exchanges SET client_gone = 1 WHERE id = ?", [row_id])

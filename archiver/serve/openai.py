@@ -1,0 +1,290 @@
+"""The OpenAI chat-completions convention over the chat accounts (PROTOCOL.md §4).
+
+- ``POST /v1/chat/completions``, plain or ``stream: true`` (``stream_options.include_usage``
+  adds a last chunk with ``usage``). The senders return whole answers, so a stream sends the
+  role at once, SSE comments while the account works (they keep proxies and the client's read
+  timeout from giving up, and notice a client that left), then the answer.
+- A request naming ``X-Archiver-Conversation: <id>`` continues that upstream conversation from
+  its current node with the last user message; the answer carries the id back (a header, and in
+  a stream's last chunk ``archiver.conversation_id``). Otherwise a new conversation starts and
+  earlier turns of ``messages`` reach the model as a transcript in the one prompt.
+- ``model``: ``bing/<tone>`` (``bing/Balanced``, ...) goes to the Bing account; anything else
+  to ChatGPT as its model slug (``auto``: the account's default).
+- Usage numbers are estimates (about four characters per token): the web accounts count none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from archiver.batch.sender import Answer, Thread
+from archiver.errors import ArchiverError
+from archiver.serve.common import ApiError, ServeContext, context, key_of, read_json
+from archiver.serve.errors import as_api_error
+from archiver.serve.gateway import Exchange
+
+ROUTE = "openai"
+CONVERSATION_HEADER = "X-Archiver-Conversation"
+BING_TONES = ("Balanced", "Creative", "Precise")
+KEEPALIVE_SECONDS = 10.0
+
+
+def resolve_model(ctx: ServeContext, model: str) -> tuple[str, str]:
+    """(provider, what the sender gets as ``model``)."""
+    if model == "bing" or model.startswith("bing/"):
+        tone = model.partition("/")[2] or "Balanced"
+        return ctx.options.bing_family, tone
+    return ctx.options.default_provider, "" if model == "auto" else model
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: keep the text ones
+        return "\n".join(
+            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
+    return ""
+
+
+def _messages(body: dict[str, Any]) -> list[tuple[str, str]]:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, "'messages' must be a non-empty list", param="messages")
+    out = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise ApiError(400, f"messages[{i}] needs a 'role'", param=f"messages[{i}]")
+        out.append((message["role"], _content_text(message.get("content"))))
+    if out[-1][0] != "user" or not out[-1][1].strip():
+        raise ApiError(400, "the last message must be a user message with text", param="messages")
+    return out
+
+
+def transcript_prompt(messages: list[tuple[str, str]]) -> str:
+    """One prompt for a new conversation: earlier turns as a transcript, then the question."""
+    *earlier, (_, last) = messages
+    if not earlier:
+        return last
+    lines = ["Here is our conversation so far:", ""]
+    for role, text in earlier:
+        lines += [f"{role.capitalize()}: {text}", ""]
+    lines += ["Reply to my last message:", "", last]
+    return "\n".join(lines)
+
+
+def _continued_thread(ctx: ServeContext, provider: str, conversation_id: str) -> Thread:
+    row = ctx.db.execute(
+        "SELECT provider, current_node FROM conversations WHERE id = ?", [conversation_id]
+    ).fetchone()
+    if row is None:
+        raise ApiError(
+            404,
+            f"{CONVERSATION_HEADER}: no conversation {conversation_id} in the archive",
+            type="not_found_error",
+            code="conversation_not_found",
+            param=CONVERSATION_HEADER,
+        )
+    if row[0] != provider:
+        raise ApiError(
+            400,
+            f"{CONVERSATION_HEADER}: conversation {conversation_id} is a {row[0]} conversation; "
+            f"the model asked for goes to {provider}",
+            param="model",
+        )
+    users = ctx.db.execute(
+        "SELECT count(*) FROM messages WHERE conversation_id = ? AND role = 'user' "
+        "AND on_current_branch",
+        [conversation_id],
+    ).fetchone()[0]
+    return Thread(conversation_id=conversation_id, parent_message_id=row[1], turns_done=users)
+
+
+def _tokens(text: str) -> int:
+    return max(1, math.ceil(len(text) / 4)) if text else 0
+
+
+def _usage(prompt: str, answer: str) -> dict[str, int]:
+    p, c = _tokens(prompt), _tokens(answer)
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    ctx = context(request)
+    body = await read_json(request)
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise ApiError(400, "'model' must be a non-empty string", param="model")
+    messages = _messages(body)
+    provider, upstream_model = resolve_model(ctx, model)
+    gateway = ctx.gateway(provider)
+    named = request.headers.get(CONVERSATION_HEADER)
+    if named:
+        thread = _continued_thread(ctx, provider, named)
+        prompt = messages[-1][1]
+    else:
+        thread = Thread()
+        prompt = transcript_prompt(messages)
+    key = key_of(request)
+    exchange = Exchange(ROUTE, prompt, upstream_model, key.id if key else None)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.get("stream"):
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        gateway.admit()  # a full queue or a throttled account: a 429 status, not a stream
+        return await _stream(
+            request, gateway, thread, exchange, completion_id, created, model, include_usage, named
+        )
+    answer = await gateway.ask(thread, exchange)
+    payload = {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.text, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": _usage(prompt, answer.text),
+        "archiver": {"conversation_id": answer.conversation_id, "message_id": answer.message_id},
+    }
+    headers = {CONVERSATION_HEADER: answer.conversation_id or ""}
+    return web.json_response(payload, headers=headers)
+
+
+def _chunk(completion_id: str, created: int, model: str, **fields: Any) -> bytes:
+    chunk = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        **fields,
+    }
+    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+
+
+async def _stream(
+    request: web.Request,
+    gateway: Any,
+    thread: Thread,
+    exchange: Exchange,
+    completion_id: str,
+    created: int,
+    model: str,
+    include_usage: bool,
+    named: str | None,
+) -> web.StreamResponse:
+    headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    if named:
+        headers[CONVERSATION_HEADER] = named
+    response = web.StreamResponse(headers=headers)
+    await response.prepare(request)
+
+    def choice(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+        return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+
+    asking: asyncio.Task[Answer] = asyncio.create_task(gateway.ask(thread, exchange))
+    try:
+        await response.write(
+            _chunk(
+                completion_id,
+                created,
+                model,
+                choices=[choice({"role": "assistant", "content": ""}, None)],
+            )
+        )
+        while True:
+            done, _ = await asyncio.wait({asking}, timeout=KEEPALIVE_SECONDS)
+            if done:
+                break
+            await response.write(b": the account is answering\n\n")  # also notices a gone client
+        try:
+            answer = asking.result()
+        except ArchiverError as exc:
+            error = as_api_error(exc)
+            frame = {
+                "error": {
+                    "message": error.message,
+                    "type": error.type,
+                    "param": None,
+                    "code": error.code,
+                }
+            }
+            await response.write(f"data: {json.dumps(frame)}\n\n".encode())
+            await response.write_eof()
+            return response
+        archiver_ids = {"conversation_id": answer.conversation_id, "message_id": answer.message_id}
+        await response.write(
+            _chunk(completion_id, created, model, choices=[choice({"content": answer.text}, None)])
+        )
+        await response.write(
+            _chunk(
+                completion_id,
+                created,
+                model,
+                choices=[choice({}, "stop")],
+                archiver=archiver_ids,
+            )
+        )
+        if include_usage:
+            await response.write(
+                _chunk(
+                    completion_id,
+                    created,
+                    model,
+                    choices=[],
+                    usage=_usage(exchange.prompt, answer.text),
+                )
+            )
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+    except (ConnectionResetError, asyncio.CancelledError):
+        # The client left: cancel only our wait. The gateway's shielded task finishes the
+        # answer and archives it (marked client_gone).
+        asking.cancel()
+        await asyncio.gather(asking, return_exceptions=True)
+        raise
+    return response
+
+
+async def list_models(request: web.Request) -> web.Response:
+    ctx = context(request)
+    data = []
+    if ctx.options.default_provider in ctx.gateways:
+        data += [
+            {
+                "id": m,
+                "object": "model",
+                "created": 0,
+                "owned_by": f"archiver-{ctx.options.default_provider}",
+            }
+            for m in ctx.options.models
+        ]
+    if ctx.options.bing_family in ctx.gateways:
+        data += [
+            {
+                "id": f"bing/{t}",
+                "object": "model",
+                "created": 0,
+                "owned_by": f"archiver-{ctx.options.bing_family}",
+            }
+            for t in BING_TONES
+        ]
+    return web.json_response({"object": "list", "data": data})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_get("/v1/models", list_models)

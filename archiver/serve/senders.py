@@ -1,0 +1,52 @@
+"""The one seam between the gateway and the upstream senders: "the sender for provider X".
+
+Everything the gateway sends goes through the batch senders (``archiver/batch/sender.py``'s
+interface: ``send(thread, prompt, model, stats)`` and ``archive_copy``), so a rewrite of a
+provider's send (the 2026 ChatGPT send, a provider registry) reaches the gateway here and only
+here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from archiver.batch.sender import BatchProvider, ProviderOptions, open_provider
+from archiver.errors import ConfigError
+from archiver.transport.http import RetryPolicy
+from archiver.transport.ratelimit import RateLimiter
+
+# Providers the gateway can send through, and whether each keeps a ChatGPT-style tree
+# (seed 004 routes, ``parent_id``) or a Bing-style flat conversation (seed 000 routes).
+TREE_PROVIDERS = ("chatgpt",)
+BING_FAMILY = ("bing",)
+PROVIDERS = TREE_PROVIDERS + BING_FAMILY
+
+
+def load_settings(provider: str, secret_file: str | None = None) -> Any:
+    """The provider's settings from its environment variables (or a 0600 secret file)."""
+    if provider == "chatgpt":
+        from archiver.providers.chatgpt.client import ChatGPTSettings
+
+        return ChatGPTSettings.from_env(secret_file)
+    if provider == "bing":
+        from archiver.providers.bing.client import BingSettings
+
+        return BingSettings.from_env(secret_file)
+    raise ConfigError(f"unknown provider {provider!r} ({', '.join(PROVIDERS)})")
+
+
+@asynccontextmanager
+async def open_sender(
+    provider: str,
+    settings: Any,
+    *,
+    limiter: RateLimiter,
+    policy: RetryPolicy,
+    options: ProviderOptions,
+) -> AsyncIterator[BatchProvider]:
+    async with open_provider(
+        provider, settings, limiter=limiter, policy=policy, options=options
+    ) as sender:
+        yield sender
