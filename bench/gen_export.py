@@ -1,4 +1,5 @@
-"""A seeded generator of ChatGPT data exports in the real format (PROTOCOL.md §1-§2).
+"""A seeded generator of ChatGPT data exports in the real format (docs/protocol/chatgpt.md,
+docs/protocol/chatgpt-export.md).
 
 Conversations have realistic ids, timestamps and mappings: a hidden system root child, user and
 assistant turns, branches (edited prompts, regenerated answers), tool calls and the content types

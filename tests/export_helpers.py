@@ -1,4 +1,5 @@
-"""Small ChatGPT data exports built by the tests (PROTOCOL.md §1-§2), written into tmp_path."""
+"""Small ChatGPT data exports built by the tests, written into tmp_path (formats:
+docs/protocol/chatgpt.md, docs/protocol/chatgpt-export.md)."""
 
 from __future__ import annotations
 

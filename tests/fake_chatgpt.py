@@ -1,5 +1,5 @@
 """A small in-test ChatGPT backend-api for pytest-httpserver: list paging, details, faults,
-and a log of what was asked. Formats follow PROTOCOL.md §1."""
+and a log of what was asked. Formats follow docs/protocol/chatgpt.md."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ class EmulatorConfig:
     bing_daily_cap: int = 300  # user messages per server run
     bing_captcha: bool = False  # answer every ChatHub prompt with CaptchaChallenge
 
-    # Copilot flavour (PROTOCOL.md §5: several points uncertain, each variant a knob).
+    # Copilot flavour (docs/protocol/copilot.md: several points uncertain, each variant a knob).
     copilot_chats: int = 0
     copilot_token: str = "emulator-copilot-token"
     copilot_identity_type: str | None = None  # when set, x-useridentitytype must match

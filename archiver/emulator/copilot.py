@@ -1,5 +1,5 @@
-"""Microsoft Copilot routes (PROTOCOL.md §5): the conversation list, history, create, delete,
-rename/pin, and the chat websocket with its challenges and error events.
+"""Microsoft Copilot routes (docs/protocol/copilot.md): the conversation list, history, create,
+delete, rename/pin, and the chat websocket with its challenges and error events.
 
 The middleware's faults apply here too (502s, dropped connections, challenge pages, 429s);
 the socket reads the drop flag and cuts the connection mid-answer itself. The list is served

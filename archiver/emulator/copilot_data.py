@@ -1,4 +1,5 @@
-"""Synthetic Copilot conversations: list entries and history messages (PROTOCOL.md §5 shapes).
+"""Synthetic Copilot conversations: list entries and history messages (shapes from
+docs/protocol/copilot.md).
 
 Answers use several ``text`` parts and every kind of side part the protocol lists (citations,
 images, documents, chain of thought), so clients meet the variants. Message builders are shared

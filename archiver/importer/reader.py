@@ -1,7 +1,7 @@
 """Open a ChatGPT data export in any of its layouts and stream its conversations one by one.
 
-Layouts (PROTOCOL.md §2): the export zip, its unpacked folder, or a bare ``conversations.json``;
-conversations either in one ``conversations.json`` or split across ``conversations-000.json``,
+Layouts (docs/protocol/chatgpt-export.md): the export zip, its unpacked folder, or a bare
+``conversations.json``; conversations either in one ``conversations.json`` or split across ``conversations-000.json``,
 ``conversations-001.json``, ... (with ``export_manifest.json``). Nothing is extracted to disk: a zip
 member is parsed straight from its decompressing stream, and only one conversation is held in
 memory at a time (``jsonarray``: the array split into items, each parsed by json's C parser)."""

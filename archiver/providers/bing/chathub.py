@@ -1,4 +1,4 @@
-"""Bing ChatHub: the websocket record protocol (PROTOCOL.md §3).
+"""Bing ChatHub: the websocket record protocol (docs/protocol/bing.md).
 
 Sans-I/O parts — ``RecordSplitter`` (frames → JSON records on ``\\x1e``, several records per
 frame, records split across frames, even inside a UTF-8 character) and ``ChatHubTurn`` (one

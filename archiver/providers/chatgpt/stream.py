@@ -1,6 +1,6 @@
 """Sans-I/O: the ChatGPT ``POST conversation`` answer stream → the final assistant message.
 
-Two encodings arrive over the same SSE transport (PROTOCOL.md §1, "Sending a prompt"):
+Two encodings arrive over the same SSE transport (docs/protocol/chatgpt.md, "Sending a prompt"):
 
 - classic: every ``data:`` frame carries the whole message so far (``parts[0]`` cumulative);
 - delta v1 (``event: delta``): JSON-patch-like ops on a document numbered ``c``:

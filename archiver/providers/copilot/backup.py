@@ -1,7 +1,7 @@
 """Copilot as a BackupSource for the shared engine: one feed, the conversation list.
 
-The list's order is unknown (PROTOCOL.md §5), so every page is walked and the engine is handed
-one page sorted by ``updatedAt``: a no-change run makes only the list requests, and only
+The list's order is unknown (docs/protocol/copilot.md), so every page is walked and the engine
+is handed one page sorted by ``updatedAt``: a no-change run makes only the list requests, and only
 conversations whose ``updatedAt`` the archive has not seen have their history fetched."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Copilot chat websocket (PROTOCOL.md §5): one turn as a sans-I/O state machine.
+"""The Copilot chat websocket (docs/protocol/copilot.md): one turn as a sans-I/O state machine.
 
 - ``EventSplitter``: frames (text or bytes) → JSON events. One event per frame is the norm,
   but several in a frame, or one split across frames (even inside a UTF-8 character), are

@@ -1,5 +1,5 @@
-"""Microsoft Copilot REST (copilot.microsoft.com, PROTOCOL.md §5): settings, the conversation
-list, a conversation's history, create and delete.
+"""Microsoft Copilot REST (copilot.microsoft.com, docs/protocol/copilot.md): settings, the
+conversation list, a conversation's history, create and delete.
 
 ``CopilotClient`` is a thin adapter over the shared HttpClient (one limiter, one retry policy);
 parsing lives in ``parse.py``. The token is a bearer token that lasts about a day: it is sent

@@ -1,4 +1,5 @@
-"""Copilot REST answers → plain values (sans-I/O: no network, no SQLite). PROTOCOL.md §5.
+"""Copilot REST answers → plain values (sans-I/O: no network, no SQLite).
+docs/protocol/copilot.md.
 
 Several points of the wire format are uncertain, so every variant the protocol notes list is
 accepted: the list and history pages under ``results`` (or ``conversations`` / ``messages`` /
