@@ -1,4 +1,4 @@
-"""ChatGPT routes a 2026 account sees (PROTOCOL.md §1b): the session endpoint, Projects with
+"""ChatGPT routes a 2026 account sees (docs/protocol/chatgpt.md): the session endpoint, Projects with
 cursor paging, file downloads through same-host ``estuary`` URLs, and canvas textdocs."""
 
 from __future__ import annotations

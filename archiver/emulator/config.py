@@ -52,7 +52,7 @@ class EmulatorConfig:
     drop_rate: float = 0.0
     stream_delay_ms: int = 0  # pause between streamed frames
 
-    # ChatGPT as a 2026 account sees it (PROTOCOL.md §1b).
+    # ChatGPT as a 2026 account sees it (docs/protocol/chatgpt.md).
     session_cookie: str = "emulator-session"  # __Secure-next-auth.session-token that signs in
     token_lifetime_s: float = 10 * 86400  # exp of the access tokens /api/auth/session issues
     token_uses: int = 0  # each issued access token serves this many requests, then expires

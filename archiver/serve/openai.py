@@ -1,4 +1,4 @@
-"""The OpenAI chat-completions convention over the chat accounts (PROTOCOL.md §4).
+"""The OpenAI chat-completions convention over the chat accounts (docs/protocol/gateway.md).
 
 - ``POST /v1/chat/completions``, plain or ``stream: true`` (``stream_options.include_usage``
   adds a last chunk with ``usage``). The senders return whole answers, so a stream sends the

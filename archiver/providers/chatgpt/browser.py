@@ -1,4 +1,4 @@
-"""Looking like the browser the session cookie came from (PROTOCOL.md §1b).
+"""Looking like the browser the session cookie came from (docs/protocol/chatgpt.md).
 
 Cloudflare answers a script's default User-Agent (``Python/3.x aiohttp/3.x``) with a challenge
 page, so every ChatGPT request carries a current browser's headers. The ``oai-device-id`` is
