@@ -349,6 +349,12 @@ class _Socket:
             events.append({"event": "titleUpdate", "conversationId": chat.id, "title": chat.title})
         events.append({"event": "suggestedFollowups", "suggestions": ["Tell me more"]})
         events.append({"event": "done", "messageId": answer["id"]})
+        # Like the real service, the exchange is kept once the prompt is received: a client
+        # whose socket breaks mid-answer finds the answer in the history afterwards.
+        messages.extend([user, answer])
+        chat.listed = True
+        chat.update_time = max(now + 0.5, chat.update_time + 0.001)
+        state.count_prompt()
         delay = config.stream_delay_ms / 1000
         for i, out in enumerate(events):
             if self.request.get(DROP) and i == len(events) // 2:
@@ -357,10 +363,6 @@ class _Socket:
             await self.emit(out)
             if delay:
                 await asyncio.sleep(delay)
-        messages.extend([user, answer])
-        chat.listed = True
-        chat.update_time = max(now + 0.5, chat.update_time + 0.001)
-        state.count_prompt()
         return True
 
 

@@ -149,3 +149,26 @@ def test_drops_and_502s_are_retried_and_cleanup_deletes(tmp_path: Path) -> None:
     assert all(not c.messages and not c.listed for c in left)
     marked = db.execute("SELECT count(*) FROM conversations WHERE deleted_upstream_at IS NOT NULL")
     assert marked.fetchone()[0] == 2
+
+
+def test_a_socket_cut_mid_answer_is_never_sent_twice(tmp_path: Path) -> None:
+    """The emulator, like Copilot, keeps an exchange once the prompt is received; a socket cut
+    mid-answer is retried by adopting that answer from the history, not by asking again."""
+    db = open_db(tmp_path / "a.db")
+    with running_emulator(bing_chats=0, conversations=0, seed=11, drop_rate=0.5) as emu:
+        summary = run(db, write_csv(tmp_path), emu.base_url)
+        sockets_cut = [
+            e for e in emu.request_log if e.get("dropped") and "chat" in e["route"].lower()
+        ]
+        asked = [
+            m
+            for chat in emu.state.copilot.values()
+            for m in chat.messages or []
+            if m["author"]["type"] == "human"
+        ]
+    assert summary.exit_code == EXIT_OK, summary.errors
+    assert sockets_cut, "the seed must cut at least one answer mid-stream"
+    texts = [part["text"] for m in asked for part in m["content"] if part["type"] == "text"]
+    assert len(texts) == len(set(texts)) == summary.done  # each prompt reached Copilot once
+    answers = db.execute("SELECT count(*) FROM batch_items WHERE status = 'done'").fetchone()[0]
+    assert answers == summary.done

@@ -16,10 +16,10 @@ from typing import Any
 
 from archiver.batch.archive import BATCH_SOURCE, merge_flat_messages
 from archiver.batch.sender import Answer, CallStats, SenderBase, Thread
-from archiver.flatten.records import FlatConversation
+from archiver.flatten.records import FlatConversation, as_str
 from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
-from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
+from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation, message_text
 
 DEFAULT_BATCH_RPM = 15.0  # about what one account takes before upstream 502s (§5)
 
@@ -65,9 +65,16 @@ class CopilotProvider(SenderBase[CopilotSettings]):
         self, conversation_id: str, prompt: str, mode: str, stats: CallStats
     ) -> CopilotAnswer:
         session_id = str(uuid.uuid4())
+        tries: list[CopilotTurn] = []
 
         async def once() -> CopilotAnswer:
+            if tries and tries[-1].sent:
+                # The last try may have reached Copilot: adopt its answer rather than ask twice.
+                adopted = await self._adopt(conversation_id, prompt, mode)
+                if adopted is not None:
+                    return adopted
             turn = CopilotTurn(conversation_id, prompt, mode)  # fresh state per attempt
+            tries.append(turn)
             async with self._socket:
                 return await run_turn(
                     self.session,
@@ -78,6 +85,12 @@ class CopilotProvider(SenderBase[CopilotSettings]):
                 )
 
         return await self._retried(once, stats)
+
+    async def _adopt(self, conversation_id: str, prompt: str, mode: str) -> CopilotAnswer | None:
+        """The answer upstream already holds for ``prompt``: the newest human message with
+        that text, followed by an AI message; None when the prompt never arrived."""
+        history = await self._client().history(conversation_id)
+        return adopted_answer(history, conversation_id, prompt, mode)
 
     async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
         mode = model or DEFAULT_MODE
@@ -116,4 +129,51 @@ class CopilotProvider(SenderBase[CopilotSettings]):
             await self._client().delete_conversation(thread.conversation_id)
 
 
-__all__ = ["DEFAULT_BATCH_RPM", "CopilotProvider", "merge_messages"]
+def adopted_answer(
+    history: Any, conversation_id: str, prompt: str, mode: str
+) -> CopilotAnswer | None:
+    """Pure: find ``prompt``'s answer in a history (``{"messages": [oldest first]}``)."""
+    messages = history.get("messages") if isinstance(history, dict) else history
+    if not isinstance(messages, list):
+        return None
+    for i in range(len(messages) - 1, -1, -1):
+        asked = messages[i]
+        if not isinstance(asked, dict) or _author(asked) == "ai":
+            continue
+        if (message_text(asked) or "").strip() != prompt.strip():
+            return None  # the newest human message is another prompt: ours never arrived
+        answer = next(
+            (m for m in messages[i + 1 :] if isinstance(m, dict) and _author(m) == "ai"), None
+        )
+        if answer is None:
+            return None
+        return CopilotAnswer(
+            conversation_id=conversation_id,
+            text=message_text(answer) or "",
+            message_id=as_str(answer.get("id")),
+            user_message_id=as_str(asked.get("id")),
+            prompt=prompt,
+            mode=mode,
+            parts=_parts_of(answer, "text"),
+            citations=_parts_of(answer, "citation"),
+            images=_parts_of(answer, "image"),
+        )
+    return None
+
+
+def _parts_of(message: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    content = message.get("content")
+    parts = content if isinstance(content, list) else []
+    return [
+        {k: v for k, v in p.items() if k != "type"}
+        for p in parts
+        if isinstance(p, dict) and str(p.get("type") or "").lower() == kind
+    ]
+
+
+def _author(message: dict[str, Any]) -> str:
+    author = message.get("author")
+    return str(author.get("type") if isinstance(author, dict) else author or "")
+
+
+__all__ = ["DEFAULT_BATCH_RPM", "CopilotProvider", "adopted_answer", "merge_messages"]
