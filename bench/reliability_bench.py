@@ -18,10 +18,9 @@ from pathlib import Path
 
 from common import ARCHIVER, EMULATOR_TOKEN, ROOT, Report, emulator, emulator_stats
 
-sys.path.insert(0, str(ROOT / "tests"))
-from archive_snapshot import integrity_ok, snapshot
-
+sys.path.insert(0, str(ROOT))
 from archiver.emulator import write_export_json
+from tests.support.archive_snapshot import integrity_ok, snapshot
 
 DOC = ROOT / "docs" / "reliability.md"
 

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 import sqlite_utils
-from account_helpers import TOKEN
 from pytest_httpserver import HTTPServer
 
 from archiver.config import Secret
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
+from tests.support.account_helpers import TOKEN
 
 
 @pytest.fixture

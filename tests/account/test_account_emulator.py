@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from account_helpers import NO_RETRY
-
 from archiver.account.doctor import check_chatgpt
 from archiver.account.export_request import request_export
 from archiver.account.shared import shared_links_report
@@ -16,6 +14,7 @@ from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
 from archiver.transport.http import HttpClient, new_session
 from archiver.transport.ratelimit import RateLimiter
+from tests.support.account_helpers import NO_RETRY
 
 COUNT = 40  # the emulator shares every 8th conversation and leaves every 17th untitled
 

@@ -4,15 +4,15 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from account_helpers import NO_RETRY, TOKEN, assert_no_secret, closed_port
 from click.testing import CliRunner
-from helpers import FIXTURES, load_fixture
 from pytest_httpserver import HTTPServer
 
 from archiver.account.doctor import FAIL, OK, SKIP, WARN, check_chatgpt, run_doctor
 from archiver.cli import cli
 from archiver.config import Secret
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from tests.support.account_helpers import NO_RETRY, TOKEN, assert_no_secret, closed_port
+from tests.support.helpers import FIXTURES, load_fixture
 
 
 def serve_account(server: HTTPServer, check: str = "accounts_check_2023.json") -> None:
@@ -145,9 +145,8 @@ def test_secondary_endpoint_failures(httpserver, settings):
 
 
 def test_token_about_to_expire_warns():
-    from account_helpers import fake_jwt
-
     from archiver.account.doctor import token_check
+    from tests.support.account_helpers import fake_jwt
 
     now = datetime(2024, 1, 1, tzinfo=UTC)
     soon = token_check(fake_jwt(now.timestamp() + 3600), "env", now)

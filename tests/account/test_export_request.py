@@ -3,12 +3,12 @@ from __future__ import annotations
 import asyncio
 import json
 
-from account_helpers import NO_RETRY, TOKEN, assert_no_secret, dump
 from click.testing import CliRunner
-from helpers import load_fixture
 
 from archiver.account.export_request import request_export
 from archiver.cli import cli
+from tests.support.account_helpers import NO_RETRY, TOKEN, assert_no_secret, dump
+from tests.support.helpers import load_fixture
 
 
 def run(db, settings):

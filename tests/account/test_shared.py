@@ -4,9 +4,7 @@ import asyncio
 import copy
 import json
 
-from account_helpers import NO_RETRY, TOKEN, archive_conversation, assert_no_secret, dump
 from click.testing import CliRunner
-from helpers import load_fixture
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -16,6 +14,14 @@ from archiver.providers.chatgpt.account import AccountClient
 from archiver.providers.chatgpt.client import ChatGPTClient
 from archiver.transport.http import HttpClient, new_session
 from archiver.transport.ratelimit import RateLimiter
+from tests.support.account_helpers import (
+    NO_RETRY,
+    TOKEN,
+    archive_conversation,
+    assert_no_secret,
+    dump,
+)
+from tests.support.helpers import load_fixture
 
 ARCHIVED_ID = "c0ffee00-0000-4000-8000-000000000001"
 

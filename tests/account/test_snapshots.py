@@ -3,14 +3,14 @@ from __future__ import annotations
 import asyncio
 import json
 
-from account_helpers import NO_RETRY, TOKEN, assert_no_secret, dump
 from click.testing import CliRunner
-from helpers import load_fixture
 from pytest_httpserver import HTTPServer
 
 from archiver.cli import cli
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.transport.http import RetryPolicy
+from tests.support.account_helpers import NO_RETRY, TOKEN, assert_no_secret, dump
+from tests.support.helpers import load_fixture
 
 CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000001"
 ACCOUNT_PATHS = (

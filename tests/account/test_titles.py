@@ -3,12 +3,18 @@ from __future__ import annotations
 import asyncio
 import json
 
-from account_helpers import NO_RETRY, TOKEN, archive_conversation, assert_no_secret, dump
 from click.testing import CliRunner
-from helpers import load_fixture
 
 from archiver.account.titles import generate_titles, title_candidates
 from archiver.cli import cli
+from tests.support.account_helpers import (
+    NO_RETRY,
+    TOKEN,
+    archive_conversation,
+    assert_no_secret,
+    dump,
+)
+from tests.support.helpers import load_fixture
 
 UNTITLED = "c0ffee00-0000-4000-8000-000000000001"
 NEW_CHAT = "c0ffee00-0000-4000-8000-000000000002"  # as batch runs leave them

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import load_fixture
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -22,6 +21,7 @@ from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import save_conversation
 from archiver.transport.http import RetryPolicy
+from tests.support.helpers import load_fixture
 
 COOKIE = "cookie-value-that-must-stay-secret"
 CHAT1, CHAT2 = "51D|BingProd|CHAT0001", "51D|BingProd|CHAT0002"

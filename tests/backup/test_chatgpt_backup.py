@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fake_chatgpt import CHALLENGE_PAGE, TOKEN, FakeChatGPT, json_response
 
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
@@ -12,6 +11,7 @@ from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from tests.support.fake_chatgpt import CHALLENGE_PAGE, TOKEN, FakeChatGPT, json_response
 
 FAST = RetryPolicy(max_attempts=3, max_throttles=3, backoff_base=0.01, jitter=0.0)
 

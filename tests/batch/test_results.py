@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_answers import TOKEN, FakeAnswers
 
 from archiver.batch import BatchOptions, run_batch, write_results
 from archiver.batch.results import escape_cell
@@ -15,6 +14,7 @@ from archiver.config import Secret
 from archiver.errors import ConfigError
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
+from tests.support.fake_answers import TOKEN, FakeAnswers
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_answers import TOKEN, FakeAnswers, answer_for
 
 from archiver.batch import BatchOptions, ProviderOptions, run_batch
 from archiver.config import Secret
@@ -13,6 +12,7 @@ from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, InputError
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from tests.support.fake_answers import TOKEN, FakeAnswers, answer_for
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from helpers import load_fixture
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from archiver.cli import cli
 from archiver.store import open_db
+from tests.support.helpers import load_fixture
 
 COOKIE = "cookie-value-that-must-stay-secret"
 CHAT1, CHAT2 = "51D|BingProd|CHAT0001", "51D|BingProd|CHAT0002"

@@ -4,9 +4,9 @@ import os
 
 import pytest
 from click.testing import CliRunner
-from fake_chatgpt import CHALLENGE_PAGE, TOKEN, FakeChatGPT
 
 from archiver.cli import cli
+from tests.support.fake_chatgpt import CHALLENGE_PAGE, TOKEN, FakeChatGPT
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fake_answers import TOKEN, FakeAnswers
 
 from archiver.cli import cli
+from tests.support.fake_answers import TOKEN, FakeAnswers
 
 
 @pytest.fixture

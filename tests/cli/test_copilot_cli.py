@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from jobhelpers import write_job
 
 from archiver.cli import cli
 from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from tests.support.jobhelpers import write_job
 
 TOKEN = EmulatorConfig().copilot_token
 

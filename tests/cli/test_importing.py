@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from export_helpers import as_json, conversation, write_zip
 
 from archiver.cli import cli
+from tests.support.export_helpers import as_json, conversation, write_zip
 
 
 def run(*args):

@@ -8,9 +8,9 @@ from itertools import pairwise
 from typing import Any
 
 import aiohttp
-from emulator_client import COOKIE, call
 
 from archiver.emulator import running_emulator
+from tests.support.emulator_client import COOKIE, call
 
 RS = "\x1e"
 

@@ -9,9 +9,8 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from emulator_client import AUTH, call, sse_events
-
 from archiver.emulator import export_conversation, running_emulator, write_export_json
+from tests.support.emulator_client import AUTH, call, sse_events
 
 
 def _list(base: str, **params: Any) -> dict:

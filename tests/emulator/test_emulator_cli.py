@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 
-from emulator_client import AUTH, call
+from tests.support.emulator_client import AUTH, call
 
 SCRIPT = "from archiver.emulator.cli import emulator_command; emulator_command()"
 

@@ -7,10 +7,10 @@ import time
 
 import aiohttp
 import pytest
-from emulator_client import AUTH, TOKEN, call
 
 from archiver.emulator import faults, running_emulator
 from archiver.emulator.faults import TokenBuckets
+from tests.support.emulator_client import AUTH, TOKEN, call
 
 
 def test_token_bucket_refills_and_reports_whole_seconds() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import load_fixture
 
 from archiver.flatten.records import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
 from archiver.providers.bing.flatten import (
@@ -14,6 +13,7 @@ from archiver.providers.bing.flatten import (
     drop_signatures,
     flatten_bing_conversation,
 )
+from tests.support.helpers import load_fixture
 
 
 def chat(index: int) -> dict:

@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import load_fixture
 
 from archiver.providers.chatgpt.flatten import FlattenError, flatten_conversation
+from tests.support.helpers import load_fixture
 
 
 def by_id(flat):

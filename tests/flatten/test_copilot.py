@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import load_fixture
 
 from archiver.providers.copilot import parse
 from archiver.providers.copilot.flatten import (
     CopilotFlattenError,
     flatten_copilot_conversation,
 )
+from tests.support.helpers import load_fixture
 
 
 def history() -> dict:  # type: ignore[type-arg]

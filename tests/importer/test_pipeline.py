@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pickle
 
-from export_helpers import as_json, conversation, write_zip
-
 from archiver.importer import import_export
 from archiver.importer.pipeline import FlatItem, _produce, use_worker
 from archiver.importer.reader import open_export
 from archiver.store import open_db
+from tests.support.export_helpers import as_json, conversation, write_zip
 
 
 def dump(db):

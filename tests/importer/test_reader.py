@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from export_helpers import as_json, conversation, write_zip
 
 from archiver.errors import InputError
 from archiver.importer.reader import (
@@ -12,6 +11,7 @@ from archiver.importer.reader import (
     open_export,
     pick_conversation_files,
 )
+from tests.support.export_helpers import as_json, conversation, write_zip
 
 
 def read_all(path):

@@ -4,12 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
-from export_helpers import as_json, conversation, write_zip
 
 from archiver.importer import import_export
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import save_conversation
+from tests.support.export_helpers import as_json, conversation, write_zip
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from helpers import load_fixture
-from jobhelpers import CONVERSATION_ID, TOKEN, write_job
+
+from tests.support.helpers import load_fixture
+from tests.support.jobhelpers import CONVERSATION_ID, TOKEN, write_job
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from jobhelpers import write_job
 
 from archiver.cli import cli
 from archiver.errors import ConfigError
 from archiver.jobs.config import load_job
+from tests.support.jobhelpers import write_job
 
 REPO_JOBS = Path(__file__).resolve().parents[2] / "jobs"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlc2lnbmF0dXJl"

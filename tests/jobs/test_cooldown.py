@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from jobhelpers import write_job
 
 from archiver.cli import cli
 from archiver.jobs.config import load_job
@@ -17,6 +16,7 @@ from archiver.recorder import run_recorded
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown, recent_runs, set_cooldown
 from archiver.transport.http import RetryPolicy
+from tests.support.jobhelpers import write_job
 
 TOO_MANY = {"detail": "Too many requests in 1 minute. Try again later."}
 

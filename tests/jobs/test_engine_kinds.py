@@ -7,10 +7,10 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-from jobhelpers import write_job
 
 from archiver.cli import cli
 from archiver.emulator import EmulatorConfig, running_emulator, write_export_json
+from tests.support.jobhelpers import write_job
 
 TOKEN = EmulatorConfig().token
 

@@ -7,13 +7,13 @@ import dataclasses
 
 import pytest
 from click.testing import CliRunner
-from jobhelpers import write_job
 
 from archiver.cli import cli
 from archiver.jobs import runner
 from archiver.jobs.kinds import get_kind
 from archiver.store import open_db
 from archiver.store.runs import recent_runs
+from tests.support.jobhelpers import write_job
 
 SECRET_URL = "https://upstream.example/api?access_token=sk-live-very-secret"
 

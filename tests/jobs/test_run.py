@@ -6,11 +6,11 @@ import json
 import stat
 
 from click.testing import CliRunner
-from jobhelpers import CONVERSATION_ID, write_job
 
 from archiver.cli import cli
 from archiver.store import open_db
 from archiver.store.runs import recent_runs
+from tests.support.jobhelpers import CONVERSATION_ID, write_job
 
 
 def test_run_job_file_records_a_run(tmp_path, backup_job, token_env):

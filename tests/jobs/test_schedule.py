@@ -11,12 +11,12 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
-from jobhelpers import write_job
 
 from archiver.cli import cli
 from archiver.jobs.config import load_job
 from archiver.jobs.cron import parse_cron
 from archiver.jobs.schedule import archiver_command, crontab_text
+from tests.support.jobhelpers import write_job
 
 
 @pytest.fixture

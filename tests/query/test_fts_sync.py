@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 
-from helpers import load_fixture
-
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.query.search import search_messages
 from archiver.store import open_db
 from archiver.store.save import SaveOutcome, save_conversation
+from tests.support.helpers import load_fixture
 
 
 def index_is_consistent(db) -> bool:

@@ -11,9 +11,9 @@ import sys
 import time
 
 import pytest
-from archive_snapshot import integrity_ok, snapshot
 
 from archiver.emulator import EmulatorConfig, running_emulator
+from tests.support.archive_snapshot import integrity_ok, snapshot
 
 CONFIG = EmulatorConfig(conversations=40, seed=21, latency_ms=40)
 

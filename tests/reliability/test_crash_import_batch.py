@@ -13,9 +13,9 @@ import time
 from collections import Counter
 
 import pytest
-from archive_snapshot import integrity_ok, snapshot
 
 from archiver.emulator import EmulatorConfig, running_emulator, write_export_json
+from tests.support.archive_snapshot import integrity_ok, snapshot
 
 ARCHIVER = [sys.executable, "-m", "archiver"]
 TOKEN = EmulatorConfig().token

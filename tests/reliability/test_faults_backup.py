@@ -127,8 +127,8 @@ def test_readers_are_not_blocked_by_a_writer(tmp_path):
 def test_a_latency_spike_beyond_the_timeout_is_retried(tmp_path, httpserver):
     import time
 
-    from fake_chatgpt import TOKEN as FAKE_TOKEN
-    from fake_chatgpt import FakeChatGPT
+    from tests.support.fake_chatgpt import TOKEN as FAKE_TOKEN
+    from tests.support.fake_chatgpt import FakeChatGPT
 
     fake = FakeChatGPT()
     base_url = fake.install(httpserver)

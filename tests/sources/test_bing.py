@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from helpers import load_fixture
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -32,6 +31,7 @@ from archiver.providers.bing.client import (
 )
 from archiver.transport.http import RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
+from tests.support.helpers import load_fixture
 
 COOKIE = "cookie-value-that-must-stay-secret"
 FAST = RetryPolicy(max_attempts=2, backoff_base=0, backoff_max=0, jitter=0)

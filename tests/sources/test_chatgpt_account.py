@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from helpers import load_fixture
 
 from archiver.providers.chatgpt.account_parse import (
     SNAPSHOT_ENDPOINTS,
@@ -24,6 +23,7 @@ from archiver.providers.chatgpt.account_parse import (
     title_from_prompt,
     token_expiry,
 )
+from tests.support.helpers import load_fixture
 
 
 def test_account_check_2023_shape():

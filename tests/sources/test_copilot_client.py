@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import load_fixture
 from pytest_httpserver import HTTPServer
 
 from archiver.config import Secret
@@ -22,6 +21,7 @@ from archiver.providers.copilot.client import (
 )
 from archiver.transport.http import RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
+from tests.support.helpers import load_fixture
 
 TOKEN = "copilot-token-that-must-stay-secret"
 FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)

@@ -10,11 +10,11 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
-from jobhelpers import write_job
 
 from archiver.cli import cli
 from archiver.errors import EXIT_LOCKED, LockedError
 from archiver.store.lock import database_lock, lock_path
+from tests.support.jobhelpers import write_job
 
 HOLDER = textwrap.dedent(
     """

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import pytest
-from helpers import load_fixture
 
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.rebuild import rebuild_chatgpt_conversation, reflatten
 from archiver.store.save import save_conversation
+from tests.support.helpers import load_fixture
 
 FIXTURES = ["chatgpt/branches.json", "chatgpt/content_types.json", "chatgpt/broken_tree.json"]
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-from helpers import load_fixture
 
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import SaveOutcome, save_conversation
+from tests.support.helpers import load_fixture
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from fake_chatgpt import TOKEN, FakeChatGPT
 
 from archiver.cli import cli
 from archiver.errors import UpstreamError
 from archiver.providers.bing.client import parse_chat_list
 from archiver.store import open_db
+from tests.support.fake_chatgpt import TOKEN, FakeChatGPT
 
 
 @pytest.fixture

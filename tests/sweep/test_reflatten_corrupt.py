@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from fake_chatgpt import TOKEN, FakeChatGPT
 
 from archiver.cli import cli
 from archiver.store import open_db
+from tests.support.fake_chatgpt import TOKEN, FakeChatGPT
 
 
 def test_reflatten_skips_a_corrupt_row(tmp_path, httpserver):

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
-from fake_chatgpt import TOKEN, FakeChatGPT
 from werkzeug import Response
 
 from archiver.cli import cli
 from archiver.errors import ThrottledUntil
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown, recent_runs
+from tests.support.fake_chatgpt import TOKEN, FakeChatGPT
 
 LONG = "99999"
 

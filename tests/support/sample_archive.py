@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import load_fixture
 
 from archiver.flatten.records import FLATTENER_VERSION, FlatConversation, content_hash
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import save_conversation
+from tests.support.helpers import load_fixture
 
 BRANCHED_ID = "c0ffee00-0000-4000-8000-000000000001"
 CONTENT_ID = "c0ffee00-0000-4000-8000-000000000002"

@@ -9,11 +9,11 @@ import socket
 import time
 
 import sqlite_utils
-from helpers import load_fixture
 
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store.save import save_conversation
 from archiver.transport.http import RetryPolicy
+from tests.support.helpers import load_fixture
 
 NO_RETRY = RetryPolicy(max_attempts=1, max_throttles=1, backoff_base=0, jitter=0)
 
