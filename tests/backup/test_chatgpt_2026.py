@@ -227,7 +227,8 @@ def test_cli_session_file_and_options(tmp_path):
     session_file.chmod(0o600)
     with running_emulator(**WORLD, file_size_bytes=40_000) as emu:
         db = tmp_path / "a.db"
-        args = ["backup", "chatgpt", "--no-snapshot", "--session-file", str(session_file)]
+        args = ["backup", "chatgpt", "--no-snapshot", "--max-rpm", "60000"]
+        args += ["--session-file", str(session_file)]
         result = CliRunner().invoke(
             cli, [*args, "--max-file-mb", "0.01", str(db)], env=env_for(emu)
         )

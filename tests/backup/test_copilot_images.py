@@ -24,7 +24,15 @@ IMAGES = "/_emulator/copilot/images"
 def run(emulator: RunningEmulator, db: Any, **kwargs: Any) -> BackupSummary:
     settings = CopilotSettings(Secret(TOKEN), base_url=emulator.base_url)
     return asyncio.run(
-        backup_copilot(db, settings, options=BackupOptions(), max_rpm=None, policy=FAST, **kwargs)
+        backup_copilot(
+            db,
+            settings,
+            options=BackupOptions(),
+            max_rpm=None,
+            image_rpm=None,
+            policy=FAST,
+            **kwargs,
+        )
     )
 
 

@@ -78,12 +78,14 @@ async def backup_copilot(
     files: bool = True,
     max_file_bytes: int | None = None,
     file_store: FileStore | None = None,
+    image_rpm: float | None = IMAGE_RPM,
     timeout_seconds: float = 120.0,
     policy: RetryPolicy | None = None,
     **options: Any,
 ) -> BackupSummary:
     """One backup run, then the images its messages point at into the file store (unless
-    ``files`` is false; nothing is downloaded when the run stopped early)."""
+    ``files`` is false; nothing is downloaded when the run stopped early). ``image_rpm`` None
+    means unpaced (tests against the local emulator)."""
     summary: BackupSummary = await _backup_conversations(
         db, settings, timeout_seconds=timeout_seconds, policy=policy, **options
     )
@@ -91,7 +93,7 @@ async def backup_copilot(
     if not files or summary.aborted is not None or store is None:
         return summary
     async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = HttpClient(session, RateLimiter(IMAGE_RPM), policy)
+        http = HttpClient(session, RateLimiter(image_rpm), policy)
         images = await download_images(db, http, store, max_bytes=max_file_bytes)
     summary.extra.update(images.counts())
     summary.errors.extend(images.errors)

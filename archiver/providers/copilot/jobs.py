@@ -21,7 +21,7 @@ from archiver.options import (
     text,
 )
 from archiver.progress import Progress
-from archiver.providers.copilot.backup import DEFAULT_BACKUP_RPM, backup_copilot
+from archiver.providers.copilot.backup import DEFAULT_BACKUP_RPM, IMAGE_RPM, backup_copilot
 from archiver.providers.copilot.client import (
     DEFAULT_BASE_URL,
     DEFAULT_USER_AGENT,
@@ -83,6 +83,8 @@ async def run_backup(
         settings,
         options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
         max_rpm=o["max_rpm"],
+        # A faster account pace asked for lifts the image pace with it, never lowers it.
+        image_rpm=max(IMAGE_RPM, o["max_rpm"]),
         timeout_seconds=o["timeout"],
         progress=progress,
         files=not o.get("no_files", False),
