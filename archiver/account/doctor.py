@@ -299,7 +299,7 @@ async def check_chatgpt(
 async def check_bing(
     settings: bing.BingSettings,
     *,
-    token_source: str = "BING_COOKIE",  # unused: the checks name the cookie themselves
+    token_source: str = "BING_COOKIE",
     policy: RetryPolicy = DOCTOR_POLICY,
     timeout_seconds: float = 30.0,
     now: datetime | None = None,
@@ -307,7 +307,7 @@ async def check_bing(
     """The Bing cookie and host: ``turing/conversation/chats`` must answer ``Success``."""
     report = DoctorReport("bing", safe_url(settings.bing_base_url))
     host = urlsplit(settings.bing_base_url).netloc.rpartition("@")[2] or settings.bing_base_url
-    report.checks.append(Check("cookie", OK, "set (BING_COOKIE)"))
+    report.checks.append(Check("cookie", OK, f"set ({token_source})"))
     url = settings.bing_url(bing.CHATS_PATH)
     async with new_session(timeout_seconds=timeout_seconds) as session:
         http = bing.new_bing_http(session, RateLimiter(None), policy)

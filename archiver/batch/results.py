@@ -17,6 +17,7 @@ import sqlite_utils
 
 from archiver.batch import store
 from archiver.errors import ConfigError
+from archiver.privatefiles import private_writer
 
 FORMATS = ("csv", "jsonl")
 COLUMNS = (
@@ -99,6 +100,6 @@ def write_results(
     if isinstance(out, str | Path):
         # utf-8-sig for CSV: spreadsheets then read the answers' accents correctly.
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-        with open(out, "w", encoding=encoding, newline="") as stream:
+        with private_writer(out, encoding=encoding, newline="") as stream:
             return _write(records, fmt, stream)
     return _write(records, fmt, out)

@@ -21,6 +21,7 @@ COMMANDS = {
     "search": "archiver.cli.query:search_command",
     "export": "archiver.cli.query:export_command",
     "stats": "archiver.cli.query:stats_command",
+    "runs": "archiver.cli.query:runs_command",
     "batch": "archiver.cli.batch:batch_command",
     "results": "archiver.cli.batch:results_command",
     "doctor": "archiver.cli.account:doctor_command",

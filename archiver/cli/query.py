@@ -1,4 +1,4 @@
-"""``archiver search | export | stats DB``: reading the archive.
+"""``archiver search | export | stats | runs DB``: reading the archive.
 
 Imports of the library happen inside each command so that ``archiver search`` starts fast."""
 
@@ -154,3 +154,24 @@ def stats_command(db: str, as_json: bool) -> None:
         click.echo(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo("\n".join(stats.lines()))
+
+
+@click.command("runs")
+@db_argument
+@click.option("--job", help="Only the runs of this job (its file name, or the command).")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Runs at most."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs and cool-downs as JSON.")
+@handle_errors
+def runs_command(db: str, job: str | None, limit: int, as_json: bool) -> None:
+    """The latest runs recorded in DB (newest first: status, exit code, counts, error) and the
+    cool-downs still in force: what a cron user checks the morning after."""
+    from archiver.query.connect import open_readonly
+    from archiver.query.runs import run_history
+
+    history = run_history(open_readonly(db), job=job, limit=limit)
+    if as_json:
+        click.echo(json.dumps(history.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(history.lines()))

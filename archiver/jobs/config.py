@@ -9,6 +9,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,9 @@ def describe_job(job: JobConfig) -> str:
     (credentials are only ever variable names and file paths, so nothing here is secret)."""
     lines = [f"{job.path}: {job.kind!r} on {job.db}"]
     if job.schedule is not None:
-        lines.append(f"  schedule = {job.schedule.expression!r}")
+        upcoming = job.schedule.next_after(datetime.now().astimezone())
+        lines.append(
+            f"  schedule = {job.schedule.expression!r}  # next: {upcoming:%Y-%m-%d %H:%M %Z}"
+        )
     lines.extend(f"  {key} = {value!r}" for key, value in sorted(job.options.items()))
     return "\n".join(lines)

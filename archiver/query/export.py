@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archiver.errors import InputError
+from archiver.privatefiles import write_private_text
 from archiver.query.render import EXTENSIONS, FORMATS, ConversationRows, render
 from archiver.query.search import Executes
 from archiver.query.thread import BRANCH_CHOICES, Branches
@@ -94,15 +95,6 @@ def safe_filename(title: str | None, conversation_id: str, extension: str) -> st
     return f"{_slug(title)}-{clean}.{extension}"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Private (0600) like the archive itself, and never half-written."""
-    temporary = path.with_name(path.name + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(temporary, path)
-
-
 def iter_exports(
     db: Executes, conversation_ids: Iterable[str], fmt: str, branches: Branches
 ) -> Iterator[tuple[str, str]]:
@@ -143,6 +135,6 @@ def export_conversations(
     result = ExportResult(directory)
     for name, text in iter_exports(db, ids, fmt, branches):
         path = directory / name
-        _write_atomically(path, text)
+        write_private_text(path, text)
         result.written.append(path)
     return result

@@ -7,6 +7,7 @@ message as received, plus each node's parent and children; together they rebuild
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,8 @@ from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.flatten.records import FLATTENER_VERSION
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store.save import save_conversation
+
+log = logging.getLogger("archiver.reflatten")
 
 
 def rebuild_chatgpt_conversation(db: sqlite_utils.Database, conversation_id: str) -> dict[str, Any]:
@@ -89,4 +92,5 @@ def reflatten(db: sqlite_utils.Database, *, everything: bool = False) -> Reflatt
             continue
         save_conversation(db, flat, force=True)
         summary.conversations += 1
+        log.info("re-derived %s: %d messages", cid, len(flat.messages))
     return summary

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -84,7 +85,7 @@ def finish_run(
 
 
 def recent_runs(
-    db: sqlite_utils.Database, *, job: str | None = None, limit: int = 20
+    db: sqlite_utils.Database | sqlite3.Connection, *, job: str | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
     where, params = ("WHERE job = ?", [job]) if job else ("", [])
     cursor = db.execute(

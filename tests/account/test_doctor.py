@@ -201,3 +201,18 @@ def test_bing_cookie_refused_and_ok(httpserver, monkeypatch):
     assert ok.exit_code == 0, ok.lines()
     assert httpserver.log[0][0].headers["Cookie"] == "_U=cookie-sEcReT"
     assert_no_secret("\n".join(refused.lines() + ok.lines()))
+    assert ok.checks[0].detail == "set (BING_COOKIE)"
+
+
+def test_bing_cookie_from_a_file_is_named_as_such(httpserver, monkeypatch, tmp_path):
+    monkeypatch.setenv("BING_BASE_URL", httpserver.url_for(""))
+    monkeypatch.delenv("BING_COOKIE", raising=False)
+    cookie_file = tmp_path / "cookie"
+    cookie_file.write_text("cookie-sEcReT")
+    cookie_file.chmod(0o600)
+    httpserver.expect_oneshot_request("/turing/conversation/chats").respond_with_json(
+        {"chats": [], "result": {"value": "Success", "message": "0 chats found."}}
+    )
+    ok = asyncio.run(run_doctor("bing", token_file=str(cookie_file), policy=NO_RETRY))
+    assert ok.exit_code == 0, ok.lines()
+    assert ok.checks[0].detail == "set (the file given)"

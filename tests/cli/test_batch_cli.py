@@ -31,6 +31,7 @@ def test_batch_then_results(tmp_path: Path, env: dict[str, str]) -> None:
     result = invoke(["results", db, "--format", "csv", "--out", str(out)], env)
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8-sig")
+    assert out.stat().st_mode & 0o777 == 0o600  # private, like the archive and exports
     assert "'-minus" in text and text.index("a,") < text.index("b,")
     again = invoke(["batch", db, str(prompts), "--max-rpm", "6000", "-q"], env)
     assert again.exit_code == 0 and again.output == ""

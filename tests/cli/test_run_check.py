@@ -74,3 +74,18 @@ def test_check_names_the_file_and_key(tmp_path):
     result = CliRunner().invoke(cli, ["run", "--check", str(job)])
     assert result.exit_code == 2
     assert "bad.toml" in result.output and "max_rpm" in result.output
+
+
+def test_check_shows_when_a_scheduled_job_runs_next(tmp_path):
+    job = tmp_path / "nightly.toml"
+    # Minute 0 of hour 3 on the 29th of February only: the next run is in a leap year.
+    job.write_text(
+        'kind = "backup chatgpt"\ndb = "a.db"\nschedule = "0 3 29 2 *"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["run", "--check", str(job)])
+    assert result.exit_code == 0, result.output
+    [line] = [x for x in result.output.splitlines() if "schedule" in x]
+    assert "# next: " in line
+    next_run = line.split("# next: ")[1]
+    year = int(next_run[:4])
+    assert year % 4 == 0 and next_run[4:16] == "-02-29 03:00"

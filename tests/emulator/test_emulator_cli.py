@@ -6,7 +6,11 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.emulator_client import AUTH, call
+
+pytestmark = pytest.mark.slow
 
 SCRIPT = "from archiver.emulator.cli import emulator_command; emulator_command()"
 

@@ -118,6 +118,7 @@ CALENDAR_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
 @pytest.mark.parametrize("expression", CALENDAR_CASES)
 def test_systemd_agrees_with_cron(expression):

@@ -141,3 +141,31 @@ def test_bing_job_against_the_emulator(tmp_path, monkeypatch):
     [run] = recent_runs(open_db(tmp_path / "archive.db"))
     assert (run["job"], run["kind"], run["status"]) == ("bing", "backup bing", "ok")
     assert json.loads(run["counts_json"])["new"] == 3
+
+
+def test_runs_command_shows_history_and_cooldowns(tmp_path, backup_job, token_env):
+    from datetime import UTC, datetime, timedelta
+
+    from archiver.store.runs import set_cooldown
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["run", "-q", str(backup_job)]).exit_code == 0
+    db_path = tmp_path / "archive.db"
+    until = datetime.now(tz=UTC) + timedelta(hours=2)
+    set_cooldown(open_db(db_path), "chatgpt", "me", until, "429 model_cap_exceeded")
+    set_cooldown(open_db(db_path), "bing", "old", until - timedelta(days=1), "long over")
+
+    shown = runner.invoke(cli, ["runs", str(db_path)])
+    assert shown.exit_code == 0, shown.output
+    assert "nightly" in shown.output and " ok " in shown.output and "new 1" in shown.output
+    assert "cool-down: chatgpt (me)" in shown.output and "model_cap_exceeded" in shown.output
+    assert "long over" not in shown.output  # a cool-down that ended is not in force
+
+    as_json = json.loads(runner.invoke(cli, ["runs", str(db_path), "--json"]).output)
+    assert [r["job"] for r in as_json["runs"]] == ["nightly"]
+    assert [c["account"] for c in as_json["cooldowns"]] == ["me"]
+    assert runner.invoke(cli, ["runs", str(db_path), "--job", "other"]).output.strip() == (
+        "no runs recorded yet\ncool-down: chatgpt (me) until "
+        + as_json["cooldowns"][0]["until"]
+        + ": 429 model_cap_exceeded"
+    )

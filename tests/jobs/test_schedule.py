@@ -81,6 +81,7 @@ def test_job_without_schedule_is_refused(tmp_path):
     assert "no 'schedule' key" in result.output
 
 
+@pytest.mark.slow
 def test_systemd_units(tmp_path, jobs):
     out = tmp_path / "units"
     schedule("--systemd", "--output-dir", out, "--log-dir", tmp_path / "logs", *jobs)
@@ -147,6 +148,7 @@ def test_systemd_refuses_what_it_cannot_express(tmp_path):
     assert CliRunner().invoke(cli, ["schedule", str(path)]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_cron_line_logs_each_error_once_into_a_private_file(tmp_path, monkeypatch):
     """Run the generated crontab command through /bin/sh as cron would: a failing job's error is
     in the log exactly once, the log is 0600, and what cron would mail is that one error."""

@@ -6,11 +6,14 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.store import open_db
 from archiver.store.runs import recent_runs
+
+pytestmark = pytest.mark.slow
 
 # A run that dies mid-way (kill -9): it holds the lock, writes its 'running' row, then waits.
 DYING_RUN = textwrap.dedent(

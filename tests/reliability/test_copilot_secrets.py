@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from archiver.emulator import EmulatorConfig, running_emulator
+
+pytestmark = pytest.mark.slow
 
 TOKEN = "archiver-test-SECRET-copilot-token-7f3a91"
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\ns1,,Alone\n"

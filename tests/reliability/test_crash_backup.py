@@ -15,6 +15,8 @@ import pytest
 from archiver.emulator import EmulatorConfig, running_emulator
 from tests.support.archive_snapshot import integrity_ok, snapshot
 
+pytestmark = pytest.mark.slow
+
 CONFIG = EmulatorConfig(conversations=40, seed=21, latency_ms=40)
 
 

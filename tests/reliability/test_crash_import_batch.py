@@ -17,6 +17,8 @@ import pytest
 from archiver.emulator import EmulatorConfig, running_emulator, write_export_json
 from tests.support.archive_snapshot import integrity_ok, snapshot
 
+pytestmark = pytest.mark.slow
+
 ARCHIVER = [sys.executable, "-m", "archiver"]
 TOKEN = EmulatorConfig().token
 

@@ -14,6 +14,8 @@ import pytest
 from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.emulator.bing_data import encrypted_signature, signature
 
+pytestmark = pytest.mark.slow
+
 TOKEN = "archiver-test-SECRET-token-8c41f0"
 COOKIE = "archiver-test-SECRET-cookie-55d2e9"
 SEED = 13

@@ -16,6 +16,8 @@ from archiver.errors import EXIT_LOCKED, LockedError
 from archiver.store.lock import database_lock, lock_path
 from tests.support.jobhelpers import write_job
 
+pytestmark = pytest.mark.slow  # a lock holder in another process
+
 HOLDER = textwrap.dedent(
     """
     import sys

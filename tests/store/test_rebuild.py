@@ -42,3 +42,24 @@ def test_reflatten_rewrites_rows_flattened_by_an_older_version(tmp_path):
     assert message_rows(db) == before
     hits = db.execute("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'regenerated'")
     assert hits.fetchone()[0] == 1
+
+
+@pytest.mark.slow
+def test_reflatten_verbose_names_each_conversation(tmp_path):
+    import subprocess
+    import sys
+
+    def reflatten_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "archiver", "reflatten", *args, str(tmp_path / "a.db")]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    db = open_db(tmp_path / "a.db")
+    flat = flatten_conversation(load_fixture("chatgpt/branches.json"))
+    save_conversation(db, flat)
+    db.execute("UPDATE conversations SET flattener_version = 0")
+    db.conn.commit()
+    result = reflatten_cli("-v")
+    assert result.returncode == 0, result.stderr
+    assert f"re-derived {flat.id}: {len(flat.messages)} messages" in result.stderr
+    plain = reflatten_cli("--all")
+    assert "re-derived" not in plain.stderr and "conversations 1" in plain.stdout

@@ -10,10 +10,13 @@ import sys
 import threading
 import time
 
+import pytest
 from werkzeug import Response
 
 from archiver.store import open_db
 from archiver.store.runs import mark_stale_runs
+
+pytestmark = pytest.mark.slow
 
 
 def test_sigterm_interrupts_a_batch_cleanly(tmp_path, httpserver):

@@ -17,7 +17,6 @@ import base64
 import json
 import logging
 import os
-import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from http.cookies import CookieError, SimpleCookie
@@ -26,6 +25,7 @@ from typing import Any
 
 from archiver.config import Secret, read_secret_file
 from archiver.errors import AuthError, ConfigError, UpstreamError
+from archiver.privatefiles import write_private_text
 
 log = logging.getLogger("archiver.chatgpt.session")
 
@@ -109,21 +109,6 @@ def renewed_cookie(set_cookie_headers: list[str]) -> str | None:
         chunks.append(found[f"{SESSION_COOKIE}.{n}"])
         n += 1
     return "".join(chunks) or None
-
-
-def write_secret_atomically(path: Path, value: str) -> None:
-    """Replace a 0600 secret file without ever leaving it half written or readable by others."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(value + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # (url, headers) -> (payload, Set-Cookie headers): the I/O the refresh needs, injected.
@@ -215,6 +200,6 @@ class SessionAuth:
             log.info("the session cookie was renewed; set the new one yourself (it came by env)")
             return
         try:
-            write_secret_atomically(self.session_file, self._cookie.reveal())
+            write_private_text(self.session_file, self._cookie.reveal() + "\n")
         except OSError as exc:
             log.warning("could not save the renewed session cookie: %s", exc.strerror)
