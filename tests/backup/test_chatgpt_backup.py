@@ -13,6 +13,8 @@ from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
 from tests.support.fake_chatgpt import CHALLENGE_PAGE, TOKEN, FakeChatGPT, json_response
 
+NODES_PER_CONVERSATION = 4  # root, hidden system, user, assistant (tests.support.export_helpers)
+
 FAST = RetryPolicy(max_attempts=3, max_throttles=3, backoff_base=0.01, jitter=0.0)
 
 
@@ -55,7 +57,7 @@ def test_pages_through_the_list_and_archives_every_conversation(db, fake):
     summary = run(db, fake)
     assert summary.exit_code == EXIT_OK
     assert len(ids(db)) == 253
-    assert db["messages"].count == 253 * 3
+    assert db["messages"].count == 253 * NODES_PER_CONVERSATION
     pages = fake.requests("/conversations$")
     assert all(int(q["limit"]) <= 100 for _, _, q in pages)
     assert [q["offset"] for _, _, q in pages if "is_archived" not in q] == ["0", "100", "200"]
@@ -227,7 +229,7 @@ def test_full_run_marks_conversations_gone_upstream_and_never_deletes_them(db, f
     assert rows == {"stays": 0, "goes": 1}
     assert (
         db.execute("SELECT count(*) FROM messages WHERE conversation_id = 'goes'").fetchone()[0]
-        == 3
+        == NODES_PER_CONVERSATION
     )
     fake.hidden_from_list.discard("goes")
     run(db, fake, full=True)

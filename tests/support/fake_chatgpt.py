@@ -12,6 +12,8 @@ from typing import Any
 
 from werkzeug import Request, Response
 
+from tests.support.export_helpers import conversation
+
 TOKEN = "test-access-token-do-not-leak"
 
 # The list's timestamp forms seen in the wild, used in turn.
@@ -22,32 +24,8 @@ _ISO_FORMS = (
 )
 
 
-def simple_mapping(cid: str, text: str) -> dict[str, Any]:
-    return {
-        "root": {"id": "root", "children": [f"{cid}-u"]},
-        f"{cid}-u": {
-            "id": f"{cid}-u",
-            "parent": "root",
-            "children": [f"{cid}-a"],
-            "message": {
-                "id": f"{cid}-mu",
-                "author": {"role": "user"},
-                "create_time": 1700000000.0,
-                "content": {"content_type": "text", "parts": [f"question {text}"]},
-            },
-        },
-        f"{cid}-a": {
-            "id": f"{cid}-a",
-            "parent": f"{cid}-u",
-            "children": [],
-            "message": {
-                "id": f"{cid}-ma",
-                "author": {"role": "assistant"},
-                "create_time": 1700000001.0,
-                "content": {"content_type": "text", "parts": [f"answer {text}"]},
-            },
-        },
-    }
+def question_and_answer(text: str) -> dict[str, str]:
+    return {"question": f"question {text}", "answer": f"answer {text}"}
 
 
 class FakeChatGPT:
@@ -62,14 +40,10 @@ class FakeChatGPT:
 
     def add(self, cid: str, update_time: float, *, archived: bool = False, text: str = "x") -> None:
         self.conversations[cid] = {
+            **conversation(cid, update_time=update_time, **question_and_answer(text)),
             "title": f"title {cid}",
             "create_time": update_time - 100,
-            "update_time": update_time,
-            "mapping": simple_mapping(cid, text),
-            "current_node": f"{cid}-a",
-            "conversation_id": cid,
             "is_archived": archived,
-            "moderation_results": [],
         }
         if archived:
             self.archived.add(cid)
@@ -77,7 +51,7 @@ class FakeChatGPT:
     def touch(self, cid: str, update_time: float, text: str) -> None:
         conv = self.conversations[cid]
         conv["update_time"] = update_time
-        conv["mapping"] = simple_mapping(cid, text)
+        conv["mapping"] = conversation(cid, **question_and_answer(text))["mapping"]
 
     def requests(self, path_pattern: str) -> list[tuple[str, str, dict[str, str]]]:
         return [r for r in self.log if re.search(path_pattern, r[1])]
