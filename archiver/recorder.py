@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -26,21 +25,12 @@ from archiver.errors import (
 )
 from archiver.store import open_db, runs
 from archiver.store.lock import database_lock
+from archiver.summary import Summary
 
 log = logging.getLogger("archiver.runs")
 
 
-class RunSummary(Protocol):
-    """What recorded work returns (every engine's summary). It may also carry ``run_status``
-    (e.g. ``cooldown``: the runs table's status, when the exit code alone cannot say) and
-    ``errors`` (one-line messages)."""
-
-    @property
-    def exit_code(self) -> int: ...
-
-    def counts(self) -> Mapping[str, Any]: ...
-
-    def line(self) -> str: ...
+RunSummary = Summary  # what recorded work returns: the one summary type
 
 
 # "Worst" for a sequence of jobs, mildest first: a configuration error outranks everything,
@@ -134,10 +124,10 @@ async def run_recorded(
                     error="interrupted",
                 )
                 raise
-            status = getattr(summary, "run_status", None) or _STATUS_BY_EXIT.get(
+            status = summary.run_status or _STATUS_BY_EXIT.get(
                 summary.exit_code, runs.STATUS_FAILED
             )
-            errors = list(getattr(summary, "errors", []) or [])
+            errors = list(summary.errors)
             runs.finish_run(
                 db,
                 run_id,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlite_utils
 
@@ -18,6 +18,7 @@ from archiver.providers.chatgpt.account import DEFAULT_MAX_RPM, AccountClient, o
 from archiver.providers.chatgpt.account_parse import SharedLink, share_url
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings, host_root
 from archiver.store import transaction
+from archiver.summary import Summary
 from archiver.timeutil import utc_now_iso
 from archiver.transport.http import RetryPolicy
 
@@ -43,11 +44,10 @@ class SharedLinkRow:
 
 
 @dataclass
-class SharedReport:
+class SharedReport(Summary):
     links: list[SharedLinkRow]
     refresh: SharedRefreshSummary | None = None
     removed: int = 0  # links no longer shared (not listed unless asked)
-    errors: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:

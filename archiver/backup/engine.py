@@ -22,7 +22,6 @@ import sqlite_utils
 from archiver.backup.listing import ListItem
 from archiver.errors import (
     EXIT_FAILED,
-    EXIT_OK,
     EXIT_PARTIAL,
     ArchiverError,
     NotFoundError,
@@ -33,6 +32,7 @@ from archiver.flatten.records import FlatConversation
 from archiver.progress import NullProgress, Progress
 from archiver.store import sync
 from archiver.store.save import SaveOutcome, save_conversation
+from archiver.summary import Summary
 
 
 class BackupSource(Protocol):
@@ -60,7 +60,7 @@ class BackupSource(Protocol):
 
 
 @dataclass
-class BackupSummary:
+class BackupSummary(Summary):
     provider: str
     listed: int = 0
     fetched: int = 0
@@ -72,40 +72,22 @@ class BackupSummary:
     marked_deleted: int = 0
     requests: int = 0
     throttled: int = 0
-    aborted: ArchiverError | None = None
-    errors: list[str] = field(default_factory=list)
     # Provider-specific counts appended to the summary line (ChatGPT: projects, files, ...).
     extra: dict[str, int] = field(default_factory=dict)
     failed_extra: bool = False  # something besides a conversation failed (a file): partial
 
     @property
-    def exit_code(self) -> int:
-        if self.aborted is not None:
-            return self.aborted.exit_code
-        return EXIT_PARTIAL if self.failed or self.failed_extra else EXIT_OK
+    def label(self) -> str:
+        return self.provider
 
-    def counts(self) -> dict[str, int]:
-        return {
-            name: getattr(self, name)
-            for name in (
-                "listed",
-                "fetched",
-                "new",
-                "updated",
-                "unchanged",
-                "failed",
-                "missing",
-                "marked_deleted",
-                "requests",
-                "throttled",
-            )
-        }
+    @property
+    def partial(self) -> bool:
+        return bool(self.failed or self.failed_extra)
 
     def line(self) -> str:
         """The one-line summary printed after every run."""
         counts = {**self.counts(), **self.extra}
-        parts = [f"{name} {value}" for name, value in counts.items()]
-        return f"{self.provider}: " + ", ".join(parts)
+        return f"{self.label}: " + ", ".join(f"{name} {value}" for name, value in counts.items())
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,6 @@ from archiver.batch.sender import (
 from archiver.batch.store import DONE, FAILED, PENDING, ItemState
 from archiver.errors import (
     EXIT_CONFIG,
-    EXIT_OK,
-    EXIT_PARTIAL,
     ArchiverError,
     AuthError,
     ChallengeError,
@@ -55,6 +53,7 @@ from archiver.providers import registry
 from archiver.store.runs import remember_throttle_stop
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
+from archiver.summary import Summary
 from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
 
@@ -102,7 +101,7 @@ class BatchOptions:
 
 
 @dataclass
-class BatchSummary:
+class BatchSummary(Summary):
     run_id: int
     provider: str
     rows: int = 0
@@ -115,16 +114,10 @@ class BatchSummary:
     throttled: int = 0
     cleaned: int = 0
     elapsed_seconds: float = 0.0
-    aborted: ArchiverError | None = None
-    errors: list[str] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
-        if self.aborted is not None:
-            return self.aborted.exit_code
-        if self.failed or self.skipped_failed or self.not_sent:
-            return EXIT_PARTIAL
-        return EXIT_OK
+    def partial(self) -> bool:
+        return bool(self.failed or self.skipped_failed or self.not_sent)
 
     @property
     def rate_per_minute(self) -> float:

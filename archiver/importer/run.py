@@ -14,7 +14,7 @@ import sqlite3
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zlib import error as ZlibError
 
@@ -27,12 +27,13 @@ from archiver.importer.reader import Export, open_export
 from archiver.progress import NullProgress, Progress
 from archiver.store.edits import set_attachment_files
 from archiver.store.save import SaveOutcome, save_rows
+from archiver.summary import Summary
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class ImportSummary:
+class ImportSummary(Summary):
     read: int = 0
     new: int = 0
     updated: int = 0
@@ -42,7 +43,6 @@ class ImportSummary:
     messages: int = 0  # nodes written (new and updated conversations)
     attachments: int = 0  # attachment rows matched to a file of the export
     extracted: int = 0
-    errors: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -50,25 +50,6 @@ class ImportSummary:
         if not self.errors:
             return EXIT_OK
         return EXIT_PARTIAL if self.read else EXIT_CONFIG
-
-    def counts(self) -> dict[str, int]:
-        return {
-            name: getattr(self, name)
-            for name in (
-                "read",
-                "new",
-                "updated",
-                "unchanged",
-                "skipped_older",
-                "failed",
-                "messages",
-                "attachments",
-                "extracted",
-            )
-        }
-
-    def line(self) -> str:
-        return "import: " + ", ".join(f"{name} {value}" for name, value in self.counts().items())
 
     def count(self, outcome: SaveOutcome, messages: int) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import sqlite_utils
 
-from archiver.errors import EXIT_OK, RateLimitExceeded, ThrottledUntil
+from archiver.errors import RateLimitExceeded, ThrottledUntil
 from archiver.store import runs
 from archiver.store.runs import remember_throttle_stop
+from archiver.summary import Summary
 from archiver.timeutil import to_iso
 from archiver.transport.ratelimit import RateLimiter
 
@@ -30,18 +32,13 @@ GAVE_UP_COOLDOWN = 900.0
 
 
 @dataclass
-class CooldownSkip:
-    """The summary of a job skipped because its account is cooling down."""
+class CooldownSkip(Summary):
+    """The summary of a job skipped because its account is cooling down (exit 0)."""
 
     provider: str
     account: str
     until: str
-    run_status: str = runs.STATUS_COOLDOWN
-    exit_code: int = EXIT_OK
-    errors: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {}
+    run_status: ClassVar[str | None] = runs.STATUS_COOLDOWN
 
     def line(self) -> str:
         return (

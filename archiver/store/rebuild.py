@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
-from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.flatten.records import FLATTENER_VERSION
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store.save import save_conversation
+from archiver.summary import Summary
 
 log = logging.getLogger("archiver.reflatten")
 
@@ -49,20 +49,13 @@ def rebuild_chatgpt_conversation(db: sqlite_utils.Database, conversation_id: str
 
 
 @dataclass
-class ReflattenSummary:
+class ReflattenSummary(Summary):
     conversations: int = 0
     skipped: int = 0  # rows whose stored raw JSON cannot be read: kept as they are
-    errors: list[str] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
-        return EXIT_PARTIAL if self.skipped else EXIT_OK
-
-    def counts(self) -> dict[str, int]:
-        return {"conversations": self.conversations, "skipped": self.skipped}
-
-    def line(self) -> str:
-        return f"reflatten: conversations {self.conversations}, skipped {self.skipped}"
+    def partial(self) -> bool:
+        return bool(self.skipped)
 
 
 def reflatten(db: sqlite_utils.Database, *, everything: bool = False) -> ReflattenSummary:
