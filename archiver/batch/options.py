@@ -8,6 +8,7 @@ from typing import Any
 
 from archiver.batch.runner import BatchOptions
 from archiver.batch.sender import ProviderOptions
+from archiver.jobs.cooldown import cooldown_options
 from archiver.options import (
     Option,
     boolean,
@@ -57,6 +58,7 @@ BATCH_OPTIONS: dict[str, Option] = {
         "Tries per prompt for transient failures (5xx, timeouts, broken streams).",
     ),
     "retry_failed": Option(boolean, False, "Also send again the rows that failed before."),
+    **cooldown_options(),
     "cleanup": Option(boolean, False, "Hide/delete the conversations upstream afterwards."),
     "conversation_path": Option(
         text,

@@ -17,6 +17,7 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
+from archiver.jobs.cooldown import unless_cooling_down
 from archiver.providers import registry
 from archiver.recorder import run_recorded
 
@@ -40,8 +41,14 @@ def backup_command(provider: registry.Provider) -> click.Command:
                 db,
                 job=provider.backup_kind,
                 kind=provider.backup_kind,
-                work=lambda database: provider.run_backup(
-                    database, settings, values, ClickProgress(not quiet)
+                work=lambda database: unless_cooling_down(
+                    database,
+                    provider.name,
+                    settings.account,
+                    values,
+                    lambda: provider.run_backup(
+                        database, settings, values, ClickProgress(not quiet)
+                    ),
                 ),
             )
         )

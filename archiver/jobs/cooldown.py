@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlite_utils
 
 from archiver.errors import RateLimitExceeded, ThrottledUntil
+from archiver.options import Option, boolean, non_negative_number
 from archiver.store import runs
 from archiver.store.runs import remember_throttle_stop
 from archiver.summary import Summary
@@ -67,6 +68,38 @@ async def honour_cooldown(
     log.info("%s: waiting %.0f s for the account's cool-down to end", provider, remaining)
     await sleep(max(0.0, remaining))
     return None
+
+
+def cooldown_options() -> dict[str, Option]:
+    """What every command that calls an account takes about a stored cool-down."""
+    return {
+        "ignore_cooldown": Option(
+            boolean, False, "Run even if a recent 429 left the account cooling down."
+        ),
+        "max_cooldown_wait": Option(
+            non_negative_number,
+            DEFAULT_MAX_COOLDOWN_WAIT,
+            "Seconds to wait for a cool-down to end, else skip (exit 0).",
+        ),
+    }
+
+
+async def unless_cooling_down(
+    db: sqlite_utils.Database,
+    provider: str,
+    account: str,
+    values: Mapping[str, Any],
+    run: Callable[[], Awaitable[Summary]],
+) -> Summary:
+    """``run()`` unless the account is still cooling down after a 429 (then a CooldownSkip,
+    exit 0): every provider's backup, from the command line or a job file, checks here first.
+    ``values`` are the backup's options (``ignore_cooldown``, ``max_cooldown_wait``)."""
+    if not values.get("ignore_cooldown"):
+        wait = values.get("max_cooldown_wait", DEFAULT_MAX_COOLDOWN_WAIT)
+        skip = await honour_cooldown(db, provider, account, wait)
+        if skip is not None:
+            return skip
+    return await run()
 
 
 def remember_cooldown(

@@ -11,6 +11,7 @@ import sqlite_utils
 from archiver.batch.options import BATCH_OPTIONS
 from archiver.errors import ConfigError
 from archiver.jobs import engine_kinds
+from archiver.jobs.cooldown import unless_cooling_down
 from archiver.options import JobValues, Option
 from archiver.providers import registry
 from archiver.recorder import RunSummary
@@ -29,10 +30,14 @@ def backup_kind(provider: registry.Provider) -> JobKind:
     """``backup NAME``: the provider's backup with its settings from the job's keys."""
 
     async def run(db: sqlite_utils.Database, job: JobValues) -> RunSummary:
-        summary: RunSummary = await provider.run_backup(
-            db, provider.settings_for_job(job), job.options
-        )
-        return summary
+        settings = provider.settings_for_job(job)
+
+        async def backup() -> RunSummary:
+            summary: RunSummary = await provider.run_backup(db, settings, job.options)
+            return summary
+
+        account: str = settings.account
+        return await unless_cooling_down(db, provider.name, account, job.options, backup)
 
     return JobKind(provider.backup_kind, provider.backup_options, run)
 

@@ -122,3 +122,61 @@ def test_honour_cooldown_waits_only_up_to_max_wait(tmp_path, ahead, max_wait, wa
     else:
         assert skip is not None and skip.exit_code == 0 and skip.run_status == "cooldown"
         assert slept == []
+
+
+@pytest.mark.parametrize(
+    ("provider", "env"),
+    [
+        ("bing", {"BING_COOKIE": "c-sEcReT", "BING_BASE_URL": "http://127.0.0.1:{port}"}),
+        (
+            "copilot",
+            {"COPILOT_ACCESS_TOKEN": "t-sEcReT", "COPILOT_BASE_URL": "http://127.0.0.1:{port}"},
+        ),
+    ],
+)
+def test_every_provider_honours_a_stored_cooldown(tmp_path, provider, env):
+    from tests.support.account_helpers import closed_port
+
+    port = closed_port()  # any call would fail: a skip must make none
+    env = {k: v.format(port=port) for k, v in env.items()}
+    if provider == "bing":
+        env["SYDNEY_BASE_URL"] = env["BING_BASE_URL"]
+    db_path = tmp_path / "archive.db"
+    until = datetime.now(tz=UTC) + timedelta(hours=2)
+    set_cooldown(open_db(db_path), provider, "", until, "429 Retry-After 7200")
+
+    direct = CliRunner().invoke(cli, ["backup", provider, str(db_path)], env=env)
+    assert direct.exit_code == 0, direct.output
+    assert "cooling down" in direct.output and "until 20" in direct.output
+    job = write_job(tmp_path, "nightly", kind=f"backup {provider}", db="archive.db")
+    scheduled = CliRunner().invoke(cli, ["run", str(job)], env=env)
+    assert scheduled.exit_code == 0 and "cooling down" in scheduled.output
+    assert [r["status"] for r in recent_runs(open_db(db_path))] == ["cooldown", "cooldown"]
+
+    forced = CliRunner().invoke(
+        cli, ["backup", provider, "--ignore-cooldown", "--max-wait", "0", str(db_path)], env=env
+    )
+    assert forced.exit_code not in (0, 130), forced.output  # it did try the (closed) upstream
+    assert "cooling down" not in forced.output and "Traceback" not in forced.output
+
+
+def test_a_batch_honours_the_accounts_cooldown(tmp_path):
+    from tests.support.account_helpers import closed_port
+
+    env = {
+        "CHATGPT_ACCESS_TOKEN": "t-sEcReT",
+        "CHATGPT_BASE_URL": f"http://127.0.0.1:{closed_port()}/backend-api",
+    }
+    prompts = tmp_path / "p.csv"
+    prompts.write_text("prompt\nhello\n", encoding="utf-8")
+    db_path = tmp_path / "archive.db"
+    until = datetime.now(tz=UTC) + timedelta(hours=3)
+    set_cooldown(open_db(db_path), "chatgpt", "", until, "429 model_cap_exceeded")
+
+    result = CliRunner().invoke(cli, ["batch", str(db_path), str(prompts)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "cooling down" in result.output
+    job = write_job(tmp_path, "prompts", kind="batch", db="archive.db", csv=str(prompts))
+    scheduled = CliRunner().invoke(cli, ["run", str(job)], env=env)
+    assert scheduled.exit_code == 0 and "cooling down" in scheduled.output
+    assert open_db(db_path).execute("SELECT count(*) FROM batch_items").fetchone()[0] == 0

@@ -6,16 +6,13 @@ import sqlite_utils
 
 from archiver.backup.client_source import run_with_options
 from archiver.backup.engine import BackupSummary
+from archiver.backup.options import common_backup_options
 from archiver.options import (
     JobValues,
     Option,
-    boolean,
     credential,
     http_url,
-    integer,
     job_secret,
-    non_negative_number,
-    positive_number,
 )
 from archiver.providers.bing.backup import backup_bing
 from archiver.providers.bing.client import (
@@ -23,7 +20,6 @@ from archiver.providers.bing.client import (
     DEFAULT_SYDNEY_BASE_URL,
     BingSettings,
 )
-from archiver.transport.http import DEFAULT_MAX_WAIT
 
 OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host (chat list, create)", cli=False),
@@ -31,18 +27,7 @@ OPTIONS: dict[str, Option] = {
         http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (history)", cli=False
     ),
     **credential("cookie", "BING_COOKIE"),
-    "concurrency": Option(integer(1, 32), 2, "requests in flight at once"),
-    "max_rpm": Option(positive_number, 20.0, "requests per minute at most"),
-    "full": Option(boolean, False, "mark chats no longer listed upstream (they are kept)"),
-    "force": Option(
-        boolean, False, "With --full: mark even after an empty or implausibly short list."
-    ),
-    "max_wait": Option(
-        non_negative_number,
-        DEFAULT_MAX_WAIT,
-        "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the cool-down.",
-    ),
-    "timeout": Option(positive_number, 120.0, "seconds to wait for a response"),
+    **common_backup_options(default_rpm=20.0, listed="chats"),
 }
 
 

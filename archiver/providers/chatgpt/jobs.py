@@ -11,11 +11,9 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import common_backup_options
 from archiver.errors import ConfigError
 from archiver.jobs.cooldown import (
-    DEFAULT_MAX_COOLDOWN_WAIT,
-    CooldownSkip,
-    honour_cooldown,
     remember_cooldown,
 )
 from archiver.options import (
@@ -27,7 +25,6 @@ from archiver.options import (
     http_url,
     integer,
     job_secret,
-    non_negative_number,
     positive_number,
     text,
 )
@@ -43,7 +40,7 @@ from archiver.providers.chatgpt.client import (
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
-from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
+from archiver.transport.http import RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
 
 PROVIDER = "chatgpt"
@@ -70,32 +67,13 @@ OPTIONS: dict[str, Option] = {
     "max_file_mb": Option(
         positive_number, None, "Skip files larger than this many MB (recorded as too_large)."
     ),
-    "full": Option(boolean, False, "Walk the whole list; mark conversations gone upstream."),
-    "force": Option(
-        boolean, False, "With --full: mark even after an empty or implausibly short list."
-    ),
-    "max_wait": Option(
-        non_negative_number,
-        DEFAULT_MAX_WAIT,
-        "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the cool-down.",
-    ),
     "no_archived": Option(boolean, False, "Skip the list of archived chats."),
     "no_snapshot": Option(
         boolean, False, "Do not record plan, models and limits first (saves 4 requests per run)."
     ),
-    "concurrency": Option(integer(1, 32), 2, "Requests in flight at once."),
-    "max_rpm": Option(positive_number, DEFAULT_MAX_RPM, "Requests per minute at most."),
-    "timeout": Option(positive_number, 120.0, "Seconds to wait for a response."),
+    **common_backup_options(default_rpm=DEFAULT_MAX_RPM),
     "full_every_days": Option(
         integer(1), None, "Walk the whole list when the last full walk is this many days old."
-    ),
-    "ignore_cooldown": Option(
-        boolean, False, "Run even if a recent 429 left the account cooling down."
-    ),
-    "max_cooldown_wait": Option(
-        non_negative_number,
-        DEFAULT_MAX_COOLDOWN_WAIT,
-        "Seconds to wait for a cool-down to end, else skip (exit 0).",
     ),
 }
 
@@ -116,8 +94,6 @@ async def backup_chatgpt_guarded(
     *,
     options: BackupOptions | None = None,
     full_every_days: int | None = None,
-    max_cooldown_wait: float = DEFAULT_MAX_COOLDOWN_WAIT,
-    ignore_cooldown: bool = False,
     include_archived: bool = True,
     max_rpm: float | None = DEFAULT_MAX_RPM,
     timeout_seconds: float = 120.0,
@@ -125,14 +101,10 @@ async def backup_chatgpt_guarded(
     progress: Progress | None = None,
     snapshot: bool = True,
     extras: ChatGPTExtras | None = None,
-) -> BackupSummary | CooldownSkip:
-    """``backup_chatgpt`` that honours the account's stored cool-down first, runs a full
-    reconcile when one is due, and stores the cool-down this run ends with."""
+) -> BackupSummary:
+    """``backup_chatgpt`` that runs a full reconcile when one is due and stores the cool-down
+    this run ends with (the stored one was checked before: jobs.cooldown.unless_cooling_down)."""
     account = settings.account
-    if not ignore_cooldown:
-        skip = await honour_cooldown(db, PROVIDER, account, max_cooldown_wait)
-        if skip is not None:
-            return skip
     options = options or BackupOptions()
     if not options.full and full_reconcile_due(db, settings, full_every_days):
         options = replace(options, full=True)
@@ -201,15 +173,13 @@ async def run_backup(
     progress: Progress | None = None,
     *,
     policy: RetryPolicy | None = None,
-) -> BackupSummary | CooldownSkip:
+) -> BackupSummary:
     """``backup chatgpt`` with the values of OPTIONS (from the command line or a job file)."""
     return await backup_chatgpt_guarded(
         db,
         with_browser_options(settings, o),
         options=BackupOptions(full=o["full"], concurrency=o["concurrency"], force=o["force"]),
         full_every_days=o["full_every_days"],
-        max_cooldown_wait=o["max_cooldown_wait"],
-        ignore_cooldown=o["ignore_cooldown"],
         include_archived=not o["no_archived"],
         max_rpm=o["max_rpm"],
         timeout_seconds=o["timeout"],
@@ -222,6 +192,6 @@ async def run_backup(
 
 async def run_job(
     db: sqlite_utils.Database, job: JobValues, *, policy: RetryPolicy | None = None
-) -> BackupSummary | CooldownSkip:
+) -> BackupSummary:
     """The ``backup chatgpt`` job kind."""
     return await run_backup(db, settings_for(job), job.options, policy=policy)

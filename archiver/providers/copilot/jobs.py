@@ -8,15 +8,14 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import common_backup_options
 from archiver.options import (
     JobValues,
     Option,
     boolean,
     credential,
     http_url,
-    integer,
     job_secret,
-    non_negative_number,
     positive_number,
     text,
 )
@@ -28,25 +27,13 @@ from archiver.providers.copilot.client import (
     TOKEN_ENV,
     CopilotSettings,
 )
-from archiver.transport.http import DEFAULT_MAX_WAIT
 
 KIND = "backup copilot"
 OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
     "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)", cli=False),
     **credential("token", TOKEN_ENV),
-    "concurrency": Option(integer(1, 32), 2, "requests in flight at once"),
-    "max_rpm": Option(positive_number, DEFAULT_BACKUP_RPM, "requests per minute at most"),
-    "full": Option(boolean, False, "mark conversations no longer listed upstream (they are kept)"),
-    "force": Option(
-        boolean, False, "With --full: mark even after an empty or implausibly short list."
-    ),
-    "max_wait": Option(
-        non_negative_number,
-        DEFAULT_MAX_WAIT,
-        "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the cool-down.",
-    ),
-    "timeout": Option(positive_number, 120.0, "seconds to wait for a response"),
+    **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM),
     "no_files": Option(boolean, False, "Do not download the images messages show."),
     "max_file_mb": Option(positive_number, None, "Skip (and mark) images bigger than this."),
 }

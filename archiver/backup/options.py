@@ -1,0 +1,32 @@
+"""The options every provider's backup takes, declared once: pace, how much to walk, and
+what to do about throttling. A provider's ``jobs.py`` adds only its own (hosts, credentials,
+files) to these; the CLI flags and the job-file keys both come from the result."""
+
+from __future__ import annotations
+
+from archiver.jobs.cooldown import cooldown_options
+from archiver.options import Option, boolean, integer, non_negative_number, positive_number
+from archiver.transport.http import DEFAULT_MAX_WAIT
+
+
+def common_backup_options(
+    *, default_rpm: float, listed: str = "conversations"
+) -> dict[str, Option]:
+    return {
+        "full": Option(
+            boolean, False, f"Walk the whole list; mark {listed} gone upstream (they are kept)."
+        ),
+        "force": Option(
+            boolean, False, "With --full: mark even after an empty or implausibly short list."
+        ),
+        "concurrency": Option(integer(1, 32), 2, "Requests in flight at once."),
+        "max_rpm": Option(positive_number, default_rpm, "Requests per minute at most."),
+        "timeout": Option(positive_number, 120.0, "Seconds to wait for a response."),
+        "max_wait": Option(
+            non_negative_number,
+            DEFAULT_MAX_WAIT,
+            "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the "
+            "cool-down.",
+        ),
+        **cooldown_options(),
+    }
