@@ -13,6 +13,7 @@ Failures are recorded in ``fetch_errors`` and retried by the next run.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,6 +34,8 @@ from archiver.progress import NullProgress, Progress
 from archiver.store import sync
 from archiver.store.save import SaveOutcome, save_conversation
 from archiver.summary import Summary
+
+log = logging.getLogger("archiver.backup")
 
 
 class BackupSource(Protocol):
@@ -123,6 +126,17 @@ def check_plausible_walk(
         )
 
 
+def check_readable_walk(unreadable: int) -> None:
+    """Raise ImplausibleListError when the full walk met entries it could not read: one of
+    them may be a conversation the archive holds, and marking it gone would be wrong."""
+    if unreadable:
+        raise ImplausibleListError(
+            f"the full walk met {unreadable} list entr{'y' if unreadable == 1 else 'ies'} "
+            f"without a usable id: nothing was marked deleted upstream (run again with --force "
+            f"to mark what was not listed anyway)"
+        )
+
+
 async def _walk_feed(
     db: sqlite_utils.Database,
     source: BackupSource,
@@ -140,6 +154,10 @@ async def _walk_feed(
         stored = sync.stored_list_times(db, [item.id for item in page])
         reached_known = False
         for item in page:
+            if not item.id:  # an entry without a usable id: counted, never taken for gone
+                summary.extra["unreadable_listed"] = summary.extra.get("unreadable_listed", 0) + 1
+                log.warning("%s: a list entry without a usable id was skipped", source.provider)
+                continue
             if item.update_time and (newest is None or item.update_time > newest):
                 newest = item.update_time
             if item.id in seen:  # pages shift while we walk: an item can show up twice
@@ -204,6 +222,7 @@ async def run_backup(
         if options.full and not summary.failed and source.lists_everything:
             try:
                 if not options.force:
+                    check_readable_walk(summary.extra.get("unreadable_listed", 0))
                     check_plausible_walk(db, source.provider, source.account, seen)
                 summary.marked_deleted = sync.mark_missing_upstream(
                     db, source.provider, source.account, seen

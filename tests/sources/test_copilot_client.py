@@ -74,7 +74,7 @@ def test_socket_url_carries_the_token_in_its_query_only() -> None:
 
 
 def test_list_page_variants() -> None:
-    chats, cursor = parse.parse_chat_page(load_fixture("copilot/list_page1.json"))
+    chats, cursor, _ = parse.parse_chat_page(load_fixture("copilot/list_page1.json"))
     assert cursor == "cursor-2"
     assert [c.conversation_id for c in chats] == [
         "convAAAAAAAAAAAAAAAAA1",
@@ -82,12 +82,15 @@ def test_list_page_variants() -> None:
     ]
     assert chats[0].update_time == "2026-11-30T10:00:00.000000Z"
     assert chats[1].update_time == "2025-12-01T10:00:00.000000Z"  # epoch milliseconds
-    chats, cursor = parse.parse_chat_page(load_fixture("copilot/list_page2_variant.json"))
+    chats, cursor, unreadable = parse.parse_chat_page(
+        load_fixture("copilot/list_page2_variant.json")
+    )
+    assert unreadable == [{"title": "no id: skipped"}]  # kept for the backup to count
     assert cursor == "cursor-3"  # nextCursor, as an object
     assert [(c.conversation_id, c.title) for c in chats] == [("convAAAAAAAAAAAAAAAAA3", None)]
     assert chats[0].update_time == "2026-12-01T08:00:00.000000Z"  # continuedAt
-    assert parse.parse_chat_page([{"id": "x"}]) == ([parse.parse_chat({"id": "x"})], None)
-    assert parse.parse_chat_page({"results": [], "next": None}) == ([], None)
+    assert parse.parse_chat_page([{"id": "x"}]) == ([parse.parse_chat({"id": "x"})], None, [])
+    assert parse.parse_chat_page({"results": [], "next": None}) == ([], None, [])
     with pytest.raises(UpstreamError):
         parse.parse_chat_page({"results": "nope"})
     with pytest.raises(UpstreamError):

@@ -34,6 +34,7 @@ class FakeChatGPT:
         self.conversations: dict[str, dict[str, Any]] = {}
         self.archived: set[str] = set()
         self.hidden_from_list: set[str] = set()
+        self.garbled_in_list: set[str] = set()  # listed without a usable id
         self.log: list[tuple[str, str, dict[str, str]]] = []
         # path -> responses served before the normal answer (429s, 5xx, challenge pages ...)
         self.faults: dict[str, deque[Response]] = defaultdict(deque)
@@ -97,7 +98,7 @@ class FakeChatGPT:
         for i, conv in enumerate(rows[offset : offset + limit]):
             form = _ISO_FORMS[(offset + i) % len(_ISO_FORMS)]
             item = copy.deepcopy({k: v for k, v in conv.items() if k != "mapping"})
-            item["id"] = conv["conversation_id"]
+            item["id"] = None if conv["conversation_id"] in self.garbled_in_list else conv["id"]
             item["create_time"] = form(datetime.fromtimestamp(conv["create_time"], tz=UTC))
             item["update_time"] = form(datetime.fromtimestamp(conv["update_time"], tz=UTC))
             item["mapping"] = None

@@ -74,6 +74,28 @@ def test_conversations_never_listed_are_not_candidates(tmp_path, fake):
     assert marked(db_path) == {"c2"}
 
 
+def test_list_entries_without_an_id_are_counted_and_make_a_full_walk_mark_nothing(tmp_path, fake):
+    db_path = tmp_path / "a.db"
+    assert backup(fake, db_path).exit_code == 0
+    fake.garbled_in_list.add("c0")  # c0 is still there, but its entry cannot be read
+    result = backup(fake, db_path)
+    assert result.exit_code == 0 and "unreadable_listed 1" in result.output
+    result = backup(fake, db_path, "--full")
+    assert result.exit_code == 3, result.output
+    assert "1 list entry without a usable id" in result.output
+    assert marked(db_path) == set()  # c0 was not taken for gone
+    assert backup(fake, db_path, "--full", "--force").exit_code == 0
+    assert marked(db_path) == {"c0"}
+
+
+def test_a_bing_list_keeps_entries_it_cannot_read():
+    chats = parse_chat_list(
+        {"chats": [{"conversationId": "a"}, {"chatName": "no id"}], "result": {"value": "Success"}}
+    )
+    assert [c.conversation_id for c in chats.chats] == ["a"]
+    assert chats.unreadable == [{"chatName": "no id"}]
+
+
 def test_a_bing_list_without_its_chats_key_is_an_error():
     with pytest.raises(UpstreamError):
         parse_chat_list({})

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from archiver.backup.client_source import ClientSource, client_backup
-from archiver.backup.listing import ListItem
+from archiver.backup.listing import ListItem, unreadable_entry
 from archiver.flatten.records import FlatConversation
 from archiver.providers.bing.client import BingClient, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
@@ -40,7 +40,7 @@ class BingBackup(ClientSource):
                 raw=chat.raw,
             )
             for chat in chat_list.chats
-        ]
+        ] + [unreadable_entry(raw) for raw in chat_list.unreadable]
 
     async def fetch(self, item: ListItem) -> Any:
         # A retry of an earlier failure has no list entry: its signature is re-issued.

@@ -121,6 +121,7 @@ class BingChat:
 class ChatList:
     chats: list[BingChat]
     client_id: str | None
+    unreadable: list[Any] = field(default_factory=list)  # entries without a conversationId
 
 
 # --- result codes -------------------------------------------------------------------------
@@ -233,9 +234,12 @@ def parse_chat_list(payload: Any) -> ChatList:
         raw_chats = []  # "0 chats found." may come without the key
     if not isinstance(raw_chats, list):
         raise UpstreamError(f"GET /{CHATS_PATH} answered an unexpected shape")
-    chats = [chat for chat in map(parse_chat, raw_chats) if chat is not None]
+    parsed = [(raw, parse_chat(raw)) for raw in raw_chats]
+    chats = [chat for _, chat in parsed if chat is not None]
+    unreadable = [raw for raw, chat in parsed if chat is None]
     client_id = payload.get("clientId")
-    return ChatList(chats, client_id if isinstance(client_id, str) and client_id else None)
+    client_id = client_id if isinstance(client_id, str) and client_id else None
+    return ChatList(chats, client_id, unreadable)
 
 
 # --- GetConversation ----------------------------------------------------------------------

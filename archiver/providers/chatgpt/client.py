@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from archiver.backup.listing import ListItem
+from archiver.backup.listing import ListItem, unreadable_entry
 from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import ConfigError, NotFoundError, UpstreamError, WrongEndpointError
 from archiver.providers.chatgpt.browser import BrowserProfile
@@ -159,7 +159,8 @@ def parse_list_page(payload: Any) -> list[ListItem]:
         raise UpstreamError("the conversation list answered an unexpected shape")
     items = []
     for raw in payload["items"]:
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
+            items.append(unreadable_entry(raw))
             continue
         items.append(
             ListItem(

@@ -13,7 +13,7 @@ import sqlite_utils
 
 from archiver.backup.client_source import ClientSource, client_backup
 from archiver.backup.engine import BackupSummary
-from archiver.backup.listing import ListItem
+from archiver.backup.listing import ListItem, unreadable_entry
 from archiver.flatten.records import FlatConversation
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import download_images
@@ -47,7 +47,7 @@ class CopilotBackup(ClientSource):
                 raw=chat.raw,
             )
             for chat in chats
-        ]
+        ] + [unreadable_entry(raw) for raw in self.client.unreadable_entries]
 
     async def fetch(self, item: ListItem) -> Any:
         return await self.client.history(item.id)

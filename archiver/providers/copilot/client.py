@@ -126,6 +126,9 @@ class CopilotClient:
     def __init__(self, http: HttpClient, settings: CopilotSettings):
         self.http = http
         self.settings = settings
+        # List entries of the last list_all() that were no chat (no usable id), kept for the
+        # backup to count: a full walk must not take them for gone conversations.
+        self.unreadable_entries: list[Any] = []
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -137,7 +140,9 @@ class CopilotClient:
                 f"{CLOUDFLARE_ADVICE} ({exc.url or path})", status=exc.status, url=exc.url
             ) from None
 
-    async def list_page(self, cursor: str | None = None) -> tuple[list[CopilotChat], str | None]:
+    async def list_page(
+        self, cursor: str | None = None
+    ) -> tuple[list[CopilotChat], str | None, list[Any]]:
         payload = await self._json("GET", parse.LIST_PATH, params=parse.list_params(cursor))
         return parse.parse_chat_page(payload)
 
@@ -147,9 +152,11 @@ class CopilotClient:
         chats: list[CopilotChat] = []
         used: set[str] = set()
         cursor: str | None = None
+        self.unreadable_entries = []
         for _ in range(MAX_PAGES):
-            page, cursor = await self.list_page(cursor)
+            page, cursor, unreadable = await self.list_page(cursor)
             chats.extend(page)
+            self.unreadable_entries.extend(unreadable)
             if not cursor or cursor in used:
                 break
             used.add(cursor)

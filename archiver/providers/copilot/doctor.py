@@ -56,7 +56,7 @@ async def check_copilot(
                 headers=settings.headers(),
                 params=parse.list_params(),
             )
-            chats, cursor = parse.parse_chat_page(payload)
+            chats, cursor, _ = parse.parse_chat_page(payload)
         except UpstreamError as exc:
             report.checks.append(
                 diagnose(

@@ -119,10 +119,12 @@ def parse_chat(raw: Any) -> CopilotChat | None:
     )
 
 
-def parse_chat_page(payload: Any) -> tuple[list[CopilotChat], str | None]:
+def parse_chat_page(payload: Any) -> tuple[list[CopilotChat], str | None, list[Any]]:
+    """(chats, next cursor, the entries that are no chat: no usable id)."""
     page = parse_page(payload, f"GET /{LIST_PATH}")
-    chats = [chat for chat in map(parse_chat, page.results) if chat is not None]
-    return chats, page.next_cursor
+    parsed = [(raw, parse_chat(raw)) for raw in page.results]
+    chats = [chat for _, chat in parsed if chat is not None]
+    return chats, page.next_cursor, [raw for raw, chat in parsed if chat is None]
 
 
 def newest_first(chats: Iterable[CopilotChat]) -> list[CopilotChat]:
