@@ -77,13 +77,22 @@ async def conversations(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+def _chat_of(request: web.Request) -> tuple[CopilotChat | None, web.Response]:
+    """The conversation the route names, or None and the answer that refuses the request
+    (401 without the token, 404 for an unknown id)."""
+    if not _authorized(request):
+        return None, _unauthorized()
+    chat = request.app[STATE].copilot_chat(request.match_info["id"])
+    if chat is None:
+        return None, web.json_response({"errorCode": "notFound"}, status=404)
+    return chat, web.Response(status=200)
+
+
 async def history(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    if not _authorized(request):
-        return _unauthorized()
-    chat = state.copilot_chat(request.match_info["id"])
+    chat, refusal = _chat_of(request)
     if chat is None:
-        return web.json_response({"errorCode": "notFound"}, status=404)
+        return refusal
     newest_first = list(reversed(state.copilot_messages(chat)))
     page = _page(request, newest_first, state.config.copilot_history_page_size)
     # Image URLs point back at the emulator, so that a backup can fetch their bytes offline.
@@ -122,23 +131,17 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def delete(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    if not _authorized(request):
-        return _unauthorized()
-    chat = state.copilot_chat(request.match_info["id"])
+    chat, refusal = _chat_of(request)
     if chat is None:
-        return web.json_response({"errorCode": "notFound"}, status=404)
+        return refusal
     chat.deleted = True
     return web.Response(status=204)
 
 
 async def patch(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    if not _authorized(request):
-        return _unauthorized()
-    chat = state.copilot_chat(request.match_info["id"])
+    chat, refusal = _chat_of(request)
     if chat is None:
-        return web.json_response({"errorCode": "notFound"}, status=404)
+        return refusal
     try:
         body = await request.json()
     except ValueError:
