@@ -73,7 +73,11 @@ class ServeContext:
 
 
 CONTEXT = web.AppKey("archiver_serve_context", ServeContext)
-KEY = "archiver_api_key"  # request[KEY]: the ApiKey that asked, or None (loopback viewer)
+# request[KEY]: the ApiKey that asked, or None (the loopback viewer). A typed key where aiohttp
+# has them (3.13+: plain strings warn there), a string on older releases.
+KEY: Any = (
+    web.RequestKey("archiver_api_key", object) if hasattr(web, "RequestKey") else "archiver_api_key"
+)
 
 
 class ApiError(Exception):
