@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,16 @@ class ApiError(Exception):
 
 def context(request: web.Request) -> ServeContext:
     return request.app[CONTEXT]
+
+
+def client_left(request: web.Request) -> Callable[[], bool]:
+    """Whether the client of ``request`` has hung up (its connection is gone or closing)."""
+
+    def left() -> bool:
+        transport = request.transport
+        return transport is None or transport.is_closing()
+
+    return left
 
 
 def key_of(request: web.Request) -> ApiKey | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 import uuid
@@ -26,9 +27,18 @@ from aiohttp import web
 
 from archiver.batch.sender import Answer, Thread
 from archiver.errors import ArchiverError
-from archiver.serve.common import ApiError, ServeContext, context, key_of, read_json
+from archiver.serve.common import (
+    ApiError,
+    ServeContext,
+    client_left,
+    context,
+    key_of,
+    read_json,
+)
 from archiver.serve.errors import as_api_error
 from archiver.serve.gateway import Exchange
+
+log = logging.getLogger("archiver.serve")
 
 ROUTE = "openai"
 CONVERSATION_HEADER = "X-Archiver-Conversation"
@@ -133,7 +143,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         thread = Thread()
         prompt = transcript_prompt(messages)
     key = key_of(request)
-    exchange = Exchange(ROUTE, prompt, upstream_model, key.id if key else None)
+    exchange = Exchange(
+        ROUTE, prompt, upstream_model, key.id if key else None, client_left=client_left(request)
+    )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.get("stream"):
@@ -250,9 +262,16 @@ async def _stream(
             )
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
-    except (ConnectionResetError, asyncio.CancelledError):
-        # The client left: cancel only our wait. The gateway's shielded task finishes the
-        # answer and archives it (marked client_gone).
+    except ConnectionResetError:
+        # The client left (a keep-alive comment or the answer could not be written). The
+        # gateway's own task finishes the answer and archives it; the row says client_gone.
+        if not asking.done():
+            asking.cancel()  # only our wait: ask() marks the row
+            await asyncio.gather(asking, return_exceptions=True)
+        else:
+            gateway.client_gone(exchange)
+        log.info("client left a stream before its end; the answer is archived anyway")
+    except asyncio.CancelledError:
         asking.cancel()
         await asyncio.gather(asking, return_exceptions=True)
         raise

@@ -22,7 +22,14 @@ from typing import Any
 from aiohttp import web
 
 from archiver.batch.sender import Thread
-from archiver.serve.common import ApiError, context, key_of, read_json, text_field
+from archiver.serve.common import (
+    ApiError,
+    client_left,
+    context,
+    key_of,
+    read_json,
+    text_field,
+)
 from archiver.serve.gateway import Exchange
 
 ROUTE = "seed000"
@@ -112,7 +119,9 @@ async def chat(request: web.Request) -> web.Response:
                 code="invocation_mismatch",
             )
         key = key_of(request)
-        exchange = Exchange(ROUTE, prompt or "", "", key.id if key else None)
+        exchange = Exchange(
+            ROUTE, prompt or "", "", key.id if key else None, client_left=client_left(request)
+        )
         gateway = ctx.gateway(ctx.options.bing_family)
         answer = await gateway.ask(conversation.thread, exchange)
     return web.json_response(

@@ -13,6 +13,7 @@ from aiohttp import web
 from archiver.batch.sender import Answer, Thread
 from archiver.serve.common import (
     ApiError,
+    client_left,
     context,
     flag_field,
     key_of,
@@ -54,7 +55,9 @@ async def _ask(request: web.Request, thread: Thread, body: dict[str, Any]) -> An
     model = text_field(body, "model", required=False) or ""
     flag_field(body, "autocontinue")  # validated; continuation is the server's --autocontinue
     key = key_of(request)
-    exchange = Exchange(ROUTE, prompt or "", model, key.id if key else None)
+    exchange = Exchange(
+        ROUTE, prompt or "", model, key.id if key else None, client_left=client_left(request)
+    )
     return await context(request).gateway(PROVIDER).ask(thread, exchange)
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,3 +181,34 @@ def http(
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+class HeldUpstream:
+    """Holds every send of one account's gateway until ``release``: the test decides when an
+    answer may come, so queue and disconnect tests need no sleeps and no timing."""
+
+    def __init__(self, running: RunningGateway, provider: str = "chatgpt"):
+        self.running = running
+        self.gateway = running.gateway(provider)
+        self.sender = self.gateway.sender
+        self.original = self.sender.send
+        self.event = asyncio.Event()
+        self.waiting = 0
+
+        async def held(*args: Any) -> Any:
+            self.waiting += 1
+            await self.event.wait()
+            return await self.original(*args)
+
+        self.sender.send = held
+
+    def release(self) -> None:
+        self.running.loop.call_soon_threadsafe(self.event.set)
+
+    def wait_for(self, what: Callable[[], bool], timeout: float = 20) -> None:
+        """Poll the gateway's state (plain attribute reads) until ``what`` holds."""
+        deadline = time.monotonic() + timeout
+        while not what():
+            if time.monotonic() > deadline:
+                raise AssertionError("the gateway never reached the state waited for")
+            time.sleep(0.01)
