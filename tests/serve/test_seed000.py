@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from archiver.emulator import RunningEmulator
-from tests.support.gateway import RunningGateway, http
+from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from tests.support.gateway import RunningGateway, http, running_gateway
 
 
 def create(gw: RunningGateway, key: str, user: str = "u1") -> dict[str, Any]:
@@ -108,3 +108,24 @@ def test_a_replayed_invocation_is_refused(gw: RunningGateway, keys) -> None:  # 
     assert chat(gw, keys.user, conversation, "first").status == 200
     again = chat(gw, keys.user, conversation, "first again")  # still invocationId 0
     assert again.status == 409 and again.json()["code"] == "invocation_mismatch"
+
+
+def test_a_full_conversation_is_refused_without_resting_the_account(
+    db_path: Path,
+    keys,  # type: ignore[no-untyped-def]
+) -> None:
+    config = EmulatorConfig(conversations=0, bing_chats=0, bing_conversation_cap=2)
+    with running_emulator(config) as emu, running_gateway(db_path, emu) as gw:
+        conversation = create(gw, keys.user)
+        for turn in range(2):
+            reply = chat(gw, keys.user, conversation, f"turn {turn}")
+            assert reply.status == 200
+            conversation["invocationId"] = reply.json()["invocationId"]
+        sent = sum(r["path"] == "/sydney/ChatHub" for r in emu.request_log)
+        full = chat(gw, keys.user, conversation, "one too many")
+        assert full.status == 409 and full.json()["code"] == "conversation_full"
+        assert "POST /create_conversation" in full.json()["detail"]
+        assert sum(r["path"] == "/sydney/ChatHub" for r in emu.request_log) == sent
+        # The account itself goes on: a new conversation is answered.
+        fresh = create(gw, keys.user)
+        assert chat(gw, keys.user, fresh, "a new start").status == 200
