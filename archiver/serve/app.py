@@ -142,7 +142,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if presented is not None:
             message = "the API key was refused (unknown or revoked)"
         raise ApiError(401, message, type="authentication_error", code="invalid_api_key")
-    if key is not None:
+    if key is not None and not request.path.startswith("/static/"):
+        # A page's stylesheet and script are not requests of their own against the key's rate.
         wait = ctx.rates.take(key.id)
         if wait is not None:
             raise ApiError(

@@ -34,12 +34,21 @@ def response_item(answer: Answer) -> dict[str, Any]:
         "message": answer.text,
         "conversation_id": answer.conversation_id,
         "parent_id": answer.message_id,
-        "model": answer.model,
+        "model": answer.model or _answered_model(answer),
         "finish_details": "stop",
         "end_turn": True,
         "recipient": "all",
         "citations": [],
     }
+
+
+def _answered_model(answer: Answer) -> str | None:
+    """The model that answered, as its message says (the request may have named none)."""
+    for message in answer.messages:
+        if isinstance(message, dict) and message.get("id") == answer.message_id:
+            slug = (message.get("metadata") or {}).get("model_slug")
+            return slug if isinstance(slug, str) else None
+    return None
 
 
 def _set_title(request: web.Request, conversation_id: str | None, title: str | None) -> None:
@@ -132,9 +141,10 @@ async def delete_all(request: web.Request) -> web.Response:
     ids = [
         row[0]
         for row in ctx.db.execute(
-            "SELECT id FROM conversations WHERE provider = ? AND deleted_upstream_at IS NULL "
-            "ORDER BY id",
-            [PROVIDER],
+            # Only this account's: an archive may hold other accounts' conversations too.
+            "SELECT id FROM conversations WHERE provider = ? AND account = ? "
+            "AND deleted_upstream_at IS NULL ORDER BY id",
+            [PROVIDER, gateway.sender.account],
         )
     ]
     for conversation_id in ids:  # one at a time: the account's limiter paces them

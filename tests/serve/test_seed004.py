@@ -32,6 +32,7 @@ def new(gw: RunningGateway, key: str, prompt: str, **fields: Any) -> dict[str, A
 def test_new_then_ask_on_the_current_node(gw: RunningGateway, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
     first = new(gw, keys.user, "Plan a trip to Lisbon", title="Lisbon", autocontinue="false")
     assert first["author"]["role"] == "assistant"
+    assert isinstance(first["model"], str) and first["model"]  # the model that answered
     assert "Lisbon" in first["message"]
     cid = first["conversation_id"]
     reply = call(gw, "POST", f"/conversations/{cid}/ask", keys.user, {"prompt": "And Porto?"})
@@ -108,9 +109,15 @@ def test_delete_all_needs_the_admin_scope(
     db_path: Path,
 ) -> None:
     ids = [new(gw, keys.user, f"Conversation {i}")["conversation_id"] for i in range(3)]
+    with sqlite3.connect(db_path) as conn:  # another account's conversation, from a backup
+        conn.execute(
+            "INSERT INTO conversations (id, provider, account, source, first_seen_at, "
+            "archived_at) VALUES ('theirs', 'chatgpt', 'other-workspace', 'api', 'x', 'x')"
+        )
     refused = call(gw, "DELETE", "/conversations/all", keys.user)
     assert refused.status == 403 and refused.json()["code"] == "admin_scope_required"
     assert not any(emu.state.records[c].hidden for c in ids)
     assert call(gw, "DELETE", "/conversations/all", keys.admin).status == 204
     assert all(emu.state.records[c].hidden for c in ids)
     assert all(deleted_at(db_path, c) for c in ids)
+    assert deleted_at(db_path, "theirs") is None  # not this account's: left alone
