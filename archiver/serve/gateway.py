@@ -125,6 +125,7 @@ class AccountGateway:
         self.blocked_until = 0.0  # time.time() before which the account must rest (a cap)
         self.blocked_reason = ""
         self.stats = GatewayStats()
+        self.answer_seconds = 0.0  # a moving average of how long an answer takes upstream
         self._load_cooldown()
 
     # --- admission ---------------------------------------------------------------------------
@@ -146,11 +147,13 @@ class AccountGateway:
             raise UpstreamThrottled(self.provider, pause, "429 Too Many Requests")
 
     def _busy_retry_after(self) -> float:
-        """A fair guess of when a slot frees: the queue ahead at the limiter's current pace."""
+        """A fair guess of when the queue ahead has drained: at the limiter's pace (whatever
+        the concurrency, the account gets no more than that), or at the pace answers take
+        with ``concurrency`` of them at once, whichever is slower."""
         rpm = self.sender.limiter.current_rpm
-        if rpm:
-            return max(1.0, self.pending * 60.0 / rpm / self.concurrency)
-        return 1.0
+        by_rate = 60.0 / rpm if rpm else 0.0
+        by_answers = self.answer_seconds / self.concurrency
+        return max(1.0, self.pending * max(by_rate, by_answers))
 
     def admit(self) -> None:
         if self.closing:
@@ -225,7 +228,8 @@ class AccountGateway:
         except UpstreamThrottled as exc:
             self._failed(exchange, stats, started, str(exc))
             raise
-        self.stats.started.append(time.monotonic())
+        sent = time.monotonic()
+        self.stats.started.append(sent)
         try:
             answer = await self.sender.send(thread, exchange.prompt, exchange.model, stats)
         except RateLimitExceeded as exc:
@@ -253,6 +257,10 @@ class AccountGateway:
             raise
         finally:
             self.stats.upstream_requests += stats.requests
+        took = time.monotonic() - sent
+        self.answer_seconds = (
+            took if not self.answer_seconds else 0.8 * self.answer_seconds + 0.2 * took
+        )
         self._archive(thread, answer)
         _record_done(self.db, exchange.row_id, answer, stats, elapsed_ms(started))
         exchange.finished = True
