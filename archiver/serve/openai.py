@@ -8,8 +8,9 @@
   its current node with the last user message; the answer carries the id back (a header, and in
   a stream's last chunk ``archiver.conversation_id``). Otherwise a new conversation starts and
   earlier turns of ``messages`` reach the model as a transcript in the one prompt.
-- ``model``: ``bing/<tone>`` (``bing/Balanced``, ...) goes to the Bing account; anything else
-  to ChatGPT as its model slug (``auto``: the account's default).
+- ``model``: ``bing/<tone>`` (``bing/Balanced``, ...) goes to the Bing account,
+  ``copilot/<mode>`` (``copilot/smart``, ...) to Copilot; anything else to ChatGPT as its
+  model slug (``auto``: the account's default).
 - Usage numbers are estimates (about four characters per token): the web accounts count none.
 """
 
@@ -43,6 +44,7 @@ log = logging.getLogger("archiver.serve")
 ROUTE = "openai"
 CONVERSATION_HEADER = "X-Archiver-Conversation"
 BING_TONES = ("Balanced", "Creative", "Precise")
+COPILOT_MODES = ("chat", "smart", "reasoning")
 KEEPALIVE_SECONDS = 10.0
 
 
@@ -50,7 +52,9 @@ def resolve_model(ctx: ServeContext, model: str) -> tuple[str, str]:
     """(provider, what the sender gets as ``model``)."""
     if model == "bing" or model.startswith("bing/"):
         tone = model.partition("/")[2] or "Balanced"
-        return ctx.options.bing_family, tone
+        return "bing", tone
+    if model == "copilot" or model.startswith("copilot/"):
+        return "copilot", model.partition("/")[2]  # the mode; "" is Copilot's default
     return ctx.options.default_provider, "" if model == "auto" else model
 
 
@@ -291,16 +295,17 @@ async def list_models(request: web.Request) -> web.Response:
             }
             for m in ctx.options.models
         ]
-    if ctx.options.bing_family in ctx.gateways:
-        data += [
-            {
-                "id": f"bing/{t}",
-                "object": "model",
-                "created": 0,
-                "owned_by": f"archiver-{ctx.options.bing_family}",
-            }
-            for t in BING_TONES
-        ]
+    for provider, variants in (("bing", BING_TONES), ("copilot", COPILOT_MODES)):
+        if provider in ctx.gateways:
+            data += [
+                {
+                    "id": f"{provider}/{v}",
+                    "object": "model",
+                    "created": 0,
+                    "owned_by": f"archiver-{provider}",
+                }
+                for v in variants
+            ]
     return web.json_response({"object": "list", "data": data})
 
 

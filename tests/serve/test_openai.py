@@ -149,8 +149,7 @@ def test_conversation_header_continues_the_conversation(
     )
     assert second.headers[CONVERSATION] == conversation_id
     # Upstream got only the new question, in the same conversation, after the first answer.
-    posts = [r for r in emu.request_log if r["method"] == "POST" and "conversation" in r["path"]]
-    assert len(posts) == 2
+    assert emu.state.counters.prompts == 2
     users = rows(
         db_path,
         "SELECT text FROM messages WHERE conversation_id = ? AND role = 'user' "

@@ -121,11 +121,45 @@ def test_a_full_conversation_is_refused_without_resting_the_account(
             reply = chat(gw, keys.user, conversation, f"turn {turn}")
             assert reply.status == 200
             conversation["invocationId"] = reply.json()["invocationId"]
-        sent = sum(r["path"] == "/sydney/ChatHub" for r in emu.request_log)
+        sent = emu.state.counters.bing_user_messages  # counted as each prompt arrives
         full = chat(gw, keys.user, conversation, "one too many")
         assert full.status == 409 and full.json()["code"] == "conversation_full"
         assert "POST /create_conversation" in full.json()["detail"]
-        assert sum(r["path"] == "/sydney/ChatHub" for r in emu.request_log) == sent
+        assert emu.state.counters.bing_user_messages == sent == 2
         # The account itself goes on: a new conversation is answered.
         fresh = create(gw, keys.user)
         assert chat(gw, keys.user, fresh, "a new start").status == 200
+
+
+def test_copilot_stands_in_where_bing_is_not(db_path: Path, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
+    providers = ("chatgpt", "copilot")
+    with running_gateway(db_path, emu, providers=providers, bing_family="copilot") as gw:
+        answers = converse(gw, keys.user, "pilot", 2)
+        assert "pilot asks question 1" in answers[1]["message"]
+        models = http("GET", gw.base_url + "/v1/models", key=keys.user).json()
+        ids = [m["id"] for m in models["data"]]
+        assert "copilot/smart" in ids and not any(i.startswith("bing/") for i in ids)
+        reply = http(
+            "POST",
+            gw.base_url + "/v1/chat/completions",
+            key=keys.user,
+            json_body={
+                "model": "copilot/smart",
+                "messages": [{"role": "user", "content": "Hello Copilot"}],
+            },
+        )
+        assert reply.status == 200, reply.text
+        assert "Hello Copilot" in reply.json()["choices"][0]["message"]["content"]
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT provider, source, count(*) FROM conversations GROUP BY provider"
+        ).fetchall()
+    assert rows == [("copilot", "gateway", 2)]
+
+
+def test_cli_picks_copilot_for_seed_000_only_without_bing() -> None:
+    from archiver.serve.senders import bing_family
+
+    assert bing_family(["chatgpt", "bing", "copilot"]) == "bing"
+    assert bing_family(["chatgpt", "copilot"]) == "copilot"
+    assert bing_family(["chatgpt"]) == "bing"  # none: the error names Bing

@@ -26,6 +26,7 @@ from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, RunningEmulator
 from archiver.providers.bing.client import BingSettings
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.copilot.client import CopilotSettings
 from archiver.serve.app import make_app
 from archiver.serve.common import CONTEXT, ServeContext, ServeOptions
 from archiver.store import open_db
@@ -50,6 +51,8 @@ def emulator_settings(emu: RunningEmulator, providers: tuple[str, ...]) -> dict[
             bing_base_url=emu.base_url,
             sydney_base_url=emu.base_url,
         )
+    if "copilot" in providers:
+        settings["copilot"] = CopilotSettings(Secret(config.copilot_token), base_url=emu.base_url)
     return settings
 
 
