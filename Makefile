@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SOURCES := archiver tests bench scripts
 
-.PHONY: install test lint format demo bench clean
+.PHONY: install test lint format demo bench e2e clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ $(PEER)/bin/chatgpt-to-sqlite:
 # Benchmarks are never part of `make test`; they write docs/benchmarks.md and docs/reliability.md.
 bench: $(STAMP) $(PEER)/bin/chatgpt-to-sqlite
 	$(BIN)/python bench/run.py
+
+# The viewer in a real headless Chromium (skipped without one); never part of `make test`.
+e2e: $(STAMP)
+	$(BIN)/python scripts/e2e_viewer.py
 
 clean:
 	rm -rf $(VENV) $(PEER) demo.db demo.db-wal demo.db-shm demo.db.lock demo.db.files demo bench/out

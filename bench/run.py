@@ -24,6 +24,7 @@ BENCHMARKS = [
     "batch_bench.py",
     "search_bench.py",
     "reliability_bench.py",
+    "serve_bench.py",
 ]
 
 

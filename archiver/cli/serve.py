@@ -19,7 +19,7 @@ from archiver.store import open_db
     "--provider",
     "providers",
     multiple=True,
-    type=click.Choice(["chatgpt", "bing"]),
+    type=click.Choice(["chatgpt", "bing", "copilot"]),
     help="Accounts to send through (repeat; default: those whose credentials are set).",
 )
 @click.option(
@@ -81,6 +81,11 @@ from archiver.store import open_db
     type=click.Path(dir_okay=False),
     help="Bing: read the cookie from this 0600 file instead of BING_COOKIE.",
 )
+@click.option(
+    "--copilot-token-file",
+    type=click.Path(dir_okay=False),
+    help="Copilot: read the token from this 0600 file instead of COPILOT_ACCESS_TOKEN.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log each upstream request and retry.")
 @handle_errors
 def serve_command(
@@ -99,10 +104,12 @@ def serve_command(
     timeout: int,
     token_file: str | None,
     cookie_file: str | None,
+    copilot_token_file: str | None,
     verbose: bool,
 ) -> None:
     """Serve the archive in DB over HTTP: the read API, seed 004's ChatGPT routes, seed 000's
-    Bing routes, /v1/chat/completions and a viewer at /. Every answer is archived in DB.
+    Bing routes (through Copilot where Bing is not configured), /v1/chat/completions and a
+    viewer at /. Every answer is archived in DB.
 
     API routes need a key (archiver keys add DB NAME). Binds 127.0.0.1 unless --host says
     otherwise; anywhere else the viewer needs a key too. Stops on Ctrl-C or SIGTERM after the
@@ -110,11 +117,11 @@ def serve_command(
     """
     from archiver.serve.app import serve
     from archiver.serve.common import ServeOptions
-    from archiver.serve.senders import PROVIDERS, load_settings
+    from archiver.serve.senders import PROVIDERS, bing_family, load_settings
 
     setup_logging(verbose)
     logging.getLogger("aiohttp.access").setLevel(logging.INFO)
-    secret_files = {"chatgpt": token_file, "bing": cookie_file}
+    secret_files = {"chatgpt": token_file, "bing": cookie_file, "copilot": copilot_token_file}
     settings = {}
     for provider in providers or PROVIDERS:
         try:
@@ -139,6 +146,7 @@ def serve_command(
         models=models or ("auto",),
         timeout_seconds=float(timeout),
         conversation_path=conversation_path,
+        bing_family=bing_family(settings),
         default_provider="chatgpt"
         if "chatgpt" in settings or not settings
         else next(iter(settings)),

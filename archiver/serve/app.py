@@ -92,6 +92,15 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if exc.status >= 400 and not is_viewer_path(request.path):
             return error_response(request, ApiError(exc.status, exc.reason, code=str(exc.status)))
         raise
+    except ConnectionResetError:
+        raise  # the client left: nobody to answer
+    except Exception:
+        # A bug: the traceback goes to the log (no secret is in it: settings never print
+        # theirs), the client gets JSON it can parse.
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(
+            request, ApiError(500, "internal error of the gateway", type="server_error")
+        )
 
 
 # --- body cap ----------------------------------------------------------------------------------
@@ -133,7 +142,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if presented is not None:
             message = "the API key was refused (unknown or revoked)"
         raise ApiError(401, message, type="authentication_error", code="invalid_api_key")
-    if key is not None:
+    if key is not None and not request.path.startswith("/static/"):
+        # A page's stylesheet and script are not requests of their own against the key's rate.
         wait = ctx.rates.take(key.id)
         if wait is not None:
             raise ApiError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,11 @@ class ServeContext:
 
 
 CONTEXT = web.AppKey("archiver_serve_context", ServeContext)
-KEY = "archiver_api_key"  # request[KEY]: the ApiKey that asked, or None (loopback viewer)
+# request[KEY]: the ApiKey that asked, or None (the loopback viewer). A typed key where aiohttp
+# has them (3.13+: plain strings warn there), a string on older releases.
+KEY: Any = (
+    web.RequestKey("archiver_api_key", object) if hasattr(web, "RequestKey") else "archiver_api_key"
+)
 
 
 class ApiError(Exception):
@@ -100,6 +105,16 @@ class ApiError(Exception):
 
 def context(request: web.Request) -> ServeContext:
     return request.app[CONTEXT]
+
+
+def client_left(request: web.Request) -> Callable[[], bool]:
+    """Whether the client of ``request`` has hung up (its connection is gone or closing)."""
+
+    def left() -> bool:
+        transport = request.transport
+        return transport is None or transport.is_closing()
+
+    return left
 
 
 def key_of(request: web.Request) -> ApiKey | None:

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -26,7 +27,14 @@ import sqlite_utils
 
 from archiver.batch import store as batch_store
 from archiver.batch.sender import Answer, BatchProvider, CallStats, Thread, elapsed_ms
-from archiver.errors import ArchiverError, NotFoundError, QuotaExhausted, RateLimitExceeded
+from archiver.errors import (
+    ArchiverError,
+    ChallengeError,
+    NotFoundError,
+    QuotaExhausted,
+    RateLimitExceeded,
+    ThrottledUntil,
+)
 from archiver.store import runs, transaction
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
@@ -76,6 +84,11 @@ class Exchange:
     model: str
     key_id: int | None = None
     row_id: int | None = None
+    # Whether the client has hung up (its connection closed); checked once the answer is in,
+    # since aiohttp does not cancel a handler whose client left.
+    client_left: Callable[[], bool] | None = None
+    gone: bool = False  # recorded as client_gone already
+    finished: bool = False  # its row says done or failed
 
 
 @dataclass
@@ -112,6 +125,7 @@ class AccountGateway:
         self.blocked_until = 0.0  # time.time() before which the account must rest (a cap)
         self.blocked_reason = ""
         self.stats = GatewayStats()
+        self.answer_seconds = 0.0  # a moving average of how long an answer takes upstream
         self._load_cooldown()
 
     # --- admission ---------------------------------------------------------------------------
@@ -133,11 +147,13 @@ class AccountGateway:
             raise UpstreamThrottled(self.provider, pause, "429 Too Many Requests")
 
     def _busy_retry_after(self) -> float:
-        """A fair guess of when a slot frees: the queue ahead at the limiter's current pace."""
+        """A fair guess of when the queue ahead has drained: at the limiter's pace (whatever
+        the concurrency, the account gets no more than that), or at the pace answers take
+        with ``concurrency`` of them at once, whichever is slower."""
         rpm = self.sender.limiter.current_rpm
-        if rpm:
-            return max(1.0, self.pending * 60.0 / rpm / self.concurrency)
-        return 1.0
+        by_rate = 60.0 / rpm if rpm else 0.0
+        by_answers = self.answer_seconds / self.concurrency
+        return max(1.0, self.pending * max(by_rate, by_answers))
 
     def admit(self) -> None:
         if self.closing:
@@ -156,18 +172,33 @@ class AccountGateway:
         self.pending += 1
         self.stats.admitted += 1
         self.stats.max_pending = max(self.stats.max_pending, self.pending)
-        exchange.row_id = _record_start(self.db, exchange, self.provider)
+        try:
+            exchange.row_id = _record_start(self.db, exchange, self.provider)
+        except BaseException:
+            self.pending -= 1
+            raise
         task = asyncio.create_task(self._answer(thread, exchange))
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         try:
-            return await asyncio.shield(task)
+            answer = await asyncio.shield(task)
         except asyncio.CancelledError:
-            # The client went away: the answer goes on and is archived; say so in its row.
-            if not task.done() or not task.cancelled():
-                self.stats.client_gone += 1
-                _mark_client_gone(self.db, exchange.row_id)
+            if task.cancelled():  # close() cut it: the client hears why
+                raise ShuttingDown() from None
+            # The handler was cancelled (its client went away): the answer goes on and is
+            # archived; say so in its row.
+            self.client_gone(exchange)
             raise
+        if exchange.client_left is not None and exchange.client_left():
+            self.client_gone(exchange)
+        return answer
+
+    def client_gone(self, exchange: Exchange) -> None:
+        """The client will not read this answer (it is archived all the same)."""
+        if not exchange.gone:
+            exchange.gone = True
+            self.stats.client_gone += 1
+            _mark_client_gone(self.db, exchange.row_id)
 
     def _finished(self, task: asyncio.Task[Answer]) -> None:
         self._tasks.discard(task)
@@ -176,39 +207,70 @@ class AccountGateway:
             task.exception()  # retrieved: the awaiting handler (if any) reports it
 
     async def _answer(self, thread: Thread, exchange: Exchange) -> Answer:
-        async with self._slots:
-            stats = CallStats()
-            started = time.monotonic()
-            try:
-                self._check_upstream()  # a throttle seen while this one waited
-            except UpstreamThrottled as exc:
-                self._failed(exchange, stats, started, str(exc))
-                raise
-            self.stats.started.append(started)
-            try:
-                answer = await self.sender.send(thread, exchange.prompt, exchange.model, stats)
-            except RateLimitExceeded as exc:
-                self._failed(exchange, stats, started, str(exc))
-                wait = self.sender.limiter.pause_remaining() or exc.retry_after or 60.0
-                raise UpstreamThrottled(self.provider, wait, "429 Too Many Requests") from None
-            except QuotaExhausted as exc:
-                self._failed(exchange, stats, started, str(exc))
-                self._block(CAP_COOLDOWN, str(exc))
-                raise UpstreamThrottled(self.provider, CAP_COOLDOWN, str(exc)) from None
-            except asyncio.CancelledError:
-                self._failed(exchange, stats, started, "interrupted (gateway shutdown)")
-                raise
-            except ArchiverError as exc:
-                self._failed(exchange, stats, started, str(exc))
-                raise
-            finally:
-                self.stats.upstream_requests += stats.requests
-            self._archive(thread, answer)
-            _record_done(self.db, exchange.row_id, answer, stats, elapsed_ms(started))
-            self.stats.answered += 1
-            return answer
+        stats = CallStats()
+        started = time.monotonic()
+        try:
+            async with self._slots:
+                return await self._send(thread, exchange, stats, started)
+        except asyncio.CancelledError:
+            # Cut by shutdown, waiting for a slot or mid-answer: the row says so.
+            self._failed(exchange, stats, started, "interrupted (gateway shutdown)")
+            raise
+        except Exception as exc:  # a bug or an unwrapped library error: no row stays 'running'
+            self._failed(exchange, stats, started, f"{type(exc).__name__}: {exc}")
+            raise
+
+    async def _send(
+        self, thread: Thread, exchange: Exchange, stats: CallStats, started: float
+    ) -> Answer:
+        try:
+            self._check_upstream()  # a throttle seen while this one waited
+        except UpstreamThrottled as exc:
+            self._failed(exchange, stats, started, str(exc))
+            raise
+        sent = time.monotonic()
+        self.stats.started.append(sent)
+        try:
+            answer = await self.sender.send(thread, exchange.prompt, exchange.model, stats)
+        except RateLimitExceeded as exc:
+            self._failed(exchange, stats, started, str(exc))
+            wait = self.sender.limiter.pause_remaining() or exc.retry_after or 60.0
+            raise UpstreamThrottled(self.provider, wait, "429 Too Many Requests") from None
+        except ThrottledUntil as exc:
+            # Upstream asked for a longer wait than one call may take: rest until then.
+            self._failed(exchange, stats, started, str(exc))
+            wait = max(1.0, exc.until.timestamp() - time.time())
+            self._block(wait, exc.reason)
+            raise UpstreamThrottled(self.provider, wait, exc.reason) from None
+        except QuotaExhausted as exc:
+            self._failed(exchange, stats, started, str(exc))
+            self._block(CAP_COOLDOWN, str(exc))
+            raise UpstreamThrottled(self.provider, CAP_COOLDOWN, str(exc)) from None
+        except ChallengeError as exc:
+            # Never solved here: stop sending through this account until someone signs in
+            # again in a browser (or the cool-down passes), and say so.
+            self._failed(exchange, stats, started, str(exc))
+            self._block(CAP_COOLDOWN, f"a challenge: {exc}")
+            raise
+        except ArchiverError as exc:
+            self._failed(exchange, stats, started, str(exc))
+            raise
+        finally:
+            self.stats.upstream_requests += stats.requests
+        took = time.monotonic() - sent
+        self.answer_seconds = (
+            took if not self.answer_seconds else 0.8 * self.answer_seconds + 0.2 * took
+        )
+        self._archive(thread, answer)
+        _record_done(self.db, exchange.row_id, answer, stats, elapsed_ms(started))
+        exchange.finished = True
+        self.stats.answered += 1
+        return answer
 
     def _failed(self, exchange: Exchange, stats: CallStats, started: float, error: str) -> None:
+        if exchange.finished:
+            return
+        exchange.finished = True
         self.stats.failed += 1
         _record_failed(self.db, exchange.row_id, error, stats, elapsed_ms(started))
 

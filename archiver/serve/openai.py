@@ -8,8 +8,9 @@
   its current node with the last user message; the answer carries the id back (a header, and in
   a stream's last chunk ``archiver.conversation_id``). Otherwise a new conversation starts and
   earlier turns of ``messages`` reach the model as a transcript in the one prompt.
-- ``model``: ``bing/<tone>`` (``bing/Balanced``, ...) goes to the Bing account; anything else
-  to ChatGPT as its model slug (``auto``: the account's default).
+- ``model``: ``bing/<tone>`` (``bing/Balanced``, ...) goes to the Bing account,
+  ``copilot/<mode>`` (``copilot/smart``, ...) to Copilot; anything else to ChatGPT as its
+  model slug (``auto``: the account's default).
 - Usage numbers are estimates (about four characters per token): the web accounts count none.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 import uuid
@@ -26,13 +28,23 @@ from aiohttp import web
 
 from archiver.batch.sender import Answer, Thread
 from archiver.errors import ArchiverError
-from archiver.serve.common import ApiError, ServeContext, context, key_of, read_json
+from archiver.serve.common import (
+    ApiError,
+    ServeContext,
+    client_left,
+    context,
+    key_of,
+    read_json,
+)
 from archiver.serve.errors import as_api_error
 from archiver.serve.gateway import Exchange
+
+log = logging.getLogger("archiver.serve")
 
 ROUTE = "openai"
 CONVERSATION_HEADER = "X-Archiver-Conversation"
 BING_TONES = ("Balanced", "Creative", "Precise")
+COPILOT_MODES = ("chat", "smart", "reasoning")
 KEEPALIVE_SECONDS = 10.0
 
 
@@ -40,7 +52,9 @@ def resolve_model(ctx: ServeContext, model: str) -> tuple[str, str]:
     """(provider, what the sender gets as ``model``)."""
     if model == "bing" or model.startswith("bing/"):
         tone = model.partition("/")[2] or "Balanced"
-        return ctx.options.bing_family, tone
+        return "bing", tone
+    if model == "copilot" or model.startswith("copilot/"):
+        return "copilot", model.partition("/")[2]  # the mode; "" is Copilot's default
     return ctx.options.default_provider, "" if model == "auto" else model
 
 
@@ -133,7 +147,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         thread = Thread()
         prompt = transcript_prompt(messages)
     key = key_of(request)
-    exchange = Exchange(ROUTE, prompt, upstream_model, key.id if key else None)
+    exchange = Exchange(
+        ROUTE, prompt, upstream_model, key.id if key else None, client_left=client_left(request)
+    )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.get("stream"):
@@ -250,9 +266,16 @@ async def _stream(
             )
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
-    except (ConnectionResetError, asyncio.CancelledError):
-        # The client left: cancel only our wait. The gateway's shielded task finishes the
-        # answer and archives it (marked client_gone).
+    except ConnectionResetError:
+        # The client left (a keep-alive comment or the answer could not be written). The
+        # gateway's own task finishes the answer and archives it; the row says client_gone.
+        if not asking.done():
+            asking.cancel()  # only our wait: ask() marks the row
+            await asyncio.gather(asking, return_exceptions=True)
+        else:
+            gateway.client_gone(exchange)
+        log.info("client left a stream before its end; the answer is archived anyway")
+    except asyncio.CancelledError:
         asking.cancel()
         await asyncio.gather(asking, return_exceptions=True)
         raise
@@ -272,16 +295,17 @@ async def list_models(request: web.Request) -> web.Response:
             }
             for m in ctx.options.models
         ]
-    if ctx.options.bing_family in ctx.gateways:
-        data += [
-            {
-                "id": f"bing/{t}",
-                "object": "model",
-                "created": 0,
-                "owned_by": f"archiver-{ctx.options.bing_family}",
-            }
-            for t in BING_TONES
-        ]
+    for provider, variants in (("bing", BING_TONES), ("copilot", COPILOT_MODES)):
+        if provider in ctx.gateways:
+            data += [
+                {
+                    "id": f"{provider}/{v}",
+                    "object": "model",
+                    "created": 0,
+                    "owned_by": f"archiver-{provider}",
+                }
+                for v in variants
+            ]
     return web.json_response({"object": "list", "data": data})
 
 

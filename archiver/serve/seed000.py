@@ -22,7 +22,14 @@ from typing import Any
 from aiohttp import web
 
 from archiver.batch.sender import Thread
-from archiver.serve.common import ApiError, context, key_of, read_json, text_field
+from archiver.serve.common import (
+    ApiError,
+    client_left,
+    context,
+    key_of,
+    read_json,
+    text_field,
+)
 from archiver.serve.gateway import Exchange
 
 ROUTE = "seed000"
@@ -37,6 +44,20 @@ class BingConversation:
     key_id: int | None
     thread: Thread = field(default_factory=Thread)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    throttling: dict[str, Any] | None = None  # what the last answer said of the caps
+
+    def full(self) -> int | None:
+        """Bing's cap on user messages in this conversation, once the last answer says it is
+        reached (Bing would answer ``Throttled``, the same word as for the account's daily
+        cap, and the gateway would rest the whole account for one conversation)."""
+        t = self.throttling or {}
+        done, most = (
+            t.get("numUserMessagesInConversation"),
+            t.get("maxNumUserMessagesInConversation"),
+        )
+        if isinstance(done, int) and isinstance(most, int) and most > 0 and done >= most:
+            return most
+        return None
 
 
 def _sessions(request: web.Request) -> OrderedDict[str, BingConversation]:
@@ -111,10 +132,21 @@ async def chat(request: web.Request) -> web.Response:
                 param="invocationId",
                 code="invocation_mismatch",
             )
+        cap = conversation.full()
+        if cap is not None:
+            raise ApiError(
+                409,
+                f"this conversation has reached Bing's cap of {cap} messages: start a new one "
+                "with POST /create_conversation",
+                code="conversation_full",
+            )
         key = key_of(request)
-        exchange = Exchange(ROUTE, prompt or "", "", key.id if key else None)
+        exchange = Exchange(
+            ROUTE, prompt or "", "", key.id if key else None, client_left=client_left(request)
+        )
         gateway = ctx.gateway(ctx.options.bing_family)
         answer = await gateway.ask(conversation.thread, exchange)
+        conversation.throttling = answer.throttling
     return web.json_response(
         {
             "message": answer.text,

@@ -13,6 +13,7 @@ from aiohttp import web
 from archiver.batch.sender import Answer, Thread
 from archiver.serve.common import (
     ApiError,
+    client_left,
     context,
     flag_field,
     key_of,
@@ -33,12 +34,21 @@ def response_item(answer: Answer) -> dict[str, Any]:
         "message": answer.text,
         "conversation_id": answer.conversation_id,
         "parent_id": answer.message_id,
-        "model": answer.model,
+        "model": answer.model or _answered_model(answer),
         "finish_details": "stop",
         "end_turn": True,
         "recipient": "all",
         "citations": [],
     }
+
+
+def _answered_model(answer: Answer) -> str | None:
+    """The model that answered, as its message says (the request may have named none)."""
+    for message in answer.messages:
+        if isinstance(message, dict) and message.get("id") == answer.message_id:
+            slug = (message.get("metadata") or {}).get("model_slug")
+            return slug if isinstance(slug, str) else None
+    return None
 
 
 def _set_title(request: web.Request, conversation_id: str | None, title: str | None) -> None:
@@ -54,7 +64,9 @@ async def _ask(request: web.Request, thread: Thread, body: dict[str, Any]) -> An
     model = text_field(body, "model", required=False) or ""
     flag_field(body, "autocontinue")  # validated; continuation is the server's --autocontinue
     key = key_of(request)
-    exchange = Exchange(ROUTE, prompt or "", model, key.id if key else None)
+    exchange = Exchange(
+        ROUTE, prompt or "", model, key.id if key else None, client_left=client_left(request)
+    )
     return await context(request).gateway(PROVIDER).ask(thread, exchange)
 
 
@@ -129,9 +141,10 @@ async def delete_all(request: web.Request) -> web.Response:
     ids = [
         row[0]
         for row in ctx.db.execute(
-            "SELECT id FROM conversations WHERE provider = ? AND deleted_upstream_at IS NULL "
-            "ORDER BY id",
-            [PROVIDER],
+            # Only this account's: an archive may hold other accounts' conversations too.
+            "SELECT id FROM conversations WHERE provider = ? AND account = ? "
+            "AND deleted_upstream_at IS NULL ORDER BY id",
+            [PROVIDER, gateway.sender.account],
         )
     ]
     for conversation_id in ids:  # one at a time: the account's limiter paces them

@@ -8,33 +8,35 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from archiver.batch.sender import BatchProvider, ProviderOptions, open_provider
 from archiver.errors import ConfigError
+from archiver.providers import registry
 from archiver.transport.http import RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
 
 # Providers the gateway can send through, and whether each keeps a ChatGPT-style tree
-# (seed 004 routes, ``parent_id``) or a Bing-style flat conversation (seed 000 routes).
+# (seed 004 routes, ``parent_id``) or a flat Bing-family conversation (seed 000 routes: Bing,
+# or Copilot, Bing's successor, where Bing is not configured).
 TREE_PROVIDERS = ("chatgpt",)
-BING_FAMILY = ("bing",)
+BING_FAMILY = ("bing", "copilot")
 PROVIDERS = TREE_PROVIDERS + BING_FAMILY
 
 
 def load_settings(provider: str, secret_file: str | None = None) -> Any:
     """The provider's settings from its environment variables (or a 0600 secret file)."""
-    if provider == "chatgpt":
-        from archiver.providers.chatgpt.client import ChatGPTSettings
+    if provider not in PROVIDERS:
+        raise ConfigError(f"unknown provider {provider!r} ({', '.join(PROVIDERS)})")
+    return registry.get(provider).settings_from_env(secret_file)
 
-        return ChatGPTSettings.from_env(secret_file)
-    if provider == "bing":
-        from archiver.providers.bing.client import BingSettings
 
-        return BingSettings.from_env(secret_file)
-    raise ConfigError(f"unknown provider {provider!r} ({', '.join(PROVIDERS)})")
+def bing_family(configured: Iterable[str]) -> str:
+    """The provider behind seed 000's routes: Bing if it is configured, else Copilot."""
+    names = set(configured)
+    return next((p for p in BING_FAMILY if p in names), BING_FAMILY[0])
 
 
 @asynccontextmanager

@@ -1,0 +1,137 @@
+"""``archiver serve`` as a user starts it: a real process, its environment, SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import openai
+
+from archiver.emulator import EmulatorConfig, running_emulator
+from tests.support.gateway import http
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.communicate()[0].decode())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("archiver serve never listened")
+
+
+def wait_running(db_path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sqlite3.connect(db_path) as conn:
+            if conn.execute("SELECT 1 FROM gateway_exchanges WHERE status = 'running'").fetchone():
+                return
+        time.sleep(0.05)
+    raise AssertionError("no answer ever started")
+
+
+def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path) -> None:
+    db_path = tmp_path / "a.db"
+    add = subprocess.run(
+        [sys.executable, "-m", "archiver", "keys", "add", str(db_path), "cli"],
+        capture_output=True,
+        check=True,
+    )
+    key = add.stdout.decode().strip()
+    port = free_port()
+    config = EmulatorConfig(conversations=0, bing_chats=0)
+    with running_emulator(config) as emu:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("CHATGPT_", "BING_", "SYDNEY_"))
+        }
+        env.update(
+            CHATGPT_ACCESS_TOKEN=config.token,
+            CHATGPT_BASE_URL=emu.chatgpt_base_url,
+            BING_COOKIE=config.bing_cookie,
+            BING_BASE_URL=emu.base_url,
+            SYDNEY_BASE_URL=emu.base_url,
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "archiver", "serve", str(db_path), "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_listening(port, process)
+            base = f"http://127.0.0.1:{port}"
+            api = openai.OpenAI(base_url=base + "/v1", api_key=key, max_retries=0)
+            models = [m.id for m in api.models.list().data]
+            assert models == ["auto", "bing/Balanced", "bing/Creative", "bing/Precise"]
+            answer = api.chat.completions.create(
+                model="auto", messages=[{"role": "user", "content": "Hello from the CLI"}]
+            )
+            assert "Hello from the CLI" in (answer.choices[0].message.content or "")
+            assert http("GET", base + "/").status == 200  # the viewer, no key on loopback
+            # An answer in flight when SIGTERM comes is finished, delivered and archived.
+            emu.state.config.latency_ms = 1500
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                slow = pool.submit(
+                    api.chat.completions.create,
+                    model="auto",
+                    messages=[{"role": "user", "content": "Answer me before you stop"}],
+                )
+                wait_running(db_path)
+                process.send_signal(signal.SIGTERM)
+                late = slow.result(timeout=60)
+            out, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert "Answer me before you stop" in (late.choices[0].message.content or "")
+    assert process.returncode == 0, out.decode()
+    log = out.decode()
+    assert "Traceback" not in log
+    for secret in (key, config.token, config.bing_cookie):
+        assert secret not in log
+    with sqlite3.connect(db_path) as conn:
+        statuses = conn.execute("SELECT status FROM gateway_exchanges ORDER BY id").fetchall()
+    assert statuses == [("done",), ("done",)]
+
+
+def test_serve_without_credentials_warns_and_serves_the_archive(tmp_path: Path) -> None:
+    db_path = tmp_path / "a.db"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATGPT_", "BING_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "serve", str(db_path), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_listening(port, process)
+        assert http("GET", f"http://127.0.0.1:{port}/").status == 200
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert "no account credentials found" in out.decode()

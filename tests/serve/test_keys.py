@@ -1,0 +1,99 @@
+"""``archiver keys add|list|revoke`` and what the gateway does with keys."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from archiver.cli import cli
+from archiver.emulator import RunningEmulator
+from archiver.errors import EXIT_CONFIG
+from tests.support.gateway import http, running_gateway
+
+
+def run(*args: object):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_add_prints_the_key_once_and_stores_only_its_hash(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    added = run("keys", "add", db, "laptop")
+    assert added.exit_code == 0, added.output
+    key = added.stdout.strip()
+    assert key.startswith("ak_") and len(key) > 40
+    assert "not kept" in added.stderr and key not in added.stderr
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT name, key_sha256, is_admin FROM api_keys").fetchall()
+    assert stored == [("laptop", hashlib.sha256(key.encode()).hexdigest(), 0)]
+    # The key itself is nowhere in the archive's files.
+    for file in tmp_path.iterdir():
+        assert key.encode() not in file.read_bytes(), file
+    listed = run("keys", "list", db)
+    assert listed.exit_code == 0
+    assert "laptop\tuser\tactive" in listed.stdout and key not in listed.output
+    admin = run("keys", "add", db, "ops", "--admin")
+    assert admin.exit_code == 0 and admin.stdout.strip() != key
+    assert "ops\tadmin\tactive" in run("keys", "list", db).stdout
+
+
+def test_names_are_checked(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    assert run("keys", "add", db, "laptop").exit_code == 0
+    again = run("keys", "add", db, "laptop")
+    assert again.exit_code == EXIT_CONFIG and "exists already" in again.output
+    odd = run("keys", "add", db, "has space")
+    assert odd.exit_code == EXIT_CONFIG and "Traceback" not in odd.output
+    missing = run("keys", "revoke", db, "nobody")
+    assert missing.exit_code == EXIT_CONFIG and "no key named" in missing.output
+
+
+def test_revoke_refuses_the_key_on_a_running_gateway(tmp_path: Path, emu: RunningEmulator) -> None:
+    db = tmp_path / "k.db"
+    key = run("keys", "add", db, "phone").stdout.strip()
+    with running_gateway(db, emu) as gw:
+        assert http("GET", gw.base_url + "/v1/models", key=key).status == 200
+        revoked = run("keys", "revoke", db, "phone")
+        assert revoked.exit_code == 0, revoked.output
+        refused = http("GET", gw.base_url + "/v1/models", key=key)
+        assert refused.status == 401
+        assert refused.json()["error"]["code"] == "invalid_api_key"
+    listed = run("keys", "list", db).stdout
+    assert "phone\tuser\trevoked" in listed
+    again = run("keys", "revoke", db, "phone")
+    assert again.exit_code == EXIT_CONFIG and "already revoked" in again.output
+
+
+def test_bare_key_and_bearer_are_both_accepted(gw, keys) -> None:  # type: ignore[no-untyped-def]
+    url = gw.base_url + "/conversations"
+    assert http("GET", url, headers={"Authorization": keys.user}).status == 200
+    assert http("GET", url, headers={"Authorization": f"Bearer {keys.user}"}).status == 200
+    assert http("GET", url, headers={"Authorization": f"bearer  {keys.user} "}).status == 200
+    assert http("GET", url, headers={"Authorization": keys.user[:-1]}).status == 401
+    assert http("GET", url).status == 401
+
+
+def test_last_use_is_recorded(gw, keys, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert http("GET", gw.base_url + "/conversations", key=keys.user).status == 200
+    with sqlite3.connect(db_path) as conn:
+        used = dict(conn.execute("SELECT name, last_used_at FROM api_keys").fetchall())
+    assert used["alice"] is not None and used["root"] is None
+
+
+def test_per_key_rate(db_path: Path, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
+    with running_gateway(db_path, emu, key_rpm=1.0, key_burst=3) as gw:
+        url = gw.base_url + "/conversations"
+        statuses = [http("GET", url, key=keys.user).status for _ in range(3)]
+        assert statuses == [200, 200, 200]
+        refused = http("GET", url, key=keys.user)
+        assert refused.status == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        body = refused.json()
+        assert body["code"] == "key_rate_limited"
+        assert "limit of this gateway, not of the upstream account" in body["detail"]
+        # One key's rate is its own: the other key still goes.
+        assert http("GET", url, key=keys.admin).status == 200
+        on_v1 = http("GET", gw.base_url + "/v1/models", key=keys.user)
+        assert on_v1.status == 429 and on_v1.json()["error"]["type"] == "gateway_rate_limited"
