@@ -314,10 +314,12 @@ def _md_block(block: Block) -> str:
     return "_" + " ".join(block.text.split()) + "_"
 
 
-def _heading_meta(row: dict[str, Any]) -> str:
+def _heading_meta(row: dict[str, Any], *, markdown: bool = True) -> str:
+    """Who spoke, with which model, when. The model is code-formatted in Markdown; the HTML
+    heading shows it plain (it is escaped text there, where backticks would show literally)."""
     bits = [speaker(row)]
     if row.get("model_slug"):
-        bits.append(f"`{row['model_slug']}`")
+        bits.append(f"`{row['model_slug']}`" if markdown else str(row["model_slug"]))
     if row.get("create_time"):
         bits.append(str(row["create_time"]))
     if row.get("deleted_upstream_at"):
@@ -535,7 +537,7 @@ def message_html(row: dict[str, Any], links: dict[str, str], *, controls: str = 
         body = f'<details class="fold"><summary>{_e(fold)}</summary>{body}</details>'
     return (
         f'<section class="message role-{role}" id="{_e(row.get("id"))}">'
-        f"<h3>{_e(_heading_meta(row))}{controls}</h3>{body}</section>"
+        f"<h3>{_e(_heading_meta(row, markdown=False))}{controls}</h3>{body}</section>"
     )
 
 

@@ -121,6 +121,8 @@ def test_html_refuses_javascript_links():
 
 def test_html_alternatives_nest_in_details(archive):
     html = render_html(load_conversation(archive, BRANCHED), "all")
+    # The model in a heading is plain text in HTML (Markdown's backticks would show literally).
+    assert "gpt-4o" in html and "`gpt-4o`" not in html
     assert html.count("<details") == html.count("</details>") == 4
     assert "<details open><summary>Alternative 2 of 2 (current branch)</summary>" in html
 
