@@ -7,14 +7,14 @@ import logging
 import click
 
 from archiver.cli.common import handle_errors, setup_logging
+from archiver.cli.options import click_options
 from archiver.errors import ConfigError
+from archiver.serve.options import SERVE_OPTIONS
 from archiver.store import open_db
 
 
 @click.command("serve")
 @click.argument("db", type=click.Path(dir_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--provider",
     "providers",
@@ -23,69 +23,12 @@ from archiver.store import open_db
     help="Accounts to send through (repeat; default: those whose credentials are set).",
 )
 @click.option(
-    "--max-rpm",
-    default=20.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Upstream requests per minute per account, every client together.",
-)
-@click.option(
-    "--concurrency",
-    default=2,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Answers in flight per account.",
-)
-@click.option(
-    "--max-queue",
-    default=16,
-    show_default=True,
-    type=click.IntRange(0, 10000),
-    help="Answers waiting per account; beyond it clients get 429 (the gateway's limit).",
-)
-@click.option(
-    "--key-rpm",
-    default=60.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="Requests per minute per API key (0: no limit).",
-)
-@click.option(
-    "--max-body",
-    default=1024 * 1024,
-    show_default=True,
-    type=click.IntRange(1024),
-    help="Largest request body accepted, in bytes.",
-)
-@click.option("--cors-origin", help="Allow this one browser origin (no CORS otherwise).")
-@click.option(
     "--model",
     "models",
     multiple=True,
     help="ChatGPT model slugs listed by /v1/models (repeat; default: auto).",
 )
-@click.option(
-    "--conversation-path",
-    default="conversation",
-    show_default=True,
-    help="ChatGPT: the path prompts are posted to (f/conversation on today's web app).",
-)
-@click.option("--timeout", default=300, show_default=True, help="Seconds to wait for an answer.")
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False),
-    help="ChatGPT: read the access token from this 0600 file instead of CHATGPT_ACCESS_TOKEN.",
-)
-@click.option(
-    "--cookie-file",
-    type=click.Path(dir_okay=False),
-    help="Bing: read the cookie from this 0600 file instead of BING_COOKIE.",
-)
-@click.option(
-    "--copilot-token-file",
-    type=click.Path(dir_okay=False),
-    help="Copilot: read the token from this 0600 file instead of COPILOT_ACCESS_TOKEN.",
-)
+@click_options(SERVE_OPTIONS)
 @click.option("-v", "--verbose", is_flag=True, help="Log each upstream request and retry.")
 @handle_errors
 def serve_command(
@@ -101,7 +44,7 @@ def serve_command(
     cors_origin: str | None,
     models: tuple[str, ...],
     conversation_path: str,
-    timeout: int,
+    timeout: float,
     token_file: str | None,
     cookie_file: str | None,
     copilot_token_file: str | None,

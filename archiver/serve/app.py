@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from archiver.batch.sender import ProviderOptions
+from archiver.batch.sender import ProviderOptions, open_provider
 from archiver.errors import (
     ArchiverError,
 )
@@ -37,7 +37,6 @@ from archiver.serve.common import (
 from archiver.serve.errors import as_api_error
 from archiver.serve.gateway import AccountGateway
 from archiver.serve.keys import KeyRates, find_key, presented_key, touch_key
-from archiver.serve.senders import open_sender
 from archiver.transport.ratelimit import RateLimiter
 
 log = logging.getLogger("archiver.serve")
@@ -234,7 +233,7 @@ def _accounts(ctx: ServeContext) -> Callable[[web.Application], AsyncIterator[No
                 # ONE limiter per account: every client, every route, every request.
                 limiter = RateLimiter(options.max_rpm, burst=options.burst)
                 sender = await stack.enter_async_context(
-                    open_sender(
+                    open_provider(
                         provider,
                         settings,
                         limiter=limiter,

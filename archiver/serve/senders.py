@@ -8,15 +8,11 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from typing import Any
 
-from archiver.batch.sender import BatchProvider, ProviderOptions, open_provider
 from archiver.errors import ConfigError
 from archiver.providers import registry
-from archiver.transport.http import RetryPolicy
-from archiver.transport.ratelimit import RateLimiter
 
 # Providers the gateway can send through, and whether each keeps a ChatGPT-style tree
 # (seed 004 routes, ``parent_id``) or a flat Bing-family conversation (seed 000 routes: Bing,
@@ -37,18 +33,3 @@ def bing_family(configured: Iterable[str]) -> str:
     """The provider behind seed 000's routes: Bing if it is configured, else Copilot."""
     names = set(configured)
     return next((p for p in BING_FAMILY if p in names), BING_FAMILY[0])
-
-
-@asynccontextmanager
-async def open_sender(
-    provider: str,
-    settings: Any,
-    *,
-    limiter: RateLimiter,
-    policy: RetryPolicy,
-    options: ProviderOptions,
-) -> AsyncIterator[BatchProvider]:
-    async with open_provider(
-        provider, settings, limiter=limiter, policy=policy, options=options
-    ) as sender:
-        yield sender
