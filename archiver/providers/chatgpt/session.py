@@ -51,16 +51,23 @@ def parse_session_cookie(value: str) -> str:
         name, sep, cookie_value = piece.strip().partition("=")
         if sep:
             pairs[name.strip()] = cookie_value.strip().strip('"')
-    if pairs.get(SESSION_COOKIE):
-        return pairs[SESSION_COOKIE]
+    joined = session_token_of(pairs)
+    if joined is None:
+        raise ConfigError(f"the pasted Cookie header has no value for {SESSION_COOKIE}")
+    return joined
+
+
+def session_token_of(cookies: dict[str, str]) -> str | None:
+    """The session token among named cookies: whole, or its chunks ``.0``, ``.1``, ... joined
+    in order (NextAuth splits a long cookie that way)."""
+    if cookies.get(SESSION_COOKIE):
+        return cookies[SESSION_COOKIE]
     chunks = []
     n = 0
-    while pairs.get(f"{SESSION_COOKIE}.{n}"):
-        chunks.append(pairs[f"{SESSION_COOKIE}.{n}"])
+    while cookies.get(f"{SESSION_COOKIE}.{n}"):
+        chunks.append(cookies[f"{SESSION_COOKIE}.{n}"])
         n += 1
-    if not chunks:
-        raise ConfigError(f"the pasted Cookie header has no value for {SESSION_COOKIE}")
-    return "".join(chunks)
+    return "".join(chunks) or None
 
 
 def jwt_expiry(token: str) -> float | None:
@@ -101,14 +108,7 @@ def renewed_cookie(set_cookie_headers: list[str]) -> str | None:
         for name, morsel in jar.items():
             if name == SESSION_COOKIE or name.startswith(SESSION_COOKIE + "."):
                 found[name] = morsel.value
-    if found.get(SESSION_COOKIE):
-        return found[SESSION_COOKIE]
-    chunks = []
-    n = 0
-    while found.get(f"{SESSION_COOKIE}.{n}"):
-        chunks.append(found[f"{SESSION_COOKIE}.{n}"])
-        n += 1
-    return "".join(chunks) or None
+    return session_token_of(found)
 
 
 # (url, headers) -> (payload, Set-Cookie headers): the I/O the refresh needs, injected.
