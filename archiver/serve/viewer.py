@@ -186,13 +186,33 @@ def switcher(
     )
 
 
+def _file_path(row: dict[str, Any]) -> Path | None:
+    """The bytes of an attachment on disk: extracted from an export, or in the file store
+    beside the archive (downloaded by a backup)."""
+    for key in ("extracted_path", "stored_path"):
+        if row.get(key) and Path(str(row[key])).is_file():
+            return Path(str(row[key]))
+    return None
+
+
+def _image_type(row: dict[str, Any], path: Path | None) -> str | None:
+    """The image type to serve it as, or None: only images are served. The file store names
+    files by digest, so the type comes from the row, else from the file name."""
+    if path is None:
+        return None
+    kind = row.get("mime_type") or mimetypes.guess_type(path.name)[0]
+    if not kind and row.get("file_name"):
+        kind = mimetypes.guess_type(str(row["file_name"]))[0]
+    return kind if isinstance(kind, str) and kind.startswith("image/") else None
+
+
 def viewer_links(doc: ConversationRows) -> dict[str, str]:
     """Asset pointer → this viewer's URL for the extracted file (the file store)."""
     links: dict[str, str] = {}
     cid = quote(str(doc.conversation["id"]), safe="")
     for index, row in enumerate(doc.attachments):
         pointer = row.get("asset_pointer")
-        if isinstance(pointer, str) and row.get("extracted_path"):
+        if isinstance(pointer, str) and _file_path(row) is not None:
             links[pointer] = links[pointer.split("://", 1)[-1]] = f"/file/{cid}/{index}"
     return links
 
@@ -243,9 +263,9 @@ async def attachment_file(request: web.Request) -> web.StreamResponse:
         row = doc.attachments[int(request.match_info["index"])]
     except (ValueError, IndexError):
         raise web.HTTPNotFound() from None
-    path = Path(str(row.get("extracted_path") or ""))
-    kind, _ = mimetypes.guess_type(path.name)
-    if not kind or not kind.startswith("image/") or not path.is_file():
+    path = _file_path(row)
+    kind = _image_type(row, path)
+    if path is None or kind is None:
         raise web.HTTPNotFound()
     return web.FileResponse(
         path, headers={"Content-Type": kind, "X-Content-Type-Options": "nosniff"}

@@ -124,3 +124,28 @@ def test_sign_out_ends_the_session(archive_path: Path) -> None:
 def test_on_loopback_the_viewer_needs_no_key_but_the_api_does(viewer: RunningGateway) -> None:
     assert get(viewer, "/").status == 200
     assert get(viewer, "/conversations").status == 401
+
+
+def test_images_a_backup_stored_are_shown_inline(tmp_path: Path) -> None:
+    import hashlib
+
+    from archiver.emulator import running_emulator
+    from tests.backup.test_copilot_images import run as backup_copilot
+
+    db_path = tmp_path / "a.db"
+    with running_emulator(copilot_chats=30, conversations=0, bing_chats=0) as emu:
+        assert backup_copilot(emu, open_db(db_path)).exit_code == 0
+    stored = open_db(db_path).execute(
+        "SELECT conversation_id, sha256 FROM attachments WHERE download_status = 'stored'"
+    ).fetchall()
+    assert stored
+    cid, sha256 = stored[0]
+    with running_gateway(db_path, None) as gw:
+        page = get(gw, f"/c/{cid}").text
+        sources = re.findall(r'<img [^>]*src="(/file/[^"]+)"', page)
+        assert sources, "a stored image is shown inline"
+        images = [get(gw, src) for src in sources]
+        assert all(i.status == 200 and i.headers["Content-Type"] == "image/png" for i in images)
+        digests = {hashlib.sha256(i.body).hexdigest() for i in images}
+        assert sha256 in digests  # the very bytes of the file store
+        assert get(gw, f"/file/{cid}/999").status == 404
