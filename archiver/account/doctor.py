@@ -330,6 +330,7 @@ async def run_doctor(
     provider: str = "chatgpt",
     *,
     token_file: str | None = None,
+    session_file: str | None = None,
     timeout_seconds: float = 30.0,
     policy: RetryPolicy = DOCTOR_POLICY,
     now: datetime | None = None,
@@ -338,7 +339,9 @@ async def run_doctor(
     A missing or unreadable secret is a FAIL of the first check, not an exception."""
     chosen = registry.get(provider)  # ConfigError for an unknown provider
     try:
-        settings = chosen.settings_from_env(token_file)
+        # Only ChatGPT signs in with a session cookie (a file of it, here).
+        session = {"session_file": session_file} if session_file else {}
+        settings = chosen.settings_from_env(token_file, **session)
     except ConfigError as exc:
         report = DoctorReport(provider, "(not configured)")
         report.checks.append(Check(chosen.secret, FAIL, str(exc), CONFIG))

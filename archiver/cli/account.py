@@ -25,6 +25,12 @@ max_rpm_option = click.option(
 )
 
 db_argument = click.argument("db", type=click.Path(dir_okay=False))
+session_file_option = click.option(
+    "--session-file",
+    type=click.Path(dir_okay=False),
+    help="Sign in with the browser's session cookie from this 0600 file (else "
+    "CHATGPT_SESSION_TOKEN, else the access token).",
+)
 token_file_option = click.option(
     "--token-file",
     type=click.Path(dir_okay=False),
@@ -45,11 +51,17 @@ token_file_option = click.option(
     type=click.Path(dir_okay=False),
     help="Read the token (chatgpt, copilot) or cookie (bing) from this 0600 file instead of the env.",
 )
+@session_file_option
 @click.option("--timeout", default=30, show_default=True, help="Seconds to wait per request.")
 @output_options
 @handle_errors
 def doctor_command(
-    provider: str, token_file: str | None, timeout: int, quiet: bool, verbose: bool
+    provider: str,
+    token_file: str | None,
+    session_file: str | None,
+    timeout: int,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Check credentials and base URL before a job goes into cron.
 
@@ -61,7 +73,11 @@ def doctor_command(
     2 credentials or configuration wrong, 1 other failures.
     """
     setup_logging(verbose)
-    report = run_async(run_doctor(provider, token_file=token_file, timeout_seconds=timeout))
+    report = run_async(
+        run_doctor(
+            provider, token_file=token_file, session_file=session_file, timeout_seconds=timeout
+        )
+    )
     if not quiet or report.exit_code:
         for line in report.lines():
             click.echo(line)
@@ -76,6 +92,7 @@ def doctor_command(
 @click.option("--include-deleted", is_flag=True, help="Also list links no longer shared.")
 @max_rpm_option
 @token_file_option
+@session_file_option
 @output_options
 @handle_errors
 def shared_command(
@@ -84,6 +101,7 @@ def shared_command(
     include_deleted: bool,
     max_rpm: float,
     token_file: str | None,
+    session_file: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -95,7 +113,7 @@ def shared_command(
     3 stopped by a challenge page or a throttle (what was read is kept).
     """
     setup_logging(verbose)
-    settings = ChatGPTSettings.from_env(token_file) if refresh else None
+    settings = ChatGPTSettings.from_env(token_file, session_file=session_file) if refresh else None
     base_url = env_base_url("CHATGPT_BASE_URL", DEFAULT_BASE_URL)
 
     async def work(database: sqlite_utils.Database) -> SharedReport:
@@ -135,6 +153,7 @@ def shared_command(
 @click.option("--dry-run", is_flag=True, help="Only list what would be asked; send nothing.")
 @max_rpm_option
 @token_file_option
+@session_file_option
 @output_options
 @handle_errors
 def titles_command(
@@ -143,6 +162,7 @@ def titles_command(
     dry_run: bool,
     max_rpm: float,
     token_file: str | None,
+    session_file: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -154,7 +174,7 @@ def titles_command(
     every one); --dry-run needs no token. Exit codes: 0 ok, 2 token refused, 3 some failed.
     """
     setup_logging(verbose)
-    settings = None if dry_run else ChatGPTSettings.from_env(token_file)
+    settings = None if dry_run else ChatGPTSettings.from_env(token_file, session_file=session_file)
     summaries: list[TitlesSummary] = []
 
     async def work(database: sqlite_utils.Database) -> TitlesSummary:
@@ -187,16 +207,21 @@ def titles_command(
 @click.command("request-export")
 @db_argument
 @token_file_option
+@session_file_option
 @output_options
 @handle_errors
-def request_export_command(db: str, token_file: str | None, quiet: bool, verbose: bool) -> None:
+def request_export_command(
+    db: str, token_file: str | None, session_file: str | None, quiet: bool, verbose: bool
+) -> None:
     """Ask ChatGPT to e-mail the official data export (POST accounts/data_export).
 
     The request and its answer are recorded in the export_requests table. Import the zip
     when it arrives. Exit codes: 0 ok, 2 token refused, 1 other failures.
     """
     setup_logging(verbose)
-    settings = ChatGPTSettings.from_env(token_file)  # before the database: no token, no change
+    settings = ChatGPTSettings.from_env(
+        token_file, session_file=session_file
+    )  # before the database: no token, no change
 
     async def work(database: sqlite_utils.Database) -> ExportRequestSummary:
         return await request_export(database, settings)

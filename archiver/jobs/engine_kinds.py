@@ -21,7 +21,6 @@ from archiver.interrupts import interrupt_raises
 from archiver.options import (
     JobValues,
     Option,
-    credential,
     http_url,
     integer,
     path,
@@ -31,7 +30,7 @@ from archiver.options import (
 from archiver.progress import Progress
 from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, DEFAULT_MAX_RPM
-from archiver.providers.chatgpt.jobs import settings_for
+from archiver.providers.chatgpt.jobs import settings_for, sign_in_options
 
 
 def _required(job: JobValues, key: str) -> Any:
@@ -115,7 +114,7 @@ async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
 REQUEST_EXPORT_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "backend-api base URL"),
     "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)"),
-    **credential("token", "CHATGPT_ACCESS_TOKEN"),
+    **sign_in_options(),
     "max_rpm": Option(positive_number, DEFAULT_MAX_RPM, "requests per minute at most"),
 }
 

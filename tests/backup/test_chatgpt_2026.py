@@ -392,3 +392,33 @@ def test_export_and_html_link_to_stored_files(tmp_path):
     for fmt in ("html", "markdown"):
         result = export_conversations(db, tmp_path / fmt, conversation_ids=[cid], fmt=fmt)
         assert stored in result.written[0].read_text()
+
+
+def test_every_chatgpt_command_signs_in_with_a_session_file(tmp_path):
+    session_file = tmp_path / "session"
+    session_file.write_text(f"__Secure-next-auth.session-token={COOKIE}")
+    session_file.chmod(0o600)
+    db = str(tmp_path / "a.db")
+    with running_emulator(**WORLD) as emu:
+        env = env_for(emu)  # no access token anywhere: only the session file signs in
+        for args in (
+            ["doctor"],
+            ["request-export", db],
+            ["titles", db],
+            ["shared", db, "--refresh"],
+        ):
+            result = CliRunner().invoke(cli, [*args, "--session-file", str(session_file)], env=env)
+            assert result.exit_code == EXIT_OK, (args, result.output)
+            assert COOKIE not in result.output
+        job = tmp_path / "export.toml"
+        job.write_text(
+            f'kind = "request-export"\ndb = "a.db"\nbase_url = "{emu.chatgpt_base_url}"\n'
+            f'session_file = "{session_file}"\n',
+            encoding="utf-8",
+        )
+        result = CliRunner().invoke(cli, ["run", str(job)], env=env)
+        assert result.exit_code == EXIT_OK, result.output
+    sessions = [e for e in emu.request_log if e["path"] == "/api/auth/session"]
+    # Each command that called the account exchanged the cookie for its access token (titles
+    # had nothing to title in an empty archive, so it called nothing).
+    assert len(sessions) == 4

@@ -135,9 +135,11 @@ def test_images_a_backup_stored_are_shown_inline(tmp_path: Path) -> None:
     db_path = tmp_path / "a.db"
     with running_emulator(copilot_chats=30, conversations=0, bing_chats=0) as emu:
         assert backup_copilot(emu, open_db(db_path)).exit_code == 0
-    stored = open_db(db_path).execute(
-        "SELECT conversation_id, sha256 FROM attachments WHERE download_status = 'stored'"
-    ).fetchall()
+    stored = (
+        open_db(db_path)
+        .execute("SELECT conversation_id, sha256 FROM attachments WHERE download_status = 'stored'")
+        .fetchall()
+    )
     assert stored
     cid, sha256 = stored[0]
     with running_gateway(db_path, None) as gw:

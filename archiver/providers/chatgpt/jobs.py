@@ -45,18 +45,27 @@ from archiver.transport.ratelimit import RateLimiter
 
 PROVIDER = "chatgpt"
 
+
+def sign_in_options() -> dict[str, Option]:
+    """How every ChatGPT command and job kind signs in: the access token, or the browser's
+    session cookie."""
+    return {
+        **credential("token", "CHATGPT_ACCESS_TOKEN"),
+        **credential("session", "CHATGPT_SESSION_TOKEN"),
+        # No default name: a job signs in with the session cookie only when it says so (and
+        # `archiver schedule` then lists the variable it needs).
+        "session_env": Option(
+            env_name, None, "environment variable holding the session cookie", cli=False
+        ),
+    }
+
+
 OPTIONS: dict[str, Option] = {
     "base_url": Option(
         http_url, DEFAULT_BASE_URL, "backend-api base URL (a proxy, the emulator)", cli=False
     ),
     "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)", cli=False),
-    **credential("token", "CHATGPT_ACCESS_TOKEN"),
-    **credential("session", "CHATGPT_SESSION_TOKEN"),
-    # No default name: a job signs in with the session cookie only when it says so (and
-    # `archiver schedule` then lists the variable it needs).
-    "session_env": Option(
-        env_name, None, "environment variable holding the session cookie", cli=False
-    ),
+    **sign_in_options(),
     "user_agent": Option(
         text, None, "The browser's User-Agent (else CHATGPT_USER_AGENT, else a current Chrome)."
     ),
