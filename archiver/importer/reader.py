@@ -22,7 +22,7 @@ from zlib import error as ZlibError
 
 from archiver.errors import InputError
 from archiver.importer.files import FileIndex, index_folder, index_zip
-from archiver.importer.jsonarray import JSONArrayError, iter_json_array
+from archiver.importer.jsonarray import JSONArrayError, iter_raw_items
 from archiver.progress import NullProgress, Progress
 
 log = logging.getLogger(__name__)
@@ -60,12 +60,18 @@ class Export:
 
 @dataclass(frozen=True)
 class ExportItem:
-    """One array entry: a conversation object, or why the file could not be read further."""
+    """One array entry as its JSON text, or why the file could not be read further. ``number``
+    counts the file's entries from 1, as every message names them."""
 
     source: str
-    index: int
-    conversation: Any = None
+    number: int
+    data: bytes | None = None
     error: str | None = None
+
+    @property
+    def conversation(self) -> Any:
+        """The entry parsed (for callers that want the object, not the text)."""
+        return None if self.data is None else json.loads(self.data)
 
 
 class CountingReader:
@@ -260,7 +266,7 @@ def iter_conversations(export: Export, progress: Progress | None = None) -> Iter
 
 
 def _iter_file(file: ConversationFile, progress: Progress) -> Iterator[ExportItem]:
-    index = 0
+    read = 0
     try:
         with file.open() as raw:
             reader = CountingReader(raw, progress)
@@ -269,22 +275,23 @@ def _iter_file(file: ConversationFile, progress: Progress) -> Iterator[ExportIte
                 what = "empty" if not head else "not a JSON array of conversations"
                 yield ExportItem(file.name, 0, error=f"{file.name}: {what}")
                 return
-            for conversation in iter_json_array(reader.read):
-                yield ExportItem(file.name, index, conversation)
-                index += 1
+            for data in iter_raw_items(reader.read):
+                read += 1
+                yield ExportItem(file.name, read, data)
     except JSONArrayError as exc:
-        where = f"after conversation #{index - 1}" if index else "before the first conversation"
         yield ExportItem(
             file.name,
-            index,
-            error=f"{file.name}: invalid or truncated JSON {where} ({_short(exc)}); "
-            f"{index} conversation(s) read from it",
+            read + 1,
+            error=f"{file.name}: invalid or truncated JSON in conversation #{read + 1} "
+            f"({_short(exc)}); the {read} conversation(s) before it are read, the rest of "
+            "this file is not",
         )
     except (zipfile.BadZipFile, ZlibError, EOFError, OSError) as exc:
         yield ExportItem(
             file.name,
-            index,
-            error=f"{file.name}: cannot read further after {index} conversation(s) ({_short(exc)})",
+            read + 1,
+            error=f"{file.name}: cannot read further than conversation #{read} "
+            f"({_short(exc)}); the {read} conversation(s) before are read",
         )
 
 

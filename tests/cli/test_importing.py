@@ -27,8 +27,7 @@ def test_truncated_export_is_partial_and_names_the_file(tmp_path):
     result = run(tmp_path / "a.db", path)
     assert result.exit_code == 3
     assert (
-        "Error: conversations.json: invalid or truncated JSON after conversation #0"
-        in result.output
+        "Error: conversations.json: invalid or truncated JSON in conversation #2" in result.output
     )
     assert "read 1, new 1" in result.output
 

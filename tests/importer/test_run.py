@@ -95,8 +95,8 @@ def test_malformed_conversations_are_named_and_the_rest_imports(db, tmp_path):
     path.write_text(json.dumps(entries))
     summary = import_export(db, path)
     assert (summary.read, summary.new, summary.failed) == (4, 2, 2)
-    assert summary.errors[0].startswith("conversations.json #1: not a usable conversation")
-    assert summary.errors[1].startswith("conversations.json #2: not a usable conversation")
+    assert summary.errors[0].startswith("conversations.json #2: not a usable conversation")
+    assert summary.errors[1].startswith("conversations.json #3: not a usable conversation")
     assert summary.exit_code == 3
 
 

@@ -1,0 +1,138 @@
+"""An export entry given as JSON bytes → rows, keeping each message's JSON text as it came.
+
+The same rows as ``flatten_conversation`` (same tree, same text, same hash rules), made faster
+for the export import: msgspec reads the entry in three cheap steps — the top-level fields as
+raw slices, the mapping's nodes with each message still a raw slice, then each message — so
+``raw_json`` is the input's own text for that message (no re-encoding, and exactly what the
+export said), and nothing is parsed twice into Python objects.
+
+Anything msgspec refuses (a mapping that is not an object of objects, a lone surrogate
+escape, a number out of its range) takes the general path: ``json`` and
+``flatten_conversation``, which accept every JSON and every broken shape. No I/O here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+
+from archiver.flatten.records import FlatConversation, dumps
+from archiver.flatten.tree import tree_shape
+from archiver.providers.chatgpt.flatten import (
+    FlattenError,
+    _may_have_attachments,
+    conversation_id_of,
+    conversation_row,
+    flatten_conversation,
+    message_attachment_rows,
+    message_fields,
+    rebuild_children,
+)
+
+_ABSENT: Any = msgspec.UNSET
+
+
+class _Node(msgspec.Struct):
+    """One mapping node; other keys (``id``) are not kept, as in flatten_conversation."""
+
+    message: msgspec.Raw = msgspec.Raw(b"null")
+    parent: Any = None
+    children: Any = _ABSENT
+
+
+_fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_mapping = msgspec.json.Decoder(dict[str, _Node])
+_any = msgspec.json.Decoder()
+_NULL = b"null"
+
+
+class _Fallback(Exception):
+    """This entry needs the general path."""
+
+
+def _decode(raw: Any) -> Any:
+    try:
+        return _any.decode(raw)
+    except msgspec.DecodeError:
+        raise _Fallback from None
+
+
+def flatten_entry(data: bytes, *, source: str = "export") -> FlatConversation:
+    """Flatten one export entry (the JSON text of one conversation). Raises FlattenError when
+    it is not a conversation at all, ValueError when it is not valid JSON."""
+    try:
+        return _flatten_fast(data, source)
+    except _Fallback:
+        pass
+    try:
+        conv = json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"invalid UTF-8 at byte {exc.start} of the entry") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON ({exc.msg} at byte {exc.pos} of the entry)") from None
+    return flatten_conversation(conv, source=source)
+
+
+def _flatten_fast(data: bytes, source: str) -> FlatConversation:
+    try:
+        fields = _fields.decode(data)
+        raw_mapping = fields.pop("mapping", None)
+        nodes = (
+            _mapping.decode(raw_mapping)
+            if raw_mapping is not None and bytes(raw_mapping) != _NULL
+            else None
+        )
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise _Fallback from None
+    without_mapping = {key: _decode(value) for key, value in fields.items()}
+    try:
+        cid = conversation_id_of(without_mapping)
+    except FlattenError:
+        raise _Fallback from None  # let the general path say why
+    nodes = nodes or {}
+    messages: dict[str, Any] = {}
+    raws: dict[str, str | None] = {}
+    light: dict[str, dict[str, Any]] = {}  # what the tree arithmetic reads of each node
+    for key, node in nodes.items():
+        raw = node.message
+        if bytes(raw) == _NULL:  # absent or null: no message
+            message: Any = None
+            raws[key] = None
+        else:
+            message = _decode(raw)
+            try:
+                raws[key] = str(raw, "utf-8")
+            except UnicodeDecodeError:
+                raise _Fallback from None
+        messages[key] = message
+        shape_node: dict[str, Any] = {"parent": node.parent}
+        if node.children is not _ABSENT:
+            shape_node["children"] = node.children
+        if isinstance(message, dict):
+            shape_node["message"] = message
+        light[key] = shape_node
+    shape = tree_shape(light, without_mapping.get("current_node"))
+    rows = [
+        message_fields(
+            cid,
+            key,
+            messages[key],
+            raws[key],
+            node.parent,
+            None if node.children is _ABSENT else dumps(node.children),
+            shape,
+        )
+        for key, node in nodes.items()
+    ]
+    rebuild_children(rows, shape)
+    attachments = [
+        row
+        for key, message in messages.items()
+        if _may_have_attachments(message)
+        for row in message_attachment_rows(cid, key, message)
+    ]
+    conversation = conversation_row(
+        cid, without_mapping, rows, shape, source=source, account="", list_update_time=None
+    )
+    return FlatConversation(conversation, rows, attachments)
