@@ -113,7 +113,7 @@ def import_export(
     summary = ImportSummary()
     started, cpu_started = time.perf_counter(), time.process_time()
     reader = ReaderTimes()
-    with open_export(path) as export, _fewer_checkpoints(db), collector_paused():
+    with open_export(path) as export, _import_pragmas(db), collector_paused():
         summary.errors.extend(export.problems)
         extractor = Extractor(extract_dir, limits) if extract_dir is not None else None
         worker = use_worker(export, jobs)
@@ -163,19 +163,26 @@ def import_export(
 
 # WAL pages between automatic checkpoints during an import (SQLite's default is 1000, ~4 MB).
 IMPORT_WAL_AUTOCHECKPOINT = 10_000
+# The page cache during an import, KiB (SQLite's default is 2 MiB).
+IMPORT_CACHE_KIB = 32 * 1024
 
 
 @contextmanager
-def _fewer_checkpoints(db: sqlite_utils.Database) -> Iterator[None]:
-    """Checkpoint the WAL every ~40 MB instead of every ~4 MB while importing: ten times fewer
-    fsyncs, and a page rewritten by many conversations is copied to the database once per
-    checkpoint."""
+def _import_pragmas(db: sqlite_utils.Database) -> Iterator[None]:
+    """While importing: checkpoint the WAL every ~40 MB instead of every ~4 MB (ten times
+    fewer fsyncs, and a page rewritten by many conversations is copied once per checkpoint),
+    and a 32 MiB page cache instead of 2 MiB: the unique index on (conversation_id, id) is
+    written at random places, and with a small cache every insert re-reads its pages from the
+    WAL (measured: system time 2.0 s -> 0.5 s on the 144,000-node export)."""
     previous = int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    cache = int(db.execute("PRAGMA cache_size").fetchone()[0])
     db.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_WAL_AUTOCHECKPOINT}")
+    db.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     try:
         yield
     finally:
         db.execute(f"PRAGMA wal_autocheckpoint = {previous}")
+        db.execute(f"PRAGMA cache_size = {cache}")
 
 
 def _import_one(
