@@ -13,17 +13,15 @@ import logging
 import os
 import sqlite3
 import time
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
-from zlib import error as ZlibError
 
 import sqlite_utils
 
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
-from archiver.importer.files import ExtractLimits, Extractor, ExtractRefused, FileIndex
+from archiver.importer.attach import attach_files
+from archiver.importer.files import ExtractLimits, Extractor
 from archiver.importer.pipeline import (
     FlatItem,
     ReaderTimes,
@@ -35,7 +33,7 @@ from archiver.importer.pipeline import (
 from archiver.importer.reader import Export, open_export
 from archiver.progress import NullProgress, Progress
 from archiver.store.bulk import BulkSaver
-from archiver.store.edits import set_attachment_files
+from archiver.store.filestore import FileStoreError, store_beside
 from archiver.store.save import SaveOutcome
 
 log = logging.getLogger(__name__)
@@ -49,8 +47,10 @@ class ImportSummary:
     unchanged: int = 0
     skipped_older: int = 0
     failed: int = 0
+    duplicates: int = 0  # conversations found again in a later conversation file
     messages: int = 0  # nodes written (new and updated conversations)
     attachments: int = 0  # attachment rows matched to a file of the export
+    files_stored: int = 0  # files put into the file store beside the database
     extracted: int = 0
     errors: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # see timing_line()
@@ -72,8 +72,10 @@ class ImportSummary:
                 "unchanged",
                 "skipped_older",
                 "failed",
+                "duplicates",
                 "messages",
                 "attachments",
+                "files_stored",
                 "extracted",
             )
         }
@@ -104,8 +106,10 @@ def import_export(
     limits: ExtractLimits | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
+    store_files: bool = True,
 ) -> ImportSummary:
     """Import the export at ``path`` (zip, folder or conversations.json) into ``db``.
+    ``store_files``: put the files messages point at into the file store beside ``db``.
     ``jobs``: 1 reads, flattens and saves in this process; 2 reads and flattens in a worker
     process while this one saves; None (default) uses the worker for large exports.
     Raises InputError when ``path`` is not an export at all."""
@@ -117,6 +121,7 @@ def import_export(
         summary.errors.extend(export.problems)
         extractor = Extractor(extract_dir, limits) if extract_dir is not None else None
         worker = use_worker(export, jobs)
+        seen: dict[str, None] = {}  # conversation ids read, in order
         progress.start(export.total_bytes, "Importing")
         waited = 0.0
         try:
@@ -135,11 +140,10 @@ def import_export(
                         summary.errors.append(item.error)
                         continue
                     summary.read += 1
-                    _import_one(db, saver, export, extractor, item, summary)
+                    _import_one(saver, item, summary, seen)
         finally:
             progress.finish()
-        if extractor is not None:
-            summary.extracted = extractor.extracted
+        _attach(db, export, list(seen), extractor, limits, store_files, summary)
     wall = time.perf_counter() - started
     writer_cpu = time.process_time() - cpu_started
     if not worker:  # one process: the reading was done while "waiting" for items
@@ -186,18 +190,12 @@ def _import_pragmas(db: sqlite_utils.Database) -> Iterator[None]:
 
 
 def _import_one(
-    db: sqlite_utils.Database,
-    saver: BulkSaver,
-    export: Export,
-    extractor: Extractor | None,
-    item: FlatItem,
-    summary: ImportSummary,
+    saver: BulkSaver, item: FlatItem, summary: ImportSummary, seen: dict[str, None]
 ) -> None:
     if item.conversation is None:
         summary.failed += 1
         summary.errors.append(f"{item.where}: {item.failure}")
         return
-    matched = _match_files(item.attachments, export.files)
     try:
         outcome = saver.save(item.conversation, item.message_values, item.attachments)
     except (ValueError, sqlite3.IntegrityError, sqlite3.InterfaceError) as exc:
@@ -205,54 +203,35 @@ def _import_one(
         summary.errors.append(f"{item.where}: could not be saved ({exc})")
         return
     summary.count(outcome, len(item.message_values))
-    summary.attachments += len(matched)
-    if matched and (extractor is not None or outcome not in (SaveOutcome.NEW, SaveOutcome.UPDATED)):
-        saver.commit()
-        _record_files(db, matched, extractor, item.where, summary)
+    cid = item.conversation["id"]
+    if cid in seen:
+        summary.duplicates += 1  # in two conversation files: the newest update_time stays
+    seen[cid] = None
 
 
-def _match_files(
-    attachments: list[dict[str, Any]], files: FileIndex
-) -> list[tuple[dict[str, Any], Any]]:
-    """Point each attachment row at its file in the export (before the save writes the rows)."""
-    if not len(files) or not attachments:
-        return []
-    matched = []
-    for row in attachments:
-        entry = files.find(row["asset_pointer"])
-        if entry is not None:
-            row["file_name"] = entry.name
-            if row.get("size_bytes") is None:
-                row["size_bytes"] = entry.size
-            matched.append((row, entry))
-    return matched
-
-
-def _record_files(
+def _attach(
     db: sqlite_utils.Database,
-    matched: list[tuple[dict[str, Any], Any]],
+    export: Export,
+    conversation_ids: list[str],
     extractor: Extractor | None,
-    where: str,
+    limits: ExtractLimits | None,
+    store_files: bool,
     summary: ImportSummary,
 ) -> None:
-    """The file names (for conversations the save left alone) and extracted paths."""
-    updates = []
-    for row, entry in matched:
-        extracted: str | None = None
-        if extractor is not None:
-            try:
-                extracted = str(extractor.extract(entry))
-            except ExtractRefused as exc:
-                summary.errors.append(f"{where}: {exc}")
-            except (zipfile.BadZipFile, ZlibError, EOFError, OSError) as exc:
-                summary.errors.append(f"{where}: could not extract {entry.name!r} ({exc})")
-        updates.append(
-            [
-                entry.name,
-                extracted,
-                row["conversation_id"],
-                row["message_node_id"],
-                row["asset_pointer"],
-            ]
+    store = store_beside(db) if store_files else None
+    try:
+        results = attach_files(
+            db,
+            export.files,
+            conversation_ids,
+            store=store,
+            extractor=extractor,
+            max_bytes=(limits or ExtractLimits()).max_file_bytes,
         )
-    set_attachment_files(db, updates)
+    except FileStoreError as exc:  # a full disk: every later file would fail too
+        summary.errors.append(f"files not stored: {exc}; run the import again to finish")
+        return
+    summary.attachments = results.matched
+    summary.files_stored = results.stored
+    summary.extracted = results.extracted
+    summary.errors.extend(results.errors)

@@ -35,8 +35,10 @@ def test_import_zip_fills_the_archive(db, tmp_path):
         "unchanged": 0,
         "skipped_older": 0,
         "failed": 0,
+        "duplicates": 0,
         "messages": 8,
         "attachments": 0,
+        "files_stored": 0,
         "extracted": 0,
     }
     assert summary.exit_code == 0
@@ -180,7 +182,13 @@ def test_zip_slip_members_are_refused(db, tmp_path):
     dest = tmp_path / "sub" / "files"
     summary = import_export(db, path, extract_dir=dest)
     assert summary.read == 3 and summary.new == 3 and summary.extracted == 0
-    assert len(summary.errors) == 3 and all("refused to extract" in e for e in summary.errors)
+    # Members never touched at all: not matched, not stored, not extracted; each named once.
+    assert summary.errors == [
+        "skipped member '../file-Up1-evil.png': its name climbs out of the folder (..)",
+        "skipped member '/file-Abs2-evil.png': its name has an absolute path",
+        "skipped member 'file-Link3-evil.png': it is a symbolic link",
+    ]
+    assert summary.attachments == 0 and summary.files_stored == 0
     assert summary.exit_code == 3
     assert list(dest.iterdir()) == []
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["files"]
