@@ -384,11 +384,11 @@ CREATE TABLE export_files (
     name TEXT NOT NULL,                 -- the member's path inside the export
     sha256 TEXT NOT NULL,               -- of the bytes; '' when not hashed (chat.html)
     size_bytes INTEGER NOT NULL,
-    kind TEXT NOT NULL,                 -- 'json' | 'html' | 'invalid' (not JSON: error says why)
-    content TEXT,                       -- the JSON text as the export has it
+    kind TEXT NOT NULL,                 -- 'json' | 'html' | 'text' (a textdocs/ file) | 'invalid'
+                                        -- (not JSON) | 'too_large' (error says why)
+    content TEXT,                       -- the text as the export has it (json, text)
     error TEXT,
-    first_seen_at TEXT NOT NULL,
-    last_seen_at TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,        -- the first import that brought this version
     PRIMARY KEY (name, sha256, size_bytes)
 );
 

@@ -171,7 +171,8 @@ def _classify(
     """Split the export's members into (conversation files, other files, extras), leaving out
     and reporting the ones that are never touched: names that climb out of the export or are
     absolute (a hostile or broken zip) and symbolic links. ``__MACOSX/`` resource forks are
-    skipped silently. Extras are the JSON files that are not conversation files, and chat.html."""
+    skipped silently. Extras are the JSON files that are not conversation files, every file
+    under ``textdocs/``, and chat.html."""
     usable: list[FileEntry] = []
     for entry in entries:
         if entry.name.startswith("__MACOSX/") or "/__MACOSX/" in entry.name:

@@ -21,6 +21,7 @@ import sqlite_utils
 
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
 from archiver.importer.attach import attach_files
+from archiver.importer.extras import archive_extras
 from archiver.importer.files import ExtractLimits, Extractor
 from archiver.importer.pipeline import (
     FlatItem,
@@ -52,6 +53,10 @@ class ImportSummary:
     attachments: int = 0  # attachment rows matched to a file of the export
     files_stored: int = 0  # files put into the file store beside the database
     extracted: int = 0
+    json_files: int = 0  # other files of the export archived (new name or content)
+    shared_links: int = 0  # new shared links (shared_conversations.json)
+    textdocs: int = 0  # new canvas document versions (textdocs/)
+    feedback: int = 0  # new feedback entries (message_feedback.json)
     errors: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # see timing_line()
 
@@ -77,6 +82,10 @@ class ImportSummary:
                 "attachments",
                 "files_stored",
                 "extracted",
+                "json_files",
+                "shared_links",
+                "textdocs",
+                "feedback",
             )
         }
 
@@ -144,6 +153,14 @@ def import_export(
         finally:
             progress.finish()
         _attach(db, export, list(seen), extractor, limits, store_files, summary)
+        extras = archive_extras(
+            db, export.extras, max_bytes=(limits or ExtractLimits()).max_file_bytes
+        )
+        summary.json_files = extras.files
+        summary.shared_links = extras.shared_links
+        summary.textdocs = extras.textdocs
+        summary.feedback = extras.feedback
+        summary.errors.extend(extras.errors)
     wall = time.perf_counter() - started
     writer_cpu = time.process_time() - cpu_started
     if not worker:  # one process: the reading was done while "waiting" for items

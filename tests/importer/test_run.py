@@ -40,6 +40,10 @@ def test_import_zip_fills_the_archive(db, tmp_path):
         "attachments": 0,
         "files_stored": 0,
         "extracted": 0,
+        "json_files": 1,
+        "shared_links": 0,
+        "textdocs": 0,
+        "feedback": 0,
     }
     assert summary.exit_code == 0
     rows = db.execute("SELECT id, source, node_count FROM conversations ORDER BY id").fetchall()
