@@ -62,10 +62,11 @@ class ImportSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 all read; 3 partial (something failed, the rest imported); 2 nothing readable."""
+        """0 all read; 3 partial (something failed, the rest imported); 2 nothing usable
+        (nothing readable, or every entry read failed)."""
         if not self.errors:
             return EXIT_OK
-        return EXIT_PARTIAL if self.read else EXIT_CONFIG
+        return EXIT_PARTIAL if self.read > self.failed else EXIT_CONFIG
 
     def counts(self) -> dict[str, int]:
         return {
