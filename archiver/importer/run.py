@@ -34,6 +34,7 @@ from archiver.importer.pipeline import (
 from archiver.importer.reader import Export, open_export
 from archiver.progress import NullProgress, Progress
 from archiver.store.bulk import BulkSaver
+from archiver.store.checkpoint import background_checkpoints
 from archiver.store.filestore import FileStoreError, store_beside
 from archiver.store.save import SaveOutcome
 
@@ -127,7 +128,12 @@ def import_export(
     summary = ImportSummary()
     started, cpu_started = time.perf_counter(), time.process_time()
     reader = ReaderTimes()
-    with open_export(path) as export, _import_pragmas(db), collector_paused():
+    with (
+        open_export(path) as export,
+        _import_pragmas(db),
+        background_checkpoints(db),
+        collector_paused(),
+    ):
         summary.errors.extend(export.problems)
         extractor = Extractor(extract_dir, limits) if extract_dir is not None else None
         worker = use_worker(export, jobs)
@@ -137,7 +143,9 @@ def import_export(
         try:
             with BulkSaver(db) as saver:
                 if worker:
-                    items = flat_items_from_worker(export, progress, reader)
+                    items = flat_items_from_worker(
+                        export, progress, reader, idle=saver.index_while_idle
+                    )
                 else:
                     items = flat_items(export, progress, reader)
                 while True:

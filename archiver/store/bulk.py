@@ -113,6 +113,24 @@ class BulkSaver:
             self.commit()
         return outcome
 
+    def index_while_idle(self, rows: int = 5000) -> bool:
+        """Index up to ``rows`` of the messages saved so far (in the open batch's transaction,
+        so the index and its mark move with the rows); False when none is left to index. The
+        import calls this while its reader has nothing ready, so the final fill is short."""
+        if not self._marked:
+            return False
+        started = time.perf_counter()
+        if not self._open:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._open = True
+            self._began = started
+            self._in_batch = 0
+            self._now = utc_now_iso()
+        done = fts.index_some(self.conn, rows)
+        self.indexed += done
+        self.index_seconds += time.perf_counter() - started
+        return done > 0
+
     def _mark(self) -> None:
         """The first conversation that writes rows marks the index as pending (an import
         that writes nothing leaves no trace)."""

@@ -37,6 +37,26 @@ def start_bulk_index(conn: sqlite3.Connection) -> int:
     return int(since)
 
 
+def index_some(conn: sqlite3.Connection, rows: int) -> int:
+    """Inside the caller's transaction: index the next ``rows`` messages (by pk) the mark
+    covers and move the mark past them; returns how many were indexed. Lets a bulk import
+    fill the index while it waits for its reader, in large batches."""
+    since = conn.execute("SELECT min(since_pk) FROM messages_fts_pending").fetchone()[0]
+    if since is None:
+        return 0
+    last = conn.execute("SELECT max(pk) FROM messages").fetchone()[0] or 0
+    upto = min(last, since + rows)
+    if upto <= since:
+        return 0
+    cursor = conn.execute(
+        "INSERT INTO messages_fts (rowid, text) SELECT pk, text FROM messages "
+        "WHERE pk > ? AND pk <= ?",
+        [since, upto],
+    )
+    conn.execute("UPDATE messages_fts_pending SET since_pk = ?", [upto])
+    return max(cursor.rowcount, 0)
+
+
 def finish_bulk_index(db: sqlite_utils.Database) -> int:
     """Index every message the mark covers and remove the mark, atomically; returns how many
     rows were indexed (0 when there was no mark)."""

@@ -82,3 +82,20 @@ def test_an_import_that_writes_nothing_leaves_no_mark(tmp_path):
     before = db.conn.total_changes
     save_bulk(db, flat("c1"))
     assert db.conn.total_changes == before
+
+
+def test_indexing_while_idle_moves_the_mark_and_a_crash_after_it_is_repaired(tmp_path):
+    path = tmp_path / "a.db"
+    db = open_db(path)
+    saver = BulkSaver(db, batch=100).__enter__()
+    for cid in ("c1", "c2"):
+        f = flat(cid, answer=f"Idle {cid}.")
+        saver.save(f.conversation, [values(r) for r in f.messages], [])
+    assert saver.index_while_idle(rows=5)  # c1's 4 rows and one of c2's
+    assert saver.index_while_idle(rows=5) and not saver.index_while_idle(rows=5)
+    f = flat("c3", answer="Idle c3.")
+    saver.save(f.conversation, [values(r) for r in f.messages], [])
+    saver.commit()  # then killed: no finish
+    assert hits(db, "idle") == ["c1", "c2"]
+    assert repair_index(db) == 4  # only what was not indexed yet
+    assert hits(db, "idle") == ["c1", "c2", "c3"] and index_complete(path)

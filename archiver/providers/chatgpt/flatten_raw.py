@@ -126,10 +126,14 @@ def _flatten_fast(data: bytes, source: str) -> FlatConversation:
         for key, node in nodes.items()
     ]
     rebuild_children(rows, shape)
+    # Most messages point at no file: a substring test on the text we already have skips them
+    # (both attachment shapes need one of these keys).
     attachments = [
         row
         for key, message in messages.items()
-        if _may_have_attachments(message)
+        if (text := raws[key]) is not None
+        and ('"asset_pointer"' in text or '"attachments"' in text)
+        and _may_have_attachments(message)
         for row in message_attachment_rows(cid, key, message)
     ]
     conversation = conversation_row(
