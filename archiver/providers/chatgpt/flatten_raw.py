@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from archiver.flatten.content import content_text
 from archiver.flatten.records import FlatConversation, dumps
 from archiver.flatten.tree import tree_shape
 from archiver.providers.chatgpt.flatten import (
@@ -29,6 +30,7 @@ from archiver.providers.chatgpt.flatten import (
     message_fields,
     rebuild_children,
 )
+from archiver.timeutil import to_iso
 
 _ABSENT: Any = msgspec.UNSET
 
@@ -41,7 +43,38 @@ class _Node(msgspec.Struct):
     children: Any = _ABSENT
 
 
+class _Author(msgspec.Struct):
+    role: Any = None
+    name: Any = None
+
+
+class _Metadata(msgspec.Struct):
+    """The few metadata keys a row reads; the many others (citations, content references,
+    ...) are skipped by the parser without becoming Python objects."""
+
+    is_visually_hidden_from_conversation: Any = None
+    is_user_system_message: Any = None
+    model_slug: Any = None
+    resolved_model_slug: Any = None
+
+
+class _Message(msgspec.Struct):
+    """What message_fields reads of a message. A message of another shape (an author or
+    metadata that is not an object, or not an object at all) fails to decode as this and
+    takes the general decode instead, so the rows are the same either way."""
+
+    id: Any = None
+    author: _Author | None = None
+    content: Any = None
+    metadata: _Metadata | None = None
+    recipient: Any = None
+    channel: Any = None
+    status: Any = None
+    create_time: Any = None
+
+
 _fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_message = msgspec.json.Decoder(_Message)
 _mapping = msgspec.json.Decoder(dict[str, _Node])
 _any = msgspec.json.Decoder()
 _NULL = b"null"
@@ -91,52 +124,99 @@ def _flatten_fast(data: bytes, source: str) -> FlatConversation:
     except FlattenError:
         raise _Fallback from None  # let the general path say why
     nodes = nodes or {}
-    messages: dict[str, Any] = {}
     raws: dict[str, str | None] = {}
+    typed: dict[str, Any] = {}  # _Message, or the general decode of another shape, or None
     light: dict[str, dict[str, Any]] = {}  # what the tree arithmetic reads of each node
     for key, node in nodes.items():
         raw = node.message
+        shape_node: dict[str, Any] = {"parent": node.parent}
+        if node.children is not _ABSENT:
+            shape_node["children"] = node.children
         if bytes(raw) == _NULL:  # absent or null: no message
-            message: Any = None
-            raws[key] = None
+            raws[key] = typed[key] = None
         else:
-            message = _decode(raw)
             try:
                 raws[key] = str(raw, "utf-8")
             except UnicodeDecodeError:
                 raise _Fallback from None
-        messages[key] = message
-        shape_node: dict[str, Any] = {"parent": node.parent}
-        if node.children is not _ABSENT:
-            shape_node["children"] = node.children
-        if isinstance(message, dict):
-            shape_node["message"] = message
+            try:
+                message: Any = _message.decode(raw)
+                shape_node["message"] = {"create_time": message.create_time}
+            except msgspec.ValidationError:
+                message = _decode(raw)
+                if isinstance(message, dict):
+                    shape_node["message"] = message
+            except msgspec.DecodeError:
+                raise _Fallback from None
+            typed[key] = message
         light[key] = shape_node
     shape = tree_shape(light, without_mapping.get("current_node"))
-    rows = [
-        message_fields(
-            cid,
-            key,
-            messages[key],
-            raws[key],
-            node.parent,
-            None if node.children is _ABSENT else dumps(node.children),
-            shape,
-        )
-        for key, node in nodes.items()
-    ]
+    rows = []
+    for key, node in nodes.items():
+        message = typed[key]
+        children = None if node.children is _ABSENT else dumps(node.children)
+        if isinstance(message, _Message):
+            rows.append(_row(cid, key, message, raws[key], node.parent, children, shape))
+        else:
+            rows.append(message_fields(cid, key, message, raws[key], node.parent, children, shape))
     rebuild_children(rows, shape)
     # Most messages point at no file: a substring test on the text we already have skips them
     # (both attachment shapes need one of these keys).
-    attachments = [
-        row
-        for key, message in messages.items()
-        if (text := raws[key]) is not None
-        and ('"asset_pointer"' in text or '"attachments"' in text)
-        and _may_have_attachments(message)
-        for row in message_attachment_rows(cid, key, message)
-    ]
+    attachments = []
+    for key, text in raws.items():
+        if text is not None and ('"asset_pointer"' in text or '"attachments"' in text):
+            message = _decode(text.encode())
+            if _may_have_attachments(message):
+                attachments += message_attachment_rows(cid, key, message)
     conversation = conversation_row(
         cid, without_mapping, rows, shape, source=source, account="", list_update_time=None
     )
     return FlatConversation(conversation, rows, attachments)
+
+
+def _row(
+    conversation_id: str,
+    key: str,
+    msg: _Message,
+    raw: str | None,
+    parent: Any,
+    children: str | None,
+    shape: Any,
+) -> dict[str, Any]:
+    """message_fields for a typed message: the same row, read from attributes."""
+    author = msg.author
+    metadata = msg.metadata
+    if metadata is None:
+        hidden = model_slug = None
+    else:
+        hidden = metadata.is_visually_hidden_from_conversation or metadata.is_user_system_message
+        model_slug = metadata.model_slug
+        if not (isinstance(model_slug, str) and model_slug):
+            resolved = metadata.resolved_model_slug
+            model_slug = resolved if isinstance(resolved, str) else None
+    role = author.role if author is not None else None
+    name = author.name if author is not None else None
+    content = msg.content
+    content_type = content.get("content_type") if isinstance(content, dict) else None
+    message_id, recipient, channel, status = msg.id, msg.recipient, msg.channel, msg.status
+    return {
+        "conversation_id": conversation_id,
+        "id": key,
+        "message_id": message_id if isinstance(message_id, str) else None,
+        "parent_id": parent if isinstance(parent, str) and parent else shape.parent.get(key),
+        "children": children,
+        "position": shape.position[key],
+        "depth": shape.depth[key],
+        "on_current_branch": int(key in shape.current_branch),
+        "role": role if isinstance(role, str) else None,
+        "author_name": name if isinstance(name, str) else None,
+        "recipient": recipient if isinstance(recipient, str) else None,
+        "channel": channel if isinstance(channel, str) else None,
+        "content_type": content_type if isinstance(content_type, str) else None,
+        "text": content_text(content),
+        "model_slug": model_slug,
+        "status": status if isinstance(status, str) else None,
+        "create_time": to_iso(msg.create_time),
+        "is_hidden": int(bool(hidden)),
+        "raw_json": raw,
+    }
