@@ -162,7 +162,7 @@ def _check_manifest(manifest_text: bytes | None, chosen: list[str], problems: li
         return
     present = {PurePosixPath(n).name for n in chosen}
     for missing in sorted(listed - present):
-        log.warning("%s lists %s, which the export does not have", _MANIFEST, missing)
+        log.info("%s lists %s, which the export does not have", _MANIFEST, missing)
         problems.append(f"{missing}: listed in {_MANIFEST} but not in the export")
 
 
