@@ -373,3 +373,60 @@ CREATE TABLE gateway_exchanges (
 );
 CREATE INDEX gateway_exchanges_conversation ON gateway_exchanges (conversation_id);
 CREATE INDEX gateway_exchanges_key ON gateway_exchanges (key_id, started_at);
+
+-- migration: 6 export extras and bulk index
+-- The export's other files, kept whole: every JSON file that is not a conversations file
+-- (user.json, user_settings.json, message_feedback.json, shared_conversations.json,
+-- model_comparisons.json, group_chats.json, shopping.json, sora.json, textdocs/..., the
+-- manifests), one row per name and content (sha256). chat.html (a rendering of the same data,
+-- often 100 MB+) is recorded by name and size only: sha256 '' and no content.
+CREATE TABLE export_files (
+    name TEXT NOT NULL,                 -- the member's path inside the export
+    sha256 TEXT NOT NULL,               -- of the bytes; '' when not hashed (chat.html)
+    size_bytes INTEGER NOT NULL,
+    kind TEXT NOT NULL,                 -- 'json' | 'html' | 'text' (a textdocs/ file) | 'invalid'
+                                        -- (not JSON) | 'too_large' (error says why)
+    content TEXT,                       -- the text as the export has it (json, text)
+    error TEXT,
+    first_seen_at TEXT NOT NULL,        -- the first import that brought this version
+    PRIMARY KEY (name, sha256, size_bytes)
+);
+
+-- Thumbs up/down the user gave (message_feedback.json), linked to the archived message:
+-- node_id is the messages.id whose id or message_id the feedback names, when archived.
+CREATE TABLE message_feedback (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT,
+    message_id TEXT,                    -- as the export names it
+    node_id TEXT,                       -- messages.id in conversation_id, when found
+    rating TEXT,                        -- 'thumbsUp' | 'thumbsDown' | ...
+    text TEXT,                          -- what the user wrote, when any
+    create_time TEXT,
+    raw_json TEXT,
+    first_seen_at TEXT NOT NULL
+);
+CREATE INDEX message_feedback_message ON message_feedback (conversation_id, node_id);
+
+-- Bulk imports fill the full-text index once, after loading, instead of row by row. While a
+-- row is here, messages with pk > since_pk are not indexed yet and the triggers leave them
+-- alone; the import that wrote the row indexes them and deletes it in one transaction. A row
+-- left by a crash is finished by the next run that writes (archiver.store.fts).
+CREATE TABLE messages_fts_pending (
+    since_pk INTEGER NOT NULL
+);
+DROP TRIGGER messages_ai;
+DROP TRIGGER messages_ad;
+DROP TRIGGER messages_au;
+CREATE TRIGGER messages_ai AFTER INSERT ON messages
+WHEN new.pk <= coalesce((SELECT min(since_pk) FROM messages_fts_pending), new.pk) BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER messages_ad AFTER DELETE ON messages
+WHEN old.pk <= coalesce((SELECT min(since_pk) FROM messages_fts_pending), old.pk) BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages
+WHEN old.pk <= coalesce((SELECT min(since_pk) FROM messages_fts_pending), old.pk) BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+END;

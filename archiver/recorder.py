@@ -23,7 +23,7 @@ from archiver.errors import (
     EXIT_PARTIAL,
     ArchiverError,
 )
-from archiver.store import open_db, runs
+from archiver.store import fts, open_db, runs
 from archiver.store.lock import database_lock
 from archiver.summary import Summary
 
@@ -92,6 +92,10 @@ async def run_recorded(
     with database_lock(db_path):
         db = open_db(db_path)
         try:
+            # A bulk import killed before filling the search index: fill it before anything.
+            repaired = fts.repair_index(db)
+            if repaired:
+                log.warning("indexed %d message(s) a killed import left unindexed", repaired)
             stale = runs.mark_stale_runs(db)
             if stale:
                 log.warning(

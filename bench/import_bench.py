@@ -8,6 +8,9 @@ Measures, each in its own subprocess (wall time + peak RSS of that process alone
 - peer: ``chatgpt-to-sqlite export`` (installed in a separate venv, default bench/.peer-venv:
   ``python -m venv bench/.peer-venv && bench/.peer-venv/bin/pip install chatgpt-to-sqlite==1.0.0``),
   which keeps only the current branch's text and builds no search index.
+The split of the work comes from the import's own timing line (``-v``): read (inflate and cut
+the array), flatten (parse + flatten), insert, index, and each process's CPU share of the wall
+time; parse alone is measured in-process with msgspec, orjson and json on the same entries.
 Prints one JSON line of figures.
 
     python bench/import_bench.py [--conversations 2000] [--seed 7] [--peer-venv bench/.peer-venv]
@@ -63,7 +66,7 @@ wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"rc": child.returncode, "wall": wall, "rss_kb": usage.ru_maxrss,
                   "tree_rss_kb": max(peak[0], usage.ru_maxrss),
-                  "cpu": usage.ru_utime + usage.ru_stime, "stderr": stderr.decode()[-500:]}))
+                  "cpu": usage.ru_utime + usage.ru_stime, "stderr": stderr.decode()[-3000:]}))
 """
 
 FLOOR = """
@@ -76,6 +79,43 @@ with open(sys.argv[1], "rb") as f:
     n = sum(1 for _ in backend.items(f, "item", use_float=True, buf_size=256 * 1024))
 print(n, backend.backend_name if hasattr(backend, "backend_name") else "", file=sys.stderr)
 """
+
+
+# Parse alone, per entry as the import cuts them: what each JSON library costs on this export.
+PARSE = """
+import gc, json, sys, time
+gc.disable()
+sys.path.insert(0, sys.argv[2])
+from archiver.importer.jsonarray import iter_raw_items
+with open(sys.argv[1], "rb") as f:
+    started = time.perf_counter()
+    entries = list(iter_raw_items(f.read))
+    out = {"split_s": time.perf_counter() - started}
+import msgspec
+parsers = {"msgspec": msgspec.json.Decoder().decode, "json": json.loads}
+try:
+    import orjson
+    parsers["orjson"] = orjson.loads
+except ImportError:
+    out["orjson"] = "not installed"
+for name, parse in parsers.items():
+    started = time.perf_counter()
+    for entry in entries:
+        parse(entry)
+    out[f"parse_{name}_s"] = time.perf_counter() - started
+print(json.dumps(out))
+"""
+
+
+def timings(stderr: str) -> dict[str, float]:
+    """The figures of the import's "import timings: name value, ..." line."""
+    line = next((text for text in stderr.splitlines() if "import timings:" in text), "")
+    figures = {}
+    for part in line.split("import timings:", 1)[-1].split(","):
+        name, _, value = part.strip().rpartition(" ")
+        if name:
+            figures[name] = float(value)
+    return figures
 
 
 def measure(command: list[str]) -> dict[str, float]:
@@ -115,9 +155,26 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         floor = measure([sys.executable, "-c", FLOOR, str(conversations_json)])
-        ours = measure([archiver, "import", f"{tmp}/ours.db", str(conversations_json), "-q"])
+        parse = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", PARSE, str(conversations_json), str(HERE.parent)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        ours = measure([archiver, "import", f"{tmp}/ours.db", str(conversations_json), "-q", "-v"])
         single = measure(
-            [archiver, "import", f"{tmp}/single.db", str(conversations_json), "-q", "--jobs", "1"]
+            [
+                *(archiver, "import", f"{tmp}/single.db", str(conversations_json)),
+                *("-q", "-v", "--jobs", "1"),
+            ]
+        )
+        pair = measure(
+            [
+                *(archiver, "import", f"{tmp}/pair.db", str(conversations_json)),
+                *("-q", "-v", "--jobs", "2"),
+            ]
         )
         ours_zip = measure([archiver, "import", f"{tmp}/ours-zip.db", str(export_zip), "-q"])
         with sqlite3.connect(f"{tmp}/ours.db") as conn:
@@ -135,10 +192,34 @@ def main() -> None:
         ours_tree_rss_mb=round(ours["tree_rss_kb"] / 1024, 1),
         ours_jobs1_s=round(single["wall"], 2),
         ours_jobs1_cpu_s=round(single["cpu"], 2),
+        ours_jobs2_s=round(pair["wall"], 2),
+        ours_jobs2_cpu_s=round(pair["cpu"], 2),
+        ours_jobs2_tree_rss_mb=round(pair["tree_rss_kb"] / 1024, 1),
         ours_zip_s=round(ours_zip["wall"], 2),
         ours_zip_rss_mb=round(ours_zip["rss_kb"] / 1024, 1),
         ours_zip_tree_rss_mb=round(ours_zip["tree_rss_kb"] / 1024, 1),
     )
+    # The split of the work (one process: every phase on one clock), and the core shares of
+    # the two-process run.
+    one, two = timings(single["stderr"]), timings(pair["stderr"])
+    figures.update({k: round(v, 2) if isinstance(v, float) else v for k, v in parse.items()})
+    if one:
+        figures.update(
+            split_read_s=one.get("read"),
+            split_parse_flatten_s=one.get("flatten"),
+            split_flatten_only_s=round(one.get("flatten", 0) - parse.get("parse_msgspec_s", 0), 2),
+            split_insert_s=one.get("insert"),
+            split_index_s=one.get("index"),
+        )
+    if two:
+        figures.update(
+            jobs2_reader_cpu_s=two.get("reader_cpu"),
+            jobs2_writer_cpu_s=two.get("writer_cpu"),
+            jobs2_reader_core_share=two.get("reader_share"),
+            jobs2_writer_core_share=two.get("writer_share"),
+            jobs2_writer_wait_s=two.get("wait"),
+        )
+    figures["default_used_worker"] = bool(timings(ours["stderr"]).get("reader_cpu"))
     if peer_run is not None:
         figures.update(
             peer_s=round(peer_run["wall"], 2),

@@ -1,8 +1,11 @@
 """The export's other files: which message each belongs to, and extracting them safely.
 
-Asset pointers name files by id: ``file-service://file-abc`` is the file ``file-abc-<name>.png``
-or ``file-abc.png`` at the export root (DALL·E images live in ``dalle-generations/``),
-``sediment://file_xyz`` is ``file_xyz-<name>...``; ``metadata.attachments`` ids are bare ids.
+Asset pointers name files by id, and the file is found by that id as the prefix of its name,
+in any folder of the export: ``file-service://file-abc`` is ``file-abc-<original name>`` or
+``file-abc.png`` at the root or ``dalle-generations/file-abc-<uuid>.webp``;
+``sediment://file_0a1b`` is ``user-<id>/file_0a1b-<uuid>.png`` or ``file_0a1b-<name>``; audio
+sits in a conversation's folder; ``metadata.attachments`` ids are bare ids. Members whose name
+does not start with their id are named by ``conversation_asset_file_names.json`` (aliases).
 
 Extraction treats the archive as hostile: member names with ``..``, absolute paths, drive
 letters or NUL bytes are refused, symlink entries are refused, nothing is written through a
@@ -56,6 +59,22 @@ def file_id_of_name(name: str) -> str | None:
     return match[0] if match else None
 
 
+_SEPARATOR = re.compile(r"[-_.]")
+
+
+def file_id_prefixes(name: str) -> list[str]:
+    """Every file id this member's name can stand for: its base name cut before each ``-``,
+    ``_`` or ``.`` after the ``file-``/``file_`` prefix, and whole. ``file-Abc-photo.png``
+    stands for ``file-Abc`` (and, harmlessly, ``file-Abc-photo``...): an id is matched exactly,
+    so ``file-Abcdef.png`` never stands for ``file-Abc``, and ids that hold a separator
+    themselves are still found."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    if not base.startswith(("file-", "file_")) or len(base) <= 5:
+        return []
+    cuts = [m.start() for m in _SEPARATOR.finditer(base, 5)]
+    return [base[:cut] for cut in cuts if cut > 5] + [base]
+
+
 def unsafe_reason(name: str) -> str | None:
     """Why a member name must not be extracted, or None when it is a plain relative path."""
     if "\x00" in name:
@@ -72,32 +91,41 @@ def unsafe_reason(name: str) -> str | None:
 
 
 class FileIndex:
-    """The export's files by file id, for matching asset pointers."""
+    """The export's files by file id, for matching asset pointers. Only plain, safe members
+    are indexed (the reader reports the others)."""
 
     def __init__(self, entries: Iterable[FileEntry]):
         self._by_id: dict[str, list[FileEntry]] = {}
         for entry in entries:
-            ident = file_id_of_name(entry.name)
-            if ident is not None:
+            for ident in file_id_prefixes(entry.name):
                 self._by_id.setdefault(ident, []).append(entry)
         for candidates in self._by_id.values():
-            # Safe names first, then the export root, then name order: deterministic.
-            candidates.sort(key=lambda e: (unsafe_reason(e.name) is not None, e.depth, e.name))
+            # Shallowest first (the export root), then name order: deterministic.
+            candidates.sort(key=lambda e: (e.depth, e.name))
 
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def add_alias(self, ident: str, entry: FileEntry) -> None:
+        """A file id whose member does not start with it (named by a manifest)."""
+        self._by_id.setdefault(ident, []).append(entry)
+
     def find(self, pointer: str) -> FileEntry | None:
-        ident = file_id_of_pointer(pointer)
-        candidates = self._by_id.get(ident) if ident else None
+        rest = pointer.split("://", 1)[-1].rsplit("/", 1)[-1].strip()
+        candidates = self._by_id.get(rest)
+        if not candidates:
+            ident = file_id_of_pointer(pointer)
+            candidates = self._by_id.get(ident) if ident else None
         return candidates[0] if candidates else None
 
 
-def index_zip(archive: zipfile.ZipFile) -> FileIndex:
+def zip_entries(archive: zipfile.ZipFile) -> list[FileEntry]:
+    """Every file member of the zip (folders left out), as the zip names it."""
+
     def opener(info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
         return lambda: archive.open(info)
 
-    return FileIndex(
+    return [
         FileEntry(
             info.filename,
             info.file_size,
@@ -105,23 +133,26 @@ def index_zip(archive: zipfile.ZipFile) -> FileIndex:
             opener(info),
         )
         for info in archive.infolist()
-        if not info.is_dir() and file_id_of_name(info.filename)
-    )
+        if not info.is_dir()
+    ]
 
 
-def index_folder(root: Path, names: Iterable[str]) -> FileIndex:
+def folder_entries(root: Path, names: Iterable[str]) -> list[FileEntry]:
+    """Every file under the unpacked export's folder (symlinks are entries, never followed)."""
+
     def opener(path: Path) -> Callable[[], IO[bytes]]:
         # O_NOFOLLOW: a file swapped for a symlink after indexing is still not followed.
         return lambda: os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
     entries = []
     for name in names:
-        if not file_id_of_name(name):
-            continue
         path = root / name
-        info = path.lstat()
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
         entries.append(FileEntry(name, info.st_size, stat.S_ISLNK(info.st_mode), opener(path)))
-    return FileIndex(entries)
+    return entries
 
 
 class ExtractRefused(Exception):

@@ -21,14 +21,23 @@ from typing import IO, Any
 from zlib import error as ZlibError
 
 from archiver.errors import InputError
-from archiver.importer.files import FileIndex, index_folder, index_zip
-from archiver.importer.jsonarray import JSONArrayError, iter_json_array
+from archiver.importer.files import (
+    FileEntry,
+    FileIndex,
+    file_id_of_pointer,
+    folder_entries,
+    unsafe_reason,
+    zip_entries,
+)
+from archiver.importer.jsonarray import JSONArrayError, iter_raw_items
 from archiver.progress import NullProgress, Progress
 
 log = logging.getLogger(__name__)
 
 _CONVERSATION_FILE = re.compile(r"^conversations(?:-(\d+))?\.json$")
 _MANIFEST = "export_manifest.json"
+_ASSET_NAMES = "conversation_asset_file_names.json"
+CHAT_HTML = "chat.html"
 _READ_SIZE = 256 * 1024
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -52,6 +61,7 @@ class Export:
     files: FileIndex
     problems: list[str] = field(default_factory=list)  # e.g. files the manifest lists but lacks
     close: Callable[[], None] = lambda: None
+    extras: list[FileEntry] = field(default_factory=list)  # other JSON files, chat.html
 
     @property
     def total_bytes(self) -> int:
@@ -60,12 +70,18 @@ class Export:
 
 @dataclass(frozen=True)
 class ExportItem:
-    """One array entry: a conversation object, or why the file could not be read further."""
+    """One array entry as its JSON text, or why the file could not be read further. ``number``
+    counts the file's entries from 1, as every message names them."""
 
     source: str
-    index: int
-    conversation: Any = None
+    number: int
+    data: bytes | None = None
     error: str | None = None
+
+    @property
+    def conversation(self) -> Any:
+        """The entry parsed (for callers that want the object, not the text)."""
+        return None if self.data is None else json.loads(self.data)
 
 
 class CountingReader:
@@ -110,7 +126,9 @@ def _sort_key(name: str) -> tuple[int, int, str]:
 
 def pick_conversation_files(names: list[str]) -> list[str]:
     """The conversation files of an export: the shallowest folder that has any (exports are
-    sometimes re-zipped inside a top folder), ``conversations.json`` first, then by number."""
+    sometimes re-zipped inside a top folder), ``conversations.json`` first, then by number.
+    When both forms are there, both are read: a conversation found twice keeps its newest
+    ``update_time``, and on a tie the copy read first (``conversations.json``) stays."""
     found = [n for n in names if is_conversation_file(n) and not n.startswith("__MACOSX/")]
     if not found:
         return []
@@ -144,7 +162,114 @@ def _check_manifest(manifest_text: bytes | None, chosen: list[str], problems: li
         return
     present = {PurePosixPath(n).name for n in chosen}
     for missing in sorted(listed - present):
+        log.info("%s lists %s, which the export does not have", _MANIFEST, missing)
         problems.append(f"{missing}: listed in {_MANIFEST} but not in the export")
+
+
+def _classify(
+    entries: list[FileEntry], problems: list[str]
+) -> tuple[list[FileEntry], list[FileEntry], list[FileEntry]]:
+    """Split the export's members into (conversation files, other files, extras), leaving out
+    and reporting the ones that are never touched: names that climb out of the export or are
+    absolute (a hostile or broken zip) and symbolic links. ``__MACOSX/`` resource forks are
+    skipped silently. Extras are the JSON files that are not conversation files, every file
+    under ``textdocs/``, and chat.html."""
+    usable: list[FileEntry] = []
+    for entry in entries:
+        if entry.name.startswith("__MACOSX/") or "/__MACOSX/" in entry.name:
+            continue
+        reason = unsafe_reason(entry.name)
+        if reason is not None:
+            problems.append(f"skipped member {entry.name!r}: its name {reason}")
+        elif entry.is_symlink:
+            problems.append(f"skipped member {entry.name!r}: it is a symbolic link")
+        else:
+            usable.append(entry)
+    by_name = {e.name: e for e in usable}
+    chosen = [by_name[n] for n in pick_conversation_files(list(by_name))]
+    chosen_names = {e.name for e in chosen}
+    extras = [
+        e
+        for e in usable
+        if e.name not in chosen_names
+        and not is_conversation_file(e.name)
+        and (e.name.lower().endswith(".json") or PurePosixPath(e.name).name.lower() == CHAT_HTML)
+    ]
+    return chosen, usable, extras
+
+
+def _build(
+    path: Path,
+    kind: str,
+    entries: list[FileEntry],
+    close: Callable[[], None] = lambda: None,
+) -> Export:
+    problems: list[str] = []
+    chosen, usable, extras = _classify(entries, problems)
+    if not chosen:
+        close()
+        where = "zip" if kind == "zip" else "folder"
+        raise InputError(f"{path}: no conversations.json or conversations-NNN.json in this {where}")
+    depth = chosen[0].name.count("/")
+    manifest = next(
+        (e for e in usable if PurePosixPath(e.name).name == _MANIFEST and e.depth == depth), None
+    )
+    _check_manifest(_read_small(manifest), [e.name for e in chosen], problems)
+    files = FileIndex(usable)
+    _add_asset_aliases(files, usable)
+    conversation_files = [ConversationFile(e.name, e.size, e.open) for e in chosen]
+    return Export(path, kind, conversation_files, files, problems, close, extras)
+
+
+def _read_small(entry: FileEntry | None, limit: int = 10 * 1024 * 1024) -> bytes | None:
+    if entry is None:
+        return None
+    try:
+        with entry.open() as member:
+            return member.read(limit)
+    except (zipfile.BadZipFile, OSError, ZlibError, EOFError):
+        return None
+
+
+def _add_asset_aliases(files: FileIndex, usable: list[FileEntry]) -> None:
+    """``conversation_asset_file_names.json`` (2025+) names the member of an asset whose file
+    name does not start with its id; its shape is not documented, so every object entry that
+    pairs a file id with the name of a member counts (``{"file-X": "name"}`` or
+    ``{"asset_pointer": "...file-X", "file_name": "name"}``)."""
+    entry = next((e for e in usable if PurePosixPath(e.name).name == _ASSET_NAMES), None)
+    text = _read_small(entry)
+    if text is None:
+        return
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return
+    by_name: dict[str, FileEntry] = {}
+    for e in usable:
+        by_name.setdefault(e.name, e)
+        by_name.setdefault(PurePosixPath(e.name).name, e)
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+            continue
+        if not isinstance(value, dict):
+            continue
+        strings = [v for v in value.values() if isinstance(v, str)]
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                stack.append(item)
+            elif isinstance(item, str) and item in by_name:
+                ident = file_id_of_pointer(key)
+                if ident is not None:
+                    files.add_alias(ident, by_name[item])
+        for string in strings:
+            if string in by_name:
+                for other in strings:
+                    ident = file_id_of_pointer(other) if other != string else None
+                    if ident is not None:
+                        files.add_alias(ident, by_name[string])
 
 
 def _open_zip(path: Path) -> Export:
@@ -152,32 +277,7 @@ def _open_zip(path: Path) -> Export:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(f"{path}: not a readable zip file ({exc})") from None
-    infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
-    chosen = pick_conversation_files(list(infos))
-    if not chosen:
-        archive.close()
-        raise InputError(f"{path}: no conversations.json or conversations-NNN.json in this zip")
-    problems: list[str] = []
-    depth = chosen[0].count("/")
-    manifest = next(
-        (n for n in infos if PurePosixPath(n).name == _MANIFEST and n.count("/") == depth), None
-    )
-    manifest_text = _read_small_member(archive, manifest) if manifest else None
-    _check_manifest(manifest_text, chosen, problems)
-
-    def opener(name: str) -> Callable[[], IO[bytes]]:
-        return lambda: archive.open(name)
-
-    files = [ConversationFile(n, infos[n].file_size, opener(n)) for n in chosen]
-    return Export(path, "zip", files, index_zip(archive), problems, archive.close)
-
-
-def _read_small_member(archive: zipfile.ZipFile, name: str) -> bytes | None:
-    try:
-        with archive.open(name) as member:
-            return member.read(10 * 1024 * 1024)
-    except (zipfile.BadZipFile, OSError, ZlibError, EOFError):
-        return None
+    return _build(path, "zip", zip_entries(archive), archive.close)
 
 
 def _folder_names(root: Path) -> list[str]:
@@ -190,23 +290,7 @@ def _folder_names(root: Path) -> list[str]:
 
 
 def _open_folder(path: Path) -> Export:
-    names = _folder_names(path)
-    chosen = [n for n in pick_conversation_files(names) if not (path / n).is_symlink()]
-    if not chosen:
-        raise InputError(f"{path}: no conversations.json or conversations-NNN.json in this folder")
-    problems: list[str] = []
-    manifest = (path / chosen[0]).parent / _MANIFEST
-    try:
-        manifest_text = manifest.read_bytes() if manifest.is_file() else None
-    except OSError:
-        manifest_text = None
-    _check_manifest(manifest_text, chosen, problems)
-
-    def opener(name: str) -> Callable[[], IO[bytes]]:
-        return lambda: open(path / name, "rb")
-
-    files = [ConversationFile(n, (path / n).stat().st_size, opener(n)) for n in chosen]
-    return Export(path, "folder", files, index_folder(path, names), problems)
+    return _build(path, "folder", folder_entries(path, _folder_names(path)))
 
 
 def _looks_like_json_array(path: Path) -> bool:
@@ -260,7 +344,7 @@ def iter_conversations(export: Export, progress: Progress | None = None) -> Iter
 
 
 def _iter_file(file: ConversationFile, progress: Progress) -> Iterator[ExportItem]:
-    index = 0
+    read = 0
     try:
         with file.open() as raw:
             reader = CountingReader(raw, progress)
@@ -269,22 +353,23 @@ def _iter_file(file: ConversationFile, progress: Progress) -> Iterator[ExportIte
                 what = "empty" if not head else "not a JSON array of conversations"
                 yield ExportItem(file.name, 0, error=f"{file.name}: {what}")
                 return
-            for conversation in iter_json_array(reader.read):
-                yield ExportItem(file.name, index, conversation)
-                index += 1
+            for data in iter_raw_items(reader.read):
+                read += 1
+                yield ExportItem(file.name, read, data)
     except JSONArrayError as exc:
-        where = f"after conversation #{index - 1}" if index else "before the first conversation"
         yield ExportItem(
             file.name,
-            index,
-            error=f"{file.name}: invalid or truncated JSON {where} ({_short(exc)}); "
-            f"{index} conversation(s) read from it",
+            read + 1,
+            error=f"{file.name}: invalid or truncated JSON in conversation #{read + 1} "
+            f"({_short(exc)}); the {read} conversation(s) before it are read, the rest of "
+            "this file is not",
         )
     except (zipfile.BadZipFile, ZlibError, EOFError, OSError) as exc:
         yield ExportItem(
             file.name,
-            index,
-            error=f"{file.name}: cannot read further after {index} conversation(s) ({_short(exc)})",
+            read + 1,
+            error=f"{file.name}: cannot read further than conversation #{read} "
+            f"({_short(exc)}); the {read} conversation(s) before are read",
         )
 
 

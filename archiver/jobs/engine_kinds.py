@@ -21,6 +21,7 @@ from archiver.interrupts import interrupt_raises
 from archiver.options import (
     JobValues,
     Option,
+    boolean,
     http_url,
     integer,
     path,
@@ -46,13 +47,19 @@ IMPORT_OPTIONS: dict[str, Option] = {
     "path": Option(
         path, None, "the export zip, its unpacked folder, or conversations.json", cli=False
     ),
+    "no_files": Option(
+        boolean,
+        False,
+        "Do not put the export's files (uploads, images) into the file store beside DB; "
+        "their names are still recorded.",
+    ),
     "extract_files": Option(
         path, None, "Also copy the export's attachments and images into this folder."
     ),
     "max_file_mb": Option(
         integer(1),
         DEFAULT_MAX_FILE_BYTES // MiB,
-        "Refuse to extract a single file bigger than this.",
+        "Refuse to store or extract a single file bigger than this.",
     ),
     "max_total_mb": Option(
         integer(1),
@@ -85,6 +92,7 @@ def run_import(
             limits=ExtractLimits(values["max_file_mb"] * MiB, values["max_total_mb"] * MiB),
             progress=progress,
             jobs=values["jobs"],
+            store_files=not values["no_files"],
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import operator
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -60,6 +60,10 @@ _MESSAGE_UPSERT = (
     f"IS NOT ({', '.join('excluded.' + c for c in _MESSAGE_VALUE_COLUMNS)}) "
     "OR messages.deleted_upstream_at IS NOT NULL"
 )
+# A new conversation in a bulk import: no older rows to compare, no trigger work (store.fts).
+_MESSAGE_INSERT = (
+    f"INSERT INTO messages ({_MESSAGE_NAMES}) VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})"
+)
 _ATTACHMENT_UPSERT = (
     "INSERT INTO attachments (conversation_id, message_node_id, asset_pointer, file_name, "
     "mime_type, size_bytes) VALUES (?, ?, ?, ?, ?, ?) "
@@ -103,53 +107,79 @@ def save_rows(
 ) -> SaveOutcome:
     """save_conversation for rows already in column order: ``message_values`` holds each
     message's values in MESSAGE_COLUMNS order (what the import pipeline ships)."""
-    now = utc_now_iso()
     with transaction(db) as conn:
-        existing = conn.execute(
-            "SELECT content_hash, flattener_version, update_time, deleted_upstream_at, "
-            "list_update_time FROM conversations WHERE id = ?",
-            [conv["id"]],
-        ).fetchone()
-        if existing is not None:
-            old_hash, old_version, old_update, old_deleted, old_listed = existing
-            if (
-                not force
-                and old_hash == conv["content_hash"]
-                and old_version == conv["flattener_version"]
-                and old_deleted is None
-            ):
-                # Same content: only remember how the list showed it (the sync key).
-                if conv["list_update_time"] and conv["list_update_time"] != old_listed:
-                    conn.execute(
-                        "UPDATE conversations SET list_update_time = ? WHERE id = ?",
-                        [conv["list_update_time"], conv["id"]],
-                    )
-                return SaveOutcome.UNCHANGED
-            # An import never replaces what the archive has at the same or a later version: a
-            # live copy with the same update_time carries fields an export lacks.
-            if (
-                keep_newer
-                and old_update
-                and conv["update_time"]
-                and old_update >= conv["update_time"]
-            ):
-                return SaveOutcome.SKIPPED_OLDER
-        values = dict(conv)
-        if existing is not None and not values["list_update_time"]:
-            values["list_update_time"] = existing[4]  # an export does not know the list's view
-        conn.execute(
-            _CONVERSATION_UPSERT,
-            [values[c] for c in CONVERSATION_COLUMNS] + [now, now],
+        return save_in_transaction(
+            conn,
+            conv,
+            message_values,
+            attachments,
+            keep_newer=keep_newer,
+            force=force,
+            now=utc_now_iso(),
         )
+
+
+def save_in_transaction(
+    conn: sqlite3.Connection,
+    conv: dict[str, Any],
+    message_values: Sequence[Sequence[Any]],
+    attachments: list[dict[str, Any]],
+    *,
+    keep_newer: bool,
+    force: bool = False,
+    now: str,
+    bulk: Callable[[], None] | None = None,
+) -> SaveOutcome:
+    """The body of save_rows, inside a transaction (or savepoint) the caller holds. ``bulk``
+    (called before the first row is written): the full-text index is filled after loading
+    (store.fts), so the nodes of a new conversation are inserted directly instead of through
+    the staging table."""
+    existing = conn.execute(
+        "SELECT content_hash, flattener_version, update_time, deleted_upstream_at, "
+        "list_update_time FROM conversations WHERE id = ?",
+        [conv["id"]],
+    ).fetchone()
+    if existing is not None:
+        old_hash, old_version, old_update, old_deleted, old_listed = existing
+        if (
+            not force
+            and old_hash == conv["content_hash"]
+            and old_version == conv["flattener_version"]
+            and old_deleted is None
+        ):
+            # Same content: only remember how the list showed it (the sync key).
+            if conv["list_update_time"] and conv["list_update_time"] != old_listed:
+                conn.execute(
+                    "UPDATE conversations SET list_update_time = ? WHERE id = ?",
+                    [conv["list_update_time"], conv["id"]],
+                )
+            return SaveOutcome.UNCHANGED
+        # An import never replaces what the archive has at the same or a later version: a
+        # live copy with the same update_time carries fields an export lacks.
+        if keep_newer and old_update and conv["update_time"] and old_update >= conv["update_time"]:
+            return SaveOutcome.SKIPPED_OLDER
+    if bulk is not None:
+        bulk()
+    values = dict(conv)
+    if existing is not None and not values["list_update_time"]:
+        values["list_update_time"] = existing[4]  # an export does not know the list's view
+    conn.execute(
+        _CONVERSATION_UPSERT,
+        [values[c] for c in CONVERSATION_COLUMNS] + [now, now],
+    )
+    if bulk is not None and existing is None:
+        conn.executemany(_MESSAGE_INSERT, message_values)
+    else:
         _write_messages(conn, message_values)
-        if existing is not None:  # a new conversation has no older nodes (foreign key)
-            # Nodes upstream dropped: keep them, mark them, take them off the current branch.
-            conn.execute(
-                "UPDATE messages SET deleted_upstream_at = ?, on_current_branch = 0 "
-                "WHERE conversation_id = ? AND deleted_upstream_at IS NULL "
-                "AND id NOT IN (SELECT value FROM json_each(?))",
-                [now, conv["id"], json.dumps([values[_ID] for values in message_values])],
-            )
+    if existing is not None:  # a new conversation has no older nodes (foreign key)
+        # Nodes upstream dropped: keep them, mark them, take them off the current branch.
+        conn.execute(
+            "UPDATE messages SET deleted_upstream_at = ?, on_current_branch = 0 "
+            "WHERE conversation_id = ? AND deleted_upstream_at IS NULL "
+            "AND id NOT IN (SELECT value FROM json_each(?))",
+            [now, conv["id"], json.dumps([values[_ID] for values in message_values])],
+        )
+    if attachments:
         conn.executemany(
             _ATTACHMENT_UPSERT,
             [

@@ -27,8 +27,7 @@ def test_truncated_export_is_partial_and_names_the_file(tmp_path):
     result = run(tmp_path / "a.db", path)
     assert result.exit_code == 3
     assert (
-        "Error: conversations.json: invalid or truncated JSON after conversation #0"
-        in result.output
+        "Error: conversations.json: invalid or truncated JSON in conversation #2" in result.output
     )
     assert "read 1, new 1" in result.output
 
@@ -48,4 +47,13 @@ def test_extract_files_option(tmp_path):
     result = run(tmp_path / "a.db", path, "--extract-files", tmp_path / "files")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "files" / "file-Img1-a.png").read_bytes() == b"png"
-    assert "attachments 1, extracted 1" in result.output
+    assert "attachments 1, files_stored 1, extracted 1" in result.output
+
+
+def test_no_files_option(tmp_path):
+    conv = conversation("c1", image_pointer="file-service://file-Img1")
+    path = write_zip(tmp_path / "export.zip", [conv], files={"file-Img1-a.png": b"png"})
+    result = run(tmp_path / "a.db", path, "--no-files")
+    assert result.exit_code == 0, result.output
+    assert "attachments 1, files_stored 0" in result.output
+    assert not (tmp_path / "a.db.files").exists()

@@ -3,10 +3,13 @@ node, and the tree it reports is self-consistent."""
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archiver.providers.chatgpt.flatten import flatten_conversation
+from archiver.providers.chatgpt.flatten_raw import flatten_entry
 
 node_ids = st.sampled_from([f"n{i}" for i in range(12)] + ["client-created-root", "ghost"])
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5))
@@ -75,3 +78,23 @@ def test_flattener_never_raises_and_never_drops_a_node(mapping, current):
     assert branch_depths == list(range(len(branch_depths)))
     if mapping:
         assert flat.conversation["current_node"] in rows
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    mapping=st.one_of(mappings, junk),
+    current=st.one_of(st.none(), node_ids, junk),
+    title=junk,
+)
+def test_the_export_fast_path_gives_the_rows_of_the_general_path(mapping, current, title):
+    """flatten_entry (msgspec, message JSON sliced from the input) and flatten_conversation
+    (json, re-encoded) agree on every row, hash included, for compact input."""
+    conv = {"id": "c", "title": title, "mapping": mapping, "current_node": current}
+    data = json.dumps(conv, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8", "surrogatepass"
+    )
+    general = flatten_conversation(json.loads(data), source="export")
+    fast = flatten_entry(data)
+    assert fast.conversation == general.conversation
+    assert fast.messages == general.messages
+    assert fast.attachments == general.attachments

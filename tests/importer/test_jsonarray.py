@@ -63,7 +63,7 @@ def test_invalid_json_in_the_middle_names_the_position_without_reading_the_rest(
     data = good[:-1] + b", {oops}, " + b'{"b": 2}, ' * 100_000 + b"]"
     reader = io.BytesIO(data)
     got = []
-    with pytest.raises(JSONArrayError, match=r"at character 3\d"):
+    with pytest.raises(JSONArrayError, match=r"at byte 3\d"):
         for item in iter_json_array(reader.read, 1024):
             got.append(item)
     assert got == [{"a": 1}] * 3

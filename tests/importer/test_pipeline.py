@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pickle
+import marshal
 
 from archiver.importer import import_export
-from archiver.importer.pipeline import FlatItem, _produce, use_worker
+from archiver.importer.pipeline import _produce, from_wire, use_worker
 from archiver.importer.reader import open_export
 from archiver.store import open_db
 from tests.support.export_helpers import as_json, conversation, write_zip
@@ -70,7 +70,7 @@ def test_worker_import_matches_the_single_process_import(tmp_path):
     assert worker == single
     counts, errors = single[0], single[1]
     assert (counts["read"], counts["new"], counts["failed"], counts["extracted"]) == (6, 4, 2, 1)
-    assert errors[0].startswith("conversations-000.json #3: not a usable conversation")
+    assert errors[0].startswith("conversations-000.json #4: not a usable conversation")
     assert errors[2].startswith("conversations-001.json: invalid or truncated JSON")
 
 
@@ -87,7 +87,7 @@ class Sink:
         self.messages: list = []
 
     def send_bytes(self, data: bytes) -> None:
-        self.messages.append(pickle.loads(data))
+        self.messages.append(marshal.loads(data))
 
     def close(self) -> None:
         pass
@@ -98,14 +98,17 @@ def test_the_worker_sends_items_bytes_read_and_done(tmp_path):
     path.write_bytes(as_json([conversation("c1"), "junk"]))
     sink = Sink()
     _produce(str(path), sink)
-    (read1, first), (read2, second), (read3, done) = sink.messages
-    assert isinstance(first, FlatItem) and first.conversation["id"] == "c1"
-    assert isinstance(second, FlatItem) and second.failure is not None
-    assert done is None and read1 + read2 + read3 == path.stat().st_size
+    [(read, batch, (reason, timings))] = sink.messages
+    first, second = (from_wire(w) for w in batch)
+    assert first.conversation["id"] == "c1" and first.number == 1
+    assert second.failure is not None and second.where == "conversations.json #2"
+    assert reason is None and read == path.stat().st_size
+    assert len(timings) == 5
 
 
 def test_the_worker_reports_why_it_stopped(tmp_path):
     sink = Sink()
     _produce(str(tmp_path / "missing.json"), sink)
-    [(_, reason)] = sink.messages
+    [(_, batch, (reason, _timings))] = sink.messages
+    assert batch == []
     assert isinstance(reason, str) and "no such file" in reason

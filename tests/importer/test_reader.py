@@ -28,9 +28,9 @@ def test_zip_with_conversations_json(tmp_path):
     export, items = read_all(path)
     assert export.kind == "zip"
     assert ids(items) == ["c1", "c2"]
-    assert [(i.source, i.index) for i in items] == [
-        ("conversations.json", 0),
+    assert [(i.source, i.number) for i in items] == [
         ("conversations.json", 1),
+        ("conversations.json", 2),
     ]
 
 
@@ -95,7 +95,7 @@ def test_truncated_file_yields_what_came_before_then_an_error(tmp_path):
     assert ids(items) == ["c1", "c2"]
     error = items[-1].error
     assert error is not None and error.startswith("conversations.json: invalid or truncated JSON")
-    assert "after conversation #1" in error
+    assert "in conversation #3" in error and "the 2 conversation(s) before it" in error
 
 
 def test_not_an_array_is_an_error_item(tmp_path):

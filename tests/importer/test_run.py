@@ -35,9 +35,15 @@ def test_import_zip_fills_the_archive(db, tmp_path):
         "unchanged": 0,
         "skipped_older": 0,
         "failed": 0,
+        "duplicates": 0,
         "messages": 8,
         "attachments": 0,
+        "files_stored": 0,
         "extracted": 0,
+        "json_files": 1,
+        "shared_links": 0,
+        "textdocs": 0,
+        "feedback": 0,
     }
     assert summary.exit_code == 0
     rows = db.execute("SELECT id, source, node_count FROM conversations ORDER BY id").fetchall()
@@ -95,8 +101,8 @@ def test_malformed_conversations_are_named_and_the_rest_imports(db, tmp_path):
     path.write_text(json.dumps(entries))
     summary = import_export(db, path)
     assert (summary.read, summary.new, summary.failed) == (4, 2, 2)
-    assert summary.errors[0].startswith("conversations.json #1: not a usable conversation")
-    assert summary.errors[1].startswith("conversations.json #2: not a usable conversation")
+    assert summary.errors[0].startswith("conversations.json #2: not a usable conversation")
+    assert summary.errors[1].startswith("conversations.json #3: not a usable conversation")
     assert summary.exit_code == 3
 
 
@@ -180,7 +186,13 @@ def test_zip_slip_members_are_refused(db, tmp_path):
     dest = tmp_path / "sub" / "files"
     summary = import_export(db, path, extract_dir=dest)
     assert summary.read == 3 and summary.new == 3 and summary.extracted == 0
-    assert len(summary.errors) == 3 and all("refused to extract" in e for e in summary.errors)
+    # Members never touched at all: not matched, not stored, not extracted; each named once.
+    assert summary.errors == [
+        "skipped member '../file-Up1-evil.png': its name climbs out of the folder (..)",
+        "skipped member '/file-Abs2-evil.png': its name has an absolute path",
+        "skipped member 'file-Link3-evil.png': it is a symbolic link",
+    ]
+    assert summary.attachments == 0 and summary.files_stored == 0
     assert summary.exit_code == 3
     assert list(dest.iterdir()) == []
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["files"]

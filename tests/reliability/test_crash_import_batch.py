@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from archiver.emulator import EmulatorConfig, running_emulator, write_export_json
-from tests.support.archive_snapshot import integrity_ok, snapshot
+from tests.support.archive_snapshot import index_complete, integrity_ok, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -56,15 +56,20 @@ def export(tmp_path_factory):
     return path, snapshot(reference)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_killed_import_then_rerun_equals_an_uninterrupted_import(export, tmp_path, seed):
+@pytest.mark.parametrize(("seed", "jobs"), [(1, "1"), (2, "1"), (3, "2"), (4, "2")])
+def test_killed_import_then_rerun_equals_an_uninterrupted_import(export, tmp_path, seed, jobs):
+    """In one process and with the reader process (which also indexes while the writer
+    waits): the kill lands between batches, the re-run finishes the index and the rest."""
     path, expected = export
     db = tmp_path / "crash.db"
-    command = [*ARCHIVER, "import", str(db), str(path), "-q"]
+    command = [*ARCHIVER, "import", str(db), str(path), "-q", "--jobs", jobs]
     kill_after(command, db, IMPORTED, random.Random(seed).randint(1, 300))
     assert count(db, IMPORTED) < 400
+    # Killed between batches: the index of the rows already committed is still pending.
+    assert count(db, "SELECT count(*) FROM messages_fts_pending") == 1
     subprocess.run(command, check=True, timeout=120)
     assert integrity_ok(db)
+    assert index_complete(db)
     assert snapshot(db) == expected
 
 

@@ -53,3 +53,16 @@ def integrity_ok(path: str | Path) -> bool:
         return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         db.close()
+
+
+def index_complete(path: str | Path) -> bool:
+    """The full-text index holds exactly the messages' text (FTS5's integrity-check with rank
+    1 compares it with the content table) and no bulk fill is left pending."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+        return db.execute("SELECT count(*) FROM messages_fts_pending").fetchone()[0] == 0
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        db.close()

@@ -17,7 +17,7 @@ from archiver.flatten.records import (
     dumps_sorted,
     texts_hash,
 )
-from archiver.flatten.tree import children_of, tree_shape
+from archiver.flatten.tree import TreeShape, children_of, tree_shape
 from archiver.timeutil import to_iso
 
 
@@ -42,16 +42,31 @@ _EMPTY: dict[str, Any] = {}  # read-only stand-in for a missing or non-object fi
 
 
 def message_row(conversation_id: str, key: str, node: Any, shape: Any) -> dict[str, Any]:
-    """One node as a row. Runs for every node of every import, so it reads each field once,
-    with inline type checks instead of helper calls (same results as as_dict/as_str)."""
+    """One node as a row (the node's message re-encoded for ``raw_json``)."""
     if isinstance(node, dict):
         message = node.get("message")
-        parent = node.get("parent")
         children = dumps(node["children"]) if "children" in node else None
         raw = None if message is None else dumps(message)
-    else:  # not even an object: keep it whole
-        message = parent = children = None
-        raw = dumps(node)
+        return message_fields(
+            conversation_id, key, message, raw, node.get("parent"), children, shape
+        )
+    # Not even an object: keep it whole.
+    return message_fields(conversation_id, key, None, dumps(node), None, None, shape)
+
+
+def message_fields(
+    conversation_id: str,
+    key: str,
+    message: Any,
+    raw: str | None,
+    parent: Any,
+    children: str | None,
+    shape: Any,
+) -> dict[str, Any]:
+    """One node as a row, from its parts: ``raw`` is the message's JSON text (sliced from the
+    input by the export import, re-encoded otherwise), ``children`` the JSON of its children.
+    Runs for every node of every import, so it reads each field once, with inline type checks
+    instead of helper calls (same results as as_dict/as_str)."""
     msg = message if isinstance(message, dict) else _EMPTY
     author = msg.get("author")
     if not isinstance(author, dict):
@@ -97,23 +112,26 @@ def message_row(conversation_id: str, key: str, node: Any, shape: Any) -> dict[s
     }
 
 
-def _may_have_attachments(node: Any) -> bool:
+def _may_have_attachments(message: Any) -> bool:
     """Cheap pre-check for attachment_rows: an object among the parts or a metadata
-    ``attachments`` list (most nodes have neither)."""
-    msg = node.get("message") if isinstance(node, dict) else None
-    if not isinstance(msg, dict):
+    ``attachments`` list (most messages have neither)."""
+    if not isinstance(message, dict):
         return False
-    content = msg.get("content")
+    content = message.get("content")
     parts = content.get("parts") if isinstance(content, dict) else None
     if isinstance(parts, list) and any(isinstance(part, dict) for part in parts):
         return True
-    metadata = msg.get("metadata")
+    metadata = message.get("metadata")
     return isinstance(metadata, dict) and isinstance(metadata.get("attachments"), list)
 
 
 def attachment_rows(conversation_id: str, key: str, node: Any) -> list[dict[str, Any]]:
     """Asset pointers in multimodal parts and ``metadata.attachments`` → attachment rows."""
-    msg = as_dict(as_dict(node).get("message"))
+    return message_attachment_rows(conversation_id, key, as_dict(node).get("message"))
+
+
+def message_attachment_rows(conversation_id: str, key: str, message: Any) -> list[dict[str, Any]]:
+    msg = as_dict(message)
     rows: dict[str, dict[str, Any]] = {}
     parts = as_dict(msg.get("content")).get("parts")
     for part in parts if isinstance(parts, list) else []:
@@ -166,6 +184,52 @@ def _content_hash(without_mapping: dict[str, Any], messages: list[dict[str, Any]
     return texts_hash(texts)
 
 
+def rebuild_children(messages: list[dict[str, Any]], shape: TreeShape) -> None:
+    """Slimmed export files drop the ``children`` key and keep only ``parent``: give such nodes
+    the children their parent links name, in file (mapping) order, so the stored tree is whole."""
+    missing = [row for row in messages if row["children"] is None]
+    if not missing:
+        return
+    kids: dict[str, list[str]] = {}
+    for row in messages:  # mapping order
+        parent = shape.parent.get(row["id"])
+        if parent is not None:
+            kids.setdefault(parent, []).append(row["id"])
+    for row in missing:
+        row["children"] = dumps(kids.get(row["id"], []))
+
+
+def conversation_row(
+    cid: str,
+    without_mapping: dict[str, Any],
+    messages: list[dict[str, Any]],
+    shape: TreeShape,
+    *,
+    source: str,
+    account: str,
+    list_update_time: str | None,
+) -> dict[str, Any]:
+    """The conversation's own row: its fields, the hash of everything kept, its raw JSON."""
+    return {
+        "id": cid,
+        "provider": "chatgpt",
+        "account": account,
+        "title": as_str(without_mapping.get("title")),
+        "create_time": to_iso(without_mapping.get("create_time")),
+        "update_time": to_iso(without_mapping.get("update_time")),
+        "list_update_time": list_update_time,
+        "current_node": shape.current_node,
+        "is_archived": _bool_int(without_mapping.get("is_archived")),
+        "default_model_slug": as_str(without_mapping.get("default_model_slug")),
+        "gizmo_id": as_str(without_mapping.get("gizmo_id")),
+        "node_count": len(messages),
+        "source": source,
+        "content_hash": _content_hash(without_mapping, messages),
+        "flattener_version": FLATTENER_VERSION,
+        "raw_json": dumps(without_mapping),
+    }
+
+
 def flatten_conversation(
     conv: Any,
     *,
@@ -183,33 +247,25 @@ def flatten_conversation(
     mapping: dict[str, Any] = raw_mapping if isinstance(raw_mapping, dict) else {}
     shape = tree_shape(mapping, conv.get("current_node"))
     messages = [message_row(cid, key, node, shape) for key, node in mapping.items()]
+    rebuild_children(messages, shape)
     attachments = [
         row
         for key, node in mapping.items()
-        if _may_have_attachments(node)
+        if isinstance(node, dict) and _may_have_attachments(node.get("message"))
         for row in attachment_rows(cid, key, node)
     ]
     without_mapping = {k: v for k, v in conv.items() if k != "mapping"}
     if not isinstance(raw_mapping, dict) and raw_mapping is not None:
         without_mapping["mapping"] = raw_mapping  # not a tree: keep it rather than lose it
-    conversation = {
-        "id": cid,
-        "provider": "chatgpt",
-        "account": account,
-        "title": as_str(conv.get("title")),
-        "create_time": to_iso(conv.get("create_time")),
-        "update_time": to_iso(conv.get("update_time")),
-        "list_update_time": list_update_time,
-        "current_node": shape.current_node,
-        "is_archived": _bool_int(conv.get("is_archived")),
-        "default_model_slug": as_str(conv.get("default_model_slug")),
-        "gizmo_id": as_str(conv.get("gizmo_id")),
-        "node_count": len(mapping),
-        "source": source,
-        "content_hash": _content_hash(without_mapping, messages),
-        "flattener_version": FLATTENER_VERSION,
-        "raw_json": dumps(without_mapping),
-    }
+    conversation = conversation_row(
+        cid,
+        without_mapping,
+        messages,
+        shape,
+        source=source,
+        account=account,
+        list_update_time=list_update_time,
+    )
     return FlatConversation(conversation, messages, attachments)
 
 

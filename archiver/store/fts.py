@@ -1,0 +1,79 @@
+"""Filling the full-text index in bulk, crash-safely (schema.sql migration 6).
+
+Row-by-row triggers make FTS5 write one small index segment per statement and merge them over
+and over; a bulk import instead marks "messages after pk N are not indexed yet"
+(``messages_fts_pending``), loads, then indexes every new row with ONE statement and removes
+the mark in the same transaction. A run killed in between leaves the mark: the next run that
+writes (every writer goes through ``run_recorded``, under the database lock) finishes the job
+before doing anything else, so the index never stays incomplete and never indexes a row twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+from archiver.store.db import transaction
+
+
+def pending_since(db: sqlite_utils.Database) -> int | None:
+    """The mark's pk, or None when the index is complete (or the table predates it)."""
+    try:
+        row = db.execute("SELECT min(since_pk) FROM messages_fts_pending").fetchone()
+    except sqlite3.OperationalError:  # an archive opened without migrations
+        return None
+    return None if row is None else row[0]
+
+
+def start_bulk_index(conn: sqlite3.Connection) -> int:
+    """Inside the caller's transaction: mark every message inserted from now on as not
+    indexed yet; returns the mark. Committed (or rolled back) with the rows it covers."""
+    existing = conn.execute("SELECT min(since_pk) FROM messages_fts_pending").fetchone()[0]
+    if existing is not None:
+        return int(existing)  # an unfinished mark stays the oldest one
+    since = conn.execute("SELECT coalesce(max(pk), 0) FROM messages").fetchone()[0]
+    conn.execute("INSERT INTO messages_fts_pending (since_pk) VALUES (?)", [since])
+    return int(since)
+
+
+def index_some(conn: sqlite3.Connection, rows: int) -> int:
+    """Inside the caller's transaction: index the next ``rows`` messages (by pk) the mark
+    covers and move the mark past them; returns how many were indexed. Lets a bulk import
+    fill the index while it waits for its reader, in large batches."""
+    since = conn.execute("SELECT min(since_pk) FROM messages_fts_pending").fetchone()[0]
+    if since is None:
+        return 0
+    last = conn.execute("SELECT max(pk) FROM messages").fetchone()[0] or 0
+    upto = min(last, since + rows)
+    if upto <= since:
+        return 0
+    cursor = conn.execute(
+        "INSERT INTO messages_fts (rowid, text) SELECT pk, text FROM messages "
+        "WHERE pk > ? AND pk <= ?",
+        [since, upto],
+    )
+    conn.execute("UPDATE messages_fts_pending SET since_pk = ?", [upto])
+    return max(cursor.rowcount, 0)
+
+
+def finish_bulk_index(db: sqlite_utils.Database) -> int:
+    """Index every message the mark covers and remove the mark, atomically; returns how many
+    rows were indexed (0 when there was no mark)."""
+    with transaction(db) as conn:
+        since = conn.execute("SELECT min(since_pk) FROM messages_fts_pending").fetchone()[0]
+        if since is None:
+            return 0
+        cursor = conn.execute(
+            "INSERT INTO messages_fts (rowid, text) SELECT pk, text FROM messages WHERE pk > ?",
+            [since],
+        )
+        conn.execute("DELETE FROM messages_fts_pending")
+    return max(cursor.rowcount, 0)
+
+
+def repair_index(db: sqlite_utils.Database) -> int:
+    """Finish an index a crashed bulk import left unfinished (cheap when there is none)."""
+    if pending_since(db) is None:
+        return 0
+    return finish_bulk_index(db)

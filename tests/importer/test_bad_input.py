@@ -1,0 +1,100 @@
+"""Bad exports (issue: bad input): every problem is one clear line naming the file and the
+conversation (numbered from 1), the rest imports, exit 3; exit 2 when nothing usable is left."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+
+from archiver.errors import InputError
+from archiver.importer import import_export
+from archiver.store import open_db
+from tests.support.export_helpers import as_json, conversation, write_zip
+
+
+@pytest.fixture
+def db(tmp_path):
+    return open_db(tmp_path / "archive.db")
+
+
+def ids(db):
+    return [r[0] for r in db.execute("SELECT id FROM conversations ORDER BY id")]
+
+
+def test_a_split_file_truncated_in_the_middle_names_file_and_number(db, tmp_path):
+    data = as_json([conversation("a1"), conversation("a2"), conversation("a3")])
+    cut = data.index(b'"a3-u"')  # inside the third conversation
+    path = write_zip(
+        tmp_path / "e.zip",
+        files={
+            "conversations-000.json": as_json([conversation("z0")]),
+            "conversations-001.json": data[:cut],
+            "conversations-002.json": as_json([conversation("z2")]),
+        },
+    )
+    summary = import_export(db, path)
+    assert ids(db) == ["a1", "a2", "z0", "z2"]
+    assert summary.exit_code == 3
+    [error] = summary.errors
+    assert error.startswith("conversations-001.json: invalid or truncated JSON in conversation #3")
+    assert error.endswith("the 2 conversation(s) before it are read, the rest of this file is not")
+
+
+def test_a_file_that_is_not_json_at_all_is_named_and_the_rest_imports(db, tmp_path):
+    path = write_zip(
+        tmp_path / "e.zip",
+        files={
+            "conversations-000.json": b"<html>an error page saved as JSON</html>",
+            "conversations-001.json": as_json([conversation("ok")]),
+        },
+    )
+    summary = import_export(db, path)
+    assert ids(db) == ["ok"] and summary.exit_code == 3
+    assert summary.errors == ["conversations-000.json: not a JSON array of conversations"]
+
+
+def test_an_entry_with_invalid_utf8_fails_alone(db, tmp_path):
+    good = as_json([conversation("g1")])[1:-1]
+    bad = as_json([conversation("b1", answer="BROKEN")])[1:-1].replace(b"BROKEN", b"\xff\xfe")
+    path = tmp_path / "conversations.json"
+    path.write_bytes(b"[" + good + b", " + bad + b", " + good.replace(b"g1", b"g2") + b"]")
+    summary = import_export(db, path)
+    assert ids(db) == ["g1", "g2"] and summary.exit_code == 3
+    [error] = summary.errors
+    assert error.startswith("conversations.json #2: not a usable conversation (invalid UTF-8")
+
+
+def test_every_entry_failing_is_exit_2(db, tmp_path):
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps([42, "text", {"title": "no id"}, None]))
+    summary = import_export(db, path)
+    assert (summary.read, summary.failed, summary.exit_code) == (4, 4, 2)
+    assert [e.split(":")[0] for e in summary.errors] == [
+        f"conversations.json #{n}" for n in range(1, 5)
+    ]
+
+
+@pytest.mark.parametrize("name", ["../conversations.json", "/conversations.json"])
+def test_conversations_only_under_an_unsafe_name_is_nothing_readable(db, tmp_path, name):
+    path = tmp_path / "e.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(name), as_json([conversation("x")]))
+    with pytest.raises(InputError, match=r"no conversations\.json"):
+        import_export(db, path)
+    assert ids(db) == []
+
+
+def test_unsafe_member_names_beside_good_conversations_are_named_and_partial(db, tmp_path):
+    path = write_zip(
+        tmp_path / "e.zip",
+        [conversation("c1")],
+        raw_members={"../../etc/cron.d/x.json": b"{}", "C:\\temp\\user.json": b"{}"},
+    )
+    summary = import_export(db, path)
+    assert ids(db) == ["c1"] and summary.exit_code == 3
+    assert summary.errors == [
+        "skipped member '../../etc/cron.d/x.json': its name climbs out of the folder (..)",
+        "skipped member 'C:\\\\temp\\\\user.json': its name has an absolute path",
+    ]
