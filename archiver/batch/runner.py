@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +51,13 @@ from archiver.errors import (
     ThrottledUntil,
     UnreachableError,
 )
+from archiver.jobs.cooldown import CooldownSkip
 from archiver.progress import NullProgress, Progress
 from archiver.providers import registry
-from archiver.store.runs import remember_throttle_stop
+from archiver.store.runs import remember_throttle_stop, sending_cooldown
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
+from archiver.timeutil import to_iso
 from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
 from archiver.transport.ratelimit import RateLimiter
 
@@ -334,18 +337,43 @@ async def _run_units(run: _Run, units: list[Unit], concurrency: int) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+async def honour_sending_cooldown(
+    db: sqlite_utils.Database, provider: str, account: str, max_wait: float
+) -> CooldownSkip | None:
+    """An earlier run left this account resting (a 429 beyond --max-wait, a model cap): wait
+    out a rest within ``max_wait``; skip the run (exit 0, saying why) for a longer one, so that
+    cron does not hammer an account that cannot answer yet."""
+    blocked = sending_cooldown(db, provider, account)
+    if blocked is None:
+        return None
+    until, reason = blocked
+    remaining = (until - datetime.now(tz=UTC)).total_seconds()
+    if remaining > max_wait:
+        until_iso = to_iso(until.timestamp()) or ""
+        log.warning("%s: resting until %s (%s): nothing sent", provider, until_iso, reason)
+        return CooldownSkip(provider, account, until_iso, reason=reason or None)
+    log.info("%s: waiting %.0f s for the account's cool-down to end", provider, remaining)
+    await asyncio.sleep(max(0.0, remaining))
+    return None
+
+
 async def run_batch(
     db: sqlite_utils.Database,
     csv_path: str | Path,
     options: BatchOptions,
     settings: Any,
     progress: Progress | None = None,
-) -> BatchSummary:
+) -> BatchSummary | CooldownSkip:
     """Run (or resume) a batch; see the module docstring. ``settings`` is ChatGPTSettings,
-    BingSettings or CopilotSettings. Raises InputError before sending anything when the CSV is bad."""
+    BingSettings or CopilotSettings. Raises InputError before sending anything when the CSV is
+    bad; returns a CooldownSkip, sending nothing, while the account rests after a cap."""
     progress = progress or NullProgress()
     batch_input = read_batch_csv(csv_path, template=options.template, default_model=options.model)
-    registry.get(options.provider)  # ConfigError for an unknown provider, before anything starts
+    chosen = registry.get(options.provider)  # ConfigError for an unknown one, before anything
+    skip = await honour_sending_cooldown(db, options.provider, settings.account, options.max_wait)
+    if skip is not None:
+        return skip
+    settings = chosen.settings_with_state(db, settings)
     run_id = store.start_run(db, options.provider, options.model, batch_input, options.recorded())
     summary = BatchSummary(run_id, options.provider, rows=len(batch_input.rows))
     items = store.claim_items(

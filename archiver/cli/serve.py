@@ -66,9 +66,9 @@ from archiver.store import open_db
 )
 @click.option(
     "--conversation-path",
-    default="conversation",
+    default="f/conversation",
     show_default=True,
-    help="ChatGPT: the path prompts are posted to (f/conversation on today's web app).",
+    help="ChatGPT: the path prompts are posted to ('conversation' is used when it is missing).",
 )
 @click.option("--timeout", default=300, show_default=True, help="Seconds to wait for an answer.")
 @click.option(

@@ -39,11 +39,17 @@ class CooldownSkip:
     run_status: str = runs.STATUS_COOLDOWN
     exit_code: int = EXIT_OK
     errors: list[str] = field(default_factory=list)
+    reason: str | None = None  # what the run that stopped said (a model cap, a 429)
 
     def counts(self) -> dict[str, int]:
         return {}
 
     def line(self) -> str:
+        if self.reason:
+            return (
+                f"{self.provider}: skipped: the account is cooling down until {self.until} "
+                f"({self.reason}); a run after then continues"
+            )
         return (
             f"{self.provider}: skipped: the account is cooling down after being throttled "
             f"(HTTP 429) until {self.until}; the next run continues"

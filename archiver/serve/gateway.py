@@ -26,7 +26,13 @@ import sqlite_utils
 
 from archiver.batch import store as batch_store
 from archiver.batch.sender import Answer, BatchProvider, CallStats, Thread, elapsed_ms
-from archiver.errors import ArchiverError, NotFoundError, QuotaExhausted, RateLimitExceeded
+from archiver.errors import (
+    ArchiverError,
+    NotFoundError,
+    QuotaExhausted,
+    RateLimitExceeded,
+    ThrottledUntil,
+)
 from archiver.store import runs, transaction
 from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
@@ -117,10 +123,10 @@ class AccountGateway:
     # --- admission ---------------------------------------------------------------------------
 
     def _load_cooldown(self) -> None:
-        until = runs.active_cooldown(self.db, self.provider, self.sender.account)
-        if until is not None:
-            self.blocked_until = until.timestamp()
-            self.blocked_reason = "a cool-down remembered from an earlier throttle"
+        blocked = runs.sending_cooldown(self.db, self.provider, self.sender.account)
+        if blocked is not None:
+            self.blocked_until = blocked[0].timestamp()
+            self.blocked_reason = "a cool-down remembered from an earlier throttle or cap"
 
     def _check_upstream(self) -> None:
         rest = self.blocked_until - time.time()
@@ -195,6 +201,12 @@ class AccountGateway:
                 self._failed(exchange, stats, started, str(exc))
                 self._block(CAP_COOLDOWN, str(exc))
                 raise UpstreamThrottled(self.provider, CAP_COOLDOWN, str(exc)) from None
+            except ThrottledUntil as exc:  # a cap (or a wait) that clears at a known time
+                self._failed(exchange, stats, started, str(exc))
+                rest = max(1.0, exc.until.timestamp() - time.time())
+                self.blocked_until, self.blocked_reason = time.time() + rest, exc.reason
+                runs.remember_throttle_stop(self.db, self.provider, self.sender.account, exc)
+                raise UpstreamThrottled(self.provider, rest, exc.reason[:200]) from None
             except asyncio.CancelledError:
                 self._failed(exchange, stats, started, "interrupted (gateway shutdown)")
                 raise
