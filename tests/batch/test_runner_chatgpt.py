@@ -302,3 +302,31 @@ def test_cleanup_hides_conversations_and_marks_the_archive(
         "SELECT count(*) FROM conversations WHERE deleted_upstream_at IS NOT NULL"
     ).fetchone()[0]
     assert marked == 3
+
+
+@pytest.mark.parametrize("fault", ["cut", "lost"])
+def test_a_send_that_arrived_is_adopted_not_sent_again(
+    tmp_path: Path, fake: FakeAnswers, fault: str
+) -> None:
+    db = open_db(tmp_path / "a.db")
+    run(db, write_csv(tmp_path / "o.csv", "prompt\nan earlier chat\n"), fake)
+    fake.faults = [fault]
+    summary = run(db, write_csv(tmp_path / "p.csv", "prompt\nhello\n"), fake)
+    assert summary.exit_code == EXIT_OK, summary.errors
+    assert fake.answered["hello"] == 1  # ChatGPT saw the prompt once
+    row = next(r for r in items(db).values() if r["prompt"] == "hello")
+    assert row["status"] == "done" and row["answer"] == answer_for("hello")
+    if fault == "cut":  # the stream named its conversation before it broke: one look-up
+        assert fake.lookups == [f"/backend-api/conversation/{row['conversation_id']}"]
+        assert row["attempts"] == 3  # sentinel, send, look-up
+    else:  # nothing came back: the newest chats are listed and looked into
+        assert fake.lookups[0] == "/backend-api/conversations"
+        assert f"/backend-api/conversation/{row['conversation_id']}" in fake.lookups
+    # The archive copy holds the adopted exchange under the conversation.
+    texts = [
+        r[0]
+        for r in db.execute(
+            "SELECT text FROM messages WHERE conversation_id = ?", [row["conversation_id"]]
+        )
+    ]
+    assert "hello" in texts and answer_for("hello") in texts

@@ -206,3 +206,14 @@ def test_cli_exit_codes_for_a_cap(tmp_path: Path) -> None:
         second = CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
         assert second.exit_code == 0, second.output
         assert "skipped" in second.output and "model_cap_exceeded" in second.output
+
+
+def test_an_unsolvable_proof_stops_at_once_naming_the_difficulty(tmp_path: Path) -> None:
+    with running_emulator(conversations=0, pow_difficulty="000000") as emu:
+        db = open_db(tmp_path / "a.db")
+        started = time.monotonic()
+        summary = run(db, csv(tmp_path), emu.chatgpt_base_url, concurrency=1)
+        assert time.monotonic() - started < 30
+        assert summary.exit_code == EXIT_PARTIAL and summary.not_sent == 6
+        assert "difficulty 000000" in " ".join(summary.errors)
+        assert emu.state.stats()["prompts"] == 0

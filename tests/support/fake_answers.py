@@ -97,7 +97,7 @@ def v1_body(cid: str, user: dict[str, Any], answer: dict[str, Any]) -> bytes:
 class FakeAnswers:
     """``faults`` is consumed one per request: None (answer), an int status (with
     ``Retry-After: 0`` for 429), "broken" (a stream cut before its end, the answer never
-    stored) or "cut" (the answer stored, as upstream does, then the stream cut: only a
+    stored), "lost" (stored, then a 504 before any byte) or "cut" (the answer stored, as upstream does, then the stream cut: only a
     look-up finds it). ``GET conversation/{id}`` and ``GET conversations`` serve what was
     stored.
 
@@ -271,4 +271,6 @@ class FakeAnswers:
                 self.updated[cid] = __import__("time").time()
             if fault == "cut":
                 stream = stream[: len(stream) * 2 // 3]
+            if fault == "lost":  # stored, but a gateway timed out before any byte came back
+                return Response("<html>504 Gateway Time-out</html>", status=504)
         return Response(stream, content_type="text/event-stream")
