@@ -217,3 +217,13 @@ def test_an_unsolvable_proof_stops_at_once_naming_the_difficulty(tmp_path: Path)
         assert summary.exit_code == EXIT_PARTIAL and summary.not_sent == 6
         assert "difficulty 000000" in " ".join(summary.errors)
         assert emu.state.stats()["prompts"] == 0
+
+
+def test_a_server_that_takes_only_the_other_proof_form_is_learnt(tmp_path: Path) -> None:
+    with running_emulator(conversations=0, pow_forms="fnv") as emu:
+        db = open_db(tmp_path / "a.db")
+        summary = run(db, csv(tmp_path), emu.chatgpt_base_url, concurrency=1)
+        assert summary.exit_code == EXIT_OK, summary.errors
+        # Refused once (SHA3), then FNV-1a passed and was kept for every later prompt.
+        assert emu.state.refusal_reasons == ["bad proof of work"]
+        assert emu.state.stats()["prompts"] == 6 and emu.state.stats()["sentinel_issued"] == 7

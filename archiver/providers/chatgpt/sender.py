@@ -151,10 +151,10 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
                 await self.limiter.acquire()  # the first send's token came with the try
             first = False
             form = self.form if not refused else (FNV if self.form == SHA3 else SHA3)
-            sentinel = await self.sentinel.headers(http, form=form)
-            headers = {**self.settings.headers(), "Accept": "text/event-stream", **sentinel}
             path = self.path
             try:
+                sentinel = await self.sentinel.headers(http, form=form)
+                headers = {**self.settings.headers(), "Accept": "text/event-stream", **sentinel}
                 answer = await self._post(http, path, headers, body, attempts)
             except UnusualActivity as exc:
                 refused += 1
@@ -163,7 +163,8 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
                 log.warning("%s: trying once more with fresh sentinel tokens", exc)
                 continue
             except NotFoundError as exc:
-                if path == F_PATH and _route_missing(exc):
+                sent_here = (exc.url or "").endswith("/" + F_PATH)  # not the sentinel's 404
+                if path == F_PATH and sent_here and _route_missing(exc):
                     log.info("f/conversation does not exist here: sending to conversation")
                     self.path = LEGACY_PATH
                     continue
