@@ -216,7 +216,7 @@ async def take_turn(request: web.Request, req: Json) -> Turn | web.Response:
 async def read_body(request: web.Request) -> Json | web.Response:
     try:
         req = await request.json()
-    except ValueError:
+    except (ValueError, ConnectionResetError):  # malformed, or a client gone mid-body
         return _bad(400, "Invalid JSON body")
     if not isinstance(req, dict):
         return _bad(400, "Invalid JSON body")

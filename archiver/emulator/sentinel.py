@@ -101,7 +101,7 @@ def _good_p(body: Any) -> bool:
 async def _body(request: web.Request) -> Any:
     try:
         return await request.json()
-    except ValueError:
+    except (ValueError, ConnectionResetError):  # a client gone mid-body (killed)
         return None
 
 
