@@ -44,6 +44,8 @@ class UpstreamError(ArchiverError):
 
     # The machine-readable reason of an error body (``detail.code``, e.g. "token_expired").
     code: str | None = None
+    # The error body's short ``detail`` text, when it had one (never a secret: server text).
+    detail: str | None = None
 
     def __init__(self, message: str, *, status: int | None = None, url: str | None = None):
         super().__init__(message)
@@ -107,6 +109,12 @@ class RateLimitExceeded(TransientError):
         self.retry_after = retry_after
 
 
+class CapReached(RateLimitExceeded):
+    """A cap that clears at a known time (ChatGPT's ``model_cap_exceeded`` with ``clears_in``):
+    not a sign of going too fast, so the account pauses until then without slowing down, or
+    the run stops when that is beyond ``--max-wait``."""
+
+
 class QuotaExhausted(UpstreamError):
     """A cap that will not lift within this run (Bing's daily ``Throttled``, a CAPTCHA):
     stop calling, keep what was archived."""
@@ -121,7 +129,10 @@ class ThrottledUntil(ArchiverError):
 
     exit_code = EXIT_PARTIAL
 
-    def __init__(self, until: datetime, reason: str):
+    def __init__(self, until: datetime, reason: str, *, sending_only: bool = False):
+        # sending_only: a cap on sending prompts (a model cap), which reading the archive
+        # (backup) does not share: remembered apart from the account's rate-limit cool-down.
+        self.sending_only = sending_only
         if until.tzinfo is None:
             until = until.replace(tzinfo=UTC)
         self.until = until.astimezone(UTC)

@@ -1,5 +1,7 @@
-"""Batch prompts against the emulator: 200 prompts, 20 ms latency, an account allowance of 600
-requests per minute (429 with Retry-After beyond it).
+"""Batch prompts against the emulator as a 2026 account sends them (sentinel with a proof of
+work, then f/conversation): 200 prompts, 20 ms latency, and an account allowance shaped like a
+real server's: a token bucket of 600 requests per minute with a burst of 5, answering 429 with
+a whole-second ``Retry-After`` (at least 1 s, as HTTP sends it).
 
 Two runs, each into a fresh database and a fresh emulator:
 - ``--max-rpm 600`` (set right): target ≥ 95% of the allowance achieved;
@@ -7,8 +9,10 @@ Two runs, each into a fresh database and a fresh emulator:
   allowance achieved with ≤ 5% of requests answered 429.
 Always: zero duplicates (prompts the emulator answered more than once) and zero lost rows.
 
-Achieved rate = answers ÷ the run's own duration (``batch_runs`` start to finish, so process
-start-up is not counted), over the allowance."""
+The allowance is in requests, and a prompt takes two (sentinel + send), so: achieved rate =
+requests the server accepted (all but the 429s) ÷ the run's own duration (``batch_runs`` start
+to finish, so process start-up is not counted), over the allowance. Requests per prompt =
+accepted requests ÷ prompts."""
 
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ def seconds(start: str, end: str) -> float:
 def one_run(
     tmp: Path, prompts: Path, max_rpm: float, allowance: int, latency_ms: int, concurrency: int
 ) -> dict[str, Any]:
-    flags = ["--rate-limit", str(allowance), "--latency-ms", str(latency_ms)]
+    flags = ["--rate-limit", str(allowance), "--rate-burst", "5", "--latency-ms", str(latency_ms)]
     db = tmp / f"batch-{int(max_rpm)}.db"
     with emulator(*flags, "--conversations", "1") as url:
         env = {"CHATGPT_ACCESS_TOKEN": EMULATOR_TOKEN, "CHATGPT_BASE_URL": f"{url}/backend-api"}
@@ -54,14 +58,18 @@ def one_run(
     elapsed = seconds(started, finished)
     answered = stats["prompts"]
     throttled = stats["rate_limited"]
-    achieved_rpm = 60.0 * done / elapsed
+    accepted = stats["total_requests"] - throttled
+    achieved_rpm = 60.0 * accepted / elapsed
     return {
         "max_rpm": max_rpm,
         "rows": rows,
         "done": done,
         "elapsed_s": round(elapsed, 2),
+        "answers_per_min": round(60.0 * done / elapsed, 1),
         "achieved_rpm": round(achieved_rpm, 1),
         "achieved_share": round(achieved_rpm / allowance, 3),
+        "requests_per_prompt": round(accepted / max(1, done), 2),
+        "sentinel_requests": stats["sentinel_issued"],
         "requests": stats["total_requests"],
         "requests_recorded": requests,
         "answered_429": throttled,

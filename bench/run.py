@@ -22,6 +22,7 @@ BENCHMARKS = [
     "import_bench.py",
     "backup_bench.py",
     "batch_bench.py",
+    "pow_bench.py",
     "search_bench.py",
     "reliability_bench.py",
     "serve_bench.py",

@@ -56,6 +56,11 @@ def emulator() -> Iterator[str]:
             "25",
             "--copilot-challenge",
             "hashcash",
+            # ChatGPT sends as in 2026: only f/conversation, behind the sentinel's proof of work.
+            "--send-paths",
+            "f",
+            "--pow-difficulty",
+            "00ffff",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -69,6 +74,14 @@ def emulator() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def emulator_stats(url: str) -> dict:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/_emulator/stats") as response:
+        return json.load(response)
 
 
 def archiver(*args: str, env: dict[str, str]) -> None:
@@ -156,10 +169,19 @@ def main() -> None:
         bing = {"BING_COOKIE": EMULATOR_COOKIE, "BING_BASE_URL": url, "SYDNEY_BASE_URL": url}
         heading("Back up Bing chats into the same tables")
         archiver("backup", "bing", str(DB), "--max-rpm", "6000", "--concurrency", "4", env=bing)
-        heading("Send a CSV of prompts through the account (threads become conversations)")
-        archiver("batch", str(DB), str(prompts), "--max-rpm", "600", env=chatgpt)
+        heading(
+            "Send a CSV of prompts as today's web app does (sentinel token, proof of work, "
+            "f/conversation; threads become conversations)"
+        )
+        archiver("batch", str(DB), str(prompts), "--max-rpm", "600", env=session)
+        sent = emulator_stats(url)
+        print(
+            f"  the emulator answered {sent['prompts']} prompts and issued "
+            f"{sent['sentinel_issued']} single-use sentinel tokens ({sent['sentinel_refused']} "
+            "refused)"
+        )
         heading("Run the same batch again: everything already answered is skipped")
-        archiver("batch", str(DB), str(prompts), "--max-rpm", "600", env=chatgpt)
+        archiver("batch", str(DB), str(prompts), "--max-rpm", "600", env=session)
         heading("Batch through Bing chat (ChatHub)")
         archiver(
             "batch", str(DB), str(bing_prompts), "--provider", "bing", "--max-rpm", "600", env=bing

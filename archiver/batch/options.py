@@ -8,7 +8,7 @@ from typing import Any
 
 from archiver.batch.runner import BatchOptions
 from archiver.batch.sender import ProviderOptions
-from archiver.jobs.cooldown import cooldown_options
+from archiver.jobs.cooldown import DEFAULT_MAX_COOLDOWN_WAIT, cooldown_options
 from archiver.options import (
     Option,
     boolean,
@@ -62,8 +62,15 @@ BATCH_OPTIONS: dict[str, Option] = {
     "cleanup": Option(boolean, False, "Hide/delete the conversations upstream afterwards."),
     "conversation_path": Option(
         text,
-        "conversation",
-        "ChatGPT: the path prompts are posted to (f/conversation on today's web app).",
+        "f/conversation",
+        "ChatGPT: the path prompts are posted to (today's web app's; 'conversation' is used "
+        "when it does not exist).",
+    ),
+    "proof_form": Option(
+        one_of("sha3", "fnv"),
+        "sha3",
+        "ChatGPT: the proof-of-work hash sent first (SHA3-512 or the newer FNV-1a); after an "
+        "'Unusual activity' refusal the other one is tried.",
     ),
     "history_disabled": Option(boolean, False, "ChatGPT: ask not to keep the chats."),
     "autocontinue": Option(boolean, False, "ChatGPT: continue answers cut at max_tokens."),
@@ -103,8 +110,11 @@ def batch_options(values: Mapping[str, Any]) -> BatchOptions:
         cleanup=values["cleanup"],
         archive=not values["no_archive"],
         max_wait=values.get("max_wait", DEFAULT_MAX_WAIT),
+        ignore_cooldown=values.get("ignore_cooldown", False),
+        max_cooldown_wait=values.get("max_cooldown_wait", DEFAULT_MAX_COOLDOWN_WAIT),
         provider_options=ProviderOptions(
             conversation_path=values["conversation_path"],
+            proof_form=values.get("proof_form", "sha3"),
             history_disabled=values["history_disabled"],
             autocontinue=values["autocontinue"],
             first_parent=values["first_parent"],

@@ -48,6 +48,7 @@ from archiver.errors import (
     ThrottledUntil,
     UnreachableError,
 )
+from archiver.jobs.cooldown import DEFAULT_MAX_COOLDOWN_WAIT, CooldownSkip, honour_cooldown
 from archiver.progress import NullProgress, Progress
 from archiver.providers import registry
 from archiver.store.runs import remember_throttle_stop
@@ -89,6 +90,8 @@ class BatchOptions:
     policy: RetryPolicy | None = None  # overrides max_attempts (tests use short backoffs)
     adaptive: bool = True
     max_wait: float = DEFAULT_MAX_WAIT  # the longest single throttle wait before stopping
+    ignore_cooldown: bool = False  # send even while an earlier run left the account resting
+    max_cooldown_wait: float = DEFAULT_MAX_COOLDOWN_WAIT  # wait out a rest this short
 
     def retry_policy(self) -> RetryPolicy:
         return self.policy or RetryPolicy(max_attempts=self.max_attempts, max_wait=self.max_wait)
@@ -333,12 +336,21 @@ async def run_batch(
     options: BatchOptions,
     settings: Any,
     progress: Progress | None = None,
-) -> BatchSummary:
+) -> BatchSummary | CooldownSkip:
     """Run (or resume) a batch; see the module docstring. ``settings`` is ChatGPTSettings,
-    BingSettings or CopilotSettings. Raises InputError before sending anything when the CSV is bad."""
+    BingSettings or CopilotSettings. Raises InputError before sending anything when the CSV is
+    bad; returns a CooldownSkip, sending nothing, while the account rests after a cap."""
     progress = progress or NullProgress()
     batch_input = read_batch_csv(csv_path, template=options.template, default_model=options.model)
-    registry.get(options.provider)  # ConfigError for an unknown provider, before anything starts
+    chosen = registry.get(options.provider)  # ConfigError for an unknown one, before anything
+    if not options.ignore_cooldown:
+        # After the CSV was checked: a bad file is reported even while the account rests.
+        skip = await honour_cooldown(
+            db, options.provider, settings.account, options.max_cooldown_wait, sending=True
+        )
+        if skip is not None:
+            return skip
+    settings = chosen.settings_with_state(db, settings)
     run_id = store.start_run(db, options.provider, options.model, batch_input, options.recorded())
     summary = BatchSummary(run_id, options.provider, rows=len(batch_input.rows))
     items = store.claim_items(

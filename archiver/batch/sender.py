@@ -73,7 +73,8 @@ class CallStats:
 
 @dataclass(frozen=True)
 class ProviderOptions:
-    conversation_path: str = "conversation"
+    conversation_path: str = "f/conversation"  # ChatGPT; "conversation" when that 404s
+    proof_form: str = "sha3"  # ChatGPT: the sentinel's proof-of-work hash, "sha3" or "fnv"
     history_disabled: bool = False
     autocontinue: bool = False
     first_parent: str = ROOT_PARENT  # or "uuid": a new uuid as the first turn's parent

@@ -18,7 +18,6 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
-from archiver.jobs.cooldown import unless_cooling_down
 from archiver.providers import registry
 from archiver.recorder import run_recorded
 from archiver.store import open_db
@@ -59,12 +58,8 @@ def batch_command(db: str, prompts: str, quiet: bool, verbose: bool, **values: A
             db,
             job="batch",
             kind="batch",
-            work=lambda database: unless_cooling_down(
-                database,
-                chosen.name,
-                settings.account,
-                values,
-                lambda: run_batch(database, prompts, options, settings, BatchProgress(not quiet)),
+            work=lambda database: run_batch(
+                database, prompts, options, settings, BatchProgress(not quiet)
             ),
         )
     )

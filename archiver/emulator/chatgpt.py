@@ -212,7 +212,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_patch(f"{API}/conversation/{{id}}", patch_conversation)
     app.router.add_post(f"{API}/conversation/gen_title/{{id}}", gen_title)
     app.router.add_post(f"{API}/conversation", post_conversation)
-    app.router.add_post(f"{API}/f/conversation", post_conversation)  # today's web app path
     app.router.add_get(f"{API}/shared_conversations", shared_conversations)
     app.router.add_get(f"{API}/accounts/check", accounts_check)
     app.router.add_get(f"{API}/models", models)

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator import chatgpt
+from archiver.emulator import chatgpt, chatgpt_send
 from archiver.emulator.chatgpt import list_item
 from archiver.emulator.data import stable_fraction, stable_uuid
 from archiver.emulator.faults import unauthorized
@@ -267,6 +267,7 @@ async def textdocs(request: web.Request) -> web.Response:
 def add_all_routes(app: web.Application) -> None:
     """ChatGPT's routes: the 2026 ones (sign-in, projects, files, canvas), then the rest."""
     add_routes(app)
+    chatgpt_send.add_routes(app)  # the sentinel and f/conversation
     chatgpt.add_routes(app)
 
 

@@ -12,12 +12,13 @@ import json
 import random
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from archiver.emulator import data
-from archiver.emulator.faults import DROP, drop_connection
+from archiver.emulator.faults import DROP, credential, drop_connection
 from archiver.emulator.state import STATE, ChatRecord, EmulatorState
 
 Json = dict[str, Any]
@@ -103,14 +104,59 @@ def _bad(status: int, detail: str) -> web.Response:
     return web.json_response({"detail": detail}, status=status)
 
 
-async def post_conversation(request: web.Request) -> web.StreamResponse:
+@dataclass
+class Turn:
+    """A prompt taken into the tree, ready to stream."""
+
+    rec: ChatRecord
+    echoes: list[Json]
+    answer: Json
+    chunks: list[str]
+    new: bool
+    text: str
+
+
+def _refused_by_caps(request: web.Request, state: EmulatorState, model: str) -> web.Response | None:
+    """The account's refusals before any work: one answer at a time, the model's cap."""
+    config = state.config
+    now = time.time()
+    if config.one_at_a_time and state.streaming[credential(request)] > 0:
+        with state.lock:
+            state.counters.one_at_a_time += 1
+        busy = (
+            "Only one message at a time. Please allow any other responses to complete before "
+            "sending another message, or wait one minute."
+        )
+        return _bad(429, busy)
+    if config.model_cap:
+        until = state.cap_until.get(model)
+        if until is not None and until <= now:
+            state.cap_until.pop(model)
+            state.answers_by_model[model] = 0
+            until = None
+        if until is None and state.answers_by_model[model] >= config.model_cap:
+            until = state.cap_until[model] = now + config.model_cap_clears_in
+        if until is not None:
+            with state.lock:
+                state.counters.model_capped += 1
+            detail = {
+                "code": "model_cap_exceeded",
+                "message": f"You have sent too many messages to the model {model}. Please try "
+                "again later.",
+                "clears_in": max(1, int(until - now)),
+            }
+            return web.json_response({"detail": detail}, status=429)
+    return None
+
+
+async def take_turn(request: web.Request, req: Json) -> Turn | web.Response:
+    """Store the prompt and its whole answer in the tree (before streaming, as upstream does)."""
     state = request.app[STATE]
-    try:
-        req = await request.json()
-    except ValueError:
-        return _bad(400, "Invalid JSON body")
     action = req.get("action", "next")
     model = req.get("model") or "auto"
+    refused = _refused_by_caps(request, state, model)
+    if refused is not None:
+        return refused
     now = time.time()
     echoes: list[Json] = []
     cid = req.get("conversation_id")
@@ -161,14 +207,41 @@ async def post_conversation(request: web.Request) -> web.StreamResponse:
         state.continuations[answer["id"]] = long_rest
     state.bump(rec)
     state.count_prompt()
-
+    state.answers_by_model[model] += 1
     rng = random.Random(f"stream:{text}")
     chunks = data.split_chunks(text, rng)
+    return Turn(rec, echoes, answer, chunks, new=not cid, text=text)
+
+
+async def read_body(request: web.Request) -> Json | web.Response:
+    try:
+        req = await request.json()
+    except (ValueError, ConnectionResetError):  # malformed, or a client gone mid-body
+        return _bad(400, "Invalid JSON body")
+    if not isinstance(req, dict):
+        return _bad(400, "Invalid JSON body")
+    return req
+
+
+async def post_conversation(request: web.Request) -> web.StreamResponse:
+    """The 2023 ``POST conversation``: no sentinel; classic frames, or v1 when asked."""
+    state = request.app[STATE]
+    if state.config.send_paths == "f":
+        return web.json_response({"detail": "Not Found"}, status=404)
+    req = await read_body(request)
+    if isinstance(req, web.Response):
+        return req
+    turn = await take_turn(request, req)
+    if isinstance(turn, web.Response):
+        return turn
+    rng = random.Random(f"stream:{turn.text}")
     if "v1" in (req.get("supported_encodings") or []):
-        frames = v1_frames(rec, echoes, answer, chunks, new=not cid)
+        frames = v1_frames(turn.rec, turn.echoes, turn.answer, turn.chunks, new=turn.new)
     else:
-        frames = classic_frames(rec.id, echoes, answer, chunks, moderation=rng.random() < 0.5)
-    return await _stream(request, frames)
+        frames = classic_frames(
+            turn.rec.id, turn.echoes, turn.answer, turn.chunks, moderation=rng.random() < 0.5
+        )
+    return await stream_frames(request, frames)
 
 
 def _answer(text: str, finish: str, *, model: str, parent_id: str, action: str, now: float) -> Json:
@@ -192,7 +265,7 @@ def _prompt_of(content: Json | None) -> str:
     return " ".join(p for p in parts if isinstance(p, str))
 
 
-def _sse(payload: Any, event: str | None = None) -> bytes:
+def sse(payload: Any, event: str | None = None) -> bytes:
     text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {text}\n\n".encode()
@@ -202,7 +275,7 @@ def classic_frames(
     cid: str, echoes: list[Json], answer: Json, chunks: list[str], *, moderation: bool
 ) -> list[bytes]:
     """Whole-message frames: ``parts[0]`` grows with every frame, the last one is complete."""
-    frames = [_sse({"message": m, "conversation_id": cid, "error": None}) for m in echoes]
+    frames = [sse({"message": m, "conversation_id": cid, "error": None}) for m in echoes]
     partial = copy.deepcopy(answer)
     partial.update(status="in_progress", end_turn=None)
     partial["metadata"] = {"message_type": "next", "model_slug": answer["metadata"]["model_slug"]}
@@ -210,12 +283,12 @@ def classic_frames(
     for chunk in chunks[:-1]:
         text += chunk
         partial["content"]["parts"] = [text]
-        frames.append(_sse({"message": partial, "conversation_id": cid, "error": None}))
-    frames.append(_sse({"message": answer, "conversation_id": cid, "error": None}))
+        frames.append(sse({"message": partial, "conversation_id": cid, "error": None}))
+    frames.append(sse({"message": answer, "conversation_id": cid, "error": None}))
     if moderation:
         verdict = {"flagged": False, "blocked": False, "moderation_id": "modr-" + answer["id"][:20]}
         frames.append(
-            _sse(
+            sse(
                 {
                     "conversation_id": cid,
                     "message_id": answer["id"],
@@ -224,7 +297,7 @@ def classic_frames(
                 }
             )
         )
-    frames.append(_sse("[DONE]"))
+    frames.append(sse("[DONE]"))
     return frames
 
 
@@ -233,10 +306,10 @@ def v1_frames(
 ) -> list[bytes]:
     """The delta encoding: ``add`` whole messages, then ``append`` text, then one ``patch``."""
     cid = rec.id
-    frames = [_sse('"v1"', "delta_encoding")]
+    frames = [sse('"v1"', "delta_encoding")]
     for c, message in enumerate(echoes):
         frames.append(
-            _sse(
+            sse(
                 {"p": "", "o": "add", "v": {"message": message, "conversation_id": cid}, "c": c},
                 "delta",
             )
@@ -247,11 +320,11 @@ def v1_frames(
     )
     skeleton["metadata"] = {"model_slug": answer["metadata"]["model_slug"]}
     add = {"p": "", "o": "add", "v": {"message": skeleton, "conversation_id": cid, "error": None}}
-    frames.append(_sse({**add, "c": len(echoes)}, "delta"))
+    frames.append(sse({**add, "c": len(echoes)}, "delta"))
     marker = {"type": "message_marker", "conversation_id": cid, "message_id": answer["id"]}
-    frames.append(_sse({**marker, "marker": "user_visible_token", "event": "first"}))
-    frames.append(_sse({"p": "/message/content/parts/0", "o": "append", "v": chunks[0]}, "delta"))
-    frames.extend(_sse({"v": chunk}, "delta") for chunk in chunks[1:-1])
+    frames.append(sse({**marker, "marker": "user_visible_token", "event": "first"}))
+    frames.append(sse({"p": "/message/content/parts/0", "o": "append", "v": chunks[0]}, "delta"))
+    frames.extend(sse({"v": chunk}, "delta") for chunk in chunks[1:-1])
     last = chunks[-1] if len(chunks) > 1 else ""
     patch = [
         {"p": "/message/content/parts/0", "o": "append", "v": last},
@@ -259,14 +332,12 @@ def v1_frames(
         {"p": "/message/end_turn", "o": "replace", "v": answer["end_turn"]},
         {"p": "/message/metadata", "o": "append", "v": answer["metadata"]},
     ]
-    frames.append(_sse({"p": "", "o": "patch", "v": patch}, "delta"))
+    frames.append(sse({"p": "", "o": "patch", "v": patch}, "delta"))
     if new:
         rec.title = data.title_for(random.Random(cid))
-        frames.append(
-            _sse({"type": "title_generation", "title": rec.title, "conversation_id": cid})
-        )
+        frames.append(sse({"type": "title_generation", "title": rec.title, "conversation_id": cid}))
     frames.append(
-        _sse(
+        sse(
             {
                 "type": "server_ste_metadata",
                 "metadata": {"turn_exchanges_count": 1},
@@ -274,23 +345,33 @@ def v1_frames(
             }
         )
     )
-    frames.append(_sse({"type": "message_stream_complete", "conversation_id": cid}))
-    frames.append(_sse("[DONE]"))
+    frames.append(sse({"type": "message_stream_complete", "conversation_id": cid}))
+    frames.append(sse("[DONE]"))
     return frames
 
 
-async def _stream(request: web.Request, frames: list[bytes]) -> web.StreamResponse:
-    delay = request.app[STATE].config.stream_delay_ms / 1000
+async def stream_frames(request: web.Request, frames: list[bytes]) -> web.StreamResponse:
+    state = request.app[STATE]
+    delay = state.config.stream_delay_ms / 1000
+    drop = bool(request.get(DROP))
+    if state.drops_left > 0:  # a scripted cut: the answer is stored, the client never sees it end
+        state.drops_left -= 1
+        drop = True
     resp = web.StreamResponse(
         headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
     )
-    await resp.prepare(request)
-    for i, frame in enumerate(frames):
-        if request.get(DROP) and i == len(frames) // 2:
-            drop_connection(request)
-            return resp
-        await resp.write(frame)
-        if delay:
-            await asyncio.sleep(delay)
-    await resp.write_eof()
+    who = credential(request)
+    state.streaming[who] += 1
+    try:
+        await resp.prepare(request)
+        for i, frame in enumerate(frames):
+            if drop and i == len(frames) // 2:
+                drop_connection(request)
+                return resp
+            await resp.write(frame)
+            if delay:
+                await asyncio.sleep(delay)
+        await resp.write_eof()
+    finally:
+        state.streaming[who] -= 1
     return resp

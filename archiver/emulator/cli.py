@@ -96,6 +96,32 @@ COUNT = click.IntRange(min=0)
 @click.option("--project-conversations", type=COUNT, default=3, show_default=True)
 @click.option("--cursor-form", type=click.Choice(["string", "number"]), default="string")
 @click.option("--gone-file-rate", type=PROBABILITY, default=0.0, show_default=True)
+@click.option(
+    "--pow-difficulty",
+    default="0fffff",
+    show_default=True,
+    callback=lambda _c, _p, v: _hex(v),
+    help="The proof of work the sentinel asks for (hex); '' for none.",
+)
+@click.option("--pow-forms", type=click.Choice(["both", "sha3", "fnv"]), default="both")
+@click.option(
+    "--sentinel-form",
+    type=click.Choice(["plain", "prepare"]),
+    default="plain",
+    help="prepare: only chat-requirements/prepare + finalize exist.",
+)
+@click.option("--turnstile", type=click.Choice(["off", "required", "insist"]), default="off")
+@click.option("--unusual-activity", type=COUNT, default=0, help="Answer the next N sends with 403.")
+@click.option(
+    "--send-paths",
+    type=click.Choice(["both", "f", "legacy"]),
+    default="both",
+    help="f: only f/conversation; legacy: only conversation.",
+)
+@click.option("--model-cap", type=COUNT, default=0, help="Answers per model before the cap.")
+@click.option("--model-cap-clears-in", type=click.FloatRange(min=1.0), default=3600.0)
+@click.option("--one-at-a-time", is_flag=True, help="Refuse a second answer in flight.")
+@click.option("--drop-sends", type=COUNT, default=0, help="Cut the next N answer streams.")
 def emulator_command(no_retry_after: bool, allow_remote: bool, **options: object) -> None:
     """Serve fake ChatGPT, Bing and Copilot upstreams on 127.0.0.1 until interrupted."""
     host = str(options["host"])
@@ -114,6 +140,12 @@ def emulator_command(no_retry_after: bool, allow_remote: bool, **options: object
             f"Error: cannot serve on {host}:{options['port']}: {exc.strerror or exc}", err=True
         )
         sys.exit(EXIT_CONFIG)
+
+
+def _hex(value: str) -> str:
+    if any(c not in "0123456789abcdefABCDEF" for c in value):
+        raise click.BadParameter(f"{value!r} is not hex")
+    return value.lower()
 
 
 def _is_loopback(host: str) -> bool:

@@ -70,6 +70,18 @@ class EmulatorConfig:
     file_url_base: str | None = None  # download_url on another host (signed, no bearer)
     file_size_bytes: int | None = None  # every file this big (default: 2-32 KB by id)
 
+    # Sending as a 2026 account (docs/protocol/chatgpt.md, "Sending a prompt, 2025-2026").
+    pow_difficulty: str = "0fffff"  # the proof of work asked for; "" = none required
+    pow_forms: Literal["both", "sha3", "fnv"] = "both"  # proof hash forms accepted
+    sentinel_form: Literal["plain", "prepare"] = "plain"  # prepare: only prepare/finalize exist
+    turnstile: Literal["off", "required", "insist"] = "off"  # insist: 403 without a token
+    unusual_activity: int = 0  # the next N sends to f/conversation answer 403 Unusual activity
+    send_paths: Literal["both", "f", "legacy"] = "both"  # which of f/conversation, conversation
+    model_cap: int = 0  # answers per model before 429 model_cap_exceeded; 0 = no cap
+    model_cap_clears_in: float = 3600.0  # seconds until a reached cap clears
+    one_at_a_time: bool = False  # a second answer in flight: "Only one message at a time"
+    drop_sends: int = 0  # cut the next N answer streams part-way (after storing the answer)
+
     host: str = "127.0.0.1"
     port: int = 0  # 0 picks a free port
 

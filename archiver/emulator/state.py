@@ -73,6 +73,10 @@ class Counters:
     bing_user_messages: int = 0  # towards the daily cap
     copilot_pongs: int = 0
     copilot_challenges_met: int = 0
+    sentinel_issued: int = 0  # requirements tokens handed out
+    sentinel_refused: int = 0  # sends (or finalizes) answered 403 Unusual activity
+    model_capped: int = 0  # sends answered 429 model_cap_exceeded
+    one_at_a_time: int = 0  # sends refused with "Only one message at a time"
 
 
 class EmulatorState:
@@ -97,6 +101,15 @@ class EmulatorState:
         self.session_count = 0
         self.token_uses: dict[str, int] = {}  # with config.token_uses: requests per token
         self.deleted_files: set[str] = set()
+        # The sentinel (emulator/sentinel.py): issued requirements tokens and their challenges.
+        self.sentinel_tokens: dict[str, Any] = {}
+        self.prepared: dict[str, Any] = {}  # prepare_token -> (token, challenge)
+        self.unusual_left = config.unusual_activity
+        self.refusal_reasons: list[str] = []
+        self.drops_left = config.drop_sends
+        self.answers_by_model: Counter[str] = Counter()
+        self.cap_until: dict[str, float] = {}  # model -> when its cap clears (time.time())
+        self.streaming: Counter[str] = Counter()  # answers in flight per credential
         index = config.conversations
         for p in range(config.projects):
             gizmo = chatgpt_data.project(p, seed=config.seed)
@@ -239,6 +252,10 @@ class EmulatorState:
                 "bing_user_messages": self.counters.bing_user_messages,
                 "copilot_pongs": self.counters.copilot_pongs,
                 "copilot_challenges_met": self.counters.copilot_challenges_met,
+                "sentinel_issued": self.counters.sentinel_issued,
+                "sentinel_refused": self.counters.sentinel_refused,
+                "model_capped": self.counters.model_capped,
+                "one_at_a_time": self.counters.one_at_a_time,
             }
 
 

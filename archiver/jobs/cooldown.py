@@ -40,8 +40,14 @@ class CooldownSkip(Summary):
     account: str
     until: str
     run_status: ClassVar[str | None] = runs.STATUS_COOLDOWN
+    reason: str | None = None  # what the run that stopped said (a model cap, a 429)
 
     def line(self) -> str:
+        if self.reason:
+            return (
+                f"{self.provider}: skipped: the account is cooling down until {self.until} "
+                f"({self.reason}); a run after then continues"
+            )
         return (
             f"{self.provider}: skipped: the account is cooling down after being throttled "
             f"(HTTP 429) until {self.until}; the next run continues"
@@ -54,17 +60,25 @@ async def honour_cooldown(
     account: str,
     max_wait: float,
     *,
+    sending: bool = False,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> CooldownSkip | None:
-    """Wait out a short cool-down; return a CooldownSkip for a long one, None to go ahead."""
-    until = runs.active_cooldown(db, provider, account)
-    if until is None:
+    """Wait out a short cool-down; return a CooldownSkip for a long one, None to go ahead.
+    ``sending``: a run that sends prompts (batch) also honours a sending cap (a model cap,
+    stored under ``<provider>:send``), which a backup, only reading, does not."""
+    if sending:
+        blocked = runs.sending_cooldown(db, provider, account)
+    else:
+        until = runs.active_cooldown(db, provider, account)
+        blocked = None if until is None else (until, runs.cooldown_reason(db, provider, account))
+    if blocked is None:
         return None
+    until, reason = blocked
     remaining = (until - datetime.now(tz=UTC)).total_seconds()
     if remaining > max_wait:
         until_iso = to_iso(until.timestamp()) or ""
-        log.info("%s: cooling down until %s; skipping this run", provider, until_iso)
-        return CooldownSkip(provider, account, until_iso)
+        log.warning("%s: resting until %s (%s): skipping this run", provider, until_iso, reason)
+        return CooldownSkip(provider, account, until_iso, reason=reason or None)
     log.info("%s: waiting %.0f s for the account's cool-down to end", provider, remaining)
     await sleep(max(0.0, remaining))
     return None

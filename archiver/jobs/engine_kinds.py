@@ -103,18 +103,9 @@ async def run_import_job(db: sqlite_utils.Database, job: JobValues) -> Any:
 async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
     from archiver.batch.options import batch_options
     from archiver.batch.runner import run_batch
-    from archiver.jobs.cooldown import unless_cooling_down
 
-    provider = registry.get(job.options["provider"])
-    settings = provider.batch_settings(job)
-    csv = _required(job, "csv")
-    return await unless_cooling_down(
-        db,
-        provider.name,
-        settings.account,
-        job.options,
-        lambda: run_batch(db, csv, batch_options(job.options), settings),
-    )
+    settings = registry.get(job.options["provider"]).batch_settings(job)
+    return await run_batch(db, _required(job, "csv"), batch_options(job.options), settings)
 
 
 # -- request-export -----------------------------------------------------------------------------

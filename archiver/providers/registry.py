@@ -56,6 +56,9 @@ class Provider:
     doctor: str
     emulator_routes: str  # "module:function" adding its routes to the emulator app
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # "module:function" (db, settings) -> settings: what the provider keeps per account in the
+    # database that its senders need (ChatGPT's oai-device-id); None: settings as they are.
+    state_for_sending: str | None = None
 
     @property
     def backup_kind(self) -> str:
@@ -64,6 +67,11 @@ class Provider:
     def open_sender(self, *args: Any) -> Any:
         """The batch sender, imported when first asked for (senders import the engines)."""
         return load_callable(self.sender)(*args)
+
+    def settings_with_state(self, db: Any, settings: Any) -> Any:
+        if self.state_for_sending is None:
+            return settings
+        return load_callable(self.state_for_sending)(db, settings)
 
     async def run_doctor(self, settings: Any, **kwargs: Any) -> Any:
         return await load_callable(self.doctor)(settings, **kwargs)

@@ -25,6 +25,7 @@ from archiver.batch.sender import ProviderOptions, open_provider
 from archiver.errors import (
     ArchiverError,
 )
+from archiver.providers import registry
 from archiver.serve import openai, readapi, seed000, seed004, viewer
 from archiver.serve.common import (
     CONTEXT,
@@ -235,7 +236,7 @@ def _accounts(ctx: ServeContext) -> Callable[[web.Application], AsyncIterator[No
                 sender = await stack.enter_async_context(
                     open_provider(
                         provider,
-                        settings,
+                        registry.get(provider).settings_with_state(ctx.db, settings),
                         limiter=limiter,
                         policy=options.policy,
                         options=ProviderOptions(

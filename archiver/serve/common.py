@@ -35,7 +35,7 @@ class ServeOptions:
     models: tuple[str, ...] = ("auto",)  # ChatGPT model slugs offered by /v1/models
     timeout_seconds: float = 300.0
     shutdown_grace: float = 300.0
-    conversation_path: str = "conversation"
+    conversation_path: str = "f/conversation"
     policy: RetryPolicy = GATEWAY_POLICY
 
     @property

@@ -131,10 +131,10 @@ class AccountGateway:
     # --- admission ---------------------------------------------------------------------------
 
     def _load_cooldown(self) -> None:
-        until = runs.active_cooldown(self.db, self.provider, self.sender.account)
-        if until is not None:
-            self.blocked_until = until.timestamp()
-            self.blocked_reason = "a cool-down remembered from an earlier throttle"
+        blocked = runs.sending_cooldown(self.db, self.provider, self.sender.account)
+        if blocked is not None:
+            self.blocked_until = blocked[0].timestamp()
+            self.blocked_reason = "a cool-down remembered from an earlier throttle or cap"
 
     def _check_upstream(self) -> None:
         rest = self.blocked_until - time.time()
@@ -241,6 +241,8 @@ class AccountGateway:
             self._failed(exchange, stats, started, str(exc))
             wait = max(1.0, exc.until.timestamp() - time.time())
             self._block(wait, exc.reason)
+            # Remembered too, so a batch or a restarted gateway leaves the account alone.
+            runs.remember_throttle_stop(self.db, self.provider, self.sender.account, exc)
             raise UpstreamThrottled(self.provider, wait, exc.reason) from None
         except QuotaExhausted as exc:
             self._failed(exchange, stats, started, str(exc))

@@ -22,8 +22,8 @@ SERVE_OPTIONS: dict[str, Option] = {
     "cors_origin": Option(text, None, "Allow this one browser origin (no CORS otherwise)."),
     "conversation_path": Option(
         text,
-        "conversation",
-        "ChatGPT: the path prompts are posted to (f/conversation on today's web app).",
+        "f/conversation",
+        "ChatGPT: the path prompts are posted to ('conversation' is used when it is missing).",
     ),
     "timeout": Option(positive_number, 300.0, "Seconds to wait for an answer."),
     "token_file": Option(

@@ -126,11 +126,41 @@ def active_cooldown(
     return until
 
 
+# A cap on sending prompts (ChatGPT's model cap) is remembered under "<provider>:send": runs
+# that send (batch, the gateway) honour it, a backup (which only reads) does not.
+SENDING_SUFFIX = ":send"
+
+
+def sending_scope(provider: str) -> str:
+    return provider + SENDING_SUFFIX
+
+
+def cooldown_reason(db: sqlite_utils.Database, provider: str, account: str) -> str:
+    row = db.execute(
+        "SELECT reason FROM cooldowns WHERE provider = ? AND account = ?", [provider, account]
+    ).fetchone()
+    return str(row[0] or "") if row else ""
+
+
+def sending_cooldown(
+    db: sqlite_utils.Database, provider: str, account: str, *, now: datetime | None = None
+) -> tuple[datetime, str] | None:
+    """What keeps a sending run from calling this account: the later of its rate-limit
+    cool-down and its sending cap, with the reason stored; None when neither is active."""
+    found: list[tuple[datetime, str]] = []
+    for scope in (provider, sending_scope(provider)):
+        until = active_cooldown(db, scope, account, now=now)
+        if until is not None:
+            found.append((until, cooldown_reason(db, scope, account)))
+    return max(found, key=lambda f: f[0]) if found else None
+
+
 def remember_throttle_stop(
     db: sqlite_utils.Database, provider: str, account: str, stop: ThrottledUntil
 ) -> str:
     """A run stopped because a wait would have exceeded ``max_wait``: cron skips until then."""
-    stored = set_cooldown(db, provider, account, stop.until, stop.reason)
+    scope = sending_scope(provider) if stop.sending_only else provider
+    stored = set_cooldown(db, scope, account, stop.until, stop.reason)
     logging.getLogger("archiver.jobs").warning(
         "%s: throttled; cooling down until %s", provider, stored
     )

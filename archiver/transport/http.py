@@ -24,6 +24,7 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from archiver.errors import (
+    CapReached,
     ConfigError,
     RateLimitExceeded,
     ThrottledUntil,
@@ -127,7 +128,10 @@ async def call_with_retries(
                 seconds = exc.retry_after if exc.retry_after is not None else fallback
                 if seconds > policy.max_wait:
                     raise throttled_until(exc, seconds, policy.max_wait) from None
-                limiter.throttled(seconds)
+                if isinstance(exc, CapReached):
+                    limiter.pause(seconds)  # a cap, not a pace: wait it out, do not slow down
+                else:
+                    limiter.throttled(seconds)
                 raise
             limiter.succeeded()
     return result
@@ -138,6 +142,7 @@ def throttled_until(exc: RateLimitExceeded, seconds: float, max_wait: float) -> 
     return ThrottledUntil(
         until,
         f"{exc}: the server asked to wait {seconds:.0f} s, more than --max-wait {max_wait:.0f} s",
+        sending_only=isinstance(exc, CapReached),
     )
 
 

@@ -93,7 +93,9 @@ def raise_for_status(
             )
         raise AuthError(f"access forbidden ({place} answered 403{suffix})", status=403, url=place)
     if status == 404:
-        raise NotFoundError(f"{place} not found (404)", status=404, url=place)
+        missing = NotFoundError(f"{place} not found (404)", status=404, url=place)
+        missing.detail = detail or None
+        raise missing
     if status == 429:
         retry_after = parse_retry_after(headers.get("Retry-After") or headers.get("retry-after"))
         raise RateLimitExceeded(

@@ -58,13 +58,14 @@ def test_every_row_answered_and_archived(tmp_path: Path, fake: FakeAnswers, enco
     db = open_db(tmp_path / "a.db")
     summary = run(db, write_csv(tmp_path / "p.csv", PROMPTS), fake)
     assert summary.exit_code == EXIT_OK, summary.errors
-    assert summary.done == 8 and summary.requests == 8
+    # Two requests a prompt: the sentinel's requirements (with a proof of work), the send.
+    assert summary.done == 8 and summary.requests == 16 and fake.sentinel_requests == 8
     rows = items(db)
     for i in range(1, 9):
         row = rows[f"r{i}"]
         assert row["status"] == "done"
         assert row["answer"] == answer_for(f"Question number {i}")
-        assert row["attempts"] == 1
+        assert row["attempts"] == 2
         assert row["conversation_id"] and row["message_id"]
     # The archive copy: user + assistant under the root, source 'batch', no extra request.
     assert (
@@ -95,9 +96,10 @@ def test_429_with_retry_after_then_answer(tmp_path: Path, fake: FakeAnswers) -> 
     db = open_db(tmp_path / "a.db")
     summary = run(db, write_csv(tmp_path / "p.csv", "prompt\nonly one\n"), fake)
     assert summary.exit_code == EXIT_OK
-    assert summary.throttled == 2 and summary.requests == 3
+    # Every try fetches new sentinel tokens (they are single use): 3 x (sentinel + send).
+    assert summary.throttled == 2 and summary.requests == 6 and fake.sentinel_requests == 3
     row = next(iter(items(db).values()))
-    assert row["status"] == "done" and row["attempts"] == 3
+    assert row["status"] == "done" and row["attempts"] == 6
 
 
 def test_5xx_is_retried_and_400_is_not(tmp_path: Path, fake: FakeAnswers) -> None:
@@ -109,7 +111,7 @@ def test_5xx_is_retried_and_400_is_not(tmp_path: Path, fake: FakeAnswers) -> Non
     summary = run(db, write_csv(tmp_path / "q.csv", "prompt\nsecond\n"), fake)
     assert summary.exit_code == EXIT_PARTIAL and summary.failed == 1
     failed = [r for r in items(db).values() if r["status"] == "failed"]
-    assert len(failed) == 1 and failed[0]["attempts"] == 1 and failed[0]["answer"] is None
+    assert len(failed) == 1 and failed[0]["attempts"] == 2 and failed[0]["answer"] is None
     assert "400" in failed[0]["error"]
 
 
@@ -119,13 +121,16 @@ def test_broken_stream_is_never_recorded_and_is_retried(tmp_path: Path, fake: Fa
     summary = run(db, write_csv(tmp_path / "p.csv", "prompt\nhello\n"), fake)
     assert summary.exit_code == EXIT_OK
     row = next(iter(items(db).values()))
-    assert row["answer"] == answer_for("hello") and row["attempts"] == 2
+    # The cut try may have arrived: the conversation is looked up first (the prompt is not
+    # there), then sent again: sentinel + send, look-up, sentinel + send.
+    assert row["answer"] == answer_for("hello") and row["attempts"] == 5
+    assert len(fake.lookups) == 1 and fake.answered["hello"] == 1
     # Broken every time: failed, no answer recorded.
     fake.faults = ["broken"] * 3
     summary = run(db, write_csv(tmp_path / "q.csv", "prompt\nagain\n"), fake)
     assert summary.failed == 1 and summary.exit_code == EXIT_PARTIAL
     failed = next(r for r in items(db).values() if r["status"] == "failed")
-    assert failed["answer"] is None and failed["attempts"] == 3
+    assert failed["answer"] is None and failed["attempts"] == 3 * 2 + 2
     assert "answer stream" in failed["error"]
 
 
@@ -297,3 +302,31 @@ def test_cleanup_hides_conversations_and_marks_the_archive(
         "SELECT count(*) FROM conversations WHERE deleted_upstream_at IS NOT NULL"
     ).fetchone()[0]
     assert marked == 3
+
+
+@pytest.mark.parametrize("fault", ["cut", "lost"])
+def test_a_send_that_arrived_is_adopted_not_sent_again(
+    tmp_path: Path, fake: FakeAnswers, fault: str
+) -> None:
+    db = open_db(tmp_path / "a.db")
+    run(db, write_csv(tmp_path / "o.csv", "prompt\nan earlier chat\n"), fake)
+    fake.faults = [fault]
+    summary = run(db, write_csv(tmp_path / "p.csv", "prompt\nhello\n"), fake)
+    assert summary.exit_code == EXIT_OK, summary.errors
+    assert fake.answered["hello"] == 1  # ChatGPT saw the prompt once
+    row = next(r for r in items(db).values() if r["prompt"] == "hello")
+    assert row["status"] == "done" and row["answer"] == answer_for("hello")
+    if fault == "cut":  # the stream named its conversation before it broke: one look-up
+        assert fake.lookups == [f"/backend-api/conversation/{row['conversation_id']}"]
+        assert row["attempts"] == 3  # sentinel, send, look-up
+    else:  # nothing came back: the newest chats are listed and looked into
+        assert fake.lookups[0] == "/backend-api/conversations"
+        assert f"/backend-api/conversation/{row['conversation_id']}" in fake.lookups
+    # The archive copy holds the adopted exchange under the conversation.
+    texts = [
+        r[0]
+        for r in db.execute(
+            "SELECT text FROM messages WHERE conversation_id = ?", [row["conversation_id"]]
+        )
+    ]
+    assert "hello" in texts and answer_for("hello") in texts

@@ -66,7 +66,9 @@ def test_an_upstream_throttle_is_a_429_that_says_it_is_the_accounts(
     keys,  # type: ignore[no-untyped-def]
 ) -> None:
     with (
-        running_emulator(EmulatorConfig(conversations=0, rate_limit=1, rate_burst=1)) as emu,
+        # A bucket of 2 with one token a minute: the first prompt (sentinel + send) passes,
+        # the second is throttled for about a minute.
+        running_emulator(EmulatorConfig(conversations=0, rate_limit=1, rate_burst=2)) as emu,
         running_gateway(db_path, emu) as gw,
     ):
         assert completion(gw, keys.user, "allowed").status == 200

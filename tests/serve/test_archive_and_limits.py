@@ -54,9 +54,10 @@ def test_every_exchange_is_archived_with_the_key_that_asked(
         "JOIN conversations c ON c.id = e.conversation_id ORDER BY e.id",
     )
     assert [r[:6] for r in rows] == [
-        ("openai", "chatgpt", "alice", "done", 1, "gateway"),
-        ("openai", "chatgpt", "alice", "done", 1, "gateway"),
-        ("seed004", "chatgpt", "root", "done", 1, "gateway"),
+        # ChatGPT: the sentinel's requirements, then the send.
+        ("openai", "chatgpt", "alice", "done", 2, "gateway"),
+        ("openai", "chatgpt", "alice", "done", 2, "gateway"),
+        ("seed004", "chatgpt", "root", "done", 2, "gateway"),
         ("seed000", "bing", "root", "done", 2, "gateway"),  # create + the ChatHub turn
     ]
     # Searchable at once, question and answer, through the read API too.

@@ -96,10 +96,20 @@ def v1_body(cid: str, user: dict[str, Any], answer: dict[str, Any]) -> bytes:
 
 class FakeAnswers:
     """``faults`` is consumed one per request: None (answer), an int status (with
-    ``Retry-After: 0`` for 429), "broken" (a stream cut before its end) or "hang-up"."""
+    ``Retry-After: 0`` for 429), "broken" (a stream cut before its end, the answer never
+    stored), "lost" (stored, then a 504 before any byte) or "cut" (the answer stored, as upstream does, then the stream cut: only a
+    look-up finds it). ``GET conversation/{id}`` and ``GET conversations`` serve what was
+    stored.
 
-    def __init__(self, *, encoding: str = "auto") -> None:
+    ``sentinel``: "plain" serves ``sentinel/chat-requirements`` (single-use tokens and a proof
+    of work at ``difficulty``, checked on every send); "none" has no sentinel (404)."""
+
+    def __init__(self, *, encoding: str = "auto", sentinel: str = "plain") -> None:
         self.encoding = encoding
+        self.sentinel = sentinel
+        self.difficulty = "0fffff"
+        self.issued: dict[str, tuple[str, bool]] = {}  # token -> (seed, used)
+        self.sentinel_requests = 0
         self.faults: list[Any] = []
         self.fail_after: int | None = None  # answer this many, then 500 forever
         self.lock = threading.Lock()
@@ -107,8 +117,17 @@ class FakeAnswers:
         self.answered: Counter[str] = Counter()  # complete answers per prompt
         self.conversations: dict[str, list[str]] = {}  # cid → message ids in order
         self.patched: list[str] = []
+        self.stored: dict[str, list[dict[str, Any]]] = {}  # cid → messages, in order
+        self.updated: dict[str, float] = {}
+        self.lookups: list[str] = []  # paths of every GET
 
     def install(self, httpserver: Any) -> str:
+        httpserver.expect_request(
+            "/backend-api/sentinel/chat-requirements", method="POST"
+        ).respond_with_handler(self.requirements)
+        httpserver.expect_request(
+            "/backend-api/sentinel/chat-requirements/prepare", method="POST"
+        ).respond_with_json({"detail": "Not Found"}, status=404)
         httpserver.expect_request("/backend-api/conversation", method="POST").respond_with_handler(
             self.post
         )
@@ -118,7 +137,68 @@ class FakeAnswers:
         httpserver.expect_request(
             __import__("re").compile(r"/backend-api/conversation/[^/]+"), method="PATCH"
         ).respond_with_handler(self.patch)
+        httpserver.expect_request(
+            __import__("re").compile(r"/backend-api/conversation/[^/]+"), method="GET"
+        ).respond_with_handler(self.get_conversation)
+        httpserver.expect_request("/backend-api/conversations", method="GET").respond_with_handler(
+            self.list_conversations
+        )
         return httpserver.url_for("/backend-api")
+
+    def requirements(self, request: Request) -> Response:
+        if self.sentinel == "none":
+            return Response(json.dumps({"detail": "Not Found"}), status=404)
+        with self.lock:
+            self.sentinel_requests += 1
+            token = f"req-{uuid.uuid4()}"
+            seed = str(uuid.uuid4())
+            self.issued[token] = (seed, False)
+        body = {
+            "token": token,
+            "proofofwork": {"required": True, "seed": seed, "difficulty": self.difficulty},
+            "turnstile": {"required": False},
+        }
+        return Response(json.dumps(body), content_type="application/json")
+
+    def _sentinel_refused(self, request: Request) -> bool:
+        from archiver.emulator.sentinel import proof_ok
+
+        if self.sentinel == "none" or not request.path.endswith("/f/conversation"):
+            return False
+        token = request.headers.get("openai-sentinel-chat-requirements-token", "")
+        with self.lock:
+            seed, used = self.issued.get(token, ("", True))
+            if token in self.issued:
+                self.issued[token] = (seed, True)
+        proof = request.headers.get("openai-sentinel-proof-token", "")
+        return used or not proof_ok(proof, seed, self.difficulty, "both")
+
+    def get_conversation(self, request: Request) -> Response:
+        cid = request.path.rsplit("/", 1)[1]
+        with self.lock:
+            self.lookups.append(request.path)
+            messages = list(self.stored.get(cid, []))
+        if cid not in self.conversations:
+            detail = {"detail": f"Can't load conversation {cid}"}
+            return Response(json.dumps(detail), status=404, content_type="application/json")
+        mapping: dict[str, Any] = {"root": {"id": "root", "message": None, "parent": None}}
+        parent = "root"
+        for m in messages:
+            mapping[parent].setdefault("children", []).append(m["id"])
+            mapping[m["id"]] = {"id": m["id"], "message": m, "parent": parent, "children": []}
+            parent = m["id"]
+        body = {"title": "Stored chat", "mapping": mapping, "current_node": parent}
+        return Response(json.dumps(body), content_type="application/json")
+
+    def list_conversations(self, request: Request) -> Response:
+        with self.lock:
+            self.lookups.append(request.path)
+            items = [
+                {"id": cid, "title": "Stored chat", "update_time": updated}
+                for cid, updated in sorted(self.updated.items(), key=lambda kv: -kv[1])
+            ]
+        body = {"items": items, "total": len(items), "limit": 10, "offset": 0}
+        return Response(json.dumps(body), content_type="application/json")
 
     def patch(self, request: Request) -> Response:
         self.patched.append(request.path.rsplit("/", 1)[1])
@@ -129,6 +209,9 @@ class FakeAnswers:
             return Response(
                 json.dumps({"detail": "bad token"}), status=401, content_type="application/json"
             )
+        if self._sentinel_refused(request):
+            detail = {"detail": "Unusual activity has been detected from your device."}
+            return Response(json.dumps(detail), status=403, content_type="application/json")
         body = json.loads(request.get_data())
         with self.lock:
             self.requests.append(body)
@@ -182,5 +265,12 @@ class FakeAnswers:
                 if body.get("action") != "continue":
                     chain.append(user["id"])
                     self.answered[prompt] += 1
+                    self.stored.setdefault(cid, []).append(user)
                 chain.append(answer["id"])
+                self.stored.setdefault(cid, []).append(answer)
+                self.updated[cid] = __import__("time").time()
+            if fault == "cut":
+                stream = stream[: len(stream) * 2 // 3]
+            if fault == "lost":  # stored, but a gateway timed out before any byte came back
+                return Response("<html>504 Gateway Time-out</html>", status=504)
         return Response(stream, content_type="text/event-stream")

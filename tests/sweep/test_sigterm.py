@@ -29,6 +29,9 @@ def test_sigterm_interrupts_a_batch_cleanly(tmp_path, httpserver):
         return Response("{}", status=500)
 
     httpserver.expect_request("/backend-api/conversation", method="POST").respond_with_handler(hang)
+    httpserver.expect_request("/backend-api/f/conversation", method="POST").respond_with_handler(
+        hang
+    )
     httpserver.expect_request("/backend-api/sentinel/chat-requirements").respond_with_json({})
     csv = tmp_path / "p.csv"
     csv.write_text("prompt\nhello\n")

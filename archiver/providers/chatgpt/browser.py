@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlite_utils
 
@@ -82,3 +83,10 @@ def device_id_for(db: sqlite_utils.Database, account: str) -> str:
         [PROVIDER, account, DEVICE_ID_KEY],
     ).fetchone()
     return str(row[0])
+
+
+def with_device_id(db: sqlite_utils.Database, settings: Any) -> Any:
+    """``settings`` carrying the account's kept ``oai-device-id`` (made on first use)."""
+    if getattr(settings, "device_id", None) is not None:
+        return settings
+    return replace(settings, device_id=device_id_for(db, settings.account))

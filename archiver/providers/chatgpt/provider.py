@@ -38,4 +38,5 @@ PROVIDER = Provider(
     model_help="model slug",
     doctor="archiver.account.doctor:check_chatgpt",
     emulator_routes="archiver.emulator.chatgpt_2026:add_all_routes",
+    state_for_sending="archiver.providers.chatgpt.browser:with_device_id",
 )

@@ -77,6 +77,30 @@ class ChatGPTHttp(HttpClient):
 
         return await self._signed(call, url, headers)
 
+    async def stream_once(
+        self,
+        method: str,
+        url: str,
+        consume: Callable[[AsyncIterator[bytes]], Awaitable[T]],
+        *,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        check: Callable[..., None],
+    ) -> T:
+        """One signed streamed request, no retries and no limiter: the caller (the sender)
+        owns both, because a retry of a send needs new sentinel tokens and may have to look
+        the answer up first. ``check(status, headers, body, method=, url=)`` raises for a
+        non-2xx answer."""
+
+        async def call(signed: dict[str, str]) -> T:
+            async with self._send(method, url, signed, None, json) as response:
+                if not 200 <= response.status < 300:
+                    body = await response.read()
+                    check(response.status, response.headers, body, method=method, url=url)
+                return await consume(response.content.iter_any())
+
+        return await self._signed(call, url, headers)
+
     # -- signing ---------------------------------------------------------------------------
 
     async def sign_in(self) -> None:
@@ -157,8 +181,8 @@ class ChatGPTHttp(HttpClient):
 
 
 def _with_hint(exc: ChallengeError) -> ChallengeError:
-    if CHALLENGE_HINT in str(exc):
-        return exc
+    if CHALLENGE_HINT in str(exc) or type(exc) is not ChallengeError:
+        return exc  # a refusal of its own kind (Unusual activity, a proof) says what to do
     return ChallengeError(
         f"{exc} from Cloudflare: {CHALLENGE_HINT}", status=exc.status, url=exc.url
     )

@@ -7,10 +7,16 @@ Two encodings arrive over the same SSE transport (docs/protocol/chatgpt.md, "Sen
   ``add``/``replace``/``append``/``truncate``/``remove``/``patch`` (a list of ops). A bare
   ``{"v": ...}`` reuses the previous op's path and kind.
 
-Both end with ``data: [DONE]`` (v1 also sends ``message_stream_complete``). Unknown frame types
-(``title_generation``, ``message_marker``, ...) and unknown ops are ignored, never fatal. A
-stream that ends before its end marker, or whose answer is still ``in_progress``, is broken:
-``StreamBroken`` is a TransientError, so the caller retries the request and never records it.
+Both end with ``data: [DONE]``; v1 sends ``message_stream_complete`` just before it, which is
+not the end: a stream cut between the two is broken, like one cut anywhere else. The 2026 form
+(``f/conversation``) puts the user echo and the answer on channels of their own (``c``: one
+document each), merges metadata with ``append`` on an object, names the title in
+``title_generation``, and adds side frames (``resume_conversation_token``, ``input_message``,
+``message_marker``, ``server_ste_metadata``, ``conversation_detail_metadata``,
+``stream_handoff``, ``url_moderation``). Unknown frame types and unknown ops are ignored, never
+fatal. A stream that ends without ``[DONE]``, or whose answer is still ``in_progress``, is
+broken: ``StreamBroken`` is a TransientError, so the caller retries (or looks the answer up)
+and never records it.
 """
 
 from __future__ import annotations
@@ -230,7 +236,8 @@ class StreamAssembler:
 
     def __init__(self) -> None:
         self.encoding = "classic"
-        self.done = False
+        self.done = False  # [DONE] arrived
+        self.completed = False  # message_stream_complete arrived
         self.conversation_id: str | None = None
         self.title: str | None = None
         self._messages: dict[str, dict[str, Any]] = {}  # id → latest state, first-seen order
@@ -267,7 +274,7 @@ class StreamAssembler:
         if isinstance(frame.get("conversation_id"), str):
             self.conversation_id = frame["conversation_id"]
         if kind == "message_stream_complete":
-            self.done = True
+            self.completed = True  # not the end: [DONE] still has to arrive
         elif kind == "title_generation" and isinstance(frame.get("title"), str):
             self.title = frame["title"]
         elif kind == "input_message" and isinstance(frame.get("input_message"), dict):
@@ -321,7 +328,7 @@ class StreamAssembler:
         """The completed answer; StreamBroken if the stream did not complete."""
         message = self.final_assistant()
         if not self.done:
-            raise StreamBroken("the answer stream ended before it completed")
+            raise StreamBroken("the answer stream ended before it completed (no [DONE])")
         if message is None:
             raise StreamBroken("the answer stream completed without an assistant message")
         status = message.get("status") if isinstance(message.get("status"), str) else None
