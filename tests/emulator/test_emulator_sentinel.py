@@ -10,8 +10,8 @@ import pytest
 
 from archiver.emulator import running_emulator
 from archiver.providers.chatgpt import pow as pw
-from archiver.providers.chatgpt.stream import parse_answer_stream
 from tests.support.emulator_client import AUTH, call
+from tests.support.streams import parse_answer_stream
 
 CONFIG = pw.browser_config("Mozilla/5.0 Test", now=1_790_000_000)
 DEVICE = {"oai-device-id": "0b5f3c9e-1111-4222-8333-944445555666"}

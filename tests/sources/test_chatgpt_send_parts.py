@@ -10,7 +10,8 @@ from archiver.errors import AuthError, CapReached, TransientError
 from archiver.providers.chatgpt.adopt import AnswerPending, adopted_answer, recent_candidates
 from archiver.providers.chatgpt.refusals import OneMessageAtATime, UnusualActivity, raise_for_send
 from archiver.providers.chatgpt.sentinel import parse_requirements
-from archiver.providers.chatgpt.stream import StreamBroken, parse_answer_stream
+from archiver.providers.chatgpt.stream import StreamBroken
+from tests.support.streams import parse_answer_stream
 
 URL = "https://chatgpt.com/backend-api/f/conversation"
 

@@ -11,8 +11,8 @@ from archiver.providers.chatgpt.stream import (
     StreamFailed,
     apply_op,
     build_request,
-    parse_answer_stream,
 )
+from tests.support.streams import parse_answer_stream
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "chatgpt"
 CLASSIC = (FIXTURES / "stream_classic.txt").read_bytes()

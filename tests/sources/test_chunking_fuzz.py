@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.providers.bing.chathub import RecordSplitter, encode_record
-from archiver.providers.chatgpt.stream import parse_answer_stream
 from tests.support.helpers import FIXTURES
+from tests.support.streams import parse_answer_stream
 
 CLASSIC = (FIXTURES / "chatgpt" / "stream_classic.txt").read_bytes()
 V1 = (FIXTURES / "chatgpt" / "stream_v1.txt").read_bytes()

@@ -379,11 +379,3 @@ class AnswerStreamReader:
         for event in self.parser.close():
             self.assembler.feed(event)
         return self.assembler.result()
-
-
-def parse_answer_stream(chunks: list[bytes] | tuple[bytes, ...]) -> StreamedAnswer:
-    """Convenience for tests and fixtures: a whole body in given chunks."""
-    reader = AnswerStreamReader()
-    for chunk in chunks:
-        reader.feed(chunk)
-    return reader.close()
