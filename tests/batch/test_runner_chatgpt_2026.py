@@ -107,6 +107,30 @@ def test_a_server_without_sentinel_is_sent_to_without_tokens(tmp_path: Path, htt
     assert fake.sentinel_requests == 0
 
 
+def test_a_retry_after_beyond_max_wait_stops_the_batch_and_a_later_run_skips(
+    tmp_path: Path,
+    httpserver,  # type: ignore[no-untyped-def]
+) -> None:
+    fake = FakeAnswers()
+    base = fake.install(httpserver)
+    fake.faults = [None, "throttled-long"]  # the first row answered, then a day-long 429
+    db = open_db(tmp_path / "a.db")
+    settings = ChatGPTSettings(base_url=base, token=Secret(FAKE_TOKEN))
+    options = BatchOptions(max_rpm=None, concurrency=1, policy=FAST, max_wait=30)
+    started = time.monotonic()
+    summary = asyncio.run(run_batch(db, csv(tmp_path), options, settings))
+    assert time.monotonic() - started < 30  # stopped, not asleep for a day holding the lock
+    assert summary.exit_code == EXIT_PARTIAL and summary.done == 1
+    assert "come back after" in " ".join(summary.errors)
+    until = active_cooldown(db, "chatgpt", "")
+    assert until is not None and until.timestamp() - time.time() > 90000
+    sent = len(fake.requests)
+    again = asyncio.run(run_batch(db, csv(tmp_path), options, settings))
+    assert isinstance(again, CooldownSkip) and again.exit_code == EXIT_OK
+    assert len(fake.requests) == sent  # the account was left alone
+    assert sorted(r["status"] for r in items(db).values()) == ["done"] + ["pending"] * 5
+
+
 def test_a_cut_stream_adopts_the_stored_answer_never_sending_twice(tmp_path: Path) -> None:
     with running_emulator(conversations=0, drop_sends=3) as emu:
         db = open_db(tmp_path / "a.db")

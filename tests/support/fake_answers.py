@@ -98,7 +98,7 @@ class FakeAnswers:
     """``faults`` is consumed one per request: None (answer), an int status (with
     ``Retry-After: 0`` for 429), "broken" (a stream cut before its end, the answer never
     stored), "lost" (stored, then a 504 before any byte) or "cut" (the answer stored, as upstream does, then the stream cut: only a
-    look-up finds it). ``GET conversation/{id}`` and ``GET conversations`` serve what was
+    look-up finds it), or "throttled-long" (a 429 with ``Retry-After: 99999``). ``GET conversation/{id}`` and ``GET conversations`` serve what was
     stored.
 
     ``sentinel``: "plain" serves ``sentinel/chat-requirements`` (single-use tokens and a proof
@@ -222,6 +222,13 @@ class FakeAnswers:
                 and sum(self.answered.values()) >= self.fail_after
             ):
                 fault = 500
+        if fault == "throttled-long":  # a 429 asking for more than a day's rest
+            return Response(
+                json.dumps({"detail": "Too many requests"}),
+                status=429,
+                headers={"Retry-After": "99999"},
+                content_type="application/json",
+            )
         if isinstance(fault, int):
             headers = {"Retry-After": "0"} if fault == 429 else {}
             return Response(
