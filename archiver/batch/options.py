@@ -20,9 +20,11 @@ from archiver.options import (
     text,
 )
 from archiver.providers import registry
-from archiver.transport.http import DEFAULT_MAX_WAIT
 
 FIRST_PARENTS = ("client-created-root", "uuid")
+# A batch waits out a short model cap rather than stopping: a cap that clears within ten
+# minutes costs less than a run that stops and waits for the next cron slot.
+BATCH_MAX_WAIT = 600.0
 
 BATCH_OPTIONS: dict[str, Option] = {
     "csv": Option(
@@ -83,8 +85,9 @@ BATCH_OPTIONS: dict[str, Option] = {
     "timeout": Option(positive_number, 300.0, "Seconds to wait for an answer."),
     "max_wait": Option(
         non_negative_number,
-        DEFAULT_MAX_WAIT,
-        "Seconds one throttle pause may last; beyond it stop (exit 3) and remember the cool-down.",
+        BATCH_MAX_WAIT,
+        "Seconds one throttle pause (a 429, a model cap) may last; beyond it stop (exit 3) and "
+        "remember the cool-down.",
     ),
     # Each provider's own keys (hosts, credentials), named so that they never clash.
     **{
@@ -109,7 +112,7 @@ def batch_options(values: Mapping[str, Any]) -> BatchOptions:
         retry_failed=values["retry_failed"],
         cleanup=values["cleanup"],
         archive=not values["no_archive"],
-        max_wait=values.get("max_wait", DEFAULT_MAX_WAIT),
+        max_wait=values.get("max_wait", BATCH_MAX_WAIT),
         ignore_cooldown=values.get("ignore_cooldown", False),
         max_cooldown_wait=values.get("max_cooldown_wait", DEFAULT_MAX_COOLDOWN_WAIT),
         provider_options=ProviderOptions(
