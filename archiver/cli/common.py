@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
-from archiver.transport.http import DEFAULT_MAX_WAIT
+from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])

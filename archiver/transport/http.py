@@ -32,13 +32,11 @@ from archiver.errors import (
     UnreachableError,
     UpstreamError,
 )
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.ratelimit import DEFAULT_MAX_WAIT, RateLimiter
 from archiver.transport.responses import AUTH_REFUSED, decode_json, raise_for_status, where
 
 log = logging.getLogger("archiver.http")
 T = TypeVar("T")
-
-DEFAULT_MAX_WAIT = 300.0  # seconds: `--max-wait`
 
 
 @dataclass(frozen=True)

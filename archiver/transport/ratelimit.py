@@ -25,6 +25,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+# Seconds one throttle pause may last (`--max-wait`); beyond it a run stops (ThrottledUntil).
+# Here, not in http.py, so that commands can show the default without importing aiohttp.
+DEFAULT_MAX_WAIT = 300.0
+
 
 @dataclass
 class LimiterStats:
