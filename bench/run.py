@@ -17,6 +17,8 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DOC = ROOT / "docs" / "benchmarks.md"
+# Every benchmark's last report, so that running one alone does not drop the others' rows.
+REPORTS = ROOT / "docs" / "benchmarks.json"
 # In the order the issues list them; a benchmark whose script is absent is skipped.
 BENCHMARKS = [
     "import_bench.py",
@@ -78,7 +80,8 @@ def render(reports: list[dict]) -> str:
     out = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+        "(a benchmark run alone keeps the others' last figures: see each one's date below).",
         f"Machine: {machine()}.",
         "",
         "| benchmark | check | measured | target | ok |",
@@ -96,7 +99,8 @@ def render(reports: list[dict]) -> str:
             )
     out += ["", "## Figures", ""]
     for report in reports:
-        out.append(f"### {report['benchmark']} ({report['seconds']:.0f} s)")
+        when = f", {report['measured_at']}" if "measured_at" in report else ""
+        out.append(f"### {report['benchmark']} ({report['seconds']:.0f} s{when})")
         out.append("")
         for key, value in report.get("figures", {}).items():
             out.append(f"- `{key}`: {value}")
@@ -122,8 +126,19 @@ def main() -> int:
             )
         if "error" in report:
             print("  failed: " + " / ".join(report["error"]))
+    # A partial run (`bench/run.py import`) replaces only its own reports: the others are kept
+    # from the last run that measured them, so the page always shows every benchmark.
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    kept = json.loads(REPORTS.read_text(encoding="utf-8")) if REPORTS.exists() else {}
+    kept.update({r["benchmark"]: {**r, "measured_at": stamp} for r in reports})
+    order = [s.removesuffix("_bench.py") for s in BENCHMARKS]
+    everything = sorted(
+        kept.values(),
+        key=lambda r: order.index(r["benchmark"]) if r["benchmark"] in order else len(order),
+    )
     DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(render(reports) + "\n", encoding="utf-8")
+    REPORTS.write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    DOC.write_text(render(everything) + "\n", encoding="utf-8")
     print(f"wrote {DOC.relative_to(ROOT)}")
     failed = [r for r in reports if "error" in r or not all(c["ok"] for c in r["checks"])]
     return 1 if failed else 0
