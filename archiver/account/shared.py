@@ -13,11 +13,11 @@ import sqlite_utils
 
 from archiver.account.summary import CountingSummary
 from archiver.errors import ArchiverError
-from archiver.flatten.records import dumps
 from archiver.providers.chatgpt.account import DEFAULT_MAX_RPM, AccountClient, open_account_client
 from archiver.providers.chatgpt.account_parse import SharedLink, share_url
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings, host_root
 from archiver.store import transaction
+from archiver.store.extras import INSERT_SHARED_LINK, shared_link_values
 from archiver.summary import Summary
 from archiver.timeutil import utc_now_iso
 from archiver.transport.http import RetryPolicy
@@ -98,26 +98,13 @@ def store_shared_links(
         )
         for link in links:
             conn.execute(
-                "INSERT INTO shared_links (id, account, conversation_id, title, create_time, "
-                "update_time, is_anonymous, raw_json, first_seen_at, last_seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                INSERT_SHARED_LINK + " ON CONFLICT (id) DO UPDATE SET "
                 "account = excluded.account, conversation_id = excluded.conversation_id, "
                 "title = excluded.title, create_time = excluded.create_time, "
                 "update_time = excluded.update_time, is_anonymous = excluded.is_anonymous, "
                 "raw_json = excluded.raw_json, last_seen_at = excluded.last_seen_at, "
                 "deleted_upstream_at = NULL",
-                [
-                    link.id,
-                    account,
-                    link.conversation_id,
-                    link.title,
-                    link.create_time,
-                    link.update_time,
-                    None if link.is_anonymous is None else int(link.is_anonymous),
-                    dumps(link.raw),
-                    now,
-                    now,
-                ],
+                shared_link_values(link, account, now),
             )
         marked = conn.execute(
             "UPDATE shared_links SET deleted_upstream_at = ? WHERE account = ? "

@@ -99,6 +99,31 @@ def save_feedback(db: sqlite_utils.Database, entries: Iterable[Feedback]) -> tup
     return new, linked
 
 
+# One shared link as both the live audit (account.shared) and an export's list store it.
+INSERT_SHARED_LINK = (
+    "INSERT INTO shared_links (id, account, conversation_id, title, create_time, "
+    "update_time, is_anonymous, raw_json, first_seen_at, last_seen_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def shared_link_values(link: Any, account: str, now: str) -> list[Any]:
+    """INSERT_SHARED_LINK's values for an account_parse.SharedLink seen ``now``."""
+    anonymous = None if link.is_anonymous is None else int(link.is_anonymous)
+    return [
+        link.id,
+        account,
+        link.conversation_id,
+        link.title,
+        link.create_time,
+        link.update_time,
+        anonymous,
+        dumps(link.raw),
+        now,
+        now,
+    ]
+
+
 def save_exported_shared_links(
     db: sqlite_utils.Database, account: str, links: Iterable[Any]
 ) -> int:
@@ -111,21 +136,8 @@ def save_exported_shared_links(
     with transaction(db) as conn:
         for link in links:
             cursor = conn.execute(
-                "INSERT INTO shared_links (id, account, conversation_id, title, create_time, "
-                "update_time, is_anonymous, raw_json, first_seen_at, last_seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                [
-                    link.id,
-                    account,
-                    link.conversation_id,
-                    link.title,
-                    link.create_time,
-                    link.update_time,
-                    None if link.is_anonymous is None else int(link.is_anonymous),
-                    dumps(link.raw),
-                    now,
-                    now,
-                ],
+                INSERT_SHARED_LINK + " ON CONFLICT (id) DO NOTHING",
+                shared_link_values(link, account, now),
             )
             if cursor.rowcount:
                 new += 1

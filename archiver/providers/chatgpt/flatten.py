@@ -88,6 +88,49 @@ def message_fields(
     recipient = msg.get("recipient")
     channel = msg.get("channel")
     status = msg.get("status")
+    return node_row(
+        conversation_id,
+        key,
+        parent,
+        children,
+        shape,
+        message_id,
+        role,
+        name,
+        recipient,
+        channel,
+        content_type,
+        content_text(content) if message is not None else None,
+        model_slug,
+        status,
+        msg.get("create_time"),
+        hidden,
+        raw,
+    )
+
+
+def node_row(
+    conversation_id: str,
+    key: str,
+    parent: Any,
+    children: str | None,
+    shape: Any,
+    message_id: Any,
+    role: Any,
+    name: Any,
+    recipient: Any,
+    channel: Any,
+    content_type: Any,
+    text: str | None,
+    model_slug: str | None,
+    status: Any,
+    create_time: Any,
+    hidden: Any,
+    raw: str | None,
+) -> dict[str, Any]:
+    """The messages row of a node, from the fields as read off its message (a dict here, a
+    typed struct in flatten_raw's fast path): one place that says what a row holds. Values
+    of the wrong type become NULL."""
     return {
         "conversation_id": conversation_id,
         "id": key,
@@ -103,10 +146,10 @@ def message_fields(
         "recipient": recipient if isinstance(recipient, str) else None,
         "channel": channel if isinstance(channel, str) else None,
         "content_type": content_type if isinstance(content_type, str) else None,
-        "text": content_text(content) if message is not None else None,
+        "text": text,
         "model_slug": model_slug,
         "status": status if isinstance(status, str) else None,
-        "create_time": to_iso(msg.get("create_time")),
+        "create_time": to_iso(create_time),
         "is_hidden": int(bool(hidden)),
         "raw_json": raw,
     }

@@ -28,9 +28,9 @@ from archiver.providers.chatgpt.flatten import (
     flatten_conversation,
     message_attachment_rows,
     message_fields,
+    node_row,
     rebuild_children,
 )
-from archiver.timeutil import to_iso
 
 _ABSENT: Any = msgspec.UNSET
 
@@ -198,25 +198,22 @@ def _row(
     name = author.name if author is not None else None
     content = msg.content
     content_type = content.get("content_type") if isinstance(content, dict) else None
-    message_id, recipient, channel, status = msg.id, msg.recipient, msg.channel, msg.status
-    return {
-        "conversation_id": conversation_id,
-        "id": key,
-        "message_id": message_id if isinstance(message_id, str) else None,
-        "parent_id": parent if isinstance(parent, str) and parent else shape.parent.get(key),
-        "children": children,
-        "position": shape.position[key],
-        "depth": shape.depth[key],
-        "on_current_branch": int(key in shape.current_branch),
-        "role": role if isinstance(role, str) else None,
-        "author_name": name if isinstance(name, str) else None,
-        "recipient": recipient if isinstance(recipient, str) else None,
-        "channel": channel if isinstance(channel, str) else None,
-        "content_type": content_type if isinstance(content_type, str) else None,
-        "text": content_text(content),
-        "model_slug": model_slug,
-        "status": status if isinstance(status, str) else None,
-        "create_time": to_iso(msg.create_time),
-        "is_hidden": int(bool(hidden)),
-        "raw_json": raw,
-    }
+    return node_row(
+        conversation_id,
+        key,
+        parent,
+        children,
+        shape,
+        msg.id,
+        role,
+        name,
+        msg.recipient,
+        msg.channel,
+        content_type,
+        content_text(content),
+        model_slug,
+        msg.status,
+        msg.create_time,
+        hidden,
+        raw,
+    )
