@@ -84,12 +84,7 @@ class BulkSaver:
         """Save one conversation, atomically. An error rolls back this conversation only and
         is raised; the batch goes on."""
         started = time.perf_counter()
-        if not self._open:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self._open = True
-            self._began = started
-            self._in_batch = 0
-            self._now = utc_now_iso()
+        self._begin(started)
         self.conn.execute("SAVEPOINT conversation")
         try:
             outcome = save_in_transaction(
@@ -113,6 +108,16 @@ class BulkSaver:
             self.commit()
         return outcome
 
+    def _begin(self, started: float) -> None:
+        """Open the batch's transaction unless one is open already."""
+        if self._open:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._open = True
+        self._began = started
+        self._in_batch = 0
+        self._now = utc_now_iso()
+
     def index_while_idle(self, rows: int = 5000) -> bool:
         """Index up to ``rows`` of the messages saved so far (in the open batch's transaction,
         so the index and its mark move with the rows); False when none is left to index. The
@@ -120,12 +125,7 @@ class BulkSaver:
         if not self._marked:
             return False
         started = time.perf_counter()
-        if not self._open:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self._open = True
-            self._began = started
-            self._in_batch = 0
-            self._now = utc_now_iso()
+        self._begin(started)
         done = fts.index_some(self.conn, rows)
         self.indexed += done
         self.index_seconds += time.perf_counter() - started
