@@ -339,7 +339,9 @@ async def run_doctor(
     A missing or unreadable secret is a FAIL of the first check, not an exception."""
     chosen = registry.get(provider)  # ConfigError for an unknown provider
     try:
-        # Only ChatGPT signs in with a session cookie (a file of it, here).
+        # Only a provider whose options have a session file signs in with one (ChatGPT).
+        if session_file and "session_file" not in chosen.backup_options:
+            raise ConfigError(f"--session-file signs in to ChatGPT only, not to {provider}")
         session = {"session_file": session_file} if session_file else {}
         settings = chosen.settings_from_env(token_file, **session)
     except ConfigError as exc:

@@ -216,3 +216,13 @@ def test_bing_cookie_from_a_file_is_named_as_such(httpserver, monkeypatch, tmp_p
     ok = asyncio.run(run_doctor("bing", token_file=str(cookie_file), policy=NO_RETRY))
     assert ok.exit_code == 0, ok.lines()
     assert ok.checks[0].detail == "set (the file given)"
+
+
+def test_a_session_file_for_a_provider_without_one_is_a_clear_failure(monkeypatch, tmp_path):
+    monkeypatch.setenv("BING_COOKIE", "cookie-sEcReT")
+    session_file = tmp_path / "session"
+    session_file.write_text("x")
+    session_file.chmod(0o600)
+    report = asyncio.run(run_doctor("bing", session_file=str(session_file), policy=NO_RETRY))
+    assert report.exit_code == 2
+    assert "--session-file signs in to ChatGPT only" in report.checks[0].detail
