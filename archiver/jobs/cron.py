@@ -118,7 +118,7 @@ class CronSchedule:
                     if minutes:
                         return candidate.replace(hour=hour, minute=minutes[0])
             candidate = (candidate + timedelta(days=1)).replace(hour=0, minute=0)
-        raise ValueError(f"schedule {self.expression!r} never matches")
+        raise ValueError(f"schedule {self.expression!r} never matches")  # parse_cron refuses it
 
 
 def _error(expression: str, message: str) -> ConfigError:
@@ -175,7 +175,12 @@ def parse_cron(expression: str) -> CronSchedule:
             f"needs 5 fields (minute hour day-of-month month day-of-week), got {len(parts)}",
         )
     fields = [_parse_field(spec, part, written) for spec, part in zip(FIELDS, parts, strict=True)]
-    return CronSchedule(written, *fields)
+    schedule = CronSchedule(written, *fields)
+    try:  # "0 0 31 2 *" parses but never runs: say so when the job file is read
+        schedule.next_after(datetime(2000, 1, 1))
+    except ValueError:
+        raise _error(written, "never matches a date (check the day and month)") from None
+    return schedule
 
 
 # --- systemd OnCalendar -------------------------------------------------------------------------

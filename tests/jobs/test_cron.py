@@ -59,6 +59,7 @@ def test_fields(expression, minute, hour, day, month, weekday):
         ("5/10 * * * *", "a step needs * or a range"),
         ("1,,2 * * * *", "cannot read ''"),
         ("@reboot", "unsupported macro"),
+        ("0 0 31 2 *", "never matches a date"),  # February has no 31st
     ],
 )
 def test_invalid(expression, message):
