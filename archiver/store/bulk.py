@@ -99,6 +99,9 @@ class BulkSaver:
         except BaseException:
             self.conn.execute("ROLLBACK TO conversation")
             self.conn.execute("RELEASE conversation")
+            # The mark (and the trigger it dropped) goes with the savepoint when this
+            # conversation made it: know whether it is still there.
+            self._marked = fts.pending_since(self.db) is not None
             raise
         finally:
             self.insert_seconds += time.perf_counter() - started

@@ -99,3 +99,42 @@ def test_indexing_while_idle_moves_the_mark_and_a_crash_after_it_is_repaired(tmp
     assert hits(db, "idle") == ["c1", "c2"]
     assert repair_index(db) == 4  # only what was not indexed yet
     assert hits(db, "idle") == ["c1", "c2", "c3"] and index_complete(path)
+
+
+def schema_of(db):
+    return sorted(db.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"))
+
+
+def test_the_insert_trigger_is_dropped_under_the_mark_and_restored_exactly(tmp_path):
+    fresh = schema_of(open_db(tmp_path / "fresh.db"))
+    db = open_db(tmp_path / "a.db")
+    db.conn.execute("BEGIN IMMEDIATE")
+    start_bulk_index(db.conn)
+    db.conn.execute("COMMIT")  # then killed, as a crashed import leaves it
+    assert "messages_ai" not in {name for _, name, _ in schema_of(db)}
+    save_conversation(db, flat("c1", answer="Restored ibis."))
+    assert repair_index(db) == 4
+    assert schema_of(db) == fresh  # the trigger is back, word for word
+    save_conversation(db, flat("c2", answer="Later ibis."))  # indexed by the trigger again
+    assert hits(db, "ibis") == ["c1", "c2"] and index_complete(tmp_path / "a.db")
+
+
+def test_a_conversation_that_fails_after_making_the_mark_takes_it_back(tmp_path):
+    path = tmp_path / "a.db"
+    db = open_db(path)
+    fresh = schema_of(open_db(tmp_path / "fresh.db"))
+    good = flat("c2", answer="Kept gull.")
+    bad = flat("c1")
+    bad_values = [values(r) for r in bad.messages]
+    bad_values.append(bad_values[0])  # the same node twice: the UNIQUE constraint refuses it
+    with BulkSaver(db) as saver:
+        try:
+            saver.save(bad.conversation, bad_values, [])
+        except Exception:
+            pass
+        else:
+            raise AssertionError("the duplicate node was accepted")
+        assert pending_since(db) is None
+        saver.save(good.conversation, [values(r) for r in good.messages], [])
+    assert schema_of(db) == fresh
+    assert hits(db, "gull") == ["c2"] and index_complete(path)
