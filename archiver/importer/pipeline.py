@@ -8,6 +8,12 @@ matters because the saving side is the busier one) over a pipe to the importing 
 stays the one writer. Memory stays flat: what is in flight is bounded by the pipe (1 MiB) plus a
 batch on each side.
 
+The two sides share the flattening: whenever the importing process finds nothing to save, it
+raises a shared "hungry" flag, and the worker hands it the next entry unflattened (the JSON
+text, cheap to send) for it to flatten itself. Reading and flattening cost more than saving,
+so without this the importing process waits for a third of the run; with it both cores stay
+busy whatever the machine's balance between parsing and SQLite.
+
 Errors keep their meaning: a conversation that cannot be flattened comes back as a failure
 naming its file and number; a file that cannot be read further comes back as an error item; a
 worker that dies is reported as an error and what was saved stays saved.
@@ -80,6 +86,9 @@ class ReaderTimes:
     send: float = 0.0  # encoding batches and waiting for the pipe (the writer is busy)
     cpu: float = 0.0  # CPU time of the process that read (the worker, when there is one)
     wall: float = 0.0
+    handed_over: int = 0  # entries the worker left to the importing process to flatten
+    flatten_here: float = 0.0  # the importing process's time flattening those
+    blocked: float = 0.0  # the importing process's time with nothing to do at all
 
 
 def _where(item: ExportItem, conversation: dict[str, Any] | None) -> str:
@@ -124,18 +133,24 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def flat_items(export: Export, progress: Progress, times: ReaderTimes) -> Iterator[FlatItem]:
-    """Every entry of the export, read and flattened in this process."""
+def _timed_entries(export: Export, progress: Progress, times: ReaderTimes) -> Iterator[ExportItem]:
+    """Every entry of the export, its reading timed."""
     entries = iter_conversations(export, progress)
     while True:
         started = time.perf_counter()
         item = next(entries, None)
-        read_done = time.perf_counter()
-        times.read += read_done - started
+        times.read += time.perf_counter() - started
         if item is None:
             return
+        yield item
+
+
+def flat_items(export: Export, progress: Progress, times: ReaderTimes) -> Iterator[FlatItem]:
+    """Every entry of the export, read and flattened in this process."""
+    for item in _timed_entries(export, progress, times):
+        started = time.perf_counter()
         flat = flatten_item(item)
-        times.flatten += time.perf_counter() - read_done
+        times.flatten += time.perf_counter() - started
         yield flat
 
 
@@ -171,7 +186,13 @@ def to_wire(item: FlatItem) -> tuple[Any, ...]:
     )
 
 
-def from_wire(wire: tuple[Any, ...]) -> FlatItem:
+def from_wire(wire: tuple[Any, ...], times: ReaderTimes) -> FlatItem:
+    if len(wire) == 3:  # an entry handed over unflattened: (source, number, JSON text)
+        started = time.perf_counter()
+        flat = flatten_item(ExportItem(*wire))
+        times.flatten_here += time.perf_counter() - started
+        times.handed_over += 1
+        return flat
     source, number, where, conversation, values, attachments, failure, error = wire
     return FlatItem(
         source,
@@ -199,17 +220,26 @@ def flat_items_from_worker(
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
     _widen_pipe(send)
+    hungry = context.RawValue("b", 0)  # set here when nothing is ready, cleared by the worker
     worker = context.Process(
-        target=_produce, args=(str(export.path), send), name="archiver-import-reader", daemon=True
+        target=_produce,
+        args=(str(export.path), send, hungry),
+        name="archiver-import-reader",
+        daemon=True,
     )
     worker.start()
     send.close()  # the worker holds the only writing end: its exit (or death) is our EOF
     try:
         while True:
-            while idle is not None and not receive.poll() and idle():
-                pass
+            if not receive.poll():
+                hungry.value = 1
+                while idle is not None and not receive.poll() and idle():
+                    pass
             try:
-                advanced, batch, final = marshal.loads(receive.recv_bytes())
+                began = time.perf_counter()
+                message = receive.recv_bytes()
+                times.blocked += time.perf_counter() - began
+                advanced, batch, final = marshal.loads(message)
             except (EOFError, OSError):
                 worker.join(timeout=10)
                 yield FlatItem(
@@ -221,7 +251,7 @@ def flat_items_from_worker(
                 return
             progress.advance(advanced)
             for wire in batch:
-                yield from_wire(wire)
+                yield from_wire(wire, times)
             if final is not None:
                 reason, measured = final
                 times.read, times.flatten, times.send, times.cpu, times.wall = measured
@@ -268,10 +298,11 @@ class _ByteCounter:
         return taken
 
 
-def _produce(path: str, send: Any) -> None:
+def _produce(path: str, send: Any, hungry: Any) -> None:
     """Worker process: read and flatten every entry of the export at ``path``, in order, and
     send batches as (bytes read, [wire items], None); the last message is (bytes read, [...],
-    (reason reading stopped or None, timings))."""
+    (reason reading stopped or None, timings)). While ``hungry`` is set, the next entry goes
+    unflattened, at once."""
     counter = _ByteCounter()
     times = ReaderTimes()
     started = time.perf_counter()
@@ -290,7 +321,15 @@ def _produce(path: str, send: Any) -> None:
         with collector_paused():
             try:
                 with open_export(path) as export:
-                    for item in flat_items(export, counter, times):
+                    for entry in _timed_entries(export, counter, times):
+                        if hungry.value and entry.data is not None:
+                            hungry.value = 0
+                            batch.append((entry.source, entry.number, entry.data))
+                            flush()
+                            continue
+                        began = time.perf_counter()
+                        item = flatten_item(entry)
+                        times.flatten += time.perf_counter() - began
                         batch.append(to_wire(item))
                         rows += len(item.message_values)
                         if rows >= BATCH_ROWS or len(batch) >= BATCH_ITEMS:

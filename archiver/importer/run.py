@@ -182,7 +182,11 @@ def import_export(
         "reader_cpu": reader.cpu,
         "insert": saver.insert_seconds,
         "index": saver.index_seconds,
-        "wait": waited,
+        # Flattening entries the worker handed over happens while asking for the next item.
+        "wait": max(0.0, waited - reader.flatten_here),
+        "flatten_here": reader.flatten_here,
+        "handed_over": float(reader.handed_over),
+        "blocked": reader.blocked,
         "writer_cpu": writer_cpu,
         "reader_share": reader.cpu / wall if wall else 0.0,
         "writer_share": writer_cpu / wall if wall else 0.0,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshal
 
 from archiver.importer import import_export
-from archiver.importer.pipeline import _produce, from_wire, use_worker
-from archiver.importer.reader import open_export
+from archiver.importer.pipeline import ReaderTimes, _produce, flatten_item, from_wire, use_worker
+from archiver.importer.reader import ExportItem, open_export
 from archiver.store import open_db
 from tests.support.export_helpers import as_json, conversation, write_zip
 
@@ -82,6 +82,22 @@ def test_a_large_export_uses_the_worker_unless_told_otherwise(tmp_path):
         assert use_worker(export, 2) and not use_worker(export, 1)
 
 
+class Flag:
+    """The shared "hungry" flag: ``always`` keeps it raised, as an importer always waiting."""
+
+    def __init__(self, always: bool = False) -> None:
+        self.always = always
+        self.cleared = 0
+
+    @property
+    def value(self) -> int:
+        return int(self.always)
+
+    @value.setter
+    def value(self, new: int) -> None:
+        self.cleared += new == 0
+
+
 class Sink:
     def __init__(self) -> None:
         self.messages: list = []
@@ -97,9 +113,9 @@ def test_the_worker_sends_items_bytes_read_and_done(tmp_path):
     path = tmp_path / "conversations.json"
     path.write_bytes(as_json([conversation("c1"), "junk"]))
     sink = Sink()
-    _produce(str(path), sink)
+    _produce(str(path), sink, Flag())
     [(read, batch, (reason, timings))] = sink.messages
-    first, second = (from_wire(w) for w in batch)
+    first, second = (from_wire(w, ReaderTimes()) for w in batch)
     assert first.conversation["id"] == "c1" and first.number == 1
     assert second.failure is not None and second.where == "conversations.json #2"
     assert reason is None and read == path.stat().st_size
@@ -108,7 +124,25 @@ def test_the_worker_sends_items_bytes_read_and_done(tmp_path):
 
 def test_the_worker_reports_why_it_stopped(tmp_path):
     sink = Sink()
-    _produce(str(tmp_path / "missing.json"), sink)
+    _produce(str(tmp_path / "missing.json"), sink, Flag())
     [(_, batch, (reason, _timings))] = sink.messages
     assert batch == []
     assert isinstance(reason, str) and "no such file" in reason
+
+
+def test_a_hungry_importer_is_handed_entries_to_flatten_itself(tmp_path):
+    path = tmp_path / "conversations.json"
+    entries = [conversation("c1"), conversation("c2", image_pointer="file-service://file-X")]
+    path.write_bytes(as_json([*entries, "junk"]))
+    sink, flag = Sink(), Flag(always=True)
+    _produce(str(path), sink, flag)
+    wires = [wire for _, batch, _ in sink.messages for wire in batch]
+    # Each entry went at once, unflattened (the flag cleared each time); the error item too.
+    assert [len(w) for w in wires] == [3, 3, 3] and flag.cleared == 3
+    times = ReaderTimes()
+    handed = [from_wire(w, times) for w in wires]
+    assert times.handed_over == 3
+    expected = [flatten_item(ExportItem(path.name, n, w[2])) for n, w in enumerate(wires, 1)]
+    assert handed == expected
+    assert [h.conversation["id"] for h in handed[:2]] == ["c1", "c2"]
+    assert handed[1].attachments and handed[2].failure is not None
