@@ -17,7 +17,7 @@ from archiver.cli.common import (
 )
 from archiver.cli.options import click_options, with_defaults
 from archiver.importer.run import ImportSummary
-from archiver.jobs.engine_kinds import IMPORT_OPTIONS, run_import
+from archiver.jobs.import_kind import IMPORT_OPTIONS, run_import
 from archiver.recorder import run_recorded
 
 

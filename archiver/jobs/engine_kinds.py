@@ -1,103 +1,18 @@
-"""The ``import``, ``batch`` and ``request-export`` job kinds (each provider registers its
-own ``backup NAME`` kind): each reads its options from the job file and calls the library
-function the matching command calls."""
+"""The ``batch`` and ``request-export`` job kinds (``import`` has its own module, and each
+provider registers its own ``backup NAME`` kind): each reads its options from the job file and
+calls the library function the matching command calls."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from archiver.errors import ConfigError
-from archiver.importer.files import (
-    DEFAULT_MAX_FILE_BYTES,
-    DEFAULT_MAX_TOTAL_BYTES,
-    ExtractLimits,
-    MiB,
-)
-from archiver.interrupts import interrupt_raises
-from archiver.options import (
-    JobValues,
-    Option,
-    boolean,
-    http_url,
-    integer,
-    path,
-    positive_number,
-    text,
-)
-from archiver.progress import Progress
+from archiver.jobs.import_kind import required
+from archiver.options import JobValues, Option, http_url, positive_number, text
 from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, DEFAULT_MAX_RPM
 from archiver.providers.chatgpt.jobs import settings_for, sign_in_options
-
-
-def _required(job: JobValues, key: str) -> Any:
-    value = job.options.get(key)
-    if value is None:
-        raise ConfigError(f"missing required key {key!r}")
-    return value
-
-
-# -- import -----------------------------------------------------------------------------------
-
-IMPORT_OPTIONS: dict[str, Option] = {
-    "path": Option(
-        path, None, "the export zip, its unpacked folder, or conversations.json", cli=False
-    ),
-    "no_files": Option(
-        boolean,
-        False,
-        "Do not put the export's files (uploads, images) into the file store beside DB; "
-        "their names are still recorded.",
-    ),
-    "extract_files": Option(
-        path, None, "Also copy the export's attachments and images into this folder."
-    ),
-    "max_file_mb": Option(
-        integer(1),
-        DEFAULT_MAX_FILE_BYTES // MiB,
-        "Refuse to store or extract a single file bigger than this.",
-    ),
-    "max_total_mb": Option(
-        integer(1),
-        DEFAULT_MAX_TOTAL_BYTES // MiB,
-        "Stop extracting once this much has been written.",
-    ),
-    "jobs": Option(
-        integer(1, 2),
-        None,
-        "2: parse the export in a second process while this one saves (the default for "
-        "exports over 8 MB on a machine with 2+ cores); 1: do everything in one process.",
-    ),
-}
-
-
-def run_import(
-    db: sqlite_utils.Database,
-    export_path: str | Path,
-    values: Mapping[str, Any],
-    progress: Progress | None = None,
-) -> Any:
-    """``import`` with the values of IMPORT_OPTIONS (command line or job file)."""
-    from archiver.importer.run import import_export
-
-    with interrupt_raises():  # the import is synchronous: Ctrl-C must not wait for its end
-        return import_export(
-            db,
-            export_path,
-            extract_dir=values["extract_files"],
-            limits=ExtractLimits(values["max_file_mb"] * MiB, values["max_total_mb"] * MiB),
-            progress=progress,
-            jobs=values["jobs"],
-            store_files=not values["no_files"],
-        )
-
-
-async def run_import_job(db: sqlite_utils.Database, job: JobValues) -> Any:
-    return run_import(db, _required(job, "path"), job.options)
 
 
 async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
@@ -105,7 +20,7 @@ async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
     from archiver.batch.runner import run_batch
 
     settings = registry.get(job.options["provider"]).batch_settings(job)
-    return await run_batch(db, _required(job, "csv"), batch_options(job.options), settings)
+    return await run_batch(db, required(job, "csv"), batch_options(job.options), settings)
 
 
 # -- request-export -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from archiver.batch.options import BATCH_OPTIONS
 from archiver.errors import ConfigError
-from archiver.jobs import engine_kinds
+from archiver.jobs import engine_kinds, import_kind
 from archiver.jobs.cooldown import unless_cooling_down
 from archiver.options import JobValues, Option
 from archiver.providers import registry
@@ -46,7 +46,7 @@ KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
         *(backup_kind(provider) for provider in registry.all_providers()),
-        JobKind("import", engine_kinds.IMPORT_OPTIONS, engine_kinds.run_import_job),
+        JobKind("import", import_kind.IMPORT_OPTIONS, import_kind.run_import_job),
         JobKind("batch", BATCH_OPTIONS, engine_kinds.run_batch_job),
         JobKind(
             "request-export",
