@@ -45,7 +45,7 @@ class ChatGPTHttp(HttpClient):
         super().__init__(session, limiter, policy)
         self.settings = settings
 
-    # -- every request HttpClient sends goes through send: signed ------------------------------
+    # -- every request HttpClient makes goes through send: sign it there ----------------------
 
     async def send(self, request: Request, read: Reader[T]) -> T:
         parent = super().send
