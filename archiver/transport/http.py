@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, TypeVar, Unpack
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -33,10 +34,13 @@ from archiver.errors import (
     UpstreamError,
 )
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT, RateLimiter
+from archiver.transport.request import Request, RequestOptions
 from archiver.transport.responses import AUTH_REFUSED, decode_json, raise_for_status, where
 
 log = logging.getLogger("archiver.http")
 T = TypeVar("T")
+Reader = Callable[[aiohttp.ClientResponse], Awaitable[T]]
+Check = Callable[..., T]  # (status, headers, body, *, method, url) -> T, raising for a refusal
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,11 @@ def throttled_until(exc: RateLimitExceeded, seconds: float, max_wait: float) -> 
 
 
 class HttpClient:
-    """A shared aiohttp session + limiter + retry policy. One per account per run."""
+    """A shared aiohttp session + limiter + retry policy. One per account per run.
+
+    Every request takes one path: a ``Request`` and a reader of its response go to ``send``,
+    which retries the exchange (sending and reading) as one, under the limiter. The public
+    methods differ only in their reader; a subclass that signs requests overrides ``send``."""
 
     def __init__(
         self,
@@ -161,96 +169,60 @@ class HttpClient:
         self.stats = RequestStats()
         self.auth_message = auth_message
 
-    async def request_json(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
-    ) -> Any:
-        payload, _ = await self.request_json_with_headers(
-            method, url, headers=headers, params=params, json=json
-        )
+    async def request_json(self, method: str, url: str, **options: Unpack[RequestOptions]) -> Any:
+        payload, _ = await self.request_json_with_headers(method, url, **options)
         return payload
 
     async def request_json_with_headers(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
+        self, method: str, url: str, **options: Unpack[RequestOptions]
     ) -> tuple[Any, dict[str, str]]:
         """Like ``request_json``, plus the response headers (lower-cased names): some upstreams
         answer part of the result in headers (Bing's conversation signatures)."""
+        request = Request(method, url, **options)
+        check = partial(decode_json, auth_message=self.auth_message)
 
-        async def once() -> tuple[Any, dict[str, str]]:
-            async with self._send(method, url, headers, params, json) as response:
-                body = await response.read()
-                payload = decode_json(
-                    response.status,
-                    response.headers,
-                    body,
-                    method=method,
-                    url=url,
-                    auth_message=self.auth_message,
-                )
-                return payload, {k.lower(): v for k, v in response.headers.items()}
+        async def read(response: aiohttp.ClientResponse) -> tuple[Any, dict[str, str]]:
+            payload = await judge(request, response, check)
+            return payload, {k.lower(): v for k, v in response.headers.items()}
 
-        return await call_with_retries(
-            once, limiter=self.limiter, policy=self.policy, stats=self.stats
-        )
+        return await self.send(request, read)
 
     async def request_stream(
         self,
         method: str,
         url: str,
         consume: Callable[[AsyncIterator[bytes]], Awaitable[T]],
-        *,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
+        **options: Unpack[RequestOptions],
     ) -> T:
         """``consume`` reads the body as chunks and returns the result, raising TransientError
         if the stream ends before it completes: then the whole request is retried."""
+        request = Request(method, url, **options)
+        check = partial(raise_for_status, auth_message=self.auth_message)
+        return await self.send(request, streamed(request, consume, check))
 
-        async def once() -> T:
-            async with self._send(method, url, headers, params, json) as response:
-                if not 200 <= response.status < 300:
-                    body = await response.read()
-                    raise_for_status(
-                        response.status,
-                        response.headers,
-                        body,
-                        method=method,
-                        url=url,
-                        auth_message=self.auth_message,
-                    )
-                return await consume(response.content.iter_any())
-
+    async def send(self, request: Request, read: Reader[T]) -> T:
+        """Send ``request`` and ``read`` its response, under the limiter and the retry policy."""
         return await call_with_retries(
-            once, limiter=self.limiter, policy=self.policy, stats=self.stats
+            lambda: self.exchange(request, read),
+            limiter=self.limiter,
+            policy=self.policy,
+            stats=self.stats,
         )
 
+    async def exchange(self, request: Request, read: Reader[T]) -> T:
+        """One attempt at ``request``: no limiter, no retries."""
+        async with self._send(request) as response:
+            return await read(response)
+
     @asynccontextmanager
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        params: Mapping[str, str] | None,
-        json: Any,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    async def _send(self, request: Request) -> AsyncIterator[aiohttp.ClientResponse]:
         self.stats.requests += 1
-        place = where(method, url)
+        place = where(request.method, request.url)
         # Exceptions carry only the class name and the path: aiohttp's own texts can embed the
         # whole URL with its query string, where Bing puts conversation signatures.
         try:
             async with self.session.request(
-                method, url, headers=headers, params=params, json=json
+                request.method, request.url, **request.options()
             ) as response:
                 self.stats.statuses[response.status] += 1
                 log.info("%s -> %d", place, response.status)
@@ -265,7 +237,7 @@ class HttpClient:
             ) from None
         except (TimeoutError, aiohttp.ClientError) as exc:  # connection, payload, timeout
             log.info("%s -> %s", place, type(exc).__name__)
-            host = urlsplit(url).netloc or "the server"  # the host only: no query string
+            host = urlsplit(request.url).netloc or "the server"  # the host only: no query string
             if isinstance(exc, TimeoutError):  # aiohttp's socket timeouts are TimeoutErrors
                 raise TransientError(f"{place}: {host} timed out ({type(exc).__name__})") from None
             error = (
@@ -274,6 +246,26 @@ class HttpClient:
                 else TransientError
             )
             raise error(f"{place}: connection to {host} failed ({type(exc).__name__})") from None
+
+
+async def judge(request: Request, response: aiohttp.ClientResponse, check: Check[T]) -> T:
+    """Read the whole body and let ``check`` (decode_json, raise_for_status or a provider's own
+    reading) turn the answer into a result or the right exception."""
+    body = await response.read()
+    return check(response.status, response.headers, body, method=request.method, url=request.url)
+
+
+def streamed(
+    request: Request, consume: Callable[[AsyncIterator[bytes]], Awaitable[T]], check: Check[None]
+) -> Reader[T]:
+    """A reader that hands a 2xx body to ``consume`` chunk by chunk; ``check`` judges the rest."""
+
+    async def read(response: aiohttp.ClientResponse) -> T:
+        if not 200 <= response.status < 300:
+            await judge(request, response, check)
+        return await consume(response.content.iter_any())
+
+    return read
 
 
 def new_session(*, timeout_seconds: float = 120.0) -> aiohttp.ClientSession:

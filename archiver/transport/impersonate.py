@@ -9,11 +9,12 @@ the retry policy and the error mapping stay the same for both transports.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Unpack
 
 from archiver.errors import ConfigError, TransientError
+from archiver.transport.request import RequestOptions
 from archiver.transport.responses import where
 
 IMPERSONATE = "chrome"  # curl_cffi's alias for its newest Chrome fingerprint
@@ -96,23 +97,18 @@ class CurlSession:
 
     @asynccontextmanager
     async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
+        self, method: str, url: str, **options: Unpack[RequestOptions]
     ) -> AsyncIterator[_Response]:
         from curl_cffi.requests.exceptions import RequestException
 
+        params = options.get("params")
         try:
             response = await self._session.request(
                 method,
                 url,
-                headers=dict(headers or {}),
+                headers=dict(options.get("headers") or {}),
                 params=dict(params) if params else None,
-                json=json,
+                json=options.get("json"),
                 impersonate=self._impersonate,
                 stream=True,
                 allow_redirects=True,
@@ -122,17 +118,17 @@ class CurlSession:
                 default_headers=False,
             )
         except RequestException as exc:
-            raise TransientError(
-                f"{where(method, url)}: connection failed ({type(exc).__name__})"
-            ) from None
+            raise _connection_failed(method, url, exc) from None
         try:
             yield _Response(response)
         except RequestException as exc:
-            raise TransientError(
-                f"{where(method, url)}: connection failed ({type(exc).__name__})"
-            ) from None
+            raise _connection_failed(method, url, exc) from None
         finally:
             await response.aclose()
+
+
+def _connection_failed(method: str, url: str, exc: Exception) -> TransientError:
+    return TransientError(f"{where(method, url)}: connection failed ({type(exc).__name__})")
 
 
 def open_session(transport: str, *, timeout_seconds: float = 120.0) -> Any:

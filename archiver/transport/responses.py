@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 from archiver.errors import (
@@ -67,23 +67,27 @@ def detail_code(body: bytes) -> str | None:
     return code[:80] if isinstance(code, str) else None
 
 
+class Origin(TypedDict):
+    """The keywords every reading of an answer takes: the request it answers (messages show its
+    method and path only) and what a 401 says was refused (default: the access token)."""
+
+    method: str
+    url: str
+    auth_message: NotRequired[str]
+
+
 def raise_for_status(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    method: str,
-    url: str,
-    auth_message: str = AUTH_REFUSED,
+    status: int, headers: Mapping[str, str], body: bytes, **origin: Unpack[Origin]
 ) -> None:
     """Raise the exception a non-2xx answer means; return for 2xx."""
     if 200 <= status < 300:
         return
-    place = where(method, url)
+    place = where(origin["method"], origin["url"])
     detail = _detail(body)
     suffix = f": {detail}" if detail else ""
     if status == 401:
-        error = AuthError(f"{auth_message} ({place} answered 401)", status=status, url=place)
+        refused = origin.get("auth_message", AUTH_REFUSED)
+        error = AuthError(f"{refused} ({place} answered 401)", status=status, url=place)
         error.code = detail_code(body)
         raise error
     if status == 403:
@@ -136,27 +140,21 @@ def looks_like_challenge(body: bytes) -> bool:
 
 
 def decode_json(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    method: str,
-    url: str,
-    auth_message: str = AUTH_REFUSED,
+    status: int, headers: Mapping[str, str], body: bytes, **origin: Unpack[Origin]
 ) -> Any:
     """Check the status, then parse the body as JSON. A 2xx HTML page is a challenge; a 2xx body
     that is not JSON (a truncated answer) is transient."""
-    raise_for_status(status, headers, body, method=method, url=url, auth_message=auth_message)
+    raise_for_status(status, headers, body, **origin)
+    place = where(origin["method"], origin["url"])
     if looks_like_html(headers, body):
         if looks_like_challenge(body):
-            raise ChallengeError(f"{CHALLENGE} ({where(method, url)} answered HTML)", status=status)
+            raise ChallengeError(f"{CHALLENGE} ({place} answered HTML)", status=status)
         raise WrongEndpointError(
-            f"{where(method, url)} answered a web page, not the API: wrong base URL?",
-            status=status,
+            f"{place} answered a web page, not the API: wrong base URL?", status=status
         )
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise TransientError(
-            f"{where(method, url)} answered malformed JSON ({len(body)} bytes)", status=status
+            f"{place} answered malformed JSON ({len(body)} bytes)", status=status
         ) from None

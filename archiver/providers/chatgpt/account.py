@@ -61,12 +61,7 @@ class AccountClient:
         offset = 0
         seen: set[str] = set()
         while True:
-            payload = await self.http.request_json(
-                "GET",
-                self.settings.url(SHARED_PATH),
-                headers=self.settings.headers(),
-                params=shared_params(offset, limit),
-            )
+            payload = await self._call("GET", SHARED_PATH, params=shared_params(offset, limit))
             try:
                 page = parse_shared_page(payload)
             except ValueError as exc:
@@ -82,26 +77,26 @@ class AccountClient:
             offset += raw_count
 
     async def gen_title(self, conversation_id: str, message_id: str) -> GenTitleAnswer:
-        payload = await self.http.request_json(
-            "POST",
-            self.settings.url(f"conversation/gen_title/{conversation_id}"),
-            headers=self.settings.headers(),
-            json=gen_title_body(message_id),
-        )
-        return parse_gen_title(payload)
+        path = f"conversation/gen_title/{conversation_id}"
+        return parse_gen_title(await self._call("POST", path, json=gen_title_body(message_id)))
 
     async def patch_title(self, conversation_id: str, title: str) -> bool:
-        payload = await self.http.request_json(
-            "PATCH",
-            self.settings.url(f"conversation/{conversation_id}"),
-            headers=self.settings.headers(),
-            json=title_patch_body(title),
-        )
-        return parse_success(payload)
+        path = f"conversation/{conversation_id}"
+        return parse_success(await self._call("PATCH", path, json=title_patch_body(title)))
 
     async def request_export(self) -> Any:
+        return await self._call("POST", EXPORT_PATH)
+
+    async def _call(
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None
+    ) -> Any:
+        """The JSON answer of an API path, asked with the account's headers."""
         return await self.http.request_json(
-            "POST", self.settings.url(EXPORT_PATH), headers=self.settings.headers()
+            method,
+            self.settings.url(path),
+            headers=self.settings.headers(),
+            params=params,
+            json=json,
         )
 
 

@@ -11,17 +11,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, TypeVar, Unpack
 
 from archiver.errors import AuthError, ChallengeError
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.session import SESSION_PATH
-from archiver.transport.http import HttpClient, RetryPolicy, call_with_retries
+from archiver.transport.http import Check, HttpClient, Reader, RetryPolicy, judge, streamed
 from archiver.transport.impersonate import open_session
 from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.request import Request, RequestOptions
 from archiver.transport.responses import decode_json
 
 T = TypeVar("T")
+SESSION_REFUSED = "the ChatGPT session cookie was refused"
 
 CHALLENGE_HINT = (
     "try a fresh session cookie copied from the same browser, that browser's User-Agent "
@@ -42,40 +45,11 @@ class ChatGPTHttp(HttpClient):
         super().__init__(session, limiter, policy)
         self.settings = settings
 
-    # -- the two request shapes HttpClient offers, both signed --------------------------------
+    # -- every request HttpClient makes goes through send: sign it there ----------------------
 
-    async def request_json_with_headers(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
-    ) -> tuple[Any, dict[str, str]]:
-        parent = super().request_json_with_headers
-
-        async def call(signed: dict[str, str]) -> tuple[Any, dict[str, str]]:
-            return await parent(method, url, headers=signed, params=params, json=json)
-
-        return await self._signed(call, url, headers)
-
-    async def request_stream(
-        self,
-        method: str,
-        url: str,
-        consume: Callable[[AsyncIterator[bytes]], Awaitable[T]],
-        *,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
-    ) -> T:
-        parent = super().request_stream
-
-        async def call(signed: dict[str, str]) -> T:
-            return await parent(method, url, consume, headers=signed, params=params, json=json)
-
-        return await self._signed(call, url, headers)
+    async def send(self, request: Request, read: Reader[T]) -> T:
+        parent = super().send
+        return await self._signed(lambda signed: parent(signed, read), request)
 
     async def stream_once(
         self,
@@ -83,23 +57,16 @@ class ChatGPTHttp(HttpClient):
         url: str,
         consume: Callable[[AsyncIterator[bytes]], Awaitable[T]],
         *,
-        headers: Mapping[str, str] | None = None,
-        json: Any = None,
-        check: Callable[..., None],
+        check: Check[None],
+        **options: Unpack[RequestOptions],
     ) -> T:
         """One signed streamed request, no retries and no limiter: the caller (the sender)
         owns both, because a retry of a send needs new sentinel tokens and may have to look
         the answer up first. ``check(status, headers, body, method=, url=)`` raises for a
         non-2xx answer."""
-
-        async def call(signed: dict[str, str]) -> T:
-            async with self._send(method, url, signed, None, json) as response:
-                if not 200 <= response.status < 300:
-                    body = await response.read()
-                    check(response.status, response.headers, body, method=method, url=url)
-                return await consume(response.content.iter_any())
-
-        return await self._signed(call, url, headers)
+        request = Request(method, url, **options)
+        read = streamed(request, consume, check)
+        return await self._signed(lambda signed: self.exchange(signed, read), request)
 
     # -- signing ---------------------------------------------------------------------------
 
@@ -122,62 +89,51 @@ class ChatGPTHttp(HttpClient):
         headers.pop("Authorization", None)
         return headers
 
-    def _bound(self, url: str, headers: Mapping[str, str] | None) -> dict[str, str]:
+    def _bound(self, request: Request) -> Request:
         """The caller's headers with the current token on our host and none elsewhere."""
+        headers = request.headers
         signed = dict(headers if headers is not None else self.settings.headers())
         signed.pop("Authorization", None)
         token = self.settings.current_token()
-        if self.settings.is_own_host(url):
+        if self.settings.is_own_host(request.url):
             if token is not None:
                 signed["Authorization"] = f"Bearer {token.reveal()}"
         else:
             signed.pop("Chatgpt-Account-Id", None)
-        return signed
+        return request.with_headers(signed)
 
-    async def _signed(
-        self,
-        call: Callable[[dict[str, str]], Awaitable[T]],
-        url: str,
-        headers: Mapping[str, str] | None,
-    ) -> T:
+    async def _signed(self, call: Callable[[Request], Awaitable[T]], request: Request) -> T:
         auth = self.settings.session
+        own_host = self.settings.is_own_host(request.url)
         try:
-            if auth is not None and self.settings.is_own_host(url):
+            if auth is not None and own_host:
                 await self.sign_in()
             used = self.settings.current_token()
             try:
-                return await call(self._bound(url, headers))
+                return await call(self._bound(request))
             except AuthError as exc:
-                if auth is None or exc.status != 401 or not self.settings.is_own_host(url):
+                if auth is None or exc.status != 401 or not own_host:
                     raise
                 # Expired (or revoked) mid-run: one refresh for all, then this request again.
                 await auth.refresh(
                     self._fetch_session, self.session_url, self._browser_headers(), stale=used
                 )
-                return await call(self._bound(url, headers))
+                return await call(self._bound(request))
         except ChallengeError as exc:
             raise _with_hint(exc) from None
 
     async def _fetch_session(self, url: str, headers: Mapping[str, str]) -> tuple[Any, list[str]]:
         """GET /api/auth/session with the cookie, under the limiter and retry policy; returns
-        the JSON and every Set-Cookie header (a renewed cookie may come in chunks)."""
+        the JSON and every Set-Cookie header (a renewed cookie may come in chunks). Not
+        signed: the cookie is this request's credential."""
+        request = Request("GET", url, headers=headers)
+        check = partial(decode_json, auth_message=SESSION_REFUSED)
 
-        async def once() -> tuple[Any, list[str]]:
-            async with self._send("GET", url, headers, None, None) as response:
-                body = await response.read()
-                payload = decode_json(
-                    response.status,
-                    response.headers,
-                    body,
-                    method="GET",
-                    url=url,
-                    auth_message="the ChatGPT session cookie was refused",
-                )
-                return payload, list(response.headers.getall("Set-Cookie", []))
+        async def read(response: Any) -> tuple[Any, list[str]]:
+            payload = await judge(request, response, check)
+            return payload, list(response.headers.getall("Set-Cookie", []))
 
-        return await call_with_retries(
-            once, limiter=self.limiter, policy=self.policy, stats=self.stats
-        )
+        return await super().send(request, read)
 
 
 def _with_hint(exc: ChallengeError) -> ChallengeError:
