@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import marshal
 
-from archiver.importer import import_export
 from archiver.importer.pipeline import ReaderTimes, _produce, flatten_item, from_wire, use_worker
 from archiver.importer.reader import ExportItem, open_export
+from archiver.importer.run import import_export
 from archiver.store import open_db
 from tests.support.export_helpers import as_json, conversation, write_zip
 
