@@ -4,7 +4,8 @@ so that SQL string comparison orders correctly."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -15,15 +16,41 @@ _MILLIS_THRESHOLD = 1e11
 def to_iso(value: Any) -> str | None:
     """Any upstream timestamp as ISO-8601 UTC ending in ``Z``; None if absent or unparseable."""
     if type(value) is float and 0.0 <= value < _MILLIS_THRESHOLD:
-        # The common case (epoch seconds from ChatGPT), once per node of an import: same result
-        # as the general path below, without its checks.
-        return datetime.fromtimestamp(value, tz=UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+        return _epoch_iso(value)  # the common case, once per node of an import
     dt = to_datetime(value)
     if dt is None:
         return None
     if dt.year >= 1000:  # isoformat is much faster than strftime and, from year 1000, the same
         return dt.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+# Minutes since the epoch -> "YYYY-MM-DDTHH:MM:" (the nodes of a conversation share a few).
+_minute_text: dict[int, str] = {}
+_MINUTES_KEPT = 50_000
+
+
+def _epoch_iso(value: float) -> str:
+    """What ``datetime.fromtimestamp(value, UTC)`` prints, for epoch seconds from 0 to year 5138,
+    at a third of its cost: the microseconds are rounded as CPython rounds them (the fraction
+    times 10**6, half to even, carried into the seconds at 10**6) and the text up to the minute
+    is looked up. A test compares the two on many values."""
+    fraction, whole = math.modf(value)
+    micro = round(fraction * 1e6)
+    seconds = int(whole)
+    if micro >= 1_000_000:
+        micro -= 1_000_000
+        seconds += 1
+    minute, second = divmod(seconds, 60)
+    prefix = _minute_text.get(minute)
+    if prefix is None:
+        if len(_minute_text) >= _MINUTES_KEPT:
+            _minute_text.clear()
+        day, in_day = divmod(minute, 1440)
+        prefix = "%sT%02d:%02d:" % (date.fromordinal(_EPOCH_ORDINAL + day), *divmod(in_day, 60))
+        _minute_text[minute] = prefix
+    return "%s%02d.%06dZ" % (prefix, second, micro)
 
 
 def to_datetime(value: Any) -> datetime | None:

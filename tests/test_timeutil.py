@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archiver.timeutil import parse_retry_after, to_iso
 
@@ -37,3 +39,29 @@ def test_retry_after_seconds_and_http_date():
     assert parse_retry_after("Mon, 01 Jan 2024 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def _datetime_text(value: float) -> str:
+    return datetime.fromtimestamp(value, tz=UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+@given(st.floats(min_value=0.0, max_value=1e11, exclude_max=True))
+@settings(max_examples=3000)
+def test_epoch_seconds_print_as_datetime_prints_them(value):
+    assert to_iso(value) == _datetime_text(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        0.0,
+        0.5e-6,  # half a microsecond: rounds to even (0)
+        1.5e-6,  # rounds to even (2)
+        86399.9999999,  # rounds up into the next day
+        1700000000.9999995,  # rounds up into the next second
+        1701830474.616844,
+        1e11 - 1e-3,
+    ],
+)
+def test_epoch_rounding_edges(value):
+    assert to_iso(value) == _datetime_text(value)
