@@ -46,33 +46,42 @@ GATEWAY_SOURCE = "gateway"
 CAP_COOLDOWN = 3600.0  # a daily cap or CAPTCHA: refuse for this long (the reset time is unknown)
 
 
-class GatewayBusy(ArchiverError):
+class RetryLater(ArchiverError):
+    """A refusal the client should retry after ``retry_after`` seconds (its Retry-After)."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class GatewayBusy(RetryLater):
     """The gateway's own queue for this account is full."""
 
     def __init__(self, provider: str, retry_after: float):
         super().__init__(
             f"the gateway's queue for the {provider} account is full (a limit of this gateway, "
-            f"not of the upstream account): retry in {math.ceil(retry_after)} s"
+            f"not of the upstream account): retry in {math.ceil(retry_after)} s",
+            retry_after,
         )
-        self.retry_after = retry_after
 
 
-class UpstreamThrottled(ArchiverError):
+class UpstreamThrottled(RetryLater):
     """The upstream account throttled us or hit a cap; ``retry_after`` seconds until it clears."""
 
     def __init__(self, provider: str, retry_after: float, reason: str):
         until = to_iso(time.time() + retry_after)
         super().__init__(
             f"the upstream {provider} account is throttled ({reason}); "
-            f"it clears at {until} (in {math.ceil(retry_after)} s)"
+            f"it clears at {until} (in {math.ceil(retry_after)} s)",
+            retry_after,
         )
-        self.retry_after = retry_after
         self.until = until
 
 
-class ShuttingDown(ArchiverError):
+class ShuttingDown(RetryLater):
     def __init__(self) -> None:
-        super().__init__("the gateway is shutting down: retry against its next start")
+        # 5 s: long enough for a supervisor to have the next gateway listening.
+        super().__init__("the gateway is shutting down: retry against its next start", 5.0)
 
 
 @dataclass
