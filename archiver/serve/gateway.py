@@ -273,7 +273,16 @@ class AccountGateway:
             took if not self.answer_seconds else 0.8 * self.answer_seconds + 0.2 * took
         )
         self._archive(thread, answer)
-        _record_done(self.db, exchange.row_id, answer, stats, elapsed_ms(started))
+        _record_end(
+            self.db,
+            exchange.row_id,
+            "done",
+            stats,
+            started,
+            conversation_id=answer.conversation_id,
+            message_id=answer.message_id,
+            answer=answer.text,
+        )
         exchange.finished = True
         self.stats.answered += 1
         return answer
@@ -283,7 +292,7 @@ class AccountGateway:
             return
         exchange.finished = True
         self.stats.failed += 1
-        _record_failed(self.db, exchange.row_id, error, stats, elapsed_ms(started))
+        _record_end(self.db, exchange.row_id, "failed", stats, started, error=error[:1000])
 
     def _block(self, seconds: float, reason: str) -> None:
         self.blocked_until = time.time() + seconds
@@ -361,33 +370,22 @@ def _record_start(db: sqlite_utils.Database, exchange: Exchange, provider: str) 
     return cursor.lastrowid
 
 
-def _record_done(
-    db: sqlite_utils.Database, row_id: int | None, answer: Answer, stats: CallStats, ms: int
+def _record_end(
+    db: sqlite_utils.Database,
+    row_id: int | None,
+    status: str,
+    stats: CallStats,
+    started: float,
+    **columns: object,
 ) -> None:
+    """The row's outcome (``status`` and the ``columns`` it sets) and what it cost, the
+    latency counted from ``started`` (monotonic)."""
+    sets = "".join(f"{name} = ?, " for name in columns)
     with transaction(db) as conn:
         conn.execute(
-            "UPDATE gateway_exchanges SET status = 'done', conversation_id = ?, message_id = ?, "
-            "answer = ?, requests = ?, latency_ms = ?, finished_at = ? WHERE id = ?",
-            [
-                answer.conversation_id,
-                answer.message_id,
-                answer.text,
-                stats.requests,
-                ms,
-                utc_now_iso(),
-                row_id,
-            ],
-        )
-
-
-def _record_failed(
-    db: sqlite_utils.Database, row_id: int | None, error: str, stats: CallStats, ms: int
-) -> None:
-    with transaction(db) as conn:
-        conn.execute(
-            "UPDATE gateway_exchanges SET status = 'failed', error = ?, requests = ?, "
-            "latency_ms = ?, finished_at = ? WHERE id = ?",
-            [error[:1000], stats.requests, ms, utc_now_iso(), row_id],
+            f"UPDATE gateway_exchanges SET status = ?, {sets}requests = ?, latency_ms = ?, "
+            "finished_at = ? WHERE id = ?",
+            [status, *columns.values(), stats.requests, elapsed_ms(started), utc_now_iso(), row_id],
         )
 
 
