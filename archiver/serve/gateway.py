@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from archiver.batch import store as batch_store
+from archiver.batch.save_copy import save_archive_copy
 from archiver.batch.sender import Answer, BatchProvider, CallStats, Thread, elapsed_ms
 from archiver.errors import (
     ArchiverError,
@@ -36,7 +36,6 @@ from archiver.errors import (
     ThrottledUntil,
 )
 from archiver.store import runs, transaction
-from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
 from archiver.timeutil import to_iso, utc_now_iso
 
@@ -302,16 +301,7 @@ class AccountGateway:
 
     def _archive(self, thread: Thread, answer: Answer) -> None:
         """The batch runner's save path, with ``source = 'gateway'``: searchable at once."""
-        if answer.conversation_id is None:
-            return
-        try:
-            existing = batch_store.conversation_nodes(self.db, answer.conversation_id)
-            header = batch_store.conversation_header(self.db, answer.conversation_id)
-            flat = self.sender.archive_copy(thread, answer, existing, header)
-            flat.conversation["source"] = GATEWAY_SOURCE
-            save_conversation(self.db, flat)
-        except (ValueError, KeyError, TypeError) as exc:  # a malformed answer: keep the row
-            log.warning("could not archive conversation %s: %s", answer.conversation_id, exc)
+        save_archive_copy(self.db, self.sender, thread, answer, log, source=GATEWAY_SOURCE)
 
     async def hide(self, conversation_id: str) -> None:
         """Hide (delete) a conversation upstream through the account's queue and limiter, then
