@@ -27,6 +27,7 @@ import sqlite_utils
 
 from archiver.batch import store
 from archiver.batch.csvinput import read_batch_csv
+from archiver.batch.save_copy import save_archive_copy
 from archiver.batch.sender import (
     Answer,
     BatchProvider,
@@ -52,7 +53,6 @@ from archiver.jobs.cooldown import DEFAULT_MAX_COOLDOWN_WAIT, CooldownSkip, hono
 from archiver.progress import NullProgress, Progress
 from archiver.providers import registry
 from archiver.store.runs import remember_throttle_stop
-from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
 from archiver.summary import Summary
 from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
@@ -288,15 +288,7 @@ class _Run:
     def _archive(self, thread: Thread, answer: Answer) -> None:
         """The archive copy, after the answer is recorded (a kill in between loses only the
         copy, which the next ``backup`` fetches; never the answer, never a duplicate send)."""
-        if answer.conversation_id is None:
-            return
-        try:
-            existing = store.conversation_nodes(self.db, answer.conversation_id)
-            header = store.conversation_header(self.db, answer.conversation_id)
-            flat = self.provider.archive_copy(thread, answer, existing, header)
-            save_conversation(self.db, flat)
-        except (ValueError, KeyError, TypeError) as exc:  # a malformed answer: keep the row
-            log.warning("could not archive conversation %s: %s", answer.conversation_id, exc)
+        save_archive_copy(self.db, self.provider, thread, answer, log)
 
     def _count(self, stats: CallStats) -> None:
         self.summary.requests += stats.requests

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from archiver.batch import store as batch_store
+from archiver.batch.save_copy import save_archive_copy
 from archiver.batch.sender import Answer, BatchProvider, CallStats, Thread, elapsed_ms
 from archiver.errors import (
     ArchiverError,
@@ -36,7 +36,6 @@ from archiver.errors import (
     ThrottledUntil,
 )
 from archiver.store import runs, transaction
-from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
 from archiver.timeutil import to_iso, utc_now_iso
 
@@ -46,33 +45,42 @@ GATEWAY_SOURCE = "gateway"
 CAP_COOLDOWN = 3600.0  # a daily cap or CAPTCHA: refuse for this long (the reset time is unknown)
 
 
-class GatewayBusy(ArchiverError):
+class RetryLater(ArchiverError):
+    """A refusal the client should retry after ``retry_after`` seconds (its Retry-After)."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class GatewayBusy(RetryLater):
     """The gateway's own queue for this account is full."""
 
     def __init__(self, provider: str, retry_after: float):
         super().__init__(
             f"the gateway's queue for the {provider} account is full (a limit of this gateway, "
-            f"not of the upstream account): retry in {math.ceil(retry_after)} s"
+            f"not of the upstream account): retry in {math.ceil(retry_after)} s",
+            retry_after,
         )
-        self.retry_after = retry_after
 
 
-class UpstreamThrottled(ArchiverError):
+class UpstreamThrottled(RetryLater):
     """The upstream account throttled us or hit a cap; ``retry_after`` seconds until it clears."""
 
     def __init__(self, provider: str, retry_after: float, reason: str):
         until = to_iso(time.time() + retry_after)
         super().__init__(
             f"the upstream {provider} account is throttled ({reason}); "
-            f"it clears at {until} (in {math.ceil(retry_after)} s)"
+            f"it clears at {until} (in {math.ceil(retry_after)} s)",
+            retry_after,
         )
-        self.retry_after = retry_after
         self.until = until
 
 
-class ShuttingDown(ArchiverError):
+class ShuttingDown(RetryLater):
     def __init__(self) -> None:
-        super().__init__("the gateway is shutting down: retry against its next start")
+        # 5 s: long enough for a supervisor to have the next gateway listening.
+        super().__init__("the gateway is shutting down: retry against its next start", 5.0)
 
 
 @dataclass
@@ -264,7 +272,16 @@ class AccountGateway:
             took if not self.answer_seconds else 0.8 * self.answer_seconds + 0.2 * took
         )
         self._archive(thread, answer)
-        _record_done(self.db, exchange.row_id, answer, stats, elapsed_ms(started))
+        _record_end(
+            self.db,
+            exchange.row_id,
+            "done",
+            stats,
+            started,
+            conversation_id=answer.conversation_id,
+            message_id=answer.message_id,
+            answer=answer.text,
+        )
         exchange.finished = True
         self.stats.answered += 1
         return answer
@@ -274,7 +291,7 @@ class AccountGateway:
             return
         exchange.finished = True
         self.stats.failed += 1
-        _record_failed(self.db, exchange.row_id, error, stats, elapsed_ms(started))
+        _record_end(self.db, exchange.row_id, "failed", stats, started, error=error[:1000])
 
     def _block(self, seconds: float, reason: str) -> None:
         self.blocked_until = time.time() + seconds
@@ -284,16 +301,7 @@ class AccountGateway:
 
     def _archive(self, thread: Thread, answer: Answer) -> None:
         """The batch runner's save path, with ``source = 'gateway'``: searchable at once."""
-        if answer.conversation_id is None:
-            return
-        try:
-            existing = batch_store.conversation_nodes(self.db, answer.conversation_id)
-            header = batch_store.conversation_header(self.db, answer.conversation_id)
-            flat = self.sender.archive_copy(thread, answer, existing, header)
-            flat.conversation["source"] = GATEWAY_SOURCE
-            save_conversation(self.db, flat)
-        except (ValueError, KeyError, TypeError) as exc:  # a malformed answer: keep the row
-            log.warning("could not archive conversation %s: %s", answer.conversation_id, exc)
+        save_archive_copy(self.db, self.sender, thread, answer, log, source=GATEWAY_SOURCE)
 
     async def hide(self, conversation_id: str) -> None:
         """Hide (delete) a conversation upstream through the account's queue and limiter, then
@@ -352,33 +360,22 @@ def _record_start(db: sqlite_utils.Database, exchange: Exchange, provider: str) 
     return cursor.lastrowid
 
 
-def _record_done(
-    db: sqlite_utils.Database, row_id: int | None, answer: Answer, stats: CallStats, ms: int
+def _record_end(
+    db: sqlite_utils.Database,
+    row_id: int | None,
+    status: str,
+    stats: CallStats,
+    started: float,
+    **columns: object,
 ) -> None:
+    """The row's outcome (``status`` and the ``columns`` it sets) and what it cost, the
+    latency counted from ``started`` (monotonic)."""
+    sets = "".join(f"{name} = ?, " for name in columns)
     with transaction(db) as conn:
         conn.execute(
-            "UPDATE gateway_exchanges SET status = 'done', conversation_id = ?, message_id = ?, "
-            "answer = ?, requests = ?, latency_ms = ?, finished_at = ? WHERE id = ?",
-            [
-                answer.conversation_id,
-                answer.message_id,
-                answer.text,
-                stats.requests,
-                ms,
-                utc_now_iso(),
-                row_id,
-            ],
-        )
-
-
-def _record_failed(
-    db: sqlite_utils.Database, row_id: int | None, error: str, stats: CallStats, ms: int
-) -> None:
-    with transaction(db) as conn:
-        conn.execute(
-            "UPDATE gateway_exchanges SET status = 'failed', error = ?, requests = ?, "
-            "latency_ms = ?, finished_at = ? WHERE id = ?",
-            [error[:1000], stats.requests, ms, utc_now_iso(), row_id],
+            f"UPDATE gateway_exchanges SET status = ?, {sets}requests = ?, latency_ms = ?, "
+            "finished_at = ? WHERE id = ?",
+            [status, *columns.values(), stats.requests, elapsed_ms(started), utc_now_iso(), row_id],
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 import sqlite_utils
 
@@ -147,10 +148,16 @@ def count_listed_live(db: sqlite_utils.Database, provider: str, account: str) ->
     return int(row[0])
 
 
-def mark_deleted_upstream(db: sqlite_utils.Database, conversation_id: str) -> None:
+def mark_deleted_upstream(
+    db: sqlite_utils.Database,
+    row_id: str,
+    table: Literal["conversations", "projects"] = "conversations",
+) -> None:
+    """One conversation (or project) is gone upstream: marked, never deleted; the first time
+    it was seen gone is kept."""
     with transaction(db) as conn:
         conn.execute(
-            "UPDATE conversations SET deleted_upstream_at = ? "
+            f"UPDATE {table} SET deleted_upstream_at = ? "
             "WHERE id = ? AND deleted_upstream_at IS NULL",
-            [utc_now_iso(), conversation_id],
+            [utc_now_iso(), row_id],
         )

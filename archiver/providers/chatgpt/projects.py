@@ -21,6 +21,7 @@ from archiver.errors import UpstreamError
 from archiver.flatten.records import as_dict, as_str, dumps
 from archiver.providers.chatgpt.client import ChatGPTClient, parse_list_page
 from archiver.store.db import transaction
+from archiver.store.sync import mark_deleted_upstream
 from archiver.timeutil import utc_now_iso
 
 log = logging.getLogger("archiver.chatgpt.projects")
@@ -150,12 +151,7 @@ def save_projects(db: sqlite_utils.Database, projects: list[Project], account: s
 
 
 def mark_project_gone(db: sqlite_utils.Database, project_id: str) -> None:
-    with transaction(db) as conn:
-        conn.execute(
-            "UPDATE projects SET deleted_upstream_at = ? "
-            "WHERE id = ? AND deleted_upstream_at IS NULL",
-            [utc_now_iso(), project_id],
-        )
+    mark_deleted_upstream(db, project_id, "projects")
 
 
 def mark_projects_gone(db: sqlite_utils.Database, account: str, seen: set[str]) -> int:

@@ -1,0 +1,36 @@
+"""Save the archive copy of a sent turn: the batch runner and the gateway do it the same way."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlite_utils
+
+from archiver.batch import store
+from archiver.batch.sender import Answer, BatchProvider, Thread
+from archiver.store.save import save_conversation
+
+
+def save_archive_copy(
+    db: sqlite_utils.Database,
+    provider: BatchProvider,
+    thread: Thread,
+    answer: Answer,
+    log: logging.Logger,
+    *,
+    source: str | None = None,
+) -> None:
+    """The conversation so far (the archived nodes plus this answer) saved, ``source`` set when
+    given. A malformed answer is logged on ``log`` (the caller's), never raised: the answer's
+    own record is what matters, and the next ``backup`` fetches the conversation anyway."""
+    if answer.conversation_id is None:
+        return
+    try:
+        existing = store.conversation_nodes(db, answer.conversation_id)
+        header = store.conversation_header(db, answer.conversation_id)
+        flat = provider.archive_copy(thread, answer, existing, header)
+        if source is not None:
+            flat.conversation["source"] = source
+        save_conversation(db, flat)
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("could not archive conversation %s: %s", answer.conversation_id, exc)
