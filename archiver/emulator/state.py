@@ -23,14 +23,7 @@ Json = dict[str, Any]
 
 
 @dataclass
-class ChatRecord:
-    id: str
-    title: str | None
-    create_time: float
-    update_time: float
-    is_archived: bool
-    shared: bool
-    time_form: int  # ISO spelling used for this item in lists
+class ChatRecord(chatgpt_data.ListedChat):
     index: int | None  # None for chats created through the API
     hidden: bool = False  # PATCH is_visible=false
     deleted: bool = False  # /_emulator/delete
