@@ -9,7 +9,14 @@ from archiver.account.doctor import run_doctor
 from archiver.account.export_request import ExportRequestSummary, request_export
 from archiver.account.shared import SharedReport, shared_links_report
 from archiver.account.titles import TitlesSummary, generate_titles
-from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
+from archiver.cli.common import (
+    finish,
+    finish_recorded,
+    handle_errors,
+    output_options,
+    run_async,
+    setup_logging,
+)
 from archiver.config import env_base_url
 from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
@@ -226,5 +233,4 @@ def request_export_command(
     async def work(database: sqlite_utils.Database) -> ExportRequestSummary:
         return await request_export(database, settings)
 
-    result = run_async(run_recorded(db, job="request-export", kind="request-export", work=work))
-    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
+    finish_recorded(db, "request-export", work, quiet=quiet)

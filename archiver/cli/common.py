@@ -9,12 +9,14 @@ import functools
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import click
+import sqlite_utils
 
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
+from archiver.recorder import RunSummary, run_recorded
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
 
 T = TypeVar("T")
@@ -131,4 +133,26 @@ def finish(summary_line: str, exit_code: int, *, quiet: bool, errors: list[str])
         sys.exit(exit_code)
 
 
-__all__ = ["EXIT_FAILED", "ClickProgress", "finish", "handle_errors", "output_options", "run_async"]
+def finish_recorded(
+    db: str,
+    job: str,
+    work: Callable[[sqlite_utils.Database], Awaitable[RunSummary]],
+    *,
+    quiet: bool,
+    kind: str | None = None,
+) -> None:
+    """A command that writes: ``work`` under the database's lock, recorded in `runs` (``kind``
+    is the job's by default), then its summary and exit code as ``finish`` gives them."""
+    result = run_async(run_recorded(db, job=job, kind=kind or job, work=work))
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
+
+
+__all__ = [
+    "EXIT_FAILED",
+    "ClickProgress",
+    "finish",
+    "finish_recorded",
+    "handle_errors",
+    "output_options",
+    "run_async",
+]
