@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 import sqlite_utils
 
@@ -23,6 +26,8 @@ from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
 from archiver.recorder import run_recorded
 from archiver.store import open_db
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 max_rpm_option = click.option(
     "--max-rpm",
     default=30,
@@ -38,11 +43,15 @@ session_file_option = click.option(
     help="Sign in with the browser's session cookie from this 0600 file (else "
     "CHATGPT_SESSION_TOKEN, else the access token).",
 )
-token_file_option = click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False),
-    help="Read the secret from this file (must be mode 0600) instead of the environment.",
-)
+
+
+def token_file_option(what: str = "the secret") -> Callable[[F], F]:
+    """``--token-file``: the credential from a 0600 file instead of the environment."""
+    return click.option(
+        "--token-file",
+        type=click.Path(dir_okay=False),
+        help=f"Read {what} from this file (must be mode 0600) instead of the environment.",
+    )
 
 
 @click.command("doctor")
@@ -53,11 +62,7 @@ token_file_option = click.option(
     show_default=True,
     help="Which upstream to check.",
 )
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False),
-    help="Read the token (chatgpt, copilot) or cookie (bing) from this 0600 file instead of the env.",
-)
+@token_file_option("the token (chatgpt, copilot) or cookie (bing)")
 @session_file_option
 @click.option("--timeout", default=30, show_default=True, help="Seconds to wait per request.")
 @output_options
@@ -98,7 +103,7 @@ def doctor_command(
 )
 @click.option("--include-deleted", is_flag=True, help="Also list links no longer shared.")
 @max_rpm_option
-@token_file_option
+@token_file_option()
 @session_file_option
 @output_options
 @handle_errors
@@ -159,7 +164,7 @@ def shared_command(
 )
 @click.option("--dry-run", is_flag=True, help="Only list what would be asked; send nothing.")
 @max_rpm_option
-@token_file_option
+@token_file_option()
 @session_file_option
 @output_options
 @handle_errors
@@ -213,7 +218,7 @@ def titles_command(
 
 @click.command("request-export")
 @db_argument
-@token_file_option
+@token_file_option()
 @session_file_option
 @output_options
 @handle_errors
