@@ -17,10 +17,12 @@ import sqlite_utils
 
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
 from archiver.recorder import RunSummary, run_recorded
+from archiver.store import open_db
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S", bound=RunSummary)
 
 
 def handle_errors(command: F) -> F:
@@ -147,6 +149,27 @@ def finish_recorded(
     finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
 
 
+def run_summary(
+    db: str,
+    work: Callable[[sqlite_utils.Database], Coroutine[Any, Any, S]],
+    *,
+    job: str | None,
+    kind: str | None = None,
+) -> S:
+    """``work``'s own summary. With a ``job`` it writes: under the database's lock and recorded
+    in `runs` (``kind`` is the job's by default); without one it only reads the archive."""
+    if job is None:
+        return run_async(work(open_db(db)))
+    summaries: list[S] = []
+
+    async def recorded(database: sqlite_utils.Database) -> S:
+        summaries.append(await work(database))
+        return summaries[0]
+
+    run_async(run_recorded(db, job=job, kind=kind or job, work=recorded))
+    return summaries[0]
+
+
 __all__ = [
     "EXIT_FAILED",
     "ClickProgress",
@@ -155,4 +178,5 @@ __all__ = [
     "handle_errors",
     "output_options",
     "run_async",
+    "run_summary",
 ]
