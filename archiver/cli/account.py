@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
 import click
 import sqlite_utils
 
@@ -9,12 +14,20 @@ from archiver.account.doctor import run_doctor
 from archiver.account.export_request import ExportRequestSummary, request_export
 from archiver.account.shared import SharedReport, shared_links_report
 from archiver.account.titles import TitlesSummary, generate_titles
-from archiver.cli.common import finish, handle_errors, output_options, run_async, setup_logging
+from archiver.cli.common import (
+    finish,
+    finish_recorded,
+    handle_errors,
+    output_options,
+    run_async,
+    run_summary,
+    setup_logging,
+)
 from archiver.config import env_base_url
 from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
-from archiver.recorder import run_recorded
-from archiver.store import open_db
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 max_rpm_option = click.option(
     "--max-rpm",
@@ -31,11 +44,15 @@ session_file_option = click.option(
     help="Sign in with the browser's session cookie from this 0600 file (else "
     "CHATGPT_SESSION_TOKEN, else the access token).",
 )
-token_file_option = click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False),
-    help="Read the secret from this file (must be mode 0600) instead of the environment.",
-)
+
+
+def token_file_option(what: str = "the secret") -> Callable[[F], F]:
+    """``--token-file``: the credential from a 0600 file instead of the environment."""
+    return click.option(
+        "--token-file",
+        type=click.Path(dir_okay=False),
+        help=f"Read {what} from this file (must be mode 0600) instead of the environment.",
+    )
 
 
 @click.command("doctor")
@@ -46,11 +63,7 @@ token_file_option = click.option(
     show_default=True,
     help="Which upstream to check.",
 )
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False),
-    help="Read the token (chatgpt, copilot) or cookie (bing) from this 0600 file instead of the env.",
-)
+@token_file_option("the token (chatgpt, copilot) or cookie (bing)")
 @session_file_option
 @click.option("--timeout", default=30, show_default=True, help="Seconds to wait per request.")
 @output_options
@@ -84,27 +97,51 @@ def doctor_command(
     finish(report.line(), report.exit_code, quiet=quiet, errors=[])
 
 
+@dataclass(frozen=True)
+class AccountRun:
+    """The options of every account tool that may ask ChatGPT (shared, titles): one value
+    instead of the same five keyword parameters on each command."""
+
+    max_rpm: float
+    token_file: str | None
+    session_file: str | None
+    quiet: bool
+    verbose: bool
+
+    def settings(self) -> ChatGPTSettings:
+        return ChatGPTSettings.from_env(self.token_file, session_file=self.session_file)
+
+
+def account_run_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--max-rpm, --token-file, --session-file and -q/-v, handed to ``command`` as ``run``."""
+
+    @functools.wraps(command)
+    def with_run(
+        *args: Any,
+        max_rpm: float,
+        token_file: str | None,
+        session_file: str | None,
+        quiet: bool,
+        verbose: bool,
+        **kwargs: Any,
+    ) -> None:
+        run = AccountRun(max_rpm, token_file, session_file, quiet, verbose)
+        command(*args, run=run, **kwargs)
+
+    for option in (output_options, session_file_option, token_file_option(), max_rpm_option):
+        with_run = option(with_run)
+    return with_run
+
+
 @click.command("shared")
 @db_argument
 @click.option(
     "--refresh", is_flag=True, help="Fetch the list from ChatGPT first (needs the token)."
 )
 @click.option("--include-deleted", is_flag=True, help="Also list links no longer shared.")
-@max_rpm_option
-@token_file_option
-@session_file_option
-@output_options
+@account_run_options
 @handle_errors
-def shared_command(
-    db: str,
-    refresh: bool,
-    include_deleted: bool,
-    max_rpm: float,
-    token_file: str | None,
-    session_file: str | None,
-    quiet: bool,
-    verbose: bool,
-) -> None:
+def shared_command(db: str, refresh: bool, include_deleted: bool, run: AccountRun) -> None:
     """List which archived conversations are publicly shared (created, link, title).
 
     Without --refresh it reads the archive only. With --refresh it first reads
@@ -112,8 +149,8 @@ def shared_command(
     as unshared, never deleted. Exit codes: 0 ok, 1 other failures, 2 token refused,
     3 stopped by a challenge page or a throttle (what was read is kept).
     """
-    setup_logging(verbose)
-    settings = ChatGPTSettings.from_env(token_file, session_file=session_file) if refresh else None
+    setup_logging(run.verbose)
+    settings = run.settings() if refresh else None
     base_url = env_base_url("CHATGPT_BASE_URL", DEFAULT_BASE_URL)
 
     async def work(database: sqlite_utils.Database) -> SharedReport:
@@ -121,24 +158,15 @@ def shared_command(
             database,
             settings=settings,
             include_deleted=include_deleted,
-            max_rpm=max_rpm,
+            max_rpm=run.max_rpm,
             base_url=base_url,
         )
 
-    if refresh:  # it writes: under the lock and recorded in `runs`
-        reports: list[SharedReport] = []
-
-        async def recorded(database: sqlite_utils.Database) -> SharedReport:
-            reports.append(await work(database))
-            return reports[0]
-
-        run_async(run_recorded(db, job="shared", kind="shared --refresh", work=recorded))
-        report = reports[0]
-    else:
-        report = run_async(work(open_db(db)))
+    # With --refresh it writes: under the lock and recorded in `runs`.
+    report = run_summary(db, work, job="shared" if refresh else None, kind="shared --refresh")
     for line in report.lines():
         click.echo(line)
-    finish(report.line(), report.exit_code, quiet=quiet, errors=report.errors)
+    finish(report.line(), report.exit_code, quiet=run.quiet, errors=report.errors)
 
 
 @click.command("titles")
@@ -151,21 +179,9 @@ def shared_command(
     "upstream has; upstream never replaces a real title).",
 )
 @click.option("--dry-run", is_flag=True, help="Only list what would be asked; send nothing.")
-@max_rpm_option
-@token_file_option
-@session_file_option
-@output_options
+@account_run_options
 @handle_errors
-def titles_command(
-    db: str,
-    all_conversations: bool,
-    dry_run: bool,
-    max_rpm: float,
-    token_file: str | None,
-    session_file: str | None,
-    quiet: bool,
-    verbose: bool,
-) -> None:
+def titles_command(db: str, all_conversations: bool, dry_run: bool, run: AccountRun) -> None:
     """Give untitled ChatGPT conversations (no title, or "New chat") a title.
 
     Asks conversation/gen_title for each, which sets the title upstream, and writes it to
@@ -173,40 +189,33 @@ def titles_command(
     prompt is sent with PATCH instead. Only untitled conversations by default (--all for
     every one); --dry-run needs no token. Exit codes: 0 ok, 2 token refused, 3 some failed.
     """
-    setup_logging(verbose)
-    settings = None if dry_run else ChatGPTSettings.from_env(token_file, session_file=session_file)
-    summaries: list[TitlesSummary] = []
+    setup_logging(run.verbose)
+    settings = None if dry_run else run.settings()
 
     async def work(database: sqlite_utils.Database) -> TitlesSummary:
-        summaries.append(
-            await generate_titles(
-                database,
-                settings,
-                missing_only=not all_conversations,
-                dry_run=dry_run,
-                max_rpm=max_rpm,
-            )
+        return await generate_titles(
+            database,
+            settings,
+            missing_only=not all_conversations,
+            dry_run=dry_run,
+            max_rpm=run.max_rpm,
         )
-        return summaries[0]
 
-    if dry_run:
-        run_async(work(open_db(db)))
-    else:  # it writes: under the lock and recorded in `runs`
-        run_async(run_recorded(db, job="titles", kind="titles", work=work))
-    summary = summaries[0]
-    if not quiet:
+    # Unless a dry run it writes: under the lock and recorded in `runs`.
+    summary = run_summary(db, work, job=None if dry_run else "titles")
+    if not run.quiet:
         for change in summary.changes:
             old = change.old if change.old is not None else "(none)"
             if change.how == "would-ask":
                 click.echo(f"would ask  {change.conversation_id}  {old}")
             else:
                 click.echo(f"{change.how:<9}  {change.conversation_id}  {old} -> {change.new}")
-    finish(summary.line(), summary.exit_code, quiet=quiet, errors=summary.errors)
+    finish(summary.line(), summary.exit_code, quiet=run.quiet, errors=summary.errors)
 
 
 @click.command("request-export")
 @db_argument
-@token_file_option
+@token_file_option()
 @session_file_option
 @output_options
 @handle_errors
@@ -226,5 +235,4 @@ def request_export_command(
     async def work(database: sqlite_utils.Database) -> ExportRequestSummary:
         return await request_export(database, settings)
 
-    result = run_async(run_recorded(db, job="request-export", kind="request-export", work=work))
-    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
+    finish_recorded(db, "request-export", work, quiet=quiet)

@@ -10,16 +10,14 @@ import click
 
 from archiver.cli.common import (
     ClickProgress,
-    finish,
+    finish_recorded,
     handle_errors,
     output_options,
-    run_async,
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
 from archiver.jobs.cooldown import unless_cooling_down
 from archiver.providers import registry
-from archiver.recorder import run_recorded
 
 db_argument = click.argument("db", type=click.Path(dir_okay=False))
 
@@ -36,23 +34,18 @@ def backup_command(provider: registry.Provider) -> click.Command:
         # A provider that signs in with a session file too (ChatGPT) gets it from the start.
         session = {"session_file": values["session_file"]} if values.get("session_file") else {}
         settings = provider.settings_from_env(values.get(f"{provider.secret}_file"), **session)
-        result = run_async(
-            run_recorded(
-                db,
-                job=provider.backup_kind,
-                kind=provider.backup_kind,
-                work=lambda database: unless_cooling_down(
-                    database,
-                    provider.name,
-                    settings.account,
-                    values,
-                    lambda: provider.run_backup(
-                        database, settings, values, ClickProgress(not quiet)
-                    ),
-                ),
-            )
+        finish_recorded(
+            db,
+            provider.backup_kind,
+            lambda database: unless_cooling_down(
+                database,
+                provider.name,
+                settings.account,
+                values,
+                lambda: provider.run_backup(database, settings, values, ClickProgress(not quiet)),
+            ),
+            quiet=quiet,
         )
-        finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
 
     return command
 

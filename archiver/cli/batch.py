@@ -11,15 +11,13 @@ from archiver.batch.options import BATCH_OPTIONS, batch_options, secret_file
 from archiver.batch.results import FORMATS
 from archiver.cli.common import (
     ClickProgress,
-    finish,
+    finish_recorded,
     handle_errors,
     output_options,
-    run_async,
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
 from archiver.providers import registry
-from archiver.recorder import run_recorded
 from archiver.store import open_db
 
 
@@ -53,17 +51,12 @@ def batch_command(db: str, prompts: str, quiet: bool, verbose: bool, **values: A
     settings = chosen.settings_from_env(secret_file(chosen, values))
     options = batch_options(values)
     # Under the database lock: two batches on one archive would send every prompt twice.
-    result = run_async(
-        run_recorded(
-            db,
-            job="batch",
-            kind="batch",
-            work=lambda database: run_batch(
-                database, prompts, options, settings, BatchProgress(not quiet)
-            ),
-        )
+    finish_recorded(
+        db,
+        "batch",
+        lambda database: run_batch(database, prompts, options, settings, BatchProgress(not quiet)),
+        quiet=quiet,
     )
-    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
 
 
 @click.command("results")

@@ -9,16 +9,20 @@ import functools
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import click
+import sqlite_utils
 
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
+from archiver.recorder import RunSummary, run_recorded
+from archiver.store import open_db
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S", bound=RunSummary)
 
 
 def handle_errors(command: F) -> F:
@@ -131,4 +135,48 @@ def finish(summary_line: str, exit_code: int, *, quiet: bool, errors: list[str])
         sys.exit(exit_code)
 
 
-__all__ = ["EXIT_FAILED", "ClickProgress", "finish", "handle_errors", "output_options", "run_async"]
+def finish_recorded(
+    db: str,
+    job: str,
+    work: Callable[[sqlite_utils.Database], Awaitable[RunSummary]],
+    *,
+    quiet: bool,
+    kind: str | None = None,
+) -> None:
+    """A command that writes: ``work`` under the database's lock, recorded in `runs` (``kind``
+    is the job's by default), then its summary and exit code as ``finish`` gives them."""
+    result = run_async(run_recorded(db, job=job, kind=kind or job, work=work))
+    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
+
+
+def run_summary(
+    db: str,
+    work: Callable[[sqlite_utils.Database], Coroutine[Any, Any, S]],
+    *,
+    job: str | None,
+    kind: str | None = None,
+) -> S:
+    """``work``'s own summary. With a ``job`` it writes: under the database's lock and recorded
+    in `runs` (``kind`` is the job's by default); without one it only reads the archive."""
+    if job is None:
+        return run_async(work(open_db(db)))
+    summaries: list[S] = []
+
+    async def recorded(database: sqlite_utils.Database) -> S:
+        summaries.append(await work(database))
+        return summaries[0]
+
+    run_async(run_recorded(db, job=job, kind=kind or job, work=recorded))
+    return summaries[0]
+
+
+__all__ = [
+    "EXIT_FAILED",
+    "ClickProgress",
+    "finish",
+    "finish_recorded",
+    "handle_errors",
+    "output_options",
+    "run_async",
+    "run_summary",
+]

@@ -9,16 +9,14 @@ import sqlite_utils
 
 from archiver.cli.common import (
     ClickProgress,
-    finish,
+    finish_recorded,
     handle_errors,
     local_output_options,
-    run_async,
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
 from archiver.importer.run import ImportSummary
 from archiver.jobs.import_kind import IMPORT_OPTIONS, run_import
-from archiver.recorder import run_recorded
 
 
 @click.command("import")
@@ -44,5 +42,4 @@ def import_command(db: str, path: str, quiet: bool, verbose: bool, **values: Any
         return summary
 
     # Under the database lock, recorded in `runs`, like every command that writes.
-    result = run_async(run_recorded(db, job="import", kind="import", work=work))
-    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
+    finish_recorded(db, "import", work, quiet=quiet)

@@ -6,14 +6,12 @@ import click
 import sqlite_utils
 
 from archiver.cli.common import (
-    finish,
+    finish_recorded,
     handle_errors,
     local_output_options,
-    run_async,
     setup_logging,
 )
 from archiver.interrupts import interrupt_raises
-from archiver.recorder import run_recorded
 from archiver.store.rebuild import ReflattenSummary, reflatten
 
 
@@ -39,5 +37,4 @@ def reflatten_command(db: str, everything: bool, quiet: bool, verbose: bool) -> 
             return reflatten(database, everything=everything)
 
     # Under the lock and recorded in `runs`, like every command that writes.
-    result = run_async(run_recorded(db, job="reflatten", kind="reflatten", work=work))
-    finish(result.line, result.exit_code, quiet=quiet, errors=result.errors)
+    finish_recorded(db, "reflatten", work, quiet=quiet)

@@ -129,14 +129,13 @@ def answer_message(
 
 
 def chat_summary(index: int, *, seed: int = 0) -> Json:
-    rng = random.Random(f"{seed}:bing:{index}:summary")
-    create = data.EPOCH_START + 40 * 86_400 + index * 7_000 + rng.uniform(0, 6_000)
+    title, create, update = data.listed_chat(f"{seed}:bing", index, first_day=40, spacing=7_000)
     return {
         "conversationId": conversation_id(seed, "bing", index),
-        "chatName": data.title_for(rng),
+        "chatName": title,
         "tone": TONES[index % 3],
         "createTime": create,
-        "updateTime": create + rng.uniform(60, 4_000),
+        "updateTime": update,
     }
 
 

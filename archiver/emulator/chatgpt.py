@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +19,24 @@ API = "/backend-api"
 
 def _not_found(cid: str) -> web.Response:
     return web.json_response({"detail": f"Can't load conversation {cid}"}, status=404)
+
+
+ChatHandler = Callable[[web.Request, ChatRecord], Awaitable[web.Response]]
+
+
+def chat_route(handler: ChatHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A route on one chat (``{id}``): the handler gets the chat upstream would still serve,
+    or the client gets upstream's 404 without the handler running."""
+
+    @functools.wraps(handler)
+    async def route(request: web.Request) -> web.Response:
+        cid = request.match_info["id"]
+        rec = request.app[STATE].record(cid)
+        if rec is None:
+            return _not_found(cid)
+        return await handler(request, rec)
+
+    return route
 
 
 def _invalid(field: str, msg: str, kind: str, ctx: Json | None = None) -> web.Response:
@@ -89,21 +109,13 @@ async def list_conversations(request: web.Request) -> web.Response:
     )
 
 
-async def get_conversation(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    cid = request.match_info["id"]
-    rec = state.record(cid)
-    if rec is None:
-        return _not_found(cid)
-    return web.json_response(state.detail(rec))
+@chat_route
+async def get_conversation(request: web.Request, rec: ChatRecord) -> web.Response:
+    return web.json_response(request.app[STATE].detail(rec))
 
 
-async def patch_conversation(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    cid = request.match_info["id"]
-    rec = state.record(cid)
-    if rec is None:
-        return _not_found(cid)
+@chat_route
+async def patch_conversation(request: web.Request, rec: ChatRecord) -> web.Response:
     body = await request.json()
     if body.get("is_visible") is False:
         rec.hidden = True
@@ -114,11 +126,9 @@ async def patch_conversation(request: web.Request) -> web.Response:
     return web.json_response({"success": True})
 
 
-async def gen_title(request: web.Request) -> web.Response:
-    cid = request.match_info["id"]
-    rec = request.app[STATE].record(cid)
-    if rec is None:
-        return _not_found(cid)
+@chat_route
+async def gen_title(request: web.Request, rec: ChatRecord) -> web.Response:
+    cid = rec.id
     if rec.title not in (None, "New chat"):
         return web.json_response({"message": f"Conversation {cid} already has title '{rec.title}'"})
     body = await request.json()

@@ -12,10 +12,10 @@ from typing import Any
 from aiohttp import web
 
 from archiver.emulator import chatgpt, chatgpt_send
-from archiver.emulator.chatgpt import list_item
+from archiver.emulator.chatgpt import chat_route, list_item
 from archiver.emulator.data import stable_fraction, stable_uuid
 from archiver.emulator.faults import unauthorized
-from archiver.emulator.state import STATE, EmulatorState, token_state
+from archiver.emulator.state import STATE, ChatRecord, EmulatorState, token_state
 
 Json = dict[str, Any]
 API = "/backend-api"
@@ -240,13 +240,10 @@ def _has_canvas(detail: Json) -> bool:
     return False
 
 
-async def textdocs(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    cid = request.match_info["id"]
-    rec = state.record(cid)
-    if rec is None:
-        return web.json_response({"detail": f"Can't load conversation {cid}"}, status=404)
-    if not _has_canvas(state.detail(rec)):
+@chat_route
+async def textdocs(request: web.Request, rec: ChatRecord) -> web.Response:
+    cid = rec.id
+    if not _has_canvas(request.app[STATE].detail(rec)):
         return web.json_response([])
     doc_id = stable_uuid("textdoc", cid).replace("-", "")[:24]
     docs: list[Json] = [

@@ -21,11 +21,11 @@ ROOT_VARIANTS = ("bare", "nulls", "client-created-root")
 MODELS = ("text-davinci-002-render-sha", "gpt-4", "gpt-4o", "gpt-4o-mini", "o1-preview", "o3")
 
 
-@dataclass(frozen=True)
-class Summary:
-    """What the list endpoint needs, computed without building the tree."""
+@dataclass
+class ListedChat:
+    """What the list endpoint shows of a chat: a generated summary, and then the emulator's
+    mutable record of it (emulator/state.py ChatRecord), carry these fields."""
 
-    index: int
     id: str
     title: str | None
     create_time: float
@@ -33,6 +33,13 @@ class Summary:
     is_archived: bool
     shared: bool
     time_form: int  # which ISO spelling the list uses for this item (see data.iso_time)
+
+
+@dataclass
+class Summary(ListedChat):
+    """What the list endpoint needs, computed without building the tree."""
+
+    index: int
     model: str
 
 

@@ -6,16 +6,23 @@ object, and the side frames a client must ignore."""
 
 from __future__ import annotations
 
-import copy
-import random
 from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator import data
-from archiver.emulator.chatgpt_stream import read_body, sse, stream_frames, take_turn
+from archiver.emulator.chatgpt_stream import (
+    PARTS,
+    Turn,
+    add_frame,
+    answer_skeleton,
+    closing_patch,
+    first_token_marker,
+    send_turn,
+    sse,
+    title_frames,
+)
 from archiver.emulator.sentinel import refusal
-from archiver.emulator.state import STATE, ChatRecord
+from archiver.emulator.state import STATE
 
 Json = dict[str, Any]
 
@@ -27,20 +34,11 @@ async def post_f_conversation(request: web.Request) -> web.StreamResponse:
     refused = refusal(request, state)
     if refused is not None:
         return refused
-    req = await read_body(request)
-    if isinstance(req, web.Response):
-        return req
-    turn = await take_turn(request, req)
-    if isinstance(turn, web.Response):
-        return turn
-    frames = frames_2026(turn.rec, turn.echoes, turn.answer, turn.chunks, new=turn.new)
-    return await stream_frames(request, frames)
+    return await send_turn(request, lambda _req, turn: frames_2026(turn))
 
 
-def frames_2026(
-    rec: ChatRecord, echoes: list[Json], answer: Json, chunks: list[str], *, new: bool
-) -> list[bytes]:
-    cid = rec.id
+def frames_2026(turn: Turn) -> list[bytes]:
+    cid, echoes, answer, chunks = turn.rec.id, turn.echoes, turn.answer, turn.chunks
     model = answer["metadata"]["model_slug"]
     frames = [
         sse('"v1"', "delta_encoding"),
@@ -48,23 +46,11 @@ def frames_2026(
     ]
     user = echoes[-1] if echoes else None
     # Channel 0: the user's message (and, for a new chat, the hidden system message first).
-    for message in echoes:
-        frames.append(
-            sse(
-                {"p": "", "o": "add", "v": {"message": message, "conversation_id": cid}, "c": 0},
-                "delta",
-            )
-        )
+    frames.extend(add_frame(cid, message, 0) for message in echoes)
     if user is not None:
         frames.append(sse({"type": "input_message", "input_message": user, "conversation_id": cid}))
     # Channel 1: the answer, built up from a skeleton.
-    skeleton = copy.deepcopy(answer)
-    skeleton.update(
-        status="in_progress", end_turn=None, content={"content_type": "text", "parts": [""]}
-    )
-    skeleton["metadata"] = {"model_slug": model}
-    add = {"message": skeleton, "conversation_id": cid, "error": None}
-    frames.append(sse({"p": "", "o": "add", "v": add, "c": 1}, "delta"))
+    frames.append(add_frame(cid, answer_skeleton(answer), 1, error=None))
     frames.append(
         sse(
             {
@@ -74,31 +60,21 @@ def frames_2026(
             }
         )
     )
-    marker = {"type": "message_marker", "conversation_id": cid, "message_id": answer["id"]}
-    frames.append(sse({**marker, "marker": "user_visible_token", "event": "first"}))
-    parts = "/message/content/parts/0"
-    frames.append(sse({"p": parts, "o": "append", "v": chunks[0], "c": 1}, "delta"))
+    frames.append(first_token_marker(cid, answer))
+    frames.append(sse({"p": PARTS, "o": "append", "v": chunks[0], "c": 1}, "delta"))
     middle = chunks[1:-1]
     for i, chunk in enumerate(middle):
         if i == len(middle) // 2:
             # A note on the user's channel mid-answer: the next text names its channel again.
             note = {"p": "/message/metadata", "o": "append", "v": {"seen": True}, "c": 0}
             frames.append(sse(note, "delta"))
-            frames.append(sse({"p": parts, "o": "append", "v": chunk, "c": 1}, "delta"))
+            frames.append(sse({"p": PARTS, "o": "append", "v": chunk, "c": 1}, "delta"))
         else:
             frames.append(sse({"v": chunk}, "delta"))
-    last = chunks[-1] if len(chunks) > 1 else ""
-    patch = [
-        {"p": parts, "o": "append", "v": last},
-        {"p": "/message/status", "o": "replace", "v": "finished_successfully"},
-        {"p": "/message/end_turn", "o": "replace", "v": answer["end_turn"]},
-        {"p": "/message/metadata", "o": "append", "v": answer["metadata"]},
-    ]
+    patch = closing_patch(answer, chunks)
     frames.append(sse({"p": "", "o": "patch", "v": patch, "c": 1}, "delta"))
     frames.append(sse({"type": "url_moderation", "url_moderation_result": {"safe_urls": []}}))
-    if new:
-        rec.title = data.title_for(random.Random(cid))
-        frames.append(sse({"type": "title_generation", "title": rec.title, "conversation_id": cid}))
+    frames.extend(title_frames(turn))
     frames.append(
         sse(
             {

@@ -12,6 +12,7 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,23 +226,29 @@ async def read_body(request: web.Request) -> Json | web.Response:
 
 async def post_conversation(request: web.Request) -> web.StreamResponse:
     """The 2023 ``POST conversation``: no sentinel; classic frames, or v1 when asked."""
-    state = request.app[STATE]
-    if state.config.send_paths == "f":
+    if request.app[STATE].config.send_paths == "f":
         return web.json_response({"detail": "Not Found"}, status=404)
+    return await send_turn(request, _frames_2023)
+
+
+def _frames_2023(req: Json, turn: Turn) -> list[bytes]:
+    if "v1" in (req.get("supported_encodings") or []):
+        return v1_frames(turn)
+    rng = random.Random(f"stream:{turn.text}")
+    return classic_frames(turn, moderation=rng.random() < 0.5)
+
+
+async def send_turn(
+    request: web.Request, frames_for: Callable[[Json, Turn], list[bytes]]
+) -> web.StreamResponse:
+    """What every send route does once past its own gate: read, store the turn, stream it."""
     req = await read_body(request)
     if isinstance(req, web.Response):
         return req
     turn = await take_turn(request, req)
     if isinstance(turn, web.Response):
         return turn
-    rng = random.Random(f"stream:{turn.text}")
-    if "v1" in (req.get("supported_encodings") or []):
-        frames = v1_frames(turn.rec, turn.echoes, turn.answer, turn.chunks, new=turn.new)
-    else:
-        frames = classic_frames(
-            turn.rec.id, turn.echoes, turn.answer, turn.chunks, moderation=rng.random() < 0.5
-        )
-    return await stream_frames(request, frames)
+    return await stream_frames(request, frames_for(req, turn))
 
 
 def _answer(text: str, finish: str, *, model: str, parent_id: str, action: str, now: float) -> Json:
@@ -271,10 +278,9 @@ def sse(payload: Any, event: str | None = None) -> bytes:
     return f"{head}data: {text}\n\n".encode()
 
 
-def classic_frames(
-    cid: str, echoes: list[Json], answer: Json, chunks: list[str], *, moderation: bool
-) -> list[bytes]:
+def classic_frames(turn: Turn, *, moderation: bool) -> list[bytes]:
     """Whole-message frames: ``parts[0]`` grows with every frame, the last one is complete."""
+    cid, echoes, answer, chunks = turn.rec.id, turn.echoes, turn.answer, turn.chunks
     frames = [sse({"message": m, "conversation_id": cid, "error": None}) for m in echoes]
     partial = copy.deepcopy(answer)
     partial.update(status="in_progress", end_turn=None)
@@ -301,41 +307,17 @@ def classic_frames(
     return frames
 
 
-def v1_frames(
-    rec: ChatRecord, echoes: list[Json], answer: Json, chunks: list[str], *, new: bool
-) -> list[bytes]:
+def v1_frames(turn: Turn) -> list[bytes]:
     """The delta encoding: ``add`` whole messages, then ``append`` text, then one ``patch``."""
-    cid = rec.id
+    cid, echoes, answer, chunks = turn.rec.id, turn.echoes, turn.answer, turn.chunks
     frames = [sse('"v1"', "delta_encoding")]
-    for c, message in enumerate(echoes):
-        frames.append(
-            sse(
-                {"p": "", "o": "add", "v": {"message": message, "conversation_id": cid}, "c": c},
-                "delta",
-            )
-        )
-    skeleton = copy.deepcopy(answer)
-    skeleton.update(
-        status="in_progress", end_turn=None, content={"content_type": "text", "parts": [""]}
-    )
-    skeleton["metadata"] = {"model_slug": answer["metadata"]["model_slug"]}
-    add = {"p": "", "o": "add", "v": {"message": skeleton, "conversation_id": cid, "error": None}}
-    frames.append(sse({**add, "c": len(echoes)}, "delta"))
-    marker = {"type": "message_marker", "conversation_id": cid, "message_id": answer["id"]}
-    frames.append(sse({**marker, "marker": "user_visible_token", "event": "first"}))
-    frames.append(sse({"p": "/message/content/parts/0", "o": "append", "v": chunks[0]}, "delta"))
+    frames.extend(add_frame(cid, message, c) for c, message in enumerate(echoes))
+    frames.append(add_frame(cid, answer_skeleton(answer), len(echoes), error=None))
+    frames.append(first_token_marker(cid, answer))
+    frames.append(sse({"p": PARTS, "o": "append", "v": chunks[0]}, "delta"))
     frames.extend(sse({"v": chunk}, "delta") for chunk in chunks[1:-1])
-    last = chunks[-1] if len(chunks) > 1 else ""
-    patch = [
-        {"p": "/message/content/parts/0", "o": "append", "v": last},
-        {"p": "/message/status", "o": "replace", "v": "finished_successfully"},
-        {"p": "/message/end_turn", "o": "replace", "v": answer["end_turn"]},
-        {"p": "/message/metadata", "o": "append", "v": answer["metadata"]},
-    ]
-    frames.append(sse({"p": "", "o": "patch", "v": patch}, "delta"))
-    if new:
-        rec.title = data.title_for(random.Random(cid))
-        frames.append(sse({"type": "title_generation", "title": rec.title, "conversation_id": cid}))
+    frames.append(sse({"p": "", "o": "patch", "v": closing_patch(answer, chunks)}, "delta"))
+    frames.extend(title_frames(turn))
     frames.append(
         sse(
             {
@@ -348,6 +330,51 @@ def v1_frames(
     frames.append(sse({"type": "message_stream_complete", "conversation_id": cid}))
     frames.append(sse("[DONE]"))
     return frames
+
+
+# The pieces both v1 flavours (this 2023 route and today's f/conversation) are made of.
+PARTS = "/message/content/parts/0"
+
+
+def add_frame(cid: str, message: Json, channel: int, **extra: Any) -> bytes:
+    """A v1 ``add`` of a whole message on channel ``c`` (``extra`` sits beside it, e.g. error)."""
+    value = {"message": message, "conversation_id": cid, **extra}
+    return sse({"p": "", "o": "add", "v": value, "c": channel}, "delta")
+
+
+def answer_skeleton(answer: Json) -> Json:
+    """The answer as its ``add`` first shows it: in progress, no text yet, only the model."""
+    skeleton = copy.deepcopy(answer)
+    skeleton.update(
+        status="in_progress", end_turn=None, content={"content_type": "text", "parts": [""]}
+    )
+    skeleton["metadata"] = {"model_slug": answer["metadata"]["model_slug"]}
+    return skeleton
+
+
+def first_token_marker(cid: str, answer: Json) -> bytes:
+    marker = {"type": "message_marker", "conversation_id": cid, "message_id": answer["id"]}
+    return sse({**marker, "marker": "user_visible_token", "event": "first"})
+
+
+def closing_patch(answer: Json, chunks: list[str]) -> list[Json]:
+    """The operations of the one ``patch`` that ends an answer: last text, then the rest."""
+    last = chunks[-1] if len(chunks) > 1 else ""
+    return [
+        {"p": PARTS, "o": "append", "v": last},
+        {"p": "/message/status", "o": "replace", "v": "finished_successfully"},
+        {"p": "/message/end_turn", "o": "replace", "v": answer["end_turn"]},
+        {"p": "/message/metadata", "o": "append", "v": answer["metadata"]},
+    ]
+
+
+def title_frames(turn: Turn) -> list[bytes]:
+    """A new chat gets its title at the end of its first answer; an old one keeps its own."""
+    if not turn.new:
+        return []
+    rec = turn.rec
+    rec.title = data.title_for(random.Random(rec.id))
+    return [sse({"type": "title_generation", "title": rec.title, "conversation_id": rec.id})]
 
 
 async def stream_frames(request: web.Request, frames: list[bytes]) -> web.StreamResponse:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from archiver.emulator.chatgpt import chat_route
 from archiver.emulator.chatgpt_stream import append_exchange
-from archiver.emulator.state import STATE
+from archiver.emulator.state import STATE, ChatRecord
 
 
 async def stats(request: web.Request) -> web.Response:
@@ -22,16 +23,13 @@ async def requests(request: web.Request) -> web.Response:
     return web.json_response(log)
 
 
-async def touch(request: web.Request) -> web.Response:
+@chat_route
+async def touch(request: web.Request, rec: ChatRecord) -> web.Response:
     """Append a user+assistant turn to a ChatGPT conversation and bump its update_time."""
     state = request.app[STATE]
-    cid = request.match_info["id"]
-    rec = state.record(cid)
-    if rec is None:
-        return web.json_response({"detail": f"Can't load conversation {cid}"}, status=404)
     answer = append_exchange(state, rec, f"Touched again ({rec.update_time:.0f})", "gpt-4o")
     return web.json_response(
-        {"conversation_id": cid, "update_time": rec.update_time, "message_id": answer["id"]}
+        {"conversation_id": rec.id, "update_time": rec.update_time, "message_id": answer["id"]}
     )
 
 

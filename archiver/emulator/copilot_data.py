@@ -35,26 +35,31 @@ def iso(ts: float) -> str:
 
 
 def chat_summary(index: int, *, seed: int = 0) -> Json:
-    rng = random.Random(f"{seed}:copilot:{index}:summary")
-    create = data.EPOCH_START + 600 * 86_400 + index * 6_000 + rng.uniform(0, 5_000)
+    title, create, update = data.listed_chat(f"{seed}:copilot", index, first_day=600, spacing=6_000)
     return {
         "id": nano_id(seed, "copilot", index),
-        "title": data.title_for(rng),
+        "title": title,
         "type": TYPES[index % len(TYPES)],
         "createTime": create,
-        "updateTime": create + rng.uniform(60, 4_000),
+        "updateTime": update,
+    }
+
+
+def _message(author: str, ident: str, ts: float, content: list[Json]) -> Json:
+    return {
+        "id": ident,
+        "author": {"type": author},
+        "createdAt": iso(ts),
+        "mode": "chat",
+        "streamingState": "final",
+        "content": content,
     }
 
 
 def user_message(text: str, ts: float, rng: random.Random, *, ident: str | None = None) -> Json:
-    return {
-        "id": ident or nano_id("msg", rng.random()),
-        "author": {"type": "human"},
-        "createdAt": iso(ts),
-        "mode": "chat",
-        "streamingState": "final",
-        "content": [{"type": "text", "text": text, "partId": nano_id("part", rng.random())}],
-    }
+    ident = ident or nano_id("msg", rng.random())  # drawn before the part's id, as ever
+    part = {"type": "text", "text": text, "partId": nano_id("part", rng.random())}
+    return _message("human", ident, ts, [part])
 
 
 def answer_parts(reply: str, rng: random.Random) -> list[Json]:
@@ -114,14 +119,7 @@ def answer_message(
     content = answer_parts(reply, rng)
     if extras:
         content += side_parts(rng, index)
-    return {
-        "id": ident or nano_id("msg", rng.random()),
-        "author": {"type": "ai"},
-        "createdAt": iso(ts),
-        "mode": "chat",
-        "streamingState": "final",
-        "content": content,
-    }
+    return _message("ai", ident or nano_id("msg", rng.random()), ts, content)
 
 
 def chat_messages(index: int, *, seed: int = 0) -> list[Json]:

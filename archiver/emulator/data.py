@@ -63,6 +63,16 @@ def title_for(rng: random.Random) -> str:
     return f"{rng.choice(_TOPICS)} {rng.choice(_WORDS)}"
 
 
+def listed_chat(kind: str, index: int, *, first_day: int, spacing: int) -> tuple[str, float, float]:
+    """Title, create and update time of generated chat ``index`` in a Bing- or Copilot-style
+    list (``kind`` seeds it): chats ``spacing`` seconds apart from ``first_day`` on, each
+    touched within the hour."""
+    rng = random.Random(f"{kind}:{index}:summary")
+    create = EPOCH_START + first_day * 86_400 + index * spacing + rng.uniform(0, spacing - 1_000)
+    title = title_for(rng)
+    return title, create, create + rng.uniform(60, 4_000)
+
+
 def sentence(rng: random.Random, low: int = 6, high: int = 14) -> str:
     words = [rng.choice(_WORDS) for _ in range(rng.randint(low, high))]
     return " ".join(words).capitalize() + "."

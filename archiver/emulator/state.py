@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -22,14 +23,7 @@ Json = dict[str, Any]
 
 
 @dataclass
-class ChatRecord:
-    id: str
-    title: str | None
-    create_time: float
-    update_time: float
-    is_archived: bool
-    shared: bool
-    time_form: int  # ISO spelling used for this item in lists
+class ChatRecord(chatgpt_data.ListedChat):
     index: int | None  # None for chats created through the API
     hidden: bool = False  # PATCH is_visible=false
     deleted: bool = False  # /_emulator/delete
@@ -63,6 +57,29 @@ class CopilotChat:
     deleted: bool = False
     is_pinned: bool = False
     project_id: str | None = None
+
+
+class _GeneratedChat(Protocol):
+    """What Bing and Copilot chats share: a generated one builds its messages on first use."""
+
+    index: int | None
+    messages: list[Json] | None
+    deleted: bool
+
+
+C = TypeVar("C", bound=_GeneratedChat)
+
+
+def _live(chats: dict[str, C], cid: str) -> C | None:
+    chat = chats.get(cid)
+    return None if chat is None or chat.deleted else chat
+
+
+def _history(chat: _GeneratedChat, generate: Callable[..., list[Json]], seed: int) -> list[Json]:
+    if chat.messages is None:
+        assert chat.index is not None  # created chats start with a list of their own
+        chat.messages = generate(chat.index, seed=seed)
+    return chat.messages
 
 
 @dataclass
@@ -202,27 +219,22 @@ class EmulatorState:
     # -- Bing -------------------------------------------------------------------------------
 
     def bing_chat(self, cid: str) -> BingChat | None:
-        chat = self.bing.get(cid)
-        return None if chat is None or chat.deleted else chat
+        return _live(self.bing, cid)
 
     def bing_messages(self, chat: BingChat) -> list[Json]:
-        if chat.messages is None:
-            assert chat.index is not None
-            chat.messages = bing_data.chat_messages(chat.index, seed=self.config.seed)
-            chat.user_messages = sum(1 for m in chat.messages if m["author"] == "user")
-        return chat.messages
+        fresh = chat.messages is None
+        messages = _history(chat, bing_data.chat_messages, self.config.seed)
+        if fresh:  # a generated chat's saved turns count towards its conversation cap
+            chat.user_messages = sum(1 for m in messages if m["author"] == "user")
+        return messages
 
     # -- Copilot ----------------------------------------------------------------------------
 
     def copilot_chat(self, cid: str) -> CopilotChat | None:
-        chat = self.copilot.get(cid)
-        return None if chat is None or chat.deleted else chat
+        return _live(self.copilot, cid)
 
     def copilot_messages(self, chat: CopilotChat) -> list[Json]:
-        if chat.messages is None:
-            assert chat.index is not None
-            chat.messages = copilot_data.chat_messages(chat.index, seed=self.config.seed)
-        return chat.messages
+        return _history(chat, copilot_data.chat_messages, self.config.seed)
 
     # -- bookkeeping ------------------------------------------------------------------------
 
