@@ -5,7 +5,7 @@ and the conversation without its mapping in the conversation's ``raw_json``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from archiver.flatten.content import content_text
 from archiver.flatten.records import (
@@ -75,38 +75,47 @@ def message_fields(
     if not isinstance(metadata, dict):
         metadata = _EMPTY
     content = msg.get("content")
-    content_type = content.get("content_type") if isinstance(content, dict) else None
     hidden = metadata.get("is_visually_hidden_from_conversation") or metadata.get(
         "is_user_system_message"
     )
-    model_slug = metadata.get("model_slug")
-    if not (isinstance(model_slug, str) and model_slug):
-        model_slug = as_str(metadata.get("resolved_model_slug"))
-    role = author.get("role")
-    name = author.get("name")
-    message_id = msg.get("id")
-    recipient = msg.get("recipient")
-    channel = msg.get("channel")
-    status = msg.get("status")
-    return node_row(
-        conversation_id,
-        key,
-        parent,
-        children,
-        shape,
-        message_id,
-        role,
-        name,
-        recipient,
-        channel,
-        content_type,
+    fields = MessageFields(
+        msg.get("id"),
+        author.get("role"),
+        author.get("name"),
+        msg.get("recipient"),
+        msg.get("channel"),
+        content.get("content_type") if isinstance(content, dict) else None,
         content_text(content) if message is not None else None,
-        model_slug,
-        status,
+        model_slug_of(metadata.get("model_slug"), metadata.get("resolved_model_slug")),
+        msg.get("status"),
         msg.get("create_time"),
         hidden,
-        raw,
     )
+    return node_row(conversation_id, key, parent, children, shape, fields, raw)
+
+
+class MessageFields(NamedTuple):
+    """What a row reads off a node's message, as read (a dict in message_fields, a typed
+    struct in flatten_raw's fast path); node_row checks the types."""
+
+    message_id: Any
+    role: Any
+    author_name: Any
+    recipient: Any
+    channel: Any
+    content_type: Any
+    text: str | None
+    model_slug: str | None
+    status: Any
+    create_time: Any
+    hidden: Any
+
+
+def model_slug_of(slug: Any, resolved: Any) -> str | None:
+    """The model that answered: ``model_slug``, else ``resolved_model_slug`` (2025 on)."""
+    if isinstance(slug, str) and slug:
+        return slug
+    return resolved if isinstance(resolved, str) else None
 
 
 def node_row(
@@ -115,22 +124,24 @@ def node_row(
     parent: Any,
     children: str | None,
     shape: Any,
-    message_id: Any,
-    role: Any,
-    name: Any,
-    recipient: Any,
-    channel: Any,
-    content_type: Any,
-    text: str | None,
-    model_slug: str | None,
-    status: Any,
-    create_time: Any,
-    hidden: Any,
+    fields: MessageFields,
     raw: str | None,
 ) -> dict[str, Any]:
-    """The messages row of a node, from the fields as read off its message (a dict here, a
-    typed struct in flatten_raw's fast path): one place that says what a row holds. Values
-    of the wrong type become NULL."""
+    """The messages row of a node, from where it sits in the tree and what its message says:
+    one place that says what a row holds. Values of the wrong type become NULL."""
+    (
+        message_id,
+        role,
+        name,
+        recipient,
+        channel,
+        content_type,
+        text,
+        model_slug,
+        status,
+        create_time,
+        hidden,
+    ) = fields
     return {
         "conversation_id": conversation_id,
         "id": key,

@@ -22,12 +22,14 @@ from archiver.flatten.records import FlatConversation, dumps
 from archiver.flatten.tree import tree_shape
 from archiver.providers.chatgpt.flatten import (
     FlattenError,
+    MessageFields,
     _may_have_attachments,
     conversation_id_of,
     conversation_row,
     flatten_conversation,
     message_attachment_rows,
     message_fields,
+    model_slug_of,
     node_row,
     rebuild_children,
 )
@@ -190,30 +192,19 @@ def _row(
         hidden = model_slug = None
     else:
         hidden = metadata.is_visually_hidden_from_conversation or metadata.is_user_system_message
-        model_slug = metadata.model_slug
-        if not (isinstance(model_slug, str) and model_slug):
-            resolved = metadata.resolved_model_slug
-            model_slug = resolved if isinstance(resolved, str) else None
-    role = author.role if author is not None else None
-    name = author.name if author is not None else None
+        model_slug = model_slug_of(metadata.model_slug, metadata.resolved_model_slug)
     content = msg.content
-    content_type = content.get("content_type") if isinstance(content, dict) else None
-    return node_row(
-        conversation_id,
-        key,
-        parent,
-        children,
-        shape,
+    fields = MessageFields(
         msg.id,
-        role,
-        name,
+        author.role if author is not None else None,
+        author.name if author is not None else None,
         msg.recipient,
         msg.channel,
-        content_type,
+        content.get("content_type") if isinstance(content, dict) else None,
         content_text(content),
         model_slug,
         msg.status,
         msg.create_time,
         hidden,
-        raw,
     )
+    return node_row(conversation_id, key, parent, children, shape, fields, raw)
