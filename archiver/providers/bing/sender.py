@@ -1,8 +1,9 @@
-"""The two chat accounts a batch can push prompts through, behind one small interface.
+"""Bing as a batch sender (the interface of ``archiver.batch.sender.BatchProvider``).
 
-A provider sends one turn (with the shared limiter and retry policy: one call, retried as a
-whole when the stream breaks) and builds the archived copy of the conversation from what the
-turn returned (pure). It never touches SQLite; the runner does.
+A thread's first turn creates a conversation (``turing/conversation/create``: its signatures
+are credentials, kept in memory only); each turn is one ChatHub socket call, retried as a whole
+when the socket breaks. A conversation that expired upstream is continued in a new one. The
+archived copy is built from the turn's final item, merged with what is already archived.
 """
 
 from __future__ import annotations
