@@ -110,7 +110,7 @@ class BingChat:
     """One entry of the saved chat list."""
 
     conversation_id: str
-    chat_name: str | None
+    title: str | None  # the list's chatName
     create_time: str | None
     update_time: str | None
     signature: str | None = field(default=None, repr=False)
@@ -211,7 +211,7 @@ def parse_chat(raw: Any) -> BingChat | None:
     signature = raw.get("conversationSignature")
     return BingChat(
         conversation_id=conversation_id,
-        chat_name=name if isinstance(name, str) else None,
+        title=name if isinstance(name, str) else None,
         create_time=to_iso(raw.get("createTimeUtc")),
         update_time=to_iso(raw.get("updateTimeUtc")) or to_iso(raw.get("createTimeUtc")),
         signature=signature if isinstance(signature, str) and signature else None,
