@@ -109,9 +109,13 @@ def client_backup(
     return backup
 
 
-def run_with_options(backup: BackupFunction) -> Callable[..., Awaitable[BackupSummary]]:
-    """``run_backup(db, settings, values, progress)`` for a backup whose options are the
-    common ones (full, concurrency, max_rpm, timeout)."""
+def run_with_options(
+    backup: BackupFunction,
+    extra: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+) -> Callable[..., Awaitable[BackupSummary]]:
+    """``run_backup(db, settings, values, progress)`` for a backup taking the common options
+    (full, force, concurrency, max_rpm, max_wait, timeout), plus the keywords ``extra(values)``
+    makes of the provider's own."""
 
     async def run(
         db: sqlite_utils.Database,
@@ -131,6 +135,7 @@ def run_with_options(backup: BackupFunction) -> Callable[..., Awaitable[BackupSu
             policy=RetryPolicy(max_wait=values.get("max_wait", DEFAULT_MAX_WAIT)),
             timeout_seconds=values["timeout"],
             progress=progress,
+            **(extra(values) if extra else {}),
         )
 
     return run
