@@ -14,15 +14,13 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
-
-import aiohttp
 
 from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
 from archiver.timeutil import to_iso
-from archiver.transport.http import HttpClient, RetryPolicy
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.http import HttpClient
 
 DEFAULT_BING_BASE_URL = "https://www.bing.com"
 DEFAULT_SYDNEY_BASE_URL = "https://sydney.bing.com"
@@ -379,11 +377,8 @@ class BingClient:
         return payload
 
 
-def new_bing_http(
-    session: aiohttp.ClientSession, limiter: RateLimiter, policy: RetryPolicy | None = None
-) -> HttpClient:
-    """An HttpClient whose 401 message speaks of the Bing cookie, not an access token."""
-    return HttpClient(session, limiter, policy, auth_message=BING_AUTH_REFUSED)
+# An HttpClient(session, limiter, policy) whose 401 message speaks of the Bing cookie.
+new_bing_http = partial(HttpClient, auth_message=BING_AUTH_REFUSED)
 
 
 __all__ = [
