@@ -194,22 +194,15 @@ def plan_units(items: Sequence[ItemState]) -> list[Unit]:
     return units
 
 
+@dataclass
 class _Run:
-    def __init__(
-        self,
-        db: sqlite_utils.Database,
-        provider: BatchProvider,
-        options: BatchOptions,
-        summary: BatchSummary,
-        progress: Progress,
-    ):
-        self.db = db
-        self.provider = provider
-        self.options = options
-        self.summary = summary
-        self.progress = progress
-        self.finished_threads: list[Thread] = []
-        self.started = time.monotonic()
+    db: sqlite_utils.Database
+    provider: BatchProvider
+    options: BatchOptions
+    summary: BatchSummary
+    progress: Progress
+    finished_threads: list[Thread] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     def _describe(self) -> None:
         describe = getattr(self.progress, "describe", None)
