@@ -28,7 +28,6 @@ import sqlite_utils
 from archiver.batch import store
 from archiver.batch.csvinput import read_batch_csv
 from archiver.batch.sender import (
-    Answer,
     BatchProvider,
     CallStats,
     ProviderOptions,
@@ -52,7 +51,6 @@ from archiver.jobs.cooldown import DEFAULT_MAX_COOLDOWN_WAIT, CooldownSkip, hono
 from archiver.progress import NullProgress, Progress
 from archiver.providers import registry
 from archiver.store.runs import remember_throttle_stop
-from archiver.store.save import save_conversation
 from archiver.store.sync import mark_deleted_upstream
 from archiver.summary import Summary
 from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
@@ -273,23 +271,10 @@ class _Run:
         self._count(stats)
         self.summary.done += 1
         if self.options.archive:
-            self._archive(thread, answer)
+            store.save_archive_copy(self.db, self.provider, thread, answer)
         self.progress.advance()
         self._describe()
         return True
-
-    def _archive(self, thread: Thread, answer: Answer) -> None:
-        """The archive copy, after the answer is recorded (a kill in between loses only the
-        copy, which the next ``backup`` fetches; never the answer, never a duplicate send)."""
-        if answer.conversation_id is None:
-            return
-        try:
-            existing = store.conversation_nodes(self.db, answer.conversation_id)
-            header = store.conversation_header(self.db, answer.conversation_id)
-            flat = self.provider.archive_copy(thread, answer, existing, header)
-            save_conversation(self.db, flat)
-        except (ValueError, KeyError, TypeError) as exc:  # a malformed answer: keep the row
-            log.warning("could not archive conversation %s: %s", answer.conversation_id, exc)
 
     def _count(self, stats: CallStats) -> None:
         self.summary.requests += stats.requests

@@ -8,6 +8,7 @@ A row left ``running`` by a killed run was never recorded: the next run sends it
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,12 @@ from typing import Any
 import sqlite_utils
 
 from archiver.batch.csvinput import BatchInput, BatchRow
+from archiver.batch.sender import Answer, BatchProvider, Thread
 from archiver.store import transaction
+from archiver.store.save import save_conversation
 from archiver.timeutil import utc_now_iso
+
+log = logging.getLogger("archiver.batch")
 
 PENDING = "pending"
 RUNNING = "running"
@@ -224,3 +229,28 @@ def conversation_header(db: sqlite_utils.Database, conversation_id: str) -> dict
     if row is None:
         return None
     return {"title": row[0], "create_time": row[1], "raw": json.loads(row[2]) if row[2] else {}}
+
+
+def save_archive_copy(
+    db: sqlite_utils.Database,
+    sender: BatchProvider,
+    thread: Thread,
+    answer: Answer,
+    *,
+    source: str | None = None,
+) -> None:
+    """The archived copy of the answer's conversation (``source``, if given, in place of the
+    sender's), saved after the answer is recorded: a kill in between loses only the copy, which
+    the next ``backup`` fetches; never the answer, never a duplicate send. A malformed answer
+    is logged and its row kept."""
+    if answer.conversation_id is None:
+        return
+    try:
+        existing = conversation_nodes(db, answer.conversation_id)
+        header = conversation_header(db, answer.conversation_id)
+        flat = sender.archive_copy(thread, answer, existing, header)
+        if source is not None:
+            flat.conversation["source"] = source
+        save_conversation(db, flat)
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("could not archive conversation %s: %s", answer.conversation_id, exc)
