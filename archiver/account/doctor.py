@@ -8,9 +8,10 @@ insist. Nothing here prints a secret: messages come from statuses and paths only
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.account.snapshots import query_endpoint
@@ -244,23 +245,61 @@ def limits_check(data: object) -> Check:
     return Check("limits", OK, limit.describe())
 
 
+# --- the doctor interface ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DoctorRun:
+    """How one ``doctor`` run checks: the secret's source as messages name it, the (no-retry)
+    policy, the timeout, and a fixed clock (tests) or None for the real one."""
+
+    token_source: str
+    policy: RetryPolicy
+    timeout_seconds: float
+    now: datetime | None
+
+    def clock(self) -> datetime:
+        """What the token and the server's time are judged against, read when judged."""
+        return self.now or datetime.now(tz=UTC)
+
+
+class DoctorCheck:
+    """A provider's ``doctor`` entry, called as the registry calls it; ``check(settings, run)``
+    does the work. ``token_source`` names the secret's variable when the caller names none."""
+
+    def __init__(
+        self, check: Callable[[Any, DoctorRun], Awaitable[DoctorReport]], token_source: str
+    ):
+        self.check = check
+        self.token_source = token_source
+
+    async def __call__(
+        self,
+        settings: Any,
+        *,
+        token_source: str | None = None,
+        policy: RetryPolicy = DOCTOR_POLICY,
+        timeout_seconds: float = 30.0,
+        now: datetime | None = None,
+    ) -> DoctorReport:
+        run = DoctorRun(token_source or self.token_source, policy, timeout_seconds, now)
+        return await self.check(settings, run)
+
+
+def doctor_check(token_source: str) -> Callable[[Any], DoctorCheck]:
+    """``@doctor_check("ENV_NAME")`` over ``async def check_x(settings, run)``."""
+    return lambda check: DoctorCheck(check, token_source)
+
+
 # --- the checks (I/O) ---------------------------------------------------------------------------
 
 
-async def check_chatgpt(
-    settings: ChatGPTSettings,
-    *,
-    token_source: str = "CHATGPT_ACCESS_TOKEN",
-    policy: RetryPolicy = DOCTOR_POLICY,
-    timeout_seconds: float = 30.0,
-    now: datetime | None = None,
-) -> DoctorReport:
+@doctor_check("CHATGPT_ACCESS_TOKEN")
+async def check_chatgpt(settings: ChatGPTSettings, run: DoctorRun) -> DoctorReport:
     report = DoctorReport("chatgpt", safe_url(settings.base_url))
     host = urlsplit(settings.base_url).netloc.rpartition("@")[2] or settings.base_url
     if settings.token is not None:
-        report.checks.append(
-            token_check(settings.token.reveal(), token_source, now or datetime.now(tz=UTC))
-        )
+        report.checks.append(token_check(settings.token.reveal(), run.token_source, run.clock()))
     else:  # session-cookie sign-in: the first request below proves it
         report.checks.append(Check("token", OK, "from the session cookie (CHATGPT_SESSION_TOKEN)"))
     views: list[tuple[AccountEndpoint, str, Callable[[object], Check]]] = [
@@ -268,16 +307,16 @@ async def check_chatgpt(
         (BETA_FEATURES, "beta features", beta_check),
         (CONVERSATION_LIMIT, "limits", limits_check),
     ]
-    async with open_chatgpt_session(settings, timeout_seconds=timeout_seconds) as session:
+    async with open_chatgpt_session(settings, timeout_seconds=run.timeout_seconds) as session:
         client = AccountClient(
             ChatGPTClient(
-                ChatGPTHttp(session, RateLimiter(None), policy, settings=settings), settings
+                ChatGPTHttp(session, RateLimiter(None), run.policy, settings=settings), settings
             )
         )
         first = await query_endpoint(client, ACCOUNTS_CHECK)
         if first.response is not None:
             report.checks.append(account_check(first.response.data))
-            report.checks.append(clock_check(first.response.headers, now or datetime.now(tz=UTC)))
+            report.checks.append(clock_check(first.response.headers, run.clock()))
         else:
             assert first.error is not None
             report.checks.append(diagnose(first.error, name="account", host=host, first=True))
@@ -296,21 +335,15 @@ async def check_chatgpt(
     return report
 
 
-async def check_bing(
-    settings: bing.BingSettings,
-    *,
-    token_source: str = "BING_COOKIE",
-    policy: RetryPolicy = DOCTOR_POLICY,
-    timeout_seconds: float = 30.0,
-    now: datetime | None = None,
-) -> DoctorReport:
+@doctor_check("BING_COOKIE")
+async def check_bing(settings: bing.BingSettings, run: DoctorRun) -> DoctorReport:
     """The Bing cookie and host: ``turing/conversation/chats`` must answer ``Success``."""
     report = DoctorReport("bing", safe_url(settings.bing_base_url))
     host = urlsplit(settings.bing_base_url).netloc.rpartition("@")[2] or settings.bing_base_url
-    report.checks.append(Check("cookie", OK, f"set ({token_source})"))
+    report.checks.append(Check("cookie", OK, f"set ({run.token_source})"))
     url = settings.bing_url(bing.CHATS_PATH)
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = bing.new_bing_http(session, RateLimiter(None), policy)
+    async with new_session(timeout_seconds=run.timeout_seconds) as session:
+        http = bing.new_bing_http(session, RateLimiter(None), run.policy)
         try:
             payload, headers = await http.request_json_with_headers(
                 "GET", url, headers=settings.headers()
@@ -322,7 +355,7 @@ async def check_bing(
             )
             return report
     report.checks.append(Check("saved chats", OK, f"{len(chats.chats)} saved chat(s) listed"))
-    report.checks.append(clock_check(headers, now or datetime.now(tz=UTC)))
+    report.checks.append(clock_check(headers, run.clock()))
     return report
 
 

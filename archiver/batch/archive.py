@@ -82,14 +82,6 @@ def user_message(message_id: str, prompt: str) -> dict[str, Any]:
     }
 
 
-def merge_bing_messages(
-    existing: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Bing history is a flat list: a type-2 item may repeat earlier turns; ``messageId``
-    tells them apart."""
-    return merge_flat_messages(existing, new, key="messageId")
-
-
 def merge_flat_messages(
     existing: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]], *, key: str
 ) -> list[dict[str, Any]]:

@@ -29,7 +29,6 @@ from archiver.batch import store
 from archiver.batch.csvinput import read_batch_csv
 from archiver.batch.save_copy import save_archive_copy
 from archiver.batch.sender import (
-    Answer,
     BatchProvider,
     CallStats,
     ProviderOptions,
@@ -194,22 +193,15 @@ def plan_units(items: Sequence[ItemState]) -> list[Unit]:
     return units
 
 
+@dataclass
 class _Run:
-    def __init__(
-        self,
-        db: sqlite_utils.Database,
-        provider: BatchProvider,
-        options: BatchOptions,
-        summary: BatchSummary,
-        progress: Progress,
-    ):
-        self.db = db
-        self.provider = provider
-        self.options = options
-        self.summary = summary
-        self.progress = progress
-        self.finished_threads: list[Thread] = []
-        self.started = time.monotonic()
+    db: sqlite_utils.Database
+    provider: BatchProvider
+    options: BatchOptions
+    summary: BatchSummary
+    progress: Progress
+    finished_threads: list[Thread] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     def _describe(self) -> None:
         describe = getattr(self.progress, "describe", None)
@@ -280,15 +272,12 @@ class _Run:
         self._count(stats)
         self.summary.done += 1
         if self.options.archive:
-            self._archive(thread, answer)
+            # After the answer is recorded: a kill in between loses only the copy, which the
+            # next ``backup`` fetches; never the answer, never a duplicate send.
+            save_archive_copy(self.db, self.provider, thread, answer, log)
         self.progress.advance()
         self._describe()
         return True
-
-    def _archive(self, thread: Thread, answer: Answer) -> None:
-        """The archive copy, after the answer is recorded (a kill in between loses only the
-        copy, which the next ``backup`` fetches; never the answer, never a duplicate send)."""
-        save_archive_copy(self.db, self.provider, thread, answer, log)
 
     def _count(self, stats: CallStats) -> None:
         self.summary.requests += stats.requests

@@ -15,6 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 
+from archiver.batch.archive import merge_flat_messages
 from archiver.flatten.records import FlatConversation
 from archiver.providers import registry
 from archiver.providers.chatgpt.stream import (
@@ -140,6 +141,26 @@ class SenderBase(Generic[SettingsT]):
         # One HttpClient per call (same session, THE account's limiter and policy) so that its
         # stats count exactly this row's requests.
         return HttpClient(self.session, self.limiter, self.policy)
+
+
+class FlatHistorySender(SenderBase[SettingsT]):
+    """A sender whose upstream keeps a flat message list (Bing, Copilot). The archived copy is
+    the messages already archived, then the turn's messages not among them (told apart by
+    ``message_key``; a repeated turn is not stored twice), as ``flat_copy`` flattens them."""
+
+    message_key: str
+
+    def archive_copy(
+        self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any
+    ) -> FlatConversation:
+        archived = [n["message"] for n in existing if isinstance(n.get("message"), dict)]
+        merged = merge_flat_messages(archived, answer.messages, key=self.message_key)
+        return self.flat_copy(answer, merged, header)
+
+    def flat_copy(
+        self, answer: Answer, messages: list[dict[str, Any]], header: Any
+    ) -> FlatConversation:
+        raise NotImplementedError
 
 
 @asynccontextmanager

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from archiver.backup.client_source import ClientSource, client_backup
-from archiver.backup.listing import ListItem, unreadable_entry
-from archiver.flatten.records import FlatConversation
+from archiver.backup.client_source import ClientSource, client_backup, list_page
+from archiver.backup.listing import ListItem
 from archiver.providers.bing.client import BingClient, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
 
@@ -20,6 +19,8 @@ FEED_CHATS = "chats"
 class BingBackup(ClientSource):
     provider = "bing"
     lists_everything = True  # one list holds every saved chat
+    client_class = BingClient
+    flattener = staticmethod(flatten_bing_conversation)
 
     def __init__(self, client: BingClient):
         super().__init__(client)
@@ -32,15 +33,7 @@ class BingBackup(ClientSource):
     async def list_pages(self, feed: str) -> AsyncIterator[list[ListItem]]:
         chat_list = await self.client.list_chats()
         self.client_id = chat_list.client_id
-        yield [
-            ListItem(
-                id=chat.conversation_id,
-                update_time=chat.update_time,
-                title=chat.chat_name,
-                raw=chat.raw,
-            )
-            for chat in chat_list.chats
-        ] + [unreadable_entry(raw) for raw in chat_list.unreadable]
+        yield list_page(chat_list.chats, chat_list.unreadable)
 
     async def fetch(self, item: ListItem) -> Any:
         # A retry of an earlier failure has no list entry: its signature is re-issued.
@@ -48,22 +41,9 @@ class BingBackup(ClientSource):
         assert chat is not None
         return await self.client.get_conversation(chat, self.client_id)
 
-    def flatten(self, item: ListItem, raw: Any) -> FlatConversation:
-        return flatten_bing_conversation(
-            item.raw,
-            raw,
-            requested_id=item.id,
-            account=self.account,
-            list_update_time=item.update_time,
-        )
-
 
 # One backup run of the account: one session, one limiter, one retry policy.
-backup_bing = client_backup(
-    lambda http, settings: BingBackup(BingClient(http, settings)),
-    new_bing_http,
-    default_rpm=20.0,
-)
+backup_bing = client_backup(BingBackup.over, new_bing_http, default_rpm=20.0)
 
 
 __all__ = ["FEED_CHATS", "BingBackup", "backup_bing"]

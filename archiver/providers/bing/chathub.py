@@ -29,6 +29,7 @@ from archiver.errors import (
 )
 from archiver.timeutil import utc_now_iso
 from archiver.transport.responses import raise_for_status
+from archiver.transport.socket_turn import socket_failures
 
 RS = "\x1e"
 HANDSHAKE = json.dumps({"protocol": "json", "version": 1}) + RS
@@ -286,8 +287,17 @@ async def run_turn(
     other TransientErrors are worth retrying; QuotaExhausted/AuthError stop the run)."""
     turn = ChatHubTurn(request)
     splitter = RecordSplitter()
-    place = f"websocket {urlsplit(url).path}"
-    try:
+
+    def refused(exc: aiohttp.WSServerHandshakeError) -> None:
+        raise_for_status(exc.status, exc.headers or {}, b"", method="GET", url=url)
+
+    with socket_failures(
+        f"websocket {urlsplit(url).path}",
+        ChatHubBroken,
+        timeout_seconds=timeout_seconds,
+        refused=refused,
+        waited_for="final answer",
+    ):
         async with session.ws_connect(url, headers=headers, autoping=True) as ws:
 
             async def keepalive() -> None:
@@ -313,13 +323,6 @@ async def run_turn(
                 pinger.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await pinger
-    except aiohttp.WSServerHandshakeError as exc:
-        raise_for_status(exc.status, exc.headers or {}, b"", method="GET", url=url)
-        raise ChatHubBroken(f"{place}: handshake failed ({exc.status})") from None
-    except TimeoutError:
-        raise ChatHubBroken(f"{place}: no final answer within {timeout_seconds:.0f} s") from None
-    except (aiohttp.ClientError, ConnectionError) as exc:
-        raise ChatHubBroken(f"{place}: connection failed ({type(exc).__name__})") from None
     return turn.result()
 
 

@@ -14,15 +14,13 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
-
-import aiohttp
 
 from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
 from archiver.timeutil import to_iso
-from archiver.transport.http import HttpClient, RetryPolicy
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.http import HttpClient
 
 DEFAULT_BING_BASE_URL = "https://www.bing.com"
 DEFAULT_SYDNEY_BASE_URL = "https://sydney.bing.com"
@@ -110,7 +108,7 @@ class BingChat:
     """One entry of the saved chat list."""
 
     conversation_id: str
-    chat_name: str | None
+    title: str | None  # the list's chatName
     create_time: str | None
     update_time: str | None
     signature: str | None = field(default=None, repr=False)
@@ -211,7 +209,7 @@ def parse_chat(raw: Any) -> BingChat | None:
     signature = raw.get("conversationSignature")
     return BingChat(
         conversation_id=conversation_id,
-        chat_name=name if isinstance(name, str) else None,
+        title=name if isinstance(name, str) else None,
         create_time=to_iso(raw.get("createTimeUtc")),
         update_time=to_iso(raw.get("updateTimeUtc")) or to_iso(raw.get("createTimeUtc")),
         signature=signature if isinstance(signature, str) and signature else None,
@@ -379,11 +377,8 @@ class BingClient:
         return payload
 
 
-def new_bing_http(
-    session: aiohttp.ClientSession, limiter: RateLimiter, policy: RetryPolicy | None = None
-) -> HttpClient:
-    """An HttpClient whose 401 message speaks of the Bing cookie, not an access token."""
-    return HttpClient(session, limiter, policy, auth_message=BING_AUTH_REFUSED)
+# An HttpClient(session, limiter, policy) whose 401 message speaks of the Bing cookie.
+new_bing_http = partial(HttpClient, auth_message=BING_AUTH_REFUSED)
 
 
 __all__ = [

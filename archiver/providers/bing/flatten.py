@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.flatten.records import (
-    FLATTENER_VERSION,
-    FlatConversation,
-    as_dict,
-    as_str,
-    content_hash,
-    dumps,
+from archiver.flatten.linear import (
+    LinearChat,
+    LinearFlattener,
+    chain_columns,
+    derived_id,
+    unique_ids,
 )
+from archiver.flatten.records import as_dict, as_str, dumps
 from archiver.timeutil import to_iso
 
 PROVIDER = "bing"
 _ROLES = {"user": "user", "bot": "assistant"}
 # Container elements whose children hold more card elements.
 _CARD_CHILD_KEYS = ("body", "items", "columns", "inlines", "actions", "card")
+# What a message without a messageId is known by (its derived id is their hash).
+_ID_BASIS = ("author", "createdAt", "timestamp", "requestId", "messageType", "text")
 
 
 class BingFlattenError(ValueError):
@@ -78,36 +80,14 @@ def is_hidden_message(message: dict[str, Any]) -> bool:
     return isinstance(kind, str) and kind not in ("", "Chat")
 
 
-def _derived_id(message: Any) -> str:
-    """A stable id for a message without one: the same message gets the same id next run."""
-    msg = as_dict(message)
-    basis = [
-        msg.get("author"),
-        msg.get("createdAt"),
-        msg.get("timestamp"),
-        msg.get("requestId"),
-        msg.get("messageType"),
-        msg.get("text"),
-    ]
-    if not any(basis):
-        basis = [message]
-    return "derived-" + content_hash(basis)[:16]
-
-
 def _node_ids(messages: list[Any]) -> list[str]:
-    """The messageId of each message; a missing one is derived, a repeated one gets a ``~n``
-    suffix (the second occurrence ``~2``), so ids are unique and stable across runs."""
-    ids: list[str] = []
-    used: set[str] = set()
+    """The messageId of each message; a missing one is derived, a repeated one suffixed."""
+    bases = []
     for message in messages:
-        base = as_str(as_dict(message).get("messageId")) or _derived_id(message)
-        candidate, n = base, 1
-        while candidate in used:
-            n += 1
-            candidate = f"{base}~{n}"
-        used.add(candidate)
-        ids.append(candidate)
-    return ids
+        msg = as_dict(message)
+        basis = [msg.get(key) for key in _ID_BASIS]
+        bases.append(as_str(msg.get("messageId")) or derived_id(message, basis))
+    return unique_ids(bases)
 
 
 def _message_text(message: dict[str, Any]) -> str | None:
@@ -122,20 +102,14 @@ def _message_text(message: dict[str, Any]) -> str | None:
 def message_rows(conversation_id: str, messages: list[Any]) -> list[dict[str, Any]]:
     ids = _node_ids(messages)
     rows = []
-    for index, (key, message) in enumerate(zip(ids, messages, strict=True)):
+    for index, message in enumerate(messages):
         msg = as_dict(message)
         author = as_str(msg.get("author"))
         kind = as_str(msg.get("messageType"))
         rows.append(
             {
-                "conversation_id": conversation_id,
-                "id": key,
+                **chain_columns(conversation_id, ids, index),
                 "message_id": as_str(msg.get("messageId")),
-                "parent_id": ids[index - 1] if index else None,
-                "children": dumps([ids[index + 1]] if index + 1 < len(ids) else []),
-                "position": 0,
-                "depth": index,
-                "on_current_branch": 1,
                 "role": _ROLES.get(author, author) if author else None,
                 "author_name": as_str(as_dict(msg.get("from")).get("name")),
                 "recipient": None,
@@ -152,21 +126,13 @@ def message_rows(conversation_id: str, messages: list[Any]) -> list[dict[str, An
     return rows
 
 
-def flatten_bing_conversation(
-    chat: dict[str, Any] | None,
-    history: Any,
-    *,
-    requested_id: str | None = None,
-    account: str = "",
-    source: str = "api",
-    list_update_time: str | None = None,
-) -> FlatConversation:
-    """Flatten one chat: ``chat`` is its saved-list entry (may be empty, e.g. for a retry of an
+def read_bing_chat(chat: dict[str, Any], history: Any, requested_id: str | None) -> LinearChat:
+    """One chat: ``chat`` is its saved-list entry (may be empty, e.g. for a retry of an
     earlier failure), ``history`` the GetConversation answer. Raises BingFlattenError only when
     the answer is not a conversation at all."""
     if not isinstance(history, dict):
         raise BingFlattenError(f"GetConversation answer is a {type(history).__name__}")
-    entry = drop_signatures(as_dict(chat))
+    entry = drop_signatures(chat)
     answer = drop_signatures(history)
     cid = (
         as_str(entry.get("conversationId")) or as_str(answer.get("conversationId")) or requested_id
@@ -175,34 +141,23 @@ def flatten_bing_conversation(
         raise BingFlattenError("conversation has no conversationId")
     raw_messages = answer.get("messages")
     messages: list[Any] = raw_messages if isinstance(raw_messages, list) else []
-    rows = message_rows(cid, messages)
     without_messages = {k: v for k, v in answer.items() if k != "messages"}
     if raw_messages is not None and not isinstance(raw_messages, list):
         without_messages["messages"] = raw_messages  # not a list: keep it rather than lose it
-    stored = {"chat": entry, "conversation": without_messages}
-    message_times = [row["create_time"] for row in rows if row["create_time"]]
-    conversation = {
-        "id": cid,
-        "provider": PROVIDER,
-        "account": account,
-        "title": as_str(entry.get("chatName")) or as_str(answer.get("defaultChatName")),
-        "create_time": to_iso(entry.get("createTimeUtc"))
-        or (min(message_times) if message_times else None),
-        "update_time": to_iso(entry.get("updateTimeUtc"))
-        or (max(message_times) if message_times else None),
-        "list_update_time": list_update_time,
-        "current_node": rows[-1]["id"] if rows else None,
-        "is_archived": None,
-        "default_model_slug": None,
-        "gizmo_id": None,
-        "node_count": len(rows),
-        "source": source,
+    return LinearChat(
+        id=cid,
+        provider=PROVIDER,
+        rows=message_rows(cid, messages),
+        title=as_str(entry.get("chatName")) or as_str(answer.get("defaultChatName")),
+        create_time=to_iso(entry.get("createTimeUtc")),
+        update_time=to_iso(entry.get("updateTimeUtc")),
         # Over what is stored (signatures dropped): re-issued signatures are not a change.
-        "content_hash": content_hash({"chat": entry, "conversation": answer}),
-        "flattener_version": FLATTENER_VERSION,
-        "raw_json": dumps(stored),
-    }
-    return FlatConversation(conversation, rows, [])
+        hashed={"chat": entry, "conversation": answer},
+        stored={"chat": entry, "conversation": without_messages},
+    )
+
+
+flatten_bing_conversation = LinearFlattener(read_bing_chat)
 
 
 __all__ = [

@@ -21,12 +21,23 @@ from archiver.providers.bing.client import (
     BingSettings,
 )
 
+
+def host_options(base_url_key: str) -> dict[str, Option]:
+    """The hosts and the cookie. ``backup bing`` names the Bing host ``base_url``; the batch job
+    kind, beside the other providers' keys, ``bing_base_url``."""
+    return {
+        base_url_key: Option(
+            http_url, DEFAULT_BING_BASE_URL, "Bing host (chat list, create)", cli=False
+        ),
+        "sydney_base_url": Option(
+            http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (history, ChatHub)", cli=False
+        ),
+        **credential("cookie", "BING_COOKIE"),
+    }
+
+
 OPTIONS: dict[str, Option] = {
-    "base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host (chat list, create)", cli=False),
-    "sydney_base_url": Option(
-        http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (history)", cli=False
-    ),
-    **credential("cookie", "BING_COOKIE"),
+    **host_options("base_url"),
     **common_backup_options(default_rpm=20.0, listed="chats"),
 }
 

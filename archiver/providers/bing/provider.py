@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.options import Option, credential, http_url
-from archiver.providers.bing.client import (
-    DEFAULT_BING_BASE_URL,
-    DEFAULT_SYDNEY_BASE_URL,
-    BingSettings,
-)
-from archiver.providers.bing.jobs import OPTIONS, run_backup, settings_for
+from archiver.providers.bing.client import BingSettings
+from archiver.providers.bing.jobs import OPTIONS, host_options, run_backup, settings_for
 from archiver.providers.registry import Provider
 
-BATCH_OPTIONS: dict[str, Option] = {
-    "bing_base_url": Option(http_url, DEFAULT_BING_BASE_URL, "Bing host", cli=False),
-    "sydney_base_url": Option(
-        http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (ChatHub)", cli=False
-    ),
-    **credential("cookie", "BING_COOKIE"),
-}
+BATCH_OPTIONS = host_options("bing_base_url")
 
 
 def batch_settings(job: Any) -> BingSettings:

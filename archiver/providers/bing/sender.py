@@ -1,26 +1,18 @@
-"""The two chat accounts a batch can push prompts through, behind one small interface.
+"""Bing as a batch sender (the interface of ``archiver.batch.sender.BatchProvider``).
 
-A provider sends one turn (with the shared limiter and retry policy: one call, retried as a
-whole when the stream breaks) and builds the archived copy of the conversation from what the
-turn returned (pure). It never touches SQLite; the runner does.
+A thread's first turn creates a conversation (``turing/conversation/create``: its signatures
+are credentials, kept in memory only); each turn is one ChatHub socket call, retried as a whole
+when the socket breaks. A conversation that expired upstream is continued in a new one. The
+archived copy is built from the turn's final item, merged with what is already archived.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.batch.archive import (
-    BATCH_SOURCE,
-    merge_bing_messages,
-)
-from archiver.batch.sender import (
-    Answer,
-    CallStats,
-    SenderBase,
-    Thread,
-)
+from archiver.batch.archive import BATCH_SOURCE
+from archiver.batch.sender import Answer, CallStats, FlatHistorySender, Thread
 from archiver.flatten.records import FlatConversation
 from archiver.providers.bing.chathub import (
     SessionExpired,
@@ -43,8 +35,9 @@ class _BingSession:
     created: CreatedConversation
 
 
-class BingProvider(SenderBase[BingSettings]):
+class BingProvider(FlatHistorySender[BingSettings]):
     name = "bing"
+    message_key = "messageId"  # a type-2 item may repeat earlier turns
 
     def _client(self) -> BingClient:
         return BingClient(new_bing_http(self.session, self.limiter, self.policy), self.settings)
@@ -109,13 +102,12 @@ class BingProvider(SenderBase[BingSettings]):
             model=tone,
         )
 
-    def archive_copy(
-        self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any
+    def flat_copy(
+        self, answer: Answer, messages: list[dict[str, Any]], header: Any
     ) -> FlatConversation:
-        previous = [n["message"] for n in existing if isinstance(n.get("message"), dict)]
         item = {k: v for k, v in (answer.item or {}).items() if k != "messages"}
         item["conversationId"] = answer.conversation_id
-        item["messages"] = merge_bing_messages(previous, answer.messages)
+        item["messages"] = messages
         item.pop("firstNewMessageIndex", None)  # relative to one turn, meaningless merged
         chat = {"conversationId": answer.conversation_id}
         if isinstance(header, dict) and header.get("title"):

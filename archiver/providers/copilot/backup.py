@@ -11,10 +11,9 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.client_source import ClientSource, client_backup
+from archiver.backup.client_source import ClientSource, client_backup, list_page
 from archiver.backup.engine import BackupSummary
-from archiver.backup.listing import ListItem, unreadable_entry
-from archiver.flatten.records import FlatConversation
+from archiver.backup.listing import ListItem
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import download_images
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
@@ -29,6 +28,8 @@ DEFAULT_BACKUP_RPM = 20.0
 class CopilotBackup(ClientSource):
     provider = PROVIDER
     lists_everything = True  # the list (all types) holds every conversation
+    client_class = CopilotClient
+    flattener = staticmethod(flatten_copilot_conversation)
 
     def __init__(self, client: CopilotClient):
         super().__init__(client)
@@ -39,34 +40,15 @@ class CopilotBackup(ClientSource):
 
     async def list_pages(self, feed: str) -> AsyncIterator[list[ListItem]]:
         chats = await self.client.list_all()
-        yield [
-            ListItem(
-                id=chat.conversation_id,
-                update_time=chat.update_time,
-                title=chat.title,
-                raw=chat.raw,
-            )
-            for chat in chats
-        ] + [unreadable_entry(raw) for raw in self.client.unreadable_entries]
+        yield list_page(chats, self.client.unreadable_entries)
 
     async def fetch(self, item: ListItem) -> Any:
         return await self.client.history(item.id)
 
-    def flatten(self, item: ListItem, raw: Any) -> FlatConversation:
-        return flatten_copilot_conversation(
-            item.raw,
-            raw,
-            requested_id=item.id,
-            account=self.account,
-            list_update_time=item.update_time,
-        )
-
 
 # The lists and histories: one session, one limiter for the account, one retry policy.
 _backup_conversations = client_backup(
-    lambda http, settings: CopilotBackup(CopilotClient(http, settings)),
-    new_copilot_http,
-    default_rpm=DEFAULT_BACKUP_RPM,
+    CopilotBackup.over, new_copilot_http, default_rpm=DEFAULT_BACKUP_RPM
 )
 IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still bounded
 

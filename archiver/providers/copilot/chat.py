@@ -41,6 +41,7 @@ from archiver.providers.copilot.client import (
 from archiver.providers.copilot.flatten import TEXT_JOIN
 from archiver.timeutil import utc_now_iso
 from archiver.transport.responses import raise_for_status
+from archiver.transport.socket_turn import socket_failures
 
 MODES = ("chat", "smart", "reasoning")
 DEFAULT_MODE = "chat"
@@ -387,6 +388,17 @@ class CopilotTurn:
         )
 
 
+def _refused(exc: aiohttp.WSServerHandshakeError) -> None:
+    """A refused chat socket: 403 is Cloudflare's check, the rest as any HTTP status."""
+    if exc.status == 403:
+        raise ChallengeError(
+            f"{CLOUDFLARE_ADVICE} ({chat_socket_place()} answered 403)", status=403
+        ) from None
+    raise_for_status(
+        exc.status, {}, b"", method="GET", url=f"/{CHAT_PATH}", auth_message=AUTH_REFUSED
+    )
+
+
 async def run_turn(
     session: aiohttp.ClientSession,
     url: str,
@@ -396,9 +408,13 @@ async def run_turn(
     timeout_seconds: float = 300.0,
 ) -> CopilotAnswer:
     """One turn over a fresh socket. ``url`` carries the token: errors name only the path."""
-    place = chat_socket_place()
     splitter = EventSplitter()
-    try:
+    with socket_failures(
+        chat_socket_place(),
+        CopilotSocketBroken,
+        timeout_seconds=timeout_seconds,
+        refused=_refused,
+    ):
         async with asyncio.timeout(timeout_seconds):
             async with session.ws_connect(url, headers=headers, autoping=True) as ws:
                 async for frame in ws:
@@ -414,19 +430,6 @@ async def run_turn(
                             await ws.send_str(encode_event(reply))
                     if turn.finished:
                         break
-    except aiohttp.WSServerHandshakeError as exc:
-        if exc.status == 403:
-            raise ChallengeError(
-                f"{CLOUDFLARE_ADVICE} ({place} answered 403)", status=403
-            ) from None
-        raise_for_status(
-            exc.status, {}, b"", method="GET", url=f"/{CHAT_PATH}", auth_message=AUTH_REFUSED
-        )
-        raise CopilotSocketBroken(f"{place}: handshake failed ({exc.status})") from None
-    except TimeoutError:
-        raise CopilotSocketBroken(f"{place}: no answer within {timeout_seconds:.0f} s") from None
-    except (aiohttp.ClientError, ConnectionError) as exc:
-        raise CopilotSocketBroken(f"{place}: connection failed ({type(exc).__name__})") from None
     return turn.result()
 
 

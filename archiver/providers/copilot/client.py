@@ -12,17 +12,15 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
-
-import aiohttp
 
 from archiver.config import Secret, env_base_url, env_setting, load_secret
 from archiver.errors import ChallengeError, ConfigError
 from archiver.providers.copilot import parse
 from archiver.providers.copilot.parse import CopilotChat, Page
-from archiver.transport.http import HttpClient, RetryPolicy
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.http import HttpClient
 
 PROVIDER = "copilot"
 DEFAULT_BASE_URL = "https://copilot.microsoft.com"
@@ -204,11 +202,9 @@ class CopilotClient:
             raise ChallengeError(f"{CLOUDFLARE_ADVICE} ({exc.url or path})") from None
 
 
-def new_copilot_http(
-    session: aiohttp.ClientSession, limiter: RateLimiter, policy: RetryPolicy | None = None
-) -> HttpClient:
-    """An HttpClient whose 401 message speaks of the Copilot token and its one-day life."""
-    return HttpClient(session, limiter, policy, auth_message=AUTH_REFUSED)
+# An HttpClient(session, limiter, policy) whose 401 message speaks of the Copilot token and
+# its one-day life.
+new_copilot_http = partial(HttpClient, auth_message=AUTH_REFUSED)
 
 
 __all__ = [

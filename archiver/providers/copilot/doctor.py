@@ -3,17 +3,17 @@ page of conversations (one request, no retries)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from archiver.account.doctor import (
-    DOCTOR_POLICY,
     OK,
     WARN,
     Check,
     DoctorReport,
+    DoctorRun,
     clock_check,
     diagnose,
+    doctor_check,
     safe_url,
     token_check,
 )
@@ -22,33 +22,27 @@ from archiver.providers.copilot import parse
 from archiver.providers.copilot.client import (
     IDENTITY_ENV,
     PROVIDER,
+    TOKEN_ENV,
     CopilotSettings,
     new_copilot_http,
 )
-from archiver.transport.http import RetryPolicy, new_session
+from archiver.transport.http import new_session
 from archiver.transport.ratelimit import RateLimiter
 
 
-async def check_copilot(
-    settings: CopilotSettings,
-    *,
-    token_source: str = "COPILOT_ACCESS_TOKEN",
-    policy: RetryPolicy = DOCTOR_POLICY,
-    timeout_seconds: float = 30.0,
-    now: datetime | None = None,
-) -> DoctorReport:
-    now = now or datetime.now(tz=UTC)
+@doctor_check(TOKEN_ENV)
+async def check_copilot(settings: CopilotSettings, run: DoctorRun) -> DoctorReport:
     report = DoctorReport(PROVIDER, safe_url(settings.base_url))
     host = urlsplit(settings.base_url).netloc.rpartition("@")[2] or settings.base_url
-    report.checks.append(token_check(settings.token.reveal(), token_source, now))
+    report.checks.append(token_check(settings.token.reveal(), run.token_source, run.clock()))
     if settings.identity_type:
         report.checks.append(Check("identity type", OK, f"{settings.identity_type!r}"))
     else:
         report.checks.append(
             Check("identity type", WARN, f"{IDENTITY_ENV} not set: some accounts need it")
         )
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = new_copilot_http(session, RateLimiter(None), policy)
+    async with new_session(timeout_seconds=run.timeout_seconds) as session:
+        http = new_copilot_http(session, RateLimiter(None), run.policy)
         try:
             payload, headers = await http.request_json_with_headers(
                 "GET",
@@ -66,5 +60,5 @@ async def check_copilot(
             return report
     more = " (more pages)" if cursor else ""
     report.checks.append(Check("conversations", OK, f"{len(chats)} listed on the first page{more}"))
-    report.checks.append(clock_check(headers, now))
+    report.checks.append(clock_check(headers, run.clock()))
     return report

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.flatten.records import (
-    FLATTENER_VERSION,
-    FlatConversation,
-    as_dict,
-    as_str,
-    content_hash,
-    dumps,
+from archiver.flatten.linear import (
+    LinearChat,
+    LinearFlattener,
+    chain_columns,
+    derived_id,
+    unique_ids,
 )
+from archiver.flatten.records import as_dict, as_str, dumps
 from archiver.timeutil import to_iso
 
 PROVIDER = "copilot"
@@ -127,28 +127,16 @@ def attachment_rows(conversation_id: str, key: str, message: dict[str, Any]) -> 
     return list(rows.values())
 
 
-def _derived_id(message: dict[str, Any]) -> str:
-    basis = [message.get("author"), message.get("createdAt"), message.get("content")]
-    if not any(basis):
-        basis = [message]
-    return "derived-" + content_hash(basis)[:16]
-
-
 def _node_ids(messages: list[dict[str, Any]]) -> list[str]:
-    """Each message's ``id``; a missing one derived, a repeated one suffixed ``~n``: unique
-    and stable across runs."""
-    ids: list[str] = []
-    used: set[str] = set()
-    for message in messages:
-        base = as_str(message.get("id")) or as_str(message.get("messageId"))
-        base = base or _derived_id(message)
-        candidate, n = base, 1
-        while candidate in used:
-            n += 1
-            candidate = f"{base}~{n}"
-        used.add(candidate)
-        ids.append(candidate)
-    return ids
+    """Each message's ``id``; a missing one derived, a repeated one suffixed."""
+    return unique_ids(
+        as_str(message.get("id"))
+        or as_str(message.get("messageId"))
+        or derived_id(
+            message, [message.get("author"), message.get("createdAt"), message.get("content")]
+        )
+        for message in messages
+    )
 
 
 def message_rows(
@@ -157,19 +145,13 @@ def message_rows(
     ids = _node_ids(messages)
     rows: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
-    for index, (key, message) in enumerate(zip(ids, messages, strict=True)):
+    for index, message in enumerate(messages):
         text = message_text(message)
         author = as_dict(message.get("author"))
         rows.append(
             {
-                "conversation_id": conversation_id,
-                "id": key,
+                **chain_columns(conversation_id, ids, index),
                 "message_id": as_str(message.get("id")) or as_str(message.get("messageId")),
-                "parent_id": ids[index - 1] if index else None,
-                "children": dumps([ids[index + 1]] if index + 1 < len(ids) else []),
-                "position": 0,
-                "depth": index,
-                "on_current_branch": 1,
                 "role": role_of(message),
                 "author_name": as_str(author.get("name")) or as_str(author.get("displayName")),
                 "recipient": None,
@@ -183,26 +165,17 @@ def message_rows(
                 "raw_json": dumps(message),
             }
         )
-        attachments.extend(attachment_rows(conversation_id, key, message))
+        attachments.extend(attachment_rows(conversation_id, ids[index], message))
     return rows, attachments
 
 
-def flatten_copilot_conversation(
-    entry: dict[str, Any] | None,
-    history: Any,
-    *,
-    requested_id: str | None = None,
-    account: str = "",
-    source: str = "api",
-    list_update_time: str | None = None,
-) -> FlatConversation:
-    """``entry`` is the list entry (may be empty: a retry of an earlier failure), ``history``
+def read_copilot_chat(chat: dict[str, Any], history: Any, requested_id: str | None) -> LinearChat:
+    """``chat`` is the list entry (may be empty: a retry of an earlier failure), ``history``
     ``{"messages": [...oldest first]}`` as the client assembles it (a bare list is accepted)."""
     if isinstance(history, list):
         history = {"messages": history}
     if not isinstance(history, dict):
         raise CopilotFlattenError(f"history answer is a {type(history).__name__}")
-    chat = as_dict(entry)
     cid = as_str(chat.get("id")) or as_str(history.get("conversationId")) or requested_id
     if not cid:
         raise CopilotFlattenError("conversation has no id")
@@ -211,36 +184,26 @@ def flatten_copilot_conversation(
         [m for m in raw_messages if isinstance(m, dict)] if isinstance(raw_messages, list) else []
     )
     rows, attachments = message_rows(cid, messages)
-    times = [row["create_time"] for row in rows if row["create_time"]]
     stored = {"conversation": chat}
     extra = {k: v for k, v in history.items() if k not in ("messages", "pages")}
     if extra:
         stored["history"] = extra
-    update_time = (
-        to_iso(chat.get("updatedAt"))
-        or to_iso(chat.get("continuedAt"))
-        or (max(times) if times else None)
-    )
-    conversation = {
-        "id": cid,
-        "provider": PROVIDER,
-        "account": account,
-        "title": as_str(chat.get("title")) or as_str(history.get("title")),
+    return LinearChat(
+        id=cid,
+        provider=PROVIDER,
+        rows=rows,
+        title=as_str(chat.get("title")) or as_str(history.get("title")),
         # The list has no creation time: the first message's.
-        "create_time": to_iso(chat.get("createdAt")) or (min(times) if times else None),
-        "update_time": update_time,
-        "list_update_time": list_update_time,
-        "current_node": rows[-1]["id"] if rows else None,
-        "is_archived": None,
-        "default_model_slug": None,
-        "gizmo_id": as_str(chat.get("projectId")),
-        "node_count": len(rows),
-        "source": source,
-        "content_hash": content_hash({"conversation": chat, "messages": messages}),
-        "flattener_version": FLATTENER_VERSION,
-        "raw_json": dumps(stored),
-    }
-    return FlatConversation(conversation, rows, attachments)
+        create_time=to_iso(chat.get("createdAt")),
+        update_time=to_iso(chat.get("updatedAt")) or to_iso(chat.get("continuedAt")),
+        hashed={"conversation": chat, "messages": messages},
+        stored=stored,
+        gizmo_id=as_str(chat.get("projectId")),
+        attachments=attachments,
+    )
+
+
+flatten_copilot_conversation = LinearFlattener(read_copilot_chat)
 
 
 __all__ = [

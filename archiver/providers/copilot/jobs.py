@@ -7,7 +7,8 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.client_source import run_with_options
+from archiver.backup.engine import BackupSummary
 from archiver.backup.options import common_backup_options
 from archiver.options import (
     JobValues,
@@ -19,7 +20,6 @@ from archiver.options import (
     positive_number,
     text,
 )
-from archiver.progress import Progress
 from archiver.providers.copilot.backup import DEFAULT_BACKUP_RPM, IMAGE_RPM, backup_copilot
 from archiver.providers.copilot.client import (
     DEFAULT_BASE_URL,
@@ -57,26 +57,19 @@ def settings_for(job: JobValues, prefix: str = "") -> CopilotSettings:
     )
 
 
-async def run_backup(
-    db: sqlite_utils.Database,
-    settings: CopilotSettings,
-    o: Mapping[str, Any],
-    progress: Progress | None = None,
-) -> BackupSummary:
-    """``backup copilot`` with the values of OPTIONS (from the command line or a job file)."""
+def _file_values(o: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``backup_copilot`` takes beyond the common options: the images."""
     mb = o.get("max_file_mb")
-    return await backup_copilot(
-        db,
-        settings,
-        options=BackupOptions(full=o["full"], concurrency=o["concurrency"]),
-        max_rpm=o["max_rpm"],
+    return {
         # A faster account pace asked for lifts the image pace with it, never lowers it.
-        image_rpm=max(IMAGE_RPM, o["max_rpm"]),
-        timeout_seconds=o["timeout"],
-        progress=progress,
-        files=not o.get("no_files", False),
-        max_file_bytes=None if mb is None else int(mb * 1024 * 1024),
-    )
+        "image_rpm": max(IMAGE_RPM, o["max_rpm"]),
+        "files": not o.get("no_files", False),
+        "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
+    }
+
+
+# ``backup copilot`` with the values of OPTIONS (from the command line or a job file).
+run_backup = run_with_options(backup_copilot, _file_values)
 
 
 async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:

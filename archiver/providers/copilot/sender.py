@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from archiver.batch.archive import BATCH_SOURCE, merge_flat_messages
-from archiver.batch.sender import Answer, CallStats, SenderBase, Thread
+from archiver.batch.archive import BATCH_SOURCE
+from archiver.batch.sender import Answer, CallStats, FlatHistorySender, Thread
 from archiver.flatten.records import FlatConversation, as_str
 from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
@@ -24,15 +23,9 @@ from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_convers
 DEFAULT_BATCH_RPM = 15.0  # about what one account takes before upstream 502s (§5)
 
 
-def merge_messages(
-    existing: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The archived messages, then the turn's messages not already there (by ``id``)."""
-    return merge_flat_messages(existing, new, key="id")
-
-
-class CopilotProvider(SenderBase[CopilotSettings]):
+class CopilotProvider(FlatHistorySender[CopilotSettings]):
     name = PROVIDER
+    message_key = "id"
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -107,10 +100,9 @@ class CopilotProvider(SenderBase[CopilotSettings]):
             model=mode,
         )
 
-    def archive_copy(
-        self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any
+    def flat_copy(
+        self, answer: Answer, messages: list[dict[str, Any]], header: Any
     ) -> FlatConversation:
-        previous = [n["message"] for n in existing if isinstance(n.get("message"), dict)]
         stored = header.get("raw") if isinstance(header, dict) else None
         entry = dict(stored.get("conversation") or {}) if isinstance(stored, dict) else {}
         entry["id"] = answer.conversation_id
@@ -119,7 +111,7 @@ class CopilotProvider(SenderBase[CopilotSettings]):
             entry["title"] = title
         return flatten_copilot_conversation(
             entry,
-            {"messages": merge_messages(previous, answer.messages)},
+            {"messages": messages},
             account=self.account,
             source=BATCH_SOURCE,
         )
@@ -176,4 +168,4 @@ def _author(message: dict[str, Any]) -> str:
     return str(author.get("type") if isinstance(author, dict) else author or "")
 
 
-__all__ = ["DEFAULT_BATCH_RPM", "CopilotProvider", "adopted_answer", "merge_messages"]
+__all__ = ["DEFAULT_BATCH_RPM", "CopilotProvider", "adopted_answer"]
