@@ -250,14 +250,7 @@ async def backup_chatgpt(
                     max_bytes=extras.max_file_bytes,
                     concurrency=options.concurrency,
                 )
-                summary.extra.update(
-                    files_pointed=files.pointers,
-                    files_stored=files.stored,
-                    files_reused=files.reused,
-                    files_gone=files.gone,
-                    files_failed=files.failed,
-                    files_too_large=files.too_large,
-                )
+                summary.extra.update(files.counts("files"))
                 summary.errors.extend(files.errors)
                 if files.aborted is not None:
                     summary.aborted = files.aborted

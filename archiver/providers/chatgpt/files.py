@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
+from archiver.backup.downloads import DownloadSummary
 from archiver.errors import (
     EXIT_FAILED,
     ArchiverError,
@@ -60,15 +61,9 @@ class PendingFile:
 
 
 @dataclass
-class FileSummary:
-    pointers: int = 0  # distinct file ids pointed at by chatgpt messages, ever
-    stored: int = 0  # downloaded this run
+class FileSummary(DownloadSummary):
+    pointed: int = 0  # distinct file ids pointed at by chatgpt messages, ever
     reused: int = 0  # already in the store: not fetched again
-    gone: int = 0
-    failed: int = 0
-    too_large: int = 0
-    errors: list[str] = field(default_factory=list)
-    aborted: ArchiverError | None = None
 
 
 def pending_files(db: sqlite_utils.Database) -> list[PendingFile]:
@@ -229,5 +224,5 @@ async def download_files(
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-    summary.pointers = count_pointers(db)
+    summary.pointed = count_pointers(db)
     return summary

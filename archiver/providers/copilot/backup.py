@@ -77,7 +77,7 @@ async def backup_copilot(
     async with new_session(timeout_seconds=timeout_seconds) as session:
         http = HttpClient(session, RateLimiter(image_rpm), policy)
         images = await download_images(db, http, store, max_bytes=max_file_bytes)
-    summary.extra.update(images.counts())
+    summary.extra.update(images.counts("images"))
     summary.errors.extend(images.errors)
     if images.aborted is not None:
         summary.aborted = images.aborted

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
 
+from archiver.backup.downloads import DownloadSummary
 from archiver.errors import EXIT_FAILED, ArchiverError, NotFoundError, UpstreamError
 from archiver.flatten.records import as_str
 from archiver.providers.copilot.flatten import PROVIDER, image_urls
@@ -27,22 +27,7 @@ from archiver.transport.http import HttpClient
 STORED, GONE, FAILED, TOO_LARGE, SKIPPED = "stored", "gone", "failed", "too_large", "skipped"
 
 
-@dataclass
-class ImageSummary:
-    stored: int = 0
-    gone: int = 0
-    failed: int = 0
-    too_large: int = 0
-    errors: list[str] = field(default_factory=list)
-    aborted: ArchiverError | None = None
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "images_stored": self.stored,
-            "images_gone": self.gone,
-            "images_failed": self.failed,
-            "images_too_large": self.too_large,
-        }
+ImageSummary = DownloadSummary
 
 
 def pending_images(db: sqlite_utils.Database) -> tuple[dict[str, list[AttachmentKey]], list[Any]]:
