@@ -40,7 +40,7 @@ def test_account_tools_against_the_emulator(db):
         assert report.exit_code == 0, report.lines()
         assert asyncio.run(check_chatgpt(wrong, policy=NO_RETRY)).exit_code == 2
 
-        summary = asyncio.run(backup_chatgpt(db, settings, max_rpm=None, policy=NO_RETRY))
+        summary = asyncio.run(backup_chatgpt(db, settings, pace=ClientPace(None, policy=NO_RETRY)))
         assert summary.exit_code == 0, summary.errors
         statuses = [r[0] for r in db.execute("SELECT status FROM account_snapshots")]
         assert statuses == [200, 200, 200, 200]
