@@ -10,12 +10,12 @@ import sqlite_utils
 from archiver.account.summary import CountingSummary
 from archiver.errors import UpstreamError
 from archiver.flatten.records import dumps
-from archiver.providers.chatgpt.account import DEFAULT_MAX_RPM, open_account_client
+from archiver.providers.chatgpt.account import open_account_client
 from archiver.providers.chatgpt.account_parse import parse_export_status
-from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTSettings
 from archiver.store import transaction
 from archiver.timeutil import utc_now_iso
-from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 
 PROVIDER = "chatgpt"
 
@@ -52,16 +52,12 @@ async def request_export(
     db: sqlite_utils.Database,
     settings: ChatGPTSettings,
     *,
-    max_rpm: float | None = DEFAULT_MAX_RPM,
-    policy: RetryPolicy | None = None,
-    timeout_seconds: float = 120.0,
+    pace: ClientPace = DEFAULT_PACE,
 ) -> ExportRequestSummary:
     """One export request. Failures are recorded too (status ``failed``) and set the exit
     code (2 for a refused token); they are returned in the summary, not raised."""
     summary = ExportRequestSummary()
-    async with open_account_client(
-        settings, max_rpm=max_rpm, policy=policy, timeout_seconds=timeout_seconds
-    ) as client:
+    async with open_account_client(settings, pace=pace) as client:
         try:
             answer = await client.request_export()
         except UpstreamError as exc:

@@ -13,14 +13,19 @@ import sqlite_utils
 
 from archiver.account.summary import CountingSummary
 from archiver.errors import ArchiverError
-from archiver.providers.chatgpt.account import DEFAULT_MAX_RPM, AccountClient, open_account_client
+from archiver.providers.chatgpt.account import AccountClient, open_account_client
 from archiver.providers.chatgpt.account_parse import SharedLink, share_url
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings, host_root
+from archiver.providers.chatgpt.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_PACE,
+    ChatGPTSettings,
+    host_root,
+)
 from archiver.store import transaction
 from archiver.store.extras import INSERT_SHARED_LINK, shared_link_values
 from archiver.summary import Summary
 from archiver.timeutil import utc_now_iso
-from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 
 
 @dataclass
@@ -159,18 +164,14 @@ async def shared_links_report(
     *,
     settings: ChatGPTSettings | None = None,
     include_deleted: bool = False,
-    max_rpm: float | None = DEFAULT_MAX_RPM,
-    policy: RetryPolicy | None = None,
-    timeout_seconds: float = 120.0,
+    pace: ClientPace = DEFAULT_PACE,
     base_url: str = DEFAULT_BASE_URL,
 ) -> SharedReport:
     """List the archive's shared links; with ``settings``, refresh them from upstream first.
     Link URLs are built on ``settings.base_url`` (or ``base_url`` without settings)."""
     refresh = None
     if settings is not None:
-        async with open_account_client(
-            settings, max_rpm=max_rpm, policy=policy, timeout_seconds=timeout_seconds
-        ) as client:
+        async with open_account_client(settings, pace=pace) as client:
             refresh = await sync_shared_links(db, client)
         base_url = settings.base_url
     links = shared_link_rows(db, host_root(base_url), include_deleted=include_deleted)

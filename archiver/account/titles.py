@@ -19,11 +19,11 @@ import sqlite_utils
 
 from archiver.account.summary import CountingSummary
 from archiver.errors import EXIT_FAILED, ConfigError, NotFoundError, UpstreamError
-from archiver.providers.chatgpt.account import DEFAULT_MAX_RPM, AccountClient, open_account_client
+from archiver.providers.chatgpt.account import AccountClient, open_account_client
 from archiver.providers.chatgpt.account_parse import is_placeholder_title, title_from_prompt
-from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTSettings
 from archiver.store.edits import set_title
-from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 
 
 @dataclass(frozen=True)
@@ -154,9 +154,7 @@ async def generate_titles(
     *,
     missing_only: bool = True,
     dry_run: bool = False,
-    max_rpm: float | None = DEFAULT_MAX_RPM,
-    policy: RetryPolicy | None = None,
-    timeout_seconds: float = 120.0,
+    pace: ClientPace = DEFAULT_PACE,
 ) -> TitlesSummary:
     """Title the archive's untitled ChatGPT conversations (every one with ``missing_only``
     False). ``dry_run`` lists what would be asked and sends nothing (no token needed)."""
@@ -165,7 +163,5 @@ async def generate_titles(
         return await retitle(db, None, candidates, dry_run=True)
     if settings is None:
         raise ConfigError("titles needs the ChatGPT access token unless --dry-run is given")
-    async with open_account_client(
-        settings, max_rpm=max_rpm, policy=policy, timeout_seconds=timeout_seconds
-    ) as client:
+    async with open_account_client(settings, pace=pace) as client:
         return await retitle(db, client, candidates)

@@ -10,11 +10,13 @@ import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSource, BackupSummary, run_backup
 from archiver.backup.listing import ListItem, unreadable_entry
+from archiver.backup.options import backup_pace
 from archiver.errors import ThrottledUntil
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.store.runs import remember_throttle_stop
-from archiver.transport.http import DEFAULT_MAX_WAIT, HttpClient, RetryPolicy, new_session
+from archiver.transport.http import HttpClient, RetryPolicy
+from archiver.transport.pace import ClientPace, paced_http
 from archiver.transport.ratelimit import RateLimiter
 
 
@@ -79,27 +81,23 @@ BackupFunction = Callable[..., Awaitable[BackupSummary]]
 
 def client_backup(
     make_source: Callable[[HttpClient, Any], BackupSource],
-    make_http: Callable[..., HttpClient],
+    make_http: Callable[[Any, RateLimiter, RetryPolicy | None], HttpClient],
     *,
-    default_rpm: float,
+    default_pace: ClientPace,
 ) -> BackupFunction:
-    """A provider's ``backup_<name>(db, settings, *, options, max_rpm, burst, policy,
-    timeout_seconds, progress)``: one session, one limiter for the account, one retry policy,
-    the source made by ``make_source(http, settings)`` (a ClientSource's ``over``)."""
+    """A provider's ``backup_<name>(db, settings, *, options, pace, progress)``: one session,
+    one limiter for the account, one retry policy (``pace``, default ``default_pace``), the
+    source made by ``make_source(http, settings)`` (a ClientSource's ``over``)."""
 
     async def backup(
         db: sqlite_utils.Database,
         settings: Any,
         *,
         options: BackupOptions | None = None,
-        max_rpm: float | None = default_rpm,
-        burst: int = 1,
-        policy: RetryPolicy | None = None,
-        timeout_seconds: float = 120.0,
+        pace: ClientPace = default_pace,
         progress: Progress | None = None,
     ) -> BackupSummary:
-        async with new_session(timeout_seconds=timeout_seconds) as session:
-            http = make_http(session, RateLimiter(max_rpm, burst=burst), policy)
+        async with paced_http(pace, make_http) as http:
             source = make_source(http, settings)
             summary = await run_backup(db, source, options, progress)
         if isinstance(summary.aborted, ThrottledUntil):  # cron skips until the wait is over
@@ -131,9 +129,7 @@ def run_with_options(
                 concurrency=values["concurrency"],
                 force=bool(values.get("force", False)),
             ),
-            max_rpm=values["max_rpm"],
-            policy=RetryPolicy(max_wait=values.get("max_wait", DEFAULT_MAX_WAIT)),
-            timeout_seconds=values["timeout"],
+            pace=backup_pace(values),
             progress=progress,
             **(extra(values) if extra else {}),
         )

@@ -4,9 +4,13 @@ files) to these; the CLI flags and the job-file keys both come from the result."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from archiver.jobs.cooldown import cooldown_options
 from archiver.options import Option, boolean, integer, non_negative_number, positive_number
-from archiver.transport.http import DEFAULT_MAX_WAIT
+from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
+from archiver.transport.pace import ClientPace
 
 
 def common_backup_options(
@@ -30,3 +34,13 @@ def common_backup_options(
         ),
         **cooldown_options(),
     }
+
+
+def backup_pace(values: Mapping[str, Any], policy: RetryPolicy | None = None) -> ClientPace:
+    """The pace the common options (max_rpm, max_wait, timeout) ask for; ``policy`` replaces
+    the default policy with that max_wait."""
+    return ClientPace(
+        values["max_rpm"],
+        policy=policy or RetryPolicy(max_wait=values.get("max_wait", DEFAULT_MAX_WAIT)),
+        timeout_seconds=values["timeout"],
+    )

@@ -26,6 +26,7 @@ from archiver.cli.common import (
 from archiver.config import env_base_url
 from archiver.providers import registry
 from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
+from archiver.transport.pace import ClientPace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -111,6 +112,10 @@ class AccountRun:
     def settings(self) -> ChatGPTSettings:
         return ChatGPTSettings.from_env(self.token_file, session_file=self.session_file)
 
+    def pace(self) -> ClientPace:
+        """--max-rpm, with the default retry policy and read timeout."""
+        return ClientPace(self.max_rpm)
+
 
 def account_run_options(command: Callable[..., None]) -> Callable[..., None]:
     """--max-rpm, --token-file, --session-file and -q/-v, handed to ``command`` as ``run``."""
@@ -158,7 +163,7 @@ def shared_command(db: str, refresh: bool, include_deleted: bool, run: AccountRu
             database,
             settings=settings,
             include_deleted=include_deleted,
-            max_rpm=run.max_rpm,
+            pace=run.pace(),
             base_url=base_url,
         )
 
@@ -198,7 +203,7 @@ def titles_command(db: str, all_conversations: bool, dry_run: bool, run: Account
             settings,
             missing_only=not all_conversations,
             dry_run=dry_run,
-            max_rpm=run.max_rpm,
+            pace=run.pace(),
         )
 
     # Unless a dry run it writes: under the lock and recorded in `runs`.

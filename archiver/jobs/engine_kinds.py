@@ -35,5 +35,6 @@ REQUEST_EXPORT_OPTIONS: dict[str, Option] = {
 
 async def run_request_export_job(db: sqlite_utils.Database, job: JobValues) -> Any:
     from archiver.account.export_request import request_export
+    from archiver.transport.pace import ClientPace
 
-    return await request_export(db, settings_for(job), max_rpm=job.options["max_rpm"])
+    return await request_export(db, settings_for(job), pace=ClientPace(job.options["max_rpm"]))

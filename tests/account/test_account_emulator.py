@@ -11,8 +11,9 @@ from archiver.account.titles import generate_titles, title_candidates
 from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.providers.chatgpt.backup import backup_chatgpt
-from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
 from archiver.transport.http import HttpClient, new_session
+from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
 from tests.support.account_helpers import NO_RETRY
 
@@ -39,12 +40,16 @@ def test_account_tools_against_the_emulator(db):
         assert report.exit_code == 0, report.lines()
         assert asyncio.run(check_chatgpt(wrong, policy=NO_RETRY)).exit_code == 2
 
-        summary = asyncio.run(backup_chatgpt(db, settings, max_rpm=None, policy=NO_RETRY))
+        summary = asyncio.run(backup_chatgpt(db, settings, pace=ClientPace(None, policy=NO_RETRY)))
         assert summary.exit_code == 0, summary.errors
         statuses = [r[0] for r in db.execute("SELECT status FROM account_snapshots")]
         assert statuses == [200, 200, 200, 200]
 
-        shared = asyncio.run(shared_links_report(db, settings=settings, policy=NO_RETRY))
+        shared = asyncio.run(
+            shared_links_report(
+                db, settings=settings, pace=ClientPace(DEFAULT_MAX_RPM, policy=NO_RETRY)
+            )
+        )
         assert shared.exit_code == 0
         expected_shared = len([i for i in range(COUNT) if i % 8 == 3])
         assert len(shared.links) == expected_shared
@@ -52,7 +57,7 @@ def test_account_tools_against_the_emulator(db):
 
         untitled = title_candidates(db)
         assert len(untitled) == len([i for i in range(COUNT) if i % 17 == 5])
-        titles = asyncio.run(generate_titles(db, settings, max_rpm=None, policy=NO_RETRY))
+        titles = asyncio.run(generate_titles(db, settings, pace=ClientPace(None, policy=NO_RETRY)))
         assert titles.exit_code == 0 and titles.generated == len(untitled)
         assert not title_candidates(db)
         # Upstream has them too.
@@ -63,5 +68,5 @@ def test_account_tools_against_the_emulator(db):
             assert archived_title
             assert upstream_title(settings, candidate.conversation_id) == archived_title
 
-        export = asyncio.run(request_export(db, settings, max_rpm=None, policy=NO_RETRY))
+        export = asyncio.run(request_export(db, settings, pace=ClientPace(None, policy=NO_RETRY)))
         assert export.exit_code == 0 and export.status == "queued"

@@ -7,12 +7,13 @@ from click.testing import CliRunner
 
 from archiver.account.export_request import request_export
 from archiver.cli import cli
+from archiver.transport.pace import ClientPace
 from tests.support.account_helpers import NO_RETRY, TOKEN, assert_no_secret, dump
 from tests.support.helpers import load_fixture
 
 
 def run(db, settings):
-    return asyncio.run(request_export(db, settings, policy=NO_RETRY, max_rpm=None))
+    return asyncio.run(request_export(db, settings, pace=ClientPace(None, policy=NO_RETRY)))
 
 
 def test_export_request_recorded(httpserver, settings, db):

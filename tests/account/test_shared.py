@@ -11,8 +11,9 @@ from werkzeug import Request, Response
 from archiver.account.shared import shared_links_report, sync_shared_links
 from archiver.cli import cli
 from archiver.providers.chatgpt.account import AccountClient
-from archiver.providers.chatgpt.client import ChatGPTClient
+from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient
 from archiver.transport.http import HttpClient, new_session
+from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
 from tests.support.account_helpers import (
     NO_RETRY,
@@ -107,7 +108,11 @@ def test_failure_part_way_stores_nothing(httpserver, settings, db):
 def test_report_joins_archive(httpserver, settings, db):
     archive_conversation(db, ARCHIVED_ID, "Edits and regenerations")
     serve_links(httpserver, load_fixture("account/shared_conversations.json")["items"])
-    report = asyncio.run(shared_links_report(db, settings=settings, policy=NO_RETRY))
+    report = asyncio.run(
+        shared_links_report(
+            db, settings=settings, pace=ClientPace(DEFAULT_MAX_RPM, policy=NO_RETRY)
+        )
+    )
     assert report.exit_code == 0
     by_id = {link.id: link for link in report.links}
     archived = by_id["9942703e-0b2b-42b3-aee5-ed0de8335e2d"]

@@ -9,6 +9,7 @@ from pytest_httpserver import HTTPServer
 from archiver.cli import cli
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 from tests.support.account_helpers import NO_RETRY, TOKEN, assert_no_secret, dump
 from tests.support.helpers import load_fixture
 
@@ -63,7 +64,7 @@ def serve_account(server: HTTPServer, *, models_status: int = 200) -> None:
 
 
 def backup(db, settings, policy=NO_RETRY, **kwargs):
-    return asyncio.run(backup_chatgpt(db, settings, policy=policy, max_rpm=None, **kwargs))
+    return asyncio.run(backup_chatgpt(db, settings, pace=ClientPace(None, policy=policy), **kwargs))
 
 
 def snapshots(db) -> list[dict]:

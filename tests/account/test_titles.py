@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from archiver.account.titles import generate_titles, title_candidates
 from archiver.cli import cli
+from archiver.transport.pace import ClientPace
 from tests.support.account_helpers import (
     NO_RETRY,
     TOKEN,
@@ -29,7 +30,9 @@ def seed(db) -> None:
 
 
 def run(db, settings, **kwargs):
-    return asyncio.run(generate_titles(db, settings, policy=NO_RETRY, max_rpm=None, **kwargs))
+    return asyncio.run(
+        generate_titles(db, settings, pace=ClientPace(None, policy=NO_RETRY), **kwargs)
+    )
 
 
 def title_of(db, conversation_id: str) -> tuple[str | None, str | None]:

@@ -14,6 +14,7 @@ from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 
 FAST = RetryPolicy(max_attempts=8, max_throttles=50, backoff_base=0.01, jitter=0.01)
 COUNT = 45
@@ -26,8 +27,7 @@ def backup(db, emu, snapshot=True, **options):
             db,
             settings,
             options=BackupOptions(concurrency=3, **options),
-            max_rpm=None,
-            policy=FAST,
+            pace=ClientPace(None, policy=FAST),
             snapshot=snapshot,
         )
     )

@@ -21,6 +21,7 @@ from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import save_conversation
 from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 from tests.support.helpers import load_fixture
 
 COOKIE = "cookie-value-that-must-stay-secret"
@@ -70,8 +71,7 @@ def run(db: Any, bing: FakeBing, **options: Any) -> BackupSummary:
             db,
             bing.settings(),
             options=BackupOptions(**options),
-            max_rpm=None,
-            policy=FAST,
+            pace=ClientPace(None, policy=FAST),
         )
     )
 

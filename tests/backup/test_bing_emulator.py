@@ -15,6 +15,7 @@ from archiver.providers.bing.backup import backup_bing
 from archiver.providers.bing.client import BingSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)
 
@@ -26,7 +27,9 @@ def run(emulator: RunningEmulator, db: Any, **options: Any) -> BackupSummary:
         sydney_base_url=emulator.base_url,
     )
     return asyncio.run(
-        backup_bing(db, settings, options=BackupOptions(**options), max_rpm=None, policy=FAST)
+        backup_bing(
+            db, settings, options=BackupOptions(**options), pace=ClientPace(None, policy=FAST)
+        )
     )
 
 
@@ -68,6 +71,6 @@ def test_wrong_cookie_is_refused(tmp_path: Path) -> None:
             Secret("wrong"), bing_base_url=emu.base_url, sydney_base_url=emu.base_url
         )
         db = open_db(tmp_path / "a.db")
-        summary = asyncio.run(backup_bing(db, settings, max_rpm=None, policy=FAST))
+        summary = asyncio.run(backup_bing(db, settings, pace=ClientPace(None, policy=FAST)))
         assert summary.exit_code == 2
         assert "Bing cookie was refused" in summary.errors[0]

@@ -27,6 +27,7 @@ from archiver.store import filestore, open_db
 from archiver.store.filestore import FileStore
 from archiver.transport.http import RetryPolicy
 from archiver.transport.impersonate import curl_cffi_available
+from archiver.transport.pace import ClientPace
 
 FAST = RetryPolicy(max_attempts=4, max_throttles=50, backoff_base=0.01, jitter=0.01)
 COOKIE = EmulatorConfig().session_cookie
@@ -53,8 +54,7 @@ def run(db, settings, *, concurrency=3, full=False, extras=None, store=None):
             db,
             settings,
             options=BackupOptions(full=full, concurrency=concurrency),
-            max_rpm=None,
-            policy=FAST,
+            pace=ClientPace(None, policy=FAST),
             snapshot=False,
             extras=extras,
             file_store=store,

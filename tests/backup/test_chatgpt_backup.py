@@ -11,6 +11,7 @@ from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 from tests.support.fake_chatgpt import CHALLENGE_PAGE, TOKEN, FakeChatGPT, json_response
 
 NODES_PER_CONVERSATION = 4  # root, hidden system, user, assistant (tests.support.export_helpers)
@@ -38,8 +39,7 @@ def run(db, fake, *, token=TOKEN, full=False, archived=True, concurrency=2):
             settings,
             options=BackupOptions(full=full, concurrency=concurrency),
             include_archived=archived,
-            max_rpm=None,
-            policy=FAST,
+            pace=ClientPace(None, policy=FAST),
             snapshot=False,  # account snapshots are tested in tests/account
         )
     )

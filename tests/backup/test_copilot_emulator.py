@@ -16,6 +16,7 @@ from archiver.providers.copilot.backup import backup_copilot
 from archiver.providers.copilot.client import CopilotSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 
 FAST = RetryPolicy(max_attempts=6, backoff_base=0, backoff_max=0, jitter=0)
 TOKEN = EmulatorConfig().copilot_token
@@ -30,7 +31,9 @@ def run(
 ) -> BackupSummary:
     settings = CopilotSettings(Secret(token), identity_type=identity, base_url=emulator.base_url)
     return asyncio.run(
-        backup_copilot(db, settings, options=BackupOptions(**options), max_rpm=None, policy=FAST)
+        backup_copilot(
+            db, settings, options=BackupOptions(**options), pace=ClientPace(None, policy=FAST)
+        )
     )
 
 

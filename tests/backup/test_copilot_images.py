@@ -15,6 +15,7 @@ from archiver.providers.copilot.client import CopilotSettings
 from archiver.store import open_db
 from archiver.store.filestore import FileStore
 from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)
 TOKEN = EmulatorConfig().copilot_token
@@ -28,9 +29,8 @@ def run(emulator: RunningEmulator, db: Any, **kwargs: Any) -> BackupSummary:
             db,
             settings,
             options=BackupOptions(),
-            max_rpm=None,
             image_rpm=None,
-            policy=FAST,
+            pace=ClientPace(None, policy=FAST),
             **kwargs,
         )
     )

@@ -34,9 +34,9 @@ def test_common_values_reach_the_backup() -> None:
     seen = called_with(VALUES)
     options = seen["options"]
     assert (options.full, options.force, options.concurrency) == (True, True, 3)
-    assert seen["max_rpm"] == 200.0
-    assert seen["policy"].max_wait == 7.0
-    assert seen["timeout_seconds"] == 9.0
+    assert seen["pace"].max_rpm == 200.0
+    assert seen["pace"].policy.max_wait == 7.0
+    assert seen["pace"].timeout_seconds == 9.0
 
 
 def test_copilot_adds_its_image_values() -> None:

@@ -18,6 +18,7 @@ from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 
 FAST = RetryPolicy(max_attempts=3, max_throttles=40, backoff_base=0.01, jitter=0.01)
 TOKEN = EmulatorConfig().token
@@ -30,9 +31,7 @@ def backup(db, base_url, *, policy=FAST, timeout=30.0, concurrency=2):
             db,
             settings,
             options=BackupOptions(concurrency=concurrency),
-            max_rpm=None,
-            policy=policy,
-            timeout_seconds=timeout,
+            pace=ClientPace(None, policy=policy, timeout_seconds=timeout),
         )
     )
 
@@ -150,10 +149,12 @@ def test_a_latency_spike_beyond_the_timeout_is_retried(tmp_path, httpserver):
             settings,
             options=BackupOptions(concurrency=1),
             include_archived=False,
-            max_rpm=None,
             # This test server answers one request at a time: retry once the spike is over.
-            policy=RetryPolicy(max_attempts=3, backoff_base=0.5, jitter=0.0),
-            timeout_seconds=0.3,
+            pace=ClientPace(
+                None,
+                policy=RetryPolicy(max_attempts=3, backoff_base=0.5, jitter=0.0),
+                timeout_seconds=0.3,
+            ),
             snapshot=False,
         )
     )

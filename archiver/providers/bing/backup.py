@@ -12,6 +12,7 @@ from archiver.backup.client_source import ClientSource, client_backup, list_page
 from archiver.backup.listing import ListItem
 from archiver.providers.bing.client import BingClient, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
+from archiver.transport.pace import ClientPace
 
 FEED_CHATS = "chats"
 
@@ -43,7 +44,7 @@ class BingBackup(ClientSource):
 
 
 # One backup run of the account: one session, one limiter, one retry policy.
-backup_bing = client_backup(BingBackup.over, new_bing_http, default_rpm=20.0)
+backup_bing = client_backup(BingBackup.over, new_bing_http, default_pace=ClientPace(20.0))
 
 
 __all__ = ["FEED_CHATS", "BingBackup", "backup_bing"]

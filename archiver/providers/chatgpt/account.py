@@ -22,10 +22,10 @@ from archiver.providers.chatgpt.account_parse import (
     shared_params,
     title_patch_body,
 )
-from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
-from archiver.providers.chatgpt.signed import ChatGPTHttp, open_chatgpt_session
+from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.signed import ChatGPTHttp, open_chatgpt_http
 from archiver.transport.http import HttpClient, RetryPolicy
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.pace import ClientPace
 
 
 @dataclass(frozen=True)
@@ -115,13 +115,8 @@ def with_policy(http: HttpClient, policy: RetryPolicy) -> HttpClient:
 
 @asynccontextmanager
 async def open_account_client(
-    settings: ChatGPTSettings,
-    *,
-    max_rpm: float | None = DEFAULT_MAX_RPM,
-    policy: RetryPolicy | None = None,
-    timeout_seconds: float = 120.0,
+    settings: ChatGPTSettings, *, pace: ClientPace = DEFAULT_PACE
 ) -> AsyncIterator[AccountClient]:
     """One session and one limiter for the account, as a backup run has."""
-    async with open_chatgpt_session(settings, timeout_seconds=timeout_seconds) as session:
-        http = ChatGPTHttp(session, RateLimiter(max_rpm), policy, settings=settings)
+    async with open_chatgpt_http(settings, pace) as http:
         yield AccountClient(ChatGPTClient(http, settings))

@@ -25,7 +25,7 @@ from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.chatgpt.browser import device_id_for
 from archiver.providers.chatgpt.canvas import has_canvas, parse_textdocs, save_textdocs
-from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTClient, ChatGPTSettings
 from archiver.providers.chatgpt.files import download_files
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.providers.chatgpt.projects import (
@@ -37,9 +37,9 @@ from archiver.providers.chatgpt.projects import (
     save_projects,
     sidebar_projects,
 )
-from archiver.providers.chatgpt.signed import ChatGPTHttp, open_chatgpt_session
+from archiver.providers.chatgpt.signed import open_chatgpt_http
 from archiver.store.filestore import FileStore
-from archiver.transport.http import RetryPolicy
+from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
 
 log = logging.getLogger("archiver.chatgpt.backup")
@@ -186,10 +186,7 @@ async def backup_chatgpt(
     *,
     options: BackupOptions | None = None,
     include_archived: bool = True,
-    max_rpm: float | None = DEFAULT_MAX_RPM,
-    burst: int = 1,
-    policy: RetryPolicy | None = None,
-    timeout_seconds: float = 120.0,
+    pace: ClientPace = DEFAULT_PACE,
     progress: Progress | None = None,
     snapshot: bool = True,
     limiter: RateLimiter | None = None,
@@ -205,16 +202,14 @@ async def backup_chatgpt(
     ``extras`` (default: everything on) adds Projects, canvas documents and file downloads
     into ``file_store`` (default: ``<db>.files/`` beside the database).
 
-    Pass ``limiter`` to own the account's limiter (``max_rpm``/``burst`` are then ignored): after
-    the run it tells whether a 429 pause is still running (``limiter.pause_remaining()``)."""
+    Pass ``limiter`` to own the account's limiter (the pace's ``max_rpm``/``burst`` are then
+    ignored): after the run it tells whether a 429 pause is still running
+    (``limiter.pause_remaining()``)."""
     extras = extras or ChatGPTExtras()
     options = options or BackupOptions()
-    if limiter is None:
-        limiter = RateLimiter(max_rpm, burst=burst)
     if settings.device_id is None:
         settings = replace(settings, device_id=device_id_for(db, settings.account))
-    async with open_chatgpt_session(settings, timeout_seconds=timeout_seconds) as session:
-        http = ChatGPTHttp(session, limiter, policy, settings=settings)
+    async with open_chatgpt_http(settings, pace, limiter=limiter) as http:
         source = ChatGPTBackup(
             ChatGPTClient(http, settings), include_archived=include_archived, db=db, extras=extras
         )

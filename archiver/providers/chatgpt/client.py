@@ -18,9 +18,11 @@ from archiver.providers.chatgpt.browser import BrowserProfile
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.timeutil import to_iso
 from archiver.transport.http import HttpClient
+from archiver.transport.pace import ClientPace
 
 DEFAULT_BASE_URL = "https://chatgpt.com/backend-api"
 DEFAULT_MAX_RPM = 30.0  # requests per minute: the service throttles hard
+DEFAULT_PACE = ClientPace(DEFAULT_MAX_RPM)
 LIST_LIMIT = 100  # the server refuses more with 422
 TRANSPORTS = ("aiohttp", "curl_cffi")
 

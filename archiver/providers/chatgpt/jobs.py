@@ -1,5 +1,5 @@
-"""The ``backup chatgpt`` job kind, and the cool-down/full-reconcile wrapper that both
-``archiver run`` and ``archiver backup chatgpt`` use around ``backup_chatgpt``."""
+"""The ``backup chatgpt`` job kind, and ``run_backup`` (the cool-down and full-reconcile
+around ``backup_chatgpt``) that both ``archiver run`` and ``archiver backup chatgpt`` use."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.options import common_backup_options
+from archiver.backup.options import backup_pace, common_backup_options
 from archiver.errors import ConfigError
 from archiver.jobs.cooldown import (
     remember_cooldown,
@@ -41,7 +41,6 @@ from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
 from archiver.transport.http import RetryPolicy
-from archiver.transport.ratelimit import RateLimiter
 
 PROVIDER = "chatgpt"
 
@@ -97,43 +96,6 @@ def full_reconcile_due(
     return last is None or last <= datetime.now(tz=UTC) - timedelta(days=every_days)
 
 
-async def backup_chatgpt_guarded(
-    db: sqlite_utils.Database,
-    settings: ChatGPTSettings,
-    *,
-    options: BackupOptions | None = None,
-    full_every_days: int | None = None,
-    include_archived: bool = True,
-    max_rpm: float | None = DEFAULT_MAX_RPM,
-    timeout_seconds: float = 120.0,
-    policy: RetryPolicy | None = None,
-    progress: Progress | None = None,
-    snapshot: bool = True,
-    extras: ChatGPTExtras | None = None,
-) -> BackupSummary:
-    """``backup_chatgpt`` that runs a full reconcile when one is due and stores the cool-down
-    this run ends with (the stored one was checked before: jobs.cooldown.unless_cooling_down)."""
-    account = settings.account
-    options = options or BackupOptions()
-    if not options.full and full_reconcile_due(db, settings, full_every_days):
-        options = replace(options, full=True)
-    limiter = RateLimiter(max_rpm)
-    summary = await backup_chatgpt(
-        db,
-        settings,
-        options=options,
-        include_archived=include_archived,
-        policy=policy,
-        timeout_seconds=timeout_seconds,
-        progress=progress,
-        snapshot=snapshot,
-        limiter=limiter,
-        extras=extras,
-    )
-    remember_cooldown(db, PROVIDER, account, limiter, summary.aborted)
-    return summary
-
-
 def settings_for(job: JobValues, prefix: str = "") -> ChatGPTSettings:
     """The session cookie when the job names a session_file, or its session_env variable is
     set; else the access token (token_file / token_env)."""
@@ -183,20 +145,28 @@ async def run_backup(
     *,
     policy: RetryPolicy | None = None,
 ) -> BackupSummary:
-    """``backup chatgpt`` with the values of OPTIONS (from the command line or a job file)."""
-    return await backup_chatgpt_guarded(
+    """``backup chatgpt`` with the values of OPTIONS (from the command line or a job file):
+    a full reconcile when one is due, and the cool-down this run ends with stored (the stored
+    one was checked before: jobs.cooldown.unless_cooling_down)."""
+    settings = with_browser_options(settings, o)
+    options = BackupOptions(full=o["full"], concurrency=o["concurrency"], force=o["force"])
+    if not options.full and full_reconcile_due(db, settings, o["full_every_days"]):
+        options = replace(options, full=True)
+    pace = backup_pace(o, policy)
+    limiter = pace.limiter()  # ours, to read the pause the run ends with
+    summary = await backup_chatgpt(
         db,
-        with_browser_options(settings, o),
-        options=BackupOptions(full=o["full"], concurrency=o["concurrency"], force=o["force"]),
-        full_every_days=o["full_every_days"],
+        settings,
+        options=options,
         include_archived=not o["no_archived"],
-        max_rpm=o["max_rpm"],
-        timeout_seconds=o["timeout"],
-        policy=policy or RetryPolicy(max_wait=o["max_wait"]),
+        pace=pace,
         progress=progress,
         snapshot=not o["no_snapshot"],
+        limiter=limiter,
         extras=extras_for(o),
     )
+    remember_cooldown(db, PROVIDER, settings.account, limiter, summary.aborted)
+    return summary
 
 
 async def run_job(

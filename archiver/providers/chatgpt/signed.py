@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any, TypeVar, Unpack
 
@@ -19,6 +20,7 @@ from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.session import SESSION_PATH
 from archiver.transport.http import Check, HttpClient, Reader, RetryPolicy, judge, streamed
 from archiver.transport.impersonate import open_session
+from archiver.transport.pace import ClientPace, paced_http
 from archiver.transport.ratelimit import RateLimiter
 from archiver.transport.request import Request, RequestOptions
 from archiver.transport.responses import decode_json
@@ -147,3 +149,16 @@ def _with_hint(exc: ChallengeError) -> ChallengeError:
 def open_chatgpt_session(settings: ChatGPTSettings, *, timeout_seconds: float = 120.0) -> Any:
     """The transport ``settings.transport`` names, as an async context manager."""
     return open_session(settings.transport, timeout_seconds=timeout_seconds)
+
+
+def open_chatgpt_http(
+    settings: ChatGPTSettings, pace: ClientPace, *, limiter: RateLimiter | None = None
+) -> AbstractAsyncContextManager[ChatGPTHttp]:
+    """A signed-in client for the account on a session of its transport, at ``pace`` (under
+    ``limiter`` instead of the pace's own when the caller owns one)."""
+    return paced_http(
+        pace,
+        partial(ChatGPTHttp, settings=settings),
+        open_session=partial(open_chatgpt_session, settings),
+        limiter=limiter,
+    )

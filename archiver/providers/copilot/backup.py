@@ -7,6 +7,7 @@ conversations whose ``updatedAt`` the archive has not seen have their history fe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import sqlite_utils
@@ -18,8 +19,8 @@ from archiver.providers.copilot.client import CopilotClient, CopilotSettings, ne
 from archiver.providers.copilot.files import download_images
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
 from archiver.store.filestore import FileStore, store_beside
-from archiver.transport.http import HttpClient, RetryPolicy, new_session
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.http import HttpClient
+from archiver.transport.pace import ClientPace, paced_http
 
 FEED_CONVERSATIONS = "conversations"
 DEFAULT_BACKUP_RPM = 20.0
@@ -46,9 +47,10 @@ class CopilotBackup(ClientSource):
         return await self.client.history(item.id)
 
 
+DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
 # The lists and histories: one session, one limiter for the account, one retry policy.
 _backup_conversations = client_backup(
-    CopilotBackup.over, new_copilot_http, default_rpm=DEFAULT_BACKUP_RPM
+    CopilotBackup.over, new_copilot_http, default_pace=DEFAULT_PACE
 )
 IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still bounded
 
@@ -61,21 +63,18 @@ async def backup_copilot(
     max_file_bytes: int | None = None,
     file_store: FileStore | None = None,
     image_rpm: float | None = IMAGE_RPM,
-    timeout_seconds: float = 120.0,
-    policy: RetryPolicy | None = None,
+    pace: ClientPace = DEFAULT_PACE,
     **options: Any,
 ) -> BackupSummary:
     """One backup run, then the images its messages point at into the file store (unless
     ``files`` is false; nothing is downloaded when the run stopped early). ``image_rpm`` None
     means unpaced (tests against the local emulator)."""
-    summary: BackupSummary = await _backup_conversations(
-        db, settings, timeout_seconds=timeout_seconds, policy=policy, **options
-    )
+    summary: BackupSummary = await _backup_conversations(db, settings, pace=pace, **options)
     store = file_store or store_beside(db)
     if not files or summary.aborted is not None or store is None:
         return summary
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        http = HttpClient(session, RateLimiter(image_rpm), policy)
+    # The account's retry policy and timeout, at the image hosts' own pace.
+    async with paced_http(replace(pace, max_rpm=image_rpm, burst=1), HttpClient) as http:
         images = await download_images(db, http, store, max_bytes=max_file_bytes)
     summary.extra.update(images.counts("images"))
     summary.errors.extend(images.errors)
