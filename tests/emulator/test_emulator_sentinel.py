@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from archiver.emulator import running_emulator
+from archiver.emulator.sentinel import proof_ok
 from archiver.providers.chatgpt import pow as pw
 from tests.support.emulator_client import AUTH, call
 from tests.support.streams import parse_answer_stream
@@ -82,12 +83,28 @@ def test_a_solved_token_sends_once_and_only_once(form: str) -> None:
         assert emu.state.refusal_reasons == ["requirements token used twice"]
 
 
+def _unsolved(seed: str, difficulty: str) -> str:
+    """A well-formed proof that does not meet the difficulty. An arbitrary config meets an easy
+    difficulty by chance (00ffff: one seed in 256), so the first that fails is taken."""
+    for nonce in range(1000):
+        config = list(CONFIG)
+        config[pw.NONCE_INDEX] = nonce
+        answer = "gAAAAAB" + pw.encode_config(config)
+        if not proof_ok(answer, seed, difficulty, "both"):
+            return answer
+    raise AssertionError("every nonce met the difficulty")
+
+
 def test_missing_or_bad_proof_and_missing_device_are_refused() -> None:
     with running_emulator(conversations=0, pow_difficulty="00ffff") as emu:
         base = emu.chatgpt_base_url
         assert _send(base, {}).status == 403
-        headers = _sentinel_headers(base)
-        headers["openai-sentinel-proof-token"] = "gAAAAAB" + pw.encode_config(CONFIG)
+        req = _requirements(base)
+        challenge = req["proofofwork"]
+        headers = {
+            "openai-sentinel-chat-requirements-token": req["token"],
+            "openai-sentinel-proof-token": _unsolved(challenge["seed"], challenge["difficulty"]),
+        }
         bad = _send(base, headers)
         assert bad.status == 403
         no_device = call(
