@@ -3,6 +3,11 @@
 A provider sends one turn (with the shared limiter and retry policy: one call, retried as a
 whole when the stream breaks) and builds the archived copy of the conversation from what the
 turn returned (pure). It never touches SQLite; the runner does.
+
+``send`` takes an optional ``on_text`` (the gateway's streams pass one, a batch none): it is
+called, as frames arrive, with the answer text of the current try so far (cumulative, not a
+delta). A retried try reports again from its start; an answer adopted from a look-up is not
+reported; the text may even change. Only the returned ``Answer.text`` is the answer.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from archiver.transport.ratelimit import RateLimiter
 SettingsT = TypeVar("SettingsT")
 T = TypeVar("T")
 MAX_CONTINUES = 5  # --autocontinue: at most this many "continue" requests per answer
+TextProgress = Callable[[str], None]  # on_text: the answer text so far (see above)
+OnText = TextProgress | None
 
 
 @dataclass
@@ -88,8 +95,11 @@ class BatchProvider(Protocol):
     account: str
     limiter: RateLimiter
 
-    async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
-        """Send one turn, retried as a whole; update ``thread`` for the next turn."""
+    async def send(
+        self, thread: Thread, prompt: str, model: str, stats: CallStats, on_text: OnText = None
+    ) -> Answer:
+        """Send one turn, retried as a whole; update ``thread`` for the next turn. ``on_text``
+        hears the answer text so far as it streams (module docstring)."""
 
     def archive_copy(
         self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from archiver.batch.save_copy import save_archive_copy
-from archiver.batch.sender import Answer, BatchProvider, CallStats, Thread, elapsed_ms
+from archiver.batch.sender import Answer, BatchProvider, CallStats, OnText, Thread, elapsed_ms
 from archiver.errors import (
     ArchiverError,
     ChallengeError,
@@ -96,6 +96,7 @@ class Exchange:
     # since aiohttp does not cancel a handler whose client left.
     client_left: Callable[[], bool] | None = None
     gone: bool = False  # recorded as client_gone already
+    on_text: OnText = None  # a stream's: hears the answer text so far (batch/sender.py)
     finished: bool = False  # its row says done or failed
 
 
@@ -239,7 +240,9 @@ class AccountGateway:
         sent = time.monotonic()
         self.stats.started.append(sent)
         try:
-            answer = await self.sender.send(thread, exchange.prompt, exchange.model, stats)
+            answer = await self.sender.send(
+                thread, exchange.prompt, exchange.model, stats, on_text=exchange.on_text
+            )
         except RateLimitExceeded as exc:
             self._failed(exchange, stats, started, str(exc))
             wait = self.sender.limiter.pause_remaining() or exc.retry_after or 60.0

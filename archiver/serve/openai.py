@@ -1,9 +1,13 @@
 """The OpenAI chat-completions convention over the chat accounts (docs/protocol/gateway.md).
 
 - ``POST /v1/chat/completions``, plain or ``stream: true`` (``stream_options.include_usage``
-  adds a last chunk with ``usage``). The senders return whole answers, so a stream sends the
-  role at once, SSE comments while the account works (they keep proxies and the client's read
-  timeout from giving up, and notice a client that left), then the answer.
+  adds a last chunk with ``usage``). A stream sends the role at once, then the answer's text
+  as deltas while the account writes it (the senders' ``on_text`` reports), and SSE comments
+  whenever nothing new came for a while (they keep proxies and the client's read timeout from
+  giving up, and notice a client that left). The answer the sender returns is the one
+  archived and has the last word: a client never gets text twice, and text it got that the
+  answer does not start with (a retried turn that answered differently) ends the stream with
+  an error event instead of ``[DONE]`` (``increments.py``).
 - A request naming ``X-Archiver-Conversation: <id>`` continues that upstream conversation from
   its current node with the last user message; the answer carries the id back (a header, and in
   a stream's last chunk ``archiver.conversation_id``). Otherwise a new conversation starts and
@@ -22,6 +26,7 @@ import logging
 import math
 import time
 import uuid
+from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -38,6 +43,7 @@ from archiver.serve.common import (
 )
 from archiver.serve.errors import as_api_error
 from archiver.serve.gateway import Exchange
+from archiver.serve.increments import SentText
 
 log = logging.getLogger("archiver.serve")
 
@@ -191,6 +197,23 @@ def _chunk(completion_id: str, created: int, model: str, **fields: Any) -> bytes
     return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
 
 
+def _error_frame(error: ApiError, **extra: Any) -> bytes:
+    """An OpenAI-style error event: the stream ends on it (no ``[DONE]``)."""
+    body = {"message": error.message, "type": error.type, "param": None, "code": error.code}
+    return f"data: {json.dumps({'error': body, **extra}, ensure_ascii=False)}\n\n".encode()
+
+
+def _answer_changed(answer: Answer) -> ApiError:
+    return ApiError(
+        502,
+        "the answer changed after part of it was streamed (the upstream turn was retried and "
+        "answered differently): the whole answer is archived in conversation "
+        f"{answer.conversation_id}; ask again without streaming, or read it there",
+        type="server_error",
+        code="answer_changed",
+    )
+
+
 async def _stream(
     request: web.Request,
     gateway: Any,
@@ -211,6 +234,22 @@ async def _stream(
     def choice(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
         return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
 
+    def content(text: str) -> bytes:
+        return _chunk(completion_id, created, model, choices=[choice({"content": text}, None)])
+
+    # The sender reports the text so far from its own task; what goes to the client is decided
+    # there, at once (increments.py), and only written here, in order.
+    sent = SentText()
+    deltas: deque[str] = deque()
+    arrived = asyncio.Event()
+
+    def on_text(text: str) -> None:
+        delta = sent.advance(text)
+        if delta:
+            deltas.append(delta)
+            arrived.set()
+
+    exchange.on_text = on_text
     asking: asyncio.Task[Answer] = asyncio.create_task(gateway.ask(thread, exchange))
     try:
         await response.write(
@@ -222,29 +261,37 @@ async def _stream(
             )
         )
         while True:
-            done, _ = await asyncio.wait({asking}, timeout=KEEPALIVE_SECONDS)
-            if done:
+            while deltas:
+                await response.write(content(deltas.popleft()))
+            if asking.done():
                 break
-            await response.write(b": the account is answering\n\n")  # also notices a gone client
+            arrived.clear()
+            waiter = asyncio.ensure_future(arrived.wait())
+            try:
+                done, _ = await asyncio.wait(
+                    {asking, waiter},
+                    timeout=KEEPALIVE_SECONDS,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                waiter.cancel()
+            if not done:  # nothing new for a while: also notices a gone client
+                await response.write(b": the account is answering\n\n")
         try:
             answer = asking.result()
         except ArchiverError as exc:
-            error = as_api_error(exc)
-            frame = {
-                "error": {
-                    "message": error.message,
-                    "type": error.type,
-                    "param": None,
-                    "code": error.code,
-                }
-            }
-            await response.write(f"data: {json.dumps(frame)}\n\n".encode())
+            await response.write(_error_frame(as_api_error(exc)))
             await response.write_eof()
             return response
         archiver_ids = {"conversation_id": answer.conversation_id, "message_id": answer.message_id}
-        await response.write(
-            _chunk(completion_id, created, model, choices=[choice({"content": answer.text}, None)])
-        )
+        rest = sent.finish(answer.text)
+        if rest is None:
+            log.warning("a streamed answer changed on a retry: its stream ends with an error")
+            await response.write(_error_frame(_answer_changed(answer), archiver=archiver_ids))
+            await response.write_eof()
+            return response
+        if rest:
+            await response.write(content(rest))
         await response.write(
             _chunk(
                 completion_id,

@@ -198,10 +198,10 @@ class HeldUpstream:
         self.event = asyncio.Event()
         self.waiting = 0
 
-        async def held(*args: Any) -> Any:
+        async def held(*args: Any, **kwargs: Any) -> Any:
             self.waiting += 1
             await self.event.wait()
-            return await self.original(*args)
+            return await self.original(*args, **kwargs)
 
         self.sender.send = held
 

@@ -13,7 +13,7 @@ import asyncio
 import codecs
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -180,10 +180,14 @@ class TurnOutcome:
 
 
 class ChatHubTurn:
-    """One invocation as a state machine: records in → records to send out."""
+    """One invocation as a state machine: records in → records to send out. ``on_text``
+    hears the reply's text so far from each type 1 update that changed it."""
 
-    def __init__(self, request: dict[str, Any]):
+    def __init__(
+        self, request: dict[str, Any], on_text: Callable[[str], None] | None = None
+    ) -> None:
         self.request = request
+        self.on_text = on_text
         self.invocation_id = str(request.get("invocationId", "0"))
         self.handshaken = False
         self.finished = False  # type 3 seen, or type 2 with its item
@@ -230,7 +234,10 @@ class ChatHubTurn:
                 self.throttling = argument["throttling"]
             for message in argument.get("messages") or []:
                 if _is_chat_reply(message) and isinstance(message.get("text"), str):
+                    changed = message["text"] != self.partial_text
                     self.partial_text = message["text"]  # cumulative, not a delta
+                    if changed and self.on_text is not None:
+                        self.on_text(self.partial_text)
 
     def _final(self, record: dict[str, Any]) -> None:
         item = record.get("item")
@@ -282,10 +289,11 @@ async def run_turn(
     headers: Mapping[str, str] | None = None,
     keepalive_seconds: float = KEEPALIVE_SECONDS,
     timeout_seconds: float = 300.0,
+    on_text: Callable[[str], None] | None = None,
 ) -> TurnOutcome:
     """One turn over a fresh socket: returns the final answer or raises (ChatHubBroken and
     other TransientErrors are worth retrying; QuotaExhausted/AuthError stop the run)."""
-    turn = ChatHubTurn(request)
+    turn = ChatHubTurn(request, on_text)
     splitter = RecordSplitter()
 
     def refused(exc: aiohttp.WSServerHandshakeError) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.batch.archive import BATCH_SOURCE
-from archiver.batch.sender import Answer, CallStats, FlatHistorySender, Thread
+from archiver.batch.sender import Answer, CallStats, FlatHistorySender, OnText, TextProgress, Thread
 from archiver.flatten.records import FlatConversation
 from archiver.providers.bing.chathub import (
     SessionExpired,
@@ -57,7 +57,14 @@ class BingProvider(FlatHistorySender[BingSettings]):
         thread.session = _BingSession(created)
         return created
 
-    async def _turn(self, thread: Thread, prompt: str, tone: str, stats: CallStats) -> TurnOutcome:
+    async def _turn(
+        self,
+        thread: Thread,
+        prompt: str,
+        tone: str,
+        stats: CallStats,
+        on_text: TextProgress | None,
+    ) -> TurnOutcome:
         created = await self._open(thread, stats)
         request = invocation_request(
             prompt,
@@ -77,18 +84,21 @@ class BingProvider(FlatHistorySender[BingSettings]):
                 request,
                 headers=headers,
                 timeout_seconds=self.options.timeout_seconds,
+                on_text=on_text,
             )
 
         return await self._retried(once, stats)
 
-    async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
+    async def send(
+        self, thread: Thread, prompt: str, model: str, stats: CallStats, on_text: OnText = None
+    ) -> Answer:
         tone = model or self.options.tone
         try:
-            outcome = await self._turn(thread, prompt, tone, stats)
+            outcome = await self._turn(thread, prompt, tone, stats, on_text)
         except SessionExpired:
             # The conversation expired upstream (~6 h): go on in a new one.
             thread.conversation_id, thread.session, thread.turns_done = None, None, 0
-            outcome = await self._turn(thread, prompt, tone, stats)
+            outcome = await self._turn(thread, prompt, tone, stats, on_text)
         thread.turns_done += 1
         conversation_id = outcome.conversation_id or thread.conversation_id
         thread.conversation_id = conversation_id

@@ -38,7 +38,9 @@ from archiver.batch.sender import (
     MAX_CONTINUES,
     Answer,
     CallStats,
+    OnText,
     SenderBase,
+    TextProgress,
     Thread,
 )
 from archiver.errors import (
@@ -83,6 +85,7 @@ class _Attempts:
     conversation_id: str | None
     started: float  # time.time() when the first try went out
     maybe_delivered: bool = False
+    on_text: TextProgress | None = None  # hears each try's stream (an adopted answer: not)
 
 
 def _route_missing(exc: NotFoundError) -> bool:
@@ -120,9 +123,10 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
         *,
         user_id: str | None,
         conversation_id: str | None,
+        on_text: TextProgress | None = None,
     ) -> StreamedAnswer:
         http = self._http()
-        attempts = _Attempts(conversation_id=conversation_id, started=time.time())
+        attempts = _Attempts(conversation_id=conversation_id, started=time.time(), on_text=on_text)
 
         async def once() -> StreamedAnswer:
             if attempts.maybe_delivered and user_id is not None:
@@ -183,7 +187,7 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
         attempts: _Attempts,
     ) -> StreamedAnswer:
         async def consume(chunks: AsyncIterator[bytes]) -> StreamedAnswer:
-            reader = AnswerStreamReader()
+            reader = AnswerStreamReader(attempts.on_text)
             try:
                 async for chunk in chunks:
                     reader.feed(chunk)
@@ -264,7 +268,9 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
 
     # -- the batch interface ----------------------------------------------------------------
 
-    async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
+    async def send(
+        self, thread: Thread, prompt: str, model: str, stats: CallStats, on_text: OnText = None
+    ) -> Answer:
         if thread.parent_message_id is None:
             first = self.options.first_parent
             thread.parent_message_id = new_id() if first == "uuid" else first
@@ -279,7 +285,7 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
             history_disabled=self.options.history_disabled,
         )
         streamed = await self._turn(
-            body, stats, user_id=user_id, conversation_id=thread.conversation_id
+            body, stats, user_id=user_id, conversation_id=thread.conversation_id, on_text=on_text
         )
         messages = list(streamed.messages)
         text = streamed.text
@@ -303,7 +309,13 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
             previous_id, previous_text = streamed.message_id, text
             # A continue adds no prompt: a repeated one only continues further, so it is
             # retried without a look-up.
-            streamed = await self._turn(body, stats, user_id=None, conversation_id=conversation_id)
+            streamed = await self._turn(
+                body,
+                stats,
+                user_id=None,
+                conversation_id=conversation_id,
+                on_text=_after(previous_text, on_text),
+            )
             if streamed.message_id == previous_id and streamed.text.startswith(previous_text):
                 text = streamed.text  # the same message, continued in place
             else:
@@ -349,6 +361,14 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
             headers=self.settings.headers(),
             json={"is_visible": False},
         )
+
+
+def _after(previous: str, on_text: TextProgress | None) -> TextProgress | None:
+    """A continue's progress as the whole answer's: the same message continued in place
+    streams ``previous`` and more, a new message only the more."""
+    if on_text is None:
+        return None
+    return lambda text: on_text(text if text.startswith(previous) else previous + text)
 
 
 __all__ = ["AnswerPending", "ChatGPTProvider"]

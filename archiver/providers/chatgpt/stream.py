@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -324,6 +325,11 @@ class StreamAssembler:
                 return message
         return assistants[-1] if assistants else None
 
+    def text_so_far(self) -> str:
+        """The text of the message ``result`` would give if the stream ended now."""
+        message = self.final_assistant()
+        return (content_text(message.get("content")) or "") if message is not None else ""
+
     def result(self) -> StreamedAnswer:
         """The completed answer; StreamBroken if the stream did not complete."""
         message = self.final_assistant()
@@ -365,17 +371,29 @@ def _stream_error(text: str) -> UpstreamError:
 
 
 class AnswerStreamReader:
-    """Bytes of one ``POST conversation`` response → StreamedAnswer."""
+    """Bytes of one ``POST conversation`` response → StreamedAnswer. ``on_text`` hears the
+    answer's text so far after each event that changed it (classic frames and v1 patches
+    alike), however the bytes were cut into chunks."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_text: Callable[[str], None] | None = None) -> None:
         self.parser = SSEParser()
         self.assembler = StreamAssembler()
+        self.on_text = on_text
+        self._reported = ""
+
+    def _take(self, event: SSEEvent) -> None:
+        self.assembler.feed(event)
+        if self.on_text is not None:
+            text = self.assembler.text_so_far()
+            if text != self._reported:
+                self._reported = text
+                self.on_text(text)
 
     def feed(self, chunk: bytes) -> None:
         for event in self.parser.feed(chunk):
-            self.assembler.feed(event)
+            self._take(event)
 
     def close(self) -> StreamedAnswer:
         for event in self.parser.close():
-            self.assembler.feed(event)
+            self._take(event)
         return self.assembler.result()

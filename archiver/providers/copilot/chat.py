@@ -19,7 +19,7 @@ import asyncio
 import codecs
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,7 +244,8 @@ class CopilotAnswer:
 
 
 class CopilotTurn:
-    """One prompt as a state machine: ``receive(event)`` returns the events to send."""
+    """One prompt as a state machine: ``receive(event)`` returns the events to send.
+    ``on_text`` hears the answer's text so far (its parts joined) after each text event."""
 
     def __init__(
         self,
@@ -253,7 +254,9 @@ class CopilotTurn:
         mode: str = DEFAULT_MODE,
         *,
         max_hashcash_bits: int = MAX_HASHCASH_BITS,
+        on_text: Callable[[str], None] | None = None,
     ):
+        self.on_text = on_text
         self.conversation_id = conversation_id
         self.prompt = prompt
         self.mode = mode or DEFAULT_MODE
@@ -326,6 +329,8 @@ class CopilotTurn:
         part = event.get("partId")
         key = part if isinstance(part, str) and part else "0"
         self._parts[key] = text if replace else self._parts.get(key, "") + text
+        if self.on_text is not None:
+            self.on_text(self.text)
 
     def _challenge(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         method = str(event.get("method") or "").lower()

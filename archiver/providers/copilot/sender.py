@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from archiver.batch.archive import BATCH_SOURCE
-from archiver.batch.sender import Answer, CallStats, FlatHistorySender, Thread
+from archiver.batch.sender import Answer, CallStats, FlatHistorySender, OnText, TextProgress, Thread
 from archiver.flatten.records import FlatConversation, as_str
 from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
@@ -55,7 +55,12 @@ class CopilotProvider(FlatHistorySender[CopilotSettings]):
         return headers
 
     async def _turn(
-        self, conversation_id: str, prompt: str, mode: str, stats: CallStats
+        self,
+        conversation_id: str,
+        prompt: str,
+        mode: str,
+        stats: CallStats,
+        on_text: TextProgress | None,
     ) -> CopilotAnswer:
         session_id = str(uuid.uuid4())
         tries: list[CopilotTurn] = []
@@ -66,7 +71,7 @@ class CopilotProvider(FlatHistorySender[CopilotSettings]):
                 adopted = await self._adopt(conversation_id, prompt, mode)
                 if adopted is not None:
                     return adopted
-            turn = CopilotTurn(conversation_id, prompt, mode)  # fresh state per attempt
+            turn = CopilotTurn(conversation_id, prompt, mode, on_text=on_text)  # fresh per try
             tries.append(turn)
             async with self._socket:
                 return await run_turn(
@@ -85,10 +90,12 @@ class CopilotProvider(FlatHistorySender[CopilotSettings]):
         history = await self._client().history(conversation_id)
         return adopted_answer(history, conversation_id, prompt, mode)
 
-    async def send(self, thread: Thread, prompt: str, model: str, stats: CallStats) -> Answer:
+    async def send(
+        self, thread: Thread, prompt: str, model: str, stats: CallStats, on_text: OnText = None
+    ) -> Answer:
         mode = model or DEFAULT_MODE
         conversation_id = await self._conversation(thread, stats)
-        outcome = await self._turn(conversation_id, prompt, mode, stats)
+        outcome = await self._turn(conversation_id, prompt, mode, stats, on_text)
         thread.turns_done += 1
         thread.parent_message_id = outcome.message_id
         return Answer(
