@@ -380,10 +380,8 @@ def title_frames(turn: Turn) -> list[bytes]:
 async def stream_frames(request: web.Request, frames: list[bytes]) -> web.StreamResponse:
     state = request.app[STATE]
     delay = state.config.stream_delay_ms / 1000
-    drop = bool(request.get(DROP))
-    if state.drops_left > 0:  # a scripted cut: the answer is stored, the client never sees it end
-        state.drops_left -= 1
-        drop = True
+    # A scripted cut: the answer is stored, the client never sees it end.
+    drop = state.scripted_drop() or bool(request.get(DROP))
     resp = web.StreamResponse(
         headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
     )

@@ -49,9 +49,12 @@ async def chathub(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _send(request: web.Request, ws: web.WebSocketResponse, frames: list[list[Json]]) -> bool:
-    delay = request.app[STATE].config.stream_delay_ms / 1000
+    state = request.app[STATE]
+    delay = state.config.stream_delay_ms / 1000
+    # One frame is a refusal; an answer (several) may be a scripted cut (drop_sends).
+    drop = bool(request.get(DROP)) or (len(frames) > 1 and state.scripted_drop())
     for i, frame in enumerate(frames):
-        if request.get(DROP) and i == len(frames) // 2:
+        if drop and i == len(frames) // 2:
             drop_connection(request)
             return False
         await ws.send_str("".join(json.dumps(r, ensure_ascii=False) + RS for r in frame))

@@ -80,7 +80,7 @@ class EmulatorConfig:
     model_cap: int = 0  # answers per model before 429 model_cap_exceeded; 0 = no cap
     model_cap_clears_in: float = 3600.0  # seconds until a reached cap clears
     one_at_a_time: bool = False  # a second answer in flight: "Only one message at a time"
-    drop_sends: int = 0  # cut the next N answer streams part-way (after storing the answer)
+    drop_sends: int = 0  # cut the next N answer streams (any provider) part-way, answer stored
 
     host: str = "127.0.0.1"
     port: int = 0  # 0 picks a free port

@@ -359,8 +359,9 @@ class _Socket:
         chat.update_time = max(now + 0.5, chat.update_time + 0.001)
         state.count_prompt()
         delay = config.stream_delay_ms / 1000
+        drop = state.scripted_drop() or bool(self.request.get(DROP))
         for i, out in enumerate(events):
-            if self.request.get(DROP) and i == len(events) // 2:
+            if drop and i == len(events) // 2:
                 drop_connection(self.request)
                 return False
             await self.emit(out)

@@ -123,7 +123,7 @@ class EmulatorState:
         self.prepared: dict[str, Any] = {}  # prepare_token -> (token, challenge)
         self.unusual_left = config.unusual_activity
         self.refusal_reasons: list[str] = []
-        self.drops_left = config.drop_sends
+        self.drops_left = config.drop_sends  # see scripted_drop
         self.answers_by_model: Counter[str] = Counter()
         self.cap_until: dict[str, float] = {}  # model -> when its cap clears (time.time())
         self.streaming: Counter[str] = Counter()  # answers in flight per credential
@@ -153,6 +153,14 @@ class EmulatorState:
             self.copilot[c["id"]] = CopilotChat(
                 c["id"], c["title"], c["type"], c["createTime"], c["updateTime"], i
             )
+
+    def scripted_drop(self) -> bool:
+        """Whether the answer stream starting now is one of the next ``drop_sends`` cut
+        part-way (any provider's: ChatGPT's SSE, Bing's ChatHub, Copilot's socket)."""
+        if self.drops_left > 0:
+            self.drops_left -= 1
+            return True
+        return False
 
     # -- ChatGPT ----------------------------------------------------------------------------
 
