@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 
 from archiver.errors import RateLimitExceeded
 from archiver.providers.chatgpt.stream import (
+    AnswerStreamReader,
     StreamBroken,
     StreamFailed,
     apply_op,
@@ -120,3 +122,34 @@ def test_build_request() -> None:
     cont = build_request(None, parent_message_id="a1", conversation_id="c", action="continue")
     assert "messages" not in cont and cont["conversation_id"] == "c"
     json.dumps(body)
+
+
+@pytest.mark.parametrize("body", [CLASSIC, V1], ids=["classic", "v1"])
+def test_on_text_hears_the_answer_grow_even_from_one_chunk(body: bytes) -> None:
+    heard: list[str] = []
+    reader = AnswerStreamReader(heard.append)
+    reader.feed(body)  # all at once: still one report per event that changed the text
+    answer = reader.close()
+    assert len(heard) > 2
+    assert heard[-1] == answer.text
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(heard))
+
+
+def test_on_text_ignores_tool_calls_and_thoughts() -> None:
+    def add(message_id: str, content: dict[str, object], recipient: str = "all") -> bytes:
+        message = {
+            "id": message_id,
+            "author": {"role": "assistant"},
+            "content": content,
+            "status": "in_progress",
+            "recipient": recipient,
+        }
+        return f"data: {json.dumps({'message': message, 'conversation_id': 'c'})}\n\n".encode()
+
+    heard: list[str] = []
+    reader = AnswerStreamReader(heard.append)
+    reader.feed(add("a1", {"content_type": "code", "text": "search('otters')"}, "web"))
+    reader.feed(add("a2", {"content_type": "thoughts", "thoughts": [{"content": "Hmm"}]}))
+    assert heard == []
+    reader.feed(add("a3", {"content_type": "text", "parts": ["Otters"]}))
+    assert heard == ["Otters"]

@@ -141,3 +141,13 @@ def test_chathub_url() -> None:
         chathub_url("http://127.0.0.1:9/", "a+b/c=")
         == "ws://127.0.0.1:9/sydney/ChatHub?sec_access_token=a%2Bb%2Fc%3D"
     )
+
+
+def test_on_text_hears_the_reply_so_far_not_the_search_queries() -> None:
+    heard: list[str] = []
+    turn = ChatHubTurn(request(), heard.append)
+    splitter = RecordSplitter()
+    for record in splitter.feed(STREAM):
+        turn.receive(record)
+    assert heard == ["Salut", BOT["text"]]
+    assert turn.result().text == BOT["text"]

@@ -264,3 +264,12 @@ def test_splitter_rejects_garbage() -> None:
         EventSplitter().feed('{"a": tru}')
     with pytest.raises(CopilotSocketBroken):
         EventSplitter().feed(b"\xff\xfe{")
+
+
+def test_on_text_hears_the_parts_joined_so_far() -> None:
+    heard: list[str] = []
+    turn = CopilotTurn("c1", "Hello", on_text=heard.append)
+    play([{"event": "connected"}, *ANSWER], turn)
+    assert heard[0] == "Grüße 🌍 "
+    assert heard[-1] == TEXT == turn.result().text
+    assert len(heard) == 4  # one report per text event

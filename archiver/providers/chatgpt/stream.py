@@ -326,9 +326,16 @@ class StreamAssembler:
         return assistants[-1] if assistants else None
 
     def text_so_far(self) -> str:
-        """The text of the message ``result`` would give if the stream ended now."""
+        """The text of the message ``result`` would give if the stream ended now, when it is
+        a plain text answer to the user: not a tool call's query, not a reasoning model's
+        thoughts (a stream must not show those as the answer; "" until the answer starts)."""
         message = self.final_assistant()
-        return (content_text(message.get("content")) or "") if message is not None else ""
+        if message is None or message.get("recipient") not in (None, "all"):
+            return ""
+        content = message.get("content")
+        if not isinstance(content, dict) or content.get("content_type") != "text":
+            return ""
+        return content_text(content) or ""
 
     def result(self) -> StreamedAnswer:
         """The completed answer; StreamBroken if the stream did not complete."""
