@@ -1,9 +1,9 @@
 """The one seam between the gateway and the upstream senders: "the sender for provider X".
 
 Everything the gateway sends goes through the batch senders (``archiver/batch/sender.py``'s
-interface: ``send(thread, prompt, model, stats)`` and ``archive_copy``), so a rewrite of a
-provider's send (the 2026 ChatGPT send, a provider registry) reaches the gateway here and only
-here.
+interface: ``send(thread, prompt, model, stats, on_text)`` and ``archive_copy``; a stream
+passes ``on_text`` to hear the answer as it is written), so a rewrite of a provider's send (the
+2026 ChatGPT send, a provider registry) reaches the gateway here and only here.
 """
 
 from __future__ import annotations
