@@ -19,6 +19,10 @@ class DownloadSummary:
 
     def counts(self, prefix: str) -> dict[str, int]:
         """Every count, named ``<prefix>_<field>``, for a backup summary's extra counts."""
+        counts = {f"{prefix}_{f.name}": getattr(self, f.name) for f in fields(self)}
+        # By value, not by annotation (a string or a type, depending on the module's imports).
         return {
-            f"{prefix}_{f.name}": getattr(self, f.name) for f in fields(self) if f.type == "int"
+            name: value
+            for name, value in counts.items()
+            if isinstance(value, int) and not isinstance(value, bool)
         }

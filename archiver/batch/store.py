@@ -8,7 +8,6 @@ A row left ``running`` by a killed run was never recorded: the next run sends it
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,6 @@ import sqlite_utils
 from archiver.batch.csvinput import BatchInput, BatchRow
 from archiver.store import transaction
 from archiver.timeutil import utc_now_iso
-
-log = logging.getLogger("archiver.batch")
 
 PENDING = "pending"
 RUNNING = "running"

@@ -96,11 +96,14 @@ class ImportSummary(Summary):
 
     def timing_line(self) -> str:
         """Where the time went: ``wall``; the reading side's ``read`` (inflate and cut the
-        array), ``flatten`` (parse and flatten) and ``reader_cpu``; the writing side's
-        ``insert`` (save and commit), ``index`` (the full-text fill), ``wait`` (for the
-        reader) and ``writer_cpu``; each side's CPU as a share of the wall time."""
+        array), ``flatten`` (parse and flatten, of the entries it flattened itself) and
+        ``reader_cpu``; the writing side's ``insert`` (save and commit), ``index`` (the
+        full-text fill), ``wait`` (for the reader), ``flatten_here`` (flattening the
+        ``handed_over`` entries the reader left to it), ``blocked`` (nothing to do at all) and
+        ``writer_cpu``; each side's CPU as a share of the wall time."""
         return "import timings: " + ", ".join(
-            f"{name} {value:.2f}" for name, value in self.timings.items()
+            f"{name} {value}" if isinstance(value, int) else f"{name} {value:.2f}"
+            for name, value in self.timings.items()
         )
 
     def count(self, outcome: SaveOutcome, messages: int) -> None:
@@ -185,7 +188,7 @@ def import_export(
         # Flattening entries the worker handed over happens while asking for the next item.
         "wait": max(0.0, waited - reader.flatten_here),
         "flatten_here": reader.flatten_here,
-        "handed_over": float(reader.handed_over),
+        "handed_over": reader.handed_over,
         "blocked": reader.blocked,
         "writer_cpu": writer_cpu,
         "reader_share": reader.cpu / wall if wall else 0.0,

@@ -89,7 +89,28 @@ def finish_bulk_index(db: sqlite_utils.Database) -> int:
 
 
 def repair_index(db: sqlite_utils.Database) -> int:
-    """Finish an index a crashed bulk import left unfinished (cheap when there is none)."""
-    if pending_since(db) is None:
+    """Finish an index a crashed bulk import left unfinished (cheap when there is none).
+    Also the case no run of ours leaves: the insert trigger gone without a mark (the mark
+    deleted by hand, or finished by an archiver that did not drop the trigger): then which
+    rows are missing is unknown, so the trigger is restored and the index rebuilt whole."""
+    if pending_since(db) is not None:
+        return finish_bulk_index(db)
+    if _has_insert_trigger(db):
         return 0
-    return finish_bulk_index(db)
+    with transaction(db) as conn:
+        conn.execute(_INSERT_TRIGGER)
+        conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+        return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+
+def _has_insert_trigger(db: sqlite_utils.Database) -> bool:
+    try:
+        row = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_ai'"
+        ).fetchone()
+        has_fts = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'"
+        ).fetchone()
+    except sqlite3.OperationalError:
+        return True
+    return row is not None or has_fts is None  # no index at all: nothing to repair here

@@ -138,3 +138,15 @@ def test_a_conversation_that_fails_after_making_the_mark_takes_it_back(tmp_path)
         saver.save(good.conversation, [values(r) for r in good.messages], [])
     assert schema_of(db) == fresh
     assert hits(db, "gull") == ["c2"] and index_complete(path)
+
+
+def test_a_trigger_gone_without_a_mark_is_restored_and_the_index_rebuilt(tmp_path):
+    path = tmp_path / "a.db"
+    fresh = schema_of(open_db(tmp_path / "fresh.db"))
+    db = open_db(path)
+    db.conn.execute("DROP TRIGGER messages_ai")  # as if the mark had been deleted by hand
+    save_conversation(db, flat("c1", answer="Orphan wren."))
+    assert hits(db, "wren") == []
+    assert repair_index(db) == 4
+    assert schema_of(db) == fresh and hits(db, "wren") == ["c1"] and index_complete(path)
+    assert repair_index(db) == 0
