@@ -4,7 +4,7 @@ f/conversation, the fallbacks, no double sends, and every refusal."""
 from __future__ import annotations
 
 import asyncio
-import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,13 +117,18 @@ def test_a_retry_after_beyond_max_wait_stops_the_batch_and_a_later_run_skips(
     db = open_db(tmp_path / "a.db")
     settings = ChatGPTSettings(base_url=base, token=Secret(FAKE_TOKEN))
     options = BatchOptions(max_rpm=None, concurrency=1, policy=FAST, max_wait=30)
+    asked = datetime.now(tz=UTC)
     summary = asyncio.run(run_batch(db, csv(tmp_path), options, settings))
+    answered = datetime.now(tz=UTC)
     # Stopped at the 429, not asleep for a day holding the lock: no try after it.
     assert len(fake.requests) == 2
     assert summary.exit_code == EXIT_PARTIAL and summary.done == 1
     assert "come back after" in " ".join(summary.errors)
     until = active_cooldown(db, "chatgpt", "")
-    assert until is not None and until.timestamp() - time.time() > 90000
+    # The cool-down is the 429's Retry-After (99999 s) from when it came, however long the
+    # run took: bounded by the clock before and after the run, not by a stopwatch.
+    rest = timedelta(seconds=99999)
+    assert until is not None and asked + rest - timedelta(seconds=1) <= until <= answered + rest
     sent = len(fake.requests)
     again = asyncio.run(run_batch(db, csv(tmp_path), options, settings))
     assert isinstance(again, CooldownSkip) and again.exit_code == EXIT_OK

@@ -3,7 +3,7 @@ cool-down so cron skips until then, and says when to come back. Same for Bing an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -47,13 +47,17 @@ def test_a_long_retry_after_stops_the_backup_and_records_the_cooldown(tmp_path, 
     db_path = tmp_path / "a.db"
     env = {"CHATGPT_ACCESS_TOKEN": TOKEN, "CHATGPT_BASE_URL": fake.base_url}
     args = ["backup", "chatgpt", str(db_path), "--no-snapshot", "--max-rpm", "6000"]
+    asked = datetime.now(tz=UTC)
     result = CliRunner().invoke(cli, args, env=env)
+    answered = datetime.now(tz=UTC)
     assert result.exit_code == 3, result.output
     assert "come back after" in result.output and "--max-wait" in result.output
     assert len(fake.requests("/conversations$")) == 1  # stopped at once, no retry
     db = open_db(db_path)
     until = active_cooldown(db, "chatgpt", "")
-    assert until is not None and (until - datetime.now(tz=UTC)).total_seconds() > 90000
+    # Retry-After (LONG seconds) from when the 429 came: bounded by the clock before and after.
+    rest = timedelta(seconds=int(LONG))
+    assert until is not None and asked + rest - timedelta(seconds=1) <= until <= answered + rest
     # The next (cron) run skips instead of calling.
     result = CliRunner().invoke(cli, args, env=env)
     assert result.exit_code == 0 and "cooling down" in result.output
