@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from archiver.emulator.app import make_app
 from archiver.emulator.config import EmulatorConfig
 from archiver.emulator.state import EmulatorState
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,6 +48,44 @@ async def start_site(config: EmulatorConfig, state: EmulatorState) -> tuple[web.
 
 
 @contextmanager
+def loop_in_thread(
+    start: Callable[[], Awaitable[T]], name: str
+) -> Iterator[tuple[asyncio.AbstractEventLoop, T]]:
+    """An event loop running in a daemon thread until the ``with`` block ends: ``start`` runs
+    on it first, and its result is yielded with the loop (an error in it is raised here, in
+    the caller's thread). What ``start`` set up is the caller's to clean up inside the block.
+    Serves the emulator here and the gateway in tests."""
+    loop = asyncio.new_event_loop()
+    started: list[T] = []
+    failed: list[BaseException] = []
+    ready = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            started.append(loop.run_until_complete(start()))
+        except BaseException as exc:  # report startup errors to the caller's thread
+            failed.append(exc)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    ready.wait()
+    if failed:
+        loop.close()
+        raise failed[0]
+    try:
+        yield loop, started[0]
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+@contextmanager
 def running_emulator(
     config: EmulatorConfig | None = None, **overrides: Any
 ) -> Iterator[RunningEmulator]:
@@ -55,32 +95,9 @@ def running_emulator(
     """
     config = replace(config or EmulatorConfig(), **overrides)
     state = EmulatorState(config)
-    loop = asyncio.new_event_loop()
-    started: list[tuple[web.AppRunner, int]] = []
-    failed: list[BaseException] = []
-    ready = threading.Event()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
+    with loop_in_thread(lambda: start_site(config, state), "archiver-emulator") as started:
+        loop, (runner, port) = started
         try:
-            started.append(loop.run_until_complete(start_site(config, state)))
-        except BaseException as exc:  # report startup errors to the caller's thread
-            failed.append(exc)
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, name="archiver-emulator", daemon=True)
-    thread.start()
-    ready.wait()
-    if failed:
-        raise failed[0]
-    runner, port = started[0]
-    try:
-        yield RunningEmulator(f"http://{config.host}:{port}", state)
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
+            yield RunningEmulator(f"http://{config.host}:{port}", state)
+        finally:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)

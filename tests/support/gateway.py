@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +23,7 @@ from aiohttp import web
 
 from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, RunningEmulator
+from archiver.emulator.server import loop_in_thread
 from archiver.providers.bing.client import BingSettings
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.copilot.client import CopilotSettings
@@ -98,10 +98,6 @@ def running_gateway(
     options = ServeOptions(**values)
     if settings is None:
         settings = emulator_settings(emu, providers) if emu is not None else {}
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    started: list[RunningGateway] = []
-    failed: list[BaseException] = []
 
     async def start() -> RunningGateway:
         app = make_app(open_db(db_path), options, settings)
@@ -110,34 +106,13 @@ def running_gateway(
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
-        return RunningGateway(f"http://127.0.0.1:{port}", loop, app, runner)
+        return RunningGateway(f"http://127.0.0.1:{port}", asyncio.get_running_loop(), app, runner)
 
-    def run() -> None:
-        asyncio.set_event_loop(loop)
+    with loop_in_thread(start, "archiver-gateway") as (_loop, running):
         try:
-            started.append(loop.run_until_complete(start()))
-        except BaseException as exc:  # report startup errors to the test's thread
-            failed.append(exc)
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, name="archiver-gateway", daemon=True)
-    thread.start()
-    ready.wait()
-    if failed:
-        raise failed[0]
-    running = started[0]
-    try:
-        yield running
-    finally:
-        try:
-            running.stop()
+            yield running
         finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=10)
-            loop.close()
+            running.stop()
 
 
 @dataclass
