@@ -39,6 +39,7 @@ from typing import Any
 import aiohttp
 from common import ARCHIVER, EMULATOR_TOKEN, Report, emulator, emulator_stats
 
+from archiver.providers.chatgpt.stream import ROOT_PARENT, build_request
 from archiver.serve.keys import add_key
 from archiver.store import open_db
 
@@ -82,22 +83,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def upstream_body(prompt: str) -> dict[str, Any]:
     """The request the ChatGPT sender makes for a new conversation (its essentials)."""
-    import uuid
-
-    return {
-        "action": "next",
-        "messages": [
-            {
-                "id": str(uuid.uuid4()),
-                "author": {"role": "user"},
-                "content": {"content_type": "text", "parts": [prompt]},
-                "metadata": {},
-            }
-        ],
-        "parent_message_id": "client-created-root",
-        "model": "auto",
-        "supported_encodings": ["v1"],
-    }
+    return build_request(prompt, parent_message_id=ROOT_PARENT, model="auto")
 
 
 # --- 1. added latency --------------------------------------------------------------------------

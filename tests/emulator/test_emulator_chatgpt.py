@@ -10,6 +10,7 @@ from itertools import pairwise
 from typing import Any
 
 from archiver.emulator import export_conversation, running_emulator, write_export_json
+from archiver.providers.chatgpt.stream import ROOT_PARENT, build_request
 from tests.support.emulator_client import AUTH, call, sse_events
 
 
@@ -22,24 +23,9 @@ def _list(base: str, **params: Any) -> dict:
 def _prompt(
     base: str, text: str, *, v1: bool = False, **fields: Any
 ) -> list[tuple[str | None, str]]:
-    body = {
-        "action": "next",
-        "messages": [
-            {
-                "id": str(uuid.uuid4()),
-                "author": {"role": "user"},
-                "content": {"content_type": "text", "parts": [text]},
-                "metadata": {},
-            }
-        ],
-        "parent_message_id": "client-created-root",
-        "model": "gpt-4o",
-        "timezone_offset_min": 0,
-        "history_and_training_disabled": False,
-        **fields,
-    }
-    if v1:
-        body["supported_encodings"] = ["v1"]
+    body = {**build_request(text, parent_message_id=ROOT_PARENT, model="gpt-4o"), **fields}
+    if not v1:  # the classic encoding: what a client that names none gets
+        del body["supported_encodings"]
     headers = {**AUTH, "Accept": "text/event-stream"}
     reply = call("POST", f"{base}/conversation", json=body, headers=headers)
     assert reply.status == 200

@@ -3,7 +3,6 @@ difficulty, prepare/finalize, the refusals, and f/conversation's stream."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from archiver.emulator import running_emulator
 from archiver.emulator.sentinel import proof_ok
 from archiver.providers.chatgpt import pow as pw
+from archiver.providers.chatgpt.stream import ROOT_PARENT, build_request
 from tests.support.emulator_client import AUTH, call
 from tests.support.streams import parse_answer_stream
 
@@ -40,21 +40,7 @@ def _sentinel_headers(base: str, form: str = pw.SHA3) -> dict[str, str]:
 
 
 def _send(base: str, headers: dict[str, str], text: str = "Hello there", **fields: Any) -> Any:
-    body = {
-        "action": "next",
-        "messages": [
-            {
-                "id": str(uuid.uuid4()),
-                "author": {"role": "user"},
-                "content": {"content_type": "text", "parts": [text]},
-                "metadata": {},
-            }
-        ],
-        "parent_message_id": "client-created-root",
-        "model": "gpt-4o",
-        "supported_encodings": ["v1"],
-        **fields,
-    }
+    body = {**build_request(text, parent_message_id=ROOT_PARENT, model="gpt-4o"), **fields}
     return call(
         "POST",
         f"{base}/f/conversation",
