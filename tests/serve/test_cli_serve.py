@@ -9,7 +9,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import openai
@@ -35,6 +37,27 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float =
         except OSError:
             time.sleep(0.05)
     raise AssertionError("archiver serve never listened")
+
+
+@contextmanager
+def serve_process(
+    db_path: Path, port: int, env: dict[str, str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``archiver serve DB --port PORT`` as a user starts it, listening; killed if the test
+    leaves it running."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "serve", str(db_path), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_listening(port, process)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def wait_running(db_path: Path, timeout: float = 30) -> None:
@@ -70,14 +93,7 @@ def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path)
             BING_BASE_URL=emu.base_url,
             SYDNEY_BASE_URL=emu.base_url,
         )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "archiver", "serve", str(db_path), "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_listening(port, process)
+        with serve_process(db_path, port, env) as process:
             base = f"http://127.0.0.1:{port}"
             api = openai.OpenAI(base_url=base + "/v1", api_key=key, max_retries=0)
             models = [m.id for m in api.models.list().data]
@@ -99,10 +115,6 @@ def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path)
                 process.send_signal(signal.SIGTERM)
                 late = slow.result(timeout=60)
             out, _ = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
     assert "Answer me before you stop" in (late.choices[0].message.content or "")
     assert process.returncode == 0, out.decode()
     log = out.decode()
@@ -118,20 +130,9 @@ def test_serve_without_credentials_warns_and_serves_the_archive(tmp_path: Path) 
     db_path = tmp_path / "a.db"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATGPT_", "BING_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "serve", str(db_path), "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_listening(port, process)
+    with serve_process(db_path, port, env) as process:
         assert http("GET", f"http://127.0.0.1:{port}/").status == 200
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == 0
     assert "no account credentials found" in out.decode()
