@@ -86,6 +86,15 @@ def upstream_body(prompt: str) -> dict[str, Any]:
     return build_request(prompt, parent_message_id=ROOT_PARENT, model="auto")
 
 
+def ask_gateway(session: aiohttp.ClientSession, url: str, key: str, prompt: str) -> Any:
+    """One plain ``POST /v1/chat/completions`` of ``prompt`` (use as ``async with``)."""
+    return session.post(
+        f"{url}/v1/chat/completions",
+        json={"model": "auto", "messages": [{"role": "user", "content": prompt}]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
 # --- 1. added latency --------------------------------------------------------------------------
 
 
@@ -104,11 +113,7 @@ async def latency_run(upstream: str, gateway_url: str, key: str, count: int) -> 
                 assert response.status == 200, response.status
             direct_s = time.perf_counter() - started
             started = time.perf_counter()
-            async with session.post(
-                f"{gateway_url}/v1/chat/completions",
-                json={"model": "auto", "messages": [{"role": "user", "content": prompt}]},
-                headers={"Authorization": f"Bearer {key}"},
-            ) as response:
+            async with ask_gateway(session, gateway_url, key, prompt) as response:
                 body = await response.json()
                 assert response.status == 200, body
             through_s = time.perf_counter() - started
@@ -138,11 +143,7 @@ async def one_client(
     refusals: list[dict[str, Any]] = []
     while True:
         attempts += 1
-        async with session.post(
-            f"{url}/v1/chat/completions",
-            json={"model": "auto", "messages": [{"role": "user", "content": prompt}]},
-            headers={"Authorization": f"Bearer {key}"},
-        ) as response:
+        async with ask_gateway(session, url, key, prompt) as response:
             body = await response.json()
             if response.status == 200:
                 text = body["choices"][0]["message"]["content"]
