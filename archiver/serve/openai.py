@@ -290,6 +290,8 @@ async def _stream(
             await response.write(_error_frame(_answer_changed(answer), archiver=archiver_ids))
             await response.write_eof()
             return response
+        if sent.diverged:  # worth knowing how a real upstream behaves: its reports wavered
+            log.info("a streamed answer's progress differed from what was sent; the answer matched")
         if rest:
             await response.write(content(rest))
         await response.write(
