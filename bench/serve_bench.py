@@ -39,7 +39,8 @@ from typing import Any
 import aiohttp
 from common import ARCHIVER, EMULATOR_TOKEN, Report, emulator, emulator_stats
 
-from archiver.providers.chatgpt.stream import ROOT_PARENT, build_request
+from archiver.providers.chatgpt.options import ROOT_PARENT
+from archiver.providers.chatgpt.stream import build_request
 from archiver.serve.keys import add_key
 from archiver.store import open_db
 

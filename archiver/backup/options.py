@@ -5,12 +5,15 @@ files) to these; the CLI flags and the job-file keys both come from the result."
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archiver.jobs.cooldown import cooldown_options
+from archiver.cooldown import cooldown_options
 from archiver.options import Option, boolean, integer, non_negative_number, positive_number
-from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy
-from archiver.transport.pace import ClientPace
+from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
+
+if TYPE_CHECKING:
+    from archiver.transport.http import RetryPolicy
+    from archiver.transport.pace import ClientPace
 
 
 def common_backup_options(
@@ -39,6 +42,9 @@ def common_backup_options(
 def backup_pace(values: Mapping[str, Any], policy: RetryPolicy | None = None) -> ClientPace:
     """The pace the common options (max_rpm, max_wait, timeout) ask for; ``policy`` replaces
     the default policy with that max_wait."""
+    from archiver.transport.http import RetryPolicy
+    from archiver.transport.pace import ClientPace
+
     return ClientPace(
         values["max_rpm"],
         policy=policy or RetryPolicy(max_wait=values.get("max_wait", DEFAULT_MAX_WAIT)),

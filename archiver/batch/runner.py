@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,12 +31,13 @@ from archiver.batch.save_copy import save_archive_copy
 from archiver.batch.sender import (
     BatchProvider,
     CallStats,
-    ProviderOptions,
+    SenderFactory,
     Thread,
     elapsed_ms,
-    open_provider,
+    open_sender,
 )
 from archiver.batch.store import DONE, FAILED, PENDING, ItemState
+from archiver.cooldown import DEFAULT_MAX_COOLDOWN_WAIT, CooldownSkip, honour_cooldown
 from archiver.errors import (
     EXIT_CONFIG,
     ArchiverError,
@@ -48,9 +49,7 @@ from archiver.errors import (
     ThrottledUntil,
     UnreachableError,
 )
-from archiver.jobs.cooldown import DEFAULT_MAX_COOLDOWN_WAIT, CooldownSkip, honour_cooldown
 from archiver.progress import NullProgress, Progress
-from archiver.providers import registry
 from archiver.store.runs import remember_throttle_stop
 from archiver.store.sync import mark_deleted_upstream
 from archiver.summary import Summary
@@ -75,7 +74,7 @@ ACCOUNT_STOPS = (
 
 @dataclass(frozen=True)
 class BatchOptions:
-    provider: str = "chatgpt"
+    provider: str  # the provider's name (recorded with every row)
     model: str | None = None
     template: str | None = None
     max_rpm: float | None = 30.0
@@ -85,7 +84,9 @@ class BatchOptions:
     retry_failed: bool = False
     cleanup: bool = False
     archive: bool = True  # also save the conversations into conversations/messages
-    provider_options: ProviderOptions = field(default_factory=ProviderOptions)
+    timeout_seconds: float = 300.0  # for an answer
+    # The provider's own keys (its ``Sending.options``), handed to its sender.
+    provider_values: Mapping[str, Any] = field(default_factory=dict)
     policy: RetryPolicy | None = None  # overrides max_attempts (tests use short backoffs)
     adaptive: bool = True
     max_wait: float = DEFAULT_MAX_WAIT  # the longest single throttle wait before stopping
@@ -99,6 +100,13 @@ class BatchOptions:
         """What goes into ``batch_runs.options_json`` (no secrets exist here)."""
         values = asdict(self)
         values.pop("policy", None)
+        # Where credentials come from (a variable's name, a file's path) says nothing about
+        # the run's answers: kept out of the record.
+        values["provider_values"] = {
+            key: value
+            for key, value in self.provider_values.items()
+            if not key.endswith(("_env", "_file"))
+        }
         return values
 
 
@@ -317,13 +325,15 @@ async def run_batch(
     options: BatchOptions,
     settings: Any,
     progress: Progress | None = None,
+    *,
+    sending: SenderFactory,
 ) -> BatchSummary | CooldownSkip:
-    """Run (or resume) a batch; see the module docstring. ``settings`` is ChatGPTSettings,
-    BingSettings or CopilotSettings. Raises InputError before sending anything when the CSV is
-    bad; returns a CooldownSkip, sending nothing, while the account rests after a cap."""
+    """Run (or resume) a batch; see the module docstring. ``settings`` are the provider's
+    (its account), ``sending`` opens its sender. Raises InputError before sending anything
+    when the CSV is bad; returns a CooldownSkip, sending nothing, while the account rests
+    after a cap."""
     progress = progress or NullProgress()
     batch_input = read_batch_csv(csv_path, template=options.template, default_model=options.model)
-    chosen = registry.get(options.provider)  # ConfigError for an unknown one, before anything
     if not options.ignore_cooldown:
         # After the CSV was checked: a bad file is reported even while the account rests.
         skip = await honour_cooldown(
@@ -331,7 +341,7 @@ async def run_batch(
         )
         if skip is not None:
             return skip
-    settings = chosen.settings_with_state(db, settings)
+    settings = sending.with_state(db, settings)
     run_id = store.start_run(db, options.provider, options.model, batch_input, options.recorded())
     summary = BatchSummary(run_id, options.provider, rows=len(batch_input.rows))
     items = store.claim_items(
@@ -345,12 +355,13 @@ async def run_batch(
     started = time.monotonic()
     progress.start(sum(_pending(u.items) for u in units), f"Batch {options.provider}")
     try:
-        async with open_provider(
-            options.provider,
+        async with open_sender(
+            sending,
             settings,
+            options.provider_values,
             limiter=limiter,
             policy=options.retry_policy(),
-            options=options.provider_options,
+            timeout_seconds=options.timeout_seconds,
         ) as provider:
             run = _Run(db, provider, options, summary, progress)
             try:

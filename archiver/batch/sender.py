@@ -13,7 +13,7 @@ reported; the text may even change. Only the returned ``Answer.text`` is the ans
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -22,10 +22,6 @@ import aiohttp
 
 from archiver.batch.archive import merge_flat_messages
 from archiver.flatten.records import FlatConversation
-from archiver.providers import registry
-from archiver.providers.chatgpt.stream import (
-    ROOT_PARENT,
-)
 from archiver.transport.http import (
     HttpClient,
     RequestStats,
@@ -80,13 +76,13 @@ class CallStats:
 
 
 @dataclass(frozen=True)
-class ProviderOptions:
-    conversation_path: str = "f/conversation"  # ChatGPT; "conversation" when that 404s
-    proof_form: str = "sha3"  # ChatGPT: the sentinel's proof-of-work hash, "sha3" or "fnv"
-    history_disabled: bool = False
-    autocontinue: bool = False
-    first_parent: str = ROOT_PARENT  # or "uuid": a new uuid as the first turn's parent
-    tone: str = "Balanced"  # Bing: the default conversation style when a row names no model
+class SenderSetup:
+    """What a run gives every sender it opens: its HTTP session, THE account's limiter and
+    retry policy (shared by every worker), and how long to wait for an answer."""
+
+    session: aiohttp.ClientSession
+    limiter: RateLimiter
+    policy: RetryPolicy
     timeout_seconds: float = 300.0
 
 
@@ -112,21 +108,16 @@ class BatchProvider(Protocol):
 
 class SenderBase(Generic[SettingsT]):
     """What every provider's sender holds: the run's session, THE account's limiter and retry
-    policy, the provider's settings and the batch's options."""
+    policy, the provider's settings and its own send options (a value of the provider's)."""
 
     name: str
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        limiter: RateLimiter,
-        policy: RetryPolicy,
-        settings: SettingsT,
-        options: ProviderOptions,
-    ):
-        self.session = session
-        self.limiter = limiter
-        self.policy = policy
+    def __init__(self, setup: SenderSetup, settings: SettingsT, options: Any = None):
+        self.setup = setup
+        self.session = setup.session
+        self.limiter = setup.limiter
+        self.policy = setup.policy
+        self.timeout_seconds = setup.timeout_seconds
         self.settings = settings
         self.options = options
         self.account: str = getattr(settings, "account", "")
@@ -173,18 +164,31 @@ class FlatHistorySender(SenderBase[SettingsT]):
         raise NotImplementedError
 
 
+class SenderFactory(Protocol):
+    """How the batch runner and the gateway open a provider's sender (a provider's
+    ``Sending`` capability is one): they never name the provider."""
+
+    def with_state(self, db: Any, settings: Any) -> Any: ...
+
+    def open(
+        self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]
+    ) -> BatchProvider: ...
+
+
 @asynccontextmanager
-async def open_provider(
-    provider: str,
+async def open_sender(
+    sending: SenderFactory,
     settings: Any,
+    values: Mapping[str, Any],
     *,
     limiter: RateLimiter,
     policy: RetryPolicy,
-    options: ProviderOptions,
+    timeout_seconds: float,
 ) -> AsyncIterator[BatchProvider]:
-    sender_factory = registry.get(provider).open_sender  # ConfigError for an unknown one
-    async with new_session(timeout_seconds=options.timeout_seconds) as session:
-        yield sender_factory(session, limiter, policy, settings, options)
+    """A sender on a session of its own, closed when the block ends."""
+    async with new_session(timeout_seconds=timeout_seconds) as session:
+        setup = SenderSetup(session, limiter, policy, timeout_seconds)
+        yield sending.open(setup, settings, values)
 
 
 def elapsed_ms(started: float) -> int:

@@ -34,6 +34,7 @@ COMMANDS = {
     "schedule": "archiver.cli.jobs:schedule_command",
     "serve": "archiver.cli.serve:serve_command",
     "keys": "archiver.cli.serve:keys_command",
+    "providers": "archiver.cli.providers:providers_command",
 }
 
 

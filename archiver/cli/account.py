@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import click
 import sqlite_utils
 
-from archiver.account.doctor import run_doctor
-from archiver.account.export_request import ExportRequestSummary, request_export
-from archiver.account.shared import SharedReport, shared_links_report
-from archiver.account.titles import TitlesSummary, generate_titles
 from archiver.cli.common import (
     finish,
     finish_recorded,
@@ -23,9 +19,16 @@ from archiver.cli.common import (
     run_summary,
     setup_logging,
 )
+from archiver.cli.options import click_options
 from archiver.config import env_base_url
+from archiver.doctor import run_doctor
+from archiver.options import Option
 from archiver.providers import registry
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
+from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.export_request import ExportRequestSummary, request_export
+from archiver.providers.chatgpt.options import DEFAULT_BASE_URL
+from archiver.providers.chatgpt.shared import SharedReport, shared_links_report
+from archiver.providers.chatgpt.titles import TitlesSummary, generate_titles
 from archiver.transport.pace import ClientPace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,42 +59,60 @@ def token_file_option(what: str = "the secret") -> Callable[[F], F]:
     )
 
 
+def _doctor_providers() -> tuple[str, ...]:
+    return tuple(p.name for p in registry.with_capability("doctor"))
+
+
+def credential_file_options(providers: list[registry.Provider[Any]]) -> dict[str, Option]:
+    """Every credential-file option of ``providers`` (``--token-file``, ``--cookie-file``...),
+    once each, with a help text that fits all of them."""
+    found: dict[str, Option] = {}
+    for provider in providers:
+        for key, option in provider.credential_options().items():
+            stem = key.removesuffix("_file").replace("_", " ")
+            found.setdefault(
+                key,
+                replace(
+                    option,
+                    help=f"Read the {stem} from this file (mode 0600) instead of the environment.",
+                ),
+            )
+    return found
+
+
+DOCTOR_FILES = credential_file_options(registry.with_capability("doctor"))
+
+
 @click.command("doctor")
 @click.option(
     "--provider",
-    type=click.Choice(registry.names()),
-    default="chatgpt",
+    type=click.Choice(_doctor_providers()),
+    default=_doctor_providers()[0],
     show_default=True,
     help="Which upstream to check.",
 )
-@token_file_option("the token (chatgpt, copilot) or cookie (bing)")
-@session_file_option
-@click.option("--timeout", default=30, show_default=True, help="Seconds to wait per request.")
+@click_options(DOCTOR_FILES)
+@click.option(
+    "--timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds to wait per request (1 to 3600).",
+)
 @output_options
 @handle_errors
 def doctor_command(
-    provider: str,
-    token_file: str | None,
-    session_file: str | None,
-    timeout: int,
-    quiet: bool,
-    verbose: bool,
+    provider: str, timeout: int, quiet: bool, verbose: bool, **files: str | None
 ) -> None:
     """Check credentials and base URL before a job goes into cron.
 
-    ChatGPT: CHATGPT_ACCESS_TOKEN, CHATGPT_BASE_URL, CHATGPT_ACCOUNT_ID; asks accounts/check,
-    models, settings/beta_features and public-api/conversation_limit, and compares the
-    server's clock with ours. Bing: BING_COOKIE, BING_BASE_URL; lists the saved chats. Copilot:
-    COPILOT_ACCESS_TOKEN, COPILOT_IDENTITY_TYPE, COPILOT_BASE_URL; lists one page.
-    Prints ok/WARN/FAIL per check with the reason. Exit codes: 0 all ok (warnings allowed),
+    Reads the provider's credential and hosts as its backup does (environment variables, or a
+    0600 file) and asks the upstream the cheapest questions that prove them. Prints
+    ok/WARN/FAIL per check with the reason. Exit codes: 0 all ok (warnings allowed),
     2 credentials or configuration wrong, 1 other failures.
     """
     setup_logging(verbose)
-    report = run_async(
-        run_doctor(
-            provider, token_file=token_file, session_file=session_file, timeout_seconds=timeout
-        )
-    )
+    report = run_async(run_doctor(registry.get(provider), files, timeout_seconds=timeout))
     if not quiet or report.exit_code:
         for line in report.lines():
             click.echo(line)

@@ -16,24 +16,23 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
-from archiver.jobs.cooldown import unless_cooling_down
+from archiver.cooldown import unless_cooling_down
 from archiver.providers import registry
+from archiver.providers.base import Backup
 
 db_argument = click.argument("db", type=click.Path(dir_okay=False))
 
 
-def backup_command(provider: registry.Provider) -> click.Command:
-    @click.command(provider.name, help=provider.backup_help)
+def backup_command(provider: registry.Provider[Any], backup: Backup[Any]) -> click.Command:
+    @click.command(provider.name, help=backup.help)
     @db_argument
-    @click_options(provider.backup_options)
+    @click_options(backup.options)
     @output_options
     @handle_errors
     def command(db: str, quiet: bool, verbose: bool, **values: Any) -> None:
         setup_logging(verbose)
-        values = with_defaults(provider.backup_options, values)
-        # A provider that signs in with a session file too (ChatGPT) gets it from the start.
-        session = {"session_file": values["session_file"]} if values.get("session_file") else {}
-        settings = provider.settings_from_env(values.get(f"{provider.secret}_file"), **session)
+        values = with_defaults(backup.options, values)
+        settings = provider.settings_from_env(values)
         finish_recorded(
             db,
             provider.backup_kind,
@@ -42,7 +41,7 @@ def backup_command(provider: registry.Provider) -> click.Command:
                 provider.name,
                 settings.account,
                 values,
-                lambda: provider.run_backup(database, settings, values, ClickProgress(not quiet)),
+                lambda: backup.run(database, settings, values, ClickProgress(not quiet)),
             ),
             quiet=quiet,
         )
@@ -54,12 +53,15 @@ class BackupGroup(click.Group):
     """Subcommands come from the provider registry, loaded only when asked for."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(registry.names())
+        return [p.name for p in registry.with_capability("backup")]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in registry.names():
             return None
-        return backup_command(registry.get(cmd_name))
+        provider = registry.get(cmd_name)
+        if provider.backup is None:
+            return None
+        return backup_command(provider, provider.backup)
 
 
 @click.group(cls=BackupGroup)

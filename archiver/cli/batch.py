@@ -7,7 +7,6 @@ from typing import Any
 import click
 
 from archiver.batch import run_batch, write_results
-from archiver.batch.options import BATCH_OPTIONS, batch_options, secret_file
 from archiver.batch.results import FORMATS
 from archiver.cli.common import (
     ClickProgress,
@@ -17,7 +16,7 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
-from archiver.providers import registry
+from archiver.jobs.batch_kind import BATCH_OPTIONS, options_for, sending_of
 from archiver.store import open_db
 
 
@@ -36,7 +35,7 @@ class BatchProgress(ClickProgress):
 @output_options
 @handle_errors
 def batch_command(db: str, prompts: str, quiet: bool, verbose: bool, **values: Any) -> None:
-    """Send every row's prompt of PROMPTS (a UTF-8 CSV) through a chat account; record every
+    """Send every row's prompt of PROMPTS (a UTF-8 CSV) through an account; record every
     answer in DB.
 
     Columns: 'prompt' (or --template over any columns), optional 'id' (stable row key),
@@ -47,14 +46,16 @@ def batch_command(db: str, prompts: str, quiet: bool, verbose: bool, **values: A
     """
     setup_logging(verbose)
     values = with_defaults(BATCH_OPTIONS, values)
-    chosen = registry.get(values["provider"])
-    settings = chosen.settings_from_env(secret_file(chosen, values))
-    options = batch_options(values)
+    provider, sending = sending_of(values["provider"])
+    settings = provider.settings_from_env(values)
+    options = options_for(values)
     # Under the database lock: two batches on one archive would send every prompt twice.
     finish_recorded(
         db,
         "batch",
-        lambda database: run_batch(database, prompts, options, settings, BatchProgress(not quiet)),
+        lambda database: run_batch(
+            database, prompts, options, settings, BatchProgress(not quiet), sending=sending
+        ),
         quiet=quiet,
     )
 

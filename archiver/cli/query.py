@@ -127,6 +127,7 @@ def export_command(
     """
     if bool(conversation_ids) == export_all:
         raise click.UsageError("give --conversation ID or --all (one of them)")
+    from archiver.providers.registry import block_reader
     from archiver.query.connect import open_readonly
     from archiver.query.export import export_conversations
 
@@ -136,6 +137,7 @@ def export_command(
         conversation_ids=None if export_all else list(conversation_ids),
         fmt=fmt,
         branches=branches,  # type: ignore[arg-type]
+        readers=block_reader,
     )
     click.echo(result.line())
 

@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 
 from archiver.cli.common import handle_errors, setup_logging
-from archiver.cli.options import click_options
+from archiver.cli.options import click_options, with_defaults
 from archiver.errors import ConfigError
+from archiver.jobs.batch_kind import provider_keys
+from archiver.options import Option
+from archiver.providers import registry
 from archiver.serve.options import SERVE_OPTIONS
+from archiver.serve.senders import gateway_of, gateway_providers
 from archiver.store import open_db
+
+
+def _bare_models_help() -> str:
+    help_texts = [
+        g.bare_models_help for g in map(gateway_of, _gateway_names()) if g.takes_bare_models
+    ]
+    return help_texts[0] if help_texts else "Model names listed by /v1/models (repeat)."
+
+
+def _gateway_names() -> list[str]:
+    return [p.name for p in gateway_providers()]
+
+
+# The gateway's own options, then every sending provider's keys (credential files, send
+# options): the same declarations `archiver batch` takes.
+SERVE_ALL: dict[str, Option] = {**SERVE_OPTIONS, **provider_keys()}
 
 
 @click.command("serve")
@@ -19,40 +40,19 @@ from archiver.store import open_db
     "--provider",
     "providers",
     multiple=True,
-    type=click.Choice(["chatgpt", "bing", "copilot"]),
+    type=click.Choice(_gateway_names()),
     help="Accounts to send through (repeat; default: those whose credentials are set).",
 )
-@click.option(
-    "--model",
-    "models",
-    multiple=True,
-    help="ChatGPT model slugs listed by /v1/models (repeat; default: auto).",
-)
-@click_options(SERVE_OPTIONS)
+@click.option("--model", "models", multiple=True, help=_bare_models_help())
+@click_options(SERVE_ALL)
 @click.option("-v", "--verbose", is_flag=True, help="Log each upstream request and retry.")
 @handle_errors
 def serve_command(
-    db: str,
-    host: str,
-    port: int,
-    providers: tuple[str, ...],
-    max_rpm: float,
-    concurrency: int,
-    max_queue: int,
-    key_rpm: float,
-    max_body: int,
-    cors_origin: str | None,
-    models: tuple[str, ...],
-    conversation_path: str,
-    timeout: float,
-    token_file: str | None,
-    cookie_file: str | None,
-    copilot_token_file: str | None,
-    verbose: bool,
+    db: str, providers: tuple[str, ...], models: tuple[str, ...], verbose: bool, **values: Any
 ) -> None:
-    """Serve the archive in DB over HTTP: the read API, seed 004's ChatGPT routes, seed 000's
-    Bing routes (through Copilot where Bing is not configured), /v1/chat/completions and a
-    viewer at /. Every answer is archived in DB.
+    """Serve the archive in DB over HTTP: the read API, the older REST routes of seed 004
+    (ChatGPT) and seed 000 (Bing, through Copilot where Bing is not configured),
+    /v1/chat/completions and a viewer at /. Every answer is archived in DB.
 
     API routes need a key (archiver keys add DB NAME). Binds 127.0.0.1 unless --host says
     otherwise; anywhere else the viewer needs a key too. Stops on Ctrl-C or SIGTERM after the
@@ -60,15 +60,14 @@ def serve_command(
     """
     from archiver.serve.app import serve
     from archiver.serve.common import ServeOptions
-    from archiver.serve.senders import PROVIDERS, bing_family, load_settings
 
     setup_logging(verbose)
     logging.getLogger("aiohttp.access").setLevel(logging.INFO)
-    secret_files = {"chatgpt": token_file, "bing": cookie_file, "copilot": copilot_token_file}
+    values = with_defaults(SERVE_ALL, values)
     settings = {}
-    for provider in providers or PROVIDERS:
+    for name in providers or _gateway_names():
         try:
-            settings[provider] = load_settings(provider, secret_files.get(provider))
+            settings[name] = registry.get(name).settings_from_env(values)
         except ConfigError:
             if providers:
                 raise  # asked for by name: its credentials must be there
@@ -78,26 +77,22 @@ def serve_command(
             err=True,
         )
     options = ServeOptions(
-        host=host,
-        port=port,
-        max_rpm=max_rpm,
-        concurrency=concurrency,
-        max_queue=max_queue,
-        key_rpm=key_rpm or None,
-        max_body=max_body,
-        cors_origin=cors_origin,
+        host=values["host"],
+        port=values["port"],
+        max_rpm=values["max_rpm"],
+        concurrency=values["concurrency"],
+        max_queue=values["max_queue"],
+        key_rpm=values["key_rpm"] or None,
+        max_body=values["max_body"],
+        cors_origin=values["cors_origin"],
         models=models or ("auto",),
-        timeout_seconds=float(timeout),
-        conversation_path=conversation_path,
-        bing_family=bing_family(settings),
-        default_provider="chatgpt"
-        if "chatgpt" in settings or not settings
-        else next(iter(settings)),
+        timeout_seconds=float(values["timeout"]),
+        provider_values={key: values[key] for key in provider_keys()},
     )
     if not options.loopback:
         click.echo(
-            f"Warning: binding {host}, not a loopback address: every route needs an API key, "
-            "and traffic is plain HTTP (put TLS in front).",
+            f"Warning: binding {options.host}, not a loopback address: every route needs an API "
+            "key, and traffic is plain HTTP (put TLS in front).",
             err=True,
         )
     serve(open_db(db), options, settings, print_line=lambda line: click.echo(line, err=True))

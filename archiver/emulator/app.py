@@ -20,6 +20,7 @@ def make_app(config: EmulatorConfig, state: EmulatorState | None = None) -> web.
     )
     app[STATE] = state
     for provider in registry.all_providers():
-        registry.load_callable(provider.emulator_routes)(app)
+        if provider.emulator is not None:
+            provider.emulator.add_routes(app)
     control.add_routes(app)
     return app

@@ -13,6 +13,7 @@ from archiver.emulator.config import EmulatorConfig
 from archiver.emulator.server import start_site
 from archiver.emulator.state import EmulatorState
 from archiver.errors import EXIT_CONFIG
+from archiver.providers import registry
 
 PROBABILITY = click.FloatRange(0.0, 1.0)  # a share of requests
 COUNT = click.IntRange(min=0)
@@ -122,8 +123,17 @@ COUNT = click.IntRange(min=0)
 @click.option("--model-cap-clears-in", type=click.FloatRange(min=1.0), default=3600.0)
 @click.option("--one-at-a-time", is_flag=True, help="Refuse a second answer in flight.")
 @click.option("--drop-sends", type=COUNT, default=0, help="Cut the next N answer streams.")
-def emulator_command(no_retry_after: bool, allow_remote: bool, **options: object) -> None:
-    """Serve fake ChatGPT, Bing and Copilot upstreams on 127.0.0.1 until interrupted."""
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="PROVIDER.KEY=VALUE",
+    help="One knob of a provider's own emulator (repeat), e.g. --set claude.chats=5.",
+)
+def emulator_command(
+    no_retry_after: bool, allow_remote: bool, settings: tuple[str, ...], **options: object
+) -> None:
+    """Serve fake upstreams of every provider with an emulator on 127.0.0.1 until interrupted."""
     host = str(options["host"])
     if not _is_loopback(host):
         if not allow_remote:
@@ -133,6 +143,15 @@ def emulator_command(no_retry_after: bool, allow_remote: bool, **options: object
             )
         click.echo(f"Warning: the emulator is reachable from other machines on {host}", err=True)
     config = EmulatorConfig(retry_after=not no_retry_after, **options)  # type: ignore[arg-type]
+    for setting in settings:
+        target, _, value = setting.partition("=")
+        name, _, key = target.partition(".")
+        try:
+            if name not in registry.names() or not key or not _:
+                raise ValueError(f"--set {setting!r}: expected PROVIDER.KEY=VALUE")
+            config.set_provider_value(name, key, value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
     try:
         asyncio.run(_serve(config))
     except OSError as exc:  # port taken, address not on this machine

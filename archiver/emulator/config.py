@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
 
 
 @dataclass
@@ -84,6 +84,38 @@ class EmulatorConfig:
 
     host: str = "127.0.0.1"
     port: int = 0  # 0 picks a free port
+
+    # The knobs of providers whose emulator lives in their own package (``Provider.emulator``):
+    # name -> that provider's config value (its ``default_config()`` when not given).
+    provider_configs: dict[str, Any] = field(default_factory=dict)
+
+    def provider(self, name: str) -> Any:
+        """Provider ``name``'s own emulator config, made from its defaults on first use."""
+        if name not in self.provider_configs:
+            from archiver.providers import registry
+
+            emulator = registry.get(name).emulator
+            self.provider_configs[name] = None if emulator is None else emulator.default_config()
+        return self.provider_configs[name]
+
+    def set_provider_value(self, name: str, key: str, text: str) -> None:
+        """``--set NAME.KEY=VALUE``: one knob of a provider's own config, parsed by the type of
+        its default (a whole number, a number, true/false, or text)."""
+        config = self.provider(name)
+        known = {f.name: f for f in fields(config)} if config is not None else {}
+        if key not in known:
+            raise ValueError(f"{name} has no emulator setting {key!r}")
+        current = getattr(config, key)
+        value: Any = text
+        if isinstance(current, bool):
+            if text.lower() not in ("true", "false"):
+                raise ValueError(f"{name}.{key} must be true or false")
+            value = text.lower() == "true"
+        elif isinstance(current, int):
+            value = int(text)
+        elif isinstance(current, float):
+            value = float(text)
+        self.provider_configs[name] = replace(config, **{key: value})
 
     @property
     def bucket_capacity(self) -> int:

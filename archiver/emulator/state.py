@@ -68,6 +68,7 @@ class _GeneratedChat(Protocol):
 
 
 C = TypeVar("C", bound=_GeneratedChat)
+T = TypeVar("T")
 
 
 def _live(chats: dict[str, C], cid: str) -> C | None:
@@ -147,12 +148,22 @@ class EmulatorState:
                 b["conversationId"], b["chatName"], b["tone"], b["createTime"], b["updateTime"], i
             )
             self.bing[chat.id] = chat
+        # The worlds of providers whose emulator lives in their own package: name -> whatever
+        # that emulator keeps (``provider_state``).
+        self._provider_states: dict[str, Any] = {}
         self.copilot: dict[str, CopilotChat] = {}
         for i in range(config.copilot_chats):
             c = copilot_data.chat_summary(i, seed=config.seed)
             self.copilot[c["id"]] = CopilotChat(
                 c["id"], c["title"], c["type"], c["createTime"], c["updateTime"], i
             )
+
+    def provider_state(self, name: str, make: Callable[[Any], T]) -> T:
+        """Provider ``name``'s own state, made by ``make(its config)`` on first use."""
+        if name not in self._provider_states:
+            self._provider_states[name] = make(self.config.provider(name))
+        state: T = self._provider_states[name]
+        return state
 
     def scripted_drop(self) -> bool:
         """Whether the answer stream starting now is one of the next ``drop_sends`` cut

@@ -1,6 +1,6 @@
-"""The ``batch`` and ``request-export`` job kinds (``import`` has its own module, and each
-provider registers its own ``backup NAME`` kind): each reads its options from the job file and
-calls the library function the matching command calls."""
+"""The ``request-export`` job kind (ChatGPT's account tool; ``import`` and ``batch`` have
+modules of their own, and each provider's backup is a ``backup NAME`` kind): it reads its
+options from the job file and calls the library function the command calls."""
 
 from __future__ import annotations
 
@@ -8,20 +8,9 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.jobs.import_kind import required
 from archiver.options import JobValues, Option, http_url, positive_number, text
-from archiver.providers import registry
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, DEFAULT_MAX_RPM
-from archiver.providers.chatgpt.jobs import settings_for, sign_in_options
-
-
-async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
-    from archiver.batch.options import batch_options
-    from archiver.batch.runner import run_batch
-
-    settings = registry.get(job.options["provider"]).batch_settings(job)
-    return await run_batch(db, required(job, "csv"), batch_options(job.options), settings)
-
+from archiver.providers.chatgpt.jobs import settings_for
+from archiver.providers.chatgpt.options import DEFAULT_BASE_URL, DEFAULT_MAX_RPM, sign_in_options
 
 # -- request-export -----------------------------------------------------------------------------
 
@@ -34,7 +23,7 @@ REQUEST_EXPORT_OPTIONS: dict[str, Option] = {
 
 
 async def run_request_export_job(db: sqlite_utils.Database, job: JobValues) -> Any:
-    from archiver.account.export_request import request_export
+    from archiver.providers.chatgpt.export_request import request_export
     from archiver.transport.pace import ClientPace
 
     return await request_export(db, settings_for(job), pace=ClientPace(job.options["max_rpm"]))

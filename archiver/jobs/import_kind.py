@@ -32,7 +32,7 @@ def required(job: JobValues, key: str) -> Any:
 
 IMPORT_OPTIONS: dict[str, Option] = {
     "path": Option(
-        path, None, "the export zip, its unpacked folder, or conversations.json", cli=False
+        path, None, "the export zip, its unpacked folder, or its conversations file", cli=False
     ),
     "no_files": Option(
         boolean,
@@ -68,19 +68,20 @@ def run_import(
     values: Mapping[str, Any],
     progress: Progress | None = None,
 ) -> Any:
-    """``import`` with the values of IMPORT_OPTIONS (command line or job file)."""
-    from archiver.importer.run import import_export
+    """``import`` with the values of IMPORT_OPTIONS (command line or job file): the export
+    goes to the registered format that recognises it (``Provider.export``)."""
+    from archiver.importer.source import ImportOptions, import_any
+    from archiver.providers import registry
 
+    options = ImportOptions(
+        extract_dir=values["extract_files"],
+        limits=ExtractLimits(values["max_file_mb"] * MiB, values["max_total_mb"] * MiB),
+        jobs=values["jobs"],
+        store_files=not values["no_files"],
+    )
+    formats = [p.export for p in registry.with_capability("import") if p.export is not None]
     with interrupt_raises():  # the import is synchronous: Ctrl-C must not wait for its end
-        return import_export(
-            db,
-            export_path,
-            extract_dir=values["extract_files"],
-            limits=ExtractLimits(values["max_file_mb"] * MiB, values["max_total_mb"] * MiB),
-            progress=progress,
-            jobs=values["jobs"],
-            store_files=not values["no_files"],
-        )
+        return import_any(db, export_path, formats, options, progress)
 
 
 async def run_import_job(db: sqlite_utils.Database, job: JobValues) -> Any:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 
-from archiver.batch.options import BATCH_OPTIONS
+from archiver.cooldown import unless_cooling_down
 from archiver.errors import ConfigError
-from archiver.jobs import engine_kinds, import_kind
-from archiver.jobs.cooldown import unless_cooling_down
+from archiver.jobs import batch_kind, engine_kinds, import_kind
 from archiver.options import JobValues, Option
 from archiver.providers import registry
+from archiver.providers.base import Backup, Provider
 from archiver.recorder import RunSummary
 
 JobFunction = Callable[[sqlite_utils.Database, JobValues], Awaitable[RunSummary]]
@@ -26,28 +27,32 @@ class JobKind:
     run: JobFunction
 
 
-def backup_kind(provider: registry.Provider) -> JobKind:
+def backup_kind(provider: Provider[Any], backup: Backup[Any]) -> JobKind:
     """``backup NAME``: the provider's backup with its settings from the job's keys."""
 
     async def run(db: sqlite_utils.Database, job: JobValues) -> RunSummary:
         settings = provider.settings_for_job(job)
 
-        async def backup() -> RunSummary:
-            summary: RunSummary = await provider.run_backup(db, settings, job.options)
+        async def run_backup() -> RunSummary:
+            summary: RunSummary = await backup.run(db, settings, job.options)
             return summary
 
         account: str = settings.account
-        return await unless_cooling_down(db, provider.name, account, job.options, backup)
+        return await unless_cooling_down(db, provider.name, account, job.options, run_backup)
 
-    return JobKind(provider.backup_kind, provider.backup_options, run)
+    return JobKind(provider.backup_kind, backup.options, run)
 
 
 KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
-        *(backup_kind(provider) for provider in registry.all_providers()),
+        *(
+            backup_kind(provider, provider.backup)
+            for provider in registry.all_providers()
+            if provider.backup is not None
+        ),
         JobKind("import", import_kind.IMPORT_OPTIONS, import_kind.run_import_job),
-        JobKind("batch", BATCH_OPTIONS, engine_kinds.run_batch_job),
+        JobKind("batch", batch_kind.BATCH_OPTIONS, batch_kind.run_batch_job),
         JobKind(
             "request-export",
             engine_kinds.REQUEST_EXPORT_OPTIONS,

@@ -7,13 +7,20 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archiver.errors import InputError
 from archiver.privatefiles import write_private_text
-from archiver.query.render import EXTENSIONS, FORMATS, ConversationRows, render
+from archiver.query.render import (
+    EXTENSIONS,
+    FORMATS,
+    BlockReader,
+    ConversationRows,
+    plain_blocks,
+    render,
+)
 from archiver.query.search import Executes
 from archiver.query.thread import BRANCH_CHOICES, Branches
 from archiver.store.filestore import FileStore
@@ -37,8 +44,19 @@ def _rows(db: Executes, sql: str, params: list[object]) -> list[dict[str, object
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def load_conversation(db: Executes, conversation_id: str) -> ConversationRows:
-    """One conversation with every message (all branches) and attachment it has."""
+# provider name -> how its messages read as blocks (the CLI and the gateway pass the registry's)
+BlockReaders = Callable[[str], BlockReader]
+
+
+def _plain(_provider: str) -> BlockReader:
+    return plain_blocks
+
+
+def load_conversation(
+    db: Executes, conversation_id: str, readers: BlockReaders = _plain
+) -> ConversationRows:
+    """One conversation with every message (all branches) and attachment it has, and its
+    provider's block reader from ``readers``."""
     found = _rows(db, "SELECT * FROM conversations WHERE id = ?", [conversation_id])
     if not found:
         raise InputError(f"no conversation with id {conversation_id!r} in the archive")
@@ -51,7 +69,8 @@ def load_conversation(db: Executes, conversation_id: str) -> ConversationRows:
         [conversation_id],
     )
     _add_stored_paths(db, attachments)
-    return ConversationRows(found[0], messages, attachments)
+    provider = str(found[0].get("provider") or "")
+    return ConversationRows(found[0], messages, attachments, readers(provider))
 
 
 def _add_stored_paths(db: Executes, attachments: list[dict[str, object]]) -> None:
@@ -96,11 +115,15 @@ def safe_filename(title: str | None, conversation_id: str, extension: str) -> st
 
 
 def iter_exports(
-    db: Executes, conversation_ids: Iterable[str], fmt: str, branches: Branches
+    db: Executes,
+    conversation_ids: Iterable[str],
+    fmt: str,
+    branches: Branches,
+    readers: BlockReaders = _plain,
 ) -> Iterator[tuple[str, str]]:
     """(file name, text) for each conversation, one conversation in memory at a time."""
     for conversation_id in conversation_ids:
-        doc = load_conversation(db, conversation_id)
+        doc = load_conversation(db, conversation_id, readers)
         name = safe_filename(doc.conversation.get("title"), conversation_id, EXTENSIONS[fmt])
         yield name, render(doc, fmt, branches)
 
@@ -112,6 +135,7 @@ def export_conversations(
     conversation_ids: list[str] | None = None,
     fmt: str = "markdown",
     branches: Branches = "current",
+    readers: BlockReaders = _plain,
 ) -> ExportResult:
     """Write the given conversations (every one when ``conversation_ids`` is None) to
     ``out_dir``, one file each. Unknown ids fail before anything is written."""
@@ -133,7 +157,7 @@ def export_conversations(
         raise InputError(f"--out {directory} exists and is not a directory")
     directory.mkdir(parents=True, exist_ok=True)
     result = ExportResult(directory)
-    for name, text in iter_exports(db, ids, fmt, branches):
+    for name, text in iter_exports(db, ids, fmt, branches, readers):
         path = directory / name
         write_private_text(path, text)
         result.written.append(path)

@@ -1,8 +1,10 @@
 """Render one conversation as Markdown, JSON or HTML. Pure: rows in, text out.
 
-Each message becomes format-neutral blocks (text, code, tool output, quotes, images, sources)
-read from its raw JSON where the shape is known (ChatGPT content types, Bing messages) and from
-its searchable text otherwise; then each format lays the blocks out. HTML escapes everything.
+Each message becomes format-neutral blocks (``archiver.query.blocks``: text, code, tool
+output, quotes, images, sources) read from its raw JSON by its provider's renderer (a
+``BlockReader`` the caller passes in with the rows: the engines never name a provider), or from
+its searchable text when there is none; then each format lays the blocks out. HTML escapes
+everything.
 """
 
 from __future__ import annotations
@@ -10,10 +12,27 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from archiver.query.blocks import (
+    Block,
+    Code,
+    Image,
+    Output,
+    Quote,
+    Sources,
+    Text,
+    Thinking,
+    as_dict,
+    attachment_links,
+    load_json,
+    text_blocks,
+)
+from archiver.query.blocks import (
+    as_text as _s,
+)
 from archiver.query.markdown import markdown_html
 from archiver.query.thread import (
     AlternativeEnd,
@@ -33,226 +52,33 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _INLINE_IMAGE = re.compile(r"^(https?://|/|\.{0,2}[^:]*$)", re.IGNORECASE)
 _FOLDED_TYPES = ("thoughts", "reasoning_recap", "code", "execution_output")
 
+# (raw message, message row, attachment links) -> blocks: a provider's ``Renderer.blocks``.
+BlockReader = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], list[Block]]
+
+
+def plain_blocks(
+    message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
+) -> list[Block]:
+    """The reader of a provider nobody registered (any more): the searchable text."""
+    return text_blocks(row)
+
 
 @dataclass(frozen=True)
 class ConversationRows:
-    """A conversation row, all its message rows (every branch) and its attachment rows."""
+    """A conversation row, all its message rows (every branch) and its attachment rows, and
+    how its provider's messages read as blocks."""
 
     conversation: dict[str, Any]
     messages: list[dict[str, Any]]
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    read_blocks: BlockReader = plain_blocks
 
 
-@dataclass(frozen=True)
-class Text:
-    text: str
-
-
-@dataclass(frozen=True)
-class Code:
-    text: str
-    language: str = ""
-
-
-@dataclass(frozen=True)
-class Output:
-    text: str
-    label: str = "Output"
-
-
-@dataclass(frozen=True)
-class Quote:
-    text: str
-    title: str = ""
-    url: str = ""
-
-
-@dataclass(frozen=True)
-class Image:
-    href: str
-    label: str = "image"
-
-
-@dataclass(frozen=True)
-class Sources:
-    items: tuple[tuple[str, str], ...]  # (title, url)
-
-
-@dataclass(frozen=True)
-class Note:
-    text: str
-
-
-Block = Text | Code | Output | Quote | Image | Sources | Note
-
-
-# --- messages → blocks -------------------------------------------------------------------------
-
-
-def _load(raw: Any) -> Any:
-    if not isinstance(raw, str):
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _s(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def attachment_links(attachments: list[dict[str, Any]]) -> dict[str, str]:
-    """asset pointer (and its bare file id) → where to link: the extracted file when there is
-    one, else the downloaded copy in the file store, else the pointer itself."""
-    links: dict[str, str] = {}
-    for row in attachments:
-        pointer = _s(row.get("asset_pointer"))
-        target = _s(row.get("extracted_path")) or _s(row.get("stored_path"))
-        if pointer and target:
-            links[pointer] = target
-            links[pointer.split("://", 1)[-1]] = target
-    return links
-
-
-def _image(pointer: str, links: dict[str, str], label: str = "image") -> Image:
-    href = links.get(pointer) or links.get(pointer.split("://", 1)[-1]) or pointer
-    return Image(href, label)
-
-
-def _sources(msg: dict[str, Any]) -> list[tuple[str, str]]:
-    """Citations (``metadata.citations``, ``content_references``) as (title, url) pairs."""
-    metadata = _d(msg.get("metadata"))
-    found: list[tuple[str, str]] = []
-    for citation in _list(metadata.get("citations")):
-        meta = _d(_d(citation).get("metadata"))
-        url = _s(meta.get("url"))
-        if url:
-            found.append((_s(meta.get("title")) or url, url))
-    for reference in _list(metadata.get("content_references")):
-        reference = _d(reference)
-        for item in [reference, *_list(reference.get("items")), *_list(reference.get("sources"))]:
-            url = _s(_d(item).get("url"))
-            if url:
-                found.append((_s(_d(item).get("title")) or url, url))
-    return list(dict.fromkeys(found))
-
-
-def _chatgpt_blocks(msg: dict[str, Any], row: dict[str, Any], links: dict[str, str]) -> list[Block]:
-    content = _d(msg.get("content"))
-    kind = _s(content.get("content_type"))
-    text = _s(row.get("text"))
-    blocks: list[Block] = []
-    if kind == "code":
-        language = _s(content.get("language"))
-        blocks.append(Code(_s(content.get("text")), "" if language == "unknown" else language))
-    elif kind == "execution_output":
-        blocks.append(Output(_s(content.get("text"))))
-        aggregate = _d(_d(msg.get("metadata")).get("aggregate_result"))
-        for item in _list(aggregate.get("messages")):
-            url = _s(_d(item).get("image_url"))
-            if url:
-                blocks.append(_image(url, links, "output image"))
-    elif kind == "multimodal_text":
-        for part in _list(content.get("parts")):
-            if isinstance(part, str):
-                if part:
-                    blocks.append(Text(part))
-                continue
-            part = _d(part)
-            part_kind = _s(part.get("content_type"))
-            pointer = _s(part.get("asset_pointer"))
-            if part_kind == "audio_transcription":
-                blocks.append(Text(_s(part.get("text"))))
-            elif pointer:
-                label = part_kind.removesuffix("_asset_pointer").replace("_", " ") or "file"
-                blocks.append(_image(pointer, links, label))
-            elif _s(part.get("text")):
-                blocks.append(Text(_s(part.get("text"))))
-    elif kind == "tether_quote":
-        blocks.append(
-            Quote(_s(content.get("text")), _s(content.get("title")), _s(content.get("url")))
-        )
-    elif kind == "thoughts":
-        blocks.append(Quote(text, "Thinking"))
-    elif kind == "reasoning_recap":
-        blocks.append(Note(_s(content.get("content")) or text))
-    elif kind == "system_error":
-        blocks.append(Note(f"Error: {text}"))
-    elif kind in ("tether_browsing_display", "computer_output", "citable_code_output"):
-        blocks.append(Output(text, "Tool output"))
-    elif text:
-        blocks.append(Text(text))
-    elif kind:
-        blocks.append(Note(f"[{kind}]"))
-    sources = _sources(msg)
-    if sources:
-        blocks.append(Sources(tuple(sources)))
-    return blocks
-
-
-def _bing_blocks(msg: dict[str, Any], row: dict[str, Any], links: dict[str, str]) -> list[Block]:
-    blocks: list[Block] = []
-    text = _s(row.get("text")) or _s(msg.get("text"))
-    if text:
-        blocks.append(Text(text))
-    image = _s(msg.get("imageUrl"))
-    if image:
-        blocks.append(_image(image, links))
-    sources = [
-        (
-            _s(_d(a).get("providerDisplayName")) or _s(_d(a).get("seeMoreUrl")),
-            _s(a.get("seeMoreUrl")),
-        )
-        for a in _list(msg.get("sourceAttributions"))
-        if isinstance(a, dict) and _s(a.get("seeMoreUrl"))
-    ]
-    if sources:
-        blocks.append(Sources(tuple(dict.fromkeys(sources))))
-    return blocks
-
-
-def _copilot_blocks(msg: dict[str, Any], row: dict[str, Any], links: dict[str, str]) -> list[Block]:
-    """Copilot: text parts (the row's joined text), images, documents, then citations."""
-    blocks: list[Block] = []
-    text = _s(row.get("text"))
-    if text:
-        blocks.append(Text(text))
-    parts = [p for p in _list(msg.get("content")) if isinstance(p, dict)]
-    sources = []
-    for part in parts:
-        kind = _s(part.get("type")) or ""
-        if kind == "image" and (_s(part.get("url")) or _s(part.get("thumbnailUrl"))):
-            blocks.append(_image(_s(part.get("url")) or _s(part.get("thumbnailUrl")) or "", links))
-        elif kind == "document":
-            blocks.append(Note(f"[document: {_s(part.get('fileName')) or 'attached'}]"))
-        elif kind == "citation" and _s(part.get("url")):
-            sources.append((_s(part.get("title")) or _s(part.get("url")), _s(part.get("url"))))
-    if sources:
-        blocks.append(Sources(tuple(dict.fromkeys(sources))))
-    return blocks
-
-
-def message_blocks(row: dict[str, Any], links: dict[str, str] | None = None) -> list[Block]:
+def message_blocks(
+    row: dict[str, Any], links: Mapping[str, str] | None = None, read: BlockReader = plain_blocks
+) -> list[Block]:
     """What one message shows, as blocks."""
-    links = links or {}
-    msg = _d(_load(row.get("raw_json")))
-    if isinstance(msg.get("content"), dict):
-        return _chatgpt_blocks(msg, row, links)
-    if isinstance(msg.get("author"), str) or "sourceAttributions" in msg:
-        return _bing_blocks(msg, row, links)
-    if isinstance(msg.get("author"), dict) and isinstance(msg.get("content"), list):
-        return _copilot_blocks(msg, row, links)
-    text = _s(row.get("text"))
-    return [Text(text)] if text else []
+    return read(as_dict(load_json(row.get("raw_json"))), row, links or {})
 
 
 def speaker(row: dict[str, Any]) -> str:
@@ -309,6 +135,9 @@ def _md_block(block: Block) -> str:
             return f"[{block.label}: {block.href}]"
         bang = "!" if "image" in block.label else ""
         return f"{bang}[{block.label}](<{href}>)"
+    if isinstance(block, Thinking):
+        quoted = "\n".join("> " + line for line in block.text.splitlines() or [""])
+        return f"_{block.label}:_\n\n{quoted}"
     if isinstance(block, Sources):
         return "Sources:\n" + "\n".join(f"- {_md_link(t, u)}" for t, u in block.items)
     return "_" + " ".join(block.text.split()) + "_"
@@ -358,7 +187,7 @@ def render_markdown(doc: ConversationRows, branches: Branches = "current") -> st
             out += ["", "---", "", f"## {_alternative_label(event)}"]
         elif isinstance(event, Turn):
             out += ["", f"### {_heading_meta(event.message)}", ""]
-            blocks = message_blocks(event.message, links)
+            blocks = message_blocks(event.message, links, doc.read_blocks)
             out.append("\n\n".join(_md_block(b) for b in blocks) if blocks else "_(empty)_")
     return "\n".join(out).rstrip() + "\n"
 
@@ -388,7 +217,7 @@ def render_json(doc: ConversationRows, branches: Branches = "current") -> str:
     With every branch, ``alternative`` is the path of (index, of) choices leading to it."""
     conv = doc.conversation
     conversation = {k: v for k, v in conv.items() if k not in _HIDDEN_CONVERSATION_KEYS}
-    conversation["raw"] = _load(conv.get("raw_json"))
+    conversation["raw"] = load_json(conv.get("raw_json"))
     by_node: dict[str, list[dict[str, Any]]] = {}
     for row in doc.attachments:
         by_node.setdefault(str(row.get("message_node_id")), []).append(
@@ -408,7 +237,7 @@ def render_json(doc: ConversationRows, branches: Branches = "current") -> str:
             if branches == "all":
                 item["alternative"] = [list(p) for p in path]
             item["attachments"] = by_node.get(str(row.get("id")), [])
-            item["raw"] = _load(row.get("raw_json"))
+            item["raw"] = load_json(row.get("raw_json"))
             messages.append(item)
     document = {
         "export_format": EXPORT_FORMAT_VERSION,
@@ -476,6 +305,11 @@ def _html_block(block: Block) -> str:
                 f'loading="lazy"></a></figure>'
             )
         return f"<p>{_html_link(f'[{block.label}]', block.href)}</p>"
+    if isinstance(block, Thinking):
+        return (
+            f'<details class="fold"><summary>{_e(block.label)}</summary>'
+            f'<div class="text">{_e(block.text)}</div></details>'
+        )
     if isinstance(block, Sources):
         items = "".join(f"<li>{_html_link(t, u)}</li>" for t, u in block.items)
         return f'<p class="note">Sources:</p><ul>{items}</ul>'
@@ -503,7 +337,7 @@ def render_html(doc: ConversationRows, branches: Branches = "current") -> str:
         elif isinstance(event, AlternativeEnd):
             out.append("</details>")
         else:
-            out.append(message_html(event.message, links))
+            out.append(message_html(event.message, links, read=doc.read_blocks))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -525,12 +359,18 @@ def fold_label(row: dict[str, Any]) -> str | None:
     return None
 
 
-def message_html(row: dict[str, Any], links: dict[str, str], *, controls: str = "") -> str:
+def message_html(
+    row: dict[str, Any],
+    links: Mapping[str, str],
+    *,
+    controls: str = "",
+    read: BlockReader = plain_blocks,
+) -> str:
     """One message as a ``<section>``: the export's and the viewer's one renderer. Markdown
     and code rendered, images inline, tool calls and reasoning folded in ``<details>``.
     ``controls`` (already HTML) goes into the heading: the viewer's branch switcher."""
     role = re.sub(r"[^a-z]", "", _s(row.get("role")).lower()) or "unknown"
-    blocks = message_blocks(row, links)
+    blocks = message_blocks(row, links, read)
     body = "".join(_html_block(b) for b in blocks) or '<p class="note">(empty)</p>'
     fold = fold_label(row)
     if fold is not None:

@@ -16,12 +16,13 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import Any
 
 import sqlite_utils
 from aiohttp import web
 
-from archiver.batch.sender import ProviderOptions, open_provider
+from archiver.batch.sender import open_sender
 from archiver.errors import (
     ArchiverError,
 )
@@ -38,6 +39,7 @@ from archiver.serve.common import (
 from archiver.serve.errors import as_api_error
 from archiver.serve.gateway import AccountGateway
 from archiver.serve.keys import KeyRates, find_key, presented_key, touch_key
+from archiver.serve.senders import default_provider, route_families
 from archiver.transport.ratelimit import RateLimiter
 
 log = logging.getLogger("archiver.serve")
@@ -233,16 +235,16 @@ def _accounts(ctx: ServeContext) -> Callable[[web.Application], AsyncIterator[No
             for provider, settings in ctx.settings.items():
                 # ONE limiter per account: every client, every route, every request.
                 limiter = RateLimiter(options.max_rpm, burst=options.burst)
+                sending = registry.get(provider).sending
+                assert sending is not None  # only providers that send are configured
                 sender = await stack.enter_async_context(
-                    open_provider(
-                        provider,
-                        registry.get(provider).settings_with_state(ctx.db, settings),
+                    open_sender(
+                        sending,
+                        sending.with_state(ctx.db, settings),
+                        options.provider_values,
                         limiter=limiter,
                         policy=options.policy,
-                        options=ProviderOptions(
-                            conversation_path=options.conversation_path,
-                            timeout_seconds=options.timeout_seconds,
-                        ),
+                        timeout_seconds=options.timeout_seconds,
                     )
                 )
                 ctx.gateways[provider] = AccountGateway(
@@ -270,7 +272,13 @@ async def _drain(app: web.Application) -> None:
 def make_app(
     db: sqlite_utils.Database, options: ServeOptions, settings: dict[str, Any]
 ) -> web.Application:
-    """``settings`` maps each provider to open (chatgpt, bing) to its settings."""
+    """``settings`` maps each provider to open (a name the registry knows) to its settings.
+    Route families and the default provider not given in ``options`` follow from it."""
+    options = replace(
+        options,
+        families=options.families or route_families(settings),
+        default_provider=options.default_provider or default_provider(settings),
+    )
     ctx = ServeContext(
         db=db,
         options=options,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +22,9 @@ GATEWAY_POLICY = RetryPolicy(max_attempts=3, max_throttles=1)
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
-    bing_family: str = "bing"  # the provider behind seed 000's routes
-    default_provider: str = "chatgpt"  # /v1/chat/completions when the model names none
+    # route family ("seed000", "seed004") -> the provider serving those routes
+    families: Mapping[str, str] = field(default_factory=dict)
+    default_provider: str | None = None  # /v1/chat/completions when the model names none
     max_rpm: float | None = 20.0  # per account, every client together
     burst: int = 1
     concurrency: int = 2  # answers in flight upstream per account
@@ -32,10 +33,11 @@ class ServeOptions:
     key_burst: int = 10
     max_body: int = 1024 * 1024
     cors_origin: str | None = None
-    models: tuple[str, ...] = ("auto",)  # ChatGPT model slugs offered by /v1/models
+    models: tuple[str, ...] = ("auto",)  # model names the default provider offers in /v1/models
     timeout_seconds: float = 300.0
     shutdown_grace: float = 300.0
-    conversation_path: str = "f/conversation"
+    # The providers' own send options (conversation_path...), handed to every sender opened.
+    provider_values: Mapping[str, Any] = field(default_factory=dict)
     policy: RetryPolicy = GATEWAY_POLICY
 
     @property
@@ -61,8 +63,19 @@ class ServeContext:
     def require_keys_for_viewer(self) -> bool:
         return not self.options.loopback
 
-    def gateway(self, provider: str) -> Any:
-        gateway = self.gateways.get(provider)
+    def family(self, family: str) -> str:
+        """The provider serving a family of routes (ServeOptions.families)."""
+        provider = self.options.families.get(family)
+        if provider is None:
+            raise ApiError(
+                400,
+                "no account on this gateway serves these routes",
+                code="provider_not_configured",
+            )
+        return provider
+
+    def gateway(self, provider: str | None) -> Any:
+        gateway = self.gateways.get(provider) if provider else None
         if gateway is None:
             configured = ", ".join(sorted(self.gateways)) or "none"
             raise ApiError(

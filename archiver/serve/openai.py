@@ -12,9 +12,10 @@
   its current node with the last user message; the answer carries the id back (a header, and in
   a stream's last chunk ``archiver.conversation_id``). Otherwise a new conversation starts and
   earlier turns of ``messages`` reach the model as a transcript in the one prompt.
-- ``model``: ``bing/<tone>`` (``bing/Balanced``, ...) goes to the Bing account,
-  ``copilot/<mode>`` (``copilot/smart``, ...) to Copilot; anything else to ChatGPT as its
-  model slug (``auto``: the account's default).
+- ``model``: ``<provider>/<variant>`` (a Bing tone, a Copilot mode: each provider's
+  ``Gateway`` declaration lists them) goes to that provider's account; any other name goes to
+  the default provider (the one that takes bare model names, ChatGPT) as its model slug
+  (``auto``: the account's default).
 - Usage numbers are estimates (about four characters per token): the web accounts count none.
 """
 
@@ -44,23 +45,24 @@ from archiver.serve.common import (
 from archiver.serve.errors import as_api_error
 from archiver.serve.gateway import Exchange
 from archiver.serve.increments import SentText
+from archiver.serve.senders import gateway_of, gateway_providers
 
 log = logging.getLogger("archiver.serve")
 
 ROUTE = "openai"
 CONVERSATION_HEADER = "X-Archiver-Conversation"
-BING_TONES = ("Balanced", "Creative", "Precise")
-COPILOT_MODES = ("chat", "smart", "reasoning")
 KEEPALIVE_SECONDS = 10.0
 
 
-def resolve_model(ctx: ServeContext, model: str) -> tuple[str, str]:
+def resolve_model(ctx: ServeContext, model: str) -> tuple[str | None, str]:
     """(provider, what the sender gets as ``model``)."""
-    if model == "bing" or model.startswith("bing/"):
-        tone = model.partition("/")[2] or "Balanced"
-        return "bing", tone
-    if model == "copilot" or model.startswith("copilot/"):
-        return "copilot", model.partition("/")[2]  # the mode; "" is Copilot's default
+    head, _, variant = model.partition("/")
+    named = {p.name: gateway_of(p.name) for p in gateway_providers()}
+    gateway = named.get(head)
+    if gateway is not None and not gateway.takes_bare_models:
+        return head, variant or gateway.default_variant
+    if gateway is not None and variant:  # "chatgpt/gpt-4o": the provider named, its slug
+        return head, "" if variant == "auto" else variant
     return ctx.options.default_provider, "" if model == "auto" else model
 
 
@@ -147,7 +149,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     gateway = ctx.gateway(provider)
     named = request.headers.get(CONVERSATION_HEADER)
     if named:
-        thread = _continued_thread(ctx, provider, named)
+        thread = _continued_thread(ctx, gateway.provider, named)
         prompt = messages[-1][1]
     else:
         thread = Thread()
@@ -344,14 +346,15 @@ async def list_models(request: web.Request) -> web.Response:
             }
             for m in ctx.options.models
         ]
-    for provider, variants in (("bing", BING_TONES), ("copilot", COPILOT_MODES)):
-        if provider in ctx.gateways:
+    for provider in gateway_providers():
+        variants = gateway_of(provider.name).variants
+        if provider.name in ctx.gateways and variants:
             data += [
                 {
-                    "id": f"{provider}/{v}",
+                    "id": f"{provider.name}/{v}",
                     "object": "model",
                     "created": 0,
-                    "owned_by": f"archiver-{provider}",
+                    "owned_by": f"archiver-{provider.name}",
                 }
                 for v in variants
             ]

@@ -1,9 +1,10 @@
-"""The options of ``archiver serve``, declared once (archiver.options): the click flags come
-from here, as every other command's do."""
+"""The options of ``archiver serve`` that are the gateway's own, declared once
+(archiver.options): the click flags come from here, and each sending provider's keys (its
+credential files, its send options) are added beside them from the registry."""
 
 from __future__ import annotations
 
-from archiver.options import Option, integer, non_negative_number, path, positive_number, text
+from archiver.options import Option, integer, non_negative_number, positive_number, text
 
 SERVE_OPTIONS: dict[str, Option] = {
     "host": Option(text, "127.0.0.1", "Address to bind."),
@@ -20,19 +21,5 @@ SERVE_OPTIONS: dict[str, Option] = {
     "key_rpm": Option(non_negative_number, 60.0, "Requests per minute per API key (0: no limit)."),
     "max_body": Option(integer(1024), 1024 * 1024, "Largest request body accepted, in bytes."),
     "cors_origin": Option(text, None, "Allow this one browser origin (no CORS otherwise)."),
-    "conversation_path": Option(
-        text,
-        "f/conversation",
-        "ChatGPT: the path prompts are posted to ('conversation' is used when it is missing).",
-    ),
     "timeout": Option(positive_number, 300.0, "Seconds to wait for an answer."),
-    "token_file": Option(
-        path, None, "ChatGPT: read the access token from this 0600 file, not CHATGPT_ACCESS_TOKEN."
-    ),
-    "cookie_file": Option(
-        path, None, "Bing: read the cookie from this 0600 file instead of BING_COOKIE."
-    ),
-    "copilot_token_file": Option(
-        path, None, "Copilot: read the token from this 0600 file, not COPILOT_ACCESS_TOKEN."
-    ),
 }

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from archiver.errors import InputError
+from archiver.providers.registry import block_reader
 from archiver.query.export import load_conversation
 from archiver.query.render import ConversationRows
 from archiver.query.search import literal_query
@@ -131,7 +132,7 @@ def message_item(row: dict[str, Any], conversation_id: str) -> dict[str, Any]:
 
 def load(request: web.Request) -> ConversationRows:
     try:
-        return load_conversation(context(request).db, request.match_info["id"])
+        return load_conversation(context(request).db, request.match_info["id"], block_reader)
     except InputError as exc:
         raise ApiError(
             404, str(exc), type="not_found_error", code="conversation_not_found"

@@ -32,7 +32,7 @@ from archiver.serve.common import (
 )
 from archiver.serve.gateway import Exchange
 
-ROUTE = "seed000"
+ROUTE = FAMILY = "seed000"  # the routes seed 000 (a Bing REST wrapper) offered
 MAX_SESSIONS = 10_000  # conversations held in memory; the oldest are forgotten first
 
 
@@ -73,7 +73,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     user = body.get("userId")
     if user is not None and not isinstance(user, str):
         raise ApiError(400, "'userId' must be a string", param="userId")
-    ctx.gateway(ctx.options.bing_family)  # refuse now if no such account is configured
+    ctx.gateway(ctx.family(FAMILY))  # refuse now if no such account is configured
     key = key_of(request)
     conversation = BingConversation(
         handle=f"gw-{uuid.uuid4()}",
@@ -144,7 +144,7 @@ async def chat(request: web.Request) -> web.Response:
         exchange = Exchange(
             ROUTE, prompt or "", "", key.id if key else None, client_left=client_left(request)
         )
-        gateway = ctx.gateway(ctx.options.bing_family)
+        gateway = ctx.gateway(ctx.family(FAMILY))
         answer = await gateway.ask(conversation.thread, exchange)
         conversation.throttling = answer.throttling
     return web.json_response(

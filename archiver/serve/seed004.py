@@ -23,8 +23,7 @@ from archiver.serve.common import (
 from archiver.serve.gateway import Exchange
 from archiver.store import transaction
 
-PROVIDER = "chatgpt"
-ROUTE = "seed004"
+ROUTE = FAMILY = "seed004"  # the routes seed 004 (a ChatGPT REST wrapper) offered
 
 
 def response_item(answer: Answer) -> dict[str, Any]:
@@ -67,7 +66,8 @@ async def _ask(request: web.Request, thread: Thread, body: dict[str, Any]) -> An
     exchange = Exchange(
         ROUTE, prompt or "", model, key.id if key else None, client_left=client_left(request)
     )
-    return await context(request).gateway(PROVIDER).ask(thread, exchange)
+    ctx = context(request)
+    return await ctx.gateway(ctx.family(FAMILY)).ask(thread, exchange)
 
 
 async def new_conversation(request: web.Request) -> web.Response:
@@ -94,7 +94,7 @@ async def ask(request: web.Request) -> web.Response:
     body = await read_json(request)
     parent = text_field(body, "parent_id", required=False)
     archived = _archived(request, conversation_id)
-    if archived is not None and archived[0] != PROVIDER:
+    if archived is not None and archived[0] != context(request).family(FAMILY):
         raise ApiError(400, f"conversation {conversation_id} is a {archived[0]} conversation")
     if parent is None:
         if archived is None or not archived[1]:
@@ -121,9 +121,10 @@ async def delete_one(request: web.Request) -> web.Response:
             type="not_found_error",
             code="conversation_not_found",
         )
-    if archived[0] != PROVIDER:
+    ctx = context(request)
+    if archived[0] != ctx.family(FAMILY):
         raise ApiError(400, f"conversation {conversation_id} is a {archived[0]} conversation")
-    await context(request).gateway(PROVIDER).hide(conversation_id)
+    await ctx.gateway(ctx.family(FAMILY)).hide(conversation_id)
     return web.Response(status=204)
 
 
@@ -137,14 +138,15 @@ async def delete_all(request: web.Request) -> web.Response:
             code="admin_scope_required",
         )
     ctx = context(request)
-    gateway = ctx.gateway(PROVIDER)
+    provider = ctx.family(FAMILY)
+    gateway = ctx.gateway(provider)
     ids = [
         row[0]
         for row in ctx.db.execute(
             # Only this account's: an archive may hold other accounts' conversations too.
             "SELECT id FROM conversations WHERE provider = ? AND account = ? "
             "AND deleted_upstream_at IS NULL ORDER BY id",
-            [PROVIDER, gateway.sender.account],
+            [provider, gateway.sender.account],
         )
     ]
     for conversation_id in ids:  # one at a time: the account's limiter paces them

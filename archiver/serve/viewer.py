@@ -223,7 +223,7 @@ def conversation_page(doc: ConversationRows, node: str | None) -> str:
     rows, children = branch_view(doc.messages, conv.get("current_node"), node)
     links = viewer_links(doc)
     sections = [
-        message_html(row, links, controls=switcher(cid, row, children))
+        message_html(row, links, controls=switcher(cid, row, children), read=doc.read_blocks)
         for row in rows
         if is_visible(row)
     ]

@@ -1,51 +1,33 @@
-"""Re-derive rows from the raw JSON already in the archive, without downloading again.
-
-The archive keeps each conversation's upstream object (minus its mapping) and each node's
-message as received, plus each node's parent and children; together they rebuild the upstream
-``mapping``, so an improved flattener can be run over the whole archive offline."""
+"""Re-derive rows from the raw JSON already in the archive, without downloading again
+(``archiver reflatten``): each provider that can (``Provider.reflatten``) rebuilds a
+conversation from its stored rows with its current flattener, and the rows are saved again.
+The provider's flattener version says which conversations are stale."""
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
-from archiver.flatten.records import FLATTENER_VERSION
-from archiver.providers.chatgpt.flatten import flatten_conversation
+from archiver.flatten.records import FlatConversation
 from archiver.store.save import save_conversation
 from archiver.summary import Summary
 
 log = logging.getLogger("archiver.reflatten")
 
 
-def rebuild_chatgpt_conversation(db: sqlite_utils.Database, conversation_id: str) -> dict[str, Any]:
-    """The conversation object as upstream sent it: raw fields plus a mapping rebuilt from the
-    stored nodes (nodes marked deleted upstream are left out: upstream no longer had them)."""
-    row = db.execute(
-        "SELECT raw_json FROM conversations WHERE id = ?", [conversation_id]
-    ).fetchone()
-    if row is None:
-        raise KeyError(conversation_id)
-    conv = json.loads(row[0]) if row[0] else {}
-    mapping: dict[str, Any] = {}
-    for node_id, parent_id, children, raw in db.execute(
-        "SELECT id, parent_id, children, raw_json FROM messages "
-        "WHERE conversation_id = ? AND deleted_upstream_at IS NULL ORDER BY rowid",
-        [conversation_id],
-    ):
-        node: dict[str, Any] = {"id": node_id}
-        if raw is not None:
-            node["message"] = json.loads(raw)
-        if parent_id is not None:
-            node["parent"] = parent_id
-        if children is not None:
-            node["children"] = json.loads(children)
-        mapping[node_id] = node
-    conv["mapping"] = mapping
-    return conv
+class Reflattener(Protocol):
+    """A provider's ``Reflatten`` capability as this engine sees it."""
+
+    @property
+    def version(self) -> int: ...
+
+    def rebuild(
+        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+    ) -> FlatConversation: ...
 
 
 @dataclass
@@ -58,32 +40,49 @@ class ReflattenSummary(Summary):
         return bool(self.skipped)
 
 
-def reflatten(db: sqlite_utils.Database, *, everything: bool = False) -> ReflattenSummary:
-    """Re-run the current flattener over archived ChatGPT conversations: those flattened by an
-    older flattener version, or all of them. One transaction per conversation."""
-    sql = (
-        "SELECT id, source, account, list_update_time FROM conversations WHERE provider = 'chatgpt'"
+def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def stored_rows(
+    db: sqlite_utils.Database, conversation_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A conversation's stored row and every message row, in insertion order."""
+    found = _rows(db, "SELECT * FROM conversations WHERE id = ?", [conversation_id])
+    if not found:
+        raise KeyError(conversation_id)
+    messages = _rows(
+        db, "SELECT * FROM messages WHERE conversation_id = ? ORDER BY rowid", [conversation_id]
     )
-    if not everything:
-        sql += " AND coalesce(flattener_version, 0) < ?"
+    return found[0], messages
+
+
+def reflatten(
+    db: sqlite_utils.Database,
+    reflatteners: Mapping[str, Reflattener],
+    *,
+    everything: bool = False,
+) -> ReflattenSummary:
+    """Re-run each provider's current flattener over its archived conversations: those
+    flattened by an older version, or all of them. One transaction per conversation."""
     summary = ReflattenSummary()
-    for cid, source, account, listed in db.execute(
-        sql, [] if everything else [FLATTENER_VERSION]
-    ).fetchall():
-        try:
-            flat = flatten_conversation(
-                rebuild_chatgpt_conversation(db, cid),
-                requested_id=cid,
-                source=source,
-                account=account,
-                list_update_time=listed,
-            )
-        except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
-            # One corrupt row must not abort the rest; its rows stay as they were.
-            summary.skipped += 1
-            summary.errors.append(f"{cid}: stored raw JSON cannot be rebuilt ({exc}); skipped")
-            continue
-        save_conversation(db, flat, force=True)
-        summary.conversations += 1
-        log.info("re-derived %s: %d messages", cid, len(flat.messages))
+    for provider, reflattener in reflatteners.items():
+        sql = "SELECT id FROM conversations WHERE provider = ?"
+        params: list[Any] = [provider]
+        if not everything:
+            sql += " AND coalesce(flattener_version, 0) < ?"
+            params.append(reflattener.version)
+        for (cid,) in db.execute(sql, params).fetchall():
+            try:
+                flat = reflattener.rebuild(*stored_rows(db, cid))
+            except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError: ValueError
+                # One corrupt row must not abort the rest; its rows stay as they were.
+                summary.skipped += 1
+                summary.errors.append(f"{cid}: stored raw JSON cannot be rebuilt ({exc}); skipped")
+                continue
+            save_conversation(db, flat, force=True)
+            summary.conversations += 1
+            log.info("re-derived %s: %d messages", cid, len(flat.messages))
     return summary

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from archiver.account.doctor import check_chatgpt
-from archiver.account.export_request import request_export
-from archiver.account.shared import shared_links_report
-from archiver.account.titles import generate_titles, title_candidates
 from archiver.config import Secret
+from archiver.doctor import DoctorRun
 from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.doctor import check_chatgpt
+from archiver.providers.chatgpt.export_request import request_export
+from archiver.providers.chatgpt.shared import shared_links_report
+from archiver.providers.chatgpt.titles import generate_titles, title_candidates
 from archiver.transport.http import HttpClient, new_session
 from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
@@ -36,9 +37,16 @@ def test_account_tools_against_the_emulator(db):
         )
         wrong = ChatGPTSettings(base_url=emu.chatgpt_base_url, token=Secret("not-the-token"))
 
-        report = asyncio.run(check_chatgpt(settings, policy=NO_RETRY))
+        report = asyncio.run(
+            check_chatgpt(settings, DoctorRun("CHATGPT_ACCESS_TOKEN", NO_RETRY, 30.0, None))
+        )
         assert report.exit_code == 0, report.lines()
-        assert asyncio.run(check_chatgpt(wrong, policy=NO_RETRY)).exit_code == 2
+        assert (
+            asyncio.run(
+                check_chatgpt(wrong, DoctorRun("CHATGPT_ACCESS_TOKEN", NO_RETRY, 30.0, None))
+            ).exit_code
+            == 2
+        )
 
         summary = asyncio.run(backup_chatgpt(db, settings, pace=ClientPace(None, policy=NO_RETRY)))
         assert summary.exit_code == 0, summary.errors

@@ -7,10 +7,12 @@ import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
-from archiver.account.doctor import FAIL, OK, SKIP, WARN, check_chatgpt, run_doctor
 from archiver.cli import cli
 from archiver.config import Secret
+from archiver.doctor import FAIL, OK, SKIP, WARN, DoctorRun, run_doctor
+from archiver.providers import registry
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.doctor import check_chatgpt
 from tests.support.account_helpers import NO_RETRY, TOKEN, assert_no_secret, closed_port
 from tests.support.helpers import FIXTURES, load_fixture
 
@@ -31,7 +33,9 @@ def serve_account(server: HTTPServer, check: str = "accounts_check_2023.json") -
 
 
 def doctor(settings: ChatGPTSettings, now: datetime | None = None):
-    return asyncio.run(check_chatgpt(settings, policy=NO_RETRY, now=now))
+    return asyncio.run(
+        check_chatgpt(settings, DoctorRun("CHATGPT_ACCESS_TOKEN", NO_RETRY, 30.0, now))
+    )
 
 
 def statuses(report) -> dict[str, str]:
@@ -145,7 +149,7 @@ def test_secondary_endpoint_failures(httpserver, settings):
 
 
 def test_token_about_to_expire_warns():
-    from archiver.account.doctor import token_check
+    from archiver.doctor import token_check
     from tests.support.account_helpers import fake_jwt
 
     now = datetime(2024, 1, 1, tzinfo=UTC)
@@ -194,10 +198,10 @@ def test_bing_cookie_refused_and_ok(httpserver, monkeypatch):
     httpserver.expect_oneshot_request("/turing/conversation/chats").respond_with_json(
         {"chats": [], "result": {"value": "Success", "message": "0 chats found."}}
     )
-    refused = asyncio.run(run_doctor("bing", policy=NO_RETRY))
+    refused = asyncio.run(run_doctor(registry.get("bing"), {}, policy=NO_RETRY))
     assert refused.exit_code == 2
     assert "cookie was refused" in refused.checks[1].detail
-    ok = asyncio.run(run_doctor("bing", policy=NO_RETRY))
+    ok = asyncio.run(run_doctor(registry.get("bing"), {}, policy=NO_RETRY))
     assert ok.exit_code == 0, ok.lines()
     assert httpserver.log[0][0].headers["Cookie"] == "_U=cookie-sEcReT"
     assert_no_secret("\n".join(refused.lines() + ok.lines()))
@@ -213,7 +217,9 @@ def test_bing_cookie_from_a_file_is_named_as_such(httpserver, monkeypatch, tmp_p
     httpserver.expect_oneshot_request("/turing/conversation/chats").respond_with_json(
         {"chats": [], "result": {"value": "Success", "message": "0 chats found."}}
     )
-    ok = asyncio.run(run_doctor("bing", token_file=str(cookie_file), policy=NO_RETRY))
+    ok = asyncio.run(
+        run_doctor(registry.get("bing"), {"cookie_file": str(cookie_file)}, policy=NO_RETRY)
+    )
     assert ok.exit_code == 0, ok.lines()
     assert ok.checks[0].detail == "set (the file given)"
 
@@ -223,6 +229,8 @@ def test_a_session_file_for_a_provider_without_one_is_a_clear_failure(monkeypatc
     session_file = tmp_path / "session"
     session_file.write_text("x")
     session_file.chmod(0o600)
-    report = asyncio.run(run_doctor("bing", session_file=str(session_file), policy=NO_RETRY))
+    report = asyncio.run(
+        run_doctor(registry.get("bing"), {"session_file": str(session_file)}, policy=NO_RETRY)
+    )
     assert report.exit_code == 2
-    assert "--session-file signs in to ChatGPT only" in report.checks[0].detail
+    assert "--session-file is not a credential of Bing chat" in report.checks[0].detail

@@ -5,8 +5,8 @@ import json
 
 from click.testing import CliRunner
 
-from archiver.account.export_request import request_export
 from archiver.cli import cli
+from archiver.providers.chatgpt.export_request import request_export
 from archiver.transport.pace import ClientPace
 from tests.support.account_helpers import NO_RETRY, TOKEN, assert_no_secret, dump
 from tests.support.helpers import load_fixture

@@ -8,10 +8,10 @@ from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from archiver.account.shared import shared_links_report, sync_shared_links
 from archiver.cli import cli
 from archiver.providers.chatgpt.account import AccountClient
 from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient
+from archiver.providers.chatgpt.shared import shared_links_report, sync_shared_links
 from archiver.transport.http import HttpClient, new_session
 from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter

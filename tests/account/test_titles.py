@@ -5,8 +5,8 @@ import json
 
 from click.testing import CliRunner
 
-from archiver.account.titles import generate_titles, title_candidates
 from archiver.cli import cli
+from archiver.providers.chatgpt.titles import generate_titles, title_candidates
 from archiver.transport.pace import ClientPace
 from tests.support.account_helpers import (
     NO_RETRY,

@@ -379,6 +379,7 @@ def test_full_marks_projects_and_their_conversations_gone(tmp_path):
 
 
 def test_export_and_html_link_to_stored_files(tmp_path):
+    from archiver.providers.registry import block_reader
     from archiver.query.export import export_conversations
 
     with running_emulator(**WORLD) as emu:
@@ -390,7 +391,9 @@ def test_export_and_html_link_to_stored_files(tmp_path):
     ).fetchone()
     stored = str(FileStore.for_database(tmp_path / "a.db").path_for(sha256))
     for fmt in ("html", "markdown"):
-        result = export_conversations(db, tmp_path / fmt, conversation_ids=[cid], fmt=fmt)
+        result = export_conversations(
+            db, tmp_path / fmt, conversation_ids=[cid], fmt=fmt, readers=block_reader
+        )
         assert stored in result.written[0].read_text()
 
 

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from archiver.backup.client_source import run_with_options
-from archiver.providers.copilot.jobs import OPTIONS as COPILOT_OPTIONS
 from archiver.providers.copilot.jobs import _file_values
+from archiver.providers.copilot.options import BACKUP_OPTIONS as COPILOT_OPTIONS
 
 VALUES = {
     "full": True,

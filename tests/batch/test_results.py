@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -8,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from archiver.batch import BatchOptions, run_batch, write_results
+from archiver.batch import BatchOptions, write_results
 from archiver.batch.results import escape_cell
 from archiver.config import Secret
 from archiver.errors import ConfigError
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
+from tests.support.batching import run_provider_batch
 from tests.support.fake_answers import TOKEN, FakeAnswers
 
 
@@ -42,9 +42,8 @@ def test_results_in_input_order_with_escaping(tmp_path: Path, httpserver) -> Non
     prompts.write_text("id,prompt\nz,=HYPERLINK(1)\na,second\nm,@third\n", encoding="utf-8")
     db = open_db(tmp_path / "a.db")
     settings = ChatGPTSettings(base_url=base, token=Secret(TOKEN))
-    summary = asyncio.run(
-        run_batch(db, prompts, BatchOptions(max_rpm=None, concurrency=3), settings)
-    )
+    options = BatchOptions(provider="chatgpt", max_rpm=None, concurrency=3)
+    summary = run_provider_batch(db, prompts, options, settings)
     out = tmp_path / "r.csv"
     assert write_results(db, summary.run_id, "csv", out) == 3
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
-from archiver.batch import BatchOptions, run_batch
+from archiver.batch import BatchOptions
 from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.providers.bing.client import BingSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from tests.support.batching import run_provider_batch
 
 FAST = RetryPolicy(max_attempts=4, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
@@ -27,7 +27,7 @@ def settings(base_url: str) -> BingSettings:
 def run(db: Any, csv: Path, base_url: str, **overrides: Any):  # type: ignore[no-untyped-def]
     values: dict[str, Any] = {"provider": "bing", "max_rpm": None, "concurrency": 2, "policy": FAST}
     values.update(overrides)
-    return asyncio.run(run_batch(db, csv, BatchOptions(**values), settings(base_url)))
+    return run_provider_batch(db, csv, BatchOptions(**values), settings(base_url))
 
 
 def items(db: Any) -> dict[str, dict[str, Any]]:

@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from archiver.batch import BatchOptions, ProviderOptions, run_batch
+from archiver.batch import BatchOptions
 from archiver.config import Secret
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, InputError
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from tests.support.batching import run_provider_batch
 from tests.support.fake_answers import TOKEN, FakeAnswers, answer_for
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
@@ -25,7 +26,7 @@ def write_csv(path: Path, text: str) -> Path:
 def options(**overrides: Any) -> BatchOptions:
     values: dict[str, Any] = {"max_rpm": None, "concurrency": 3, "policy": FAST}
     values.update(overrides)
-    return BatchOptions(**values)
+    return BatchOptions(provider="chatgpt", **values)
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def settings(fake: FakeAnswers, token: str = TOKEN) -> ChatGPTSettings:
 
 
 def run(db: Any, csv: Path, fake: FakeAnswers, progress: Any = None, **overrides: Any):  # type: ignore[no-untyped-def]
-    return asyncio.run(run_batch(db, csv, options(**overrides), settings(fake), progress))
+    return run_provider_batch(db, csv, options(**overrides), settings(fake), progress)
 
 
 def items(db: Any) -> dict[str, dict[str, Any]]:
@@ -246,7 +247,7 @@ def test_auth_error_stops_the_run_and_leaves_rows_pending(
 ) -> None:
     db = open_db(tmp_path / "a.db")
     csv = write_csv(tmp_path / "p.csv", PROMPTS)
-    summary = asyncio.run(run_batch(db, csv, options(), settings(fake, "wrong")))
+    summary = run_provider_batch(db, csv, options(), settings(fake, "wrong"))
     assert summary.exit_code == EXIT_CONFIG and summary.aborted is not None
     assert summary.not_sent == 8
     assert {r["status"] for r in items(db).values()} == {"pending"}
@@ -271,9 +272,11 @@ def test_autocontinue_and_model_and_path(tmp_path: Path, fake: FakeAnswers) -> N
         csv,
         fake,
         model="gpt-4o-mini",
-        provider_options=ProviderOptions(
-            autocontinue=True, conversation_path="f/conversation", history_disabled=True
-        ),
+        provider_values={
+            "autocontinue": True,
+            "conversation_path": "f/conversation",
+            "history_disabled": True,
+        },
     )
     assert summary.exit_code == EXIT_OK
     answers = {r["prompt"]: r for r in items(db).values()}

@@ -3,7 +3,6 @@ f/conversation, the fallbacks, no double sends, and every refusal."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,16 +10,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from archiver.batch import BatchOptions, ProviderOptions, run_batch
+from archiver.batch import BatchOptions
 from archiver.cli import cli
 from archiver.config import Secret
+from archiver.cooldown import CooldownSkip
 from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
-from archiver.jobs.cooldown import CooldownSkip
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown, sending_scope
 from archiver.transport.http import RetryPolicy
+from tests.support.batching import run_provider_batch
 from tests.support.fake_answers import TOKEN as FAKE_TOKEN
 from tests.support.fake_answers import FakeAnswers
 
@@ -39,7 +39,7 @@ def run(db: Any, path: Path, base: str, **overrides: Any) -> Any:
     values: dict[str, Any] = {"max_rpm": None, "concurrency": 3, "policy": FAST}
     values.update(overrides)
     settings = ChatGPTSettings(base_url=base, token=Secret(TOKEN))
-    return asyncio.run(run_batch(db, path, BatchOptions(**values), settings))
+    return run_provider_batch(db, path, BatchOptions(provider="chatgpt", **values), settings)
 
 
 def sends(emu: Any) -> list[dict[str, Any]]:
@@ -60,7 +60,7 @@ def test_every_row_goes_through_the_sentinel_and_f_conversation(tmp_path: Path, 
             db,
             csv(tmp_path),
             emu.chatgpt_base_url,
-            provider_options=ProviderOptions(proof_form=form),
+            provider_values={"proof_form": form},
         )
         assert summary.exit_code == EXIT_OK, summary.errors
         assert summary.done == 6 and summary.requests == 12  # sentinel + send per prompt
@@ -99,8 +99,8 @@ def test_a_server_without_sentinel_is_sent_to_without_tokens(tmp_path: Path, htt
     base = fake.install(httpserver)
     db = open_db(tmp_path / "a.db")
     settings = ChatGPTSettings(base_url=base, token=Secret(FAKE_TOKEN))
-    options = BatchOptions(max_rpm=None, concurrency=1, policy=FAST)
-    summary = asyncio.run(run_batch(db, csv(tmp_path), options, settings))
+    options = BatchOptions(provider="chatgpt", max_rpm=None, concurrency=1, policy=FAST)
+    summary = run_provider_batch(db, csv(tmp_path), options, settings)
     assert summary.exit_code == EXIT_OK, summary.errors
     # Learnt once (404 on both sentinel forms), then only sends: 2 + 6 requests.
     assert summary.done == 6 and summary.requests == 8
@@ -116,9 +116,11 @@ def test_a_retry_after_beyond_max_wait_stops_the_batch_and_a_later_run_skips(
     fake.faults = [None, "throttled-long"]  # the first row answered, then a day-long 429
     db = open_db(tmp_path / "a.db")
     settings = ChatGPTSettings(base_url=base, token=Secret(FAKE_TOKEN))
-    options = BatchOptions(max_rpm=None, concurrency=1, policy=FAST, max_wait=30)
+    options = BatchOptions(
+        provider="chatgpt", max_rpm=None, concurrency=1, policy=FAST, max_wait=30
+    )
     asked = datetime.now(tz=UTC)
-    summary = asyncio.run(run_batch(db, csv(tmp_path), options, settings))
+    summary = run_provider_batch(db, csv(tmp_path), options, settings)
     answered = datetime.now(tz=UTC)
     # Stopped at the 429, not asleep for a day holding the lock: no try after it.
     assert len(fake.requests) == 2
@@ -130,7 +132,7 @@ def test_a_retry_after_beyond_max_wait_stops_the_batch_and_a_later_run_skips(
     rest = timedelta(seconds=99999)
     assert until is not None and asked + rest - timedelta(seconds=1) <= until <= answered + rest
     sent = len(fake.requests)
-    again = asyncio.run(run_batch(db, csv(tmp_path), options, settings))
+    again = run_provider_batch(db, csv(tmp_path), options, settings)
     assert isinstance(again, CooldownSkip) and again.exit_code == EXIT_OK
     assert len(fake.requests) == sent  # the account was left alone
     assert sorted(r["status"] for r in items(db).values()) == ["done"] + ["pending"] * 5

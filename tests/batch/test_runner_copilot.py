@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from archiver.batch import BatchOptions, run_batch
+from archiver.batch import BatchOptions
 from archiver.config import Secret
 from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.providers.copilot.client import CopilotSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
+from tests.support.batching import run_provider_batch
 
 FAST = RetryPolicy(max_attempts=5, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
@@ -30,7 +30,7 @@ def run(db: Any, csv: Path, base_url: str, **overrides: Any):  # type: ignore[no
     }
     values.update(overrides)
     settings = CopilotSettings(Secret(TOKEN), base_url=base_url)
-    return asyncio.run(run_batch(db, csv, BatchOptions(**values), settings))
+    return run_provider_batch(db, csv, BatchOptions(**values), settings)
 
 
 def items(db: Any) -> dict[str, dict[str, Any]]:

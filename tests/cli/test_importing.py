@@ -37,7 +37,7 @@ def test_not_an_export_is_exit_2_without_traceback(tmp_path):
     path.write_text("certainly not a zip")
     result = run(tmp_path / "a.db", path)
     assert result.exit_code == 2
-    assert "not a ChatGPT export" in result.output
+    assert "not an export archiver knows: found a file export.zip" in result.output
     assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
 
 

@@ -10,7 +10,8 @@ from itertools import pairwise
 from typing import Any
 
 from archiver.emulator import export_conversation, running_emulator, write_export_json
-from archiver.providers.chatgpt.stream import ROOT_PARENT, build_request
+from archiver.providers.chatgpt.options import ROOT_PARENT
+from archiver.providers.chatgpt.stream import build_request
 from tests.support.emulator_client import AUTH, call, sse_events
 
 

@@ -10,7 +10,8 @@ import pytest
 from archiver.emulator import running_emulator
 from archiver.emulator.sentinel import proof_ok
 from archiver.providers.chatgpt import pow as pw
-from archiver.providers.chatgpt.stream import ROOT_PARENT, build_request
+from archiver.providers.chatgpt.options import ROOT_PARENT
+from archiver.providers.chatgpt.stream import build_request
 from tests.support.emulator_client import AUTH, call
 from tests.support.streams import parse_answer_stream
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
+from archiver.cooldown import GAVE_UP_COOLDOWN, honour_cooldown
 from archiver.jobs.config import load_job
-from archiver.jobs.cooldown import GAVE_UP_COOLDOWN, honour_cooldown
 from archiver.providers.chatgpt import jobs as chatgpt
 from archiver.recorder import run_recorded
 from archiver.store import open_db

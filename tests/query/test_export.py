@@ -6,6 +6,7 @@ import stat
 import pytest
 
 from archiver.errors import InputError
+from archiver.providers.registry import block_reader
 from archiver.query.export import export_conversations, load_conversation, safe_filename
 from archiver.query.render import render_html, render_json, render_markdown
 
@@ -15,7 +16,7 @@ BING = "51D|BingProd|ABC<1>"
 
 
 def test_markdown_current_branch_only(archive):
-    text = render_markdown(load_conversation(archive, BRANCHED))
+    text = render_markdown(load_conversation(archive, BRANCHED, block_reader))
     assert text.startswith("# Edits and regenerations\n")
     assert "What is a B+ tree? (edited)" in text
     assert "Leaves hold all the keys" in text
@@ -27,7 +28,7 @@ def test_markdown_current_branch_only(archive):
 
 
 def test_markdown_all_branches_shows_alternatives_at_forks(archive):
-    text = render_markdown(load_conversation(archive, BRANCHED), "all")
+    text = render_markdown(load_conversation(archive, BRANCHED, block_reader), "all")
     assert "## Alternative 1 of 2\n" in text
     assert "## Alternative 2 of 2 (current branch)\n" in text
     assert "## Alternative 1 of 2 › 1 of 2\n" in text
@@ -44,7 +45,7 @@ def test_the_current_path_follows_parents_not_time(archive):
     archive.execute(
         "UPDATE messages SET create_time = '2000-01-01T00:00:00.000000Z' WHERE id = 'n-a2'"
     )
-    text = render_markdown(load_conversation(archive, BRANCHED))
+    text = render_markdown(load_conversation(archive, BRANCHED, block_reader))
     assert text.index("B+ tree") < text.index("Leaves hold")
 
 
@@ -53,7 +54,7 @@ def test_content_types_render_as_code_output_quotes_and_links(archive):
         "UPDATE attachments SET extracted_path = 'files/chart.png' "
         "WHERE asset_pointer = 'file-abc123'"
     )
-    text = render_markdown(load_conversation(archive, CONTENT))
+    text = render_markdown(load_conversation(archive, CONTENT, block_reader))
     assert "```python\nprint(sum([1, 2]))\n```" in text
     assert "Output:\n\n```\n3\n```" in text
     assert "![image](<files/chart.png>)" in text  # the extracted file, not the pointer
@@ -70,7 +71,7 @@ def test_code_fence_outgrows_backticks_in_the_code():
 
 
 def test_bing_rows_export_linearly_with_sources(archive):
-    doc = load_conversation(archive, BING)
+    doc = load_conversation(archive, BING, block_reader)
     for branches in ("current", "all"):
         text = render_markdown(doc, branches)
         positions = [text.index(s) for s in ("How tall", "About 330", "And the", "That is HTML")]
@@ -80,7 +81,7 @@ def test_bing_rows_export_linearly_with_sources(archive):
 
 
 def test_json_export_round_trips_ids(archive):
-    doc = load_conversation(archive, BRANCHED)
+    doc = load_conversation(archive, BRANCHED, block_reader)
     current = json.loads(render_json(doc))
     assert current["conversation"]["id"] == BRANCHED
     assert [m["node_id"] for m in current["messages"]] == ["n-u2", "n-a2"]
@@ -104,7 +105,7 @@ def test_html_escapes_everything(archive):
     archive.execute(
         "UPDATE conversations SET title = '<script>alert(\"t\")</script>' WHERE id = ?", [BING]
     )
-    html = render_html(load_conversation(archive, BING), "all")
+    html = render_html(load_conversation(archive, BING, block_reader), "all")
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt;" in html
@@ -120,7 +121,7 @@ def test_html_refuses_javascript_links():
 
 
 def test_html_alternatives_nest_in_details(archive):
-    html = render_html(load_conversation(archive, BRANCHED), "all")
+    html = render_html(load_conversation(archive, BRANCHED, block_reader), "all")
     # The model in a heading is plain text in HTML (Markdown's backticks would show literally).
     assert "gpt-4o" in html and "`gpt-4o`" not in html
     assert html.count("<details") == html.count("</details>") == 4
@@ -129,14 +130,16 @@ def test_html_alternatives_nest_in_details(archive):
 
 def test_export_writes_one_private_file_per_conversation(archive, tmp_path):
     out = tmp_path / "out"
-    result = export_conversations(archive, out, fmt="markdown")
+    result = export_conversations(archive, out, fmt="markdown", readers=block_reader)
     names = sorted(p.name for p in result.written)
     assert len(names) == 3
     assert f"edits-and-regenerations-{BRANCHED}.md" in names
     assert any(n.startswith("eiffel-tower-51D_BingProd_ABC_1_-") for n in names)
     for path in result.written:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    again = export_conversations(archive, out, conversation_ids=[BING], fmt="html")
+    again = export_conversations(
+        archive, out, conversation_ids=[BING], fmt="html", readers=block_reader
+    )
     assert again.written[0].suffix == ".html"
 
 

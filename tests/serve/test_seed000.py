@@ -133,7 +133,7 @@ def test_a_full_conversation_is_refused_without_resting_the_account(
 
 def test_copilot_stands_in_where_bing_is_not(db_path: Path, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
     providers = ("chatgpt", "copilot")
-    with running_gateway(db_path, emu, providers=providers, bing_family="copilot") as gw:
+    with running_gateway(db_path, emu, providers=providers, families={"seed000": "copilot"}) as gw:
         answers = converse(gw, keys.user, "pilot", 2)
         assert "pilot asks question 1" in answers[1]["message"]
         models = http("GET", gw.base_url + "/v1/models", key=keys.user).json()
@@ -158,7 +158,10 @@ def test_copilot_stands_in_where_bing_is_not(db_path: Path, keys, emu: RunningEm
 
 
 def test_cli_picks_copilot_for_seed_000_only_without_bing() -> None:
-    from archiver.serve.senders import bing_family
+    from archiver.serve.senders import route_families
+
+    def bing_family(configured: list[str]) -> str:
+        return route_families(configured)["seed000"]
 
     assert bing_family(["chatgpt", "bing", "copilot"]) == "bing"
     assert bing_family(["chatgpt", "copilot"]) == "copilot"

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from archiver.doctor import clock_skew_seconds, server_date, token_expiry
 from archiver.providers.chatgpt.account_parse import (
     SNAPSHOT_ENDPOINTS,
-    clock_skew_seconds,
     gen_title_body,
     is_placeholder_title,
     parse_account_check,
@@ -17,11 +17,9 @@ from archiver.providers.chatgpt.account_parse import (
     parse_models,
     parse_shared_page,
     parse_success,
-    server_date,
     share_url,
     shared_params,
     title_from_prompt,
-    token_expiry,
 )
 from tests.support.helpers import load_fixture
 

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from archiver.providers import registry
 from archiver.providers.chatgpt.flatten import flatten_conversation
+from archiver.providers.chatgpt.reflatten import rebuild_conversation
 from archiver.store import open_db
-from archiver.store.rebuild import rebuild_chatgpt_conversation, reflatten
+from archiver.store.rebuild import reflatten, stored_rows
 from archiver.store.save import save_conversation
 from tests.support.helpers import load_fixture
 
@@ -21,11 +23,15 @@ def test_raw_json_in_the_archive_rebuilds_the_same_rows(tmp_path, name):
     original = flatten_conversation(load_fixture(name), requested_id="rid")
     save_conversation(db, original)
     rebuilt = flatten_conversation(
-        rebuild_chatgpt_conversation(db, original.id), requested_id="rid"
+        rebuild_conversation(*stored_rows(db, original.id)), requested_id="rid"
     )
     assert rebuilt.messages == original.messages
     # The content hash covers what is stored, so even it comes back the same.
     assert rebuilt.conversation == original.conversation
+
+
+def every_reflattener():
+    return {p.name: p.reflatten for p in registry.with_capability("reflatten")}
 
 
 def test_reflatten_rewrites_rows_flattened_by_an_older_version(tmp_path):
@@ -35,10 +41,10 @@ def test_reflatten_rewrites_rows_flattened_by_an_older_version(tmp_path):
     # Simulate rows from an older, worse flattener: lost text, stale version.
     db.execute("UPDATE messages SET text = NULL")
     db.execute("UPDATE conversations SET flattener_version = 0")
-    assert reflatten(db).conversations == 1
+    assert reflatten(db, every_reflattener()).conversations == 1
     assert message_rows(db) == before
-    assert reflatten(db).conversations == 0  # nothing stale left
-    assert reflatten(db, everything=True).conversations == 1
+    assert reflatten(db, every_reflattener()).conversations == 0  # nothing stale left
+    assert reflatten(db, every_reflattener(), everything=True).conversations == 1
     assert message_rows(db) == before
     hits = db.execute("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'regenerated'")
     assert hits.fetchone()[0] == 1

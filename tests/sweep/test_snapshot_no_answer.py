@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from archiver.account.snapshots import snapshot_account
 from archiver.config import Secret
 from archiver.providers.chatgpt.client import ChatGPTClient, ChatGPTSettings
+from archiver.providers.chatgpt.snapshots import snapshot_account
 from archiver.store import open_db
 from archiver.transport.http import HttpClient, RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter

@@ -46,7 +46,6 @@ DEFAULT_OPTIONS_SETS = (
     "dv3sugg",
 )
 DEFAULT_MESSAGE_TYPES = ("Chat", "InternalSearchQuery", "Disengaged", "InternalLoaderMessage")
-TONES = ("Creative", "Balanced", "Precise")
 
 
 class ChatHubBroken(TransientError):

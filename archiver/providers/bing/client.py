@@ -19,11 +19,10 @@ from typing import Any
 
 from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
+from archiver.providers.bing.options import DEFAULT_BING_BASE_URL, DEFAULT_SYDNEY_BASE_URL
 from archiver.timeutil import to_iso
 from archiver.transport.http import HttpClient
 
-DEFAULT_BING_BASE_URL = "https://www.bing.com"
-DEFAULT_SYDNEY_BASE_URL = "https://sydney.bing.com"
 BING_AUTH_REFUSED = "the Bing cookie was refused (expired?)"
 
 CREATE_PATH = "turing/conversation/create"

@@ -1,41 +1,108 @@
-"""Bing chat, as the registry sees it (``archiver.providers.registry``)."""
+"""Bing chat, as the rest of archiver sees it: the one class the registry names. Light to
+import: each capability loads its modules when it is used."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from archiver.providers.bing.client import BingSettings
-from archiver.providers.bing.jobs import OPTIONS, host_options, run_backup, settings_for
-from archiver.providers.registry import Provider
+from archiver.options import JobValues
+from archiver.providers.base import Backup, Doctor, Emulator, Gateway, Provider, Sending
+from archiver.providers.bing.options import (
+    BACKUP_OPTIONS,
+    COOKIE_ENV,
+    DEFAULT_BATCH_RPM,
+    SEND_OPTIONS,
+    TONES,
+)
+from archiver.providers.bing.render import BingRenderer
 
-BATCH_OPTIONS = host_options("bing_base_url")
+if TYPE_CHECKING:
+    import sqlite_utils
+    from aiohttp import web
+
+    from archiver.backup.engine import BackupSummary
+    from archiver.batch.sender import BatchProvider, SenderSetup
+    from archiver.doctor import DoctorReport, DoctorRun
+    from archiver.progress import Progress
+    from archiver.providers.bing.client import BingSettings
 
 
-def batch_settings(job: Any) -> BingSettings:
-    return settings_for(job, prefix="bing_")
-
-
-PROVIDER = Provider(
-    name="bing",
-    secret="cookie",
-    secret_env="BING_COOKIE",
-    settings_from_env=BingSettings.from_env,
-    settings_for_job=settings_for,
-    backup_options=OPTIONS,
-    backup_help="""Archive every saved Bing chat (the chat list and each chat's history) into DB.
+class BingBackup(Backup["BingSettings"]):
+    options = BACKUP_OPTIONS
+    help = """Archive every saved Bing chat (the chat list and each chat's history) into DB.
 
     Reads the cookie from BING_COOKIE (a _U value or a whole Cookie header) or --cookie-file,
     and the hosts from BING_BASE_URL and SYDNEY_BASE_URL. Later runs fetch only chats whose
     update time changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial
     (some chats failed, or Bing throttled or asked for a CAPTCHA: what was archived is kept),
     75 DB in use by another run.
-    """,
-    run_backup=run_backup,
-    sender="archiver.providers.bing.sender:BingProvider",
-    default_batch_rpm=20.0,
-    batch_options=BATCH_OPTIONS,
-    batch_settings=batch_settings,
-    model_help="tone: Creative, Balanced, Precise",
-    doctor="archiver.account.doctor:check_bing",
-    emulator_routes="archiver.emulator.chathub:add_routes",
-)
+    """
+
+    async def run(
+        self,
+        db: sqlite_utils.Database,
+        settings: BingSettings,
+        values: Mapping[str, Any],
+        progress: Progress | None = None,
+    ) -> BackupSummary:
+        from archiver.providers.bing.jobs import run_backup
+
+        return await run_backup(db, settings, values, progress)
+
+
+class BingSending(Sending["BingSettings"]):
+    options = SEND_OPTIONS
+    default_rpm = DEFAULT_BATCH_RPM
+    model_help = "tone: " + ", ".join(TONES)
+
+    def settings_for_batch(self, job: JobValues) -> BingSettings:
+        from archiver.providers.bing.jobs import settings_for
+
+        return settings_for(job, prefix="bing_")
+
+    def open(
+        self, setup: SenderSetup, settings: BingSettings, values: Mapping[str, Any]
+    ) -> BatchProvider:
+        from archiver.providers.bing.sender import BingProvider
+
+        return BingProvider(setup, settings)
+
+
+class BingDoctor(Doctor["BingSettings"]):
+    async def check(self, settings: BingSettings, run: DoctorRun) -> DoctorReport:
+        from archiver.providers.bing.doctor import check_bing
+
+        return await check_bing(settings, run)
+
+
+class BingEmulator(Emulator):
+    def add_routes(self, app: web.Application) -> None:
+        from archiver.emulator.chathub import add_routes
+
+        add_routes(app)
+
+
+class Bing(Provider["BingSettings"]):
+    name = "bing"
+    title = "Bing chat"
+    summary = "Bing chat (Sydney): saved chats and their histories; sends prompts"
+    secret = "cookie"
+    secret_env = COOKIE_ENV
+
+    backup = BingBackup()
+    sending = BingSending()
+    doctor = BingDoctor()
+    emulator = BingEmulator()
+    gateway = Gateway(variants=TONES, default_variant=TONES[0], route_family="seed000")
+    renderer = BingRenderer()
+
+    def settings_from_env(self, values: Mapping[str, Any]) -> BingSettings:
+        from archiver.providers.bing.client import BingSettings
+
+        return BingSettings.from_env(values.get("cookie_file"))
+
+    def settings_for_job(self, job: JobValues) -> BingSettings:
+        from archiver.providers.bing.jobs import settings_for
+
+        return settings_for(job)

@@ -28,6 +28,7 @@ from archiver.providers.bing.client import (
     new_bing_http,
 )
 from archiver.providers.bing.flatten import flatten_bing_conversation
+from archiver.providers.bing.options import TONES
 
 
 @dataclass
@@ -83,7 +84,7 @@ class BingProvider(FlatHistorySender[BingSettings]):
                 url,
                 request,
                 headers=headers,
-                timeout_seconds=self.options.timeout_seconds,
+                timeout_seconds=self.timeout_seconds,
                 on_text=on_text,
             )
 
@@ -92,7 +93,7 @@ class BingProvider(FlatHistorySender[BingSettings]):
     async def send(
         self, thread: Thread, prompt: str, model: str, stats: CallStats, on_text: OnText = None
     ) -> Answer:
-        tone = model or self.options.tone
+        tone = model or TONES[0]
         try:
             outcome = await self._turn(thread, prompt, tone, stats, on_text)
         except SessionExpired:

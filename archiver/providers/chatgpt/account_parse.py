@@ -1,19 +1,15 @@
 """ChatGPT ``backend-api``, the account side (seed 003): requests and answers as plain data.
 
-No I/O here: ``archiver.account`` sends the requests through the shared HttpClient and hands
+No I/O here: the account tools beside it send the requests through the shared HttpClient and hands
 the answers to these functions. Every parser accepts the shapes seen over the years and
 returns ``None`` (or empty) for what an answer does not say, rather than failing: the callers
 decide whether a missing field is a problem."""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from archiver.timeutil import to_iso
@@ -247,41 +243,6 @@ def parse_export_status(payload: Any) -> str | None:
 
 
 # --- clock and token ----------------------------------------------------------------------------
-
-
-def server_date(headers: Mapping[str, str]) -> datetime | None:
-    """The answer's ``Date`` header as an aware datetime; None when absent or unreadable."""
-    value = headers.get("Date") or headers.get("date")
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def clock_skew_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
-    """Server time minus local time, in seconds (positive: the local clock is behind)."""
-    when = server_date(headers)
-    return None if when is None else (when - now).total_seconds()
-
-
-def token_expiry(token: str) -> datetime | None:
-    """The ``exp`` claim of a JWT access token, read without verifying it (only to tell the user
-    when it runs out). None when the token is not a readable JWT."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    segment = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(segment))
-        exp = claims.get("exp") if isinstance(claims, dict) else None
-        if not isinstance(exp, int | float) or isinstance(exp, bool):
-            return None
-        return datetime.fromtimestamp(exp, tz=UTC)
-    except (ValueError, TypeError, OverflowError, OSError):
-        return None
 
 
 # --- small coercions ----------------------------------------------------------------------------

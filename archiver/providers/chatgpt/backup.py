@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.account.snapshots import snapshot_account
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
 from archiver.errors import (
@@ -38,6 +37,7 @@ from archiver.providers.chatgpt.projects import (
     sidebar_projects,
 )
 from archiver.providers.chatgpt.signed import open_chatgpt_http
+from archiver.providers.chatgpt.snapshots import snapshot_account
 from archiver.store.filestore import FileStore
 from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
@@ -196,7 +196,7 @@ async def backup_chatgpt(
     """One backup run: one session, one limiter for the account, one retry policy.
 
     With ``snapshot`` the run first records the account endpoints (4 requests, see
-    archiver.account.snapshots); their failures are recorded, not fatal, except a refused
+    archiver.providers.chatgpt.snapshots); their failures are recorded, not fatal, except a refused
     token or a challenge page, which end the run before the list is walked.
 
     ``extras`` (default: everything on) adds Projects, canvas documents and file downloads

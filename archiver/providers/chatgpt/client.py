@@ -15,13 +15,12 @@ from archiver.backup.listing import ListItem, unreadable_entry
 from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import ConfigError, NotFoundError, UpstreamError, WrongEndpointError
 from archiver.providers.chatgpt.browser import BrowserProfile
+from archiver.providers.chatgpt.options import DEFAULT_BASE_URL, DEFAULT_MAX_RPM
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.timeutil import to_iso
 from archiver.transport.http import HttpClient
 from archiver.transport.pace import ClientPace
 
-DEFAULT_BASE_URL = "https://chatgpt.com/backend-api"
-DEFAULT_MAX_RPM = 30.0  # requests per minute: the service throttles hard
 DEFAULT_PACE = ClientPace(DEFAULT_MAX_RPM)
 LIST_LIMIT = 100  # the server refuses more with 422
 TRANSPORTS = ("aiohttp", "curl_cffi")

@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 from archiver.flatten.content import content_text
 from archiver.flatten.records import (
-    FLATTENER_VERSION,
     FlatConversation,
     as_dict,
     as_str,
@@ -18,6 +17,7 @@ from archiver.flatten.records import (
     texts_hash,
 )
 from archiver.flatten.tree import TreeShape, children_of, tree_shape
+from archiver.providers.chatgpt.options import FLATTENER_VERSION
 from archiver.timeutil import to_iso
 
 

@@ -11,79 +11,24 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.options import backup_pace, common_backup_options
-from archiver.errors import ConfigError
-from archiver.jobs.cooldown import (
+from archiver.backup.options import backup_pace
+from archiver.cooldown import (
     remember_cooldown,
 )
+from archiver.errors import ConfigError
 from archiver.options import (
     JobValues,
-    Option,
-    boolean,
-    credential,
-    env_name,
-    http_url,
-    integer,
     job_secret,
-    positive_number,
-    text,
 )
 from archiver.progress import Progress
 from archiver.providers.chatgpt.backup import ChatGPTExtras, backup_chatgpt
 from archiver.providers.chatgpt.browser import BrowserProfile
-from archiver.providers.chatgpt.client import (
-    DEFAULT_BASE_URL,
-    DEFAULT_MAX_RPM,
-    ChatGPTSettings,
-    choose_transport,
-)
+from archiver.providers.chatgpt.client import ChatGPTSettings, choose_transport
+from archiver.providers.chatgpt.options import PROVIDER
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
 from archiver.transport.http import RetryPolicy
-
-PROVIDER = "chatgpt"
-
-
-def sign_in_options() -> dict[str, Option]:
-    """How every ChatGPT command and job kind signs in: the access token, or the browser's
-    session cookie."""
-    return {
-        **credential("token", "CHATGPT_ACCESS_TOKEN"),
-        **credential("session", "CHATGPT_SESSION_TOKEN"),
-        # No default name: a job signs in with the session cookie only when it says so (and
-        # `archiver schedule` then lists the variable it needs).
-        "session_env": Option(
-            env_name, None, "environment variable holding the session cookie", cli=False
-        ),
-    }
-
-
-OPTIONS: dict[str, Option] = {
-    "base_url": Option(
-        http_url, DEFAULT_BASE_URL, "backend-api base URL (a proxy, the emulator)", cli=False
-    ),
-    "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)", cli=False),
-    **sign_in_options(),
-    "user_agent": Option(
-        text, None, "The browser's User-Agent (else CHATGPT_USER_AGENT, else a current Chrome)."
-    ),
-    "transport": Option(
-        text, None, "aiohttp (default) or curl_cffi (pip install 'archiver[impersonate]')."
-    ),
-    "no_files": Option(boolean, False, "Do not download the files messages point at."),
-    "max_file_mb": Option(
-        positive_number, None, "Skip files larger than this many MB (recorded as too_large)."
-    ),
-    "no_archived": Option(boolean, False, "Skip the list of archived chats."),
-    "no_snapshot": Option(
-        boolean, False, "Do not record plan, models and limits first (saves 4 requests per run)."
-    ),
-    **common_backup_options(default_rpm=DEFAULT_MAX_RPM),
-    "full_every_days": Option(
-        integer(1), None, "Walk the whole list when the last full walk is this many days old."
-    ),
-}
 
 
 def full_reconcile_due(

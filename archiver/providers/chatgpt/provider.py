@@ -1,27 +1,51 @@
-"""ChatGPT, as the registry sees it (``archiver.providers.registry``)."""
+"""ChatGPT, as the rest of archiver sees it: the one class the registry names
+(``archiver.providers.registry``). Light to import: each capability loads its modules when
+it is used."""
 
 from __future__ import annotations
 
-from archiver.options import Option, credential, http_url, text
-from archiver.providers.chatgpt.client import DEFAULT_BASE_URL, ChatGPTSettings
-from archiver.providers.chatgpt.jobs import OPTIONS, run_backup, settings_for
-from archiver.providers.registry import Provider
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-BATCH_OPTIONS: dict[str, Option] = {
-    "base_url": Option(http_url, DEFAULT_BASE_URL, "ChatGPT backend-api base URL", cli=False),
-    "account_id": Option(text, None, "ChatGPT team workspace id", cli=False),
-    **credential("token", "CHATGPT_ACCESS_TOKEN"),
-}
+from archiver.options import JobValues
+from archiver.providers.base import (
+    Backup,
+    Doctor,
+    Emulator,
+    ExportFormat,
+    Gateway,
+    Provider,
+    Reflatten,
+    Sending,
+)
+from archiver.providers.chatgpt.options import (
+    BACKUP_OPTIONS,
+    DEFAULT_BATCH_RPM,
+    FLATTENER_VERSION,
+    ROOT_PARENT,
+    SEND_OPTIONS,
+    TOKEN_ENV,
+)
+from archiver.providers.chatgpt.render import ChatGPTRenderer
+
+if TYPE_CHECKING:
+    import sqlite_utils
+    from aiohttp import web
+
+    from archiver.backup.engine import BackupSummary
+    from archiver.batch.sender import BatchProvider, SenderSetup
+    from archiver.doctor import DoctorReport, DoctorRun
+    from archiver.flatten.records import FlatConversation
+    from archiver.importer.source import ExportFiles, ImportOptions
+    from archiver.progress import Progress
+    from archiver.providers.chatgpt.client import ChatGPTSettings
+    from archiver.summary import Summary
 
 
-PROVIDER = Provider(
-    name="chatgpt",
-    secret="token",
-    secret_env="CHATGPT_ACCESS_TOKEN",
-    settings_from_env=ChatGPTSettings.from_env,
-    settings_for_job=settings_for,
-    backup_options=OPTIONS,
-    backup_help="""Archive every ChatGPT conversation, every branch, into DB.
+class ChatGPTBackup(Backup["ChatGPTSettings"]):
+    options = BACKUP_OPTIONS
+    help = """Archive every ChatGPT conversation, every branch, into DB.
 
     Reads the access token from CHATGPT_ACCESS_TOKEN (or --token-file), the base URL from
     CHATGPT_BASE_URL and an optional team workspace from CHATGPT_ACCOUNT_ID. Later runs fetch
@@ -29,14 +53,148 @@ PROVIDER = Provider(
     a 429 left the account cooling down, waits up to --max-cooldown-wait seconds, else skips
     (exit 0). Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial, 75 DB in use by
     another run.
-    """,
-    run_backup=run_backup,
-    sender="archiver.providers.chatgpt.sender:ChatGPTProvider",
-    default_batch_rpm=20.0,
-    batch_options=BATCH_OPTIONS,
-    batch_settings=settings_for,
-    model_help="model slug",
-    doctor="archiver.account.doctor:check_chatgpt",
-    emulator_routes="archiver.emulator.chatgpt_2026:add_all_routes",
-    state_for_sending="archiver.providers.chatgpt.browser:with_device_id",
-)
+    """
+
+    async def run(
+        self,
+        db: sqlite_utils.Database,
+        settings: ChatGPTSettings,
+        values: Mapping[str, Any],
+        progress: Progress | None = None,
+    ) -> BackupSummary:
+        from archiver.providers.chatgpt.jobs import run_backup
+
+        return await run_backup(db, settings, values, progress)
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """How ChatGPT's sender posts a prompt (``SEND_OPTIONS``' values)."""
+
+    conversation_path: str = "f/conversation"  # "conversation" when that 404s
+    proof_form: str = "sha3"  # the sentinel's proof-of-work hash, "sha3" or "fnv"
+    history_disabled: bool = False
+    autocontinue: bool = False
+    first_parent: str = ROOT_PARENT  # or "uuid": a new uuid as the first turn's parent
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> SendOptions:
+        defaults = cls()
+        return cls(
+            **{
+                name: values[name] if values.get(name) is not None else getattr(defaults, name)
+                for name in cls.__dataclass_fields__
+            }
+        )
+
+
+class ChatGPTSending(Sending["ChatGPTSettings"]):
+    options = SEND_OPTIONS
+    default_rpm = DEFAULT_BATCH_RPM
+    model_help = "model slug"
+    tree = True
+
+    def settings_for_batch(self, job: JobValues) -> ChatGPTSettings:
+        from archiver.providers.chatgpt.jobs import settings_for
+
+        return settings_for(job)
+
+    def with_state(self, db: sqlite_utils.Database, settings: ChatGPTSettings) -> ChatGPTSettings:
+        from archiver.providers.chatgpt.browser import with_device_id
+
+        with_id: ChatGPTSettings = with_device_id(db, settings)
+        return with_id
+
+    def open(
+        self, setup: SenderSetup, settings: ChatGPTSettings, values: Mapping[str, Any]
+    ) -> BatchProvider:
+        from archiver.providers.chatgpt.sender import ChatGPTProvider
+
+        return ChatGPTProvider(setup, settings, SendOptions.from_values(values))
+
+
+class ChatGPTExport(ExportFormat):
+    label = "a ChatGPT data export"
+
+    def detect(self, files: ExportFiles) -> bool:
+        from archiver.providers.chatgpt.export_detect import is_chatgpt_export
+
+        return is_chatgpt_export(files)
+
+    def run(
+        self,
+        db: sqlite_utils.Database,
+        files: ExportFiles,
+        options: ImportOptions,
+        progress: Progress | None = None,
+    ) -> Summary:
+        from archiver.importer.run import import_export
+
+        return import_export(
+            db,
+            files.path,
+            extract_dir=options.extract_dir,
+            limits=options.limits,
+            progress=progress,
+            jobs=options.jobs,
+            store_files=options.store_files,
+        )
+
+
+class ChatGPTDoctor(Doctor["ChatGPTSettings"]):
+    async def check(self, settings: ChatGPTSettings, run: DoctorRun) -> DoctorReport:
+        from archiver.providers.chatgpt.doctor import check_chatgpt
+
+        return await check_chatgpt(settings, run)
+
+
+class ChatGPTEmulator(Emulator):
+    def add_routes(self, app: web.Application) -> None:
+        from archiver.emulator.chatgpt_2026 import add_all_routes
+
+        add_all_routes(app)
+
+
+class ChatGPTReflatten(Reflatten):
+    version = FLATTENER_VERSION
+
+    def rebuild(
+        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+    ) -> FlatConversation:
+        from archiver.providers.chatgpt.reflatten import reflatten_rows
+
+        return reflatten_rows(conversation, messages)
+
+
+class ChatGPT(Provider["ChatGPTSettings"]):
+    name = "chatgpt"
+    title = "ChatGPT"
+    summary = "chatgpt.com: every conversation and branch, projects, files; sends prompts"
+    secret = "token"
+    secret_env = TOKEN_ENV
+    conversation_web_url = "https://chatgpt.com/c/{id}"
+
+    backup = ChatGPTBackup()
+    sending = ChatGPTSending()
+    export = ChatGPTExport()
+    doctor = ChatGPTDoctor()
+    emulator = ChatGPTEmulator()
+    gateway = Gateway(
+        takes_bare_models=True,
+        bare_models_help="ChatGPT model slugs listed by /v1/models (repeat; default: auto).",
+        route_family="seed004",
+    )
+    renderer = ChatGPTRenderer()
+    reflatten = ChatGPTReflatten()
+
+    def settings_from_env(self, values: Mapping[str, Any]) -> ChatGPTSettings:
+        from archiver.providers.chatgpt.client import ChatGPTSettings
+
+        return ChatGPTSettings.from_env(
+            values.get("token_file"), session_file=values.get("session_file")
+        )
+
+    def settings_for_job(self, job: JobValues) -> ChatGPTSettings:
+        from archiver.providers.chatgpt.jobs import settings_for
+
+        return settings_for(job)

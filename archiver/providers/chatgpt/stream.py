@@ -31,7 +31,6 @@ from archiver.errors import RateLimitExceeded, TransientError, UpstreamError
 from archiver.flatten.content import content_text
 from archiver.transport.sse import SSEEvent, SSEParser
 
-ROOT_PARENT = "client-created-root"
 DONE = "[DONE]"
 
 

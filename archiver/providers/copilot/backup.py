@@ -18,12 +18,12 @@ from archiver.backup.listing import ListItem
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import download_images
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
+from archiver.providers.copilot.options import DEFAULT_BACKUP_RPM, IMAGE_RPM
 from archiver.store.filestore import FileStore, store_beside
 from archiver.transport.http import HttpClient
 from archiver.transport.pace import ClientPace, paced_http
 
 FEED_CONVERSATIONS = "conversations"
-DEFAULT_BACKUP_RPM = 20.0
 
 
 class CopilotBackup(ClientSource):
@@ -52,7 +52,6 @@ DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
 _backup_conversations = client_backup(
     CopilotBackup.over, new_copilot_http, default_pace=DEFAULT_PACE
 )
-IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still bounded
 
 
 async def backup_copilot(

@@ -39,12 +39,12 @@ from archiver.providers.copilot.client import (
     chat_socket_place,
 )
 from archiver.providers.copilot.flatten import TEXT_JOIN
+from archiver.providers.copilot.options import MODES
 from archiver.timeutil import utc_now_iso
 from archiver.transport.responses import raise_for_status
 from archiver.transport.socket_turn import socket_failures
 
-MODES = ("chat", "smart", "reasoning")
-DEFAULT_MODE = "chat"
+DEFAULT_MODE = MODES[0]
 MAX_HASHCASH_BITS = 22  # ~4 M hashes expected (~10 s here): a browser's work, no more
 MAX_PENDING_CHARS = 8 * 1024 * 1024  # one event larger than this is not a chat event
 _AUTH_CODES = ("unauthorized", "unauthenticated", "tokenexpired", "invalidtoken", "forbidden")

@@ -19,15 +19,17 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from archiver.config import Secret, env_base_url, env_setting, load_secret
 from archiver.errors import ChallengeError, ConfigError
 from archiver.providers.copilot import parse
+from archiver.providers.copilot.options import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    IDENTITY_ENV,
+    PROVIDER,
+    TOKEN_ENV,
+    USER_AGENT_ENV,
+)
 from archiver.providers.copilot.parse import CopilotChat, Page
 from archiver.transport.http import HttpClient
 
-PROVIDER = "copilot"
-DEFAULT_BASE_URL = "https://copilot.microsoft.com"
-TOKEN_ENV = "COPILOT_ACCESS_TOKEN"
-IDENTITY_ENV = "COPILOT_IDENTITY_TYPE"
-BASE_URL_ENV = "COPILOT_BASE_URL"
-USER_AGENT_ENV = "COPILOT_USER_AGENT"
 AUTH_REFUSED = "the Copilot token was refused: they last about a day, copy a fresh one"
 CLOUDFLARE_ADVICE = (
     "Copilot answered a Cloudflare check instead of data: open copilot.microsoft.com in the "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from archiver.account.doctor import (
+from archiver.doctor import (
     OK,
     WARN,
     Check,
@@ -13,7 +13,6 @@ from archiver.account.doctor import (
     DoctorRun,
     clock_check,
     diagnose,
-    doctor_check,
     safe_url,
     token_check,
 )
@@ -22,7 +21,6 @@ from archiver.providers.copilot import parse
 from archiver.providers.copilot.client import (
     IDENTITY_ENV,
     PROVIDER,
-    TOKEN_ENV,
     CopilotSettings,
     new_copilot_http,
 )
@@ -30,7 +28,6 @@ from archiver.transport.http import new_session
 from archiver.transport.ratelimit import RateLimiter
 
 
-@doctor_check(TOKEN_ENV)
 async def check_copilot(settings: CopilotSettings, run: DoctorRun) -> DoctorReport:
     report = DoctorReport(PROVIDER, safe_url(settings.base_url))
     host = urlsplit(settings.base_url).netloc.rpartition("@")[2] or settings.base_url

@@ -9,40 +9,13 @@ import sqlite_utils
 
 from archiver.backup.client_source import run_with_options
 from archiver.backup.engine import BackupSummary
-from archiver.backup.options import common_backup_options
 from archiver.options import (
     JobValues,
-    Option,
-    boolean,
-    credential,
-    http_url,
     job_secret,
-    positive_number,
-    text,
 )
-from archiver.providers.copilot.backup import DEFAULT_BACKUP_RPM, IMAGE_RPM, backup_copilot
-from archiver.providers.copilot.client import (
-    DEFAULT_BASE_URL,
-    DEFAULT_USER_AGENT,
-    TOKEN_ENV,
-    CopilotSettings,
-)
-
-KIND = "backup copilot"
-OPTIONS: dict[str, Option] = {
-    "base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
-    "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)", cli=False),
-    **credential("token", TOKEN_ENV),
-    **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM),
-    "no_files": Option(boolean, False, "Do not download the images messages show."),
-    "max_file_mb": Option(positive_number, None, "Skip (and mark) images bigger than this."),
-}
-# What the ``batch`` job kind adds for ``provider = "copilot"``.
-BATCH_OPTIONS: dict[str, Option] = {
-    "copilot_base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
-    "copilot_identity_type": Option(text, None, "Copilot x-useridentitytype header", cli=False),
-    **credential("copilot_token", TOKEN_ENV),
-}
+from archiver.providers.copilot.backup import backup_copilot
+from archiver.providers.copilot.client import DEFAULT_USER_AGENT, CopilotSettings
+from archiver.providers.copilot.options import IMAGE_RPM
 
 
 def settings_for(job: JobValues, prefix: str = "") -> CopilotSettings:

@@ -1,42 +1,111 @@
-"""Microsoft Copilot, as the registry sees it (``archiver.providers.registry``): the one module
-the rest of archiver reaches Copilot through."""
+"""Microsoft Copilot, as the rest of archiver sees it: the one class the registry names.
+Light to import: each capability loads its modules when it is used."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from archiver.providers.copilot.client import PROVIDER as NAME
-from archiver.providers.copilot.client import TOKEN_ENV, CopilotSettings
-from archiver.providers.copilot.jobs import BATCH_OPTIONS, OPTIONS, run_backup, settings_for
-from archiver.providers.copilot.sender import DEFAULT_BATCH_RPM
-from archiver.providers.registry import Provider
+from archiver.options import JobValues
+from archiver.providers.base import Backup, Doctor, Emulator, Gateway, Provider, Sending
+from archiver.providers.copilot.options import (
+    BACKUP_OPTIONS,
+    DEFAULT_BATCH_RPM,
+    MODES,
+    SEND_OPTIONS,
+    TOKEN_ENV,
+)
+from archiver.providers.copilot.render import CopilotRenderer
+
+if TYPE_CHECKING:
+    import sqlite_utils
+    from aiohttp import web
+
+    from archiver.backup.engine import BackupSummary
+    from archiver.batch.sender import BatchProvider, SenderSetup
+    from archiver.doctor import DoctorReport, DoctorRun
+    from archiver.progress import Progress
+    from archiver.providers.copilot.client import CopilotSettings
 
 
-def batch_settings(job: Any) -> CopilotSettings:
-    return settings_for(job, prefix="copilot_")
-
-
-PROVIDER = Provider(
-    name=NAME,
-    secret="token",
-    secret_env=TOKEN_ENV,
-    settings_from_env=CopilotSettings.from_env,
-    settings_for_job=settings_for,
-    backup_options=OPTIONS,
-    backup_help="""Archive every Microsoft Copilot conversation (the list and each one's history) into DB.
+class CopilotBackup(Backup["CopilotSettings"]):
+    options = BACKUP_OPTIONS
+    help = """Archive every Microsoft Copilot conversation (the list and each one's history) into DB.
 
     Reads the token from COPILOT_ACCESS_TOKEN (or --token-file), the account type header from
     COPILOT_IDENTITY_TYPE and the host from COPILOT_BASE_URL. Later runs fetch only
     conversations whose updatedAt changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config
     (a refused token: they last about a day), 3 partial (some failed, or a Cloudflare check),
     75 DB in use by another run.
-    """,
-    run_backup=run_backup,
-    sender="archiver.providers.copilot.sender:CopilotProvider",
-    default_batch_rpm=DEFAULT_BATCH_RPM,
-    batch_options=BATCH_OPTIONS,
-    batch_settings=batch_settings,
-    model_help="mode: chat, smart, reasoning",
-    doctor="archiver.providers.copilot.doctor:check_copilot",
-    emulator_routes="archiver.emulator.copilot:add_routes",
-)
+    """
+
+    async def run(
+        self,
+        db: sqlite_utils.Database,
+        settings: CopilotSettings,
+        values: Mapping[str, Any],
+        progress: Progress | None = None,
+    ) -> BackupSummary:
+        from archiver.providers.copilot.jobs import run_backup
+
+        return await run_backup(db, settings, values, progress)
+
+
+class CopilotSending(Sending["CopilotSettings"]):
+    options = SEND_OPTIONS
+    default_rpm = DEFAULT_BATCH_RPM
+    model_help = "mode: " + ", ".join(MODES)
+
+    def settings_for_batch(self, job: JobValues) -> CopilotSettings:
+        from archiver.providers.copilot.jobs import settings_for
+
+        return settings_for(job, prefix="copilot_")
+
+    def open(
+        self, setup: SenderSetup, settings: CopilotSettings, values: Mapping[str, Any]
+    ) -> BatchProvider:
+        from archiver.providers.copilot.sender import CopilotProvider
+
+        return CopilotProvider(setup, settings)
+
+
+class CopilotDoctor(Doctor["CopilotSettings"]):
+    async def check(self, settings: CopilotSettings, run: DoctorRun) -> DoctorReport:
+        from archiver.providers.copilot.doctor import check_copilot
+
+        return await check_copilot(settings, run)
+
+
+class CopilotEmulator(Emulator):
+    def add_routes(self, app: web.Application) -> None:
+        from archiver.emulator.copilot import add_routes
+
+        add_routes(app)
+
+
+class Copilot(Provider["CopilotSettings"]):
+    name = "copilot"
+    title = "Microsoft Copilot"
+    summary = "copilot.microsoft.com, Bing chat's successor: conversations and images; sends"
+    secret = "token"
+    secret_env = TOKEN_ENV
+    conversation_web_url = "https://copilot.microsoft.com/chats/{id}"
+
+    backup = CopilotBackup()
+    sending = CopilotSending()
+    doctor = CopilotDoctor()
+    emulator = CopilotEmulator()
+    gateway = Gateway(variants=MODES, default_variant="", route_family="seed000")
+    renderer = CopilotRenderer()
+
+    def settings_from_env(self, values: Mapping[str, Any]) -> CopilotSettings:
+        from archiver.providers.copilot.client import CopilotSettings
+
+        return CopilotSettings.from_env(
+            values.get("copilot_token_file") or values.get("token_file")
+        )
+
+    def settings_for_job(self, job: JobValues) -> CopilotSettings:
+        from archiver.providers.copilot.jobs import settings_for
+
+        return settings_for(job)

@@ -20,8 +20,6 @@ from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, Copilot
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation, message_text
 
-DEFAULT_BATCH_RPM = 15.0  # about what one account takes before upstream 502s (§5)
-
 
 class CopilotProvider(FlatHistorySender[CopilotSettings]):
     name = PROVIDER
@@ -79,7 +77,7 @@ class CopilotProvider(FlatHistorySender[CopilotSettings]):
                     self.settings.chat_socket_url(session_id),
                     turn,
                     headers=self._socket_headers(),
-                    timeout_seconds=self.options.timeout_seconds,
+                    timeout_seconds=self.timeout_seconds,
                 )
 
         return await self._retried(once, stats)
@@ -175,4 +173,4 @@ def _author(message: dict[str, Any]) -> str:
     return str(author.get("type") if isinstance(author, dict) else author or "")
 
 
-__all__ = ["DEFAULT_BATCH_RPM", "CopilotProvider", "adopted_answer"]
+__all__ = ["CopilotProvider", "adopted_answer"]

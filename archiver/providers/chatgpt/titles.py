@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from archiver.account.summary import CountingSummary
 from archiver.errors import EXIT_FAILED, ConfigError, NotFoundError, UpstreamError
 from archiver.providers.chatgpt.account import AccountClient, open_account_client
 from archiver.providers.chatgpt.account_parse import is_placeholder_title, title_from_prompt
+from archiver.providers.chatgpt.account_summary import CountingSummary
 from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTSettings
 from archiver.store.edits import set_title
 from archiver.transport.pace import ClientPace

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from archiver.account.summary import CountingSummary
 from archiver.errors import ArchiverError
 from archiver.providers.chatgpt.account import AccountClient, open_account_client
 from archiver.providers.chatgpt.account_parse import SharedLink, share_url
+from archiver.providers.chatgpt.account_summary import CountingSummary
 from archiver.providers.chatgpt.client import (
     DEFAULT_BASE_URL,
     DEFAULT_PACE,

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from archiver.account.summary import CountingSummary
 from archiver.errors import UpstreamError
 from archiver.flatten.records import dumps
 from archiver.providers.chatgpt.account import open_account_client
 from archiver.providers.chatgpt.account_parse import parse_export_status
+from archiver.providers.chatgpt.account_summary import CountingSummary
 from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTSettings
 from archiver.store import transaction
 from archiver.timeutil import utc_now_iso

@@ -1,0 +1,212 @@
+"""An export as files, whatever the provider: a zip, an unpacked folder, or one file. The import
+engine opens PATH here, asks every registered export format (``Provider.export``) whether the
+files are its own, and hands them to the one that says yes.
+
+Detection is by content, never by a file name alone (DeepSeek's ``conversations.json`` shares
+ChatGPT's name); an export no format claims is refused with a message naming what was found."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Protocol
+
+from archiver.errors import InputError
+from archiver.importer.files import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_TOTAL_BYTES,
+    ExtractLimits,
+    FileEntry,
+    folder_entries,
+    zip_entries,
+)
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from archiver.progress import Progress
+    from archiver.summary import Summary
+
+SMALL_FILE = 10 * 1024 * 1024  # what detection may read whole
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What every export import takes (``archiver import``'s options)."""
+
+    extract_dir: Path | None = None  # also copy the export's files here
+    limits: ExtractLimits = field(
+        default_factory=lambda: ExtractLimits(DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TOTAL_BYTES)
+    )
+    jobs: int | None = None  # ChatGPT's big exports: parse in a second process
+    store_files: bool = True  # put the export's files into the file store beside the DB
+
+
+@dataclass
+class ExportFiles:
+    """The files of an opened export. ``kind`` is "zip", "folder" or "file" (PATH itself is
+    the one entry, named by its file name)."""
+
+    path: Path
+    kind: str
+    entries: list[FileEntry]
+    close: Callable[[], None] = lambda: None
+    _by_name: dict[str, FileEntry] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {entry.name: entry for entry in self.entries}
+
+    def names(self) -> list[str]:
+        return [entry.name for entry in self.entries]
+
+    def entry(self, name: str) -> FileEntry | None:
+        return self._by_name.get(name)
+
+    def named(self, base_name: str) -> list[FileEntry]:
+        """Entries whose last path part is ``base_name``, shallowest first."""
+        found = [e for e in self.entries if PurePosixPath(e.name).name == base_name]
+        return sorted(found, key=lambda e: (e.depth, e.name))
+
+    def head(self, entry: FileEntry, size: int = 64 * 1024) -> bytes:
+        """The first ``size`` bytes of an entry (a byte-order mark dropped); b"" when it cannot
+        be read."""
+        try:
+            with entry.open() as stream:
+                return stream.read(size).removeprefix(UTF8_BOM)
+        except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+            return b""
+
+    def read_small(self, entry: FileEntry, limit: int = SMALL_FILE) -> bytes | None:
+        """A whole entry, when it is at most ``limit`` bytes and readable; else None."""
+        if entry.size > limit or entry.is_symlink:
+            return None
+        data = self.head(entry, limit + 1)
+        return data if len(data) <= limit else None
+
+    def describe(self) -> str:
+        """What was found, for a refusal: the kind and a few names."""
+        names = sorted(self.names(), key=lambda n: (n.count("/"), n))
+        shown = ", ".join(names[:6]) + (f", ... ({len(names)} files)" if len(names) > 6 else "")
+        what = {"zip": "a zip holding", "folder": "a folder holding", "file": "a file"}[self.kind]
+        return f"{what} {shown or 'nothing'}"
+
+
+NOT_AN_ARRAY: Any = object()  # first_array_item: not a JSON array, or not read in time
+
+
+def first_array_item(files: ExportFiles, entry: FileEntry, max_bytes: int = SMALL_FILE) -> Any:
+    """The first item of the JSON array in ``entry``, parsed: ``None`` for an empty array,
+    ``NOT_AN_ARRAY`` when the entry is not a JSON array, or its first item does not end
+    within ``max_bytes`` (then look at ``files.head(entry)`` instead). Reads only as far as
+    the first item."""
+    from archiver.importer.jsonarray import JSONArrayError, iter_raw_items
+
+    remaining = max_bytes
+    started = False
+    try:
+        with entry.open() as stream:
+
+            def read(size: int) -> bytes:
+                nonlocal remaining, started
+                if remaining <= 0:
+                    return b""
+                data = stream.read(min(size, remaining))
+                remaining -= len(data)
+                if not started:
+                    started = True
+                    data = data.removeprefix(UTF8_BOM)
+                return data
+
+            for raw in iter_raw_items(read):
+                return json.loads(raw)
+            return None
+    except (JSONArrayError, ValueError, OSError, zipfile.BadZipFile, EOFError, RecursionError):
+        return NOT_AN_ARRAY
+
+
+def _folder_names(root: Path) -> list[str]:
+    names: list[str] = []
+    for folder, dirs, files in os.walk(root):  # does not follow symlinked folders
+        dirs[:] = [d for d in dirs if not d.startswith("__MACOSX")]
+        rel = Path(folder).relative_to(root)
+        names.extend((rel / f).as_posix() for f in files)
+    return names
+
+
+@contextmanager
+def open_files(path: str | os.PathLike[str]) -> Iterator[ExportFiles]:
+    """The files at ``path``: InputError (exit 2) when it is missing or a damaged zip."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_dir():
+        files = ExportFiles(path, "folder", folder_entries(path, _folder_names(path)))
+    elif zipfile.is_zipfile(path):
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputError(f"{path}: not a readable zip file ({exc})") from None
+        members = [e for e in zip_entries(archive) if not e.name.startswith("__MACOSX/")]
+        files = ExportFiles(path, "zip", members, archive.close)
+    else:
+        files = ExportFiles(path, "file", folder_entries(path.parent, [path.name]))
+    try:
+        yield files
+    finally:
+        files.close()
+
+
+class ExportFormat(Protocol):
+    """A provider's export format as the engine sees it (``Provider.export``)."""
+
+    @property
+    def label(self) -> str: ...
+
+    def detect(self, files: ExportFiles) -> bool: ...
+
+    def run(
+        self,
+        db: sqlite_utils.Database,
+        files: ExportFiles,
+        options: ImportOptions,
+        progress: Progress | None = None,
+    ) -> Summary: ...
+
+
+def choose_format(files: ExportFiles, formats: Sequence[ExportFormat]) -> ExportFormat:
+    """The one format that claims ``files``; InputError naming what was found otherwise."""
+    claiming = [f for f in formats if f.detect(files)]
+    if len(claiming) == 1:
+        return claiming[0]
+    known = "; ".join(f.label for f in formats)
+    if not claiming:
+        damaged = ""
+        if files.kind == "file" and files.entries and files.head(files.entries[0], 2) == b"PK":
+            damaged = " (it starts like a zip but is damaged or truncated)"
+        raise InputError(
+            f"{files.path}: not an export archiver knows{damaged}: found {files.describe()}. "
+            f"Known: {known}."
+        )
+    raise InputError(
+        f"{files.path}: looks like more than one kind of export "
+        f"({', '.join(f.label for f in claiming)}); import the parts separately"
+    )
+
+
+def import_any(
+    db: sqlite_utils.Database,
+    path: str | os.PathLike[str],
+    formats: Sequence[ExportFormat],
+    options: ImportOptions,
+    progress: Progress | None = None,
+) -> Any:
+    """Import the export at ``path`` with the format that claims it."""
+    with open_files(path) as files:
+        chosen = choose_format(files, formats)
+        return chosen.run(db, files, options, progress)

@@ -1,0 +1,52 @@
+"""ChatGPT conversations re-derived from the rows already archived (``archiver reflatten``).
+
+The archive keeps each conversation's upstream object (minus its mapping) and each node's
+message as received, plus each node's parent and children; together they rebuild the upstream
+``mapping``, so the current flattener runs over the archive offline. Pure: rows in, rows out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from archiver.flatten.records import FlatConversation
+from archiver.providers.chatgpt.flatten import flatten_conversation
+
+
+def rebuild_conversation(
+    conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The conversation object as upstream sent it: raw fields plus a mapping rebuilt from the
+    stored nodes (nodes marked deleted upstream are left out: upstream no longer had them).
+    Raises ValueError for stored JSON that cannot be read."""
+    raw = conversation.get("raw_json")
+    conv = json.loads(raw) if raw else {}
+    if not isinstance(conv, dict):
+        raise ValueError("the stored conversation is not an object")
+    mapping: dict[str, Any] = {}
+    for row in messages:
+        if row.get("deleted_upstream_at") is not None:
+            continue
+        node: dict[str, Any] = {"id": row["id"]}
+        if row.get("raw_json") is not None:
+            node["message"] = json.loads(row["raw_json"])
+        if row.get("parent_id") is not None:
+            node["parent"] = row["parent_id"]
+        if row.get("children") is not None:
+            node["children"] = json.loads(row["children"])
+        mapping[str(row["id"])] = node
+    conv["mapping"] = mapping
+    return conv
+
+
+def reflatten_rows(
+    conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+) -> FlatConversation:
+    return flatten_conversation(
+        rebuild_conversation(conversation, messages),
+        requested_id=str(conversation["id"]),
+        source=conversation.get("source") or "api",
+        account=conversation.get("account") or "",
+        list_update_time=conversation.get("list_update_time"),
+    )

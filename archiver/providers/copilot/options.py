@@ -1,0 +1,33 @@
+"""Microsoft Copilot's options, declared once (``archiver backup copilot`` and its job kind;
+Copilot's keys of ``archiver batch``). Light: no HTTP client."""
+
+from __future__ import annotations
+
+from archiver.backup.options import common_backup_options
+from archiver.options import Option, boolean, credential, http_url, positive_number, text
+
+PROVIDER = "copilot"
+DEFAULT_BASE_URL = "https://copilot.microsoft.com"
+TOKEN_ENV = "COPILOT_ACCESS_TOKEN"
+IDENTITY_ENV = "COPILOT_IDENTITY_TYPE"
+BASE_URL_ENV = "COPILOT_BASE_URL"
+USER_AGENT_ENV = "COPILOT_USER_AGENT"
+MODES = ("chat", "smart", "reasoning")  # the chat socket's modes; the first is the default
+DEFAULT_BACKUP_RPM = 20.0
+DEFAULT_BATCH_RPM = 15.0  # about what one account takes before upstream 502s (§5)
+IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still bounded
+
+BACKUP_OPTIONS: dict[str, Option] = {
+    "base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
+    "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)", cli=False),
+    **credential("token", TOKEN_ENV),
+    **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM),
+    "no_files": Option(boolean, False, "Do not download the images messages show."),
+    "max_file_mb": Option(positive_number, None, "Skip (and mark) images bigger than this."),
+}
+# Copilot's keys of the ``batch`` job kind (and `archiver batch`): prefixed, beside the others.
+SEND_OPTIONS: dict[str, Option] = {
+    "copilot_base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
+    "copilot_identity_type": Option(text, None, "Copilot x-useridentitytype header", cli=False),
+    **credential("copilot_token", TOKEN_ENV),
+}
