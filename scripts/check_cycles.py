@@ -1,7 +1,14 @@
-"""Find import cycles in archiver/: every import statement counts, at module level or inside
-a function, under ``TYPE_CHECKING`` or not. Exit 1 and print each cycle when there is one.
+"""Check archiver's layering: every import statement counts, at module level or inside a
+function, under ``TYPE_CHECKING`` or not.
 
-Run: python scripts/check_cycles.py [package_dir]"""
+1. No import cycle between modules.
+2. No import cycle between units (a unit is a package of archiver, each provider's package, or
+   one top-level module).
+3. Imports only go down the ranks (``RANKS``): the commands on top, then the providers, then
+   the engines, the store, the pure flatteners, the transport, and the base modules everything
+   may use. A unit may import its own rank and the ranks below it.
+
+Exit 1 and print each problem when there is one. Run: python scripts/check_cycles.py [dir]"""
 
 from __future__ import annotations
 
@@ -100,12 +107,82 @@ def package_graph(root: Path) -> dict[str, set[str]]:
     return graph
 
 
+# Units, top to bottom. A unit is named by its package ("providers.claude" for a provider's
+# package, "providers" for the registry and the contract) or its top-level module.
+RANKS: tuple[tuple[str, ...], ...] = (
+    ("__main__", "cli", "jobs", "serve", "emulator"),  # the commands: generated, thin
+    ("providers", "providers.*"),  # the contract, the registry, one package per upstream
+    # engines, and the fake upstreams the emulator assembles
+    ("backup", "batch", "importer", "query", "mcp", "doctor", "recorder", "cooldown", "fakes"),
+    ("store",),
+    ("flatten",),  # pure: upstream JSON -> rows
+    ("transport",),
+    ("errors", "options", "config", "summary", "progress", "timeutil", "privatefiles"),
+    ("interrupts", ""),  # "": the package's own __init__ (its version)
+)
+
+
+def unit_of(module: str, root: Path) -> str:
+    """The unit a module belongs to: ``archiver.providers.chatgpt.flatten`` is
+    ``providers.chatgpt``; ``archiver.store.save`` is ``store``; ``archiver.errors`` is
+    ``errors``."""
+    parts = module.split(".")[1:]
+    if not parts:
+        return ""
+    if parts[0] == "providers" and len(parts) > 1 and (root / "providers" / parts[1]).is_dir():
+        return f"providers.{parts[1]}"
+    return parts[0]
+
+
+def rank_of(unit: str) -> int | None:
+    for rank, names in enumerate(RANKS):
+        if unit in names or (unit.startswith("providers.") and "providers.*" in names):
+            return rank
+    return None
+
+
+def unit_graph(graph: dict[str, set[str]], root: Path) -> dict[str, set[str]]:
+    units: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        source = unit_of(module, root)
+        units.setdefault(source, set())
+        for target in targets:
+            if unit_of(target, root) != source:
+                units[source].add(unit_of(target, root))
+    return units
+
+
+def layering_problems(root: Path) -> list[str]:
+    """Every cycle and every import that goes up a rank, as lines to print."""
+    graph = package_graph(root)
+    problems = ["import cycle: " + " <-> ".join(c) for c in find_cycles(graph)]
+    units = unit_graph(graph, root)
+    problems += ["unit cycle: " + " <-> ".join(c) for c in find_cycles(units)]
+    for unit in sorted(units):
+        rank = rank_of(unit)
+        if rank is None:
+            problems.append(f"{unit}: not in RANKS (scripts/check_cycles.py): give it a rank")
+            continue
+        for target in sorted(units[unit]):
+            target_rank = rank_of(target)
+            if target_rank is not None and target_rank < rank:
+                where = sorted(
+                    f"{m} -> {t}"
+                    for m, ts in graph.items()
+                    if unit_of(m, root) == unit
+                    for t in ts
+                    if unit_of(t, root) == target
+                )
+                problems.append(f"{unit} imports {target}, a higher rank: {', '.join(where)}")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[1] / "archiver")
-    cycles = find_cycles(package_graph(root))
-    for cycle in cycles:
-        print("import cycle: " + " <-> ".join(cycle))
-    return 1 if cycles else 0
+    problems = layering_problems(root)
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

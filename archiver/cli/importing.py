@@ -1,4 +1,5 @@
-"""``archiver import DB PATH``: load ChatGPT's official data export into the archive."""
+"""``archiver import DB PATH``: load a data export (any provider's that has one) into the
+archive."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
-from archiver.importer.run import ImportSummary
+from archiver.importer.summary import ImportSummary
 from archiver.jobs.import_kind import IMPORT_OPTIONS, run_import
 
 
@@ -26,13 +27,14 @@ from archiver.jobs.import_kind import IMPORT_OPTIONS, run_import
 @local_output_options
 @handle_errors
 def import_command(db: str, path: str, quiet: bool, verbose: bool, **values: Any) -> None:
-    """Import a ChatGPT data export into DB.
+    """Import a data export into DB: which provider's it is, is read from its content
+    (`archiver providers` lists those that have one).
 
-    PATH is the export zip as downloaded, its unpacked folder, or a conversations.json. Every
-    conversation and every branch goes into the same tables as `archiver backup chatgpt`;
-    re-importing skips unchanged conversations and an older export never overwrites newer data.
-    Exit codes: 0 ok, 2 nothing could be read, 3 partial (some conversations or files failed),
-    75 DB in use by another run.
+    PATH is the export zip as downloaded, its unpacked folder, or its conversations file.
+    Every conversation and every branch the export holds goes into the same tables as a live
+    backup; re-importing skips unchanged conversations and an older export never overwrites
+    newer data. Exit codes: 0 ok, 2 not an export archiver knows or nothing could be read,
+    3 partial (some conversations or files failed), 75 DB in use by another run.
     """
     setup_logging(verbose)
     values = with_defaults(IMPORT_OPTIONS, values)

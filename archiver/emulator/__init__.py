@@ -1,4 +1,5 @@
-"""A local stand-in for the ChatGPT backend-api and Bing/Sydney, for tests and benchmarks.
+"""The bundled emulator: every provider's fake upstream on 127.0.0.1, for make demo, tests and
+benchmarks (the fakes themselves live in archiver/fakes/ and in the providers' packages).
 
 Usage::
 
@@ -6,15 +7,15 @@ Usage::
         ...  # point clients at emu.chatgpt_base_url and emu.base_url
 """
 
-from archiver.emulator.chatgpt_data import (
+from archiver.emulator.server import RunningEmulator, running_emulator
+from archiver.fakes.chatgpt_data import (
     conversation,
     export_conversation,
     export_conversations,
     summary,
     write_export_json,
 )
-from archiver.emulator.config import EmulatorConfig
-from archiver.emulator.server import RunningEmulator, running_emulator
+from archiver.fakes.config import EmulatorConfig
 
 __all__ = [
     "EmulatorConfig",

@@ -1,26 +1,35 @@
-"""Assemble the emulator: one aiohttp application serving both upstreams plus control routes."""
+"""The bundled emulator: every registered provider's fake upstream (``Provider.emulator``) in
+one application (``archiver/fakes/``), for ``archiver emulator``, ``make demo``, benchmarks and
+end-to-end tests."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from archiver.emulator import control
-from archiver.emulator.config import EmulatorConfig
-from archiver.emulator.faults import make_middleware
-from archiver.emulator.state import STATE, EmulatorState
+from archiver.fakes.app import FakeUpstream, build_app
+from archiver.fakes.config import EmulatorConfig
+from archiver.fakes.state import EmulatorState
 from archiver.providers import registry
 
-__all__ = ["EmulatorConfig", "make_app"]
+__all__ = ["EmulatorConfig", "make_app", "upstreams", "with_provider_defaults"]
+
+
+def upstreams() -> dict[str, FakeUpstream]:
+    """Every registered provider's fake, by name."""
+    found: dict[str, Any] = {}
+    for provider in registry.with_capability("emulator"):
+        found[provider.name] = provider.emulator
+    return found
+
+
+def with_provider_defaults(config: EmulatorConfig) -> EmulatorConfig:
+    """``config`` with every provider's own knobs at their defaults where not given."""
+    for name, upstream in upstreams().items():
+        config.provider_configs.setdefault(name, upstream.default_config())
+    return config
 
 
 def make_app(config: EmulatorConfig, state: EmulatorState | None = None) -> web.Application:
-    state = state or EmulatorState(config)
-    app = web.Application(
-        middlewares=[make_middleware(config, state)], client_max_size=64 * 1024**2
-    )
-    app[STATE] = state
-    for provider in registry.all_providers():
-        if provider.emulator is not None:
-            provider.emulator.add_routes(app)
-    control.add_routes(app)
-    return app
+    return build_app(config, upstreams(), state)

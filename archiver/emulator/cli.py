@@ -9,10 +9,11 @@ import sys
 
 import click
 
-from archiver.emulator.config import EmulatorConfig
+from archiver.emulator.app import with_provider_defaults
 from archiver.emulator.server import start_site
-from archiver.emulator.state import EmulatorState
 from archiver.errors import EXIT_CONFIG
+from archiver.fakes.config import EmulatorConfig
+from archiver.fakes.state import EmulatorState
 from archiver.providers import registry
 
 PROBABILITY = click.FloatRange(0.0, 1.0)  # a share of requests
@@ -143,6 +144,7 @@ def emulator_command(
             )
         click.echo(f"Warning: the emulator is reachable from other machines on {host}", err=True)
     config = EmulatorConfig(retry_after=not no_retry_after, **options)  # type: ignore[arg-type]
+    with_provider_defaults(config)
     for setting in settings:
         target, _, value = setting.partition("=")
         name, _, key = target.partition(".")

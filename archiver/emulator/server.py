@@ -1,4 +1,4 @@
-"""Run the emulator on a background thread for tests and benchmarks."""
+"""Run the bundled emulator on a background thread for tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from archiver.emulator.app import make_app
-from archiver.emulator.config import EmulatorConfig
-from archiver.emulator.state import EmulatorState
+from archiver.emulator.app import make_app, with_provider_defaults
+from archiver.fakes.config import EmulatorConfig
+from archiver.fakes.state import EmulatorState
 
 T = TypeVar("T")
 
@@ -93,7 +93,7 @@ def running_emulator(
 
     ``overrides`` are EmulatorConfig fields, for brevity: ``running_emulator(rate_limit=60)``.
     """
-    config = replace(config or EmulatorConfig(), **overrides)
+    config = with_provider_defaults(replace(config or EmulatorConfig(), **overrides))
     state = EmulatorState(config)
     with loop_in_thread(lambda: start_site(config, state), "archiver-emulator") as started:
         loop, (runner, port) = started

@@ -1,5 +1,5 @@
 """Importing an export that a provider has already read into rows: every export format except
-ChatGPT's (whose huge exports have a pipeline of their own, ``importer/run.py``) reads its
+ChatGPT's (whose huge exports have a pipeline of their own, in its package) reads its
 files into ``FlatConversation`` values and hands them here.
 
 The save rules are the live backup's (``source='export'``, ``keep_newer``): re-importing
@@ -20,10 +20,10 @@ import sqlite_utils
 
 from archiver.flatten.records import MESSAGE_COLUMNS, FlatConversation
 from archiver.importer.attach import attach_files
-from archiver.importer.extras import archive_extras
 from archiver.importer.files import Extractor, FileEntry, FileIndex
-from archiver.importer.run import ImportSummary
+from archiver.importer.keep import keep_files
 from archiver.importer.source import ImportOptions
+from archiver.importer.summary import ImportSummary
 from archiver.progress import NullProgress, Progress
 from archiver.store.bulk import BulkSaver
 from archiver.store.filestore import FileStoreError, store_beside
@@ -98,7 +98,7 @@ def import_flat(
             summary.extracted = results.extracted
             summary.errors.extend(results.errors)
     if extras:
-        kept = archive_extras(db, list(extras), max_bytes=limits.max_file_bytes)
+        kept = keep_files(db, extras, max_bytes=limits.max_file_bytes)
         summary.json_files = kept.files
         summary.errors.extend(kept.errors)
     return summary

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from archiver.emulator import chatgpt_data
-from archiver.emulator.bing_data import chat_messages
-from archiver.emulator.config import EmulatorConfig
-from archiver.emulator.state import EmulatorState
+from archiver.fakes import chatgpt_data
+from archiver.fakes.bing_data import chat_messages
+from archiver.fakes.config import EmulatorConfig
+from archiver.fakes.state import EmulatorState
 
 
 def _messages(conv: dict) -> list[dict]:

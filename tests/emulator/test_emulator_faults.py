@@ -8,8 +8,9 @@ import time
 import aiohttp
 import pytest
 
-from archiver.emulator import faults, running_emulator
-from archiver.emulator.faults import TokenBuckets
+from archiver.emulator import running_emulator
+from archiver.fakes import faults
+from archiver.fakes.faults import TokenBuckets
 from tests.support.emulator_client import AUTH, TOKEN, call
 
 

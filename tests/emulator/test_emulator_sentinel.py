@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from archiver.emulator import running_emulator
-from archiver.emulator.sentinel import proof_ok
+from archiver.fakes.sentinel import proof_ok
 from archiver.providers.chatgpt import pow as pw
 from archiver.providers.chatgpt.options import ROOT_PARENT
 from archiver.providers.chatgpt.stream import build_request

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from archiver.errors import InputError
-from archiver.importer.run import import_export
+from archiver.providers.chatgpt.export.run import import_export
 from archiver.store import open_db
 from tests.support.export_helpers import as_json, conversation, write_zip
 

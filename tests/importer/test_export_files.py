@@ -8,7 +8,7 @@ import hashlib
 import json
 
 from archiver.importer.files import ExtractLimits
-from archiver.importer.run import import_export
+from archiver.providers.chatgpt.export.run import import_export
 from archiver.providers.chatgpt.files import pending_files
 from archiver.store import open_db
 from archiver.store.filestore import FileStore

@@ -8,7 +8,7 @@ import hashlib
 import json
 
 from archiver.importer.files import ExtractLimits
-from archiver.importer.run import import_export
+from archiver.providers.chatgpt.export.run import import_export
 from archiver.store import open_db
 from tests.support.export_helpers import conversation, write_zip
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import marshal
 
-from archiver.importer.pipeline import ReaderTimes, _produce, flatten_item, from_wire, use_worker
-from archiver.importer.reader import ExportItem, open_export
-from archiver.importer.run import import_export
+from archiver.providers.chatgpt.export.pipeline import (
+    ReaderTimes,
+    _produce,
+    flatten_item,
+    from_wire,
+    use_worker,
+)
+from archiver.providers.chatgpt.export.reader import ExportItem, open_export
+from archiver.providers.chatgpt.export.run import import_export
 from archiver.store import open_db
 from tests.support.export_helpers import as_json, conversation, write_zip
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from archiver.errors import InputError
-from archiver.importer.reader import (
+from archiver.providers.chatgpt.export.reader import (
     iter_conversations,
     manifest_names,
     open_export,

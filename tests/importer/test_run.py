@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.importer.run import import_export
+from archiver.providers.chatgpt.export.run import import_export
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import save_conversation

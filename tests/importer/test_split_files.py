@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from archiver.importer.reader import pick_conversation_files
-from archiver.importer.run import import_export
+from archiver.providers.chatgpt.export.reader import pick_conversation_files
+from archiver.providers.chatgpt.export.run import import_export
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.providers.chatgpt.flatten_raw import flatten_entry
 from archiver.store import open_db

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from archiver.emulator.sentinel import fnv1a, proof_ok
+from archiver.fakes.sentinel import fnv1a, proof_ok
 from archiver.providers.chatgpt import pow as pw
 
 CONFIG = pw.browser_config("Mozilla/5.0 (X11; Linux x86_64) Test/1.0", now=1_790_000_000)

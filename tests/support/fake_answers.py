@@ -161,7 +161,7 @@ class FakeAnswers:
         return Response(json.dumps(body), content_type="application/json")
 
     def _sentinel_refused(self, request: Request) -> bool:
-        from archiver.emulator.sentinel import proof_ok
+        from archiver.fakes.sentinel import proof_ok
 
         if self.sentinel == "none" or not request.path.endswith("/f/conversation"):
             return False

@@ -78,7 +78,7 @@ class BingDoctor(Doctor["BingSettings"]):
 
 class BingEmulator(Emulator):
     def add_routes(self, app: web.Application) -> None:
-        from archiver.emulator.chathub import add_routes
+        from archiver.fakes.chathub import add_routes
 
         add_routes(app)
 

@@ -117,7 +117,7 @@ class ChatGPTExport(ExportFormat):
     label = "a ChatGPT data export"
 
     def detect(self, files: ExportFiles) -> bool:
-        from archiver.providers.chatgpt.export_detect import is_chatgpt_export
+        from archiver.providers.chatgpt.export.detect import is_chatgpt_export
 
         return is_chatgpt_export(files)
 
@@ -128,7 +128,7 @@ class ChatGPTExport(ExportFormat):
         options: ImportOptions,
         progress: Progress | None = None,
     ) -> Summary:
-        from archiver.importer.run import import_export
+        from archiver.providers.chatgpt.export.run import import_export
 
         return import_export(
             db,
@@ -150,7 +150,7 @@ class ChatGPTDoctor(Doctor["ChatGPTSettings"]):
 
 class ChatGPTEmulator(Emulator):
     def add_routes(self, app: web.Application) -> None:
-        from archiver.emulator.chatgpt_2026 import add_all_routes
+        from archiver.fakes.chatgpt_2026 import add_all_routes
 
         add_all_routes(app)
 

@@ -78,7 +78,7 @@ class CopilotDoctor(Doctor["CopilotSettings"]):
 
 class CopilotEmulator(Emulator):
     def add_routes(self, app: web.Application) -> None:
-        from archiver.emulator.copilot import add_routes
+        from archiver.fakes.copilot import add_routes
 
         add_routes(app)
 

@@ -41,8 +41,13 @@ except ImportError:  # not on Windows
     fcntl = None  # type: ignore[assignment]
 
 from archiver.flatten.records import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
-from archiver.importer.reader import Export, ExportItem, iter_conversations, open_export
 from archiver.progress import Progress
+from archiver.providers.chatgpt.export.reader import (
+    Export,
+    ExportItem,
+    iter_conversations,
+    open_export,
+)
 from archiver.providers.chatgpt.flatten_raw import flatten_entry
 
 # Below this much JSON, starting a second interpreter costs more than it saves.

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator.chatgpt_stream import (
+from archiver.fakes.chatgpt_stream import (
     PARTS,
     Turn,
     add_frame,
@@ -21,8 +21,8 @@ from archiver.emulator.chatgpt_stream import (
     sse,
     title_frames,
 )
-from archiver.emulator.sentinel import refusal
-from archiver.emulator.state import STATE
+from archiver.fakes.sentinel import refusal
+from archiver.fakes.state import STATE
 
 Json = dict[str, Any]
 
@@ -92,7 +92,7 @@ def frames_2026(turn: Turn) -> list[bytes]:
 
 
 def add_routes(app: web.Application) -> None:
-    from archiver.emulator import sentinel
+    from archiver.fakes import sentinel
 
     sentinel.add_routes(app)
     app.router.add_post("/backend-api/f/conversation", post_f_conversation)

@@ -16,8 +16,8 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from archiver.emulator import bing_data, chatgpt_data, copilot_data, data
-from archiver.emulator.config import EmulatorConfig
+from archiver.fakes import bing_data, chatgpt_data, copilot_data, data
+from archiver.fakes.config import EmulatorConfig
 
 Json = dict[str, Any]
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator import data
-from archiver.emulator.faults import DROP, credential, drop_connection
-from archiver.emulator.state import STATE, ChatRecord, EmulatorState
+from archiver.fakes import data
+from archiver.fakes.faults import DROP, credential, drop_connection
+from archiver.fakes.state import STATE, ChatRecord, EmulatorState
 
 Json = dict[str, Any]
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from archiver.emulator import bing, bing_data, data
-from archiver.emulator.bing import conversation_item, cookie_ok, signature_ok
-from archiver.emulator.faults import DROP, drop_connection
-from archiver.emulator.state import STATE, BingChat, EmulatorState
+from archiver.fakes import bing, bing_data, data
+from archiver.fakes.bing import conversation_item, cookie_ok, signature_ok
+from archiver.fakes.faults import DROP, drop_connection
+from archiver.fakes.state import STATE, BingChat, EmulatorState
 
 Json = dict[str, Any]
 RS = "\x1e"

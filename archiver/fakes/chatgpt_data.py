@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archiver.emulator import data, turns
+from archiver.fakes import data, turns
 
 ROOT_VARIANTS = ("bare", "nulls", "client-created-root")
 MODELS = ("text-davinci-002-render-sha", "gpt-4", "gpt-4o", "gpt-4o-mini", "o1-preview", "o3")

@@ -12,7 +12,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-from archiver.emulator import data
+from archiver.fakes import data
 
 Json = dict[str, Any]
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator import data
-from archiver.emulator.chatgpt_stream import post_conversation
-from archiver.emulator.state import STATE, ChatRecord
+from archiver.fakes import data
+from archiver.fakes.chatgpt_stream import post_conversation
+from archiver.fakes.state import STATE, ChatRecord
 
 Json = dict[str, Any]
 API = "/backend-api"

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator.state import STATE, EmulatorState
+from archiver.fakes.state import STATE, EmulatorState
 
 API = "/backend-api"
 UNUSUAL = (

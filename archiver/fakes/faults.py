@@ -17,9 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator.config import EmulatorConfig
-from archiver.emulator.data import stable_fraction
-from archiver.emulator.state import EmulatorState, token_state
+from archiver.fakes.config import EmulatorConfig
+from archiver.fakes.data import stable_fraction
+from archiver.fakes.state import EmulatorState, token_state
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CONTROL_PREFIX = "/_emulator/"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from archiver.importer.reader import pick_conversation_files
 from archiver.importer.source import NOT_AN_ARRAY, ExportFiles, first_array_item
+from archiver.providers.chatgpt.export.reader import pick_conversation_files
 
 # Files only ChatGPT's export has beside its conversations.
 SIDE_FILES = ("chat.html", "user.json", "message_feedback.json", "export_manifest.json")

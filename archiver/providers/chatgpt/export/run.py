@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
 from archiver.importer.attach import attach_files
-from archiver.importer.extras import archive_extras
 from archiver.importer.files import ExtractLimits, Extractor
-from archiver.importer.pipeline import (
+from archiver.importer.summary import ImportSummary
+from archiver.progress import NullProgress, Progress
+from archiver.providers.chatgpt.export.extras import archive_extras
+from archiver.providers.chatgpt.export.pipeline import (
     FlatItem,
     ReaderTimes,
     collector_paused,
@@ -31,68 +32,23 @@ from archiver.importer.pipeline import (
     flat_items_from_worker,
     use_worker,
 )
-from archiver.importer.reader import Export, open_export
-from archiver.progress import NullProgress, Progress
+from archiver.providers.chatgpt.export.reader import Export, open_export
 from archiver.store.bulk import BulkSaver
 from archiver.store.checkpoint import background_checkpoints
 from archiver.store.filestore import FileStoreError, store_beside
-from archiver.store.save import SaveOutcome
-from archiver.summary import Summary
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class ImportSummary(Summary):
-    read: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped_older: int = 0
-    failed: int = 0
-    duplicates: int = 0  # conversations found again in a later conversation file
-    messages: int = 0  # nodes written (new and updated conversations)
-    attachments: int = 0  # attachment rows matched to a file of the export
-    files_stored: int = 0  # files put into the file store beside the database
-    extracted: int = 0
-    json_files: int = 0  # other files of the export archived (new name or content)
+class ChatGPTImportSummary(ImportSummary):
+    """ImportSummary plus what ChatGPT's export holds besides conversations, and where the
+    time went (``timing_line``)."""
+
     shared_links: int = 0  # new shared links (shared_conversations.json)
     textdocs: int = 0  # new canvas document versions (textdocs/)
     feedback: int = 0  # new feedback entries (message_feedback.json)
     timings: dict[str, float] = field(default_factory=dict)  # see timing_line()
-
-    @property
-    def exit_code(self) -> int:
-        """0 all read; 3 partial (something failed, the rest imported); 2 nothing usable
-        (nothing readable, or every entry read failed)."""
-        if not self.errors:
-            return EXIT_OK
-        return EXIT_PARTIAL if self.read > self.failed else EXIT_CONFIG
-
-    def counts(self) -> dict[str, int]:
-        return {
-            name: getattr(self, name)
-            for name in (
-                "read",
-                "new",
-                "updated",
-                "unchanged",
-                "skipped_older",
-                "failed",
-                "duplicates",
-                "messages",
-                "attachments",
-                "files_stored",
-                "extracted",
-                "json_files",
-                "shared_links",
-                "textdocs",
-                "feedback",
-            )
-        }
-
-    def line(self) -> str:
-        return "import: " + ", ".join(f"{name} {value}" for name, value in self.counts().items())
 
     def timing_line(self) -> str:
         """Where the time went: ``wall``; the reading side's ``read`` (inflate and cut the
@@ -106,11 +62,6 @@ class ImportSummary(Summary):
             for name, value in self.timings.items()
         )
 
-    def count(self, outcome: SaveOutcome, messages: int) -> None:
-        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
-        if outcome in (SaveOutcome.NEW, SaveOutcome.UPDATED):
-            self.messages += messages
-
 
 def import_export(
     db: sqlite_utils.Database,
@@ -121,14 +72,14 @@ def import_export(
     progress: Progress | None = None,
     jobs: int | None = None,
     store_files: bool = True,
-) -> ImportSummary:
+) -> ChatGPTImportSummary:
     """Import the export at ``path`` (zip, folder or conversations.json) into ``db``.
     ``store_files``: put the files messages point at into the file store beside ``db``.
     ``jobs``: 1 reads, flattens and saves in this process; 2 reads and flattens in a worker
     process while this one saves; None (default) uses the worker for large exports.
     Raises InputError when ``path`` is not an export at all."""
     progress = progress or NullProgress()
-    summary = ImportSummary()
+    summary = ChatGPTImportSummary()
     started, cpu_started = time.perf_counter(), time.process_time()
     reader = ReaderTimes()
     with (

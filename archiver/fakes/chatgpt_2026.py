@@ -11,11 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator import chatgpt, chatgpt_send
-from archiver.emulator.chatgpt import chat_route, list_item
-from archiver.emulator.data import stable_fraction, stable_uuid
-from archiver.emulator.faults import unauthorized
-from archiver.emulator.state import STATE, ChatRecord, EmulatorState, token_state
+from archiver.fakes import chatgpt, chatgpt_send
+from archiver.fakes.chatgpt import chat_route, list_item
+from archiver.fakes.data import stable_fraction, stable_uuid
+from archiver.fakes.faults import unauthorized
+from archiver.fakes.state import STATE, ChatRecord, EmulatorState, token_state
 
 Json = dict[str, Any]
 API = "/backend-api"

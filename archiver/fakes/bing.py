@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator import bing_data
-from archiver.emulator.state import STATE, BingChat, EmulatorState
+from archiver.fakes import bing_data
+from archiver.fakes.state import STATE, BingChat, EmulatorState
 
 Json = dict[str, Any]
 

@@ -17,26 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
-from zlib import error as ZlibError
 
 import sqlite_utils
 
 from archiver.flatten.records import as_dict, as_str
 from archiver.importer.files import FileEntry
+from archiver.importer.keep import NOT_JSON, keep_files
 from archiver.providers.chatgpt.account_parse import SharedLink, parse_shared_page
 from archiver.providers.chatgpt.canvas import save_textdocs
-from archiver.store.extras import (
-    ExportFile,
-    Feedback,
-    save_export_file,
-    save_exported_shared_links,
-    save_feedback,
-)
+from archiver.store.extras import Feedback, save_exported_shared_links, save_feedback
 from archiver.timeutil import to_iso
 
 CHAT_HTML = "chat.html"
@@ -65,91 +58,31 @@ def archive_extras(
     db: sqlite_utils.Database, extras: list[FileEntry], *, max_bytes: int
 ) -> ExtrasResults:
     results = ExtrasResults()
-    for entry in extras:
-        base = PurePosixPath(entry.name).name.lower()
-        if base == CHAT_HTML:
-            results.files += save_export_file(
-                db, ExportFile(entry.name, "", entry.size, "html", None)
-            )
-            continue
-        data, problem = _read(entry, max_bytes)
-        if data is None:
-            kind = "too_large" if problem and "limit" in problem else "invalid"
-            results.errors.append(f"{entry.name}: {problem}")
-            results.files += save_export_file(
-                db, ExportFile(entry.name, "", entry.size, kind, None, problem)
-            )
-            continue
-        sha256 = hashlib.sha256(data).hexdigest()
-        text, value, problem = _decode(data, textdoc=is_textdoc(entry.name))
-        if problem is not None:
-            results.errors.append(f"{entry.name}: {problem}")
-            results.files += save_export_file(
-                db, ExportFile(entry.name, sha256, len(data), "invalid", None, problem)
-            )
-            continue
-        kind = "json" if value is not _NOT_JSON else "text"
-        results.files += save_export_file(db, ExportFile(entry.name, sha256, len(data), kind, text))
-        _land(db, entry.name, base, value, text, results)
+
+    def land(db: sqlite_utils.Database, name: str, value: Any, text: str | None) -> None:
+        base = PurePosixPath(name).name.lower()
+        if base == SHARED:
+            links = shared_links_of(value)
+            results.shared_links += save_exported_shared_links(db, "", links)
+        elif base == FEEDBACK:
+            new, linked = save_feedback(db, list(feedback_of(value)))
+            results.feedback += new
+            results.feedback_linked += linked
+        elif is_textdoc(name):
+            for conversation_id, docs in textdocs_of(name, value, text).items():
+                results.textdocs += save_textdocs(db, conversation_id, docs)
+
+    kept = keep_files(
+        db,
+        extras,
+        max_bytes=max_bytes,
+        land=land,
+        text_ok=is_textdoc,
+        name_only=lambda name: "html" if PurePosixPath(name).name.lower() == CHAT_HTML else None,
+    )
+    results.files = kept.files
+    results.errors = kept.errors
     return results
-
-
-_NOT_JSON: Any = object()  # a textdocs/ file that is plain text, not JSON
-
-
-def _read(entry: FileEntry, max_bytes: int) -> tuple[bytes | None, str | None]:
-    """The member's bytes, or why not. Sizes a zip declares are not trusted: at most one byte
-    past the limit is ever read."""
-    if entry.size > max_bytes:
-        return (
-            None,
-            f"{entry.size} bytes, over the per-file limit of {max_bytes} (--max-file-mb): not archived",
-        )
-    try:
-        with entry.open() as source:
-            data = source.read(max_bytes + 1)
-    except (zipfile.BadZipFile, ZlibError, EOFError, OSError) as exc:
-        return None, f"cannot be read ({exc})"
-    if len(data) > max_bytes:
-        return (
-            None,
-            f"larger than the per-file limit of {max_bytes} bytes (--max-file-mb): not archived",
-        )
-    return data, None
-
-
-def _decode(data: bytes, *, textdoc: bool) -> tuple[str | None, Any, str | None]:
-    """(text, parsed value, problem). Canvas files may be plain text."""
-    try:
-        text = data.removeprefix(_BOM).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, None, f"not JSON: invalid UTF-8 at byte {exc.start}"
-    try:
-        return text, json.loads(text), None
-    except json.JSONDecodeError as exc:
-        if textdoc:
-            return text, _NOT_JSON, None
-        return None, None, f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-
-
-def _land(
-    db: sqlite_utils.Database,
-    name: str,
-    base: str,
-    value: Any,
-    text: str | None,
-    results: ExtrasResults,
-) -> None:
-    if base == SHARED:
-        links = shared_links_of(value)
-        results.shared_links += save_exported_shared_links(db, "", links)
-    elif base == FEEDBACK:
-        new, linked = save_feedback(db, list(feedback_of(value)))
-        results.feedback += new
-        results.feedback_linked += linked
-    elif is_textdoc(name):
-        for conversation_id, docs in textdocs_of(name, value, text).items():
-            results.textdocs += save_textdocs(db, conversation_id, docs)
 
 
 # -- parsing (pure) -----------------------------------------------------------------------------
@@ -219,7 +152,7 @@ def textdocs_of(name: str, value: Any, text: str | None) -> dict[str, list[dict[
     ``conversation/{id}/textdocs`` answers), a wrapped list, one document, or plain text (a
     document whose id is the file's name)."""
     fallback = _conversation_of_path(name)
-    if value is _NOT_JSON:
+    if value is NOT_JSON:
         stem = PurePosixPath(name).stem
         docs: list[Any] = [{"id": stem, "version": 0, "title": stem, "content": text}]
     elif isinstance(value, dict) and as_str(value.get("id")) and "content" in value:

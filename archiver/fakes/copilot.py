@@ -17,9 +17,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from archiver.emulator import copilot_data, data
-from archiver.emulator.faults import DROP, drop_connection
-from archiver.emulator.state import STATE, CopilotChat, EmulatorState
+from archiver.fakes import copilot_data, data
+from archiver.fakes.faults import DROP, drop_connection
+from archiver.fakes.state import STATE, CopilotChat, EmulatorState
 
 Json = dict[str, Any]
 LIST = "/c/api/conversations"

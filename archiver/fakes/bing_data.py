@@ -12,7 +12,7 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from archiver.emulator import data
+from archiver.fakes import data
 
 Json = dict[str, Any]
 SERVICE_VERSION = "20230518.108"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from archiver.emulator import data
+from archiver.fakes import data
 
 KINDS = (
     "text",
