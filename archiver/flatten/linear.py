@@ -7,7 +7,8 @@ conversation row are built here, the same way for every such provider."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,34 @@ class LinearFlattener:
             "raw_json": dumps(chat.stored),
         }
         return FlatConversation(conversation, rows, chat.attachments)
+
+    def reflatten(
+        self,
+        conversation: Mapping[str, Any],
+        messages: Sequence[Mapping[str, Any]],
+        unpack: Callable[[dict[str, Any], list[Any]], tuple[dict[str, Any], Any]],
+    ) -> FlatConversation:
+        """The rows again from what the archive stored: the conversation's raw JSON and each
+        message's, in chain order (messages marked deleted upstream left out: upstream no
+        longer had them). ``unpack(stored, messages)`` gives back the (entry, history) the
+        provider's reader takes. Raises ValueError for stored JSON that cannot be read."""
+        stored = json.loads(conversation.get("raw_json") or "{}")
+        if not isinstance(stored, dict):
+            raise ValueError("the stored conversation is not an object")
+        kept = sorted(
+            (m for m in messages if m.get("deleted_upstream_at") is None),
+            key=lambda m: int(m.get("depth") or 0),
+        )
+        raw = [json.loads(m["raw_json"]) for m in kept if m.get("raw_json") is not None]
+        entry, history = unpack(stored, raw)
+        return self(
+            entry,
+            history,
+            requested_id=str(conversation["id"]),
+            account=conversation.get("account") or "",
+            source=conversation.get("source") or "api",
+            list_update_time=conversation.get("list_update_time"),
+        )
 
 
 __all__ = ["LinearChat", "LinearFlattener", "chain_columns", "derived_id", "unique_ids"]

@@ -136,14 +136,25 @@ class ExportFormat(ABC):
 class Emulator(ABC):
     """The provider's fake upstream in ``archiver emulator`` (``make demo``, end-to-end tests).
 
-    ``config`` is the provider's own knobs (a dataclass instance with its defaults); the
-    emulator keeps one per provider (``EmulatorConfig.provider(name)``)."""
+    ``default_config()`` is the provider's own knobs (a dataclass instance with its defaults);
+    the emulator keeps one per provider (``EmulatorConfig.provider(name)``, set from the
+    command line with ``--set NAME.KEY=VALUE``). ``item_routes`` are the fake's routes (as
+    aiohttp names them canonically) that fetch one conversation or one file: a backup with
+    nothing new must call none of them (the contract tests check it)."""
+
+    item_routes: ClassVar[frozenset[str]] = frozenset()
 
     def default_config(self) -> Any:
         return None
 
     @abstractmethod
     def add_routes(self, app: web.Application) -> None: ...
+
+    @abstractmethod
+    def environment(self, base_url: str) -> dict[str, str]:
+        """The environment variables that point this provider's commands at the emulator
+        served at ``base_url`` (``http://127.0.0.1:PORT``), with the credentials its fake
+        accepts: what ``make demo`` and the contract tests set."""
 
 
 @dataclass(frozen=True)

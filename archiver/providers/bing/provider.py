@@ -3,11 +3,20 @@ import: each capability loads its modules when it is used."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from archiver.flatten.records import FLATTENER_VERSION
 from archiver.options import JobValues
-from archiver.providers.base import Backup, Doctor, Emulator, Gateway, Provider, Sending
+from archiver.providers.base import (
+    Backup,
+    Doctor,
+    Emulator,
+    Gateway,
+    Provider,
+    Reflatten,
+    Sending,
+)
 from archiver.providers.bing.options import (
     BACKUP_OPTIONS,
     COOKIE_ENV,
@@ -24,6 +33,7 @@ if TYPE_CHECKING:
     from archiver.backup.engine import BackupSummary
     from archiver.batch.sender import BatchProvider, SenderSetup
     from archiver.doctor import DoctorReport, DoctorRun
+    from archiver.flatten.records import FlatConversation
     from archiver.progress import Progress
     from archiver.providers.bing.client import BingSettings
 
@@ -77,10 +87,35 @@ class BingDoctor(Doctor["BingSettings"]):
 
 
 class BingEmulator(Emulator):
+    item_routes = frozenset({"/sydney/GetConversation"})
+
     def add_routes(self, app: web.Application) -> None:
         from archiver.fakes.chathub import add_routes
 
         add_routes(app)
+
+    def environment(self, base_url: str) -> dict[str, str]:
+        from archiver.fakes.config import EmulatorConfig
+
+        return {
+            COOKIE_ENV: EmulatorConfig().bing_cookie,
+            "BING_BASE_URL": base_url,
+            "SYDNEY_BASE_URL": base_url,
+        }
+
+
+class BingReflatten(Reflatten):
+    version = FLATTENER_VERSION
+
+    def rebuild(
+        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+    ) -> FlatConversation:
+        from archiver.providers.bing.flatten import flatten_bing_conversation
+
+        def unpack(stored: dict[str, Any], raw: list[Any]) -> tuple[dict[str, Any], Any]:
+            return stored.get("chat") or {}, {**(stored.get("conversation") or {}), "messages": raw}
+
+        return flatten_bing_conversation.reflatten(conversation, messages, unpack)
 
 
 class Bing(Provider["BingSettings"]):
@@ -96,6 +131,7 @@ class Bing(Provider["BingSettings"]):
     emulator = BingEmulator()
     gateway = Gateway(variants=TONES, default_variant=TONES[0], route_family="seed000")
     renderer = BingRenderer()
+    reflatten = BingReflatten()
 
     def settings_from_env(self, values: Mapping[str, Any]) -> BingSettings:
         from archiver.providers.bing.client import BingSettings

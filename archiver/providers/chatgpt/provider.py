@@ -149,10 +149,25 @@ class ChatGPTDoctor(Doctor["ChatGPTSettings"]):
 
 
 class ChatGPTEmulator(Emulator):
+    item_routes = frozenset(
+        {
+            "/backend-api/conversation/{id}",
+            "/backend-api/conversation/{id}/textdocs",
+            "/backend-api/files/download/{file_id}",
+            "/backend-api/files/{file_id}/download",
+            "/backend-api/estuary/content",
+        }
+    )
+
     def add_routes(self, app: web.Application) -> None:
         from archiver.fakes.chatgpt_2026 import add_all_routes
 
         add_all_routes(app)
+
+    def environment(self, base_url: str) -> dict[str, str]:
+        from archiver.fakes.config import EmulatorConfig
+
+        return {TOKEN_ENV: EmulatorConfig().token, "CHATGPT_BASE_URL": f"{base_url}/backend-api"}
 
 
 class ChatGPTReflatten(Reflatten):

@@ -3,13 +3,23 @@ Light to import: each capability loads its modules when it is used."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from archiver.flatten.records import FLATTENER_VERSION
 from archiver.options import JobValues
-from archiver.providers.base import Backup, Doctor, Emulator, Gateway, Provider, Sending
+from archiver.providers.base import (
+    Backup,
+    Doctor,
+    Emulator,
+    Gateway,
+    Provider,
+    Reflatten,
+    Sending,
+)
 from archiver.providers.copilot.options import (
     BACKUP_OPTIONS,
+    BASE_URL_ENV,
     DEFAULT_BATCH_RPM,
     MODES,
     SEND_OPTIONS,
@@ -24,6 +34,7 @@ if TYPE_CHECKING:
     from archiver.backup.engine import BackupSummary
     from archiver.batch.sender import BatchProvider, SenderSetup
     from archiver.doctor import DoctorReport, DoctorRun
+    from archiver.flatten.records import FlatConversation
     from archiver.progress import Progress
     from archiver.providers.copilot.client import CopilotSettings
 
@@ -77,10 +88,36 @@ class CopilotDoctor(Doctor["CopilotSettings"]):
 
 
 class CopilotEmulator(Emulator):
+    item_routes = frozenset(
+        {"/c/api/conversations/{id}/history", "/_emulator/copilot/images/{name}"}
+    )
+
     def add_routes(self, app: web.Application) -> None:
         from archiver.fakes.copilot import add_routes
 
         add_routes(app)
+
+    def environment(self, base_url: str) -> dict[str, str]:
+        from archiver.fakes.config import EmulatorConfig
+
+        return {TOKEN_ENV: EmulatorConfig().copilot_token, BASE_URL_ENV: base_url}
+
+
+class CopilotReflatten(Reflatten):
+    version = FLATTENER_VERSION
+
+    def rebuild(
+        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+    ) -> FlatConversation:
+        from archiver.providers.copilot.flatten import flatten_copilot_conversation
+
+        def unpack(stored: dict[str, Any], raw: list[Any]) -> tuple[dict[str, Any], Any]:
+            return stored.get("conversation") or {}, {
+                **(stored.get("history") or {}),
+                "messages": raw,
+            }
+
+        return flatten_copilot_conversation.reflatten(conversation, messages, unpack)
 
 
 class Copilot(Provider["CopilotSettings"]):
@@ -97,6 +134,7 @@ class Copilot(Provider["CopilotSettings"]):
     emulator = CopilotEmulator()
     gateway = Gateway(variants=MODES, default_variant="", route_family="seed000")
     renderer = CopilotRenderer()
+    reflatten = CopilotReflatten()
 
     def settings_from_env(self, values: Mapping[str, Any]) -> CopilotSettings:
         from archiver.providers.copilot.client import CopilotSettings

@@ -1,0 +1,218 @@
+"""What every provider promises, checked for each one the registry names: a new provider gets
+these tests for free.
+
+- a backup with nothing new fetches no conversation and no file again;
+- its credential reaches neither the database, nor the logs, nor an error;
+- a stored cool-down is honoured (the run is skipped, nothing is asked);
+- every flag of its commands is a key of the matching job kind;
+- its messages are read by its own renderer, never guessed as plain text;
+- reflatten gives back the rows the backup wrote, every time.
+
+The fakes are the bundled emulator's (``Provider.emulator``), reached as the command line
+reaches an upstream: through the environment ``Emulator.environment`` gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import cli
+from archiver.cli.options import with_defaults
+from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.jobs.kinds import KINDS
+from archiver.providers import registry
+from archiver.providers.base import Provider, Renderer
+from archiver.store import open_db
+from archiver.store.rebuild import reflatten
+from archiver.store.runs import set_cooldown
+
+BACKUP = [p.name for p in registry.with_capability("backup")]
+# The legacy providers' fakes are sized by the shared config; newer ones by their own
+# defaults (``Emulator.default_config``).
+SMALL = EmulatorConfig(conversations=6, mean_nodes=6, bing_chats=4, copilot_chats=4, projects=1)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[RunningEmulator]:
+    with running_emulator(SMALL) as emu:
+        yield emu
+
+
+def fast_values(provider: Provider[Any], **given: Any) -> dict[str, Any]:
+    """The backup's option values, unpaced (the emulator is local)."""
+    assert provider.backup is not None
+    return with_defaults(provider.backup.options, {"max_rpm": 60_000.0, **given})
+
+
+def backup(provider: Provider[Any], db: Any, monkeypatch: Any, env: dict[str, str]) -> Any:
+    assert provider.backup is not None
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    values = fast_values(provider)
+    settings = provider.settings_from_env(values)
+    return asyncio.run(provider.backup.run(db, settings, values))
+
+
+def environment(provider: Provider[Any], emu: RunningEmulator) -> dict[str, str]:
+    assert provider.emulator is not None, f"{provider.name} can back up but has no emulator"
+    return provider.emulator.environment(emu.base_url)
+
+
+def rows(db: Any, provider: str) -> list[tuple[Any, ...]]:
+    return db.execute(
+        "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE c.provider = ? ORDER BY m.conversation_id, m.id",
+        [provider],
+    ).fetchall()
+
+
+@pytest.mark.parametrize("name", BACKUP)
+def test_a_backup_with_nothing_new_fetches_nothing_again(name, emulator, tmp_path, monkeypatch):
+    provider = registry.get(name)
+    db = open_db(tmp_path / "a.db")
+    first = backup(provider, db, monkeypatch, environment(provider, emulator))
+    assert first.exit_code == 0, first.errors
+    assert first.fetched > 0, f"{name}'s fake served nothing to back up"
+    mark = len(emulator.request_log)
+    second = backup(provider, db, monkeypatch, environment(provider, emulator))
+    assert second.exit_code == 0, second.errors
+    assert second.fetched == 0 and second.new == 0 and second.updated == 0
+    assert provider.emulator is not None
+    items = [e for e in emulator.request_log[mark:] if e["route"] in provider.emulator.item_routes]
+    assert items == [], f"{name} fetched again: {items[:3]}"
+
+
+@pytest.mark.parametrize("name", BACKUP)
+def test_the_credential_reaches_no_database_log_or_error(
+    name, emulator, tmp_path, monkeypatch, caplog
+):
+    provider = registry.get(name)
+    assert provider.secret_env is not None
+    env = environment(provider, emulator)
+    secret = env[provider.secret_env]
+    db_path = tmp_path / "a.db"
+    caplog.set_level(logging.DEBUG)
+    summary = backup(provider, open_db(db_path), monkeypatch, env)
+    wrong = f"sEcReT-wrong-{name}-4242"
+    refused = CliRunner().invoke(
+        cli, ["backup", name, "-v", str(db_path)], env={**env, provider.secret_env: wrong}
+    )
+    assert refused.exit_code == 2, refused.output
+    said = "\n".join([caplog.text, summary.line(), *summary.errors, refused.output])
+    for value in (secret, wrong):
+        assert value not in said
+        for stored in tmp_path.glob("a.db*"):
+            if stored.is_file():
+                assert value.encode() not in stored.read_bytes(), f"{value!r} in {stored.name}"
+
+
+@pytest.mark.parametrize("name", BACKUP)
+def test_a_stored_cooldown_is_honoured(name, emulator, tmp_path, monkeypatch):
+    provider = registry.get(name)
+    env = environment(provider, emulator)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    account = provider.settings_from_env(fast_values(provider)).account
+    db_path = tmp_path / "a.db"
+    set_cooldown(open_db(db_path), name, account, datetime.now(tz=UTC) + timedelta(hours=2), "429")
+    mark = len(emulator.request_log)
+    result = CliRunner().invoke(cli, ["backup", name, str(db_path)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "cooling down" in result.output
+    assert emulator.request_log[mark:] == []
+
+
+def command_params(*path: str) -> set[str]:
+    command: Any = cli
+    for name in path:
+        command = command.get_command(None, name)  # type: ignore[arg-type]
+    return {p.name for p in command.params if p.name not in ("help",)}
+
+
+@pytest.mark.parametrize("name", BACKUP)
+def test_every_backup_flag_is_a_job_key(name):
+    flags = command_params("backup", name) - {"db", "quiet", "verbose"}
+    assert flags <= set(KINDS[f"backup {name}"].options)
+
+
+def test_every_batch_flag_is_a_job_key():
+    flags = command_params("batch") - {"db", "prompts", "quiet", "verbose"}
+    assert flags <= set(KINDS["batch"].options)
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_a_provider_with_history_renders_with_its_own_reader(name):
+    provider = registry.get(name)
+    if provider.backup is None and provider.export is None:
+        pytest.skip(f"{name} keeps no history of its own")
+    assert type(provider.renderer) is not Renderer, f"{name} would render as plain text"
+
+
+@pytest.mark.parametrize("name", BACKUP)
+def test_every_archived_message_renders(name, emulator, tmp_path, monkeypatch):
+    import json
+
+    provider = registry.get(name)
+    db = open_db(tmp_path / "a.db")
+    backup(provider, db, monkeypatch, environment(provider, emulator))
+    cursor = db.execute(
+        "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE c.provider = ?",
+        [name],
+    )
+    names = [d[0] for d in cursor.description]
+    shown = 0
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        message = json.loads(row["raw_json"]) if row["raw_json"] else {}
+        shown += bool(
+            provider.renderer.blocks(message if isinstance(message, dict) else {}, row, {})
+        )
+    assert shown > 0
+
+
+@pytest.mark.parametrize("name", [p.name for p in registry.with_capability("reflatten")])
+def test_reflatten_gives_back_the_rows_the_backup_wrote(name, emulator, tmp_path, monkeypatch):
+    provider = registry.get(name)
+    if provider.backup is None:
+        pytest.skip(f"{name}'s reflatten is tested with its import")
+    assert provider.reflatten is not None
+    db = open_db(tmp_path / "a.db")
+    backup(provider, db, monkeypatch, environment(provider, emulator))
+    before = rows(db, name)
+    assert before
+    for _ in range(2):
+        summary = reflatten(db, {name: provider.reflatten}, everything=True)
+        assert summary.exit_code == 0 and summary.conversations > 0, summary.errors
+        assert rows(db, name) == before
+
+
+def test_providers_lists_every_registered_provider_with_what_it_can_do():
+    result = CliRunner().invoke(cli, ["providers"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    for name in registry.names():
+        line = next(line for line in lines if line.split()[0] == name)
+        capabilities = registry.get(name).capabilities()
+        assert line.split()[1:] == ["yes" if able else "-" for able in capabilities.values()]
+
+
+def test_every_provider_module_is_light():
+    """Asking the registry about every provider loads no HTTP client (``archiver import`` and
+    ``archiver search`` start fast)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from archiver.providers import registry; registry.all_providers(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiohttp'))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
