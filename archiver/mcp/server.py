@@ -15,15 +15,16 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
-import mcp_types as types
+from mcp import types
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from archiver import __version__
+from archiver.errors import InputError
 from archiver.mcp.catalog import tool_definitions
-from archiver.mcp.tools import TOOLS, ToolError
+from archiver.mcp.tools import TOOLS
 from archiver.query.search import Executes
 
 log = logging.getLogger("archiver.mcp")
@@ -56,7 +57,7 @@ def call_tool(db: Executes, name: str, arguments: dict[str, Any] | None) -> type
         return _error(f"no tool named {name!r}: the tools are {', '.join(TOOLS)}")
     try:
         result = tool(db, arguments)
-    except ToolError as exc:
+    except InputError as exc:  # ToolError, and a period parse_since cannot read
         return _error(str(exc))
     except sqlite3.Error as exc:
         log.warning("%s: the archive could not be read: %s", name, exc)

@@ -1,8 +1,8 @@
 """What the three MCP tools answer: arguments (a JSON object) in, a JSON-ready dict out.
 
 Nothing here knows about the protocol: every bad argument (a wrong type, a limit out of range,
-an unknown id, a query SQLite cannot read) raises ``ToolError`` with a message meant for the
-model that sent it, which the server turns into a tool error instead of a crash. The archive is
+an unknown id, a query SQLite cannot read) raises ``InputError`` (``ToolError`` here) with a
+message meant for the model that sent it, which the server turns into a tool error instead of a crash. The archive is
 only read: callers hand in a read-only connection (``archiver.query.connect.open_readonly``).
 """
 
@@ -104,20 +104,17 @@ def search(db: Executes, raw: dict[str, Any] | None) -> dict[str, Any]:
     provider = args.text("provider")
     role = args.choice("role", ROLES)
     since, until = args.period()
-    try:
-        hits = search_messages(
-            db,
-            query,
-            provider=provider,
-            role=role,
-            since=since,
-            until=until,
-            limit=limit,
-            highlight=_HIGHLIGHT,
-            literal_hint=_LITERAL_HINT,
-        )
-    except InputError as exc:
-        raise ToolError(str(exc)) from None
+    hits = search_messages(  # its SearchSyntaxError is an InputError: a tool error too
+        db,
+        query,
+        provider=provider,
+        role=role,
+        since=since,
+        until=until,
+        limit=limit,
+        highlight=_HIGHLIGHT,
+        literal_hint=_LITERAL_HINT,
+    )
     return {
         "hits": [
             {
