@@ -15,6 +15,7 @@ from typing import Any
 from archiver.errors import InputError
 from archiver.query.export import load_conversation
 from archiver.query.search import Executes, parse_since, parse_until, search_messages
+from archiver.query.select import ConversationFilter
 from archiver.query.thread import Turn, current_path, is_visible, thread_events
 
 SEARCH_LIMIT = (20, 200)  # (default, maximum)
@@ -250,27 +251,9 @@ def list_conversations(db: Executes, raw: dict[str, Any] | None) -> dict[str, An
     limit = args.integer("limit", LIST_LIMIT[0], 1, LIST_LIMIT[1])
     offset = args.integer("offset", 0, 0)
     since, until = args.period()
-    where, params = ["1"], []
-    if provider:
-        where.append("c.provider = ?")
-        params.append(provider)
-    if title:
-        where.append("instr(lower(coalesce(c.title, '')), lower(?)) > 0")
-        params.append(title)
-    # A conversation belongs to a period it was active in: started before its end, last
-    # updated after its start.
-    if since:
-        where.append("coalesce(c.update_time, c.create_time) >= ?")
-        params.append(since)
-    if until:
-        where.append("coalesce(c.create_time, c.update_time) < ?")
-        params.append(until)
-    condition = " AND ".join(where)
-    total = int(
-        db.execute(f"SELECT count(*) FROM conversations AS c WHERE {condition}", params).fetchone()[
-            0
-        ]
-    )
+    selected = ConversationFilter(provider=provider, title=title, since=since, until=until)
+    condition, params = selected.where()
+    total = selected.count(db)
     cursor = db.execute(
         "SELECT c.id, c.title, c.provider, c.create_time, c.update_time, "
         f"{_MESSAGE_COUNT} FROM conversations AS c WHERE {condition} "

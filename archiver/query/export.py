@@ -98,6 +98,15 @@ def all_conversation_ids(db: Executes) -> list[str]:
     ]
 
 
+def known_ids(db: Executes, conversation_ids: Iterable[str]) -> list[str]:
+    """The ids, each once, in the order given; an unknown one fails before anything is written."""
+    ids = list(dict.fromkeys(conversation_ids))
+    for conversation_id in ids:
+        if not db.execute("SELECT 1 FROM conversations WHERE id = ?", [conversation_id]).fetchone():
+            raise InputError(f"no conversation with id {conversation_id!r} in the archive")
+    return ids
+
+
 def _slug(title: str | None) -> str:
     text = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:_SLUG_LENGTH].strip("-")
@@ -143,15 +152,7 @@ def export_conversations(
         raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if branches not in BRANCH_CHOICES:
         raise InputError(f"unknown --branches {branches!r}: choose current or all")
-    if conversation_ids is None:
-        ids = all_conversation_ids(db)
-    else:
-        ids = list(dict.fromkeys(conversation_ids))
-        for conversation_id in ids:
-            if not db.execute(
-                "SELECT 1 FROM conversations WHERE id = ?", [conversation_id]
-            ).fetchone():
-                raise InputError(f"no conversation with id {conversation_id!r} in the archive")
+    ids = all_conversation_ids(db) if conversation_ids is None else known_ids(db, conversation_ids)
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise InputError(f"--out {directory} exists and is not a directory")
