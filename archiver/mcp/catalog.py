@@ -75,6 +75,10 @@ def _object(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[
     return schema
 
 
+def _list_of(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": _object(properties)}
+
+
 def _limit(default_max: tuple[int, int], what: str) -> dict[str, Any]:
     return {
         "type": "integer",
@@ -109,23 +113,20 @@ SEARCH_INPUT = _object(
 
 SEARCH_OUTPUT = _object(
     {
-        "hits": {
-            "type": "array",
-            "items": _object(
-                {
-                    "conversation_id": {"type": "string"},
-                    "title": _NULLABLE_STRING,
-                    "provider": {"type": "string"},
-                    "message_id": {
-                        "type": "string",
-                        "description": "The message's id in get_conversation's messages.",
-                    },
-                    "role": _NULLABLE_STRING,
-                    "create_time": _TIME,
-                    "snippet": {"type": "string"},
-                }
-            ),
-        },
+        "hits": _list_of(
+            {
+                "conversation_id": {"type": "string"},
+                "title": _NULLABLE_STRING,
+                "provider": {"type": "string"},
+                "message_id": {
+                    "type": "string",
+                    "description": "The message's id in get_conversation's messages.",
+                },
+                "role": _NULLABLE_STRING,
+                "create_time": _TIME,
+                "snippet": {"type": "string"},
+            }
+        ),
         "limit": {"type": "integer"},
         "limit_reached": {"type": "boolean"},
     }
@@ -163,23 +164,20 @@ GET_CONVERSATION_OUTPUT = _object(
             }
         ),
         "branch": {"type": "string", "enum": list(BRANCHES)},
-        "messages": {
-            "type": "array",
-            "items": _object(
-                {
-                    "id": {"type": "string"},
-                    "parent_id": _NULLABLE_STRING,
-                    "role": _NULLABLE_STRING,
-                    "text": {"type": "string"},
-                    "create_time": _TIME,
-                    "model": {
-                        **_NULLABLE_STRING,
-                        "description": "The model that wrote an answer.",
-                    },
-                    "on_current_branch": {"type": "boolean"},
-                }
-            ),
-        },
+        "messages": _list_of(
+            {
+                "id": {"type": "string"},
+                "parent_id": _NULLABLE_STRING,
+                "role": _NULLABLE_STRING,
+                "text": {"type": "string"},
+                "create_time": _TIME,
+                "model": {
+                    **_NULLABLE_STRING,
+                    "description": "The model that wrote an answer.",
+                },
+                "on_current_branch": {"type": "boolean"},
+            }
+        ),
         **_PAGING,
         "note": _NULLABLE_STRING,
     }
@@ -198,19 +196,16 @@ LIST_CONVERSATIONS_INPUT = _object(
 
 LIST_CONVERSATIONS_OUTPUT = _object(
     {
-        "conversations": {
-            "type": "array",
-            "items": _object(
-                {
-                    "id": {"type": "string"},
-                    "title": _NULLABLE_STRING,
-                    "provider": {"type": "string"},
-                    "create_time": _TIME,
-                    "update_time": _TIME,
-                    "message_count": {"type": "integer"},
-                }
-            ),
-        },
+        "conversations": _list_of(
+            {
+                "id": {"type": "string"},
+                "title": _NULLABLE_STRING,
+                "provider": {"type": "string"},
+                "create_time": _TIME,
+                "update_time": _TIME,
+                "message_count": {"type": "integer"},
+            }
+        ),
         "limit": {"type": "integer"},
         **_PAGING,
     }
