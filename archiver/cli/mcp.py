@@ -19,6 +19,7 @@ def mcp_command(db: str) -> None:
     "archiver mcp /path/to/archive.db". Exit codes: 0 when the client closes it, 2 no archive.
     """
     from archiver.mcp.server import run_stdio
+    from archiver.providers import registry
     from archiver.query.connect import open_readonly
 
-    run_stdio(open_readonly(db))
+    run_stdio(open_readonly(db), registry.names())

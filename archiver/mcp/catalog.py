@@ -23,8 +23,8 @@ _PAGING = {
 }
 
 SEARCH_DESCRIPTION = f"""\
-Full-text search over every message of the user's archived AI chat history (ChatGPT, Bing,
-Copilot): their own past questions and the answers they got. Use it first whenever the user
+Full-text search over every message of the user's archived AI chat history ({{providers}}):
+their own past questions and the answers they got. Use it first whenever the user
 refers to something they discussed, asked or were told before, or when their history could
 answer the question. Results are messages, best matches first; read the whole conversation of a
 hit with get_conversation(id=conversation_id).
@@ -57,7 +57,7 @@ provider, creation and last update time, and how many visible messages each has 
 Use it to browse or count what was discussed in a period, by one provider, or under a title;
 to find a topic inside the messages, use search instead.
 
-Filters: `provider` (chatgpt, bing, copilot, ...), `title` (a case-insensitive part of the
+Filters: `provider` ({{providers}}), `title` (a case-insensitive part of the
 title), and a period (`since`, `until`): a conversation is listed when it was active in the
 period (started before its end and last updated after its start). Pages of `limit`
 conversations ({LIST_LIMIT[0]} by default, at most {LIST_LIMIT[1]}); when `next_offset` is not
@@ -75,6 +75,10 @@ def _object(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[
     return schema
 
 
+def _provider(providers: tuple[str, ...]) -> dict[str, Any]:
+    return {"type": "string", "description": f"Only this provider's: {', '.join(providers)}."}
+
+
 def _list_of(properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": _object(properties)}
 
@@ -89,7 +93,6 @@ def _limit(default_max: tuple[int, int], what: str) -> dict[str, Any]:
     }
 
 
-_PROVIDER = {"type": "string", "description": "Only this provider's: chatgpt, bing, copilot."}
 _SINCE = {"type": "string", "description": "From the start of this period on: " + _PERIOD}
 _UNTIL = {"type": "string", "description": "Up to the end of this period: " + _PERIOD}
 _OFFSET = {"type": "integer", "minimum": 0, "default": 0, "description": "Skip this many."}
@@ -98,7 +101,7 @@ SEARCH_INPUT = _object(
     {
         "query": {"type": "string", "description": "What to look for (FTS5 syntax)."},
         "limit": _limit(SEARCH_LIMIT, "hits"),
-        "provider": _PROVIDER,
+        "provider": {"type": "string"},  # described by tool_definitions
         "since": _SINCE,
         "until": _UNTIL,
         "role": {
@@ -185,7 +188,7 @@ GET_CONVERSATION_OUTPUT = _object(
 
 LIST_CONVERSATIONS_INPUT = _object(
     {
-        "provider": _PROVIDER,
+        "provider": {"type": "string"},  # described by tool_definitions
         "since": _SINCE,
         "until": _UNTIL,
         "title": {"type": "string", "description": "A part of the title (any case)."},
@@ -212,14 +215,20 @@ LIST_CONVERSATIONS_OUTPUT = _object(
 )
 
 
-def tool_definitions() -> list[dict[str, Any]]:
-    """name, title, description, inputSchema, outputSchema of each tool, in the order listed."""
+def tool_definitions(providers: tuple[str, ...]) -> list[dict[str, Any]]:
+    """name, title, description, inputSchema, outputSchema of each tool, in the order listed;
+    ``providers`` are the names a ``provider`` argument takes (the registry's, from the caller)."""
+    names = ", ".join(providers)
+
+    def with_provider(schema: dict[str, Any]) -> dict[str, Any]:
+        return {**schema, "properties": {**schema["properties"], "provider": _provider(providers)}}
+
     return [
         {
             "name": "search",
             "title": "Search the chat archive",
-            "description": SEARCH_DESCRIPTION,
-            "input_schema": SEARCH_INPUT,
+            "description": SEARCH_DESCRIPTION.replace("{providers}", names),
+            "input_schema": with_provider(SEARCH_INPUT),
             "output_schema": SEARCH_OUTPUT,
         },
         {
@@ -232,8 +241,8 @@ def tool_definitions() -> list[dict[str, Any]]:
         {
             "name": "list_conversations",
             "title": "List archived conversations",
-            "description": LIST_CONVERSATIONS_DESCRIPTION,
-            "input_schema": LIST_CONVERSATIONS_INPUT,
+            "description": LIST_CONVERSATIONS_DESCRIPTION.replace("{providers}", names),
+            "input_schema": with_provider(LIST_CONVERSATIONS_INPUT),
             "output_schema": LIST_CONVERSATIONS_OUTPUT,
         },
     ]

@@ -30,17 +30,20 @@ from archiver.query.search import Executes
 log = logging.getLogger("archiver.mcp")
 
 INSTRUCTIONS = (
-    "The user's own archive of AI chat history (ChatGPT, Bing, Copilot), read-only. Use "
-    "search to find what they discussed before, get_conversation to read a conversation, "
-    "list_conversations to browse by time, provider or title."
+    "The user's own archive of AI chat history, read-only. Use search to find what they "
+    "discussed before, get_conversation to read a conversation, list_conversations to browse "
+    "by time, provider or title."
 )
 
 
-def _tools() -> list[types.Tool]:
+def _tools(providers: tuple[str, ...]) -> list[types.Tool]:
     annotations = types.ToolAnnotations(
         read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
     )
-    return [types.Tool(**definition, annotations=annotations) for definition in tool_definitions()]
+    return [
+        types.Tool(**definition, annotations=annotations)
+        for definition in tool_definitions(providers)
+    ]
 
 
 def _error(message: str) -> types.CallToolResult:
@@ -71,9 +74,10 @@ def call_tool(db: Executes, name: str, arguments: dict[str, Any] | None) -> type
     )
 
 
-def build_server(database: Callable[[], Executes]) -> Server[Any]:
-    """The MCP server; ``database`` gives the read-only connection each call reads."""
-    tools = _tools()
+def build_server(database: Callable[[], Executes], providers: tuple[str, ...]) -> Server[Any]:
+    """The MCP server; ``database`` gives the read-only connection each call reads,
+    ``providers`` the provider names the tools' descriptions offer (the caller's registry)."""
+    tools = _tools(providers)
 
     async def list_tools(
         ctx: Any, params: types.PaginatedRequestParams | None
@@ -93,9 +97,9 @@ def build_server(database: Callable[[], Executes]) -> Server[Any]:
     )
 
 
-def run_stdio(db: Executes) -> None:
+def run_stdio(db: Executes, providers: tuple[str, ...]) -> None:
     """Serve one client over stdin/stdout until it closes stdin."""
-    server = build_server(lambda: db)
+    server = build_server(lambda: db, providers)
 
     async def main() -> None:
         async with stdio_server() as (read_stream, write_stream):
@@ -105,7 +109,10 @@ def run_stdio(db: Executes) -> None:
 
 
 def http_session_manager(
-    database: Callable[[], Executes], *, loopback_host: str | None = None
+    database: Callable[[], Executes],
+    providers: tuple[str, ...],
+    *,
+    loopback_host: str | None = None,
 ) -> StreamableHTTPSessionManager:
     """The streamable-HTTP side, stateless: each POST is answered on its own (as JSON), no
     session to keep, expire or tie to a key; the gateway's key check runs before it.
@@ -122,7 +129,7 @@ def http_session_manager(
             allowed_origins=[f"http://{host}:*" for host in hosts],
         )
     return StreamableHTTPSessionManager(
-        app=build_server(database),
+        app=build_server(database, providers),
         json_response=True,
         stateless=True,
         security_settings=security,

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from archiver.mcp.server import http_session_manager
+from archiver.providers import registry
 from archiver.query.connect import open_readonly
 from archiver.serve.asgi import call_asgi
 from archiver.serve.common import CONTEXT, ServeContext
@@ -41,7 +42,7 @@ async def _run_manager(app: web.Application) -> AsyncIterator[None]:
     ctx = app[CONTEXT]
     database, owned = _reader(ctx)
     host = ctx.options.host if ctx.options.loopback else None
-    manager = http_session_manager(lambda: database, loopback_host=host)
+    manager = http_session_manager(lambda: database, registry.names(), loopback_host=host)
     running = asyncio.Event()
     stop = asyncio.Event()
 

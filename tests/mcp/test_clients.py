@@ -14,6 +14,7 @@ import pytest
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from archiver.providers import registry
 from archiver.serve.keys import add_key
 from archiver.store import open_db
 from tests.support.gateway import http, running_gateway
@@ -31,6 +32,9 @@ async def exercise(client: Client) -> None:
         assert tool.description and "Use" in tool.description
         assert tool.output_schema and tool.annotations and tool.annotations.read_only_hint
     assert by_name["search"].input_schema["required"] == ["query"]
+    # The provider names come from the registry, not from the engine.
+    provider = by_name["list_conversations"].input_schema["properties"]["provider"]
+    assert provider["description"] == f"Only this provider's: {', '.join(registry.names())}."
 
     # A word from one message finds its conversation.
     found = await client.call_tool("search", {"query": "antennas"})
