@@ -185,13 +185,12 @@ def export_command(
 
 def conversation_url(provider: str, conversation_id: str) -> str | None:
     """The conversation's web address, from its provider (the vault's front matter ``url``);
-    None where the provider has none, or does not say it yet."""
+    None where the provider has none, or is no longer registered."""
     from archiver.providers import registry
 
     if provider not in registry.names():
         return None
-    method = getattr(registry.get(provider), "conversation_url", None)
-    return method(conversation_id) if callable(method) else None
+    return registry.get(provider).conversation_url(conversation_id)
 
 
 @click.command("stats")

@@ -48,12 +48,13 @@ def _rows(db: Executes, sql: str, params: list[object]) -> list[dict[str, object
 BlockReaders = Callable[[str], BlockReader]
 
 
-def _plain(_provider: str) -> BlockReader:
+def plain_readers(_provider: str) -> BlockReader:
+    """Every provider read as plain text: for callers with no provider registry at hand."""
     return plain_blocks
 
 
 def load_conversation(
-    db: Executes, conversation_id: str, readers: BlockReaders = _plain
+    db: Executes, conversation_id: str, readers: BlockReaders = plain_readers
 ) -> ConversationRows:
     """One conversation with every message (all branches) and attachment it has, and its
     provider's block reader from ``readers``."""
@@ -128,7 +129,7 @@ def iter_exports(
     conversation_ids: Iterable[str],
     fmt: str,
     branches: Branches,
-    readers: BlockReaders = _plain,
+    readers: BlockReaders = plain_readers,
 ) -> Iterator[tuple[str, str]]:
     """(file name, text) for each conversation, one conversation in memory at a time."""
     for conversation_id in conversation_ids:
@@ -144,7 +145,7 @@ def export_conversations(
     conversation_ids: list[str] | None = None,
     fmt: str = "markdown",
     branches: Branches = "current",
-    readers: BlockReaders = _plain,
+    readers: BlockReaders = plain_readers,
 ) -> ExportResult:
     """Write the given conversations (every one when ``conversation_ids`` is None) to
     ``out_dir``, one file each. Unknown ids fail before anything is written."""

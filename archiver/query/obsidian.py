@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
+from archiver.query.blocks import Block, Image, Output
 from archiver.query.render import (
-    Block,
+    BlockReader,
     ConversationRows,
-    Image,
-    Output,
     _fence,
     _md_block,
     fold_label,
@@ -209,10 +208,13 @@ def _heading(row: dict[str, Any], tz: tzinfo | None) -> str:
     return "## " + " · ".join(bits)
 
 
-def message_markdown(row: dict[str, Any], files: NoteFiles, tz: tzinfo | None) -> str:
+def message_markdown(
+    row: dict[str, Any], files: NoteFiles, tz: tzinfo | None, read: BlockReader
+) -> str:
     fold = fold_label(row)
     mine = _MessageFiles(row, files)
-    parts = [_block(b, mine, fold is not None) for b in message_blocks(row, files.links)]
+    blocks = message_blocks(row, files.links, read)
+    parts = [_block(b, mine, fold is not None) for b in blocks]
     parts += mine.others()
     body = "\n\n".join(parts) if parts else "*(empty)*"
     if fold is not None:
@@ -248,7 +250,7 @@ def note_body(
                     pending.pop()
         elif isinstance(event, Turn):
             shown_rows.append(event.message)
-            text = _quoted(message_markdown(event.message, files, tz), depth)
+            text = _quoted(message_markdown(event.message, files, tz, doc.read_blocks), depth)
             first = pending[0][0] if pending else depth
             # A callout's header and its first message are one block: no blank line between.
             sections.append((first, depth, "\n".join([*(h for _, h in pending), text])))

@@ -29,7 +29,7 @@ from typing import Any
 
 from archiver.errors import InputError
 from archiver.privatefiles import write_private_text
-from archiver.query.export import load_conversation
+from archiver.query.export import BlockReaders, load_conversation, plain_readers
 from archiver.query.obsidian import NoteFiles, render_note, written_unchanged
 from archiver.query.render import ConversationRows
 from archiver.query.search import Executes
@@ -235,10 +235,12 @@ def export_vault(
     force: bool = False,
     url_for: UrlFor | None = None,
     tz: tzinfo | None = None,
+    readers: BlockReaders = plain_readers,
 ) -> VaultResult:
     """Write (or update) one note per conversation in ``out_dir``. ``url_for`` gives a
-    conversation's web address for the front matter; ``tz`` the zone times are shown in (the
-    machine's own when None)."""
+    conversation's web address for the front matter, ``readers`` how each provider's messages
+    read as blocks (both from the caller's provider registry); ``tz`` the zone times are shown
+    in (the machine's own when None)."""
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise InputError(f"--out {directory} exists and is not a directory")
@@ -254,7 +256,7 @@ def export_vault(
     attachments = Attachments(directory)
     result = VaultResult(directory)
     for conversation_id in conversation_ids:
-        doc = load_conversation(db, conversation_id)
+        doc = load_conversation(db, conversation_id, readers)
         files, missing = note_files(doc, branches, attachments)
         result.files_missing += missing
         provider = str(doc.conversation.get("provider") or "")

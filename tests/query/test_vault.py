@@ -11,9 +11,16 @@ import yaml
 from click.testing import CliRunner
 
 from archiver.cli import cli
+from archiver.providers.registry import block_reader
 from archiver.query.export import all_conversation_ids
-from archiver.query.vault import export_vault, note_names
+from archiver.query.vault import export_vault as vault_writer
+from archiver.query.vault import note_names
 from tests.support.sample_archive import BING_ID, BRANCHED_ID, CONTENT_ID
+
+
+def export_vault(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """The vault writer with each provider's own block reader, as ``archiver export`` runs it."""
+    return vault_writer(*args, readers=block_reader, **kwargs)
 
 
 def front(path: Path) -> dict:

@@ -14,15 +14,21 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.importer.run import import_export
+from archiver.providers.registry import block_reader
 from archiver.query.export import all_conversation_ids, load_conversation
 from archiver.query.thread import current_path, is_visible
-from archiver.query.vault import export_vault
+from archiver.query.vault import export_vault as vault_writer
 from archiver.store import open_db
 from archiver.store.filestore import FileStore
 from tests.support.era_export import FILES, write_era_export
 
 LINK = re.compile(r"\]\(<(attachments/[^>]+)>\)")
 TOKEN = re.compile(r"tok-[0-9a-z]+-\d")
+
+
+def export_vault(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """The vault writer with each provider's own block reader, as ``archiver export`` runs it."""
+    return vault_writer(*args, readers=block_reader, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +160,5 @@ def test_the_cli_writes_the_vault_with_every_branch(era_archive, tmp_path):
     assert "> tok-2024b-x It is 5050 (first try)." in body
     assert "\ntok-2024b-4 It is **5050**." in body
     assert notes["e2023a"][0]["branches"] == "all"
+    # The web address comes from the provider (the CLI fills it in from the registry).
+    assert notes["e2024b"][0]["url"] == "https://chatgpt.com/c/e2024b"
