@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.importer.run import import_export
+from archiver.providers.chatgpt.export.run import import_export
 from archiver.providers.registry import block_reader
 from archiver.query.export import all_conversation_ids, load_conversation
 from archiver.query.thread import current_path, is_visible
