@@ -35,6 +35,7 @@ COMMANDS = {
     "serve": "archiver.cli.serve:serve_command",
     "keys": "archiver.cli.serve:keys_command",
     "providers": "archiver.cli.providers:providers_command",
+    "mcp": "archiver.cli.mcp:mcp_command",
 }
 
 

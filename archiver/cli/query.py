@@ -89,13 +89,16 @@ def search_command(
     help="Export this conversation (repeat for several).",
 )
 @click.option("--all", "export_all", is_flag=True, help="Export every conversation.")
+@click.option("--provider", help="Only this provider's conversations (chatgpt, bing, copilot).")
+@click.option("--since", help="Only conversations active from then on: 2024, 2024-05, 30d.")
+@click.option("--until", help="Only conversations active up to the end of: 2024, 2024-05-17.")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["markdown", "json", "html"]),
+    type=click.Choice(["markdown", "json", "html", "obsidian"]),
     default="markdown",
     show_default=True,
-    help="Output format.",
+    help="Output format. obsidian: a vault (notes with front matter, attachments/).",
 )
 @click.option(
     "--branches",
@@ -111,35 +114,83 @@ def search_command(
     type=click.Path(file_okay=False),
     help="Directory to write one file per conversation into (created if needed).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="obsidian: overwrite notes you edited since the last export (kept otherwise).",
+)
 @handle_errors
 def export_command(
     db: str,
     conversation_ids: tuple[str, ...],
     export_all: bool,
+    provider: str | None,
+    since: str | None,
+    until: str | None,
     fmt: str,
     branches: str,
     out_dir: str,
+    force: bool,
 ) -> None:
-    """Export conversations from DB as Markdown, JSON or HTML files.
+    """Export conversations from DB as Markdown, JSON or HTML files, or as an Obsidian vault.
 
-    Give --conversation ID (repeatable) or --all. Files are named from the title and the id.
-    Exit codes: 0 ok, 2 unknown id or bad options.
+    Give --conversation ID (repeatable), --all, or filters (--provider, --since, --until).
+    Files are named from the title and the id. --format obsidian writes one note per
+    conversation with YAML front matter, copies the files the messages point at into
+    OUT/attachments/ (once each), and on a later run updates the notes in place, keeping the
+    ones you edited unless --force. Exit codes: 0 ok, 2 unknown id or bad options.
     """
-    if bool(conversation_ids) == export_all:
-        raise click.UsageError("give --conversation ID or --all (one of them)")
+    filtered = bool(provider or since or until)
+    if bool(conversation_ids) == (export_all or filtered):
+        raise click.UsageError("give --conversation ID, or --all or filters (one of them)")
     from archiver.providers.registry import block_reader
     from archiver.query.connect import open_readonly
-    from archiver.query.export import export_conversations
+    from archiver.query.export import export_conversations, known_ids
+    from archiver.query.search import parse_since, parse_until
+    from archiver.query.select import ConversationFilter
 
+    conn = open_readonly(db)
+    if conversation_ids:
+        ids = known_ids(conn, conversation_ids)
+    else:
+        ids = ConversationFilter(
+            provider=provider,
+            since=parse_since(since) if since else None,
+            until=parse_until(until) if until else None,
+        ).ids(conn)
+    if fmt == "obsidian":
+        from archiver.query.vault import export_vault
+
+        vault = export_vault(
+            conn,
+            out_dir,
+            ids,
+            branches=branches,  # type: ignore[arg-type]
+            force=force,
+            url_for=conversation_url,
+            readers=block_reader,
+        )
+        click.echo(vault.line())
+        return
     result = export_conversations(
-        open_readonly(db),
+        conn,
         out_dir,
-        conversation_ids=None if export_all else list(conversation_ids),
+        conversation_ids=ids,
         fmt=fmt,
         branches=branches,  # type: ignore[arg-type]
         readers=block_reader,
     )
     click.echo(result.line())
+
+
+def conversation_url(provider: str, conversation_id: str) -> str | None:
+    """The conversation's web address, from its provider (the vault's front matter ``url``);
+    None where the provider has none, or is no longer registered."""
+    from archiver.providers import registry
+
+    if provider not in registry.names():
+        return None
+    return registry.get(provider).conversation_url(conversation_id)
 
 
 @click.command("stats")

@@ -48,12 +48,13 @@ def _rows(db: Executes, sql: str, params: list[object]) -> list[dict[str, object
 BlockReaders = Callable[[str], BlockReader]
 
 
-def _plain(_provider: str) -> BlockReader:
+def plain_readers(_provider: str) -> BlockReader:
+    """Every provider read as plain text: for callers with no provider registry at hand."""
     return plain_blocks
 
 
 def load_conversation(
-    db: Executes, conversation_id: str, readers: BlockReaders = _plain
+    db: Executes, conversation_id: str, readers: BlockReaders = plain_readers
 ) -> ConversationRows:
     """One conversation with every message (all branches) and attachment it has, and its
     provider's block reader from ``readers``."""
@@ -98,6 +99,15 @@ def all_conversation_ids(db: Executes) -> list[str]:
     ]
 
 
+def known_ids(db: Executes, conversation_ids: Iterable[str]) -> list[str]:
+    """The ids, each once, in the order given; an unknown one fails before anything is written."""
+    ids = list(dict.fromkeys(conversation_ids))
+    for conversation_id in ids:
+        if not db.execute("SELECT 1 FROM conversations WHERE id = ?", [conversation_id]).fetchone():
+            raise InputError(f"no conversation with id {conversation_id!r} in the archive")
+    return ids
+
+
 def _slug(title: str | None) -> str:
     text = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:_SLUG_LENGTH].strip("-")
@@ -119,7 +129,7 @@ def iter_exports(
     conversation_ids: Iterable[str],
     fmt: str,
     branches: Branches,
-    readers: BlockReaders = _plain,
+    readers: BlockReaders = plain_readers,
 ) -> Iterator[tuple[str, str]]:
     """(file name, text) for each conversation, one conversation in memory at a time."""
     for conversation_id in conversation_ids:
@@ -135,7 +145,7 @@ def export_conversations(
     conversation_ids: list[str] | None = None,
     fmt: str = "markdown",
     branches: Branches = "current",
-    readers: BlockReaders = _plain,
+    readers: BlockReaders = plain_readers,
 ) -> ExportResult:
     """Write the given conversations (every one when ``conversation_ids`` is None) to
     ``out_dir``, one file each. Unknown ids fail before anything is written."""
@@ -143,15 +153,7 @@ def export_conversations(
         raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if branches not in BRANCH_CHOICES:
         raise InputError(f"unknown --branches {branches!r}: choose current or all")
-    if conversation_ids is None:
-        ids = all_conversation_ids(db)
-    else:
-        ids = list(dict.fromkeys(conversation_ids))
-        for conversation_id in ids:
-            if not db.execute(
-                "SELECT 1 FROM conversations WHERE id = ?", [conversation_id]
-            ).fetchone():
-                raise InputError(f"no conversation with id {conversation_id!r} in the archive")
+    ids = all_conversation_ids(db) if conversation_ids is None else known_ids(db, conversation_ids)
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise InputError(f"--out {directory} exists and is not a directory")

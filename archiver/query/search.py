@@ -27,6 +27,9 @@ _RELATIVE_SINCE = re.compile(r"^(\d+)\s*d$")
 _YEAR = re.compile(r"^\d{4}$")
 _MAX_DAYS_AGO = 700_000  # from today, a few thousand years short of datetime's year 1
 _YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# How ``archiver search`` tells a user to search words as typed; other callers say their own.
+LITERAL_HINT = "pass --literal to search for the words exactly as typed"
 
 
 class Executes(Protocol):
@@ -60,8 +63,9 @@ def literal_query(text: str) -> str:
     return " ".join('"' + term.replace('"', '""') + '"' for term in text.split())
 
 
-def parse_since(value: str) -> str:
-    """``2024``, ``2024-05``, ``2024-05-17``, a full ISO time, or ``30d`` (days ago) → ISO UTC."""
+def parse_since(value: str, name: str = "--since") -> str:
+    """``2024``, ``2024-05``, ``2024-05-17``, a full ISO time, or ``30d`` (days ago) → ISO UTC:
+    the start of that period. ``name`` is how the error message calls the value."""
     text = value.strip()
     relative = _RELATIVE_SINCE.match(text)
     if relative:
@@ -70,7 +74,7 @@ def parse_since(value: str) -> str:
         # of thousands of digits; either would be a traceback instead of this message.
         if len(digits) > len(str(_MAX_DAYS_AGO)) or int(digits) > _MAX_DAYS_AGO:
             raise InputError(
-                f"cannot read --since {value!r}: at most {_MAX_DAYS_AGO}d (days ago) is possible"
+                f"cannot read {name} {value!r}: at most {_MAX_DAYS_AGO}d (days ago) is possible"
             )
         start = datetime.now(tz=UTC) - timedelta(days=int(digits))
         return start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -81,9 +85,30 @@ def parse_since(value: str) -> str:
     iso = to_iso(text) if not _looks_numeric(text) else None
     if iso is None:
         raise InputError(
-            f"cannot read --since {value!r}: use 2024, 2024-05, 2024-05-17, an ISO time or 30d"
+            f"cannot read {name} {value!r}: use 2024, 2024-05, 2024-05-17, an ISO time or 30d"
         )
     return iso
+
+
+def parse_until(value: str, name: str = "--until") -> str:
+    """The end of the period ``value`` names (exclusive), as ISO UTC: ``2024`` ends where 2025
+    starts, ``2024-05`` where June starts, ``2024-05-17`` at the next midnight; a full time or
+    ``30d`` ends at that moment. Compare with ``<``."""
+    text = value.strip()
+    start = parse_since(text, name)
+    moment = datetime.strptime(start, "%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        if _YEAR.match(text):
+            end = moment.replace(year=moment.year + 1)
+        elif _YEAR_MONTH.match(text):
+            end = (moment.replace(day=28) + timedelta(days=4)).replace(day=1)
+        elif _DAY.match(text):
+            end = moment + timedelta(days=1)
+        else:
+            return start
+    except (OverflowError, ValueError):  # the period ends past year 9999: no upper bound
+        return "9999-12-31T23:59:59.999999Z"
+    return end.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _looks_numeric(text: str) -> bool:
@@ -101,20 +126,23 @@ def search_messages(
     provider: str | None = None,
     role: str | None = None,
     since: str | None = None,
+    until: str | None = None,
     limit: int = DEFAULT_LIMIT,
     literal: bool = False,
     highlight: tuple[str, str] = ("**", "**"),
+    literal_hint: str = LITERAL_HINT,
 ) -> list[SearchHit]:
     """The ``limit`` best-ranked messages matching ``query`` (FTS5 syntax unless ``literal``).
 
-    ``since`` is an ISO UTC time (see ``parse_since``); messages without a time of their own
-    are dated by their conversation. Raises SearchSyntaxError for a malformed query."""
+    ``since`` and ``until`` are ISO UTC times (see ``parse_since``, ``parse_until``; ``until``
+    is exclusive); messages without a time of their own are dated by their conversation.
+    Raises SearchSyntaxError for a malformed query, whose message ends with ``literal_hint``."""
     match = literal_query(query) if literal else query.strip()
     if not match:
         raise InputError("the search query is empty")
     if limit < 1:
         raise InputError("--limit must be at least 1")
-    joins, conditions, params = _filters(provider, role, since)
+    joins, conditions, params = _filters(provider, role, since, until)
     ranking = (
         "SELECT messages_fts.rowid AS hit, messages_fts.rank AS score FROM messages_fts "
         f"{joins} WHERE messages_fts MATCH :match {conditions} "
@@ -140,13 +168,13 @@ def search_messages(
         rows = db.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
         if any(marker in str(exc) for marker in _SYNTAX_ERRORS):
-            raise SearchSyntaxError(_syntax_message(query, exc)) from None
+            raise SearchSyntaxError(_syntax_message(query, exc, literal_hint)) from None
         raise
     return [SearchHit(*row) for row in rows]
 
 
 def _filters(
-    provider: str | None, role: str | None, since: str | None
+    provider: str | None, role: str | None, since: str | None, until: str | None
 ) -> tuple[str, str, dict[str, Any]]:
     conditions: list[str] = []
     params: dict[str, Any] = {}
@@ -159,6 +187,9 @@ def _filters(
     if since:
         conditions.append("coalesce(m.create_time, c.update_time, c.create_time) >= :since")
         params["since"] = since
+    if until:
+        conditions.append("coalesce(m.create_time, c.update_time, c.create_time) < :until")
+        params["until"] = until
     if not conditions:
         return "", "", params
     joins = (
@@ -168,15 +199,15 @@ def _filters(
     return joins, "AND " + " AND ".join(conditions), params
 
 
-def _syntax_message(query: str, exc: sqlite3.OperationalError) -> str:
+def _syntax_message(query: str, exc: sqlite3.OperationalError, literal_hint: str) -> str:
     if '"' in query:
         # Quoting a query that already has quotes gives `"""x"`, which helps nobody.
         return (
             f"cannot read the search {query!r} ({exc}): check that every double quote is "
-            f"closed, or pass --literal to search for the words exactly as typed."
+            f"closed, or {literal_hint}."
         )
     quoted = literal_query(query)
     return (
         f"cannot read the search {query!r} ({exc}). Words with punctuation need double quotes, "
-        f"as in {quoted}; or pass --literal to search for the words exactly as typed."
+        f"as in {quoted}; or {literal_hint}."
     )

@@ -27,7 +27,7 @@ from archiver.errors import (
     ArchiverError,
 )
 from archiver.providers import registry
-from archiver.serve import openai, readapi, seed000, seed004, viewer
+from archiver.serve import mcproute, openai, readapi, seed000, seed004, viewer
 from archiver.serve.common import (
     CONTEXT,
     KEY,
@@ -301,6 +301,7 @@ def make_app(
     seed004.add_routes(app)  # before readapi: /conversations/all must win over /{id}
     readapi.add_routes(app)
     seed000.add_routes(app)
+    mcproute.add_routes(app)
     viewer.add_routes(app)
     return app
 
