@@ -20,12 +20,15 @@ test: $(STAMP)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/mypy archiver
+	$(BIN)/python scripts/generate_docs.py --check
 	$(BIN)/pytest || [ $$? -eq 5 ]
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/mypy archiver
+	$(BIN)/python scripts/generate_docs.py --check
+	$(BIN)/python scripts/check_cycles.py
 
 format: $(STAMP)
 	$(BIN)/ruff format $(SOURCES)

@@ -123,7 +123,7 @@ class CopilotReflatten(Reflatten):
 class Copilot(Provider["CopilotSettings"]):
     name = "copilot"
     title = "Microsoft Copilot"
-    summary = "copilot.microsoft.com, Bing chat's successor: conversations and images; sends"
+    summary = "copilot.microsoft.com (Bing chat's successor): chats and their images; sends prompts"
     secret = "token"
     secret_env = TOKEN_ENV
     conversation_web_url = "https://copilot.microsoft.com/chats/{id}"
