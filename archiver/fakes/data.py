@@ -1,4 +1,4 @@
-"""Deterministic building blocks shared by the ChatGPT and Bing generators.
+"""Deterministic building blocks shared by the fake upstreams' generators.
 
 Everything here is a pure function of its inputs (a seed string, an index, a prompt), so the same
 ``--seed`` always serves byte-identical data and tests can compare two runs.
