@@ -5,10 +5,17 @@ output, quotes, images, sources) read from its raw JSON by its provider's render
 ``BlockReader`` the caller passes in with the rows: the engines never name a provider), or from
 its searchable text when there is none; then each format lays the blocks out. HTML escapes
 everything.
+
+Archived content is hostile: every link target goes through ``archiver.query.urls`` (read as a
+browser reads it; http, https, mailto and relative links only, anything else shown as text),
+only local images load on their own (a remote one is a link), and the HTML page declares a
+strict Content-Security-Policy, so a missed escape still runs nothing.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import re
@@ -33,7 +40,7 @@ from archiver.query.blocks import (
 from archiver.query.blocks import (
     as_text as _s,
 )
-from archiver.query.markdown import markdown_html
+from archiver.query.markdown import defang_links, markdown_html
 from archiver.query.thread import (
     AlternativeEnd,
     AlternativeStart,
@@ -42,14 +49,11 @@ from archiver.query.thread import (
     Turn,
     thread_events,
 )
+from archiver.query.urls import inline_image_src, safe_href, safe_markdown_href
 
 FORMATS = ("markdown", "json", "html")
 EXTENSIONS = {"markdown": "md", "json": "json", "html": "html"}
 EXPORT_FORMAT_VERSION = 1
-_SAFE_SCHEMES = ("http", "https", "file-service", "sediment", "file")
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-# What a browser can show inline: http(s) and paths (a file-service:// pointer cannot).
-_INLINE_IMAGE = re.compile(r"^(https?://|/|\.{0,2}[^:]*$)", re.IGNORECASE)
 _FOLDED_TYPES = ("thoughts", "reasoning_recap", "code", "execution_output")
 
 # (raw message, message row, attachment links) -> blocks: a provider's ``Renderer.blocks``.
@@ -88,15 +92,6 @@ def speaker(row: dict[str, Any]) -> str:
     return f"{label} ({name})" if name and name != role else label
 
 
-def safe_href(url: str) -> str | None:
-    """A link target safe to click: http(s), archive pointers and relative paths only."""
-    url = url.strip()
-    scheme = _SCHEME.match(url)
-    if scheme and scheme[1].lower() not in _SAFE_SCHEMES:
-        return None
-    return url
-
-
 # --- Markdown ----------------------------------------------------------------------------------
 
 
@@ -106,7 +101,7 @@ def _fence(text: str) -> str:
 
 
 def _md_link(label: str, url: str) -> str:
-    href = safe_href(url)
+    href = safe_markdown_href(url)
     label = re.sub(r"([\[\]\\])", r"\\\1", label)
     if href is None:
         return f"{label} ({url})"
@@ -115,7 +110,7 @@ def _md_link(label: str, url: str) -> str:
 
 def _md_block(block: Block) -> str:
     if isinstance(block, Text):
-        return block.text
+        return defang_links(block.text)
     if isinstance(block, Code):
         fence = _fence(block.text)
         return f"{fence}{block.language}\n{block.text}\n{fence}"
@@ -130,11 +125,12 @@ def _md_block(block: Block) -> str:
             cite = "\n>\n> — " + (_md_link(title, block.url) if block.url else title)
         return quoted + cite
     if isinstance(block, Image):
-        href = safe_href(block.href)
+        href = safe_markdown_href(block.href)
         if href is None:
-            return f"[{block.label}: {block.href}]"
-        bang = "!" if "image" in block.label else ""
-        return f"{bang}[{block.label}](<{href}>)"
+            return f"[{block.label}: {' '.join(block.href.split())}]"
+        # Only a local image is shown inline; a remote one would load on its own.
+        bang = "!" if "image" in block.label and inline_image_src(href) else ""
+        return f"{bang}[{block.label}](<{href.replace('>', '%3E').replace('<', '%3C')}>)"
     if isinstance(block, Thinking):
         quoted = "\n".join("> " + line for line in block.text.splitlines() or [""])
         return f"_{block.label}:_\n\n{quoted}"
@@ -270,6 +266,30 @@ summary { font-weight: 600; cursor: pointer; }
 .note { font-style: italic; color: #666; }
 """
 
+# The page's one inline stylesheet, allowed by its hash rather than by 'unsafe-inline'.
+STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode() + "'"
+
+
+def content_security_policy(*, script_src: str = "'none'", frame_ancestors: bool = True) -> str:
+    """The strict policy of every page showing archived content: no script but ``script_src``
+    (no inline script, nothing remote), no plugin, no remote image, style only our own, forms
+    only to ourselves. ``frame-ancestors`` is ignored in a ``<meta>`` policy (browsers say so
+    in the console), so the export leaves it out."""
+    directives = [
+        "default-src 'none'",
+        f"script-src {script_src}",
+        f"style-src 'self' {STYLE_HASH}",
+        "img-src 'self' data:",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+    if frame_ancestors:
+        directives.append("frame-ancestors 'none'")
+    return "; ".join(directives)
+
+
+EXPORT_CSP = content_security_policy(frame_ancestors=False)
+
 
 def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
@@ -284,7 +304,7 @@ def _html_link(label: str, url: str) -> str:
 
 def _html_block(block: Block) -> str:
     if isinstance(block, Text):
-        return f'<div class="text markdown">{markdown_html(block.text, safe_href)}</div>'
+        return f'<div class="text markdown">{markdown_html(block.text)}</div>'
     if isinstance(block, Code):
         lang = f' class="language-{_e(block.language)}"' if block.language else ""
         return f"<pre><code{lang}>{_e(block.text)}</code></pre>"
@@ -298,11 +318,14 @@ def _html_block(block: Block) -> str:
             cite += "</footer>"
         return f'<blockquote><div class="text">{_e(block.text)}</div>{cite}</blockquote>'
     if isinstance(block, Image):
-        href = safe_href(block.href)
-        if href is not None and "image" in block.label and _INLINE_IMAGE.match(href):
+        src = inline_image_src(block.href) if "image" in block.label else None
+        if src is not None:
+            img = f'<img src="{_e(src)}" alt="{_e(block.label)}" loading="lazy">'
+            href = safe_href(src)  # a data: image is shown, never a link
             return (
-                f'<figure><a href="{_e(href)}"><img src="{_e(href)}" alt="{_e(block.label)}" '
-                f'loading="lazy"></a></figure>'
+                f'<figure><a href="{_e(href)}">{img}</a></figure>'
+                if href
+                else f"<figure>{img}</figure>"
             )
         return f"<p>{_html_link(f'[{block.label}]', block.href)}</p>"
     if isinstance(block, Thinking):
@@ -319,13 +342,9 @@ def _html_block(block: Block) -> str:
 def render_html(doc: ConversationRows, branches: Branches = "current") -> str:
     conv = doc.conversation
     links = attachment_links(doc.attachments)
-    title = _e(_title(conv))
+    title = _title(conv)
     out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{title}</h1>",
+        f"<h1>{_e(title)}</h1>",
         "<dl>"
         + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _meta_lines(conv, branches))
         + "</dl>",
@@ -338,8 +357,7 @@ def render_html(doc: ConversationRows, branches: Branches = "current") -> str:
             out.append("</details>")
         else:
             out.append(message_html(event.message, links, read=doc.read_blocks))
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return page_html(title, "\n".join(out), csp=EXPORT_CSP)
 
 
 def fold_label(row: dict[str, Any]) -> str | None:
@@ -381,10 +399,13 @@ def message_html(
     )
 
 
-def page_html(title: str, body: str, *, head: str = "") -> str:
-    """A whole page around ``body`` with the export's stylesheet (``head``: extra tags)."""
+def page_html(title: str, body: str, *, head: str = "", csp: str | None = None) -> str:
+    """A whole page around ``body`` with the export's stylesheet (``head``: extra tags).
+    ``csp``: a Content-Security-Policy declared in the page itself, first thing in its head
+    (the export's; the viewer sends its own as a header)."""
+    policy = f'<meta http-equiv="Content-Security-Policy" content="{_e(csp)}">' if csp else ""
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">{policy}'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{_CSS}</style>{head}</head><body>\n"
         f"{body}\n</body></html>\n"
@@ -403,8 +424,10 @@ def render(doc: ConversationRows, fmt: str, branches: Branches = "current") -> s
 
 
 __all__ = [
+    "EXPORT_CSP",
     "EXTENSIONS",
     "FORMATS",
+    "STYLE_HASH",
     "Block",
     "ConversationRows",
     "Event",
@@ -415,4 +438,5 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "safe_href",
 ]

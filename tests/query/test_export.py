@@ -58,8 +58,9 @@ def test_content_types_render_as_code_output_quotes_and_links(archive):
     assert "```python\nprint(sum([1, 2]))\n```" in text
     assert "Output:\n\n```\n3\n```" in text
     assert "![image](<files/chart.png>)" in text  # the extracted file, not the pointer
-    assert "[audio](<sediment://file_voice1>)" in text
-    assert "![output image](<file-service://file-plot>)" in text
+    # A pointer no browser can open is shown as text, not as a link.
+    assert "[audio: sediment://file_voice1]" in text
+    assert "[output image: file-service://file-plot]" in text
     assert "> Quoted passage" in text and "[Example title](<https://example.org>)" in text
     assert "user_profile" not in text and "database engineer" not in text  # hidden context
 
