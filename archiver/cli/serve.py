@@ -44,11 +44,24 @@ SERVE_ALL: dict[str, Option] = {**SERVE_OPTIONS, **provider_keys()}
     help="Accounts to send through (repeat; default: those whose credentials are set).",
 )
 @click.option("--model", "models", multiple=True, help=_bare_models_help())
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this host name (a reverse proxy's; repeat). Any other "
+    "Host than the bound address is refused (DNS rebinding).",
+)
 @click_options(SERVE_ALL)
 @click.option("-v", "--verbose", is_flag=True, help="Log each upstream request and retry.")
 @handle_errors
 def serve_command(
-    db: str, providers: tuple[str, ...], models: tuple[str, ...], verbose: bool, **values: Any
+    db: str,
+    providers: tuple[str, ...],
+    models: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
+    verbose: bool,
+    **values: Any,
 ) -> None:
     """Serve the archive in DB over HTTP: the read API, the older REST routes of seed 004
     (ChatGPT) and seed 000 (Bing, through Copilot where Bing is not configured),
@@ -85,6 +98,7 @@ def serve_command(
         key_rpm=values["key_rpm"] or None,
         max_body=values["max_body"],
         cors_origin=values["cors_origin"],
+        allowed_hosts=allowed_hosts,
         models=models or ("auto",),
         timeout_seconds=float(values["timeout"]),
         provider_values={key: values[key] for key in provider_keys()},

@@ -19,7 +19,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -302,7 +302,10 @@ def _html_link(label: str, url: str) -> str:
     return f'<a href="{_e(href)}">{_e(label)}</a>'
 
 
-def _html_block(block: Block) -> str:
+def _html_block(block: Block, inline: Container[str] = ()) -> str:
+    """One block as HTML. An image is shown (``<img>``) only when its target is one of
+    ``inline`` (the archive's own files, resolved by the caller) or a raster ``data:`` image;
+    anything else is a link to click, or text when it is not a safe link."""
     if isinstance(block, Text):
         return f'<div class="text markdown">{markdown_html(block.text)}</div>'
     if isinstance(block, Code):
@@ -319,7 +322,7 @@ def _html_block(block: Block) -> str:
         return f'<blockquote><div class="text">{_e(block.text)}</div>{cite}</blockquote>'
     if isinstance(block, Image):
         src = inline_image_src(block.href) if "image" in block.label else None
-        if src is not None:
+        if src is not None and (src in inline or src.startswith("data:")):
             img = f'<img src="{_e(src)}" alt="{_e(block.label)}" loading="lazy">'
             href = safe_href(src)  # a data: image is shown, never a link
             return (
@@ -383,13 +386,16 @@ def message_html(
     *,
     controls: str = "",
     read: BlockReader = plain_blocks,
+    inline: Container[str] | None = None,
 ) -> str:
     """One message as a ``<section>``: the export's and the viewer's one renderer. Markdown
     and code rendered, images inline, tool calls and reasoning folded in ``<details>``.
-    ``controls`` (already HTML) goes into the heading: the viewer's branch switcher."""
+    ``controls`` (already HTML) goes into the heading: the viewer's branch switcher.
+    ``inline``: the targets an ``<img>`` may load (default: every file ``links`` resolves)."""
     role = re.sub(r"[^a-z]", "", _s(row.get("role")).lower()) or "unknown"
     blocks = message_blocks(row, links, read)
-    body = "".join(_html_block(b) for b in blocks) or '<p class="note">(empty)</p>'
+    shown = set(links.values()) if inline is None else inline
+    body = "".join(_html_block(b, shown) for b in blocks) or '<p class="note">(empty)</p>'
     fold = fold_label(row)
     if fold is not None:
         body = f'<details class="fold"><summary>{_e(fold)}</summary>{body}</details>'

@@ -1,6 +1,9 @@
 """``make_app``: the gateway's aiohttp application, and ``serve`` to run it until a signal.
 
 Middlewares, outermost first:
+- guard: a request for another Host (DNS rebinding) or a foreign page's state-changing
+  request (Origin) is refused before anything else (``security.py``, which also sets the
+  security headers of every answer: CSP, nosniff, no framing);
 - errors: every expected failure becomes JSON (OpenAI-shaped under /v1), never a traceback;
 - body cap: a declared Content-Length over ``max_body`` is refused before it is read (and
   aiohttp's ``client_max_size`` stops chunked bodies at the same size);
@@ -39,6 +42,7 @@ from archiver.serve.common import (
 from archiver.serve.errors import as_api_error
 from archiver.serve.gateway import AccountGateway
 from archiver.serve.keys import KeyRates, find_key, presented_key, touch_key
+from archiver.serve.security import guard_middleware, protect
 from archiver.serve.senders import default_provider, route_families
 from archiver.transport.ratelimit import RateLimiter
 
@@ -58,6 +62,8 @@ def is_viewer_path(path: str) -> bool:
 
 
 def error_response(request: web.Request, error: ApiError) -> web.Response:
+    if is_viewer_path(request.path):  # a person's browser: a page, not JSON
+        return viewer.error_page(error.status, error.message)
     headers = {}
     if error.retry_after is not None:
         seconds = max(1, int(error.retry_after + 0.999))
@@ -91,7 +97,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             request, ApiError(413, f"request body over the gateway's cap of {limit} bytes")
         )
     except web.HTTPException as exc:
-        if exc.status >= 400 and not is_viewer_path(request.path):
+        if exc.status >= 400:
             return error_response(request, ApiError(exc.status, exc.reason, code=str(exc.status)))
         raise
     except ConnectionResetError:
@@ -208,8 +214,11 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 def _cors(app: web.Application, origin: str) -> None:
+    """The API only: the viewer needs no key on loopback, so opening it to another origin's
+    scripts would hand them the archive."""
+
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
-        if request.headers.get("Origin") == origin:
+        if request.headers.get("Origin") == origin and not is_viewer_path(request.path):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
             response.headers["Access-Control-Allow-Headers"] = (
@@ -219,6 +228,8 @@ def _cors(app: web.Application, origin: str) -> None:
             response.headers["Access-Control-Expose-Headers"] = "X-Archiver-Conversation"
 
     async def preflight(request: web.Request) -> web.Response:
+        if is_viewer_path(request.path):
+            raise web.HTTPForbidden()
         return web.Response(status=204)
 
     app.on_response_prepare.append(add_headers)
@@ -286,10 +297,11 @@ def make_app(
         rates=KeyRates(options.key_rpm, options.key_burst),
     )
     app = web.Application(
-        middlewares=[errors_middleware, body_cap_middleware, auth_middleware],
+        middlewares=[guard_middleware, errors_middleware, body_cap_middleware, auth_middleware],
         client_max_size=options.max_body,
     )
     app[CONTEXT] = ctx
+    protect(app)
     app.cleanup_ctx.append(_accounts(ctx))
     app.on_shutdown.append(_drain)
     if options.cors_origin:

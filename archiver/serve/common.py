@@ -33,6 +33,7 @@ class ServeOptions:
     key_burst: int = 10
     max_body: int = 1024 * 1024
     cors_origin: str | None = None
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides the bound address
     models: tuple[str, ...] = ("auto",)  # model names the default provider offers in /v1/models
     timeout_seconds: float = 300.0
     shutdown_grace: float = 300.0

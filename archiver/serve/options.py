@@ -20,6 +20,10 @@ SERVE_OPTIONS: dict[str, Option] = {
     ),
     "key_rpm": Option(non_negative_number, 60.0, "Requests per minute per API key (0: no limit)."),
     "max_body": Option(integer(1024), 1024 * 1024, "Largest request body accepted, in bytes."),
-    "cors_origin": Option(text, None, "Allow this one browser origin (no CORS otherwise)."),
+    "cors_origin": Option(
+        text,
+        None,
+        "Allow this one browser origin on the API (never the viewer; no CORS otherwise).",
+    ),
     "timeout": Option(positive_number, 300.0, "Seconds to wait for an answer."),
 }

@@ -25,6 +25,9 @@ from archiver.serve.common import context
 from archiver.serve.readapi import MAX_LIMIT, _int_param, list_conversations, load
 
 PAGE_SIZE = 50
+RASTER_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"}
+)
 _FILES = resources.files("archiver.serve")
 
 
@@ -34,6 +37,14 @@ def _template(name: str) -> Template:
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def error_page(status: int, message: str) -> web.Response:
+    """An error of a viewer route, as a page (escaped: the message may quote a request)."""
+    body = f'<h1>{status}</h1><p>{_e(message)}</p><p><a href="/">‹ all conversations</a></p>'
+    return web.Response(
+        text=page_html(f"archiver: {status}", body), content_type="text/html", status=status
+    )
 
 
 def login_page(error: str = "", status: int = 200) -> web.Response:
@@ -195,35 +206,53 @@ def _file_path(row: dict[str, Any]) -> Path | None:
     return None
 
 
-def _image_type(row: dict[str, Any], path: Path | None) -> str | None:
-    """The image type to serve it as, or None: only images are served. The file store names
-    files by digest, so the type comes from the row, else from the file name."""
-    if path is None:
-        return None
+def _raster_type(row: dict[str, Any], path: Path) -> str | None:
+    """The raster image type to serve a file inline as, or None. The file store names files
+    by digest, so the type comes from the row, else from the file name. Only raster types: an
+    SVG (or an HTML file) shown from the viewer's origin would run its scripts there."""
     kind = row.get("mime_type") or mimetypes.guess_type(path.name)[0]
     if not kind and row.get("file_name"):
         kind = mimetypes.guess_type(str(row["file_name"]))[0]
-    return kind if isinstance(kind, str) and kind.startswith("image/") else None
+    kind = kind.split(";", 1)[0].strip().lower() if isinstance(kind, str) else ""
+    return kind if kind in RASTER_TYPES else None
 
 
-def viewer_links(doc: ConversationRows) -> dict[str, str]:
-    """Asset pointer → this viewer's URL for the extracted file (the file store)."""
+def _download_name(row: dict[str, Any], path: Path) -> str:
+    """A file name for Content-Disposition: printable ASCII only (no quote, no backslash)."""
+    name = str(row.get("file_name") or path.name)
+    return "".join(c for c in name if " " <= c <= "~" and c not in '"\\') or "file"
+
+
+def viewer_links(doc: ConversationRows) -> tuple[dict[str, str], set[str]]:
+    """Asset pointer → this viewer's URL for the extracted file (the file store), and the URLs
+    among them that may be shown inline (raster images)."""
     links: dict[str, str] = {}
+    inline: set[str] = set()
     cid = quote(str(doc.conversation["id"]), safe="")
     for index, row in enumerate(doc.attachments):
         pointer = row.get("asset_pointer")
-        if isinstance(pointer, str) and _file_path(row) is not None:
-            links[pointer] = links[pointer.split("://", 1)[-1]] = f"/file/{cid}/{index}"
-    return links
+        path = _file_path(row)
+        if isinstance(pointer, str) and path is not None:
+            url = f"/file/{cid}/{index}"
+            links[pointer] = links[pointer.split("://", 1)[-1]] = url
+            if _raster_type(row, path):
+                inline.add(url)
+    return links, inline
 
 
 def conversation_page(doc: ConversationRows, node: str | None) -> str:
     conv = doc.conversation
     cid = str(conv["id"])
     rows, children = branch_view(doc.messages, conv.get("current_node"), node)
-    links = viewer_links(doc)
+    links, inline = viewer_links(doc)
     sections = [
-        message_html(row, links, controls=switcher(cid, row, children), read=doc.read_blocks)
+        message_html(
+            row,
+            links,
+            controls=switcher(cid, row, children),
+            read=doc.read_blocks,
+            inline=inline,
+        )
         for row in rows
         if is_visible(row)
     ]
@@ -256,20 +285,23 @@ async def conversation(request: web.Request) -> web.Response:
 
 
 async def attachment_file(request: web.Request) -> web.StreamResponse:
-    """An extracted file of the file store, inline if it is an image (nothing else is served:
-    the viewer must not become a way to read arbitrary files)."""
+    """A file of the conversation's attachments (only those: the viewer must not become a way
+    to read arbitrary files). A raster image is served inline; anything else as a download
+    (``attachment``, ``application/octet-stream``), never rendered from the viewer's origin.
+    Every answer is ``nosniff`` and sandboxed (security.FILE_CSP)."""
     doc = load(request)
     try:
         row = doc.attachments[int(request.match_info["index"])]
     except (ValueError, IndexError):
         raise web.HTTPNotFound() from None
     path = _file_path(row)
-    kind = _image_type(row, path)
-    if path is None or kind is None:
+    if path is None:
         raise web.HTTPNotFound()
-    return web.FileResponse(
-        path, headers={"Content-Type": kind, "X-Content-Type-Options": "nosniff"}
-    )
+    kind = _raster_type(row, path)
+    headers = {"Content-Type": kind or "application/octet-stream"}
+    if kind is None:
+        headers["Content-Disposition"] = f'attachment; filename="{_download_name(row, path)}"'
+    return web.FileResponse(path, headers=headers)
 
 
 async def static_file(request: web.Request) -> web.Response:

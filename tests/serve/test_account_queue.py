@@ -94,7 +94,8 @@ def _raw_request(gw: RunningGateway, key: str, body: dict[str, Any]) -> socket.s
     data = json.dumps(body).encode()
     sock = socket.create_connection((host, int(port)), timeout=20)
     sock.sendall(
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: {host}:{port}\r\n".encode()
+        + b"Content-Type: application/json\r\n"
         + f"Authorization: Bearer {key}\r\nContent-Length: {len(data)}\r\n\r\n".encode()
         + data
     )

@@ -112,7 +112,8 @@ def test_sign_out_ends_the_session(archive_path: Path) -> None:
     db = open_db(archive_path)
     key = add_key(db, "reader")
     db.close()
-    with running_gateway(archive_path, None, host="192.0.2.10") as gw:
+    # Bound to 192.0.2.10 in policy, reached as 127.0.0.1: a name it must be told it answers to.
+    with running_gateway(archive_path, None, host="192.0.2.10", allowed_hosts=("127.0.0.1",)) as gw:
         signed_in = http("POST", gw.base_url + "/login", data=f"key={key}".encode())
         session = {"Cookie": signed_in.headers["Set-Cookie"].split(";", 1)[0]}
         assert get(gw, "/", headers=session).status == 200
