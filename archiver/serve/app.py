@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlite_utils
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from archiver.batch.sender import open_sender
 from archiver.errors import (
@@ -38,6 +39,7 @@ from archiver.serve.common import (
     ServeContext,
     ServeOptions,
     context,
+    read_body,
 )
 from archiver.serve.errors import as_api_error
 from archiver.serve.gateway import AccountGateway
@@ -178,7 +180,7 @@ def _key_by_id(ctx: ServeContext, key_id: int) -> Any:
 
 async def login_post(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
-    form = await request.post()
+    form = await read_body(request, request.post())
     presented = presented_key(str(form.get("key") or ""))
     key = find_key(ctx.db, presented) if presented else None
     if key is None:
@@ -271,8 +273,12 @@ def _accounts(ctx: ServeContext) -> Callable[[web.Application], AsyncIterator[No
 
 
 async def _drain(app: web.Application) -> None:
-    """Graceful shutdown: finish (and archive) the answers in flight before the sessions close."""
+    """Graceful shutdown: finish (and archive) the answers in flight before the sessions close.
+    Requests still sending their body have asked nothing yet: they are cut at once, so that a
+    crowd of slow clients cannot hold the shutdown up."""
     ctx = app[CONTEXT]
+    for task in list(ctx.body_reads):
+        task.cancel()
     results = await asyncio.gather(
         *(g.close(ctx.options.shutdown_grace) for g in ctx.gateways.values())
     )
@@ -318,6 +324,33 @@ def make_app(
     return app
 
 
+class AccessLog(AbstractAccessLogger):
+    """One line per request, without its query string: an API key passed as ``?api_key=``
+    or a search term of the viewer (``?q=``) must not land in a log file. The path is logged as
+    sent (still percent-encoded: no control character reaches the log)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        query = "?…" if request.rel_url.raw_query_string else ""
+        major, minor = request.version
+        self.logger.info(
+            '%s "%s %s%s HTTP/%d.%d" %d %d %.3fs',
+            request.remote,
+            request.method,
+            request.rel_url.raw_path,
+            query,
+            major,
+            minor,
+            response.status,
+            response.body_length,
+            time,
+        )
+
+
+def shutdown_timeout(options: ServeOptions) -> float:
+    """How long a shutdown waits for handlers: the answers' grace, and a little more."""
+    return options.shutdown_grace + 5
+
+
 def serve(
     db: sqlite_utils.Database,
     options: ServeOptions,
@@ -338,6 +371,6 @@ def serve(
         host=options.host,
         port=options.port,
         print=print_line,
-        shutdown_timeout=options.shutdown_grace + 5,
-        access_log_format='%a "%r" %s %b %Tfs',
+        shutdown_timeout=shutdown_timeout(options),
+        access_log_class=AccessLog,
     )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 from aiohttp import web
 
 from archiver.serve.keys import ApiKey, KeyRates
 from archiver.transport.http import RetryPolicy
+
+T = TypeVar("T")
 
 # Gateway upstream retries: a client is waiting, so a 429 is passed on at once (with when it
 # clears) instead of being waited out as a batch would; transient failures are still retried.
@@ -32,6 +35,7 @@ class ServeOptions:
     key_rpm: float | None = 60.0  # per API key
     key_burst: int = 10
     max_body: int = 1024 * 1024
+    body_timeout: float = 30.0  # seconds a request body may take to arrive
     cors_origin: str | None = None
     allowed_hosts: tuple[str, ...] = ()  # Host names answered besides the bound address
     models: tuple[str, ...] = ("auto",)  # model names the default provider offers in /v1/models
@@ -59,6 +63,8 @@ class ServeContext:
     gateways: dict[str, Any] = field(default_factory=dict)  # provider -> AccountGateway
     viewer_sessions: dict[str, int] = field(default_factory=dict)  # cookie token -> key id
     bing_sessions: dict[str, Any] = field(default_factory=dict)  # seed 000 conversations
+    # Handlers waiting for a request body: shutting down cancels them (nothing was asked yet).
+    body_reads: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @property
     def require_keys_for_viewer(self) -> bool:
@@ -136,9 +142,45 @@ def key_of(request: web.Request) -> ApiKey | None:
     return key if isinstance(key, ApiKey) else None
 
 
-async def read_json(request: web.Request) -> dict[str, Any]:
+async def read_body(request: web.Request, read: Awaitable[T]) -> T:
+    """``read`` (the request's body), within ``body_timeout``: a client that trickles its
+    body gets a 408 instead of holding a connection and a handler for as long as it likes;
+    a shutdown cancels the wait at once."""
+    ctx = context(request)
+    task = asyncio.current_task()
+    if task is not None:
+        ctx.body_reads.add(task)
     try:
-        body = await request.json(loads=json.loads)
+        async with asyncio.timeout(ctx.options.body_timeout):
+            return await read
+    except TimeoutError:
+        raise ApiError(
+            408,
+            f"the request body did not arrive within {ctx.options.body_timeout:g} s",
+            code="body_timeout",
+        ) from None
+    finally:
+        if task is not None:
+            ctx.body_reads.discard(task)
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object, or a 400: not JSON, nested too deep to parse, or holding a
+    lone UTF-16 surrogate (valid JSON, not text that can be stored or sent on)."""
+    text = await read_body(request, request.read())
+    try:
+        body = json.loads(text)
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise ApiError(
+            400, "the request body is not valid JSON (nested too deep)", code="invalid_json"
+        ) from None
+    except UnicodeEncodeError:
+        raise ApiError(
+            400,
+            "the request body holds a lone UTF-16 surrogate (such as \\ud800): not valid text",
+            code="invalid_json",
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "the request body is not valid JSON", code="invalid_json") from None
     if not isinstance(body, dict):

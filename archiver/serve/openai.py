@@ -66,14 +66,21 @@ def resolve_model(ctx: ServeContext, model: str) -> tuple[str | None, str]:
     return ctx.options.default_provider, "" if model == "auto" else model
 
 
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts: keep the text ones
-        return "\n".join(
-            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
-        )
-    return ""
+def _content_text(content: Any, where: str) -> str:
+    """A message's text: a string, or the text parts of a list of content parts (others, such
+    as images, are left out). Anything else is the client's mistake: a 400."""
+    if isinstance(content, str) or content is None:
+        return content or ""
+    if not isinstance(content, list):
+        raise ApiError(400, f"{where}.content must be a string or a list of parts", param=where)
+    texts = []
+    for j, part in enumerate(content):
+        if isinstance(part, dict) and part.get("type") == "text":
+            if not isinstance(part.get("text"), str):
+                name = f"{where}.content[{j}].text"
+                raise ApiError(400, f"{name} must be a string", param=name)
+            texts.append(part["text"])
+    return "\n".join(texts)
 
 
 def _messages(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -84,7 +91,7 @@ def _messages(body: dict[str, Any]) -> list[tuple[str, str]]:
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise ApiError(400, f"messages[{i}] needs a 'role'", param=f"messages[{i}]")
-        out.append((message["role"], _content_text(message.get("content"))))
+        out.append((message["role"], _content_text(message.get("content"), f"messages[{i}]")))
     if out[-1][0] != "user" or not out[-1][1].strip():
         raise ApiError(400, "the last message must be a user message with text", param="messages")
     return out

@@ -21,6 +21,7 @@ from archiver.query.thread import current_path, is_visible
 from archiver.serve.common import ApiError, context
 
 MAX_LIMIT = 100
+MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
 
 
 def _int_param(request: web.Request, name: str, default: int, maximum: int | None = None) -> int:
@@ -31,9 +32,9 @@ def _int_param(request: web.Request, name: str, default: int, maximum: int | Non
         value = int(raw)
     except ValueError:
         raise ApiError(400, f"'{name}' must be an integer", param=name) from None
-    if value < 0 or (maximum is not None and value > maximum):
-        top = f" and at most {maximum}" if maximum is not None else ""
-        raise ApiError(400, f"'{name}' must be at least 0{top}", param=name)
+    top = MAX_OFFSET if maximum is None else maximum
+    if value < 0 or value > top:
+        raise ApiError(400, f"'{name}' must be at least 0 and at most {top}", param=name)
     return value
 
 
@@ -54,6 +55,7 @@ def list_conversations(
     if project:
         where.append("gizmo_id = ?")
         params.append(project)
+    q = (q or "").replace("\x00", " ").strip()  # a NUL ends an FTS5 query string early
     if q:
         where.append(
             "id IN (SELECT m.conversation_id FROM messages_fts "

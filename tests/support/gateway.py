@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -27,7 +28,7 @@ from archiver.emulator.server import loop_in_thread
 from archiver.providers.bing.client import BingSettings
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.copilot.client import CopilotSettings
-from archiver.serve.app import make_app
+from archiver.serve.app import AccessLog, make_app
 from archiver.serve.common import CONTEXT, ServeContext, ServeOptions
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
@@ -89,10 +90,14 @@ def running_gateway(
     *,
     providers: tuple[str, ...] = ("chatgpt", "bing"),
     settings: dict[str, Any] | None = None,
+    access_log: logging.Logger | None = None,
+    shutdown_timeout: float = 5.0,
     **overrides: Any,
 ) -> Iterator[RunningGateway]:
     """The gateway on a free port of 127.0.0.1. ``overrides`` are ServeOptions fields; ``host``
-    there sets the gateway's policy (loopback or not) while the socket stays on 127.0.0.1."""
+    there sets the gateway's policy (loopback or not) while the socket stays on 127.0.0.1.
+    ``access_log``: where the access log goes (none by default), in ``archiver serve``'s
+    format."""
     values: dict[str, Any] = {"max_rpm": None, "key_rpm": None, "policy": FAST}
     values.update(overrides)
     options = ServeOptions(**values)
@@ -101,7 +106,12 @@ def running_gateway(
 
     async def start() -> RunningGateway:
         app = make_app(open_db(db_path), options, settings)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        runner = web.AppRunner(
+            app,
+            access_log=access_log,
+            access_log_class=AccessLog,
+            shutdown_timeout=shutdown_timeout,
+        )
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
