@@ -97,6 +97,7 @@ def serve_command(
         max_queue=values["max_queue"],
         key_rpm=values["key_rpm"] or None,
         max_body=values["max_body"],
+        body_timeout=float(values["body_timeout"]),
         cors_origin=values["cors_origin"],
         allowed_hosts=allowed_hosts,
         models=models or ("auto",),

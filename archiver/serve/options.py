@@ -20,6 +20,9 @@ SERVE_OPTIONS: dict[str, Option] = {
     ),
     "key_rpm": Option(non_negative_number, 60.0, "Requests per minute per API key (0: no limit)."),
     "max_body": Option(integer(1024), 1024 * 1024, "Largest request body accepted, in bytes."),
+    "body_timeout": Option(
+        positive_number, 30.0, "Seconds a request body may take to arrive (then 408)."
+    ),
     "cors_origin": Option(
         text,
         None,
