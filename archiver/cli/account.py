@@ -20,6 +20,7 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.cli.options import click_options
+from archiver.cli.terminal import echo
 from archiver.config import env_base_url
 from archiver.doctor import run_doctor
 from archiver.options import Option
@@ -115,7 +116,7 @@ def doctor_command(
     report = run_async(run_doctor(registry.get(provider), files, timeout_seconds=timeout))
     if not quiet or report.exit_code:
         for line in report.lines():
-            click.echo(line)
+            echo(line)
     finish(report.line(), report.exit_code, quiet=quiet, errors=[])
 
 
@@ -191,7 +192,7 @@ def shared_command(db: str, refresh: bool, include_deleted: bool, run: AccountRu
     # With --refresh it writes: under the lock and recorded in `runs`.
     report = run_summary(db, work, job="shared" if refresh else None, kind="shared --refresh")
     for line in report.lines():
-        click.echo(line)
+        echo(line)
     finish(report.line(), report.exit_code, quiet=run.quiet, errors=report.errors)
 
 
@@ -233,9 +234,9 @@ def titles_command(db: str, all_conversations: bool, dry_run: bool, run: Account
         for change in summary.changes:
             old = change.old if change.old is not None else "(none)"
             if change.how == "would-ask":
-                click.echo(f"would ask  {change.conversation_id}  {old}")
+                echo(f"would ask  {change.conversation_id}  {old}")
             else:
-                click.echo(f"{change.how:<9}  {change.conversation_id}  {old} -> {change.new}")
+                echo(f"{change.how:<9}  {change.conversation_id}  {old} -> {change.new}")
     finish(summary.line(), summary.exit_code, quiet=run.quiet, errors=summary.errors)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import IO, Any, cast
 
 import click
 
@@ -16,6 +17,7 @@ from archiver.cli.common import (
     setup_logging,
 )
 from archiver.cli.options import click_options, with_defaults
+from archiver.cli.terminal import TerminalStream
 from archiver.jobs.batch_kind import BATCH_OPTIONS, options_for, sending_of
 from archiver.store import open_db
 
@@ -69,6 +71,10 @@ def batch_command(db: str, prompts: str, quiet: bool, verbose: bool, **values: A
 def results_command(db: str, run_id: int | None, fmt: str, out: str | None) -> None:
     """Write a batch run's answers in input order, with each row's key and status.
 
-    In CSV, cells a spreadsheet would run as a formula get a leading apostrophe.
+    In CSV, cells a spreadsheet would run as a formula get a leading apostrophe. On a
+    terminal, control characters of the answers are not printed (escape sequences).
     """
-    write_results(open_db(db), run_id, fmt, out)
+    target: str | IO[str] | None = out
+    if out is None and sys.stdout.isatty():
+        target = cast(IO[str], TerminalStream(sys.stdout))
+    write_results(open_db(db), run_id, fmt, target)

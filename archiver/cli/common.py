@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 import sqlite_utils
 
+from archiver.cli.terminal import echo
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
 from archiver.recorder import RunSummary, run_recorded
 from archiver.store import open_db
@@ -33,18 +34,18 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except ArchiverError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
         # Backstops for what the library does not expect: still one line, never a traceback.
         except OSError as exc:
             place = f": {exc.filename}" if exc.filename else ""
-            click.echo(f"Error: {exc.strerror or type(exc).__name__}{place}", err=True)
+            echo(f"Error: {exc.strerror or type(exc).__name__}{place}", err=True)
             sys.exit(EXIT_FAILED)
         except sqlite3.Error as exc:
-            click.echo(f"Error: database error ({exc})", err=True)
+            echo(f"Error: database error ({exc})", err=True)
             sys.exit(EXIT_FAILED)
         except KeyboardInterrupt:
-            click.echo("Interrupted: what was saved is kept; run again to resume.", err=True)
+            echo("Interrupted: what was saved is kept; run again to resume.", err=True)
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
@@ -126,11 +127,11 @@ def finish(summary_line: str, exit_code: int, *, quiet: bool, errors: list[str])
     """Print the summary (unless quiet, or there were problems) and exit with the code."""
     if errors:
         for error in errors[:20]:
-            click.echo(f"Error: {error}", err=True)
+            echo(f"Error: {error}", err=True)
         if len(errors) > 20:
-            click.echo(f"... and {len(errors) - 20} more", err=True)
+            echo(f"... and {len(errors) - 20} more", err=True)
     if not quiet or exit_code:
-        click.echo(summary_line, err=quiet)
+        echo(summary_line, err=quiet)
     if exit_code:
         sys.exit(exit_code)
 

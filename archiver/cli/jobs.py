@@ -8,6 +8,7 @@ from collections.abc import Callable
 import click
 
 from archiver.cli.common import handle_errors, output_options, run_async
+from archiver.cli.terminal import echo
 from archiver.jobs.config import describe_job, load_job
 from archiver.jobs.logs import job_logging
 from archiver.jobs.runner import run_job_files
@@ -23,12 +24,12 @@ def _printer(quiet: bool) -> Callable[[JobResult], None]:
     def report(result: JobResult) -> None:
         if result.exit_code == 0:
             if not quiet:
-                click.echo(f"{result.job}: {result.line}")
+                echo(f"{result.job}: {result.line}")
             return
         for error in result.errors[:20]:
-            click.echo(f"Error: {result.job}: {error}", err=True)
+            echo(f"Error: {result.job}: {error}", err=True)
         if result.line not in result.errors:
-            click.echo(f"{result.job}: {result.line}", err=True)
+            echo(f"{result.job}: {result.line}", err=True)
 
     return report
 
@@ -58,7 +59,7 @@ def run_command(
     """
     if check:
         for jobfile in jobfiles:
-            click.echo(describe_job(load_job(jobfile)))
+            echo(describe_job(load_job(jobfile)))
         return
     with job_logging(verbose=verbose, log_file=log_file):
         results = run_async(run_job_files(jobfiles, report=_printer(quiet)))
@@ -88,6 +89,4 @@ def schedule_command(
 
     Paths are absolute; credentials are never included (see the comment lines).
     """
-    click.echo(
-        schedule_text(list(jobfiles), systemd=systemd, log_dir=log_dir, output_dir=output_dir)
-    )
+    echo(schedule_text(list(jobfiles), systemd=systemd, log_dir=log_dir, output_dir=output_dir))

@@ -4,15 +4,26 @@ Imports of the library happen inside each command so that ``archiver search`` st
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from archiver.cli.common import handle_errors
+from archiver.cli.terminal import echo, json_text, terminal_text
 
 db_argument = click.argument("db", type=click.Path(dir_okay=False))
 _ANSI_HIGHLIGHT = ("\x1b[1;33m", "\x1b[0m")
+
+
+def highlighted(snippet: str, highlight: tuple[str, str]) -> str:
+    """A snippet on one line, its archived text stripped of controls, our highlight markers
+    (ANSI on a terminal) kept: they are the only escape sequences printed."""
+    start, end = highlight
+    parts = [
+        end.join(terminal_text(piece) for piece in chunk.split(end))
+        for chunk in snippet.split(start)
+    ]
+    return " ".join(start.join(parts).split())
 
 
 @click.command("search")
@@ -66,17 +77,17 @@ def search_command(
         highlight=highlight,
     )
     if as_json:
-        click.echo(json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False, indent=2))
+        click.echo(json_text([hit.as_dict() for hit in hits]))
         return
     if not hits:
-        click.echo("No matches.", err=True)
+        echo("No matches.", err=True)
     for hit in hits:
         date = (hit.date or "")[:10] or "undated"
         title = hit.title or "Untitled"
-        click.echo(f"{title} · {date} · {hit.provider} · {hit.role or '?'}")
-        click.echo("  " + " ".join(hit.snippet.split()))
-        click.echo(f"  {hit.conversation_id}  (node {hit.node_id})")
-        click.echo()
+        echo(f"{title} · {date} · {hit.provider} · {hit.role or '?'}")
+        click.echo("  " + highlighted(hit.snippet, highlight))
+        echo(f"  {hit.conversation_id}  (node {hit.node_id})")
+        echo()
 
 
 @click.command("export")
@@ -180,7 +191,7 @@ def export_command(
         branches=branches,  # type: ignore[arg-type]
         readers=block_reader,
     )
-    click.echo(result.line())
+    echo(result.line())
 
 
 def conversation_url(provider: str, conversation_id: str) -> str | None:
@@ -204,9 +215,9 @@ def stats_command(db: str, as_json: bool) -> None:
 
     stats = archive_stats(open_readonly(db), db)
     if as_json:
-        click.echo(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json_text(stats.as_dict()))
     else:
-        click.echo("\n".join(stats.lines()))
+        echo("\n".join(stats.lines()))
 
 
 @click.command("runs")
@@ -225,6 +236,6 @@ def runs_command(db: str, job: str | None, limit: int, as_json: bool) -> None:
 
     history = run_history(open_readonly(db), job=job, limit=limit)
     if as_json:
-        click.echo(json.dumps(history.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json_text(history.as_dict()))
     else:
-        click.echo("\n".join(history.lines()))
+        echo("\n".join(history.lines()))

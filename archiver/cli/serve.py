@@ -9,6 +9,7 @@ import click
 
 from archiver.cli.common import handle_errors, setup_logging
 from archiver.cli.options import click_options, with_defaults
+from archiver.cli.terminal import echo
 from archiver.errors import ConfigError
 from archiver.jobs.batch_kind import provider_keys
 from archiver.options import Option
@@ -85,7 +86,7 @@ def serve_command(
             if providers:
                 raise  # asked for by name: its credentials must be there
     if not settings:
-        click.echo(
+        echo(
             "Warning: no account credentials found: only the read API and the viewer work.",
             err=True,
         )
@@ -105,12 +106,12 @@ def serve_command(
         provider_values={key: values[key] for key in provider_keys()},
     )
     if not options.loopback:
-        click.echo(
+        echo(
             f"Warning: binding {options.host}, not a loopback address: every route needs an API "
             "key, and traffic is plain HTTP (put TLS in front).",
             err=True,
         )
-    serve(open_db(db), options, settings, print_line=lambda line: click.echo(line, err=True))
+    serve(open_db(db), options, settings, print_line=lambda line: echo(line, err=True))
 
 
 @click.group("keys")
@@ -128,8 +129,8 @@ def keys_add(db: str, name: str, admin: bool) -> None:
     from archiver.serve.keys import add_key
 
     key = add_key(open_db(db), name, admin=admin)
-    click.echo(key)
-    click.echo(
+    echo(key)
+    echo(
         f"Key {name!r} created{' (admin)' if admin else ''}: store it now, it is not kept.",
         err=True,
     )
@@ -146,7 +147,7 @@ def keys_list(db: str) -> None:
         state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
         scope = "admin" if key.is_admin else "user"
         used = key.last_used_at or "never used"
-        click.echo(f"{key.name}\t{scope}\t{state}\tcreated {key.created_at}\t{used}")
+        echo(f"{key.name}\t{scope}\t{state}\tcreated {key.created_at}\t{used}")
 
 
 @keys_command.command("revoke")
@@ -158,4 +159,4 @@ def keys_revoke(db: str, name: str) -> None:
     from archiver.serve.keys import revoke_key
 
     revoke_key(open_db(db), name)
-    click.echo(f"Key {name!r} revoked.", err=True)
+    echo(f"Key {name!r} revoked.", err=True)
