@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 import sqlite_utils
 
-from archiver.cli.terminal import echo
+from archiver.cli.terminal import echo, terminal_text
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
 from archiver.recorder import RunSummary, run_recorded
 from archiver.store import open_db
@@ -91,12 +91,17 @@ def local_output_options(command: F) -> F:
     return output_options(command, "Log what is done, step by step, to stderr.")
 
 
+class _TerminalFormatter(logging.Formatter):
+    """Log lines go to a terminal too: no control character of archived text in them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_text(super().format(record))
+
+
 def setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TerminalFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
 class ClickProgress:

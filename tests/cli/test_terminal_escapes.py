@@ -95,3 +95,20 @@ def test_results_on_a_terminal_go_through_a_stripping_stream() -> None:
     writer = csv.writer(TerminalStream(sink))  # type: ignore[arg-type]
     writer.writerow(["key", f"answer{TITLE_OSC}"])
     assert sink.getvalue() == "key,answer]0;pwned\n"
+
+
+def test_log_lines_carry_no_control_character(capsys) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from archiver.cli.common import setup_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()
+    try:
+        setup_logging(False)
+        logging.getLogger("archiver.test").warning("title %s", TITLE_OSC)
+    finally:
+        root.handlers[:] = saved
+    err = capsys.readouterr().err
+    assert "title ]0;pwned" in err and controls(err.replace("\n", "")) == []
