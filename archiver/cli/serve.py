@@ -17,6 +17,7 @@ from archiver.providers import registry
 from archiver.serve.options import SERVE_OPTIONS
 from archiver.serve.senders import gateway_of, gateway_providers
 from archiver.store import open_db
+from archiver.store.lock import require_directory
 
 
 def _bare_models_help() -> str:
@@ -28,6 +29,14 @@ def _bare_models_help() -> str:
 
 def _gateway_names() -> list[str]:
     return [p.name for p in gateway_providers()]
+
+
+def _credential_file_given(name: str, values: dict[str, Any]) -> bool:
+    """Whether the command line named a credential file of this provider's (``--token-file``,
+    ``--cookie-file`` ...): then it must be a good one, as for every other command."""
+    sending = registry.get(name).sending
+    keys = [key for key in (sending.options if sending else {}) if key.endswith("_file")]
+    return any(values.get(key) is not None for key in keys)
 
 
 # The gateway's own options, then every sending provider's keys (credential files, send
@@ -76,6 +85,7 @@ def serve_command(
     from archiver.serve.common import ServeOptions
 
     setup_logging(verbose)
+    require_directory(db)
     logging.getLogger("aiohttp.access").setLevel(logging.INFO)
     values = with_defaults(SERVE_ALL, values)
     settings = {}
@@ -83,8 +93,10 @@ def serve_command(
         try:
             settings[name] = registry.get(name).settings_from_env(values)
         except ConfigError:
-            if providers:
-                raise  # asked for by name: its credentials must be there
+            if providers or _credential_file_given(name, values):
+                # Asked for by name, or given a credential file: it must work. Only a
+                # provider with no credentials at all is left out quietly.
+                raise
     if not settings:
         echo(
             "Warning: no account credentials found: only the read API and the viewer work.",
@@ -128,6 +140,7 @@ def keys_add(db: str, name: str, admin: bool) -> None:
     """Create a key NAME and print it, once: it cannot be shown again."""
     from archiver.serve.keys import add_key
 
+    require_directory(db)
     key = add_key(open_db(db), name, admin=admin)
     echo(key)
     echo(

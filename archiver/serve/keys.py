@@ -47,14 +47,25 @@ def key_hash(key: str) -> str:
 
 def add_key(db: sqlite_utils.Database, name: str, *, admin: bool = False) -> str:
     """Create a key named ``name``; return the key (the only time it exists outside a client)."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):  # fullmatch: "$" alone would let a trailing newline in
         raise ConfigError(
             "a key name is 1-64 letters, digits, '_', '.', '@' or '-', starting with a letter or digit"
         )
-    if db.execute("SELECT 1 FROM api_keys WHERE name = ?", [name]).fetchone():
-        raise ConfigError(f"a key named {name!r} exists already (revoke it or pick another name)")
     key = new_key()
     with transaction(db) as conn:
+        found = conn.execute(
+            "SELECT id, revoked_at FROM api_keys WHERE name = ?", [name]
+        ).fetchone()
+        if found is not None and found[1] is None:
+            raise ConfigError(
+                f"a key named {name!r} exists already (revoke it first, or pick another name)"
+            )
+        if found is not None:
+            # The revoked key keeps its row (gateway_exchanges name it) under a name no new
+            # key can take ('~' is not allowed in names), and frees its own.
+            conn.execute(
+                "UPDATE api_keys SET name = ? WHERE id = ?", [f"{name}~{found[0]}", found[0]]
+            )
         conn.execute(
             "INSERT INTO api_keys (name, key_sha256, is_admin, created_at) VALUES (?, ?, ?, ?)",
             [name, key_hash(key), int(admin), utc_now_iso()],

@@ -50,6 +50,16 @@ def check_database_path(db_path: str | os.PathLike[str]) -> None:
         raise ConfigError(f"{db_path} is a directory, not a database file")
 
 
+def require_directory(db_path: str | os.PathLike[str]) -> None:
+    """Refuse a database whose directory does not exist: never created silently, since a typo
+    in the path would start a full download (or a gateway's archive) somewhere else."""
+    folder = Path(db_path).parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"the directory {folder} does not exist (create it first: mkdir -p {folder})"
+        )
+
+
 @contextmanager
 def database_lock(db_path: str | os.PathLike[str]) -> Iterator[Path | None]:
     """Hold the database's lock for the block; raise LockedError if another run holds it.
@@ -58,13 +68,8 @@ def database_lock(db_path: str | os.PathLike[str]) -> Iterator[Path | None]:
         yield None
         return
     check_database_path(db_path)
+    require_directory(db_path)
     path = lock_path(db_path)
-    if not path.parent.is_dir():
-        # Never created silently: a typo in the path would start a full download elsewhere.
-        raise ConfigError(
-            f"the directory {Path(db_path).parent} does not exist "
-            f"(create it first: mkdir -p {Path(db_path).parent})"
-        )
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:

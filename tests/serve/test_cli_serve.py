@@ -136,3 +136,46 @@ def test_serve_without_credentials_warns_and_serves_the_archive(tmp_path: Path) 
         out, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "no account credentials found" in out.decode()
+
+
+def _serve_cli(monkeypatch, *args: str):  # type: ignore[no-untyped-def]
+    """``archiver serve`` in-process, with the server itself replaced: what it would serve is
+    recorded, nothing listens."""
+    from click.testing import CliRunner
+
+    from archiver.cli import cli
+
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(
+        "archiver.serve.app.serve", lambda db, options, settings, **_: started.append(settings)
+    )
+    for name in list(os.environ):
+        if name.startswith(("CHATGPT_", "BING_", "COPILOT_")):
+            monkeypatch.delenv(name)
+    return CliRunner().invoke(cli, ["serve", *args]), started
+
+
+def test_serve_refuses_a_bad_credential_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "a.db")
+    loose = tmp_path / "token"
+    loose.write_text("secret-token\n")
+    loose.chmod(0o644)
+    for flag in ("--token-file", "--cookie-file", "--copilot-token-file"):
+        for value in (str(tmp_path / "missing"), str(loose), "eyJhbGciOi.pasted.token"):
+            result, started = _serve_cli(monkeypatch, db, flag, value)
+            assert result.exit_code == 2, (flag, value, result.output)
+            assert started == [] and "Traceback" not in result.output
+            assert "pasted" not in result.output  # a token given by mistake is never echoed
+
+
+def test_serve_without_credentials_still_serves_the_archive(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    result, started = _serve_cli(monkeypatch, str(tmp_path / "a.db"))
+    assert result.exit_code == 0, result.output
+    assert started == [{}] and "only the read API and the viewer" in result.output
+
+
+def test_serve_does_not_create_a_missing_directory(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "typo" / "a.db"
+    result, started = _serve_cli(monkeypatch, str(db))
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert started == [] and not db.parent.exists()

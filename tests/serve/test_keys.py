@@ -97,3 +97,44 @@ def test_per_key_rate(db_path: Path, keys, emu: RunningEmulator) -> None:  # typ
         assert http("GET", url, key=keys.admin).status == 200
         on_v1 = http("GET", gw.base_url + "/v1/models", key=keys.user)
         assert on_v1.status == 429 and on_v1.json()["error"]["type"] == "gateway_rate_limited"
+
+
+def test_a_name_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    assert run("keys", "add", db, "evil").exit_code == 0
+    for name in ("evil\n", "evil\r\n", "\nevil", "evil\t", "evi\nl"):
+        odd = run("keys", "add", db, name)
+        assert odd.exit_code == EXIT_CONFIG, repr(name)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT name FROM api_keys").fetchall() == [("evil",)]
+
+
+def test_a_revoked_name_can_be_used_again(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    first = run("keys", "add", db, "laptop").stdout.strip()
+    taken = run("keys", "add", db, "laptop")
+    assert taken.exit_code == EXIT_CONFIG and "revoke it" in taken.output
+    assert run("keys", "revoke", db, "laptop").exit_code == 0
+    again = run("keys", "add", db, "laptop")  # what the refusal said would work
+    assert again.exit_code == 0, again.output
+    second = again.stdout.strip()
+    listed = run("keys", "list", db).stdout.splitlines()
+    active = [line for line in listed if "\tactive\t" in line]
+    revoked = [line for line in listed if "\trevoked " in line]
+    assert [line.split("\t")[0] for line in active] == ["laptop"]
+    assert len(revoked) == 1 and revoked[0].startswith("laptop")  # still listed, told apart
+    # Revoking by name hits the active key, the new one; the old one stays refused.
+    assert run("keys", "revoke", db, "laptop").exit_code == 0
+    from archiver.serve.keys import find_key
+    from archiver.store import open_db
+
+    opened = open_db(db)
+    assert find_key(opened, first) is None and find_key(opened, second) is None
+    opened.close()
+
+
+def test_keys_add_does_not_create_a_missing_directory(tmp_path: Path) -> None:
+    db = tmp_path / "typo" / "k.db"
+    refused = run("keys", "add", db, "laptop")
+    assert refused.exit_code == EXIT_CONFIG and "does not exist" in refused.output
+    assert not db.parent.exists()
