@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar, Unpack
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
@@ -38,6 +38,11 @@ from archiver.transport.request import Request, RequestOptions
 from archiver.transport.responses import AUTH_REFUSED, decode_json, raise_for_status, where
 
 log = logging.getLogger("archiver.http")
+MAX_REDIRECTS = 10
+_REDIRECTS = (301, 302, 303, 307, 308)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# What a redirect to another origin may still carry: a browser's generic headers, no more.
+_CROSS_ORIGIN_HEADERS = frozenset({"user-agent", "accept", "accept-language", "accept-encoding"})
 T = TypeVar("T")
 Reader = Callable[[aiohttp.ClientResponse], Awaitable[T]]
 Check = Callable[..., T]  # (status, headers, body, *, method, url) -> T, raising for a refusal
@@ -221,20 +226,30 @@ class HttpClient:
         # Exceptions carry only the class name and the path: aiohttp's own texts can embed the
         # whole URL with its query string, where Bing puts conversation signatures.
         try:
-            async with self.session.request(
-                request.method, request.url, **request.options()
-            ) as response:
+            async with AsyncExitStack() as kept:
+                current = request
+                for _ in range(MAX_REDIRECTS + 1):
+                    hop = AsyncExitStack()
+                    response = await hop.enter_async_context(
+                        self.session.request(
+                            current.method, current.url, allow_redirects=False, **current.options()
+                        )
+                    )
+                    log.info("%s -> %d", where(current.method, current.url), response.status)
+                    following = redirected(current, response.status, response.headers)
+                    if following is None:
+                        kept.push_async_callback(hop.aclose)
+                        break
+                    await hop.aclose()
+                    current = following
+                else:
+                    raise UpstreamError(f"{place}: redirected too many times (check the base URL)")
                 self.stats.statuses[response.status] += 1
-                log.info("%s -> %d", place, response.status)
                 yield response
         except UpstreamError:
             raise
         except aiohttp.InvalidURL:
             raise ConfigError(f"{place}: not a valid URL (check the base URL setting)") from None
-        except aiohttp.TooManyRedirects:
-            raise UpstreamError(
-                f"{place}: redirected too many times (check the base URL)"
-            ) from None
         except (TimeoutError, aiohttp.ClientError) as exc:  # connection, payload, timeout
             log.info("%s -> %s", place, type(exc).__name__)
             host = urlsplit(request.url).netloc or "the server"  # the host only: no query string
@@ -246,6 +261,34 @@ class HttpClient:
                 else TransientError
             )
             raise error(f"{place}: connection to {host} failed ({type(exc).__name__})") from None
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def redirected(request: Request, status: int, headers: Mapping[str, str]) -> Request | None:
+    """The request a redirect answer asks for next, or None when ``status`` is not one.
+    Followed here rather than by the session so that a hop to another origin (a signed
+    storage URL, a CDN) carries only a browser's generic headers: every credential and
+    account header (Authorization, Cookie, Chatgpt-Account-Id, oai-device-id, ...) stays on
+    the host it was meant for. 303, and 301/302 after a POST, become a GET, as browsers do."""
+    location = headers.get("Location")
+    if status not in _REDIRECTS or not location:
+        return None
+    here = request.url
+    if request.params:
+        here += ("&" if "?" in here else "?") + urlencode(request.params)
+    target = urljoin(here, location)
+    method, body = request.method, request.json
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        method, body = "GET", None
+    sent = request.headers
+    if sent is not None and _origin(target) != _origin(here):
+        sent = {k: v for k, v in sent.items() if k.lower() in _CROSS_ORIGIN_HEADERS}
+    return Request(method, target, headers=sent, params=None, json=body)
 
 
 async def judge(request: Request, response: aiohttp.ClientResponse, check: Check[T]) -> T:

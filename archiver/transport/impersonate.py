@@ -97,7 +97,12 @@ class CurlSession:
 
     @asynccontextmanager
     async def request(
-        self, method: str, url: str, **options: Unpack[RequestOptions]
+        self,
+        method: str,
+        url: str,
+        *,
+        allow_redirects: bool = True,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[_Response]:
         from curl_cffi.requests.exceptions import RequestException
 
@@ -111,7 +116,7 @@ class CurlSession:
                 json=options.get("json"),
                 impersonate=self._impersonate,
                 stream=True,
-                allow_redirects=True,
+                allow_redirects=allow_redirects,
                 max_redirects=10,
                 discard_cookies=True,
                 # Our own headers win (User-Agent, languages): the fingerprint is the TLS part.
