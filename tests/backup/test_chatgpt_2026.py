@@ -221,6 +221,27 @@ def test_renewed_cookie_is_written_back_atomically_0600(tmp_path):
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".session")] == []
 
 
+def test_a_symlinked_session_file_is_written_through_the_link(tmp_path):
+    # Dotfile managers keep the real file elsewhere and link to it: the link must stay a link
+    # and its target must get the renewed cookie (not a stale copy left behind).
+    (tmp_path / "secrets").mkdir()
+    target = tmp_path / "secrets" / "chatgpt-session"
+    target.write_text(COOKIE + "\n")
+    target.chmod(0o600)
+    link = tmp_path / "session"
+    link.symlink_to(target)
+    with running_emulator(conversations=3) as emu:
+        run(open_db(tmp_path / "a.db"), session_settings(emu, session_file=link))
+        renewed = target.read_text().strip()
+        assert renewed != COOKIE and renewed in emu.state.session_cookies
+    assert link.is_symlink() and link.resolve() == target
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    leftovers = [
+        p.name for d in (tmp_path, target.parent) for p in d.iterdir() if p.name.startswith(".")
+    ]
+    assert leftovers == []
+
+
 def test_cli_session_file_and_options(tmp_path):
     session_file = tmp_path / "session"
     session_file.write_text(f"__Secure-next-auth.session-token={COOKIE}; other=1")

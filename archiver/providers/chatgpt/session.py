@@ -200,6 +200,8 @@ class SessionAuth:
             log.info("the session cookie was renewed; set the new one yourself (it came by env)")
             return
         try:
-            write_private_text(self.session_file, self._cookie.reveal() + "\n")
+            # Through a symlink to its target: replacing the link with a file of its own
+            # would leave the real file (a dotfile manager's) with the old cookie.
+            write_private_text(self.session_file.resolve(), self._cookie.reveal() + "\n")
         except OSError as exc:
             log.warning("could not save the renewed session cookie: %s", exc.strerror)
