@@ -6,20 +6,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from archiver.errors import InputError
 from archiver.providers.registry import block_reader
+from archiver.query.connect import open_readonly
 from archiver.query.export import load_conversation
 from archiver.query.render import ConversationRows
-from archiver.query.search import literal_query
+from archiver.query.search import Executes, literal_query
 from archiver.query.thread import current_path, is_visible
 from archiver.serve.common import ApiError, context
 
+T = TypeVar("T")
 MAX_LIMIT = 100
 MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
 
@@ -132,13 +136,38 @@ def message_item(row: dict[str, Any], conversation_id: str) -> dict[str, Any]:
     }
 
 
-def load(request: web.Request) -> ConversationRows:
+def load_from(db: Executes, conversation_id: str) -> ConversationRows:
     try:
-        return load_conversation(context(request).db, request.match_info["id"], block_reader)
+        return load_conversation(db, conversation_id, block_reader)
     except InputError as exc:
         raise ApiError(
             404, str(exc), type="not_found_error", code="conversation_not_found"
         ) from None
+
+
+def load(request: web.Request) -> ConversationRows:
+    return load_from(context(request).db, request.match_info["id"])
+
+
+async def read_archive(request: web.Request, work: Callable[[Executes], T]) -> T:
+    """``work`` over the archive on a worker thread, with a read-only connection of its own:
+    reading and rendering a big conversation (50,000 nodes take seconds) must not stop the
+    gateway's loop, which serves every other client meanwhile. An archive with no file (in
+    memory) is read where it is."""
+    db = context(request).db
+    row = db.execute("PRAGMA database_list").fetchone()
+    path = row[2] if row else ""
+    if not path:
+        return work(db)
+
+    def read() -> T:
+        conn = open_readonly(path)
+        try:
+            return work(conn)
+        finally:
+            conn.close()
+
+    return await asyncio.to_thread(read)
 
 
 async def get_conversations(request: web.Request) -> web.Response:
@@ -154,15 +183,21 @@ async def get_conversations(request: web.Request) -> web.Response:
 
 
 async def get_messages(request: web.Request) -> web.Response:
-    doc = load(request)
-    cid = str(doc.conversation["id"])
     branches = request.query.get("branches", "current")
-    if branches == "current":
-        path = current_path(doc.messages, doc.conversation.get("current_node"))
-        return web.json_response([message_item(m, cid) for m in path if is_visible(m)])
-    if branches != "all":
+    if branches not in ("current", "all"):
         raise ApiError(400, "'branches' must be 'current' or 'all'", param="branches")
-    on_branch = {m["id"] for m in current_path(doc.messages, doc.conversation.get("current_node"))}
+    cid = request.match_info["id"]
+    items = await read_archive(request, lambda db: message_items(load_from(db, cid), branches))
+    return web.json_response(items)
+
+
+def message_items(doc: ConversationRows, branches: str) -> list[dict[str, Any]]:
+    """The current branch's visible messages, or every node with its place in the tree."""
+    cid = str(doc.conversation["id"])
+    path = current_path(doc.messages, doc.conversation.get("current_node"))
+    if branches == "current":
+        return [message_item(m, cid) for m in path if is_visible(m)]
+    on_branch = {m["id"] for m in path}
     items = []
     for row in doc.messages:
         item = message_item(row, cid)
@@ -177,7 +212,7 @@ async def get_messages(request: web.Request) -> web.Response:
             deleted_upstream_at=row.get("deleted_upstream_at"),
         )
         items.append(item)
-    return web.json_response(items)
+    return items
 
 
 def add_routes(app: web.Application) -> None:

@@ -22,7 +22,14 @@ from aiohttp import web
 from archiver.query.render import ConversationRows, message_html, page_html
 from archiver.query.thread import is_visible
 from archiver.serve.common import context
-from archiver.serve.readapi import MAX_LIMIT, _int_param, list_conversations, load
+from archiver.serve.readapi import (
+    MAX_LIMIT,
+    _int_param,
+    list_conversations,
+    load,
+    load_from,
+    read_archive,
+)
 
 PAGE_SIZE = 50
 RASTER_TYPES = frozenset(
@@ -279,9 +286,10 @@ def conversation_page(doc: ConversationRows, node: str | None) -> str:
 
 
 async def conversation(request: web.Request) -> web.Response:
-    doc = load(request)
+    cid = request.match_info["id"]
     node = request.query.get("node") or None
-    return web.Response(text=conversation_page(doc, node), content_type="text/html")
+    page = await read_archive(request, lambda db: conversation_page(load_from(db, cid), node))
+    return web.Response(text=page, content_type="text/html")
 
 
 async def attachment_file(request: web.Request) -> web.StreamResponse:

@@ -193,3 +193,39 @@ def test_json_bodies_are_timed_too(archive_path: Path) -> None:
         sock.close()
         assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
         assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["code"] == "body_timeout"
+
+
+# --- a big conversation does not stop the gateway ----------------------------------------------
+
+
+def test_a_conversation_being_rendered_does_not_stop_the_gateway(
+    archive_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from archiver.serve import viewer
+
+    rendering = threading.Event()
+    others_served = threading.Event()
+    real = viewer.conversation_page
+
+    def slow_page(doc, node):  # type: ignore[no-untyped-def]
+        # Stands for the seconds a 50,000-node conversation takes: it holds until another
+        # client was served meanwhile (or gives up, and the test fails below).
+        rendering.set()
+        others_served.wait(timeout=15)
+        return real(doc, node)
+
+    monkeypatch.setattr(viewer, "conversation_page", slow_page)
+    with running_gateway(archive_path, None) as gw:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from tests.support.sample_archive import BRANCHED_ID
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            page = pool.submit(http, "GET", gw.base_url + f"/c/{BRANCHED_ID}")
+            assert rendering.wait(timeout=15)
+            other = http("GET", gw.base_url + "/static/viewer.css", timeout=5)
+            assert other.status == 200  # served while the page was being made
+            others_served.set()
+            assert page.result(timeout=30).status == 200
