@@ -109,3 +109,21 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         when = when.replace(tzinfo=UTC)
     now = now or datetime.now(tz=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def local_display(value: str | None) -> str | None:
+    """An archived ISO timestamp as a person reads it, in this machine's time zone, to the
+    minute: ``2023-12-06 15:30 IST``. None when it is not a timestamp."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the archive's times are UTC
+    try:
+        local = moment.astimezone()
+    except (OverflowError, OSError, ValueError):  # outside what the platform's clock knows
+        return None
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or local.strftime("%z"))

@@ -69,7 +69,7 @@ def markdown_html(text: str) -> str:
 
     def flush() -> None:
         if paragraph:
-            out.append("<p>" + "<br>".join(_inline(p) for p in paragraph) + "</p>")
+            out.append('<p dir="auto">' + "<br>".join(_inline(p) for p in paragraph) + "</p>")
             paragraph.clear()
 
     while i < len(lines):
@@ -90,10 +90,8 @@ def markdown_html(text: str) -> str:
         heading = _HEADING.match(line)
         if heading:
             flush()
-            level = len(heading[1])
-            out.append(
-                f"<h{level + 2 if level < 5 else 6}>{_inline(heading[2])}</h{level + 2 if level < 5 else 6}>"
-            )
+            tag = f"h{min(len(heading[1]) + 2, 6)}"
+            out.append(f'<{tag} dir="auto">{_inline(heading[2])}</{tag}>')
             i += 1
             continue
         for pattern, tag in ((_BULLET, "ul"), (_NUMBER, "ol")):
@@ -101,7 +99,7 @@ def markdown_html(text: str) -> str:
                 flush()
                 items = []
                 while i < len(lines) and (item := pattern.match(lines[i])):
-                    items.append(f"<li>{_inline(item[1])}</li>")
+                    items.append(f'<li dir="auto">{_inline(item[1])}</li>')
                     i += 1
                 out.append(f"<{tag}>{''.join(items)}</{tag}>")
                 break
@@ -112,7 +110,9 @@ def markdown_html(text: str) -> str:
                 while i < len(lines) and lines[i].startswith(">"):
                     quoted.append(lines[i][1:].removeprefix(" "))
                     i += 1
-                out.append(f"<blockquote>{markdown_html(chr(10).join(quoted))}</blockquote>")
+                out.append(
+                    f'<blockquote dir="auto">{markdown_html(chr(10).join(quoted))}</blockquote>'
+                )
             elif not line.strip():
                 flush()
                 i += 1

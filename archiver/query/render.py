@@ -21,12 +21,13 @@ import json
 import re
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from archiver.query.blocks import (
     Block,
     Code,
     Image,
+    Note,
     Output,
     Quote,
     Sources,
@@ -50,8 +51,11 @@ from archiver.query.thread import (
     thread_events,
 )
 from archiver.query.urls import inline_image_src, safe_href, safe_markdown_href
+from archiver.timeutil import local_display
 
 FORMATS = ("markdown", "json", "html")
+HIDDEN_CLASS = "hidden-message"
+_DATE_LABELS = ("Created", "Updated", "Deleted upstream")
 EXTENSIONS = {"markdown": "md", "json": "json", "html": "html"}
 EXPORT_FORMAT_VERSION = 1
 _FOLDED_TYPES = ("thoughts", "reasoning_recap", "code", "execution_output")
@@ -76,6 +80,13 @@ class ConversationRows:
     messages: list[dict[str, Any]]
     attachments: list[dict[str, Any]] = field(default_factory=list)
     read_blocks: BlockReader = plain_blocks
+
+
+class Section(NamedTuple):
+    """One message as HTML, and whether it is hidden (behind the switch)."""
+
+    html: str
+    hidden: bool
 
 
 def message_blocks(
@@ -139,12 +150,11 @@ def _md_block(block: Block) -> str:
     return "_" + " ".join(block.text.split()) + "_"
 
 
-def _heading_meta(row: dict[str, Any], *, markdown: bool = True) -> str:
-    """Who spoke, with which model, when. The model is code-formatted in Markdown; the HTML
-    heading shows it plain (it is escaped text there, where backticks would show literally)."""
+def _heading_meta(row: dict[str, Any]) -> str:
+    """Who spoke, with which model, when (Markdown: the model code-formatted)."""
     bits = [speaker(row)]
     if row.get("model_slug"):
-        bits.append(f"`{row['model_slug']}`" if markdown else str(row["model_slug"]))
+        bits.append(f"`{row['model_slug']}`")
     if row.get("create_time"):
         bits.append(str(row["create_time"]))
     if row.get("deleted_upstream_at"):
@@ -264,6 +274,9 @@ blockquote { border-left: 3px solid #ccc; margin: .5rem 0; padding-left: .75rem;
 details { border-left: 3px solid #9ab; padding-left: .75rem; margin: .75rem 0; }
 summary { font-weight: 600; cursor: pointer; }
 .note { font-style: italic; color: #666; }
+time { white-space: nowrap; }
+#show-hidden:not(:checked) ~ .hidden-message, #show-hidden:not(:checked) ~ * .hidden-message { display: none; }
+.hidden-message { opacity: .65; }
 """
 
 # The page's one inline stylesheet, allowed by its hash rather than by 'unsafe-inline'.
@@ -307,7 +320,7 @@ def _html_block(block: Block, inline: Container[str] = ()) -> str:
     ``inline`` (the archive's own files, resolved by the caller) or a raster ``data:`` image;
     anything else is a link to click, or text when it is not a safe link."""
     if isinstance(block, Text):
-        return f'<div class="text markdown">{markdown_html(block.text)}</div>'
+        return f'<div class="text markdown" dir="auto">{markdown_html(block.text)}</div>'
     if isinstance(block, Code):
         lang = f' class="language-{_e(block.language)}"' if block.language else ""
         return f"<pre><code{lang}>{_e(block.text)}</code></pre>"
@@ -319,7 +332,7 @@ def _html_block(block: Block, inline: Container[str] = ()) -> str:
             title = block.title or block.url
             cite = "<footer>— " + (_html_link(title, block.url) if block.url else _e(title))
             cite += "</footer>"
-        return f'<blockquote><div class="text">{_e(block.text)}</div>{cite}</blockquote>'
+        return f'<blockquote><div class="text" dir="auto">{_e(block.text)}</div>{cite}</blockquote>'
     if isinstance(block, Image):
         src = inline_image_src(block.href) if "image" in block.label else None
         if src is not None and (src in inline or src.startswith("data:")):
@@ -339,28 +352,88 @@ def _html_block(block: Block, inline: Container[str] = ()) -> str:
     if isinstance(block, Sources):
         items = "".join(f"<li>{_html_link(t, u)}</li>" for t, u in block.items)
         return f'<p class="note">Sources:</p><ul>{items}</ul>'
-    return f'<p class="note">{_e(block.text)}</p>'
+    return f'<p class="note" dir="auto">{_e(block.text)}</p>'
+
+
+def time_html(value: Any) -> str:
+    """An archived timestamp shown local and readable (this machine's zone, to the minute),
+    the exact value kept in ``datetime`` and ``title`` (a hover shows it)."""
+    exact = _s(value)
+    shown = local_display(exact)
+    if shown is None:
+        return _e(value)
+    return f'<time datetime="{_e(exact)}" title="{_e(exact)}">{_e(shown)}</time>'
+
+
+def _heading_html(row: dict[str, Any]) -> str:
+    """``_heading_meta`` as HTML: the same parts, the time a ``<time>``."""
+    bits = [_e(speaker(row))]
+    if row.get("model_slug"):
+        bits.append(_e(row["model_slug"]))
+    if row.get("create_time"):
+        bits.append(time_html(row["create_time"]))
+    if row.get("deleted_upstream_at"):
+        bits.append("deleted upstream")
+    return " · ".join(bits)
+
+
+def meta_html(lines: list[tuple[str, Any]]) -> str:
+    """A ``<dl>`` of (label, value) pairs; dates as ``time_html``."""
+    items = "".join(
+        f"<dt>{_e(k)}</dt><dd>{time_html(v) if k in _DATE_LABELS else _e(v)}</dd>"
+        for k, v in lines
+        if v
+    )
+    return f"<dl>{items}</dl>"
+
+
+def is_hidden(row: dict[str, Any], blocks: list[Block]) -> bool:
+    """Hidden upstream (a system or context message), or showing nothing at all (an empty
+    system message, shown as ``[text]`` otherwise): the pages hide it behind a switch, as the
+    chat app hides it."""
+    if row.get("is_hidden"):
+        return True
+    placeholder = f"[{_s(row.get('content_type'))}]"
+    for block in blocks:
+        if isinstance(block, Note) and block.text == placeholder:
+            continue
+        if isinstance(block, Text | Code | Output) and not block.text.strip():
+            continue
+        return False
+    return True
+
+
+def hidden_switch(count: int) -> str:
+    """The switch that shows hidden messages: a checkbox that must come before them, as a
+    sibling of theirs or of what holds them (the stylesheet hides them unless it is on)."""
+    if not count:
+        return ""
+    noun = "message" if count == 1 else "messages"
+    return (
+        '<input type="checkbox" id="show-hidden">'
+        f'<label for="show-hidden" class="note"> Show {count} hidden or empty {noun}</label>'
+    )
 
 
 def render_html(doc: ConversationRows, branches: Branches = "current") -> str:
     conv = doc.conversation
     links = attachment_links(doc.attachments)
     title = _title(conv)
-    out = [
-        f"<h1>{_e(title)}</h1>",
-        "<dl>"
-        + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _meta_lines(conv, branches))
-        + "</dl>",
-    ]
-    for event in thread_events(doc.messages, conv.get("current_node"), branches):
+    out = []
+    hidden = 0
+    events = thread_events(doc.messages, conv.get("current_node"), branches, include_hidden=True)
+    for event in events:
         if isinstance(event, AlternativeStart):
             opened = " open" if event.current else ""
             out.append(f"<details{opened}><summary>{_e(_alternative_label(event))}</summary>")
         elif isinstance(event, AlternativeEnd):
             out.append("</details>")
         else:
-            out.append(message_html(event.message, links, read=doc.read_blocks))
-    return page_html(title, "\n".join(out), csp=EXPORT_CSP)
+            section = message_html(event.message, links, read=doc.read_blocks)
+            hidden += section.hidden
+            out.append(section.html)
+    head = [f'<h1 dir="auto">{_e(title)}</h1>', meta_html(_meta_lines(conv, branches))]
+    return page_html(title, "\n".join([*head, hidden_switch(hidden), *out]), csp=EXPORT_CSP)
 
 
 def fold_label(row: dict[str, Any]) -> str | None:
@@ -387,21 +460,25 @@ def message_html(
     controls: str = "",
     read: BlockReader = plain_blocks,
     inline: Container[str] | None = None,
-) -> str:
+) -> Section:
     """One message as a ``<section>``: the export's and the viewer's one renderer. Markdown
-    and code rendered, images inline, tool calls and reasoning folded in ``<details>``.
+    and code rendered, images inline, tool calls and reasoning folded in ``<details>``; a
+    hidden or empty message is marked so (``hidden_switch`` shows it).
     ``controls`` (already HTML) goes into the heading: the viewer's branch switcher.
     ``inline``: the targets an ``<img>`` may load (default: every file ``links`` resolves)."""
     role = re.sub(r"[^a-z]", "", _s(row.get("role")).lower()) or "unknown"
     blocks = message_blocks(row, links, read)
     shown = set(links.values()) if inline is None else inline
     body = "".join(_html_block(b, shown) for b in blocks) or '<p class="note">(empty)</p>'
+    hidden = is_hidden(row, blocks)
+    classes = f"message role-{role}" + (f" {HIDDEN_CLASS}" if hidden else "")
     fold = fold_label(row)
     if fold is not None:
         body = f'<details class="fold"><summary>{_e(fold)}</summary>{body}</details>'
-    return (
-        f'<section class="message role-{role}" id="{_e(row.get("id"))}">'
-        f"<h3>{_e(_heading_meta(row, markdown=False))}{controls}</h3>{body}</section>"
+    return Section(
+        f'<section class="{classes}" id="{_e(row.get("id"))}">'
+        f"<h3>{_heading_html(row)}{controls}</h3>{body}</section>",
+        hidden,
     )
 
 

@@ -47,9 +47,14 @@ class AlternativeEnd:
 Event = Turn | AlternativeStart | AlternativeEnd
 
 
+def is_message(message: dict[str, Any]) -> bool:
+    """A node that holds a message (hidden or not), not an empty root."""
+    return message.get("raw_json") is not None
+
+
 def is_visible(message: dict[str, Any]) -> bool:
     """A message a reader should see: not an empty root, not a hidden system/context node."""
-    return message.get("raw_json") is not None and not message.get("is_hidden")
+    return is_message(message) and not message.get("is_hidden")
 
 
 def _children_list(message: dict[str, Any]) -> list[str]:
@@ -115,15 +120,21 @@ def current_path(messages: list[dict[str, Any]], current_node: str | None) -> li
 
 
 def thread_events(
-    messages: list[dict[str, Any]], current_node: str | None, branches: Branches = "current"
+    messages: list[dict[str, Any]],
+    current_node: str | None,
+    branches: Branches = "current",
+    *,
+    include_hidden: bool = False,
 ) -> list[Event]:
-    """What to show, in reading order: the current branch, or every branch with its forks."""
+    """What to show, in reading order: the current branch, or every branch with its forks.
+    ``include_hidden``: hidden messages too (the HTML pages hide them behind a switch)."""
+    shown = is_message if include_hidden else is_visible
     if branches == "current":
-        return [Turn(m, 0) for m in current_path(messages, current_node) if is_visible(m)]
+        return [Turn(m, 0) for m in current_path(messages, current_node) if shown(m)]
     tree = _tree(messages)
     if _is_linear(tree):
         ordered = sorted(tree.rows, key=tree.sort_key)
-        return [Turn(tree.rows[k], 0) for k in ordered if is_visible(tree.rows[k])]
+        return [Turn(tree.rows[k], 0) for k in ordered if shown(tree.rows[k])]
     on_branch = {str(m["id"]) for m in current_path(messages, current_node)}
     events: list[Event] = []
     # Stack items: a node to emit with its subtree, or the start/end of an alternative.
@@ -139,7 +150,7 @@ def thread_events(
             events.append(AlternativeEnd(level))
             continue
         row = tree.rows[item]
-        if is_visible(row):
+        if shown(row):
             events.append(Turn(row, level))
         kids = tree.children.get(item, [])
         if len(kids) == 1:

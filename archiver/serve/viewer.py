@@ -19,8 +19,15 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from archiver.query.render import ConversationRows, message_html, page_html
-from archiver.query.thread import is_visible
+from archiver.query.render import (
+    ConversationRows,
+    hidden_switch,
+    message_html,
+    meta_html,
+    page_html,
+    time_html,
+)
+from archiver.query.thread import is_message
 from archiver.serve.common import context
 from archiver.serve.readapi import (
     MAX_LIMIT,
@@ -100,11 +107,11 @@ async def index(request: web.Request) -> web.Response:
     for row in rows:
         deleted = ' class="deleted"' if row["deleted_upstream_at"] else ""
         lines.append(
-            f'<tr{deleted}><td><a href="/c/{quote(row["id"], safe="")}">'
+            f'<tr{deleted}><td dir="auto"><a href="/c/{quote(row["id"], safe="")}">'
             f"{_e(row['title'] or 'Untitled conversation')}</a></td>"
             f"<td>{_e(row['provider'])}</td><td>{_e(row['gizmo_id'] or '')}</td>"
-            f'<td class="date">{_e((row["update_time"] or "")[:16].replace("T", " "))}</td>'
-            f'<td class="date">{_e((row["create_time"] or "")[:10])}</td>'
+            f'<td class="date">{time_html(row["update_time"] or "")}</td>'
+            f'<td class="date">{time_html(row["create_time"] or "")}</td>'
             f"<td>{_e(row['source'])}</td></tr>"
         )
     base = {k: v for k, v in (("q", q), ("provider", provider), ("project", project)) if v}
@@ -261,7 +268,7 @@ def conversation_page(doc: ConversationRows, node: str | None) -> str:
             inline=inline,
         )
         for row in rows
-        if is_visible(row)
+        if is_message(row)
     ]
     title = conv.get("title") or "Untitled conversation"
     meta = [
@@ -269,18 +276,18 @@ def conversation_page(doc: ConversationRows, node: str | None) -> str:
         ("Created", conv.get("create_time")),
         ("Updated", conv.get("update_time")),
         ("Source", conv.get("source")),
+        ("Deleted upstream", conv.get("deleted_upstream_at")),
     ]
-    if conv.get("deleted_upstream_at"):
-        meta.append(("Deleted upstream", conv.get("deleted_upstream_at")))
     which = "current branch" if not node else "another branch"
     body = (
         '<p><a href="/">‹ all conversations</a></p>'
-        f"<h1>{_e(title)}</h1><dl>"
-        + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in meta if v)
-        + f'</dl><p class="note" data-showing="{_e(which)}">Showing the {_e(which)}'
+        f'<h1 dir="auto">{_e(title)}</h1>'
+        + meta_html(meta)
+        + f'<p class="note" data-showing="{_e(which)}">Showing the {_e(which)}'
         + (f' · <a href="/c/{quote(cid, safe="")}">back to the current branch</a>' if node else "")
         + "</p>"
-        + "\n".join(sections)
+        + hidden_switch(sum(s.hidden for s in sections))
+        + "\n".join(s.html for s in sections)
     )
     return page_html(title, body, head='<script src="/static/viewer.js" defer></script>')
 

@@ -21,8 +21,13 @@ def get(gw: RunningGateway, path: str, **kwargs: object) -> Reply:
 
 
 def sections(page: str) -> list[str]:
-    """The node ids of the messages shown, in order."""
-    return re.findall(r'<section class="message [^"]*" id="([^"]+)"', page)
+    """The node ids of the messages shown, in order (not those behind the hidden switch)."""
+    found = re.findall(r'<section class="(message [^"]*)" id="([^"]+)"', page)
+    return [node for classes, node in found if "hidden-message" not in classes.split()]
+
+
+def hidden_sections(page: str) -> list[str]:
+    return re.findall(r'<section class="message [^"]*hidden-message[^"]*" id="([^"]+)"', page)
 
 
 @pytest.fixture
@@ -47,6 +52,8 @@ def test_list_shows_every_conversation_and_searches(viewer: RunningGateway) -> N
 def test_conversation_shows_the_current_branch_with_switchers(viewer: RunningGateway) -> None:
     page = get(viewer, f"/c/{BRANCHED_ID}").text
     assert sections(page) == ["n-u2", "n-a2"]  # the system message is not shown
+    assert hidden_sections(page) == ["n-sys"]  # but there, behind the switch
+    assert 'id="show-hidden"' in page
     assert "What is a B+ tree? (edited)" in page and "What is a B-tree?" not in page
     # The edited prompt has a sibling: a switcher saying 2 / 2, whose arrow leads to 1 / 2.
     switchers = re.findall(r'data-branch="([^"]+)"', page)
