@@ -37,38 +37,26 @@ def test_content_parts_that_are_not_text_are_a_400(gw, keys, body) -> None:  # t
     assert reply.json()["error"]["type"] == "invalid_request_error"
 
 
+def post_raw(gw: RunningGateway, key: str, path: str, raw: bytes):  # type: ignore[no-untyped-def]
+    """A body sent as these very bytes (json.dumps could not write them)."""
+    headers = {"Content-Type": "application/json"}
+    return http("POST", gw.base_url + path, key=key, data=raw, headers=headers)
+
+
 def test_a_lone_surrogate_in_a_prompt_is_a_400(gw, keys) -> None:  # type: ignore[no-untyped-def]
     # Valid JSON, not valid Unicode: what a client that cut an emoji in half sends.
     raw = b'{"model": "auto", "messages": [{"role": "user", "content": "half \\ud800 emoji"}]}'
-    reply = http(
-        "POST",
-        gw.base_url + "/v1/chat/completions",
-        key=keys.user,
-        data=raw,
-        headers={"Content-Type": "application/json"},
-    )
+    reply = post_raw(gw, keys.user, "/v1/chat/completions", raw)
     assert reply.status == 400, reply.text
     assert "surrogate" in reply.json()["error"]["message"]
-    seed = http(
-        "POST",
-        gw.base_url + "/conversations/new",
-        key=keys.user,
-        data=b'{"prompt": "\\udfff"}',
-        headers={"Content-Type": "application/json"},
-    )
+    seed = post_raw(gw, keys.user, "/conversations/new", b'{"prompt": "\\udfff"}')
     assert seed.status == 400, seed.text
 
 
 def test_a_body_nested_100k_levels_deep_is_a_400(gw, keys) -> None:  # type: ignore[no-untyped-def]
     depth = 100_000
     raw = b'{"model": "auto", "messages": ' + b"[" * depth + b"]" * depth + b"}"
-    reply = http(
-        "POST",
-        gw.base_url + "/v1/chat/completions",
-        key=keys.user,
-        data=raw,
-        headers={"Content-Type": "application/json"},
-    )
+    reply = post_raw(gw, keys.user, "/v1/chat/completions", raw)
     assert reply.status == 400, reply.text
     assert reply.json()["error"]["code"] == "invalid_json"
 
