@@ -3,14 +3,13 @@ holds only what is its own: its feeds, how it lists, fetches and flattens."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, ClassVar, Protocol, Self
 
 import sqlite_utils
 
-from archiver.backup.engine import BackupOptions, BackupSource, BackupSummary, run_backup
+from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem, unreadable_entry
-from archiver.backup.options import backup_pace
 from archiver.errors import ThrottledUntil
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
@@ -50,12 +49,23 @@ class ClientSource:
     fetched answer, requested_id=, account=, list_update_time=)``."""
 
     provider: str
+    lists_everything: bool = False  # see BackupSource
     client_class: ClassVar[type[Any]]  # called as client_class(http, settings)
     flattener: ClassVar[Callable[..., FlatConversation]]
 
     def __init__(self, client: Any):
         self.client = client
         self.account: str = client.settings.account
+        self.base_url: str = ""  # the host the sync state is kept for (set by the subclass)
+
+    def feeds(self) -> list[str]:
+        raise NotImplementedError
+
+    def list_pages(self, feed: str) -> AsyncIterator[list[ListItem]]:
+        raise NotImplementedError
+
+    async def fetch(self, item: ListItem) -> Any:
+        raise NotImplementedError
 
     @classmethod
     def over(cls, http: HttpClient, settings: Any) -> Self:
@@ -76,62 +86,22 @@ class ClientSource:
         )
 
 
-BackupFunction = Callable[..., Awaitable[BackupSummary]]
-
-
-def client_backup(
-    make_source: Callable[[HttpClient, Any], BackupSource],
+async def backup_over(
+    db: sqlite_utils.Database,
+    source_class: type[ClientSource],
     make_http: Callable[[Any, RateLimiter, RetryPolicy | None], HttpClient],
+    settings: Any,
     *,
-    default_pace: ClientPace,
-) -> BackupFunction:
-    """A provider's ``backup_<name>(db, settings, *, options, pace, progress)``: one session,
-    one limiter for the account, one retry policy (``pace``, default ``default_pace``), the
-    source made by ``make_source(http, settings)`` (a ClientSource's ``over``)."""
-
-    async def backup(
-        db: sqlite_utils.Database,
-        settings: Any,
-        *,
-        options: BackupOptions | None = None,
-        pace: ClientPace = default_pace,
-        progress: Progress | None = None,
-    ) -> BackupSummary:
-        async with paced_http(pace, make_http) as http:
-            source = make_source(http, settings)
-            summary = await run_backup(db, source, options, progress)
-        if isinstance(summary.aborted, ThrottledUntil):  # cron skips until the wait is over
-            remember_throttle_stop(db, source.provider, source.account, summary.aborted)
-        return summary
-
-    return backup
-
-
-def run_with_options(
-    backup: BackupFunction,
-    extra: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
-) -> Callable[..., Awaitable[BackupSummary]]:
-    """``run_backup(db, settings, values, progress)`` for a backup taking the common options
-    (full, force, concurrency, max_rpm, max_wait, timeout), plus the keywords ``extra(values)``
-    makes of the provider's own."""
-
-    async def run(
-        db: sqlite_utils.Database,
-        settings: Any,
-        values: Mapping[str, Any],
-        progress: Progress | None = None,
-    ) -> BackupSummary:
-        return await backup(
-            db,
-            settings,
-            options=BackupOptions(
-                full=values["full"],
-                concurrency=values["concurrency"],
-                force=bool(values.get("force", False)),
-            ),
-            pace=backup_pace(values),
-            progress=progress,
-            **(extra(values) if extra else {}),
-        )
-
-    return run
+    options: BackupOptions | None,
+    pace: ClientPace,
+    progress: Progress | None,
+) -> BackupSummary:
+    """One backup run of an account through a ``source_class`` source: one session, one
+    limiter for the account, one retry policy (``pace``). A run stopped by a long throttle
+    leaves its cool-down for cron."""
+    async with paced_http(pace, make_http) as http:
+        source = source_class.over(http, settings)
+        summary = await run_backup(db, source, options, progress)
+    if isinstance(summary.aborted, ThrottledUntil):  # cron skips until the wait is over
+        remember_throttle_stop(db, source.provider, source.account, summary.aborted)
+    return summary

@@ -50,3 +50,18 @@ def backup_pace(values: Mapping[str, Any], policy: RetryPolicy | None = None) ->
         policy=policy or RetryPolicy(max_wait=values.get("max_wait", DEFAULT_MAX_WAIT)),
         timeout_seconds=values["timeout"],
     )
+
+
+def common_backup_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments every provider's backup function takes from the common options:
+    ``options`` (full, force, concurrency) and ``pace`` (max_rpm, max_wait, timeout)."""
+    from archiver.backup.engine import BackupOptions
+
+    return {
+        "options": BackupOptions(
+            full=values["full"],
+            concurrency=values["concurrency"],
+            force=bool(values.get("force", False)),
+        ),
+        "pace": backup_pace(values),
+    }

@@ -8,9 +8,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from archiver.backup.client_source import ClientSource, client_backup, list_page
+import sqlite_utils
+
+from archiver.backup.client_source import ClientSource, backup_over, list_page
+from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.providers.bing.client import BingClient, new_bing_http, parse_chat
+from archiver.progress import Progress
+from archiver.providers.bing.client import BingClient, BingSettings, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
 from archiver.transport.pace import ClientPace
 
@@ -43,8 +47,21 @@ class BingBackup(ClientSource):
         return await self.client.get_conversation(chat, self.client_id)
 
 
-# One backup run of the account: one session, one limiter, one retry policy.
-backup_bing = client_backup(BingBackup.over, new_bing_http, default_pace=ClientPace(20.0))
+DEFAULT_PACE = ClientPace(20.0)
+
+
+async def backup_bing(
+    db: sqlite_utils.Database,
+    settings: BingSettings,
+    *,
+    options: BackupOptions | None = None,
+    pace: ClientPace = DEFAULT_PACE,
+    progress: Progress | None = None,
+) -> BackupSummary:
+    """One backup run of the account (``archiver backup bing``)."""
+    return await backup_over(
+        db, BingBackup, new_bing_http, settings, options=options, pace=pace, progress=progress
+    )
 
 
 __all__ = ["FEED_CHATS", "BingBackup", "backup_bing"]

@@ -1,13 +1,8 @@
-"""The ``backup bing`` job kind: ``backup_bing`` with settings from the job file."""
+"""Bing's settings from a job file."""
 
 from __future__ import annotations
 
-import sqlite_utils
-
-from archiver.backup.client_source import run_with_options
-from archiver.backup.engine import BackupSummary
 from archiver.options import JobValues, job_secret
-from archiver.providers.bing.backup import backup_bing
 from archiver.providers.bing.client import BingSettings
 
 
@@ -20,12 +15,3 @@ def settings_for(job: JobValues, prefix: str = "") -> BingSettings:
         bing_base_url=o["bing_base_url" if prefix else "base_url"],
         sydney_base_url=o["sydney_base_url"],
     )
-
-
-# ``backup bing`` with the values of options.BACKUP_OPTIONS (from the command line or a job file).
-run_backup = run_with_options(backup_bing)
-
-
-async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:
-    """The ``backup bing`` job kind."""
-    return await run_backup(db, settings_for(job), job.options)

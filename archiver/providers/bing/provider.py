@@ -56,9 +56,10 @@ class BingBackup(Backup["BingSettings"]):
         values: Mapping[str, Any],
         progress: Progress | None = None,
     ) -> BackupSummary:
-        from archiver.providers.bing.jobs import run_backup
+        from archiver.backup.options import common_backup_arguments
+        from archiver.providers.bing.backup import backup_bing
 
-        return await run_backup(db, settings, values, progress)
+        return await backup_bing(db, settings, progress=progress, **common_backup_arguments(values))
 
 
 class BingSending(Sending["BingSettings"]):

@@ -12,9 +12,10 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.client_source import ClientSource, client_backup, list_page
-from archiver.backup.engine import BackupSummary
+from archiver.backup.client_source import ClientSource, backup_over, list_page
+from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
+from archiver.progress import Progress
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import download_images
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
@@ -48,10 +49,6 @@ class CopilotBackup(ClientSource):
 
 
 DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
-# The lists and histories: one session, one limiter for the account, one retry policy.
-_backup_conversations = client_backup(
-    CopilotBackup.over, new_copilot_http, default_pace=DEFAULT_PACE
-)
 
 
 async def backup_copilot(
@@ -63,12 +60,21 @@ async def backup_copilot(
     file_store: FileStore | None = None,
     image_rpm: float | None = IMAGE_RPM,
     pace: ClientPace = DEFAULT_PACE,
-    **options: Any,
+    options: BackupOptions | None = None,
+    progress: Progress | None = None,
 ) -> BackupSummary:
     """One backup run, then the images its messages point at into the file store (unless
     ``files`` is false; nothing is downloaded when the run stopped early). ``image_rpm`` None
     means unpaced (tests against the local emulator)."""
-    summary: BackupSummary = await _backup_conversations(db, settings, pace=pace, **options)
+    summary = await backup_over(
+        db,
+        CopilotBackup,
+        new_copilot_http,
+        settings,
+        options=options,
+        pace=pace,
+        progress=progress,
+    )
     store = file_store or store_beside(db)
     if not files or summary.aborted is not None or store is None:
         return summary
@@ -84,4 +90,4 @@ async def backup_copilot(
     return summary
 
 
-__all__ = ["DEFAULT_BACKUP_RPM", "FEED_CONVERSATIONS", "CopilotBackup", "backup_copilot"]
+__all__ = ["FEED_CONVERSATIONS", "CopilotBackup", "backup_copilot"]

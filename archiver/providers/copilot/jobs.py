@@ -1,19 +1,14 @@
-"""The ``backup copilot`` job kind: ``backup_copilot`` with settings from the job file."""
+"""Copilot's settings from a job file, and what its backup takes beyond the common options."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-import sqlite_utils
-
-from archiver.backup.client_source import run_with_options
-from archiver.backup.engine import BackupSummary
 from archiver.options import (
     JobValues,
     job_secret,
 )
-from archiver.providers.copilot.backup import backup_copilot
 from archiver.providers.copilot.client import DEFAULT_USER_AGENT, CopilotSettings
 from archiver.providers.copilot.options import IMAGE_RPM
 
@@ -30,7 +25,7 @@ def settings_for(job: JobValues, prefix: str = "") -> CopilotSettings:
     )
 
 
-def _file_values(o: Mapping[str, Any]) -> dict[str, Any]:
+def file_values(o: Mapping[str, Any]) -> dict[str, Any]:
     """What ``backup_copilot`` takes beyond the common options: the images."""
     mb = o.get("max_file_mb")
     return {
@@ -39,12 +34,3 @@ def _file_values(o: Mapping[str, Any]) -> dict[str, Any]:
         "files": not o.get("no_files", False),
         "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
     }
-
-
-# ``backup copilot`` with the values of OPTIONS (from the command line or a job file).
-run_backup = run_with_options(backup_copilot, _file_values)
-
-
-async def run_job(db: sqlite_utils.Database, job: JobValues) -> BackupSummary:
-    """The ``backup copilot`` job kind."""
-    return await run_backup(db, settings_for(job), job.options)

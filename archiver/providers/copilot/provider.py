@@ -57,9 +57,17 @@ class CopilotBackup(Backup["CopilotSettings"]):
         values: Mapping[str, Any],
         progress: Progress | None = None,
     ) -> BackupSummary:
-        from archiver.providers.copilot.jobs import run_backup
+        from archiver.backup.options import common_backup_arguments
+        from archiver.providers.copilot.backup import backup_copilot
+        from archiver.providers.copilot.jobs import file_values
 
-        return await run_backup(db, settings, values, progress)
+        return await backup_copilot(
+            db,
+            settings,
+            progress=progress,
+            **common_backup_arguments(values),
+            **file_values(values),
+        )
 
 
 class CopilotSending(Sending["CopilotSettings"]):
