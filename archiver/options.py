@@ -134,15 +134,17 @@ def http_url(value: Any, _base: Path) -> str:
     return value.strip().rstrip("/")
 
 
-def credential(stem: str, default_env: str) -> dict[str, Option]:
+def credential(stem: str, default_env: str, what: str | None = None) -> dict[str, Option]:
     """``<stem>_env`` (an environment variable NAME) and ``<stem>_file`` (a 0600 file path):
-    the only ways a job file may point at a credential."""
+    the only ways a job file may point at a credential. ``what`` names it in help texts
+    ("Copilot token"; default: the stem)."""
+    what = what or stem.replace("_", " ")
     return {
         f"{stem}_env": Option(
-            env_name, default_env, f"environment variable holding the {stem}", cli=False
+            env_name, default_env, f"environment variable holding the {what}", cli=False
         ),
         f"{stem}_file": Option(
-            path, None, f"read the {stem} from this file (mode 0600) instead of {default_env}"
+            path, None, f"Read the {what} from this file (mode 0600) instead of {default_env}."
         ),
     }
 

@@ -23,7 +23,7 @@ def host_options(base_url_key: str) -> dict[str, Option]:
         "sydney_base_url": Option(
             http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (history, ChatHub)", cli=False
         ),
-        **credential("cookie", COOKIE_ENV),
+        **credential("cookie", COOKIE_ENV, "Bing cookie"),
     }
 
 

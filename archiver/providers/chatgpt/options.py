@@ -34,8 +34,8 @@ def sign_in_options() -> dict[str, Option]:
     """How every ChatGPT command and job kind signs in: the access token, or the browser's
     session cookie."""
     return {
-        **credential("token", TOKEN_ENV),
-        **credential("session", SESSION_ENV),
+        **credential("token", TOKEN_ENV, "access token"),
+        **credential("session", SESSION_ENV, "browser's session cookie"),
         # No default name: a job signs in with the session cookie only when it says so (and
         # `archiver schedule` then lists the variable it needs).
         "session_env": Option(
@@ -82,7 +82,7 @@ BACKUP_OPTIONS: dict[str, Option] = {
 SEND_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "ChatGPT backend-api base URL", cli=False),
     "account_id": Option(text, None, "ChatGPT team workspace id", cli=False),
-    **credential("token", TOKEN_ENV),
+    **credential("token", TOKEN_ENV, "ChatGPT access token"),
     "conversation_path": Option(
         text,
         "f/conversation",

@@ -20,7 +20,7 @@ IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still
 BACKUP_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
     "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)", cli=False),
-    **credential("token", TOKEN_ENV),
+    **credential("token", TOKEN_ENV, "Copilot token"),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM),
     "no_files": Option(boolean, False, "Do not download the images messages show."),
     "max_file_mb": Option(positive_number, None, "Skip (and mark) images bigger than this."),
@@ -29,5 +29,5 @@ BACKUP_OPTIONS: dict[str, Option] = {
 SEND_OPTIONS: dict[str, Option] = {
     "copilot_base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
     "copilot_identity_type": Option(text, None, "Copilot x-useridentitytype header", cli=False),
-    **credential("copilot_token", TOKEN_ENV),
+    **credential("copilot_token", TOKEN_ENV, "Copilot token"),
 }
