@@ -107,12 +107,13 @@ class FileIndex:
         return len(self._by_id)
 
     def add_alias(self, ident: str, entry: FileEntry) -> None:
-        """A file id whose member does not start with it (named by a manifest)."""
+        """A file id whose member does not start with it (named by a manifest), or a whole
+        pointer that names this member (an export whose files are found by path)."""
         self._by_id.setdefault(ident, []).append(entry)
 
     def find(self, pointer: str) -> FileEntry | None:
         rest = pointer.split("://", 1)[-1].rsplit("/", 1)[-1].strip()
-        candidates = self._by_id.get(rest)
+        candidates = self._by_id.get(pointer) or self._by_id.get(rest)
         if not candidates:
             ident = file_id_of_pointer(pointer)
             candidates = self._by_id.get(ident) if ident else None

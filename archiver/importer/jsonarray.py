@@ -13,7 +13,11 @@ the buffer from the item's start as a raw value either stops at "trailing charac
 accepts (a lone surrogate escape ``\\ud800``, which it reports as a truncation, and NaN/Infinity)
 are handled by asking ``json`` once the item is already large or the file has ended, so every
 array ``json.loads`` accepts is split the same way. Positions in errors are bytes from the start
-of the stream."""
+of the stream.
+
+The array may also be one member of a top-level object (``{"conversations": [...], ...}``):
+``iter_raw_member_items`` streams that member's items the same way, and hands back the other
+members' JSON text whole (they are cut like items, so each must fit in memory)."""
 
 from __future__ import annotations
 
@@ -45,6 +49,20 @@ def iter_raw_items(read: Callable[[int], bytes], read_size: int = READ_SIZE) -> 
     valid JSON, or a truncated stream, after yielding every complete item before the problem.
     Items are not checked for valid UTF-8 (their parser does that)."""
     return _Splitter(read, read_size).items()
+
+
+def iter_raw_member_items(
+    read: Callable[[int], bytes],
+    member: str,
+    others: dict[str, bytes] | None = None,
+    read_size: int = READ_SIZE,
+) -> Iterator[bytes]:
+    """The JSON text of each item of the array that is the value of ``member`` in the
+    top-level object ``read`` yields, in order; ``others`` (when given) receives every other
+    member's name and JSON text, the ones after the array once the iteration ends. Raises
+    JSONArrayError, after yielding every complete item before the problem, for text that is
+    not such an object, a ``member`` that is missing or not an array, or a truncated stream."""
+    return _Splitter(read, read_size).member_items(member, others)
 
 
 def iter_json_array(read: Callable[[int], bytes], read_size: int = READ_SIZE) -> Iterator[Any]:
@@ -99,12 +117,61 @@ class _Splitter:
     def items(self) -> Iterator[bytes]:
         if not self._skip_whitespace():
             raise JSONArrayError("the file is empty")
+        yield from self._array()
+
+    def member_items(self, member: str, others: dict[str, bytes] | None) -> Iterator[bytes]:
+        if not self._skip_whitespace():
+            raise JSONArrayError("the file is empty")
+        if self._buf[self._pos : self._pos + 1] != b"{":
+            raise JSONArrayError(f"expected '{{' {self._where()}")
+        self._pos += 1
+        found = False
+        while True:
+            if not self._skip_whitespace():
+                raise self._expect_more("a member or '}'")
+            char = self._buf[self._pos : self._pos + 1]
+            if char == b"}":
+                break
+            if char != b'"':
+                raise JSONArrayError(f"expected a member name {self._where()}, found {char!r}")
+            name = json.loads(self._item())
+            if not self._skip_whitespace():
+                raise self._expect_more("':'")
+            if self._buf[self._pos : self._pos + 1] != b":":
+                raise JSONArrayError(f"expected ':' {self._where()}")
+            self._pos += 1
+            if not self._skip_whitespace():
+                raise self._expect_more("a value")
+            if name == member and not found:
+                found = True
+                if self._buf[self._pos : self._pos + 1] != b"[":
+                    raise JSONArrayError(f"{member!r} is not an array ({self._where()})")
+                yield from self._array()
+            elif others is not None:
+                others[name] = self._item()
+            else:
+                self._item()
+            if not self._skip_whitespace():
+                raise self._expect_more("',' or '}'")
+            char = self._buf[self._pos : self._pos + 1]
+            if char == b"}":
+                break
+            if char != b",":
+                raise JSONArrayError(f"expected ',' or '}}' {self._where()}, found {char!r}")
+            self._pos += 1
+        if not found:
+            raise JSONArrayError(f"the object has no {member!r} member")
+
+    def _array(self) -> Iterator[bytes]:
+        """The items of the array that starts at the current position (its '['), which ends
+        just after its ']'."""
         if self._buf[self._pos : self._pos + 1] != b"[":
             raise JSONArrayError(f"expected '[' {self._where()}")
         self._pos += 1
         if not self._skip_whitespace():
             raise self._expect_more("an item or ']'")
         if self._buf[self._pos : self._pos + 1] == b"]":
+            self._pos += 1
             return
         while True:
             yield self._item()
@@ -112,6 +179,7 @@ class _Splitter:
                 raise self._expect_more("',' or ']'")
             char = self._buf[self._pos : self._pos + 1]
             if char == b"]":
+                self._pos += 1
                 return
             if char != b",":
                 raise JSONArrayError(f"expected ',' or ']' {self._where()}, found {char!r}")

@@ -89,6 +89,15 @@ class ExportFiles:
         data = self.head(entry, limit + 1)
         return data if len(data) <= limit else None
 
+    def json_entries(self) -> list[FileEntry]:
+        """The entries a format looks into for JSON content: PATH itself when it is one file
+        (whatever its name), else every ``.json`` file, shallowest first. What each holds is
+        for the format to read."""
+        if self.kind == "file":
+            return list(self.entries)
+        found = [e for e in self.entries if e.name.lower().endswith(".json") and not e.is_symlink]
+        return sorted(found, key=lambda e: (e.depth, e.name))
+
     def describe(self) -> str:
         """What was found, for a refusal: the kind and a few names."""
         names = sorted(self.names(), key=lambda n: (n.count("/"), n))
@@ -100,12 +109,19 @@ class ExportFiles:
 NOT_AN_ARRAY: Any = object()  # first_array_item: not a JSON array, or not read in time
 
 
-def first_array_item(files: ExportFiles, entry: FileEntry, max_bytes: int = SMALL_FILE) -> Any:
+def first_array_item(
+    files: ExportFiles, entry: FileEntry, max_bytes: int = SMALL_FILE, member: str | None = None
+) -> Any:
     """The first item of the JSON array in ``entry``, parsed: ``None`` for an empty array,
     ``NOT_AN_ARRAY`` when the entry is not a JSON array, or its first item does not end
     within ``max_bytes`` (then look at ``files.head(entry)`` instead). Reads only as far as
-    the first item."""
-    from archiver.importer.jsonarray import JSONArrayError, iter_raw_items
+    the first item. ``member``: the array is that member of a top-level JSON object
+    (``{"conversations": [...]}``) instead of the whole entry."""
+    from archiver.importer.jsonarray import (
+        JSONArrayError,
+        iter_raw_items,
+        iter_raw_member_items,
+    )
 
     remaining = max_bytes
     started = False
@@ -123,7 +139,8 @@ def first_array_item(files: ExportFiles, entry: FileEntry, max_bytes: int = SMAL
                     data = data.removeprefix(UTF8_BOM)
                 return data
 
-            for raw in iter_raw_items(read):
+            items = iter_raw_items(read) if member is None else iter_raw_member_items(read, member)
+            for raw in items:
                 return json.loads(raw)
             return None
     except (JSONArrayError, ValueError, OSError, zipfile.BadZipFile, EOFError, RecursionError):

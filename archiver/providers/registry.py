@@ -21,6 +21,9 @@ PROVIDER_MODULES: dict[str, str] = {
     "chatgpt": "archiver.providers.chatgpt.provider:ChatGPT",
     "bing": "archiver.providers.bing.provider:Bing",
     "copilot": "archiver.providers.copilot.provider:Copilot",
+    "grok": "archiver.providers.grok.provider:Grok",
+    "lechat": "archiver.providers.lechat.provider:LeChat",
+    "deepseek": "archiver.providers.deepseek.provider:DeepSeek",
 }
 
 CAPABILITIES = ("backup", "import", "send", "gateway", "doctor", "emulator", "reflatten")

@@ -1,0 +1,1 @@
+"""DeepSeek's data export (its ``conversations.json``): import only."""

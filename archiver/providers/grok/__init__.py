@@ -1,0 +1,1 @@
+"""xAI Grok's data export (``prod-grok-backend.json``): import only."""

@@ -1,0 +1,144 @@
+"""Import Grok's data export: the ``<uuid>.zip`` xAI mails, its unpacked folder, or
+``prod-grok-backend.json`` alone.
+
+Recognised by content: a JSON object whose ``conversations`` array holds items with a
+``conversation`` object and ``responses`` (an empty export: ``conversations`` beside Grok's
+``tasks`` or ``media_posts``). The file is streamed (a truncated one still imports the
+conversations before the cut, and names where it stopped). Asset bytes are matched by id under
+``prod-mc-asset-server/<id>/content`` and stored; the file's other members (``projects``,
+``tasks``, ``media_posts``) and the export's other JSON files (account, billing) are kept whole
+in ``export_files``."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+from zlib import error as ZlibError
+
+from archiver.flatten.records import FlatConversation
+from archiver.importer.files import FileEntry, FileIndex
+from archiver.importer.flat_import import Problem, import_flat
+from archiver.importer.jsonitems import NOT_AN_ARRAY, array_items, shaped_entries
+from archiver.providers.grok.flatten import GrokShapeError, flatten_item
+from archiver.providers.grok.options import ASSET_FOLDER, CONVERSATIONS
+from archiver.providers.grok.parse import sniff_type
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from archiver.importer.run import ImportSummary
+    from archiver.importer.source import ExportFiles, ImportOptions
+    from archiver.progress import Progress
+
+_MARKERS = (b'"conversations"',)
+# What a head must also hold when the first conversation could not be read in time.
+_FALLBACK_MARKERS = (b'"conversation"', b'"responses"')
+# Members only Grok's file has beside its conversations (an export with no conversations).
+_SIBLINGS = (b'"media_posts"', b'"tasks"')
+
+
+def looks_like_item(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("conversation"), dict)
+        and "id" in item["conversation"]
+        and isinstance(item.get("responses"), list)
+    )
+
+
+def conversation_files(files: ExportFiles) -> list[FileEntry]:
+    """The entries that are Grok's conversations file."""
+    found = []
+    for entry, first in shaped_entries(files, b"{", _MARKERS, member=CONVERSATIONS):
+        head = files.head(entry)
+        if first is NOT_AN_ARRAY:
+            claimed = all(marker in head for marker in _FALLBACK_MARKERS)
+        elif first is None:
+            claimed = any(marker in head for marker in _SIBLINGS)
+        else:
+            claimed = looks_like_item(first)
+        if claimed:
+            found.append(entry)
+    return found
+
+
+def asset_index(files: ExportFiles) -> FileIndex:
+    """Asset id → its ``prod-mc-asset-server/<id>/content`` member."""
+    index = FileIndex([])
+    for entry in files.entries:
+        parts = PurePosixPath(entry.name).parts
+        if len(parts) >= 3 and parts[-1] == "content" and parts[-3] == ASSET_FOLDER:
+            index.add_alias(parts[-2], entry)
+    return index
+
+
+def _with_types(flat: FlatConversation, index: FileIndex) -> FlatConversation:
+    """Give each attachment whose bytes are in the export the media type they announce (the
+    viewer shows an image only when it knows it is one)."""
+    for row in flat.attachments:
+        entry = index.find(row["asset_pointer"])
+        if entry is None:
+            continue
+        try:
+            with entry.open() as stream:
+                row["mime_type"] = sniff_type(stream.read(12))
+        except (zipfile.BadZipFile, ZlibError, EOFError, OSError):
+            continue  # storing it reports the problem
+    return flat
+
+
+def _others_entry(entry: FileEntry, others: dict[str, bytes]) -> FileEntry:
+    """The conversations file's other members, as one JSON file to keep whole."""
+    data = json.dumps(
+        {name: json.loads(raw) for name, raw in others.items()}, ensure_ascii=False
+    ).encode()
+    return FileEntry(
+        f"{entry.name} (without {CONVERSATIONS})", len(data), False, lambda: io.BytesIO(data)
+    )
+
+
+def read_conversations(
+    entries: list[FileEntry], index: FileIndex, extras: list[FileEntry]
+) -> Iterator[FlatConversation | Problem]:
+    """Every conversation of every conversations file, in order. Once a file is read to its
+    end, its other members join ``extras``."""
+    for entry in entries:
+        others: dict[str, bytes] = {}
+        complete = True
+        for item in array_items(entry, member=CONVERSATIONS, what="conversation", others=others):
+            if isinstance(item, Problem):
+                complete = False
+                yield item
+                continue
+            number, value = item
+            try:
+                yield _with_types(flatten_item(value), index)
+            except GrokShapeError as exc:
+                yield Problem(f"{entry.name} conversation #{number}", str(exc))
+        if complete and others:
+            extras.append(_others_entry(entry, others))
+
+
+def import_grok(
+    db: sqlite_utils.Database,
+    files: ExportFiles,
+    options: ImportOptions,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    chosen = conversation_files(files)
+    names = {entry.name for entry in chosen}
+    extras = [entry for entry in files.json_entries() if entry.name not in names]
+    index = asset_index(files)
+    # ``extras`` grows while the conversations are read; import_flat keeps it after them.
+    return import_flat(
+        db,
+        read_conversations(chosen, index, extras),
+        options,
+        files=index,
+        extras=extras,
+        progress=progress,
+    )

@@ -1,0 +1,1 @@
+"""Mistral Le Chat's chat export (``chat-<uuid>.json`` files): import only."""

@@ -1,0 +1,116 @@
+"""Import Le Chat's export: the ``chat-export-<ms>.zip`` Mistral gives, its unpacked folder, or
+one ``chat-<uuid>.json``.
+
+Recognised by content: JSON arrays of message records (``chatId``, ``role``, ``createdAt``,
+``contentChunks``); each such file is one chat, read whole (a truncated or unreadable one is
+named, and the others import). A chat's files (``chat-<uuid>-files/<name>``) are matched by
+that path and stored. The export's other JSON files are kept whole in ``export_files``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from archiver.flatten.records import FlatConversation
+from archiver.importer.files import FileEntry, FileIndex
+from archiver.importer.flat_import import Problem, import_flat
+from archiver.importer.jsonitems import NOT_AN_ARRAY, shaped_entries, whole_json
+from archiver.providers.lechat.flatten import LeChatShapeError, flatten_chat
+from archiver.providers.lechat.parse import chat_id_of
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from archiver.importer.run import ImportSummary
+    from archiver.importer.source import ExportFiles, ImportOptions
+    from archiver.progress import Progress
+
+_MARKERS = (b'"chatId"',)
+# What a head must also hold when the first message could not be read in time.
+_FALLBACK_MARKERS = (b'"createdAt"', b'"contentChunks"')
+_FOLDER = re.compile(r"^chat-(.+)-files$")
+_CHAT_FILE = re.compile(r"^chat-(.+)\.json$")
+
+
+def looks_like_message(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("chatId"), str)
+        and "role" in item
+        and "createdAt" in item
+        and "contentChunks" in item
+    )
+
+
+def chat_files(files: ExportFiles) -> list[FileEntry]:
+    """The entries that are Le Chat chats (an empty array cannot be told from any other, so
+    it is not claimed)."""
+    found = []
+    for entry, first in shaped_entries(files, b"[", _MARKERS):
+        if first is NOT_AN_ARRAY:
+            claimed = all(marker in files.head(entry) for marker in _FALLBACK_MARKERS)
+        else:
+            claimed = looks_like_message(first)
+        if claimed:
+            found.append(entry)
+    return found
+
+
+def chat_folders(files: ExportFiles) -> tuple[FileIndex, dict[str, list[str]]]:
+    """The files under ``chat-<id>-files/`` folders: an index by their pointer
+    (``chat-<id>-files/<name>``) and each chat's names."""
+    index = FileIndex([])
+    names: dict[str, list[str]] = {}
+    for entry in files.entries:
+        parts = PurePosixPath(entry.name).parts
+        for depth, part in enumerate(parts[:-1]):
+            folder = _FOLDER.match(part)
+            if folder:
+                name = "/".join(parts[depth + 1 :])
+                index.add_alias(f"{part}/{name}", entry)
+                names.setdefault(folder[1], []).append(name)
+                break
+    return index, names
+
+
+def read_chats(
+    entries: list[FileEntry], folders: dict[str, list[str]], max_bytes: int
+) -> Iterator[FlatConversation | Problem]:
+    for entry in entries:
+        records = whole_json(entry, max_bytes)
+        if isinstance(records, Problem):
+            yield records
+            continue
+        named = _CHAT_FILE.match(PurePosixPath(entry.name).name)
+        chat_id = chat_id_of(records) or (named[1] if named else None)
+        try:
+            yield flatten_chat(
+                records,
+                folder_files=folders.get(chat_id or "", ()),
+                fallback_id=chat_id,
+            )
+        except LeChatShapeError as exc:
+            yield Problem(entry.name, str(exc))
+
+
+def import_lechat(
+    db: sqlite_utils.Database,
+    files: ExportFiles,
+    options: ImportOptions,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    chosen = chat_files(files)
+    names = {entry.name for entry in chosen}
+    extras = [entry for entry in files.json_entries() if entry.name not in names]
+    index, folders = chat_folders(files)
+    return import_flat(
+        db,
+        read_chats(chosen, folders, options.limits.max_file_bytes),
+        options,
+        files=index,
+        extras=extras,
+        progress=progress,
+        total=len(chosen),
+    )
