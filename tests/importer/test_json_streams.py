@@ -1,0 +1,119 @@
+"""Reading export JSON for the formats that import through flat_import: the items of an array
+that is a member of a top-level object (Grok's ``{"conversations": [...]}``), a file's items
+ending in a Problem where it stops, a small file read whole, and the cheap first look that
+detection takes."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from archiver.importer.files import FileEntry
+from archiver.importer.flat_import import Problem
+from archiver.importer.jsonarray import JSONArrayError, iter_raw_member_items
+from archiver.importer.jsonitems import NOT_AN_ARRAY, array_items, shaped_entries, whole_json
+from archiver.importer.source import ExportFiles
+
+DOC = {
+    "before": {"nested": ["]", "}", {"k": '"quoted" }'}]},
+    "conversations": [{"id": 1}, ["x", "]"], "a string, with a comma"],
+    "after": [],
+    "last": 3.5,
+}
+
+
+def member_items(data: bytes, read_size: int, others: dict | None = None) -> list:
+    read = io.BytesIO(data).read
+    return [json.loads(r) for r in iter_raw_member_items(read, "conversations", others, read_size)]
+
+
+@pytest.mark.parametrize("read_size", [1, 2, 5, 64, 1 << 20])
+def test_member_items_survive_any_chunking(read_size: int) -> None:
+    for indent in (None, 2):
+        data = json.dumps(DOC, indent=indent).encode()
+        others: dict[str, bytes] = {}
+        assert member_items(data, read_size, others) == DOC["conversations"]
+        assert {k: json.loads(v) for k, v in others.items()} == {
+            k: v for k, v in DOC.items() if k != "conversations"
+        }
+
+
+def test_member_items_stop_at_a_cut_after_every_complete_item() -> None:
+    data = json.dumps(DOC).encode()
+    start = data.index(b'"conversations"')
+    first_done = data.index(b"}", start) + 1
+    for cut in range(start, data.index(b'"after"')):
+        got: list = []
+        with pytest.raises(JSONArrayError):
+            for raw in iter_raw_member_items(io.BytesIO(data[:cut]).read, "conversations", None, 3):
+                got.append(json.loads(raw))
+        assert got == DOC["conversations"][: len(got)]
+        if cut > first_done + 1:
+            assert got, cut
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"[1, 2]", "expected '{' at byte 0"),
+        (b'{"other": []}', "the object has no 'conversations' member"),
+        (b'{"conversations": {}}', "'conversations' is not an array"),
+        (b'{"conversations": [] "x": 1}', "expected ',' or '}'"),
+        (b"{conversations: []}", "expected a member name"),
+    ],
+)
+def test_member_items_name_what_is_wrong(data: bytes, message: str) -> None:
+    with pytest.raises(JSONArrayError, match=message):
+        list(iter_raw_member_items(io.BytesIO(data).read, "conversations"))
+
+
+def entry(name: str, data: bytes) -> FileEntry:
+    return FileEntry(name, len(data), False, lambda: io.BytesIO(data))
+
+
+def test_array_items_end_in_a_problem_naming_the_file_and_the_item() -> None:
+    data = b"\xef\xbb\xbf" + json.dumps([{"n": 1}, {"n": 2}, {"n": 3}]).encode()
+    got = list(array_items(entry("x/conversations.json", data[:-8]), what="conversation"))
+    assert got[:2] == [(1, {"n": 1}), (2, {"n": 2})]
+    (problem,) = got[2:]
+    assert isinstance(problem, Problem) and problem.where == "x/conversations.json"
+    assert problem.reason.startswith("invalid or truncated JSON in conversation #3 (")
+    assert "the 2 conversation(s) before it are read" in problem.reason
+
+
+def test_array_items_of_a_member_and_an_unreadable_item() -> None:
+    data = b'{"conversations": [{"n": 1}, "\\ud800\xff"], "tasks": []}'
+    others: dict[str, bytes] = {}
+    got = list(array_items(entry("g.json", data), member="conversations", others=others))
+    assert got[0] == (1, {"n": 1})
+    assert isinstance(got[1], Problem) and got[1].where == "g.json entry #2"
+    assert others == {"tasks": b"[]"}
+
+
+def test_whole_json_reads_small_files_and_names_bad_ones() -> None:
+    assert whole_json(entry("a.json", b'[{"a": 1}]'), 100) == [{"a": 1}]
+    for data, reason in (
+        (b'[{"a": 1}', "invalid or truncated JSON"),
+        (b"x" * 101, "101 bytes is over the limit of 100"),
+    ):
+        problem = whole_json(entry("a.json", data), 100)
+        assert isinstance(problem, Problem) and reason in problem.reason
+
+
+def test_shaped_entries_look_only_at_matching_json_files() -> None:
+    files = ExportFiles(
+        path=__import__("pathlib").Path("x.zip"),
+        kind="zip",
+        entries=[
+            entry("b/list.json", b'[{"chatId": "c", "role": "user"}]'),
+            entry("a/empty.json", b"[ ]  "),
+            entry("a/cut.json", b'[{"chatId": "c", "role": '),
+            entry("a/object.json", b'{"chatId": 1}'),
+            entry("a/data.bin", b'[{"chatId": "c"}]'),
+        ],
+    )
+    found = {e.name: first for e, first in shaped_entries(files, b"[", (b'"chatId"',))}
+    assert found == {"b/list.json": {"chatId": "c", "role": "user"}, "a/cut.json": NOT_AN_ARRAY}

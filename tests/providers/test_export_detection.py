@@ -1,0 +1,75 @@
+"""Which export format claims what: each sample of the import-only providers is claimed by its
+own format and by no other (ChatGPT's included), and an export of an unknown or mixed shape is
+refused with a message naming what was found, never guessed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from archiver.importer.source import choose_format, open_files
+from archiver.providers import registry
+from tests.providers.export_checks import run_import
+
+HERE = Path(__file__).parent
+SAMPLES = {
+    "grok": HERE / "grok" / "sample",
+    "lechat": HERE / "lechat" / "sample",
+    "deepseek": HERE / "deepseek" / "sample",
+}
+
+
+def formats() -> dict[str, object]:
+    return {p.name: p.export for p in registry.with_capability("import")}
+
+
+@pytest.mark.parametrize("provider", sorted(SAMPLES))
+def test_each_sample_is_claimed_by_its_own_format_only(provider: str) -> None:
+    every = formats()
+    with open_files(SAMPLES[provider]) as files:
+        claiming = [name for name, f in every.items() if f.detect(files)]  # type: ignore[attr-defined]
+        assert claiming == [provider]
+        assert choose_format(files, list(every.values())) is every[provider]  # type: ignore[arg-type]
+
+
+def test_an_unknown_shape_is_refused_naming_what_was_found(tmp_path: Path) -> None:
+    claude = tmp_path / "claude-export"
+    claude.mkdir()
+    (claude / "conversations.json").write_text(
+        json.dumps([{"uuid": "u1", "name": "chat", "chat_messages": []}])
+    )
+    (claude / "users.json").write_text("[]")
+    result = run_import(tmp_path / "a.db", claude)
+    assert result.exit_code == 2, result.output
+    assert "not an export archiver knows: found a folder holding conversations.json" in (
+        result.output
+    )
+    for label in ("Grok", "Le Chat", "DeepSeek"):
+        assert label in result.output  # "Known: ..." lists every format
+    assert "Traceback" not in result.output
+
+
+def test_two_kinds_in_one_folder_are_refused(tmp_path: Path) -> None:
+    mixed = tmp_path / "mixed"
+    shutil.copytree(SAMPLES["deepseek"], mixed / "deepseek")
+    shutil.copytree(SAMPLES["lechat"], mixed / "lechat")
+    result = run_import(tmp_path / "a.db", mixed)
+    assert result.exit_code == 2, result.output
+    assert "looks like more than one kind of export" in result.output
+    assert "Le Chat" in result.output and "DeepSeek" in result.output
+
+
+def test_an_export_of_the_wrong_kind_beside_a_right_one_is_kept_not_imported(
+    tmp_path: Path,
+) -> None:
+    """A Le Chat export holding a JSON file of another shape: the chats import, the stray file
+    is kept whole (nothing is lost, nothing is guessed)."""
+    export = tmp_path / "lechat"
+    shutil.copytree(SAMPLES["lechat"], export)
+    (export / "chat-stray.json").write_text('[{"id": "x", "text": "not a Le Chat record"}]')
+    result = run_import(tmp_path / "a.db", export)
+    assert result.exit_code == 0, result.output
+    assert "read 2, new 2" in result.output and "json_files 1" in result.output
