@@ -205,6 +205,11 @@ def main() -> None:
         )
     heading("Import an official data export (overlapping the live backup)")
     archiver("import", str(DB), str(export), env={})
+    heading("Import the data exports of Grok, Le Chat and DeepSeek (told apart by their shape)")
+    from demo_exports import write_chat_exports
+
+    for chat_export in write_chat_exports(ROOT / "demo"):
+        archiver("import", str(DB), str(chat_export), env={})
     heading("The batch's answers, in input order")
     # Run 2 (the re-run of the same CSV) owns its rows, including those run 1 answered.
     archiver("results", str(DB), "--run", "2", "--format", "csv", env={})
