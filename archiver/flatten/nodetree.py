@@ -12,7 +12,8 @@ here, the same way for every such format, with the tree rules of ``flatten.tree`
 - children are upstream's list when the format gives one, else the nodes naming the parent, in
   time order (ties: input order);
 - the current branch ends at ``current`` when it names a node, else at the newest leaf (the
-  leaf with the latest time; ties and unknown times: the last such leaf in input order)."""
+  leaf with the latest time; ties and unknown times: the last such leaf in input order);
+- the conversation's update time is the later of upstream's and its newest message's."""
 
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ class NodeChat:
     nodes: list[Node]  # in upstream's order
     title: str | None
     create_time: str | None  # None: the earliest message's
-    update_time: str | None  # None: the latest message's
+    # Upstream's; the latest message's when that is later (an upstream that does not move its
+    # own time when a message is added must still look newer than the archived copy).
+    update_time: str | None
     stored: Any  # the conversation's raw JSON without its messages (hashed and kept)
     flattener_version: int
     current: str | None = None  # the tip of the branch shown, when upstream names one
@@ -122,7 +125,7 @@ def flatten_nodes(chat: NodeChat, *, source: str = "export", account: str = "") 
         "account": account,
         "title": chat.title,
         "create_time": chat.create_time or (min(times) if times else None),
-        "update_time": chat.update_time or (max(times) if times else None),
+        "update_time": max([t for t in (chat.update_time, *times) if t], default=None),
         "list_update_time": None,
         "current_node": current,
         "is_archived": None,

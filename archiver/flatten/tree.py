@@ -4,6 +4,7 @@ Every walk is iterative (real trees reach thousands of nodes) and every node get
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,3 +130,22 @@ def tree_shape(mapping: dict[str, Any], current_node: Any) -> TreeShape:
         branch.add(node)
         node = parents.get(node)
     return TreeShape(parents, position, depth, branch, current)
+
+
+def mapping_from_rows(messages: Any) -> dict[str, Any]:
+    """A ``mapping`` rebuilt from archived message rows (reflatten): each node's id, parent,
+    children and message as stored; nodes marked deleted upstream are left out (upstream no
+    longer had them). Raises ValueError for stored JSON that cannot be read."""
+    mapping: dict[str, Any] = {}
+    for row in messages:
+        if row.get("deleted_upstream_at") is not None:
+            continue
+        node: dict[str, Any] = {"id": row["id"]}
+        if row.get("raw_json") is not None:
+            node["message"] = json.loads(row["raw_json"])
+        if row.get("parent_id") is not None:
+            node["parent"] = row["parent_id"]
+        if row.get("children") is not None:
+            node["children"] = json.loads(row["children"])
+        mapping[str(row["id"])] = node
+    return mapping

@@ -5,13 +5,14 @@ after every complete entry before that point (a truncated export still imports w
 
 The array is the whole file (``[...]``) or one member of a top-level object
 (``{"conversations": [...], ...}``); small files that are one JSON value are read whole.
-``shaped_entries`` is the cheap first look a format's detection takes at the same files."""
+``entries_of_shape`` is the cheap first look a format's detection takes at the same files."""
 
 from __future__ import annotations
 
 import json
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from zlib import error as ZlibError
 
@@ -102,19 +103,48 @@ def whole_json(entry: FileEntry, max_bytes: int) -> Any:
         return Problem(entry.name, f"invalid or truncated JSON ({short(exc)})")
 
 
-def shaped_entries(
-    files: ExportFiles, opening: bytes, markers: tuple[bytes, ...], member: str | None = None
-) -> Iterator[tuple[FileEntry, Any]]:
-    """The JSON entries that start with ``opening`` (``[`` or ``{``) and hold every one of
-    ``markers`` (key names, quoted) in their first 64 KiB, each with the first item of its
-    array (``member``'s, when the array is a member of an object): None for an empty array,
-    NOT_AN_ARRAY when it could not be read (a truncated file, or a first item over 10 MB),
-    which the markers then vouch for. Cheap: whole files are never read here."""
+@dataclass(frozen=True)
+class Shape:
+    """How a format's files look, for detection by content. A file is the format's when it
+    starts with ``opening`` (``[`` or ``{``), holds every one of ``markers`` (quoted key names)
+    in its first 64 KiB, and the first item of its array (``member``'s, when the array is a
+    member of an object) ``looks_like`` one of the format's. When that item cannot be read in
+    time (a truncated file, an item over 10 MB), ``fallback`` markers vouch for it instead; an
+    empty array is the format's only when ``empty`` markers say so (an empty list is anyone's).
+    """
+
+    opening: bytes
+    markers: tuple[bytes, ...]
+    looks_like: Callable[[Any], bool]
+    fallback: tuple[bytes, ...] = ()
+    member: str | None = None
+    empty: tuple[bytes, ...] = ()
+
+
+def entries_of_shape(files: ExportFiles, shape: Shape) -> list[FileEntry]:
+    """The JSON entries of ``files`` that are ``shape``'s. Cheap: a head and a first item each,
+    whole files are never read here."""
+    found = []
     for entry in files.json_entries():
         head = files.head(entry).lstrip()
-        if not head.startswith(opening) or not all(marker in head for marker in markers):
+        if not head.startswith(shape.opening) or not all(m in head for m in shape.markers):
             continue
-        yield entry, first_array_item(files, entry, member=member)
+        first = first_array_item(files, entry, member=shape.member)
+        if first is NOT_AN_ARRAY:
+            claimed = bool(shape.fallback) and all(m in head for m in shape.fallback)
+        elif first is None:
+            claimed = any(m in head for m in shape.empty)
+        else:
+            claimed = shape.looks_like(first)
+        if claimed:
+            found.append(entry)
+    return found
 
 
-__all__ = ["NOT_AN_ARRAY", "array_items", "shaped_entries", "short", "whole_json"]
+def other_json(files: ExportFiles, chosen: list[FileEntry]) -> list[FileEntry]:
+    """The export's JSON files that are not ``chosen``: kept whole by the import."""
+    names = {entry.name for entry in chosen}
+    return [entry for entry in files.json_entries() if entry.name not in names]
+
+
+__all__ = ["Shape", "array_items", "entries_of_shape", "other_json", "short", "whole_json"]

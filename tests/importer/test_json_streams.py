@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
 from archiver.importer.files import FileEntry
 from archiver.importer.flat_import import Problem
 from archiver.importer.jsonarray import JSONArrayError, iter_raw_member_items
-from archiver.importer.jsonitems import NOT_AN_ARRAY, array_items, shaped_entries, whole_json
+from archiver.importer.jsonitems import Shape, array_items, entries_of_shape, other_json, whole_json
 from archiver.importer.source import ExportFiles
 
 DOC = {
@@ -103,17 +104,33 @@ def test_whole_json_reads_small_files_and_names_bad_ones() -> None:
         assert isinstance(problem, Problem) and reason in problem.reason
 
 
-def test_shaped_entries_look_only_at_matching_json_files() -> None:
+def test_entries_of_shape_read_heads_first_items_and_vouching_markers() -> None:
     files = ExportFiles(
-        path=__import__("pathlib").Path("x.zip"),
+        path=Path("x.zip"),
         kind="zip",
         entries=[
             entry("b/list.json", b'[{"chatId": "c", "role": "user"}]'),
+            entry("a/other.json", b'[{"chatId": 7, "role": "user"}]'),  # looks_like says no
             entry("a/empty.json", b"[ ]  "),
-            entry("a/cut.json", b'[{"chatId": "c", "role": '),
-            entry("a/object.json", b'{"chatId": 1}'),
-            entry("a/data.bin", b'[{"chatId": "c"}]'),
+            entry("a/cut.json", b'[{"chatId": "c", "role": '),  # vouched for by its markers
+            entry("a/cut-bare.json", b'[{"chatId": "c", '),  # not vouched for
+            entry("a/object.json", b'{"chatId": 1}'),  # the wrong opening
+            entry("a/data.bin", b'[{"chatId": "c"}]'),  # not a JSON file of an export
         ],
     )
-    found = {e.name: first for e, first in shaped_entries(files, b"[", (b'"chatId"',))}
-    assert found == {"b/list.json": {"chatId": "c", "role": "user"}, "a/cut.json": NOT_AN_ARRAY}
+    shape = Shape(
+        opening=b"[",
+        markers=(b'"chatId"',),
+        looks_like=lambda item: isinstance(item.get("chatId"), str),
+        fallback=(b'"role"',),
+    )
+    found = entries_of_shape(files, shape)
+    assert [e.name for e in found] == ["a/cut.json", "b/list.json"]
+    assert [e.name for e in other_json(files, found)] == [
+        "a/cut-bare.json",
+        "a/empty.json",
+        "a/object.json",
+        "a/other.json",
+    ]
+    empty_ok = Shape(b"[", (), lambda item: False, empty=(b"[ ]",))
+    assert [e.name for e in entries_of_shape(files, empty_ok)] == ["a/empty.json"]

@@ -130,3 +130,29 @@ def test_the_html_export_folds_thinking_and_escapes_text(archive: Path, tmp_path
     assert "About <strong>1.7 seconds</strong>" not in crystal  # off the current branch
     assert "print(&quot;field guide&quot;)" in books  # an artifact, as escaped code
     assert "grok:render" not in books
+
+
+def test_the_mcp_tools_read_them(archive: Path) -> None:
+    from archiver.mcp.server import call_tool
+    from archiver.query.connect import open_readonly
+
+    conn = open_readonly(archive)
+    try:
+        found = call_tool(conn, "search", {"query": "Belém", "provider": "deepseek"})
+        assert not found.is_error, found.content[0].text
+        assert {h["conversation_id"] for h in found.structured_content["hits"]} == {
+            "8a7b6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d"
+        }
+        thread = call_tool(conn, "get_conversation", {"id": BOOKS})
+        assert not thread.is_error, thread.content[0].text
+        assert [m["text"] for m in thread.structured_content["messages"]] == [
+            "Recommend a book about rivers",
+            "Try *Rising* by Elizabeth Rush.",
+            "Here is my shelf, what is missing?",
+            'Your shelf lacks a field guide.\n\nprint("field guide")',
+        ]
+        listed = call_tool(conn, "list_conversations", {"provider": "lechat"})
+        assert not listed.is_error, listed.content[0].text
+        assert len(listed.structured_content["conversations"]) == 2
+    finally:
+        conn.close()

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.flatten.records import FlatConversation
+from archiver.flatten.tree import mapping_from_rows
 from archiver.providers.chatgpt.flatten import flatten_conversation
 
 
@@ -24,19 +25,7 @@ def rebuild_conversation(
     conv = json.loads(raw) if raw else {}
     if not isinstance(conv, dict):
         raise ValueError("the stored conversation is not an object")
-    mapping: dict[str, Any] = {}
-    for row in messages:
-        if row.get("deleted_upstream_at") is not None:
-            continue
-        node: dict[str, Any] = {"id": row["id"]}
-        if row.get("raw_json") is not None:
-            node["message"] = json.loads(row["raw_json"])
-        if row.get("parent_id") is not None:
-            node["parent"] = row["parent_id"]
-        if row.get("children") is not None:
-            node["children"] = json.loads(row["children"])
-        mapping[str(row["id"])] = node
-    conv["mapping"] = mapping
+    conv["mapping"] = mapping_from_rows(messages)
     return conv
 
 

@@ -15,19 +15,15 @@ from typing import TYPE_CHECKING, Any
 from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry
 from archiver.importer.flat_import import Problem, import_flat
-from archiver.importer.jsonitems import NOT_AN_ARRAY, array_items, shaped_entries
+from archiver.importer.jsonitems import Shape, array_items, entries_of_shape, other_json
 from archiver.providers.deepseek.flatten import DeepSeekShapeError, flatten_conversation
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from archiver.importer.run import ImportSummary
     from archiver.importer.source import ExportFiles, ImportOptions
+    from archiver.importer.summary import ImportSummary
     from archiver.progress import Progress
-
-_MARKERS = (b'"inserted_at"', b'"mapping"')
-# What a head must also hold when the first conversation could not be read in time.
-_FALLBACK_MARKERS = (b'"fragments"',)
 
 
 def looks_like_conversation(item: Any) -> bool:
@@ -36,18 +32,17 @@ def looks_like_conversation(item: Any) -> bool:
     )
 
 
-def conversation_files(files: ExportFiles) -> list[FileEntry]:
-    """The entries that are DeepSeek's conversations file (an empty one cannot be told from
-    any other empty list, so it is not claimed)."""
-    found = []
-    for entry, first in shaped_entries(files, b"[", _MARKERS):
-        if first is NOT_AN_ARRAY:
-            claimed = all(marker in files.head(entry) for marker in _FALLBACK_MARKERS)
-        else:
-            claimed = looks_like_conversation(first)
-        if claimed:
-            found.append(entry)
-    return found
+# An empty conversations.json cannot be told from any other empty list: it is not claimed.
+SHAPE = Shape(
+    opening=b"[",
+    markers=(b'"inserted_at"', b'"mapping"'),
+    looks_like=looks_like_conversation,
+    fallback=(b'"fragments"',),  # a first conversation that cannot be read in time
+)
+
+
+def detect(files: ExportFiles) -> bool:
+    return bool(entries_of_shape(files, SHAPE))
 
 
 def read_conversations(entries: list[FileEntry]) -> Iterator[FlatConversation | Problem]:
@@ -63,13 +58,12 @@ def read_conversations(entries: list[FileEntry]) -> Iterator[FlatConversation | 
                 yield Problem(f"{entry.name} conversation #{number}", str(exc))
 
 
-def import_deepseek(
+def run(
     db: sqlite_utils.Database,
     files: ExportFiles,
     options: ImportOptions,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    chosen = conversation_files(files)
-    names = {entry.name for entry in chosen}
-    extras = [entry for entry in files.json_entries() if entry.name not in names]
+    chosen = entries_of_shape(files, SHAPE)
+    extras = other_json(files, chosen)
     return import_flat(db, read_conversations(chosen), options, extras=extras, progress=progress)

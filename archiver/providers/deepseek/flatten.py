@@ -16,7 +16,7 @@ from typing import Any
 
 from archiver.flatten.nodetree import Node, NodeChat, flatten_nodes
 from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps
-from archiver.flatten.tree import children_of
+from archiver.flatten.tree import children_of, mapping_from_rows
 from archiver.providers.deepseek.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.deepseek.parse import files_of, role_of, searchable_text
 from archiver.timeutil import to_datetime, to_iso
@@ -109,25 +109,19 @@ def flatten_conversation(
     return flatten_nodes(chat, source=source, account=account)
 
 
-def rebuild_conversation(
+def rebuild(
     conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
-) -> dict[str, Any]:
-    """The export item again, from the archived rows (reflatten): the stored fields and a
-    mapping rebuilt from the nodes still upstream. Raises ValueError for stored JSON that
+) -> FlatConversation:
+    """The rows again from the archived ones (reflatten): the stored conversation fields and
+    a mapping rebuilt from the nodes still upstream. Raises ValueError for stored JSON that
     cannot be read."""
     raw = conversation.get("raw_json")
     conv = json.loads(raw) if raw else {}
     if not isinstance(conv, dict):
         raise ValueError("the stored conversation is not an object")
-    mapping: dict[str, Any] = {}
-    for row in messages:
-        if row.get("deleted_upstream_at") is not None:
-            continue
-        node: dict[str, Any] = {"id": row["id"], "parent": row.get("parent_id")}
-        if row.get("children") is not None:
-            node["children"] = json.loads(row["children"])
-        raw_message = row.get("raw_json")
-        node["message"] = None if raw_message is None else json.loads(raw_message)
-        mapping[str(row["id"])] = node
-    conv["mapping"] = mapping
-    return conv
+    conv["mapping"] = mapping_from_rows(messages)
+    return flatten_conversation(
+        conv,
+        source=conversation.get("source") or "export",
+        account=conversation.get("account") or "",
+    )

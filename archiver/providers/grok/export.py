@@ -22,7 +22,7 @@ from zlib import error as ZlibError
 from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry, FileIndex
 from archiver.importer.flat_import import Problem, import_flat
-from archiver.importer.jsonitems import NOT_AN_ARRAY, array_items, shaped_entries
+from archiver.importer.jsonitems import Shape, array_items, entries_of_shape, other_json
 from archiver.providers.grok.flatten import GrokShapeError, flatten_item
 from archiver.providers.grok.options import ASSET_FOLDER, CONVERSATIONS
 from archiver.providers.grok.parse import sniff_type
@@ -30,15 +30,9 @@ from archiver.providers.grok.parse import sniff_type
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from archiver.importer.run import ImportSummary
     from archiver.importer.source import ExportFiles, ImportOptions
+    from archiver.importer.summary import ImportSummary
     from archiver.progress import Progress
-
-_MARKERS = (b'"conversations"',)
-# What a head must also hold when the first conversation could not be read in time.
-_FALLBACK_MARKERS = (b'"conversation"', b'"responses"')
-# Members only Grok's file has beside its conversations (an export with no conversations).
-_SIBLINGS = (b'"media_posts"', b'"tasks"')
 
 
 def looks_like_item(item: Any) -> bool:
@@ -50,20 +44,20 @@ def looks_like_item(item: Any) -> bool:
     )
 
 
-def conversation_files(files: ExportFiles) -> list[FileEntry]:
-    """The entries that are Grok's conversations file."""
-    found = []
-    for entry, first in shaped_entries(files, b"{", _MARKERS, member=CONVERSATIONS):
-        head = files.head(entry)
-        if first is NOT_AN_ARRAY:
-            claimed = all(marker in head for marker in _FALLBACK_MARKERS)
-        elif first is None:
-            claimed = any(marker in head for marker in _SIBLINGS)
-        else:
-            claimed = looks_like_item(first)
-        if claimed:
-            found.append(entry)
-    return found
+SHAPE = Shape(
+    opening=b"{",
+    markers=(b'"conversations"',),
+    looks_like=looks_like_item,
+    # A first conversation that cannot be read in time: its keys vouch for it.
+    fallback=(b'"conversation"', b'"responses"'),
+    member=CONVERSATIONS,
+    # An export with no conversations: the members only Grok's file has beside them.
+    empty=(b'"media_posts"', b'"tasks"'),
+)
+
+
+def detect(files: ExportFiles) -> bool:
+    return bool(entries_of_shape(files, SHAPE))
 
 
 def asset_index(files: ExportFiles) -> FileIndex:
@@ -123,15 +117,14 @@ def read_conversations(
             extras.append(_others_entry(entry, others))
 
 
-def import_grok(
+def run(
     db: sqlite_utils.Database,
     files: ExportFiles,
     options: ImportOptions,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    chosen = conversation_files(files)
-    names = {entry.name for entry in chosen}
-    extras = [entry for entry in files.json_entries() if entry.name not in names]
+    chosen = entries_of_shape(files, SHAPE)
+    extras = other_json(files, chosen)
     index = asset_index(files)
     # ``extras`` grows while the conversations are read; import_flat keeps it after them.
     return import_flat(

@@ -121,10 +121,12 @@ def flatten_item(item: Any, *, source: str = "export", account: str = "") -> Fla
     return flatten_nodes(chat, source=source, account=account)
 
 
-def rebuild_item(conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -> Any:
-    """The export item again, from the archived rows (reflatten): the stored conversation
-    object and every response wrapper still upstream, in archive order. Raises ValueError for
-    stored JSON that cannot be read."""
+def rebuild(
+    conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+) -> FlatConversation:
+    """The rows again from the archived ones (reflatten): the stored conversation object and
+    every response wrapper still upstream, in archive order. Raises ValueError for stored JSON
+    that cannot be read."""
     raw = conversation.get("raw_json")
     item = json.loads(raw) if raw else {}
     if not isinstance(item, dict):
@@ -134,4 +136,8 @@ def rebuild_item(conversation: Mapping[str, Any], messages: Sequence[Mapping[str
         for row in messages
         if row.get("deleted_upstream_at") is None and row.get("raw_json") is not None
     ]
-    return item
+    return flatten_item(
+        item,
+        source=conversation.get("source") or "export",
+        account=conversation.get("account") or "",
+    )

@@ -1,57 +1,24 @@
 """xAI Grok, as the rest of archiver sees it: an import-only provider (its data export; no
-live backup, no sending). Light to import: each capability loads its modules when used."""
+live backup, no sending). Light to import: the export and the flattener load when used."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from archiver.providers.base import ExportFormat, Provider, Reflatten
+from archiver.providers.base import Provider
 from archiver.providers.grok.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.grok.render import GrokRenderer
-
-if TYPE_CHECKING:
-    import sqlite_utils
-
-    from archiver.flatten.records import FlatConversation
-    from archiver.importer.source import ExportFiles, ImportOptions
-    from archiver.progress import Progress
-    from archiver.summary import Summary
+from archiver.providers.lazy import LazyExportFormat, LazyReflatten
 
 
-class GrokExport(ExportFormat):
+class GrokExport(LazyExportFormat):
     label = "an xAI Grok data export (prod-grok-backend.json)"
-
-    def detect(self, files: ExportFiles) -> bool:
-        from archiver.providers.grok.export import conversation_files
-
-        return bool(conversation_files(files))
-
-    def run(
-        self,
-        db: sqlite_utils.Database,
-        files: ExportFiles,
-        options: ImportOptions,
-        progress: Progress | None = None,
-    ) -> Summary:
-        from archiver.providers.grok.export import import_grok
-
-        return import_grok(db, files, options, progress)
+    module = "archiver.providers.grok.export"
 
 
-class GrokReflatten(Reflatten):
+class GrokReflatten(LazyReflatten):
     version = FLATTENER_VERSION
-
-    def rebuild(
-        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
-    ) -> FlatConversation:
-        from archiver.providers.grok.flatten import flatten_item, rebuild_item
-
-        return flatten_item(
-            rebuild_item(conversation, messages),
-            source=conversation.get("source") or "export",
-            account=conversation.get("account") or "",
-        )
+    module = "archiver.providers.grok.flatten"
 
 
 class Grok(Provider[Any]):

@@ -16,20 +16,17 @@ from typing import TYPE_CHECKING, Any
 from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry, FileIndex
 from archiver.importer.flat_import import Problem, import_flat
-from archiver.importer.jsonitems import NOT_AN_ARRAY, shaped_entries, whole_json
+from archiver.importer.jsonitems import Shape, entries_of_shape, other_json, whole_json
 from archiver.providers.lechat.flatten import LeChatShapeError, flatten_chat
 from archiver.providers.lechat.parse import chat_id_of
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from archiver.importer.run import ImportSummary
     from archiver.importer.source import ExportFiles, ImportOptions
+    from archiver.importer.summary import ImportSummary
     from archiver.progress import Progress
 
-_MARKERS = (b'"chatId"',)
-# What a head must also hold when the first message could not be read in time.
-_FALLBACK_MARKERS = (b'"createdAt"', b'"contentChunks"')
 _FOLDER = re.compile(r"^chat-(.+)-files$")
 _CHAT_FILE = re.compile(r"^chat-(.+)\.json$")
 
@@ -44,18 +41,17 @@ def looks_like_message(item: Any) -> bool:
     )
 
 
-def chat_files(files: ExportFiles) -> list[FileEntry]:
-    """The entries that are Le Chat chats (an empty array cannot be told from any other, so
-    it is not claimed)."""
-    found = []
-    for entry, first in shaped_entries(files, b"[", _MARKERS):
-        if first is NOT_AN_ARRAY:
-            claimed = all(marker in files.head(entry) for marker in _FALLBACK_MARKERS)
-        else:
-            claimed = looks_like_message(first)
-        if claimed:
-            found.append(entry)
-    return found
+# An empty chat file cannot be told from any other empty list: it is not claimed (and kept).
+SHAPE = Shape(
+    opening=b"[",
+    markers=(b'"chatId"',),
+    looks_like=looks_like_message,
+    fallback=(b'"createdAt"', b'"contentChunks"'),  # a first record that cannot be read
+)
+
+
+def detect(files: ExportFiles) -> bool:
+    return bool(entries_of_shape(files, SHAPE))
 
 
 def chat_folders(files: ExportFiles) -> tuple[FileIndex, dict[str, list[str]]]:
@@ -95,22 +91,20 @@ def read_chats(
             yield Problem(entry.name, str(exc))
 
 
-def import_lechat(
+def run(
     db: sqlite_utils.Database,
     files: ExportFiles,
     options: ImportOptions,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    chosen = chat_files(files)
-    names = {entry.name for entry in chosen}
-    extras = [entry for entry in files.json_entries() if entry.name not in names]
+    chosen = entries_of_shape(files, SHAPE)
     index, folders = chat_folders(files)
     return import_flat(
         db,
         read_chats(chosen, folders, options.limits.max_file_bytes),
         options,
         files=index,
-        extras=extras,
+        extras=other_json(files, chosen),
         progress=progress,
         total=len(chosen),
     )

@@ -135,14 +135,19 @@ def flatten_chat(
     return flatten_nodes(chat, source=source, account=account)
 
 
-def rebuild_chat(
+def rebuild(
     conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
-) -> tuple[list[Any], str]:
-    """The chat's records again, from the archived rows (reflatten), and its id. Raises
-    ValueError for stored JSON that cannot be read."""
+) -> FlatConversation:
+    """The rows again from the archived ones (reflatten): every record still upstream.
+    Raises ValueError for stored JSON that cannot be read."""
     records = [
         json.loads(row["raw_json"])
         for row in messages
         if row.get("deleted_upstream_at") is None and row.get("raw_json") is not None
     ]
-    return records, str(conversation["id"])
+    return flatten_chat(
+        records,
+        fallback_id=str(conversation["id"]),
+        source=conversation.get("source") or "export",
+        account=conversation.get("account") or "",
+    )

@@ -1,59 +1,24 @@
 """Mistral Le Chat, as the rest of archiver sees it: an import-only provider (its chat export;
-no live backup, no sending). Light to import: each capability loads its modules when used."""
+no live backup, no sending). Light to import: the export and the flattener load when used."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from archiver.providers.base import ExportFormat, Provider, Reflatten
+from archiver.providers.base import Provider
+from archiver.providers.lazy import LazyExportFormat, LazyReflatten
 from archiver.providers.lechat.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.lechat.render import LeChatRenderer
 
-if TYPE_CHECKING:
-    import sqlite_utils
 
-    from archiver.flatten.records import FlatConversation
-    from archiver.importer.source import ExportFiles, ImportOptions
-    from archiver.progress import Progress
-    from archiver.summary import Summary
-
-
-class LeChatExport(ExportFormat):
+class LeChatExport(LazyExportFormat):
     label = "a Mistral Le Chat export (chat-<uuid>.json files)"
-
-    def detect(self, files: ExportFiles) -> bool:
-        from archiver.providers.lechat.export import chat_files
-
-        return bool(chat_files(files))
-
-    def run(
-        self,
-        db: sqlite_utils.Database,
-        files: ExportFiles,
-        options: ImportOptions,
-        progress: Progress | None = None,
-    ) -> Summary:
-        from archiver.providers.lechat.export import import_lechat
-
-        return import_lechat(db, files, options, progress)
+    module = "archiver.providers.lechat.export"
 
 
-class LeChatReflatten(Reflatten):
+class LeChatReflatten(LazyReflatten):
     version = FLATTENER_VERSION
-
-    def rebuild(
-        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
-    ) -> FlatConversation:
-        from archiver.providers.lechat.flatten import flatten_chat, rebuild_chat
-
-        records, chat_id = rebuild_chat(conversation, messages)
-        return flatten_chat(
-            records,
-            fallback_id=chat_id,
-            source=conversation.get("source") or "export",
-            account=conversation.get("account") or "",
-        )
+    module = "archiver.providers.lechat.flatten"
 
 
 class LeChat(Provider[Any]):

@@ -11,15 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from archiver.importer.jsonitems import entries_of_shape
 from archiver.importer.source import open_files
-from archiver.providers.chatgpt.export_detect import is_chatgpt_export
-from archiver.providers.deepseek.export import conversation_files
+from archiver.providers.chatgpt.export.detect import is_chatgpt_export
+from archiver.providers.deepseek.export import SHAPE
 from archiver.query.blocks import Note, Sources, Text, Thinking
-from archiver.store import open_db
 from tests.providers.export_checks import (
+    assert_a_reimport_adds_nothing,
+    assert_reflatten_keeps_the_rows,
     blocks_of,
+    conversations,
     copy_sample,
-    counts,
+    export_in_form,
+    imported,
     messages,
     raw_message,
     run_import,
@@ -61,32 +65,14 @@ LISBON_ROWS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "archive.db"
-
-
-def imported(db_path: Path, export: Path = SAMPLE) -> None:
-    result = run_import(db_path, export)
-    assert result.exit_code == 0, result.output
-
-
 @pytest.mark.parametrize("form", ["folder", "zip", "file"])
 def test_every_node_of_every_branch_lands(db_path: Path, tmp_path: Path, form: str) -> None:
-    export = {
-        "folder": SAMPLE,
-        "zip": zip_folder(SAMPLE, tmp_path / "deepseek_data.zip"),
-        "file": CONVERSATIONS,
-    }[form]
+    export = export_in_form(form, SAMPLE, tmp_path, CONVERSATIONS)
     imported(db_path, export)
     assert messages(db_path, CRYSTAL) == CRYSTAL_ROWS
     assert messages(db_path, LISBON) == LISBON_ROWS
     assert messages(db_path, EMPTY) == [("root", None, None, None, 1, None, None)]
-    assert table(
-        db_path,
-        "SELECT id, provider, source, title, create_time, update_time, current_node, node_count "
-        "FROM conversations ORDER BY create_time",
-    ) == [
+    assert conversations(db_path) == [
         (CRYSTAL, "deepseek", "export", "晶振频率误差", "2026-06-01T02:00:00.100000Z",
          "2026-06-01T02:09:00.000000Z", "3", 6),
         (LISBON, "deepseek", "export", "Lisbon weekend", "2026-06-20T13:15:00.000000Z",
@@ -114,7 +100,7 @@ def test_lands_as_deepseek_rows_and_none_as_chatgpt(db_path: Path, tmp_path: Pat
 
 
 def test_raw_json_is_kept_whole(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     sample = json.loads(CONVERSATIONS.read_text())
     assert raw_message(db_path, CRYSTAL, "3") == sample[0]["mapping"]["3"]["message"]
     (stored,) = table(db_path, "SELECT raw_json FROM conversations WHERE id = ?", (LISBON,))[0]
@@ -124,7 +110,7 @@ def test_raw_json_is_kept_whole(db_path: Path) -> None:
 
 
 def test_thinking_search_results_and_files_render(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     assert blocks_of(db_path, "deepseek", CRYSTAL, "2") == [
         Thinking("20 ppm of 86400 seconds is 1.728 seconds.", "Thinking (4.2 s)"),
         Text("About **1.7 seconds** per day."),
@@ -140,7 +126,7 @@ def test_thinking_search_results_and_files_render(db_path: Path) -> None:
 
 
 def test_files_keep_their_names_without_bytes(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     assert table(
         db_path,
         "SELECT conversation_id, message_node_id, asset_pointer, file_name, size_bytes, "
@@ -149,25 +135,11 @@ def test_files_keep_their_names_without_bytes(db_path: Path) -> None:
 
 
 def test_a_reimport_adds_nothing(db_path: Path) -> None:
-    imported(db_path)
-    before = counts(db_path)
-    result = run_import(db_path, SAMPLE)
-    assert result.exit_code == 0, result.output
-    assert "read 3, new 0, updated 0, unchanged 3" in result.output
-    assert counts(db_path) == before
+    assert_a_reimport_adds_nothing(db_path, SAMPLE, 3)
 
 
 def test_reflatten_rebuilds_the_same_rows(db_path: Path) -> None:
-    imported(db_path)
-    query = "SELECT * FROM messages ORDER BY conversation_id, id"
-    before = table(db_path, query)
-    from archiver.providers.deepseek.provider import DeepSeek
-    from archiver.store.rebuild import reflatten
-
-    summary = reflatten(open_db(db_path), {"deepseek": DeepSeek.reflatten}, everything=True)  # type: ignore[dict-item]
-    assert summary.conversations == 3 and not summary.errors
-    assert table(db_path, query) == before
-    assert "unchanged 3" in run_import(db_path, SAMPLE).output
+    assert_reflatten_keeps_the_rows(db_path, "deepseek", SAMPLE, 3)
 
 
 def test_a_truncated_file_imports_what_precedes_the_cut(db_path: Path, tmp_path: Path) -> None:
@@ -186,8 +158,8 @@ def test_a_chatgpt_export_is_not_claimed(tmp_path: Path) -> None:
 
     chatgpt = write_zip(tmp_path / "chatgpt.zip", [conversation("c1")])
     with open_files(chatgpt) as files:
-        assert conversation_files(files) == []
+        assert entries_of_shape(files, SHAPE) == []
     with zipfile.ZipFile(tmp_path / "deepseek.zip", "w") as archive:
         archive.writestr("conversations.json", CONVERSATIONS.read_bytes())
     with open_files(tmp_path / "deepseek.zip") as files:
-        assert [e.name for e in conversation_files(files)] == ["conversations.json"]
+        assert [e.name for e in entries_of_shape(files, SHAPE)] == ["conversations.json"]

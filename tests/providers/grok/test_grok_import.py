@@ -10,20 +10,23 @@ from pathlib import Path
 
 import pytest
 
+from archiver.importer.jsonitems import entries_of_shape
 from archiver.importer.source import open_files
-from archiver.providers.grok.export import conversation_files
+from archiver.providers.grok.export import SHAPE
 from archiver.query.blocks import Code, Note, Sources, Text, Thinking
-from archiver.store import open_db
 from archiver.store.filestore import FileStore
 from tests.providers.export_checks import (
+    assert_a_reimport_adds_nothing,
+    assert_reflatten_keeps_the_rows,
     blocks_of,
+    conversations,
     copy_sample,
-    counts,
+    export_in_form,
+    imported,
     messages,
     raw_message,
     run_import,
     table,
-    zip_folder,
 )
 
 SAMPLE = Path(__file__).parent / "sample"
@@ -64,31 +67,13 @@ TIDES_ROWS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "archive.db"
-
-
-def imported(db_path: Path, export: Path = SAMPLE) -> None:
-    result = run_import(db_path, export)
-    assert result.exit_code == 0, result.output
-
-
 @pytest.mark.parametrize("form", ["folder", "zip", "file"])
 def test_every_response_of_every_branch_lands(db_path: Path, tmp_path: Path, form: str) -> None:
-    export = {
-        "folder": SAMPLE,
-        "zip": zip_folder(SAMPLE, tmp_path / "0a1b2c3d.zip"),
-        "file": BACKEND,
-    }[form]
+    export = export_in_form(form, SAMPLE, tmp_path, BACKEND)
     imported(db_path, export)
     assert messages(db_path, BOOKS) == BOOKS_ROWS
     assert messages(db_path, TIDES) == TIDES_ROWS
-    assert table(
-        db_path,
-        "SELECT id, provider, source, title, create_time, update_time, current_node, node_count "
-        "FROM conversations ORDER BY create_time",
-    ) == [
+    assert conversations(db_path) == [
         # modify_time, later than every response, is the update time.
         (BOOKS, "grok", "export", "Books about rivers", "2026-01-05T09:00:00.000000Z",
          "2026-01-05T09:20:00.000000Z", R + "5", 5),
@@ -99,7 +84,7 @@ def test_every_response_of_every_branch_lands(db_path: Path, tmp_path: Path, for
 
 
 def test_tree_columns_follow_parent_links(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     rows = table(
         db_path,
         "SELECT id, children, position, depth FROM messages WHERE conversation_id = ? ORDER BY id",
@@ -122,7 +107,7 @@ def test_tree_columns_follow_parent_links(db_path: Path) -> None:
 
 
 def test_raw_json_is_kept_whole(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     sample = json.loads(BACKEND.read_text())
     books = sample["conversations"][0]
     assert raw_message(db_path, BOOKS, R + "2") == books["responses"][1]
@@ -143,7 +128,7 @@ def test_raw_json_is_kept_whole(db_path: Path) -> None:
 
 
 def test_thinking_citations_and_artifacts_render(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     blocks = blocks_of(db_path, "grok", BOOKS, R + "2")
     assert blocks == [
         Thinking("The user wants a river book. Rush writes about water."),
@@ -163,7 +148,7 @@ def test_thinking_citations_and_artifacts_render(db_path: Path) -> None:
 
 
 def test_asset_bytes_go_into_the_file_store(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     content = (ACCOUNT / "prod-mc-asset-server" / ASSET / "content").read_bytes()
     rows = table(
         db_path,
@@ -176,29 +161,11 @@ def test_asset_bytes_go_into_the_file_store(db_path: Path) -> None:
 
 
 def test_a_reimport_adds_nothing(db_path: Path) -> None:
-    imported(db_path)
-    before = counts(db_path)
-    hashes = table(db_path, "SELECT id, content_hash FROM conversations ORDER BY id")
-    result = run_import(db_path, SAMPLE)
-    assert result.exit_code == 0, result.output
-    assert "read 2, new 0, updated 0, unchanged 2" in result.output
-    assert "files_stored 0" in result.output and "json_files 0" in result.output
-    assert counts(db_path) == before
-    assert table(db_path, "SELECT id, content_hash FROM conversations ORDER BY id") == hashes
+    assert_a_reimport_adds_nothing(db_path, SAMPLE, 2)
 
 
 def test_reflatten_rebuilds_the_same_rows(db_path: Path) -> None:
-    imported(db_path)
-    query = "SELECT * FROM messages ORDER BY conversation_id, id"
-    before = table(db_path, query)
-    from archiver.providers.grok.provider import Grok
-    from archiver.store.rebuild import reflatten
-
-    summary = reflatten(open_db(db_path), {"grok": Grok.reflatten}, everything=True)  # type: ignore[dict-item]
-    assert summary.conversations == 2 and not summary.errors
-    assert table(db_path, query) == before
-    result = run_import(db_path, SAMPLE)
-    assert "unchanged 2" in result.output
+    assert_reflatten_keeps_the_rows(db_path, "grok", SAMPLE, 2)
 
 
 def test_a_truncated_file_imports_what_precedes_the_cut(db_path: Path, tmp_path: Path) -> None:
@@ -234,4 +201,4 @@ def test_detection_is_by_shape(tmp_path: Path) -> None:
     other.write_text('{"conversations": [{"id": "c1", "messages": []}]}')
     for path, claimed in ((renamed, True), (empty, True), (other, False)):
         with open_files(path) as files:
-            assert bool(conversation_files(files)) is claimed, path.name
+            assert bool(entries_of_shape(files, SHAPE)) is claimed, path.name

@@ -10,19 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from archiver.importer.jsonitems import entries_of_shape
 from archiver.importer.source import open_files
-from archiver.providers.lechat.export import chat_files
+from archiver.providers.lechat.export import SHAPE
 from archiver.query.blocks import Note, Text, Thinking
-from archiver.store import open_db
 from tests.providers.export_checks import (
+    assert_a_reimport_adds_nothing,
+    assert_reflatten_keeps_the_rows,
     blocks_of,
+    conversations,
     copy_sample,
-    counts,
+    export_in_form,
+    imported,
     messages,
     raw_message,
     run_import,
     table,
-    zip_folder,
 )
 
 SAMPLE = Path(__file__).parent / "sample"
@@ -52,27 +55,13 @@ BRETON_ROWS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "archive.db"
-
-
-def imported(db_path: Path, export: Path = SAMPLE) -> None:
-    result = run_import(db_path, export)
-    assert result.exit_code == 0, result.output
-
-
 @pytest.mark.parametrize("form", ["folder", "zip"])
 def test_every_message_lands_in_time_order(db_path: Path, tmp_path: Path, form: str) -> None:
-    export = SAMPLE if form == "folder" else zip_folder(SAMPLE, tmp_path / "chat-export-1.zip")
+    export = export_in_form(form, SAMPLE, tmp_path)
     imported(db_path, export)
     assert messages(db_path, GARDEN) == GARDEN_ROWS
     assert messages(db_path, BRETON) == BRETON_ROWS
-    assert table(
-        db_path,
-        "SELECT id, provider, source, title, create_time, update_time, current_node, node_count "
-        "FROM conversations ORDER BY create_time",
-    ) == [
+    assert conversations(db_path) == [
         (GARDEN, "lechat", "export", "Which vegetables grow well in shade?",
          "2026-03-14T08:00:02.001000Z", "2026-03-14T08:05:11.000000Z", G.format(4), 4),
         (BRETON, "lechat", "export", "Translate 'good evening' into Breton.",
@@ -86,14 +75,14 @@ def test_one_chat_file_alone(db_path: Path) -> None:
 
 
 def test_raw_json_is_kept_whole(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     records = json.loads((SAMPLE / f"chat-{GARDEN}.json").read_text())
     for record in records:
         assert raw_message(db_path, GARDEN, record["id"]) == record
 
 
 def test_reasoning_is_thinking_and_tool_calls_are_notes(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     assert blocks_of(db_path, "lechat", GARDEN, G.format(2)) == [
         Thinking("The user asks about shade. Leafy greens tolerate it."),
         Note("[tool call: web_search]"),
@@ -106,7 +95,7 @@ def test_reasoning_is_thinking_and_tool_calls_are_notes(db_path: Path) -> None:
 
 
 def test_the_chat_files_go_into_the_file_store(db_path: Path) -> None:
-    imported(db_path)
+    imported(db_path, SAMPLE)
     folder = SAMPLE / f"chat-{GARDEN}-files"
     rows = table(
         db_path,
@@ -123,25 +112,11 @@ def test_the_chat_files_go_into_the_file_store(db_path: Path) -> None:
 
 
 def test_a_reimport_adds_nothing(db_path: Path) -> None:
-    imported(db_path)
-    before = counts(db_path)
-    result = run_import(db_path, SAMPLE)
-    assert result.exit_code == 0, result.output
-    assert "read 2, new 0, updated 0, unchanged 2" in result.output
-    assert counts(db_path) == before
+    assert_a_reimport_adds_nothing(db_path, SAMPLE, 2)
 
 
 def test_reflatten_rebuilds_the_same_rows(db_path: Path) -> None:
-    imported(db_path)
-    query = "SELECT * FROM messages ORDER BY conversation_id, id"
-    before = table(db_path, query)
-    from archiver.providers.lechat.provider import LeChat
-    from archiver.store.rebuild import reflatten
-
-    summary = reflatten(open_db(db_path), {"lechat": LeChat.reflatten}, everything=True)  # type: ignore[dict-item]
-    assert summary.conversations == 2 and not summary.errors
-    assert table(db_path, query) == before
-    assert "unchanged 2" in run_import(db_path, SAMPLE).output
+    assert_reflatten_keeps_the_rows(db_path, "lechat", SAMPLE, 2)
 
 
 def test_a_truncated_chat_is_named_and_the_others_import(db_path: Path, tmp_path: Path) -> None:
@@ -162,7 +137,7 @@ def test_detection_is_by_shape(tmp_path: Path) -> None:
     other.write_text('[{"chatId": "x", "role": "user", "text": "no createdAt"}]')
     for path, claimed in ((renamed, True), (other, False)):
         with open_files(path) as files:
-            assert bool(chat_files(files)) is claimed, path.name
+            assert bool(entries_of_shape(files, SHAPE)) is claimed, path.name
 
 
 def test_same_named_files_of_two_chats_stay_apart(db_path: Path, tmp_path: Path) -> None:
