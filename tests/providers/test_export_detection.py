@@ -62,14 +62,19 @@ def test_two_kinds_in_one_folder_are_refused(tmp_path: Path) -> None:
     assert "Le Chat" in result.output and "DeepSeek" in result.output
 
 
-def test_an_export_of_the_wrong_kind_beside_a_right_one_is_kept_not_imported(
+def test_an_export_of_the_wrong_kind_inside_a_right_one_is_named_and_kept(
     tmp_path: Path,
 ) -> None:
-    """A Le Chat export holding a JSON file of another shape: the chats import, the stray file
-    is kept whole (nothing is lost, nothing is guessed)."""
+    """A Le Chat export holding, under a chat's name, a file of another kind (here DeepSeek's
+    conversations): the chats import, the stray file is named (exit 3) and kept whole, never
+    guessed at. A JSON file of no chat's name (account data) is simply kept."""
     export = tmp_path / "lechat"
     shutil.copytree(SAMPLES["lechat"], export)
-    (export / "chat-stray.json").write_text('[{"id": "x", "text": "not a Le Chat record"}]')
+    stray = export / "chat-0f0f0f0f-0000-4000-8000-000000000000.json"
+    stray.write_text('[{"id": "x", "inserted_at": "2026-01-01T00:00:00Z"}]')
+    (export / "chat-empty.json").write_text("[]")
+    (export / "account.json").write_text('{"plan": "free"}')
     result = run_import(tmp_path / "a.db", export)
-    assert result.exit_code == 0, result.output
-    assert "read 2, new 2" in result.output and "json_files 1" in result.output
+    assert result.exit_code == 3, result.output
+    assert f"{stray.name}: named like a Le Chat chat but does not hold one" in result.output
+    assert "read 3, new 2" in result.output and "json_files 3" in result.output

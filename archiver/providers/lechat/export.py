@@ -3,13 +3,14 @@ one ``chat-<uuid>.json``.
 
 Recognised by content: JSON arrays of message records (``chatId``, ``role``, ``createdAt``,
 ``contentChunks``); each such file is one chat, read whole (a truncated or unreadable one is
-named, and the others import). A chat's files (``chat-<uuid>-files/<name>``) are matched by
+named, and the others import; so is a file named like a chat that holds something else). A chat's files (``chat-<uuid>-files/<name>``) are matched by
 that path and stored. The export's other JSON files are kept whole in ``export_files``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry, FileIndex
 from archiver.importer.flat_import import Problem, import_flat
 from archiver.importer.jsonitems import Shape, entries_of_shape, other_json, whole_json
+from archiver.importer.source import first_array_item
 from archiver.providers.lechat.flatten import LeChatShapeError, flatten_chat
 from archiver.providers.lechat.parse import chat_id_of
 
@@ -91,6 +93,20 @@ def read_chats(
             yield Problem(entry.name, str(exc))
 
 
+def strays(files: ExportFiles, others: list[FileEntry]) -> Iterator[Problem]:
+    """Files named like a chat (``chat-<id>.json``) that hold something else: an export of
+    another kind mixed in, or a damaged chat. Each is reported (they are kept whole, not
+    imported); an empty one is an empty chat, not a problem."""
+    for entry in others:
+        if _CHAT_FILE.match(PurePosixPath(entry.name).name) is None:
+            continue
+        if first_array_item(files, entry) is not None:
+            yield Problem(
+                entry.name,
+                "named like a Le Chat chat but does not hold one (kept whole, not imported)",
+            )
+
+
 def run(
     db: sqlite_utils.Database,
     files: ExportFiles,
@@ -98,13 +114,14 @@ def run(
     progress: Progress | None = None,
 ) -> ImportSummary:
     chosen = entries_of_shape(files, SHAPE)
+    others = other_json(files, chosen)
     index, folders = chat_folders(files)
     return import_flat(
         db,
-        read_chats(chosen, folders, options.limits.max_file_bytes),
+        chain(read_chats(chosen, folders, options.limits.max_file_bytes), strays(files, others)),
         options,
         files=index,
-        extras=other_json(files, chosen),
+        extras=others,
         progress=progress,
         total=len(chosen),
     )
