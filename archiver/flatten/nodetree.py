@@ -23,24 +23,15 @@ from typing import Any
 from archiver.flatten.records import FlatConversation, dumps, dumps_sorted, texts_hash
 from archiver.flatten.tree import tree_shape
 
-# The tree columns built here; a Node's ``columns`` give every other message column.
-TREE_COLUMNS = (
-    "conversation_id",
-    "id",
-    "parent_id",
-    "children",
-    "position",
-    "depth",
-    "on_current_branch",
-)
-
 
 @dataclass
 class Node:
     key: str  # unique within the conversation
     parent: str | None  # what upstream named (may be missing from the conversation)
     time: float | None  # epoch seconds: orders siblings, picks the newest leaf
-    columns: dict[str, Any]  # message_id, role, ..., text, raw_json
+    # Every message column but the tree's (conversation_id, id, parent_id, children, position,
+    # depth, on_current_branch, which are built here): message_id, role, ..., text, raw_json.
+    columns: dict[str, Any]
     children: list[str] | None = None  # upstream's own list, when the format has one
 
 
@@ -140,4 +131,4 @@ def flatten_nodes(chat: NodeChat, *, source: str = "export", account: str = "") 
     return FlatConversation(conversation, rows, chat.attachments)
 
 
-__all__ = ["TREE_COLUMNS", "Node", "NodeChat", "chain", "flatten_nodes", "tree_rows"]
+__all__ = ["Node", "NodeChat", "chain", "flatten_nodes", "tree_rows"]

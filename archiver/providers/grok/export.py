@@ -98,14 +98,12 @@ def _others_entry(entry: FileEntry, others: dict[str, bytes]) -> FileEntry:
 def read_conversations(
     entries: list[FileEntry], index: FileIndex, extras: list[FileEntry]
 ) -> Iterator[FlatConversation | Problem]:
-    """Every conversation of every conversations file, in order. Once a file is read to its
-    end, its other members join ``extras``."""
+    """Every conversation of every conversations file, in order. Once a file is read, its
+    other members (each one read whole, even in a truncated file) join ``extras``."""
     for entry in entries:
         others: dict[str, bytes] = {}
-        complete = True
         for item in array_items(entry, member=CONVERSATIONS, what="conversation", others=others):
             if isinstance(item, Problem):
-                complete = False
                 yield item
                 continue
             number, value = item
@@ -113,7 +111,7 @@ def read_conversations(
                 yield _with_types(flatten_item(value), index)
             except GrokShapeError as exc:
                 yield Problem(f"{entry.name} conversation #{number}", str(exc))
-        if complete and others:
+        if others:
             extras.append(_others_entry(entry, others))
 
 
