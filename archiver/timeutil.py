@@ -88,6 +88,12 @@ def to_datetime(value: Any) -> datetime | None:
     return None
 
 
+def to_epoch(value: Any) -> float | None:
+    """Any upstream timestamp as epoch seconds (for ordering); None if absent or unparseable."""
+    moment = to_datetime(value)
+    return moment.timestamp() if moment is not None else None
+
+
 def utc_now_iso() -> str:
     return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

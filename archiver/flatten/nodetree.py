@@ -53,9 +53,23 @@ class NodeChat:
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
-def chain(keys: list[str]) -> list[str | None]:
-    """The parents of a plain list: each key's parent is the key before it."""
-    return [None, *keys[:-1]]
+def chained(nodes: list[Node]) -> list[Node]:
+    """A flat history as one thread: the nodes in time order (unknown times last; on a tie a
+    user's message first, then input order), each the child of the one before."""
+    order = sorted(
+        range(len(nodes)),
+        key=lambda i: (
+            nodes[i].time is None,
+            nodes[i].time or 0.0,
+            nodes[i].columns.get("role") != "user",
+            i,
+        ),
+    )
+    ordered = [nodes[i] for i in order]
+    for before, node in zip([None, *ordered], ordered, strict=False):
+        node.parent = before.key if before is not None else None
+        node.children = None
+    return ordered
 
 
 def _children_by_time(nodes: list[Node], keys: set[str]) -> dict[str, list[str]]:
@@ -131,4 +145,4 @@ def flatten_nodes(chat: NodeChat, *, source: str = "export", account: str = "") 
     return FlatConversation(conversation, rows, chat.attachments)
 
 
-__all__ = ["Node", "NodeChat", "chain", "flatten_nodes", "tree_rows"]
+__all__ = ["Node", "NodeChat", "chained", "flatten_nodes", "tree_rows"]

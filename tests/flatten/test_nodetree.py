@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from archiver.flatten.nodetree import Node, NodeChat, chain, flatten_nodes, tree_rows
+from archiver.flatten.nodetree import Node, NodeChat, chained, flatten_nodes, tree_rows
 
 
 def node(
@@ -76,9 +76,26 @@ def test_upstream_children_lists_are_kept_as_given() -> None:
     assert shape(rows)["2"][2] == 0 and shape(rows)["1"][2] == 1
 
 
-def test_a_chain_and_the_conversation_row() -> None:
-    keys = ["m1", "m2", "m3"]
-    nodes = [node(k, p, None) for k, p in zip(keys, chain(keys), strict=True)]
+def test_a_flat_history_is_chained_in_time_order() -> None:
+    nodes = [
+        node("a", None, 2.0),
+        node("q", None, 2.0),
+        node("late", None, None),
+        node("first", None, 1.0),
+    ]
+    nodes[0].columns["role"], nodes[1].columns["role"] = "assistant", "user"
+    ordered = chained(nodes)
+    # Unknown times last; on a tie the user's message first.
+    assert [(n.key, n.parent) for n in ordered] == [
+        ("first", None),
+        ("q", "first"),
+        ("a", "q"),
+        ("late", "a"),
+    ]
+
+
+def test_the_conversation_row() -> None:
+    nodes = chained([node(k, None, t) for k, t in (("m1", 1.0), ("m2", 2.0), ("m3", 3.0))])
     for n, t in zip(nodes, ("2026-01-01T00:00:00Z", None, "2026-01-02T00:00:00Z"), strict=True):
         n.columns["create_time"] = t
     flat = flatten_nodes(chat(nodes))
@@ -90,10 +107,11 @@ def test_a_chain_and_the_conversation_row() -> None:
         "2026-01-02T00:00:00Z",
     )
     assert row["source"] == "export" and json.loads(row["raw_json"]) == {"id": "c"}
-    # The hash moves with any node's content, and only then.
-    same = flatten_nodes(chat([node(k, p, None) for k, p in zip(keys, chain(keys), strict=True)]))
-    assert (
-        same.conversation["content_hash"] == flatten_nodes(chat(nodes)).conversation["content_hash"]
-    )
+    # Upstream's update time stands unless a message is newer.
+    later = NodeChat("c", "test", nodes, "t", None, "2026-03-01T00:00:00Z", {"id": "c"}, 7)
+    assert flatten_nodes(later).conversation["update_time"] == "2026-03-01T00:00:00Z"
+    earlier = NodeChat("c", "test", nodes, "t", None, "2025-12-01T00:00:00Z", {"id": "c"}, 7)
+    assert flatten_nodes(earlier).conversation["update_time"] == "2026-01-02T00:00:00Z"
+    # The hash moves with a node's raw JSON.
     nodes[1].columns["raw_json"] = json.dumps({"k": "changed"})
     assert flatten_nodes(chat(nodes)).conversation["content_hash"] != row["content_hash"]

@@ -19,16 +19,11 @@ from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps
 from archiver.flatten.tree import children_of, mapping_from_rows
 from archiver.providers.deepseek.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.deepseek.parse import files_of, role_of, searchable_text
-from archiver.timeutil import to_datetime, to_iso
+from archiver.timeutil import to_epoch, to_iso
 
 
 class DeepSeekShapeError(ValueError):
     """The item is not a DeepSeek conversation at all (not an object, no id)."""
-
-
-def _epoch(value: Any) -> float | None:
-    moment = to_datetime(value)
-    return moment.timestamp() if moment is not None else None
 
 
 def _node(key: str, node: Any) -> Node:
@@ -40,7 +35,7 @@ def _node(key: str, node: Any) -> Node:
         return Node(key, None, None, columns | {"is_hidden": 0, "raw_json": dumps(node)})
     message = node.get("message")
     msg = as_dict(message)
-    time = _epoch(msg.get("inserted_at"))
+    time = to_epoch(msg.get("inserted_at"))
     return Node(
         key=key,
         parent=as_str(node.get("parent")) or None,
@@ -93,15 +88,13 @@ def flatten_conversation(
     stored = {k: v for k, v in conv.items() if k != "mapping"}
     if not isinstance(raw_mapping, dict) and "mapping" in conv:
         stored["mapping"] = raw_mapping  # not a tree: keep it rather than lose it
-    times = [n.columns["create_time"] for n in nodes if n.columns["create_time"]]
-    updated = [t for t in (to_iso(conv.get("updated_at")), *times) if t]
     chat = NodeChat(
         id=cid,
         provider=PROVIDER,
         nodes=nodes,
         title=as_str(conv.get("title")),
         create_time=to_iso(conv.get("inserted_at")),
-        update_time=max(updated) if updated else None,
+        update_time=to_iso(conv.get("updated_at")),
         stored=stored,
         flattener_version=FLATTENER_VERSION,
         attachments=[row for key, node in mapping.items() for row in _attachments(cid, key, node)],

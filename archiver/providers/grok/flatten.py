@@ -5,7 +5,8 @@ An item is ``{"conversation": {...}, "responses": [{"response": {...}, "share_li
 Every response is a node, kept whole (its wrapper, share link included) in ``raw_json``; the
 tree is the responses' ``parent_response_id`` links (an edited prompt or a regenerated answer
 is a sibling), a response whose parent is not in the export is a root, and the current branch
-ends at ``leaf_response_id`` when the conversation names one, else at the newest leaf. The
+ends at ``leaf_response_id`` when the conversation names one, else at the newest leaf. Older
+exports (2025) name no parent at all: their responses are one thread, in time order. The
 searchable text is the message without Grok's ``<grok:render>`` citation tags, with the body of
 an ``<xaiArtifact>`` kept; the thinking trace is kept in the raw JSON and rendered, not
 searched."""
@@ -17,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.flatten.linear import derived_id, unique_ids
-from archiver.flatten.nodetree import Node, NodeChat, flatten_nodes
+from archiver.flatten.nodetree import Node, NodeChat, chained, flatten_nodes
 from archiver.flatten.records import FlatConversation, as_str, dumps
 from archiver.providers.grok.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.grok.parse import epoch_of, response_of, role_of, search_text
@@ -44,7 +45,7 @@ def _node(key: str, wrapper: Any) -> Node:
             "channel": None,
             "content_type": "text",
             "text": search_text(message) if message is not None else None,
-            "model_slug": as_str(response.get("model")),
+            "model_slug": as_str(response.get("model")) or None,
             "status": "partial" if response.get("partial") is True else None,
             "create_time": to_iso(time),
             "is_hidden": 0,
@@ -98,17 +99,18 @@ def flatten_item(item: Any, *, source: str = "export", account: str = "") -> Fla
     stored = {k: v for k, v in item.items() if k != "responses"}
     if raw is not None and not isinstance(raw, list):
         stored["responses"] = raw  # not a list of responses: keep it rather than lose it
-    times = [n.columns["create_time"] for n in nodes if n.columns["create_time"]]
-    # Grok does not always move modify_time when a response is added: the newest message
-    # counts too, or a later export would look older than the archived copy.
-    updated = [t for t in (to_iso(conversation.get("modify_time")), *times) if t]
+    if not any(node.parent for node in nodes):
+        # Exports of 2025 name no parents: the responses are one thread, in time order.
+        nodes = chained(nodes)
     chat = NodeChat(
         id=cid,
         provider=PROVIDER,
         nodes=nodes,
         title=as_str(conversation.get("title")),
         create_time=to_iso(conversation.get("create_time")),
-        update_time=max(updated) if updated else None,
+        # Grok does not always move modify_time when a response is added: nodetree takes the
+        # newest response's time when it is later.
+        update_time=to_iso(conversation.get("modify_time")),
         stored=stored,
         flattener_version=FLATTENER_VERSION,
         current=as_str(conversation.get("leaf_response_id")),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from archiver.flatten.records import as_dict, as_str
-from archiver.timeutil import to_datetime
+from archiver.timeutil import to_epoch
 
 RENDER_TAG = re.compile(r"<grok:render\b[^>]*>.*?</grok:render>", re.DOTALL)
 ARTIFACT = re.compile(r"<xaiArtifact\b([^>]*)>(.*?)</xaiArtifact>", re.DOTALL)
@@ -28,8 +28,7 @@ def epoch_of(value: Any) -> float | None:
         value = value.get("$date")
         if isinstance(value, dict):
             value = value.get("$numberLong")
-    moment = to_datetime(value)
-    return moment.timestamp() if moment is not None else None
+    return to_epoch(value)
 
 
 def search_text(message: str) -> str:

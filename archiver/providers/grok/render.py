@@ -96,6 +96,10 @@ class GrokRenderer(Renderer):
         thinking = thinking_text(response.get("thinking_trace"))
         if thinking:
             blocks.append(Thinking(thinking))
+        for agent in map(as_dict, as_list(response.get("agent_thinking_traces"))):
+            text = thinking_text(agent.get("thinking_trace"))
+            if text:
+                blocks.append(Thinking(text, "Thinking (agent)"))
         blocks += message_blocks(as_text(response.get("message")))
         for asset in as_list(response.get("file_attachments")):
             if isinstance(asset, str) and asset:

@@ -18,31 +18,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.flatten.linear import derived_id, unique_ids
-from archiver.flatten.nodetree import Node, NodeChat, chain, flatten_nodes
+from archiver.flatten.nodetree import Node, NodeChat, chained, flatten_nodes
 from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps
 from archiver.providers.lechat.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.lechat.parse import chat_id_of, file_pointer, files_of
-from archiver.timeutil import to_datetime, to_iso
+from archiver.timeutil import to_epoch, to_iso
 
 TITLE_LENGTH = 80
 
 
 class LeChatShapeError(ValueError):
     """The file is not a Le Chat chat at all (not an array of messages, no chat id)."""
-
-
-def _order(records: list[Any]) -> list[int]:
-    def key(index: int) -> tuple[bool, float, bool, int]:
-        record = as_dict(records[index])
-        moment = to_datetime(record.get("createdAt"))
-        return (
-            moment is None,
-            moment.timestamp() if moment else 0.0,
-            record.get("role") != "user",
-            index,
-        )
-
-    return sorted(range(len(records)), key=key)
 
 
 def title_of(records: list[Any]) -> str | None:
@@ -101,25 +87,28 @@ def flatten_chat(
     chat_id = chat_id_of(records) or fallback_id
     if not chat_id:
         raise LeChatShapeError("no message names its chat (chatId)")
-    ordered = [records[i] for i in _order(records)]
     keys = unique_ids(
         as_str(as_dict(r).get("id"))
         or derived_id(r, [as_dict(r).get("createdAt"), as_dict(r).get("content")])
-        for r in ordered
+        for r in records
     )
-    nodes = [
-        Node(key, parent, None, _columns(record))
-        for key, parent, record in zip(keys, chain(keys), ordered, strict=True)
-    ]
+    by_key = dict(zip(keys, records, strict=True))
+    nodes = chained(
+        [
+            Node(key, None, to_epoch(as_dict(record).get("createdAt")), _columns(record))
+            for key, record in by_key.items()
+        ]
+    )
+    ordered = [by_key[node.key] for node in nodes]
     attachments: dict[str, dict[str, Any]] = {}
-    for key, record in zip(keys, ordered, strict=True):
+    for key, record in ((node.key, by_key[node.key]) for node in nodes):
         for _kind, name in files_of(as_dict(record)):
             pointer = file_pointer(chat_id, name)
             attachments.setdefault(pointer, _attachment(chat_id, key, pointer, name))
     for name in folder_files:
         pointer = file_pointer(chat_id, name)
         if pointer not in attachments:
-            key = next((n.key for n in nodes if name in n.columns["raw_json"]), keys[-1])
+            key = next((n.key for n in nodes if name in n.columns["raw_json"]), nodes[-1].key)
             attachments[pointer] = _attachment(chat_id, key, pointer, name)
     chat = NodeChat(
         id=chat_id,

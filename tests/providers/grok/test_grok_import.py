@@ -202,3 +202,28 @@ def test_detection_is_by_shape(tmp_path: Path) -> None:
     for path, claimed in ((renamed, True), (empty, True), (other, False)):
         with open_files(path) as files:
             assert bool(entries_of_shape(files, SHAPE)) is claimed, path.name
+
+
+def test_a_2025_export_without_parent_links_is_one_thread(db_path: Path) -> None:
+    """Exports of mid-2025 (a public parser's documented sample) carry no parent_response_id,
+    no leaf_response_id and no tasks or media_posts: the responses are one thread in time
+    order, all of it the current branch."""
+    sample = Path(__file__).parent / "sample-2025"
+    imported(db_path, sample)
+    cid, c = "4e8f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b", "c{0}000000-0000-4000-8000-00000000000{0}"
+    assert messages(db_path, cid) == [
+        (c.format(1), None, "user", "What does dependency preservation mean?", 1, None,
+         "2025-06-10T11:29:49.923000Z"),
+        (c.format(2), c.format(1), "assistant",
+         "Every functional dependency can still be checked on the decomposed tables.", 1,
+         "grok-2", "2025-06-10T11:29:51.234000Z"),
+        (c.format(3), c.format(2), "user", "And what breaks if it is not preserved?", 1, None,
+         "2025-06-10T11:29:52.567000Z"),
+        (c.format(4), c.format(3), "assistant", "Updates must then join tables to stay consistent.",
+         1, "grok-2", "2025-06-10T11:29:53.890000Z"),
+    ]  # fmt: skip
+    assert conversations(db_path) == [
+        (cid, "grok", "export", "Normal forms", "2025-06-10T11:29:49.867890Z",
+         "2025-06-10T11:31:52.197192Z", c.format(4), 4),
+    ]  # fmt: skip
+    assert_reflatten_keeps_the_rows(db_path, "grok", sample, 1)
