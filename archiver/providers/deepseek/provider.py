@@ -3,22 +3,51 @@ live backup, no sending). Light to import: the export and the flattener load whe
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from archiver.providers.base import Provider
+from archiver.providers.base import ExportFormat, Provider, Reflatten
 from archiver.providers.deepseek.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.deepseek.render import DeepSeekRenderer
-from archiver.providers.lazy import LazyExportFormat, LazyReflatten
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from archiver.flatten.records import FlatConversation
+    from archiver.importer.source import ExportFiles, ImportOptions
+    from archiver.progress import Progress
+    from archiver.summary import Summary
 
 
-class DeepSeekExport(LazyExportFormat):
+class DeepSeekExport(ExportFormat):
     label = "a DeepSeek data export (conversations.json with inserted_at and fragments)"
-    module = "archiver.providers.deepseek.export"
+
+    def detect(self, files: ExportFiles) -> bool:
+        from archiver.providers.deepseek.export import detect
+
+        return detect(files)
+
+    def run(
+        self,
+        db: sqlite_utils.Database,
+        files: ExportFiles,
+        options: ImportOptions,
+        progress: Progress | None = None,
+    ) -> Summary:
+        from archiver.providers.deepseek.export import run
+
+        return run(db, files, options, progress)
 
 
-class DeepSeekReflatten(LazyReflatten):
+class DeepSeekReflatten(Reflatten):
     version = FLATTENER_VERSION
-    module = "archiver.providers.deepseek.flatten"
+
+    def rebuild(
+        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+    ) -> FlatConversation:
+        from archiver.providers.deepseek.flatten import rebuild
+
+        return rebuild(conversation, messages)
 
 
 class DeepSeek(Provider[Any]):

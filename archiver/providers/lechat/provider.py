@@ -3,22 +3,51 @@ no live backup, no sending). Light to import: the export and the flattener load 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from archiver.providers.base import Provider
-from archiver.providers.lazy import LazyExportFormat, LazyReflatten
+from archiver.providers.base import ExportFormat, Provider, Reflatten
 from archiver.providers.lechat.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.lechat.render import LeChatRenderer
 
+if TYPE_CHECKING:
+    import sqlite_utils
 
-class LeChatExport(LazyExportFormat):
+    from archiver.flatten.records import FlatConversation
+    from archiver.importer.source import ExportFiles, ImportOptions
+    from archiver.progress import Progress
+    from archiver.summary import Summary
+
+
+class LeChatExport(ExportFormat):
     label = "a Mistral Le Chat export (chat-<uuid>.json files)"
-    module = "archiver.providers.lechat.export"
+
+    def detect(self, files: ExportFiles) -> bool:
+        from archiver.providers.lechat.export import detect
+
+        return detect(files)
+
+    def run(
+        self,
+        db: sqlite_utils.Database,
+        files: ExportFiles,
+        options: ImportOptions,
+        progress: Progress | None = None,
+    ) -> Summary:
+        from archiver.providers.lechat.export import run
+
+        return run(db, files, options, progress)
 
 
-class LeChatReflatten(LazyReflatten):
+class LeChatReflatten(Reflatten):
     version = FLATTENER_VERSION
-    module = "archiver.providers.lechat.flatten"
+
+    def rebuild(
+        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+    ) -> FlatConversation:
+        from archiver.providers.lechat.flatten import rebuild
+
+        return rebuild(conversation, messages)
 
 
 class LeChat(Provider[Any]):
