@@ -1,0 +1,1 @@
+"""Claude (claude.ai): backup of every branch, its data export, batches."""

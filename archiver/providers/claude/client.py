@@ -1,0 +1,279 @@
+"""claude.ai's web API (``/api/...``, docs/protocol/claude.md): settings and requests.
+
+``ClaudeClient`` is a thin adapter over the shared HttpClient (one limiter, one retry policy);
+what answers mean lives in ``parse.py``. The credential is the browser's ``sessionKey`` cookie
+(or the whole Cookie header pasted from the browser): it is sent only to the configured host,
+never shown, and error messages name only method and path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+from urllib.parse import quote, urljoin, urlsplit
+
+from archiver.config import Secret, env_base_url, env_setting, load_secret
+from archiver.errors import ConfigError, NotFoundError, UpstreamError
+from archiver.providers.claude import parse
+from archiver.providers.claude.options import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    PROVIDER,
+    SESSION_ENV,
+    USER_AGENT_ENV,
+)
+from archiver.providers.claude.parse import (
+    ListPage,
+    Organization,
+    Project,
+    decode_claude,
+    raise_for_claude,
+)
+from archiver.transport.http import HttpClient, judge, streamed
+from archiver.transport.request import Request
+
+T = TypeVar("T")
+
+# A current desktop browser: Cloudflare in front of claude.ai challenges clients that do not
+# look like one.
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:144.0) Gecko/20100101 Firefox/144.0"
+)
+TREE_PARAMS = {"tree": "True", "rendering_mode": "messages", "render_all_tools": "true"}
+PAGE_SIZE = 50  # what one v2 list page asks for (the web app asks 30; no cap is known)
+MAX_PAGES = 10_000  # a server answering has_more forever must not loop us forever
+# The filtered lists walked besides the whole one: whichever way the unfiltered list treats
+# archived and starred chats, they are listed.
+LIST_FILTERS: dict[str, dict[str, str]] = {
+    "all": {},
+    "archived": {"archived": "true"},
+    "starred": {"starred": "true"},
+}
+
+
+def cookie_header(value: str) -> str:
+    """The Cookie header for what the user pasted: the ``sessionKey`` value alone
+    (``sk-ant-sid01-...``) or a whole Cookie header (``Cookie:`` prefix allowed)."""
+    text = value.strip()
+    if text.lower().startswith("cookie:"):
+        text = text[len("cookie:") :].strip()
+    if "=" in text:
+        return text
+    return f"sessionKey={text}"
+
+
+@dataclass(frozen=True)
+class ClaudeSettings:
+    session: Secret  # the Cookie header to send (see cookie_header)
+    base_url: str = DEFAULT_BASE_URL
+    user_agent: str = DEFAULT_USER_AGENT
+
+    @classmethod
+    def from_env(
+        cls, session_file: str | None = None, environ: Mapping[str, str] | None = None
+    ) -> ClaudeSettings:
+        env = environ if environ is not None else os.environ
+        user_agent = env_setting(USER_AGENT_ENV, DEFAULT_USER_AGENT, env)
+        if any(ord(c) < 32 or ord(c) == 127 for c in user_agent):
+            raise ConfigError(f"{USER_AGENT_ENV} holds a control character")
+        secret = load_secret(
+            SESSION_ENV,
+            session_file,
+            environ=env,
+            what="claude.ai session key",
+            file_option="--session-file",
+        )
+        return cls(
+            session=Secret(cookie_header(secret.reveal())),
+            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
+            user_agent=user_agent,
+        )
+
+    @property
+    def account(self) -> str:
+        """One sign-in; its organizations are walked inside one run."""
+        return ""
+
+    def browser_headers(self) -> dict[str, str]:
+        origin = self.base_url.rstrip("/")
+        return {
+            "User-Agent": self.user_agent,
+            "Accept": "application/json",
+            "Accept-Language": "en-US,en;q=0.9",
+            "Origin": origin,
+            "Referer": origin + "/",
+        }
+
+    def headers(self) -> dict[str, str]:
+        return {**self.browser_headers(), "Cookie": self.session.reveal()}
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        """The cookie goes to the configured host only: a file URL elsewhere gets none."""
+        if _origin(url) == _origin(self.base_url):
+            return self.headers()
+        return {"User-Agent": self.user_agent}
+
+    def url(self, path: str) -> str:
+        """``/api/<path>`` on the configured host."""
+        return f"{self.base_url.rstrip('/')}/api/{path.lstrip('/')}"
+
+    def absolute(self, url: str) -> str:
+        """A URL a message names (``/api/{org}/files/...`` is relative to the host)."""
+        return urljoin(self.base_url.rstrip("/") + "/", url)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def org_path(org: str, *rest: str) -> str:
+    return "/".join(["organizations", quote(org, safe=""), *(quote(r, safe="") for r in rest)])
+
+
+class ClaudeClient:
+    """claude.ai's web API over the shared HttpClient."""
+
+    provider = PROVIDER
+
+    def __init__(self, http: HttpClient, settings: ClaudeSettings):
+        self.http = http
+        self.settings = settings
+        self.last_headers: dict[str, str] = {}  # of the last JSON answer (doctor's clock check)
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        return await self.send_json("GET", path, params=params)
+
+    async def send_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> Any:
+        request = Request(
+            method,
+            self.settings.url(path),
+            headers=self.settings.headers(),
+            params=params,
+            json=json,
+        )
+
+        async def read(response: Any) -> Any:
+            payload = await judge(request, response, decode_claude)
+            self.last_headers = {k.lower(): v for k, v in response.headers.items()}
+            return payload
+
+        return await self.http.send(request, read)
+
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        consume: Callable[[AsyncIterator[bytes]], Awaitable[T]],
+        *,
+        headers: Mapping[str, str],
+        json: Any = None,
+    ) -> T:
+        """A streamed answer (a file, the completion), judged the claude.ai way."""
+        request = Request(method, url, headers=headers, json=json)
+        return await self.http.send(request, streamed(request, consume, raise_for_claude))
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def organizations(self) -> list[Organization]:
+        return parse.parse_organizations(await self.get_json("organizations"))
+
+    async def list_page(
+        self, org: str, offset: int, filters: Mapping[str, str], *, limit: int = PAGE_SIZE
+    ) -> ListPage:
+        params = {"limit": str(limit), "offset": str(offset), **filters}
+        payload = await self.get_json(org_path(org, "chat_conversations_v2"), params)
+        return parse.parse_list_page(payload)
+
+    async def list_all(self, org: str, filters: Mapping[str, str]) -> ListPage:
+        """Every page of one list, until ``has_more`` is false (or, when the answer does not
+        say, until an empty page: a server may cap the page below what was asked). The older ``chat_conversations`` (a bare array of everything) answers when the
+        v2 list does not exist; it takes no filters, so a filtered list is then empty."""
+        chats: list[Any] = []
+        unreadable: list[Any] = []
+        offset = 0
+        try:
+            for _ in range(MAX_PAGES):
+                page = await self.list_page(org, offset, filters)
+                chats += page.chats
+                unreadable += page.unreadable
+                offset += page.size
+                if page.has_more is False or (page.has_more is None and page.size == 0):
+                    break
+                if page.size == 0:
+                    raise UpstreamError(
+                        "a claude.ai conversation list said has_more but answered an empty page"
+                    )
+        except NotFoundError:
+            if filters:
+                return ListPage([], [], False, 0)
+            page = parse.parse_list_page(await self.get_json(org_path(org, "chat_conversations")))
+            return ListPage(page.chats, page.unreadable, False, page.size)
+        return ListPage(chats, unreadable, False, len(chats) + len(unreadable))
+
+    async def conversation(self, org: str, uuid: str) -> Any:
+        """The whole tree: every branch, thinking and tool blocks rendered."""
+        return await self.get_json(org_path(org, "chat_conversations", uuid), TREE_PARAMS)
+
+    async def projects(self, org: str) -> list[Project]:
+        return parse.parse_projects(await self.get_json(org_path(org, "projects")))
+
+    async def project_docs(self, org: str, project: str) -> list[dict[str, Any]]:
+        return parse.parse_docs(await self.get_json(org_path(org, "projects", project, "docs")))
+
+    # -- writing --------------------------------------------------------------------------
+
+    async def create_conversation(
+        self, org: str, uuid: str, *, model: str | None = None, project: str | None = None
+    ) -> str:
+        body: dict[str, Any] = {
+            "uuid": uuid,
+            "name": "",
+            "include_conversation_preferences": True,
+            "is_temporary": False,
+        }
+        if model:
+            body["model"] = model
+        if project:
+            body["project_uuid"] = project
+        try:
+            payload = await self.send_json("POST", org_path(org, "chat_conversations"), json=body)
+        except UpstreamError as exc:
+            if exc.status != 409:
+                raise
+            return uuid  # a retried create whose first try went through: it is ours
+        return parse.created_uuid(payload, uuid)
+
+    async def delete_conversation(self, org: str, uuid: str) -> None:
+        """The answer may be empty (204) or JSON: only its status matters."""
+
+        async def drain(chunks: AsyncIterator[bytes]) -> None:
+            async for _ in chunks:
+                pass
+
+        url = self.settings.url(org_path(org, "chat_conversations", uuid))
+        await self.stream("DELETE", url, drain, headers=self.settings.headers())
+
+
+# An HttpClient(session, limiter, policy) whose 401 message speaks of the session key.
+new_claude_http = partial(HttpClient, auth_message=parse.AUTH_REFUSED)
+
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "LIST_FILTERS",
+    "ClaudeClient",
+    "ClaudeSettings",
+    "cookie_header",
+    "new_claude_http",
+    "org_path",
+]

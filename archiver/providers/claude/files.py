@@ -1,0 +1,243 @@
+"""Claude's files into the content-addressed store beside the database.
+
+- Uploaded files and images (attachment rows keyed by ``file_uuid``): the bytes of the
+  preview or the document the message names (``document_asset``, ``preview_asset``,
+  ``preview_url``; never the thumbnail, a small rendition), else ``/api/{org}/files/{uuid}/
+  preview``. One download per ``file_uuid`` however many messages show it; a file already
+  stored is never fetched again; a 404 is recorded ``gone`` and not retried every night.
+- Pasted attachments (``pasted:N``) carry their text in ``extracted_content``: it is stored as
+  a file too (no request), so the attachment row has its sha256 like any other.
+
+The cookie goes only to the configured host (``ClaudeSettings.headers_for``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from archiver.backup.downloads import DownloadSummary
+from archiver.errors import (
+    EXIT_FAILED,
+    ArchiverError,
+    AuthError,
+    NotFoundError,
+    RateLimitExceeded,
+    UpstreamError,
+)
+from archiver.flatten.records import as_dict, as_str
+from archiver.providers.claude.client import ClaudeClient
+from archiver.providers.claude.flatten import EXPORT_FILE, PASTED, file_entries
+from archiver.providers.claude.options import PROVIDER
+from archiver.providers.claude.parse import is_session_refusal
+from archiver.store.edits import AttachmentKey, record_download
+from archiver.store.filestore import FileStore, FileStoreError, FileTooLarge, StoredFile
+from archiver.timeutil import utc_now_iso
+
+STORED, GONE, FAILED, TOO_LARGE, SKIPPED = "stored", "gone", "failed", "too_large", "skipped"
+NO_BYTES = "the data export holds no file bytes"
+
+
+@dataclass
+class PendingFile:
+    file_uuid: str
+    entry: dict[str, Any]  # the message's file entry (its URLs)
+    conversation_id: str
+    rows: list[AttachmentKey] = field(default_factory=list)
+
+
+@dataclass
+class FileSummary(DownloadSummary):
+    reused: int = 0  # already in the store under this uuid: not fetched again
+    pasted: int = 0  # pasted attachments' text stored
+
+
+def _pending_rows(db: sqlite_utils.Database) -> list[tuple[str, str, str, str | None]]:
+    """Claude attachment rows never tried or failed before, with their message's raw JSON."""
+    return db.execute(
+        "SELECT a.conversation_id, a.message_node_id, a.asset_pointer, m.raw_json "
+        "FROM attachments AS a JOIN conversations AS c ON c.id = a.conversation_id "
+        "LEFT JOIN messages AS m ON m.conversation_id = a.conversation_id "
+        "AND m.id = a.message_node_id "
+        "WHERE c.provider = ? AND (a.download_status IS NULL OR a.download_status = 'failed') "
+        "ORDER BY a.conversation_id, a.message_node_id, a.asset_pointer",
+        [PROVIDER],
+    ).fetchall()
+
+
+def _message(raw: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def store_pasted(db: sqlite_utils.Database, store: FileStore, summary: FileSummary) -> None:
+    """Every pending pasted attachment's ``extracted_content`` into the store (no request);
+    files the export names without bytes are marked ``skipped``."""
+    now = utc_now_iso()
+    for conversation_id, node_id, pointer, raw in _pending_rows(db):
+        key = (conversation_id, node_id, pointer)
+        if pointer.startswith(EXPORT_FILE):
+            record_download(db, [key], SKIPPED, error=NO_BYTES, now=now)
+            continue
+        if not pointer.startswith(PASTED):
+            continue
+        index = pointer.removeprefix(PASTED)
+        pasted = _message(raw).get("attachments")
+        item = (
+            as_dict(pasted[int(index)])
+            if index.isdigit() and isinstance(pasted, list) and int(index) < len(pasted)
+            else {}
+        )
+        content = item.get("extracted_content")
+        if not isinstance(content, str):
+            record_download(db, [key], SKIPPED, error="no extracted content", now=now)
+            continue
+        stored = store.put_bytes(content.encode("utf-8"))
+        record_download(
+            db,
+            [key],
+            STORED,
+            sha256=stored.sha256,
+            size=stored.size,
+            mime_type="text/plain",
+            now=now,
+        )
+        summary.pasted += 1
+
+
+def pending_files(db: sqlite_utils.Database) -> list[PendingFile]:
+    """Uploaded files not stored yet, once per ``file_uuid``."""
+    pending: dict[str, PendingFile] = {}
+    for conversation_id, node_id, pointer, raw in _pending_rows(db):
+        if pointer.startswith((PASTED, EXPORT_FILE)):
+            continue
+        entry = next(
+            (
+                e
+                for e in file_entries(_message(raw))
+                if (as_str(e.get("file_uuid")) or as_str(e.get("uuid"))) == pointer
+            ),
+            {},
+        )
+        found = pending.setdefault(pointer, PendingFile(pointer, entry, conversation_id))
+        if not found.entry and entry:
+            found.entry = entry
+        found.rows.append((conversation_id, node_id, pointer))
+    return list(pending.values())
+
+
+def download_urls(entry: Mapping[str, Any]) -> list[str]:
+    """Where the file's bytes are, best first: the document, then the preview. Never the
+    thumbnail (a small rendition of the same file)."""
+    urls = [
+        as_str(as_dict(entry.get("document_asset")).get("url")),
+        as_str(entry.get("document_url")),
+        as_str(as_dict(entry.get("preview_asset")).get("url")),
+        as_str(entry.get("preview_url")),
+    ]
+    return list(dict.fromkeys(u for u in urls if u))
+
+
+def _known_copy(db: sqlite_utils.Database, file_uuid: str) -> tuple[str, int | None] | None:
+    row = db.execute(
+        "SELECT sha256, size_bytes FROM attachments WHERE asset_pointer = ? "
+        "AND download_status = 'stored' AND sha256 IS NOT NULL LIMIT 1",
+        [file_uuid],
+    ).fetchone()
+    return (str(row[0]), row[1]) if row else None
+
+
+async def download_files(
+    db: sqlite_utils.Database,
+    client: ClaudeClient,
+    store: FileStore,
+    org_of: Mapping[str, str],
+    *,
+    max_bytes: int | None = None,
+    summary: FileSummary | None = None,
+) -> FileSummary:
+    """Fetch every pending file (``org_of``: conversation → its organization, for files whose
+    message names no URL). A full disk, a refused session or a challenge stops the phase;
+    what was stored is kept."""
+    summary = summary or FileSummary()
+    for pending in pending_files(db):
+        try:
+            await _download_one(db, client, store, pending, org_of, summary, max_bytes)
+        except ArchiverError as exc:
+            summary.aborted = exc
+            summary.errors.append(str(exc))
+            break
+    return summary
+
+
+async def _download_one(
+    db: sqlite_utils.Database,
+    client: ClaudeClient,
+    store: FileStore,
+    pending: PendingFile,
+    org_of: Mapping[str, str],
+    summary: FileSummary,
+    max_bytes: int | None,
+) -> None:
+    def record(status: str, stored: StoredFile | None = None, error: str | None = None) -> None:
+        record_download(
+            db,
+            pending.rows,
+            status,
+            sha256=stored.sha256 if stored else None,
+            size=stored.size if stored else None,
+            error=error,
+            now=utc_now_iso(),
+        )
+
+    known = _known_copy(db, pending.file_uuid)
+    if known is not None and store.has(known[0]):
+        record_download(db, pending.rows, STORED, sha256=known[0], size=known[1], now=utc_now_iso())
+        summary.reused += 1
+        return
+    urls = download_urls(pending.entry)
+    org = org_of.get(pending.conversation_id)
+    if not urls and org:
+        urls = [f"/api/{org}/files/{pending.file_uuid}/preview"]
+    if not urls:
+        record(SKIPPED, error="no download URL, and its conversation is no longer listed")
+        return
+    url = client.settings.absolute(urls[0])
+
+    async def consume(chunks: AsyncIterator[bytes]) -> StoredFile:
+        return await store.put_async_chunks(chunks, max_bytes=max_bytes)
+
+    try:
+        stored = await client.stream("GET", url, consume, headers=client.settings.headers_for(url))
+    except FileTooLarge as exc:
+        summary.too_large += 1
+        record(TOO_LARGE, error=str(exc))
+    except FileStoreError:
+        raise  # a full disk: every later file would fail too
+    except NotFoundError:
+        summary.gone += 1
+        record(GONE, error="upstream answered 404 (file gone)")
+    except AuthError as exc:
+        if is_session_refusal(exc):
+            raise
+        summary.failed += 1
+        summary.errors.append(f"file {pending.file_uuid}: {exc}")
+        record(FAILED, error=str(exc))
+    except UpstreamError as exc:
+        if exc.exit_code != EXIT_FAILED or isinstance(exc, RateLimitExceeded):
+            raise  # a challenge or a saturated account: stop calling
+        summary.failed += 1
+        summary.errors.append(f"file {pending.file_uuid}: {exc}")
+        record(FAILED, error=str(exc))
+    else:
+        summary.stored += 1
+        record(STORED, stored)
+
+
+__all__ = ["FileSummary", "download_files", "download_urls", "pending_files", "store_pasted"]
