@@ -25,6 +25,7 @@ from archiver.providers.claude.options import (
     USER_AGENT_ENV,
 )
 from archiver.providers.claude.parse import (
+    ListedChat,
     ListPage,
     Organization,
     Project,
@@ -44,6 +45,7 @@ DEFAULT_USER_AGENT = (
 TREE_PARAMS = {"tree": "True", "rendering_mode": "messages", "render_all_tools": "true"}
 PAGE_SIZE = 50  # what one v2 list page asks for (the web app asks 30; no cap is known)
 MAX_PAGES = 10_000  # a server answering has_more forever must not loop us forever
+RECHECKS = 3  # first-page re-reads after a walk of several pages (chats written meanwhile)
 # The filtered lists walked besides the whole one: whichever way the unfiltered list treats
 # archived and starred chats, they are listed.
 LIST_FILTERS: dict[str, dict[str, str]] = {
@@ -196,29 +198,50 @@ class ClaudeClient:
 
     async def list_all(self, org: str, filters: Mapping[str, str]) -> ListPage:
         """Every page of one list, until ``has_more`` is false (or, when the answer does not
-        say, until an empty page: a server may cap the page below what was asked). The older ``chat_conversations`` (a bare array of everything) answers when the
-        v2 list does not exist; it takes no filters, so a filtered list is then empty."""
-        chats: list[Any] = []
-        unreadable: list[Any] = []
-        offset = 0
+        say, until an empty page: a server may cap a page below what was asked). Offset pages
+        shift while they are read (a chat written in meanwhile jumps to the front, and a plain
+        walk would step over one), so a walk of several pages reads the first page again until
+        it shows nothing new. The older ``chat_conversations`` (a bare array of everything)
+        answers when the v2 list does not exist; it takes no filters, so a filtered list is
+        then empty."""
         try:
-            for _ in range(MAX_PAGES):
-                page = await self.list_page(org, offset, filters)
-                chats += page.chats
-                unreadable += page.unreadable
-                offset += page.size
-                if page.has_more is False or (page.has_more is None and page.size == 0):
-                    break
-                if page.size == 0:
-                    raise UpstreamError(
-                        "a claude.ai conversation list said has_more but answered an empty page"
-                    )
+            chats, unreadable, pages = await self._walk(org, filters)
         except NotFoundError:
             if filters:
                 return ListPage([], [], False, 0)
             page = parse.parse_list_page(await self.get_json(org_path(org, "chat_conversations")))
             return ListPage(page.chats, page.unreadable, False, page.size)
+        seen = {chat.conversation_id for chat in chats}
+        for _ in range(RECHECKS if pages > 1 else 0):
+            fresh = [
+                c
+                for c in (await self.list_page(org, 0, filters)).chats
+                if c.conversation_id not in seen
+            ]
+            if not fresh:
+                break
+            chats += fresh
+            seen.update(c.conversation_id for c in fresh)
         return ListPage(chats, unreadable, False, len(chats) + len(unreadable))
+
+    async def _walk(
+        self, org: str, filters: Mapping[str, str]
+    ) -> tuple[list[ListedChat], list[Any], int]:
+        chats: list[ListedChat] = []
+        unreadable: list[Any] = []
+        offset = 0
+        for pages in range(1, MAX_PAGES + 1):
+            page = await self.list_page(org, offset, filters)
+            chats += page.chats
+            unreadable += page.unreadable
+            offset += page.size
+            if page.has_more is False or (page.has_more is None and page.size == 0):
+                return chats, unreadable, pages
+            if page.size == 0:
+                raise UpstreamError(
+                    "a claude.ai conversation list said has_more but answered an empty page"
+                )
+        return chats, unreadable, MAX_PAGES
 
     async def conversation(self, org: str, uuid: str) -> Any:
         """The whole tree: every branch, thinking and tool blocks rendered."""
