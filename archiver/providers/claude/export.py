@@ -205,6 +205,7 @@ def import_claude_export(
         else []
     )
     result = import_flat(db, everything(), options, extras=extras, progress=progress)
+    result.read += summary.skipped_older  # read, and left alone
     result.skipped_older += summary.skipped_older
     result.errors = side.errors + result.errors
     for conversation_id, versions in artifacts:

@@ -51,7 +51,7 @@ def backed_up(tmp_path: Path) -> Any:
 
 
 def test_every_conversation_message_and_branch_lands(backed_up: Any) -> None:
-    fake, db, summary = backed_up
+    _, db, summary = backed_up
     assert summary.exit_code == 0, summary.errors
     assert (summary.listed, summary.new) == (5, 5)
     stored = rows(
