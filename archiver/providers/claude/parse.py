@@ -115,7 +115,8 @@ def usage_limit_stop(limit: Mapping[str, Any], now: datetime | None = None) -> T
         until = now + DEFAULT_LIMIT_WINDOW
         reason = "claude.ai usage limit reached (no reset time given: assuming 5 hours)"
     else:
-        reason = f"claude.ai usage limit reached (it resets at {to_iso(until.timestamp())})"
+        when = until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        reason = f"claude.ai usage limit reached (it resets at {when})"
     return ThrottledUntil(until, reason, sending_only=True)
 
 
