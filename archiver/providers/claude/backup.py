@@ -40,7 +40,7 @@ from archiver.providers.claude.client import (
     ClaudeSettings,
     new_claude_http,
 )
-from archiver.providers.claude.files import FileSummary, download_files, store_pasted
+from archiver.providers.claude.files import FileSummary, download_files
 from archiver.providers.claude.flatten import flatten_tree
 from archiver.providers.claude.knowledge import project_knowledge
 from archiver.providers.claude.options import DEFAULT_BACKUP_RPM, PROVIDER
@@ -51,6 +51,7 @@ from archiver.providers.claude.parse import (
     is_session_refusal,
     newest_first,
 )
+from archiver.providers.claude.pasted import store_pasted
 from archiver.providers.claude.projects import changed_projects, mark_projects_gone, save_projects
 from archiver.store.filestore import FileStore, store_beside
 from archiver.store.runs import remember_throttle_stop
@@ -250,8 +251,7 @@ async def _after_conversations(
     store = file_store or store_beside(db)
     if store is None:
         return
-    results = FileSummary()
-    store_pasted(db, store, results)
+    results = FileSummary(pasted=store_pasted(db, store))
     if files:
         await download_files(
             db, source.client, store, source.org_of, max_bytes=max_file_bytes, summary=results

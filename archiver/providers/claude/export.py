@@ -36,11 +36,11 @@ from archiver.importer.source import (
 from archiver.progress import Progress
 from archiver.providers.chatgpt.canvas import save_textdocs
 from archiver.providers.claude.artifacts import artifact_versions
-from archiver.providers.claude.files import FileSummary, store_pasted
 from archiver.providers.claude.flatten import ClaudeFlattenError, flatten_linear
 from archiver.providers.claude.knowledge import memory_conversation, project_knowledge
 from archiver.providers.claude.options import PROVIDER
 from archiver.providers.claude.parse import parse_project
+from archiver.providers.claude.pasted import store_pasted
 from archiver.providers.claude.projects import exported_project, save_projects
 from archiver.store.filestore import FileStoreError, store_beside
 
@@ -224,12 +224,10 @@ def _store_pasted(db: sqlite_utils.Database, options: ImportOptions, result: Imp
     store = store_beside(db) if options.store_files else None
     if store is None:
         return
-    stored = FileSummary()
     try:
-        store_pasted(db, store, stored)
+        result.files_stored += store_pasted(db, store)
     except FileStoreError as exc:
         result.errors.append(f"pasted text not stored: {exc}; run the import again to finish")
-    result.files_stored += stored.pasted
 
 
 __all__ = ["import_claude_export", "is_claude_export", "looks_like_claude_conversation"]

@@ -12,10 +12,9 @@ The cookie goes only to the configured host (``ClaudeSettings.headers_for``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -29,16 +28,17 @@ from archiver.errors import (
     UpstreamError,
 )
 from archiver.flatten.records import as_dict, as_str
-from archiver.providers.claude.client import ClaudeClient
 from archiver.providers.claude.flatten import EXPORT_FILE, PASTED, file_entries
-from archiver.providers.claude.options import PROVIDER
 from archiver.providers.claude.parse import is_session_refusal
+from archiver.providers.claude.pasted import message_of, pending_rows
 from archiver.store.edits import AttachmentKey, record_download
 from archiver.store.filestore import FileStore, FileStoreError, FileTooLarge, StoredFile
 from archiver.timeutil import utc_now_iso
 
+if TYPE_CHECKING:
+    from archiver.providers.claude.client import ClaudeClient
+
 STORED, GONE, FAILED, TOO_LARGE, SKIPPED = "stored", "gone", "failed", "too_large", "skipped"
-NO_BYTES = "the data export holds no file bytes"
 
 
 @dataclass
@@ -52,75 +52,19 @@ class PendingFile:
 @dataclass
 class FileSummary(DownloadSummary):
     reused: int = 0  # already in the store under this uuid: not fetched again
-    pasted: int = 0  # pasted attachments' text stored
-
-
-def _pending_rows(db: sqlite_utils.Database) -> list[tuple[str, str, str, str | None]]:
-    """Claude attachment rows never tried or failed before, with their message's raw JSON."""
-    return db.execute(
-        "SELECT a.conversation_id, a.message_node_id, a.asset_pointer, m.raw_json "
-        "FROM attachments AS a JOIN conversations AS c ON c.id = a.conversation_id "
-        "LEFT JOIN messages AS m ON m.conversation_id = a.conversation_id "
-        "AND m.id = a.message_node_id "
-        "WHERE c.provider = ? AND (a.download_status IS NULL OR a.download_status = 'failed') "
-        "ORDER BY a.conversation_id, a.message_node_id, a.asset_pointer",
-        [PROVIDER],
-    ).fetchall()
-
-
-def _message(raw: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def store_pasted(db: sqlite_utils.Database, store: FileStore, summary: FileSummary) -> None:
-    """Every pending pasted attachment's ``extracted_content`` into the store (no request);
-    files the export names without bytes are marked ``skipped``."""
-    now = utc_now_iso()
-    for conversation_id, node_id, pointer, raw in _pending_rows(db):
-        key = (conversation_id, node_id, pointer)
-        if pointer.startswith(EXPORT_FILE):
-            record_download(db, [key], SKIPPED, error=NO_BYTES, now=now)
-            continue
-        if not pointer.startswith(PASTED):
-            continue
-        index = pointer.removeprefix(PASTED)
-        pasted = _message(raw).get("attachments")
-        item = (
-            as_dict(pasted[int(index)])
-            if index.isdigit() and isinstance(pasted, list) and int(index) < len(pasted)
-            else {}
-        )
-        content = item.get("extracted_content")
-        if not isinstance(content, str):
-            record_download(db, [key], SKIPPED, error="no extracted content", now=now)
-            continue
-        stored = store.put_bytes(content.encode("utf-8"))
-        record_download(
-            db,
-            [key],
-            STORED,
-            sha256=stored.sha256,
-            size=stored.size,
-            mime_type="text/plain",
-            now=now,
-        )
-        summary.pasted += 1
+    pasted: int = 0  # pasted attachments' text stored (pasted.store_pasted)
 
 
 def pending_files(db: sqlite_utils.Database) -> list[PendingFile]:
     """Uploaded files not stored yet, once per ``file_uuid``."""
     pending: dict[str, PendingFile] = {}
-    for conversation_id, node_id, pointer, raw in _pending_rows(db):
+    for conversation_id, node_id, pointer, raw in pending_rows(db):
         if pointer.startswith((PASTED, EXPORT_FILE)):
             continue
         entry = next(
             (
                 e
-                for e in file_entries(_message(raw))
+                for e in file_entries(message_of(raw))
                 if (as_str(e.get("file_uuid")) or as_str(e.get("uuid"))) == pointer
             ),
             {},
@@ -240,4 +184,4 @@ async def _download_one(
         record(STORED, stored)
 
 
-__all__ = ["FileSummary", "download_files", "download_urls", "pending_files", "store_pasted"]
+__all__ = ["FileSummary", "download_files", "download_urls", "pending_files"]

@@ -228,3 +228,26 @@ def test_detected_by_content_only(tmp_path: Path) -> None:
     single.write_text(json.dumps(export_files()["conversations.json"]), encoding="utf-8")
     with open_files(single) as files:
         assert choose_format(files, formats).label == "a Claude data export"
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_the_import_does_not_load_the_network_stack(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    export = write_zip(tmp_path / "data.zip", export_files())
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from archiver.cli import cli\n"
+        "result = CliRunner().invoke(cli, ['import', sys.argv[1], sys.argv[2]])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiohttp'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "a.db"), str(export)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
