@@ -23,6 +23,7 @@ EMULATOR_TOKEN = "emulator-token"  # the emulator's default, not a real credenti
 EMULATOR_COOKIE = "emulator-cookie"
 EMULATOR_SESSION = "emulator-session"  # the emulator's ChatGPT session cookie, made up too
 EMULATOR_COPILOT_TOKEN = "emulator-copilot-token"
+EMULATOR_CLAUDE_SESSION = "emulator-claude-session"  # the emulator's sessionKey cookie
 
 
 def heading(text: str) -> None:
@@ -61,6 +62,11 @@ def emulator() -> Iterator[str]:
             "f",
             "--pow-difficulty",
             "00ffff",
+            # A claude.ai account: branches, projects, artifacts, pasted text and images.
+            "--set",
+            "claude.chats=24",
+            "--set",
+            "claude.page_cap=10",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -102,6 +108,13 @@ q5,bing-thread,Plan a weekend trip to Lisbon.
 """
 
 
+CLAUDE_PROMPTS = """id,thread,prompt
+k1,tiles,Which tiles suit a small kitchen?
+k2,tiles,And which grout colour goes with them?
+k3,,Summarise the Lisbon trip plan in one line.
+"""
+
+
 COPILOT_PROMPTS = """id,thread,prompt
 c1,garden,Which vegetables grow well in shade?
 c2,garden,And which of them in pots?
@@ -121,6 +134,7 @@ def write_inputs(workdir: Path) -> tuple[Path, Path, Path]:
         "prompt\nWhat is the tallest tree?\nAnd the oldest one?\n", encoding="utf-8"
     )
     (workdir / "copilot-prompts.csv").write_text(COPILOT_PROMPTS, encoding="utf-8")
+    (workdir / "claude-prompts.csv").write_text(CLAUDE_PROMPTS, encoding="utf-8")
     export = workdir / "conversations.json"
     # The same account as the emulator serves, plus 10 conversations the live list never showed.
     write_export_json(export, 130, seed=1)
@@ -203,6 +217,23 @@ def main() -> None:
             "600",
             env=copilot,
         )
+        claude = {"CLAUDE_SESSION_KEY": EMULATOR_CLAUDE_SESSION, "CLAUDE_BASE_URL": url}
+        heading("Back up Claude: every branch, projects, artifacts, pasted text and images")
+        archiver("backup", "claude", str(DB), "--max-rpm", "6000", env=claude)
+        heading("Back up Claude again: nothing changed, so only the list requests")
+        archiver("backup", "claude", str(DB), "--max-rpm", "6000", env=claude)
+        heading("Batch through claude.ai's completion stream (a thread continues its parent)")
+        claude_csv = ROOT / "demo" / "claude-prompts.csv"
+        archiver(
+            "batch",
+            str(DB),
+            str(claude_csv),
+            "--provider",
+            "claude",
+            "--max-rpm",
+            "600",
+            env=claude,
+        )
     heading("Import an official data export (overlapping the live backup)")
     archiver("import", str(DB), str(export), env={})
     heading("Import the data exports of Grok, Le Chat and DeepSeek (told apart by their shape)")
@@ -235,6 +266,14 @@ def main() -> None:
         "SELECT provider, count(DISTINCT conversation_id) AS conversations, count(*) AS messages, "
         "sum(role = 'user') AS prompts FROM messages JOIN conversations c ON c.id = conversation_id "
         "GROUP BY provider",
+    )
+    show(
+        db,
+        "Claude: branches kept beside the current one",
+        "SELECT c.title, count(*) AS messages, sum(m.on_current_branch) AS on_branch "
+        "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE c.provider = 'claude' AND c.id NOT LIKE 'claude-%' GROUP BY c.id "
+        "HAVING messages > on_branch ORDER BY messages DESC LIMIT 5",
     )
     show(
         db,

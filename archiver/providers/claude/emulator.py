@@ -28,7 +28,7 @@ API = "/api/organizations"
 
 @dataclass
 class ClaudeEmulatorConfig:
-    conversations: int = 0  # generated conversations in the chat organization
+    chats: int = 0  # generated conversations in the chat organization
     projects: int = 2  # every fourth conversation (from the second) is in one of them
     session_key: str = "emulator-claude-session"  # the sessionKey cookie that signs in
     api_org_first: bool = True  # an API-console organization listed first (chat lists 403)
@@ -71,7 +71,7 @@ class ClaudeWorld:
         for p in range(config.projects):
             project = gen.project(config.seed, p)
             world.projects[project["uuid"]] = project
-        for i in range(config.conversations):
+        for i in range(config.chats):
             chat = gen.chat_summary(config.seed, i, list(world.projects))
             world.chats[chat.uuid] = chat
         files = [

@@ -56,7 +56,7 @@ def post(url: str) -> None:
 
 
 def test_backup_of_the_generated_account(tmp_path: Path) -> None:
-    with emulator(conversations=16, page_cap=5) as emu:
+    with emulator(chats=16, page_cap=5) as emu:
         db = open_db(tmp_path / "a.db")
         first = backup(emu, db)
         assert first.exit_code == 0, first.errors
@@ -96,7 +96,7 @@ def test_backup_of_the_generated_account(tmp_path: Path) -> None:
 
 
 def test_refusals(tmp_path: Path) -> None:
-    with emulator(conversations=2) as emu:
+    with emulator(chats=2) as emu:
         summary = asyncio.run(
             backup_claude(
                 open_db(tmp_path / "a.db"),
@@ -105,7 +105,7 @@ def test_refusals(tmp_path: Path) -> None:
             )
         )
     assert summary.exit_code == EXIT_CONFIG
-    with emulator(conversations=2, cloudflare=True) as emu:
+    with emulator(chats=2, cloudflare=True) as emu:
         assert backup(emu, open_db(tmp_path / "b.db")).exit_code == EXIT_PARTIAL
 
 

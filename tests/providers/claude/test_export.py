@@ -251,3 +251,20 @@ def test_the_import_does_not_load_the_network_stack(tmp_path: Path) -> None:
         check=True,
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_backup_after_the_import_brings_the_whole_tree(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "a.db")
+    import_into(db, write_zip(tmp_path / "data.zip", export_files()))
+    assert rows(db, "SELECT count(*) FROM messages WHERE conversation_id = ?", acc.LISBON) == [(6,)]
+    backup(db)
+    lisbon = rows(
+        db,
+        "SELECT id, parent_id, on_current_branch, deleted_upstream_at FROM messages "
+        "WHERE conversation_id = ?",
+        acc.LISBON,
+    )
+    assert {r[0]: r[1] for r in lisbon} == acc.LISBON_PARENTS
+    assert {r[0] for r in lisbon if r[2]} == set(acc.LISBON_BRANCH)
+    assert {r[3] for r in lisbon} == {None}
+    assert rows(db, "SELECT source FROM conversations WHERE id = ?", acc.LISBON) == [("api",)]
