@@ -91,6 +91,15 @@ def env_setting(name: str, default: str, environ: Mapping[str, str] | None = Non
     return (value or default).rstrip("/")
 
 
+def env_header_value(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
+    """A setting sent as an HTTP header (a User-Agent): a control character in it is a config
+    error, not a refused request or an injected header."""
+    value = env_setting(name, default, environ)
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"{name} holds a control character")
+    return value
+
+
 def env_base_url(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
     """A base URL from the environment, checked: a typo is a config error, not a traceback."""
     value = env_setting(name, default, environ)

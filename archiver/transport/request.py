@@ -22,6 +22,19 @@ class RequestOptions(TypedDict, total=False):
     json: Any
 
 
+def browser_headers(base_url: str, user_agent: str) -> dict[str, str]:
+    """What a web app's own requests carry besides credentials: the browser's User-Agent, JSON
+    accepted, and the app as Origin and Referer."""
+    origin = base_url.rstrip("/")
+    return {
+        "User-Agent": user_agent,
+        "Accept": "application/json",
+        "Accept-Language": "en-US,en;q=0.9",
+        "Origin": origin,
+        "Referer": origin + "/",
+    }
+
+
 @dataclass(frozen=True)
 class Request:
     method: str

@@ -14,8 +14,8 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
-from archiver.config import Secret, env_base_url, env_setting, load_secret
-from archiver.errors import ConfigError, NotFoundError, UpstreamError
+from archiver.config import Secret, env_base_url, env_header_value, load_secret
+from archiver.errors import NotFoundError, UpstreamError
 from archiver.providers.claude import parse
 from archiver.providers.claude.options import (
     BASE_URL_ENV,
@@ -33,7 +33,7 @@ from archiver.providers.claude.parse import (
     raise_for_claude,
 )
 from archiver.transport.http import HttpClient, judge, streamed
-from archiver.transport.request import Request
+from archiver.transport.request import Request, browser_headers
 
 T = TypeVar("T")
 
@@ -77,9 +77,7 @@ class ClaudeSettings:
         cls, session_file: str | None = None, environ: Mapping[str, str] | None = None
     ) -> ClaudeSettings:
         env = environ if environ is not None else os.environ
-        user_agent = env_setting(USER_AGENT_ENV, DEFAULT_USER_AGENT, env)
-        if any(ord(c) < 32 or ord(c) == 127 for c in user_agent):
-            raise ConfigError(f"{USER_AGENT_ENV} holds a control character")
+        user_agent = env_header_value(USER_AGENT_ENV, DEFAULT_USER_AGENT, env)
         secret = load_secret(
             SESSION_ENV,
             session_file,
@@ -98,18 +96,8 @@ class ClaudeSettings:
         """One sign-in; its organizations are walked inside one run."""
         return ""
 
-    def browser_headers(self) -> dict[str, str]:
-        origin = self.base_url.rstrip("/")
-        return {
-            "User-Agent": self.user_agent,
-            "Accept": "application/json",
-            "Accept-Language": "en-US,en;q=0.9",
-            "Origin": origin,
-            "Referer": origin + "/",
-        }
-
     def headers(self) -> dict[str, str]:
-        return {**self.browser_headers(), "Cookie": self.session.reveal()}
+        return {**browser_headers(self.base_url, self.user_agent), "Cookie": self.session.reveal()}
 
     def headers_for(self, url: str) -> dict[str, str]:
         """The cookie goes to the configured host only: a file URL elsewhere gets none."""

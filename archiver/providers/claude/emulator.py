@@ -192,6 +192,10 @@ def guarded(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRes
                 error_visibility="user_facing",
                 error_code="account_session_invalid",
             )
+        if "org" in request.match_info and request.path.startswith(API):
+            refused = _org(request, world)
+            if refused is not None:
+                return refused
         return await handler(request, world)
 
     return wrapped
@@ -234,9 +238,6 @@ def _listed(request: web.Request, world: ClaudeWorld) -> list[Chat]:
 
 
 async def list_v2(request: web.Request, world: ClaudeWorld) -> web.Response:
-    refused = _org(request, world)
-    if refused is not None:
-        return refused
     if not world.config.list_v2:
         return _error(404, "not_found_error", "Not found")
     chats = _listed(request, world)
@@ -253,16 +254,10 @@ async def list_v2(request: web.Request, world: ClaudeWorld) -> web.Response:
 
 
 async def list_v1(request: web.Request, world: ClaudeWorld) -> web.Response:
-    refused = _org(request, world)
-    if refused is not None:
-        return refused
     return web.json_response([c.entry() for c in _listed(request, world)])
 
 
 async def conversation(request: web.Request, world: ClaudeWorld) -> web.Response:
-    refused = _org(request, world)
-    if refused is not None:
-        return refused
     chat = world.live(request.match_info["uuid"])
     if chat is None:
         return _error(404, "not_found_error", "Conversation not found")
@@ -270,9 +265,6 @@ async def conversation(request: web.Request, world: ClaudeWorld) -> web.Response
 
 
 async def create(request: web.Request, world: ClaudeWorld) -> web.Response:
-    refused = _org(request, world)
-    if refused is not None:
-        return refused
     body = await request.json()
     uuid = body.get("uuid") or stable_uuid("created", world.created)
     if uuid in world.chats:
@@ -295,9 +287,6 @@ async def create(request: web.Request, world: ClaudeWorld) -> web.Response:
 
 
 async def delete(request: web.Request, world: ClaudeWorld) -> web.Response:
-    refused = _org(request, world)
-    if refused is not None:
-        return refused
     chat = world.live(request.match_info["uuid"])
     if chat is None:
         return _error(404, "not_found_error", "Conversation not found")
@@ -399,9 +388,6 @@ def _encode(events: list[Json], crlf: bool) -> bytes:
 
 
 async def completion(request: web.Request, world: ClaudeWorld) -> web.StreamResponse:
-    refused = _org(request, world)
-    if refused is not None:
-        return refused
     chat = world.live(request.match_info["uuid"])
     if chat is None:
         return _error(404, "not_found_error", "Conversation not found")
@@ -440,16 +426,10 @@ async def completion(request: web.Request, world: ClaudeWorld) -> web.StreamResp
 
 
 async def projects(request: web.Request, world: ClaudeWorld) -> web.Response:
-    refused = _org(request, world)
-    if refused is not None:
-        return refused
     return web.json_response(list(world.projects.values()))
 
 
 async def docs(request: web.Request, world: ClaudeWorld) -> web.Response:
-    refused = _org(request, world)
-    if refused is not None:
-        return refused
     uuid = request.match_info["project"]
     if uuid not in world.projects:
         return _error(404, "not_found_error", "Project not found")
@@ -468,9 +448,6 @@ async def file(request: web.Request, world: ClaudeWorld) -> web.Response:
 
 
 async def usage(request: web.Request, world: ClaudeWorld) -> web.Response:
-    refused = _org(request, world)
-    if refused is not None:
-        return refused
     reset = iso(time.time() + world.config.usage_reset_seconds)
     return web.json_response(
         {

@@ -18,27 +18,25 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from archiver.backup.downloads import DownloadSummary
-from archiver.errors import (
-    EXIT_FAILED,
-    ArchiverError,
-    AuthError,
-    NotFoundError,
-    RateLimitExceeded,
-    UpstreamError,
+from archiver.backup.downloads import (
+    SKIPPED,
+    STORED,
+    DownloadSummary,
+    each_until_stopped,
+    fails_alone,
+    into_store,
 )
+from archiver.errors import AuthError, UpstreamError
 from archiver.flatten.records import as_dict, as_str
 from archiver.providers.claude.flatten import EXPORT_FILE, PASTED, file_entries
 from archiver.providers.claude.parse import is_session_refusal
 from archiver.providers.claude.pasted import message_of, pending_rows
 from archiver.store.edits import AttachmentKey, record_download
-from archiver.store.filestore import FileStore, FileStoreError, FileTooLarge, StoredFile
+from archiver.store.filestore import FileStore, StoredFile
 from archiver.timeutil import utc_now_iso
 
 if TYPE_CHECKING:
     from archiver.providers.claude.client import ClaudeClient
-
-STORED, GONE, FAILED, TOO_LARGE, SKIPPED = "stored", "gone", "failed", "too_large", "skipped"
 
 
 @dataclass
@@ -109,15 +107,20 @@ async def download_files(
     """Fetch every pending file (``org_of``: conversation → its organization, for files whose
     message names no URL). A full disk, a refused session or a challenge stops the phase;
     what was stored is kept."""
-    summary = summary or FileSummary()
-    for pending in pending_files(db):
-        try:
-            await _download_one(db, client, store, pending, org_of, summary, max_bytes)
-        except ArchiverError as exc:
-            summary.aborted = exc
-            summary.errors.append(str(exc))
-            break
-    return summary
+    found = summary or FileSummary()
+
+    async def one(pending: PendingFile) -> None:
+        await _download_one(db, client, store, pending, org_of, found, max_bytes)
+
+    await each_until_stopped(pending_files(db), one, found)
+    return found
+
+
+def _fails_alone(exc: UpstreamError) -> bool:
+    """A file refused (403) while the session is fine fails alone, like a 5xx."""
+    if isinstance(exc, AuthError):
+        return not is_session_refusal(exc)
+    return fails_alone(exc)
 
 
 async def _download_one(
@@ -157,31 +160,10 @@ async def _download_one(
     async def consume(chunks: AsyncIterator[bytes]) -> StoredFile:
         return await store.put_async_chunks(chunks, max_bytes=max_bytes)
 
-    try:
-        stored = await client.stream("GET", url, consume, headers=client.settings.headers_for(url))
-    except FileTooLarge as exc:
-        summary.too_large += 1
-        record(TOO_LARGE, error=str(exc))
-    except FileStoreError:
-        raise  # a full disk: every later file would fail too
-    except NotFoundError:
-        summary.gone += 1
-        record(GONE, error="upstream answered 404 (file gone)")
-    except AuthError as exc:
-        if is_session_refusal(exc):
-            raise
-        summary.failed += 1
-        summary.errors.append(f"file {pending.file_uuid}: {exc}")
-        record(FAILED, error=str(exc))
-    except UpstreamError as exc:
-        if exc.exit_code != EXIT_FAILED or isinstance(exc, RateLimitExceeded):
-            raise  # a challenge or a saturated account: stop calling
-        summary.failed += 1
-        summary.errors.append(f"file {pending.file_uuid}: {exc}")
-        record(FAILED, error=str(exc))
-    else:
-        summary.stored += 1
-        record(STORED, stored)
+    async def download() -> StoredFile:
+        return await client.stream("GET", url, consume, headers=client.settings.headers_for(url))
+
+    await into_store(f"file {pending.file_uuid}", download, record, summary, alone=_fails_alone)
 
 
 __all__ = ["FileSummary", "download_files", "download_urls", "pending_files"]

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
+from archiver.backup.downloads import SKIPPED, STORED
 from archiver.flatten.records import as_dict
 from archiver.providers.claude.flatten import EXPORT_FILE, PASTED
 from archiver.providers.claude.options import PROVIDER
@@ -17,7 +18,6 @@ from archiver.store.edits import record_download
 from archiver.store.filestore import FileStore
 from archiver.timeutil import utc_now_iso
 
-STORED, SKIPPED = "stored", "skipped"
 NO_BYTES = "the data export holds no file bytes"
 
 

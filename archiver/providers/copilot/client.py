@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from archiver.config import Secret, env_base_url, env_setting, load_secret
+from archiver.config import Secret, env_base_url, env_header_value, load_secret
 from archiver.errors import ChallengeError, ConfigError
 from archiver.providers.copilot import parse
 from archiver.providers.copilot.options import (
@@ -29,6 +29,7 @@ from archiver.providers.copilot.options import (
 )
 from archiver.providers.copilot.parse import CopilotChat, Page
 from archiver.transport.http import HttpClient
+from archiver.transport.request import browser_headers
 
 AUTH_REFUSED = "the Copilot token was refused: they last about a day, copy a fresh one"
 CLOUDFLARE_ADVICE = (
@@ -60,9 +61,7 @@ class CopilotSettings:
         identity = env.get(IDENTITY_ENV, "").strip() or None
         if identity is not None and any(ord(c) < 32 or ord(c) == 127 for c in identity):
             raise ConfigError(f"{IDENTITY_ENV} holds a control character")
-        user_agent = env_setting(USER_AGENT_ENV, DEFAULT_USER_AGENT, env)
-        if any(ord(c) < 32 or ord(c) == 127 for c in user_agent):
-            raise ConfigError(f"{USER_AGENT_ENV} holds a control character")
+        user_agent = env_header_value(USER_AGENT_ENV, DEFAULT_USER_AGENT, env)
         return cls(
             token=load_secret(
                 TOKEN_ENV, token_file, environ=env, what="Copilot token", file_option="--token-file"
@@ -78,14 +77,7 @@ class CopilotSettings:
 
     def browser_headers(self) -> dict[str, str]:
         """What the web app's own requests carry, minus credentials."""
-        origin = self.base_url.rstrip("/")
-        return {
-            "User-Agent": self.user_agent,
-            "Accept": "application/json",
-            "Accept-Language": "en-US,en;q=0.9",
-            "Origin": origin,
-            "Referer": origin + "/",
-        }
+        return browser_headers(self.base_url, self.user_agent)
 
     def headers(self) -> dict[str, str]:
         headers = self.browser_headers()

@@ -15,17 +15,13 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.downloads import DownloadSummary
-from archiver.errors import EXIT_FAILED, ArchiverError, NotFoundError, UpstreamError
+from archiver.backup.downloads import SKIPPED, DownloadSummary, each_until_stopped, into_store
 from archiver.flatten.records import as_str
 from archiver.providers.copilot.flatten import PROVIDER, image_urls
 from archiver.store.edits import AttachmentKey, record_download
-from archiver.store.filestore import FileStore, FileStoreError, FileTooLarge, StoredFile
+from archiver.store.filestore import FileStore, StoredFile
 from archiver.timeutil import utc_now_iso
 from archiver.transport.http import HttpClient
-
-STORED, GONE, FAILED, TOO_LARGE, SKIPPED = "stored", "gone", "failed", "too_large", "skipped"
-
 
 ImageSummary = DownloadSummary
 
@@ -70,13 +66,11 @@ async def download_images(
     images, others = pending_images(db)
     if others:
         record_download(db, others, SKIPPED, now=utc_now_iso())
-    for url, keys in images.items():
-        try:
-            await _download_one(db, http, store, url, keys, summary, max_bytes=max_bytes)
-        except ArchiverError as exc:
-            summary.aborted = exc
-            summary.errors.append(str(exc))
-            break
+
+    async def one(image: tuple[str, list[AttachmentKey]]) -> None:
+        await _download_one(db, http, store, *image, summary, max_bytes=max_bytes)
+
+    await each_until_stopped(images.items(), one, summary)
     return summary
 
 
@@ -108,22 +102,8 @@ async def _download_one(
     async def consume(chunks: AsyncIterator[bytes]) -> StoredFile:
         return await store.put_async_chunks(chunks, max_bytes=max_bytes)
 
-    try:
-        stored = await http.request_stream("GET", url, consume, headers={"Accept": "image/*"})
-    except FileTooLarge as exc:
-        summary.too_large += 1
-        record(TOO_LARGE, error=str(exc))
-    except FileStoreError:
-        raise  # a full disk: every later image would fail too
-    except NotFoundError:
-        summary.gone += 1
-        record(GONE, error="upstream answered 404 (image gone)")
-    except UpstreamError as exc:
-        if exc.exit_code != EXIT_FAILED:
-            raise  # a challenge, a refused request, a saturated host: stop calling
-        summary.failed += 1
-        summary.errors.append(f"image {as_str(url.split('?')[0])}: {exc}")
-        record(FAILED, error=str(exc))
-    else:
-        summary.stored += 1
-        record(STORED, stored)
+    async def download() -> StoredFile:
+        return await http.request_stream("GET", url, consume, headers={"Accept": "image/*"})
+
+    what = f"image {as_str(url.split('?')[0])}"
+    await into_store(what, download, record, summary, noun="image")
