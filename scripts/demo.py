@@ -23,7 +23,14 @@ EMULATOR_TOKEN = "emulator-token"  # the emulator's default, not a real credenti
 EMULATOR_COOKIE = "emulator-cookie"
 EMULATOR_SESSION = "emulator-session"  # the emulator's ChatGPT session cookie, made up too
 EMULATOR_COPILOT_TOKEN = "emulator-copilot-token"
-EMULATOR_CLAUDE_SESSION = "emulator-claude-session"  # the emulator's sessionKey cookie
+
+
+def claude_emulator_environment(url: str) -> dict[str, str]:
+    from archiver.providers import registry
+
+    emulator = registry.get("claude").emulator
+    assert emulator is not None
+    return emulator.environment(url)
 
 
 def heading(text: str) -> None:
@@ -217,7 +224,8 @@ def main() -> None:
             "600",
             env=copilot,
         )
-        claude = {"CLAUDE_SESSION_KEY": EMULATOR_CLAUDE_SESSION, "CLAUDE_BASE_URL": url}
+        # Where the emulator's claude.ai is, and the session key its fake accepts.
+        claude = claude_emulator_environment(url)
         heading("Back up Claude: every branch, projects, artifacts, pasted text and images")
         archiver("backup", "claude", str(DB), "--max-rpm", "6000", env=claude)
         heading("Back up Claude again: nothing changed, so only the list requests")

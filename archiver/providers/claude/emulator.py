@@ -16,9 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator.data import stable_uuid
-from archiver.emulator.faults import CHALLENGE_HTML, DROP, drop_connection
-from archiver.emulator.state import STATE
+from archiver.fakes.data import stable_uuid
+from archiver.fakes.faults import CHALLENGE_HTML, DROP, drop_connection
+from archiver.fakes.state import STATE
 from archiver.providers.claude import emulator_data as gen
 from archiver.providers.claude.emulator_data import Chat, Json, iso
 
@@ -28,7 +28,7 @@ API = "/api/organizations"
 
 @dataclass
 class ClaudeEmulatorConfig:
-    chats: int = 0  # generated conversations in the chat organization
+    chats: int = 6  # generated conversations in the chat organization
     projects: int = 2  # every fourth conversation (from the second) is in one of them
     session_key: str = "emulator-claude-session"  # the sessionKey cookie that signs in
     api_org_first: bool = True  # an API-console organization listed first (chat lists 403)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from archiver.emulator.data import (
+from archiver.fakes.data import (
     EPOCH_START,
     answer_text,
     paragraph,

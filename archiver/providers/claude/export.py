@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -25,7 +25,7 @@ from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry
 from archiver.importer.flat_import import Problem, import_flat
 from archiver.importer.jsonarray import JSONArrayError, iter_json_array
-from archiver.importer.run import ImportSummary
+from archiver.importer.summary import ImportSummary
 from archiver.importer.source import (
     NOT_AN_ARRAY,
     UTF8_BOM,
@@ -170,12 +170,17 @@ def _live_conversations(db: sqlite_utils.Database) -> set[str]:
     return {row[0] for row in rows}
 
 
+@dataclass
+class ClaudeImportSummary(ImportSummary):
+    artifact_versions: int = 0  # new artifact versions (textdocs)
+
+
 def import_claude_export(
     db: sqlite_utils.Database,
     files: ExportFiles,
     options: ImportOptions,
     progress: Progress | None = None,
-) -> ImportSummary:
+) -> ClaudeImportSummary:
     entry = conversations_entry(files)
     if entry is None:  # pragma: no cover - detect said yes
         raise ValueError("no conversations.json")
@@ -204,12 +209,13 @@ def import_claude_export(
         if files.kind != "file"
         else []
     )
-    result = import_flat(db, everything(), options, extras=extras, progress=progress)
+    base = import_flat(db, everything(), options, extras=extras, progress=progress)
+    result = ClaudeImportSummary(**{f.name: getattr(base, f.name) for f in fields(base)})
     result.read += summary.skipped_older  # read, and left alone
     result.skipped_older += summary.skipped_older
     result.errors = side.errors + result.errors
     for conversation_id, versions in artifacts:
-        result.textdocs += save_textdocs(db, conversation_id, versions)
+        result.artifact_versions += save_textdocs(db, conversation_id, versions)
     _store_pasted(db, options, result)
     return result
 

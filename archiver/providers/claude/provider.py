@@ -3,7 +3,7 @@ Light to import: each capability loads its modules when it is used."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from archiver.options import JobValues
@@ -14,13 +14,16 @@ from archiver.providers.base import (
     ExportFormat,
     Gateway,
     Provider,
+    Reflatten,
     Renderer,
     Sending,
 )
 from archiver.providers.claude.options import (
     BACKUP_OPTIONS,
+    BASE_URL_ENV,
     DEFAULT_BATCH_RPM,
     DEFAULT_VARIANT,
+    FLATTENER_VERSION,
     SEND_OPTIONS,
     SESSION_ENV,
 )
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from archiver.backup.engine import BackupSummary
     from archiver.batch.sender import BatchProvider, SenderSetup
     from archiver.doctor import DoctorReport, DoctorRun
+    from archiver.flatten.records import FlatConversation
     from archiver.importer.source import ExportFiles, ImportOptions
     from archiver.progress import Progress
     from archiver.providers.claude.client import ClaudeSettings
@@ -112,6 +116,15 @@ class ClaudeDoctor(Doctor["ClaudeSettings"]):
 
 
 class ClaudeEmulator(Emulator):
+    # One conversation, a project's documents, one file: what a no-change backup never asks.
+    item_routes = frozenset(
+        {
+            "/api/organizations/{org}/chat_conversations/{uuid}",
+            "/api/organizations/{org}/projects/{project}/docs",
+            "/api/{org}/files/{file}/{variant}",
+        }
+    )
+
     def default_config(self) -> Any:
         from archiver.providers.claude.emulator import ClaudeEmulatorConfig
 
@@ -121,6 +134,11 @@ class ClaudeEmulator(Emulator):
         from archiver.providers.claude.emulator import add_routes
 
         add_routes(app)
+
+    def environment(self, base_url: str) -> dict[str, str]:
+        from archiver.providers.claude.emulator import ClaudeEmulatorConfig
+
+        return {SESSION_ENV: ClaudeEmulatorConfig().session_key, BASE_URL_ENV: base_url}
 
 
 class ClaudeRenderer(Renderer):
@@ -132,10 +150,21 @@ class ClaudeRenderer(Renderer):
         return claude_blocks(message, row, links)
 
 
+class ClaudeReflatten(Reflatten):
+    version = FLATTENER_VERSION
+
+    def rebuild(
+        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+    ) -> FlatConversation:
+        from archiver.providers.claude.reflatten import reflatten_rows
+
+        return reflatten_rows(conversation, messages)
+
+
 class Claude(Provider["ClaudeSettings"]):
     name = "claude"
     title = "Claude"
-    summary = "claude.ai: every conversation and branch, projects, files, its export; sends"
+    summary = "claude.ai: every conversation and branch, projects, artifacts, files; sends prompts"
     secret = "session"
     secret_env = SESSION_ENV
     conversation_web_url = "https://claude.ai/chat/{id}"
@@ -147,6 +176,7 @@ class Claude(Provider["ClaudeSettings"]):
     emulator = ClaudeEmulator()
     gateway = Gateway(variants=(DEFAULT_VARIANT,), default_variant=DEFAULT_VARIANT)
     renderer = ClaudeRenderer()
+    reflatten = ClaudeReflatten()
 
     def settings_from_env(self, values: Mapping[str, Any]) -> ClaudeSettings:
         from archiver.providers.claude.client import ClaudeSettings
