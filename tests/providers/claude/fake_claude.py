@@ -48,6 +48,8 @@ class FakeOptions:
     drop_streams: int = 0  # cut this many answer streams after their first text, answer kept
     chunk: int = 3  # bytes per write of an answer stream
     honour_turn_uuids: bool = True
+    throttle: int = 0  # answer this many requests 429 rate_limit_error first (Retry-After: 0)
+    usage_limit_on_lists: bool = False  # the conversation lists answer exceeded_limit
 
 
 @dataclass
@@ -101,6 +103,11 @@ def make_app(fake: Fake) -> web.Application:
             )
         if options.cloudflare:
             return web.Response(status=403, text=CHALLENGE, content_type="text/html")
+        if options.throttle > 0:
+            options.throttle -= 1
+            response = _error(429, "rate_limit_error", "Rate limited. Please try again later.")
+            response.headers["Retry-After"] = "0"
+            return response
         if options.refuse or request.cookies.get("sessionKey") != acc.SESSION_KEY:
             status = options.refuse or 403
             kind = "authentication_error" if status == 401 else "permission_error"
@@ -141,6 +148,9 @@ def make_app(fake: Fake) -> web.Application:
             return refused
         if not options.v2:
             return _error(404, "not_found_error", "not found")
+        if options.usage_limit_on_lists:
+            limit = {"type": "exceeded_limit", "resetsAt": options.resets_at}
+            return _error(429, "rate_limit_error", json.dumps(limit))
         offset = int(request.query.get("offset", "0"))
         limit = min(int(request.query.get("limit", "30")), options.page_cap)
         items = listed(request)

@@ -307,3 +307,18 @@ def test_the_session_key_goes_to_its_host_only_and_never_into_the_db(
         if path.is_file():
             assert acc.SESSION_KEY.encode() not in path.read_bytes(), path
     assert acc.SESSION_KEY not in summary.line() + "".join(summary.errors)
+
+
+def test_429s_pause_and_a_usage_limit_stops_with_a_cooldown(tmp_path: Path) -> None:
+    with running_fake(FakeOptions(throttle=2)) as fake:
+        db = open_db(tmp_path / "a.db")
+        throttled = run(fake, db)
+    assert throttled.exit_code == 0, throttled.errors
+    assert throttled.throttled == 2 and throttled.new == 5
+    with running_fake(FakeOptions(usage_limit_on_lists=True)) as fake:
+        db = open_db(tmp_path / "b.db")
+        limited = run(fake, db)
+    assert limited.exit_code == EXIT_PARTIAL
+    assert "usage limit" in str(limited.aborted) and "2030-01-01T00:00:00Z" in str(limited.aborted)
+    stored = rows(db, "SELECT provider, until FROM cooldowns")
+    assert stored == [("claude:send", "2030-01-01T00:00:00.000000Z")]
