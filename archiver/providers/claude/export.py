@@ -25,7 +25,6 @@ from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry
 from archiver.importer.flat_import import Problem, import_flat
 from archiver.importer.jsonarray import JSONArrayError, iter_json_array
-from archiver.importer.summary import ImportSummary
 from archiver.importer.source import (
     NOT_AN_ARRAY,
     UTF8_BOM,
@@ -33,6 +32,7 @@ from archiver.importer.source import (
     ImportOptions,
     first_array_item,
 )
+from archiver.importer.summary import ImportSummary
 from archiver.progress import Progress
 from archiver.providers.chatgpt.canvas import save_textdocs
 from archiver.providers.claude.artifacts import artifact_versions
