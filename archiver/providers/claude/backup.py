@@ -52,7 +52,12 @@ from archiver.providers.claude.parse import (
     newest_first,
 )
 from archiver.providers.claude.pasted import store_pasted
-from archiver.providers.claude.projects import changed_projects, mark_projects_gone, save_projects
+from archiver.providers.claude.projects import (
+    changed_projects,
+    mark_projects_gone,
+    remember_docs_read,
+    save_projects,
+)
 from archiver.store.filestore import FileStore, store_beside
 from archiver.store.runs import remember_throttle_stop
 from archiver.store.save import save_conversation
@@ -124,7 +129,7 @@ class ClaudeSource:
             self._skip(f"projects of organization {org.uuid}", exc)
             return
         if self.db is not None and projects:
-            self.changed += changed_projects(self.db, projects)
+            self.changed += changed_projects(self.db, projects, self.account)
             save_projects(self.db, projects, self.account)
         self.projects += [OwnedProject(org.uuid, p) for p in projects]
 
@@ -185,18 +190,20 @@ async def save_knowledge(
     for project in source.changed:
         try:
             docs = await source.client.project_docs(owners[project.uuid], project.uuid)
-        except NotFoundError:
+        except NotFoundError:  # none to read (a proxy without them): not asked again
+            remember_docs_read(db, source.account, project.uuid, project.updated_at)
             continue
         except UpstreamError as exc:
             if _stops_the_run(exc):
                 raise
-            summary.failed_extra = True
+            summary.failed_extra = True  # read again next run
             summary.errors.append(f"documents of project {project.uuid}: {exc}")
             continue
         flat = project_knowledge(project.raw, docs, source="api", account=source.account)
         if flat is not None:
             save_conversation(db, flat)
             saved += 1
+        remember_docs_read(db, source.account, project.uuid, project.updated_at)
     summary.extra["project_knowledge"] = saved
 
 

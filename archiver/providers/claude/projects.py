@@ -13,33 +13,43 @@ from archiver.flatten.records import dumps
 from archiver.providers.claude.options import PROVIDER
 from archiver.providers.claude.parse import Project
 from archiver.store.db import transaction
-from archiver.timeutil import to_iso, utc_now_iso
+from archiver.timeutil import utc_now_iso
+
+DOCS_KEY = "project_docs:"  # account_state key: the project version whose documents were read
 
 
-def stored_versions(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, str | None]:
-    """Each archived project's ``updated_at`` as last stored (what tells a changed project)."""
+def docs_read(db: sqlite_utils.Database, account: str) -> dict[str, str | None]:
+    """Project uuid → the ``updated_at`` its documents were last read at."""
     rows = db.execute(
-        "SELECT id, raw_json FROM projects WHERE provider = ? AND id IN "
-        "(SELECT value FROM json_each(?))",
-        [PROVIDER, json.dumps(list(ids))],
+        "SELECT key, value FROM account_state WHERE provider = ? AND account = ? AND key LIKE ?",
+        [PROVIDER, account, DOCS_KEY + "%"],
     ).fetchall()
-    found: dict[str, str | None] = {}
-    for ident, raw in rows:
-        try:
-            value = json.loads(raw) if raw else {}
-        except ValueError:
-            value = {}
-        found[ident] = to_iso(value.get("updated_at")) if isinstance(value, dict) else None
-    return found
+    return {key.removeprefix(DOCS_KEY): value for key, value in rows}
 
 
-def changed_projects(db: sqlite_utils.Database, projects: list[Project]) -> list[Project]:
-    """Projects new to the archive or whose ``updated_at`` moved: their documents are read."""
-    stored = stored_versions(db, [p.uuid for p in projects])
+def remember_docs_read(
+    db: sqlite_utils.Database, account: str, project: str, updated_at: str | None
+) -> None:
+    """The project's documents are archived as of ``updated_at``: not read again until it
+    moves. Written only after they were saved, so a failed read is tried again next run."""
+    with transaction(db) as conn:
+        conn.execute(
+            "INSERT INTO account_state (provider, account, key, value, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (provider, account, key) DO UPDATE SET "
+            "value = excluded.value, updated_at = excluded.updated_at",
+            [PROVIDER, account, DOCS_KEY + project, updated_at, utc_now_iso()],
+        )
+
+
+def changed_projects(
+    db: sqlite_utils.Database, projects: list[Project], account: str
+) -> list[Project]:
+    """Projects whose documents were never read, or whose ``updated_at`` moved since."""
+    read = docs_read(db, account)
     return [
         p
         for p in projects
-        if p.uuid not in stored or p.updated_at is None or p.updated_at != stored[p.uuid]
+        if p.uuid not in read or p.updated_at is None or p.updated_at != read[p.uuid]
     ]
 
 
@@ -91,8 +101,10 @@ def exported_project(raw: Any) -> dict[str, Any]:
 
 __all__ = [
     "changed_projects",
+    "docs_read",
     "exported_project",
     "mark_projects_gone",
     "project_names",
+    "remember_docs_read",
     "save_projects",
 ]

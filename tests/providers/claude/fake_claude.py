@@ -48,6 +48,7 @@ class FakeOptions:
     drop_streams: int = 0  # cut this many answer streams after their first text, answer kept
     chunk: int = 3  # bytes per write of an answer stream
     honour_turn_uuids: bool = True
+    docs_fail: int = 0  # the next N project document requests answer 500
     throttle: int = 0  # answer this many requests 429 rate_limit_error first (Retry-After: 0)
     usage_limit_on_lists: bool = False  # the conversation lists answer exceeded_limit
 
@@ -201,6 +202,9 @@ def make_app(fake: Fake) -> web.Application:
         refused = chat_org(request)
         if refused is not None:
             return refused
+        if options.docs_fail > 0:
+            options.docs_fail -= 1
+            return _error(500, "api_error", "Internal server error")
         return web.json_response(account.docs.get(request.match_info["project"], []))
 
     async def files(request: web.Request) -> web.Response:

@@ -322,3 +322,44 @@ def test_429s_pause_and_a_usage_limit_stops_with_a_cooldown(tmp_path: Path) -> N
     assert "usage limit" in str(limited.aborted) and "2030-01-01T00:00:00Z" in str(limited.aborted)
     stored = rows(db, "SELECT provider, until FROM cooldowns")
     assert stored == [("claude:send", "2030-01-01T00:00:00.000000Z")]
+
+
+def test_project_documents_are_read_when_the_project_changes_or_failed(tmp_path: Path) -> None:
+    with running_fake(FakeOptions(docs_fail=2)) as fake:  # both tries of the first project
+        db = open_db(tmp_path / "a.db")
+        first = run(fake, db)
+        assert first.exit_code == EXIT_PARTIAL and any(
+            "documents of project" in e for e in first.errors
+        )
+        assert rows(db, "SELECT count(*) FROM conversations WHERE id LIKE 'claude-project:%'") == [
+            (0,)
+        ]
+        second = run(fake, db)  # the failed read is tried again, the other project is not
+        assert second.exit_code == 0, second.errors
+        asked = [p for p in fake.paths() if p.endswith("/docs")]
+        assert asked.count(f"GET /api/organizations/{acc.ORG}/projects/{acc.PROJECT}/docs") == 3
+        assert asked.count(f"GET /api/organizations/{acc.ORG}/projects/{acc.STARTER}/docs") == 1
+        assert rows(
+            db,
+            "SELECT count(*) FROM messages WHERE conversation_id = ?",
+            f"claude-project:{acc.PROJECT}",
+        ) == [(3,)]  # instructions and two documents
+        before = len(fake.log())
+        run(fake, db)
+        assert not [p for p in fake.paths(before) if p.endswith("/docs")]
+        fake.account.projects[0]["updated_at"] = "2026-03-09T00:00:00.000000Z"
+        fake.account.docs[acc.PROJECT].append(
+            {
+                "uuid": "88888888-8888-4888-8888-000000000003",
+                "file_name": "tiles.csv",
+                "content": "terracotta,12 EUR",
+                "created_at": "2026-03-09T00:00:00.000000Z",
+            }
+        )
+        run(fake, db)
+        hits = rows(
+            db,
+            "SELECT m.author_name FROM messages_fts JOIN messages m ON "
+            "m.rowid = messages_fts.rowid WHERE messages_fts MATCH 'terracotta'",
+        )
+        assert hits == [("tiles.csv",)]

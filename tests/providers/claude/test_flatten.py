@@ -163,3 +163,22 @@ def test_how_blocks_show() -> None:
     assert claude_blocks(hidden, {}, {}) == [Thinking("S")]
     old = {"text": "Hello there"}  # no content: the flat text is all there is
     assert claude_blocks(old, {"text": "Hello there"}, {}) == [Text("Hello there")]
+
+
+@pytest.mark.parametrize(
+    ("pasted", "sent"),
+    [
+        ("sk-ant-sid01-abc", "sessionKey=sk-ant-sid01-abc"),
+        ("sk-ant-sid01-abc==", "sessionKey=sk-ant-sid01-abc=="),
+        ("  sk-ant-sid01-abc \n", "sessionKey=sk-ant-sid01-abc"),
+        (
+            "sessionKey=sk-ant-sid01-abc; lastActiveOrg=o",
+            "sessionKey=sk-ant-sid01-abc; lastActiveOrg=o",
+        ),
+        ("Cookie: a=b; sessionKey=sk-ant-sid01-abc", "a=b; sessionKey=sk-ant-sid01-abc"),
+    ],
+)
+def test_the_session_key_in_either_form(pasted: str, sent: str) -> None:
+    from archiver.providers.claude.client import cookie_header
+
+    assert cookie_header(pasted) == sent
