@@ -9,7 +9,10 @@ found again whatever the server did with the stream.
 
 - **No double sends.** A try cut after the request went out (a dropped stream, a timeout, a
   5xx) may have reached claude.ai. The next try first reads the conversation and adopts the
-  answer when the prompt is there; it sends again only when it is not.
+  answer when the prompt is there; it sends again only when it is not. A conversation this
+  sender did not start or send to in this run (a thread resumed after a stop or a kill, a
+  conversation the gateway continues) is read the same way before its first prompt: a prompt
+  that reached it unrecorded is adopted, not asked twice.
 - **Usage limits.** ``exceeded_limit`` (a 429 or an event in the stream) stops the run (exit
   3) until its ``resetsAt``; the runner records the cool-down. ``message_limit`` warnings of an
   approaching limit are logged. A plain 429 pauses the account's limiter and is retried.
@@ -26,7 +29,7 @@ from typing import Any
 from archiver.batch.archive import BATCH_SOURCE
 from archiver.batch.sender import Answer, CallStats, OnText, SenderBase, Thread
 from archiver.errors import ConfigError, RateLimitExceeded, TransientError, UnreachableError
-from archiver.flatten.records import FlatConversation, as_dict, as_str
+from archiver.flatten.records import FlatConversation, as_dict
 from archiver.providers.claude.client import ClaudeClient, ClaudeSettings, new_claude_http, org_path
 from archiver.providers.claude.flatten import flatten_tree
 from archiver.providers.claude.options import DEFAULT_VARIANT, PROVIDER, ROOT_PARENT
@@ -39,6 +42,15 @@ from archiver.transport.request import Request
 TIMEZONE = "UTC"
 LOCALE = "en-US"
 _NO_MODEL = ("", "auto", DEFAULT_VARIANT)
+
+
+@dataclass(frozen=True)
+class _Session:
+    """What a thread carries between turns (in memory): its organization, and whether the
+    next turn must look in the conversation first (the last answer was adopted)."""
+
+    org: str
+    look_first: bool
 
 
 @dataclass
@@ -137,19 +149,27 @@ class ClaudeProvider(SenderBase[ClaudeSettings]):
     ) -> Answer:
         client = self._client()
         slug = None if model in _NO_MODEL else model
+        # A conversation this sender has not sent to yet (a thread resumed after a stop or a
+        # kill, a conversation the gateway continues), or whose last answer was adopted: an
+        # earlier run's prompt may have reached it unrecorded, so it is read before sending.
+        session = thread.session if isinstance(thread.session, _Session) else None
         try:
-            org = as_str(thread.session) or await self._organization(client)
+            org = session.org if session else await self._organization(client)
             if thread.conversation_id is None:
                 thread.conversation_id = await client.create_conversation(
                     org, str(uuid.uuid4()), model=slug
                 )
                 thread.parent_message_id = None
                 thread.turns_done = 0
-            thread.session = org
+                session = _Session(org, look_first=False)
         finally:
             stats.add(client.http.stats)
+        look_first = session.look_first if session else True
         parent = thread.parent_message_id or ROOT_PARENT
-        turn = await self._turn(org, thread.conversation_id, prompt, parent, slug, stats, on_text)
+        turn = await self._turn(
+            org, thread.conversation_id, prompt, parent, slug, stats, on_text, look_first=look_first
+        )
+        thread.session = _Session(org, look_first=turn.adopted)
         thread.parent_message_id = turn.assistant_uuid
         thread.turns_done += 1
         return Answer(
@@ -171,9 +191,11 @@ class ClaudeProvider(SenderBase[ClaudeSettings]):
         model: str | None,
         stats: CallStats,
         on_text: OnText,
+        *,
+        look_first: bool = False,
     ) -> StreamedTurn:
         client = self._client()
-        tries = _Tries(str(uuid.uuid4()), str(uuid.uuid4()))
+        tries = _Tries(str(uuid.uuid4()), str(uuid.uuid4()), maybe_delivered=look_first)
         body = completion_body(prompt, parent, tries, model)
         url = client.settings.url(
             org_path(org, "chat_conversations", conversation_id, "completion")
@@ -266,7 +288,8 @@ class ClaudeProvider(SenderBase[ClaudeSettings]):
         if thread.conversation_id is None:
             return
         client = self._client()
-        org = as_str(thread.session) or await self._organization(client)
+        session = thread.session if isinstance(thread.session, _Session) else None
+        org = session.org if session else await self._organization(client)
         await client.delete_conversation(org, thread.conversation_id)
 
 

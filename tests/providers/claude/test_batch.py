@@ -118,8 +118,10 @@ def test_a_dropped_stream_is_found_again_not_resent(tmp_path: Path) -> None:
     assert summary.exit_code == EXIT_OK, summary.errors
     assert len(fake.prompts) == 6  # the two cut answers were adopted, not asked again
     check_threads(db, fake)
+    # The cut streams are a1's and a2's (one at a time, file order): a look after each cut,
+    # and one before the turn that follows an adopted answer (a2's, a3's).
     looked = [p for p in fake.paths() if p.startswith("GET") and "/chat_conversations/" in p]
-    assert len(looked) == 2
+    assert len(looked) == 4
 
 
 def test_a_dropped_stream_without_turn_uuids_is_found_by_its_prompt(tmp_path: Path) -> None:
@@ -160,3 +162,20 @@ def test_a_usage_limit_stops_keeps_what_is_done_and_says_when(
         skipped = run(db, csv_file(tmp_path), fake, concurrency=1)
         assert isinstance(skipped, CooldownSkip) and len(fake.log()) == before
     assert len(fake.prompts) == 3
+
+
+def test_a_resumed_thread_adopts_a_prompt_that_reached_claude_unrecorded(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "a.db")
+    with running_fake() as fake:
+        assert run(db, csv_file(tmp_path), fake).exit_code == EXIT_OK
+        # As if the run had been killed after a2 went out, before its answer was recorded.
+        db.execute(
+            "UPDATE batch_items SET status = 'running', answer = NULL, message_id = NULL "
+            "WHERE item_key IN ('a2', 'a3')"
+        )
+        db.conn.commit()
+        again = run(db, csv_file(tmp_path), fake)
+    assert again.exit_code == EXIT_OK, again.errors
+    assert again.done == 2
+    assert len(fake.prompts) == 6  # nothing was asked twice
+    check_threads(db, fake)
