@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 from archiver.errors import (
     AuthError,
@@ -24,6 +24,7 @@ from archiver.errors import (
 from archiver.flatten.records import as_dict, as_str
 from archiver.timeutil import parse_retry_after, to_datetime, to_iso
 from archiver.transport.responses import (
+    Origin,
     decode_json,
     looks_like_challenge,
     looks_like_html,
@@ -127,19 +128,13 @@ def is_session_refusal(exc: AuthError) -> bool:
 
 
 def raise_for_claude(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    method: str,
-    url: str,
-    auth_message: str = AUTH_REFUSED,
+    status: int, headers: Mapping[str, str], body: bytes, **origin: Unpack[Origin]
 ) -> None:
     """Raise what a non-2xx claude.ai answer means; return for 2xx. Messages name the method
     and path only (never a cookie)."""
     if 200 <= status < 300:
         return
-    place = where(method, url)
+    place = where(origin["method"], origin["url"])
     if looks_like_html(headers, body) and (status == 403 or looks_like_challenge(body)):
         raise ChallengeError(f"{CLOUDFLARE_ADVICE} ({place} answered {status})", status=status)
     error = read_error(body)
@@ -158,25 +153,21 @@ def raise_for_claude(
         )
     if status == 529 or (error is not None and error.kind == "overloaded_error"):
         raise TransientError(f"{place} answered {status}: overloaded{said}", status=status)
-    raise_for_status(status, headers, body, method=method, url=url, auth_message=auth_message)
+    origin.setdefault("auth_message", AUTH_REFUSED)
+    raise_for_status(status, headers, body, **origin)
 
 
 def decode_claude(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    method: str,
-    url: str,
-    auth_message: str = AUTH_REFUSED,
+    status: int, headers: Mapping[str, str], body: bytes, **origin: Unpack[Origin]
 ) -> Any:
     """Check the status the claude.ai way, then parse the JSON body (an HTML page with a 2xx
     is a challenge or a wrong base URL, as for every upstream)."""
-    raise_for_claude(status, headers, body, method=method, url=url, auth_message=auth_message)
+    raise_for_claude(status, headers, body, **origin)
     try:
-        return decode_json(status, headers, body, method=method, url=url)
+        return decode_json(status, headers, body, **origin)
     except ChallengeError:
-        raise ChallengeError(f"{CLOUDFLARE_ADVICE} ({where(method, url)})", status=status) from None
+        place = where(origin["method"], origin["url"])
+        raise ChallengeError(f"{CLOUDFLARE_ADVICE} ({place})", status=status) from None
 
 
 # --- organizations -----------------------------------------------------------------------
