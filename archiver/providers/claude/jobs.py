@@ -1,15 +1,13 @@
-"""The ``backup claude`` job kind and Claude's keys of the ``batch`` job kind: settings from
-a job file, and ``backup_claude`` with the values of its options."""
+"""Claude's settings from a job file (the ``backup claude`` kind, and Claude's keys of the
+``batch`` kind), and what its backup takes beyond the common options."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.backup.client_source import run_with_options
 from archiver.config import Secret
 from archiver.options import JobValues, job_secret
-from archiver.providers.claude.backup import backup_claude
 from archiver.providers.claude.client import DEFAULT_USER_AGENT, ClaudeSettings, cookie_header
 
 
@@ -24,13 +22,10 @@ def settings_for(job: JobValues, prefix: str = "") -> ClaudeSettings:
     )
 
 
-def _file_values(values: Mapping[str, Any]) -> dict[str, Any]:
+def file_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``backup_claude`` takes beyond the common options: the files."""
     mb = values.get("max_file_mb")
     return {
         "files": not values.get("no_files", False),
         "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
     }
-
-
-# ``backup claude`` with the values of BACKUP_OPTIONS (from the command line or a job file).
-run_backup = run_with_options(backup_claude, _file_values)

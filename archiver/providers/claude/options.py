@@ -22,7 +22,7 @@ DEFAULT_VARIANT = "default"  # claude/default: the account's own default model
 
 BACKUP_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "claude.ai host (the emulator)", cli=False),
-    **credential("session", SESSION_ENV),
+    **credential("session", SESSION_ENV, "claude.ai session key"),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM),
     "no_files": Option(boolean, False, "Do not download uploaded files and images."),
     "max_file_mb": Option(
@@ -33,5 +33,5 @@ BACKUP_OPTIONS: dict[str, Option] = {
 # Claude's keys of the ``batch`` job kind and of `archiver batch` / `archiver serve`.
 SEND_OPTIONS: dict[str, Option] = {
     "claude_base_url": Option(http_url, DEFAULT_BASE_URL, "claude.ai host", cli=False),
-    **credential("claude_session", SESSION_ENV),
+    **credential("claude_session", SESSION_ENV, "claude.ai session key"),
 }

@@ -64,9 +64,17 @@ class ClaudeBackup(Backup["ClaudeSettings"]):
         values: Mapping[str, Any],
         progress: Progress | None = None,
     ) -> BackupSummary:
-        from archiver.providers.claude.jobs import run_backup
+        from archiver.backup.options import common_backup_arguments
+        from archiver.providers.claude.backup import backup_claude
+        from archiver.providers.claude.jobs import file_values
 
-        return await run_backup(db, settings, values, progress)
+        return await backup_claude(
+            db,
+            settings,
+            progress=progress,
+            **common_backup_arguments(values),
+            **file_values(values),
+        )
 
 
 class ClaudeSending(Sending["ClaudeSettings"]):
