@@ -36,18 +36,19 @@ def test_each_sample_is_claimed_by_its_own_format_only(provider: str) -> None:
 
 
 def test_an_unknown_shape_is_refused_naming_what_was_found(tmp_path: Path) -> None:
-    claude = tmp_path / "claude-export"
-    claude.mkdir()
-    (claude / "conversations.json").write_text(
-        json.dumps([{"uuid": "u1", "name": "chat", "chat_messages": []}])
+    # Claude's export is known now (providers/claude): an export of a shape no format has.
+    unknown = tmp_path / "some-export"
+    unknown.mkdir()
+    (unknown / "conversations.json").write_text(
+        json.dumps([{"id": "u1", "title": "chat", "turns": []}])
     )
-    (claude / "users.json").write_text("[]")
-    result = run_import(tmp_path / "a.db", claude)
+    (unknown / "users.json").write_text("[]")
+    result = run_import(tmp_path / "a.db", unknown)
     assert result.exit_code == 2, result.output
     assert "not an export archiver knows: found a folder holding conversations.json" in (
         result.output
     )
-    for label in ("Grok", "Le Chat", "DeepSeek"):
+    for label in ("Grok", "Le Chat", "DeepSeek", "Claude"):
         assert label in result.output  # "Known: ..." lists every format
     assert "Traceback" not in result.output
 
