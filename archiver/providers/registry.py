@@ -21,6 +21,7 @@ PROVIDER_MODULES: dict[str, str] = {
     "chatgpt": "archiver.providers.chatgpt.provider:ChatGPT",
     "bing": "archiver.providers.bing.provider:Bing",
     "copilot": "archiver.providers.copilot.provider:Copilot",
+    "gemini": "archiver.providers.gemini.provider:Gemini",
     "grok": "archiver.providers.grok.provider:Grok",
     "lechat": "archiver.providers.lechat.provider:LeChat",
     "deepseek": "archiver.providers.deepseek.provider:DeepSeek",

@@ -1,0 +1,331 @@
+"""Gemini's web app over the shared HttpClient: the app page (its session tokens), the chat
+list and a chat's turns through batchexecute (docs/protocol/gemini.md).
+
+The cookie is sent only to the configured Gemini host: redirects are not followed blindly. A
+redirect to another host is Google asking for consent or a sign-in (exit 3, with what to do);
+one on the same host is followed, a few times at most. Messages name method and path only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, cast
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from archiver.config import Secret, env_base_url, load_secret
+from archiver.errors import (
+    EXIT_PARTIAL,
+    AuthError,
+    BadRequestError,
+    ConfigError,
+    TransientError,
+    UpstreamError,
+)
+from archiver.providers.gemini import batchexecute as bx
+from archiver.providers.gemini import parse
+from archiver.providers.gemini.options import (
+    AUTH_REFUSED,
+    BASE_URL_ENV,
+    COOKIE_ENV,
+    DEFAULT_BASE_URL,
+    LIST_PAGE_SIZE,
+    LIST_RPC,
+    READ_PAGE_SIZE,
+    READ_RPC,
+)
+from archiver.transport.http import HttpClient, judge
+from archiver.transport.request import Request, RequestOptions
+from archiver.transport.responses import looks_like_html, raise_for_status, where
+
+log = logging.getLogger("archiver.gemini")
+
+APP_PATH = "/app"
+BATCH_PATH = "/_/BardChatUi/data/batchexecute"
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/142.0.0.0 Safari/537.36"
+)
+MAX_REDIRECTS = 5
+MAX_PAGES = 10_000  # a server handing out fresh cursors forever must not loop us forever
+CONSENT_ADVICE = (
+    "Google asked for cookie consent instead of serving Gemini: open gemini.google.com in the "
+    "browser the cookie came from, answer the consent page, then copy the whole Cookie header "
+    f"again into {COOKIE_ENV} (what was archived is kept)"
+)
+SIGN_IN_ADVICE = (
+    "Google sent the sign-in page instead of Gemini: sign in to gemini.google.com in a browser, "
+    f"then copy a fresh Cookie header into {COOKIE_ENV} (what was archived is kept)"
+)
+
+
+class GeminiRedirected(UpstreamError):
+    """A consent or sign-in page instead of the app: a person has to act in a browser."""
+
+    exit_code = EXIT_PARTIAL
+
+
+class StaleToken(BadRequestError):
+    """HTTP 400 naming ``xsrf``: the page's ``at`` token went stale (read the page again)."""
+
+
+def cookie_header_value(raw: str) -> str:
+    """``GEMINI_COOKIE`` is a whole Cookie header (a ``Cookie:`` prefix allowed); it must hold
+    ``__Secure-1PSID``. Never shown."""
+    value = raw.strip()
+    if value.lower().startswith("cookie:"):
+        value = value[len("cookie:") :].strip()
+    names = {part.split("=", 1)[0].strip() for part in value.split(";") if "=" in part}
+    if "__Secure-1PSID" not in names:
+        raise ConfigError(
+            f"{COOKIE_ENV} holds no __Secure-1PSID cookie: copy the whole Cookie header of a "
+            "request to gemini.google.com (with __Secure-1PSID and __Secure-1PSIDTS)"
+        )
+    if "__Secure-1PSIDTS" not in names:
+        log.warning("%s holds no __Secure-1PSIDTS cookie: Google may refuse it", COOKIE_ENV)
+    return value
+
+
+@dataclass(frozen=True)
+class GeminiSettings:
+    cookie: Secret
+    base_url: str = DEFAULT_BASE_URL
+    user_agent: str = DEFAULT_USER_AGENT
+
+    def __post_init__(self) -> None:
+        cookie_header_value(self.cookie.reveal())  # a malformed cookie is a config error now
+
+    @classmethod
+    def from_env(
+        cls, cookie_file: str | None = None, environ: Mapping[str, str] | None = None
+    ) -> GeminiSettings:
+        env = environ if environ is not None else os.environ
+        return cls(
+            cookie=load_secret(
+                COOKIE_ENV,
+                cookie_file,
+                environ=env,
+                what="Gemini cookie",
+                file_option="--cookie-file",
+            ),
+            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
+        )
+
+    @property
+    def account(self) -> str:
+        return ""
+
+    @property
+    def origin(self) -> str:
+        return self.base_url.rstrip("/")
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "User-Agent": self.user_agent,
+            "Accept-Language": "en-US,en;q=0.9",
+            "Origin": self.origin,
+            "Referer": self.origin + "/",
+            "X-Same-Domain": "1",
+            "Cookie": cookie_header_value(self.cookie.reveal()),
+        }
+
+
+@dataclass(frozen=True)
+class _Exchange(Request):
+    """A request with a form body, whose redirects are not followed by the session (the
+    cookie must not travel to another host)."""
+
+    data: bytes | None = None
+
+    def options(self) -> RequestOptions:
+        options: dict[str, Any] = dict(super().options())
+        options["allow_redirects"] = False
+        if self.data is not None:
+            options["data"] = self.data
+        return cast(RequestOptions, options)
+
+
+def _redirect_error(location: str, base_url: str) -> UpstreamError | None:
+    """The error a redirect to ``location`` means; None for a redirect to follow."""
+    target = urlsplit(location)
+    base = urlsplit(base_url)
+    lowered = location.lower()
+    if "consent" in (target.hostname or "") or "/consent" in lowered:
+        return GeminiRedirected(CONSENT_ADVICE, status=302)
+    if (target.hostname and target.hostname != base.hostname) or any(
+        marker in lowered for marker in ("servicelogin", "/signin", "accounts.google.")
+    ):
+        return GeminiRedirected(SIGN_IN_ADVICE, status=302)
+    return None
+
+
+def judge_page(
+    status: int, headers: Mapping[str, str], body: bytes, *, method: str, url: str
+) -> parse.PageTokens:
+    """The app page → its tokens; a page without ``SNlM0e`` means the cookie was not taken."""
+    raise_for_status(status, headers, body, method=method, url=url, auth_message=AUTH_REFUSED)
+    tokens = parse.page_tokens(body.decode("utf-8", "replace"))
+    if tokens is None:
+        raise AuthError(f"{AUTH_REFUSED} (GET {APP_PATH} came back signed out)", status=status)
+    return tokens
+
+
+def judge_batch(
+    status: int, headers: Mapping[str, str], body: bytes, *, method: str, url: str
+) -> bx.Reply:
+    place = where(method, url)
+    if status == 400:
+        try:
+            refused = bx.parse_reply(body).request_errors
+        except bx.FramingError:
+            refused = []
+        if refused and any(bx.mentions(envelope, "xsrf") for envelope in refused):
+            raise StaleToken(f"{place} refused the page token (xsrf)", status=400, url=place)
+    raise_for_status(status, headers, body, method=method, url=url, auth_message=AUTH_REFUSED)
+    try:
+        return bx.parse_reply(body)
+    except bx.FramingError as exc:
+        if looks_like_html(headers, body):
+            raise GeminiRedirected(SIGN_IN_ADVICE, status=status, url=place) from None
+        raise TransientError(f"{place} answered malformed batchexecute ({exc})") from None
+
+
+@dataclass
+class ReadChat:
+    """A chat's turns, oldest first, and what else its read pages said."""
+
+    turns: list[list[Any]]
+    pages: int
+    tails: list[Any] = field(default_factory=list)  # each page minus its turns
+
+
+class GeminiClient:
+    """The app page and batchexecute over the shared HttpClient."""
+
+    def __init__(self, http: HttpClient, settings: GeminiSettings):
+        self.http = http
+        self.settings = settings
+        self.tokens: parse.PageTokens | None = None
+        self._reqid = 10_000
+        self.unreadable_entries: list[Any] = []
+
+    async def _send(self, method: str, url: str, check: Any, data: bytes | None = None) -> Any:
+        headers = self.settings.headers()
+        if data is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded;charset=utf-8"
+        for _ in range(MAX_REDIRECTS + 1):
+            request = _Exchange(method, url, headers=headers, data=data)
+
+            async def read(response: Any, request: Request = request) -> Any:
+                if 300 <= response.status < 400:
+                    return ("redirect", response.headers.get("Location", ""))
+                return ("done", await judge(request, response, check))
+
+            kind, value = await self.http.send(request, read)
+            if kind == "done":
+                return value
+            error = _redirect_error(value, self.settings.base_url)
+            if error is not None:
+                raise error
+            url = urljoin(url, value)
+        raise UpstreamError(f"{where(method, url)}: redirected too many times (check the base URL)")
+
+    async def session(self, *, fresh: bool = False) -> parse.PageTokens:
+        """The app page's tokens (read once per run, again when they go stale)."""
+        if self.tokens is None or fresh:
+            self.tokens = await self._send("GET", self.settings.url(APP_PATH), judge_page)
+        return self.tokens
+
+    async def call(self, call: bx.Call) -> Any:
+        """One RPC's result; the page is read again once when its token went stale."""
+        for attempt in (1, 2):
+            tokens = await self.session(fresh=attempt == 2)
+            self._reqid += 100_000
+            params = {
+                "rpcids": call.rpcid,
+                "source-path": APP_PATH,
+                "bl": tokens.bl,
+                "f.sid": tokens.fsid,
+                "hl": tokens.hl or "en",
+                "_reqid": str(self._reqid),
+                "rt": "c",
+            }
+            url = f"{self.settings.url(BATCH_PATH)}?{urlencode(params)}"
+            body = bx.encode_request([call], tokens.at)
+            try:
+                reply: bx.Reply = await self._send("POST", url, judge_batch, body)
+            except StaleToken:
+                if attempt == 2:
+                    raise
+                continue
+            return parse.check_result(reply.result_for(call.rpcid), call.rpcid)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def list_pages(self, *, pinned: bool) -> AsyncIterator[list[parse.ChatRow]]:
+        """One list (pinned chats, or the others), page by page, newest first. A cursor that
+        repeats ends the walk."""
+        used: set[str] = set()
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            result = await self.call(
+                bx.Call(LIST_RPC, parse.list_payload(LIST_PAGE_SIZE, cursor, pinned=pinned))
+            )
+            chats, cursor, unreadable = parse.parse_list_result(result)
+            self.unreadable_entries.extend(unreadable)
+            yield chats
+            if not cursor or cursor in used:
+                return
+            used.add(cursor)
+
+    async def read_chat(self, conversation_id: str) -> ReadChat:
+        """Every turn, following the continuation token until it is null; oldest first. A
+        turn repeated across pages (they shift as the chat grows) is kept once."""
+        pages: list[list[list[Any]]] = []
+        tails: list[Any] = []
+        used: set[str] = set()
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            result = await self.call(
+                bx.Call(READ_RPC, parse.read_payload(conversation_id, READ_PAGE_SIZE, cursor))
+            )
+            turns, cursor = parse.parse_read_result(result)
+            pages.append(turns)
+            tails.append([None, *result[1:]] if isinstance(result, list) else result)
+            if not cursor or cursor in used:
+                break
+            used.add(cursor)
+        seen: set[str] = set()
+        ordered: list[list[Any]] = []
+        for page in pages:
+            for turn in page:
+                key = parse.turn_id(turn)
+                if key is not None:
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                ordered.append(turn)
+        ordered.reverse()
+        return ReadChat(ordered, len(pages), tails)
+
+
+# An HttpClient(session, limiter, policy) whose 401 speaks of the Gemini cookie.
+new_gemini_http = partial(HttpClient, auth_message=AUTH_REFUSED)
+
+
+__all__ = [
+    "APP_PATH",
+    "BATCH_PATH",
+    "GeminiClient",
+    "GeminiRedirected",
+    "GeminiSettings",
+    "ReadChat",
+    "StaleToken",
+    "cookie_header_value",
+    "new_gemini_http",
+]
