@@ -8,6 +8,7 @@ one on the same host is followed, a few times at most. Messages name method and 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -196,6 +197,15 @@ def judge_batch(
         raise TransientError(f"{place} answered malformed batchexecute ({exc})") from None
 
 
+def judge_rpc(
+    status: int, headers: Mapping[str, str], body: bytes, *, method: str, url: str, rpcid: str
+) -> Any:
+    """One RPC's checked result. Judged inside the exchange, so that a throttle the envelope
+    reports (1096, an empty result) is retried under the shared limiter like a 429."""
+    reply = judge_batch(status, headers, body, method=method, url=url)
+    return parse.check_result(reply.result_for(rpcid), rpcid)
+
+
 @dataclass
 class ReadChat:
     """A chat's turns, oldest first, and what else its read pages said."""
@@ -212,6 +222,7 @@ class GeminiClient:
         self.http = http
         self.settings = settings
         self.tokens: parse.PageTokens | None = None
+        self._page_lock = asyncio.Lock()
         self._reqid = 10_000
         self.unreadable_entries: list[Any] = []
 
@@ -236,16 +247,19 @@ class GeminiClient:
             url = urljoin(url, value)
         raise UpstreamError(f"{where(method, url)}: redirected too many times (check the base URL)")
 
-    async def session(self, *, fresh: bool = False) -> parse.PageTokens:
-        """The app page's tokens (read once per run, again when they go stale)."""
-        if self.tokens is None or fresh:
-            self.tokens = await self._send("GET", self.settings.url(APP_PATH), judge_page)
-        return self.tokens
+    async def session(self, stale: parse.PageTokens | None = None) -> parse.PageTokens:
+        """The app page's tokens: read once per run, and again when ``stale`` (the ones a
+        request was refused with) are still the current ones (several workers meeting the
+        same stale token read the page once)."""
+        async with self._page_lock:
+            if self.tokens is None or (stale is not None and self.tokens is stale):
+                self.tokens = await self._send("GET", self.settings.url(APP_PATH), judge_page)
+            return self.tokens
 
     async def call(self, call: bx.Call) -> Any:
         """One RPC's result; the page is read again once when its token went stale."""
+        tokens = await self.session()
         for attempt in (1, 2):
-            tokens = await self.session(fresh=attempt == 2)
             self._reqid += 100_000
             params = {
                 "rpcids": call.rpcid,
@@ -259,12 +273,11 @@ class GeminiClient:
             url = f"{self.settings.url(BATCH_PATH)}?{urlencode(params)}"
             body = bx.encode_request([call], tokens.at)
             try:
-                reply: bx.Reply = await self._send("POST", url, judge_batch, body)
+                return await self._send("POST", url, partial(judge_rpc, rpcid=call.rpcid), body)
             except StaleToken:
                 if attempt == 2:
                     raise
-                continue
-            return parse.check_result(reply.result_for(call.rpcid), call.rpcid)
+                tokens = await self.session(stale=tokens)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def list_pages(self, *, pinned: bool) -> AsyncIterator[list[parse.ChatRow]]:

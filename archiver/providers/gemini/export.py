@@ -11,8 +11,9 @@ Each prompt entry is filed in one conversation, in this order of preference:
 3. the live chat holding the same prompt sent within a few seconds (older Takeouts name no
    chat);
 4. otherwise by time: entries less than ``GAP_MINUTES`` apart share a conversation, named
-   ``takeout-<16 hex>`` from its first entry (a group one of whose entries was filed before
-   goes where that one went).
+   ``takeout-<16 hex>`` from its first entry; in a group some of whose entries were filed
+   before (or are live prompts), an entry goes where the nearest such entry before it went
+   (else the nearest after it).
 Each conversation is then built from what the archive holds for it plus the new entries and
 saved whole (``flatten``). Other Gemini activity (feedback, draft choices, Canvas, ...) is kept
 whole in ``export_files``; uploads sitting beside the activity file go into the file store.
@@ -247,12 +248,15 @@ def file_entries(db: sqlite_utils.Database, entries: list[Entry]) -> dict[str, l
             unlinked.append(entry)
     unlinked_keys = {e.key for e in unlinked}
     for group in _gap_groups([e for e in entries if not e.chat_ids]):
-        homes = {e.key: before.get(e.key) or live_match(db, e) for e in group}
-        home = next((h for h in homes.values() if h), None)
-        home = home or "takeout-" + group[0].key.removeprefix("t_").split("~")[0]
-        for entry in group:
-            if entry.key in unlinked_keys:
-                filed.setdefault(homes[entry.key] or home, []).append(entry)
+        homes = [before.get(e.key) or live_match(db, e) for e in group]
+        derived = "takeout-" + group[0].key.removeprefix("t_").split("~")[0]
+        for index, entry in enumerate(group):
+            if entry.key not in unlinked_keys:
+                continue
+            # Its own chat, else the nearest one before it in the group, else after it.
+            earlier = [h for h in homes[index::-1] if h]
+            later = [h for h in homes[index:] if h]
+            filed.setdefault((earlier or later or [derived])[0], []).append(entry)
     return filed
 
 

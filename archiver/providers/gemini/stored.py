@@ -76,8 +76,8 @@ def live_match(db: sqlite_utils.Database, entry: Entry) -> str | None:
     when = to_datetime(entry.time)
     if when is None:
         return None
-    low = to_iso(when - timedelta(seconds=MATCH_SECONDS))
-    high = to_iso(when + timedelta(seconds=MATCH_SECONDS))
+    low = to_iso((when - timedelta(seconds=MATCH_SECONDS)).timestamp())
+    high = to_iso((when + timedelta(seconds=MATCH_SECONDS)).timestamp())
     wanted = normalized(entry.prompt)
     rows = db.execute(
         "SELECT m.conversation_id, m.text, m.create_time FROM messages AS m "

@@ -45,6 +45,7 @@ _APP_URL = re.compile(r"^https?://gemini\.google\.com/(?:u/\d+/)?app/([A-Za-z0-9
 _GEM_USED = re.compile(r"^(?P<name>.+?) was used in this chat\b")
 _ATTACHED = re.compile(r"^Attached \d+ files?\.?$")
 _SPACE = re.compile(r"\s+")
+_GEM_ID = re.compile(r"^[0-9a-f]{8,}$")
 
 
 class EntryError(ValueError):
@@ -70,7 +71,7 @@ class Gem:
         """The Gem's id from its link when the link has one, else one made from its name."""
         if self.url:
             parts = [p for p in urlsplit(self.url).path.split("/") if p]
-            if len(parts) >= 2 and parts[0] in ("gem", "gems") and parts[1] != "...":
+            if len(parts) >= 2 and parts[0] in ("gem", "gems") and _GEM_ID.match(parts[-1]):
                 return parts[-1]
         return "gem:" + self.name
 
@@ -117,6 +118,19 @@ class Entry:
 def normalized(text: str) -> str:
     """A prompt as compared: whitespace runs collapsed, ends stripped."""
     return _SPACE.sub(" ", text).strip()
+
+
+_EXPORT_SUFFIX = re.compile(r"-[0-9a-f]{16}(?=\.[^.]*$|$)")
+
+
+def _shown_names(attachments: list[Attachment]) -> set[str]:
+    """How the uploads may be named in a prompt line: as shown, and by their export name with
+    and without its ``-<16 hex>`` suffix."""
+    names = {a.name for a in attachments}
+    for a in attachments:
+        if a.file:
+            names |= {a.file, _EXPORT_SUFFIX.sub("", a.file)}
+    return {normalized(n) for n in names if n}
 
 
 def entry_key(time_iso: str, prompt: str) -> str:
@@ -229,8 +243,11 @@ def entry_of(record: Record) -> Entry | None:
         time = local_to_utc(record.time_text)
     except TimeFormatError as exc:
         raise EntryError(str(exc)) from None
+    # An image-only prompt has no text in the JSON form and the file's name in the HTML one:
+    # both are keyed as the empty prompt, so the two forms name the same entry.
+    keyed = "" if normalized(prompt) in _shown_names(record.attachments) else prompt
     return Entry(
-        key=entry_key(time, prompt),
+        key=entry_key(time, keyed),
         form=record.form,
         raw=record.raw,
         time=time,
