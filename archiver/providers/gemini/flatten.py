@@ -30,7 +30,8 @@ from archiver.flatten.tree import tree_shape
 from archiver.providers.gemini import parse
 from archiver.providers.gemini.htmltext import html_to_text
 from archiver.providers.gemini.options import FLATTENER_VERSION, PROVIDER, TAKEOUT_POINTER
-from archiver.providers.gemini.takeout import Entry, entry_from_raw, normalized
+from archiver.providers.gemini.takeout import Entry, normalized
+from archiver.providers.gemini.takeout_html import entry_from_raw
 from archiver.query.blocks import load_json
 from archiver.timeutil import to_datetime
 

@@ -11,7 +11,7 @@ from typing import Any
 from archiver.providers.base import Renderer
 from archiver.providers.gemini import parse
 from archiver.providers.gemini.options import TAKEOUT_POINTER
-from archiver.providers.gemini.takeout import entry_from_raw
+from archiver.providers.gemini.takeout_html import entry_from_raw
 from archiver.query.blocks import Block, Note, Text, Thinking, as_dict, as_text, image
 
 # Placeholders the web app replaces with cards and media; they are not text to read.

@@ -259,17 +259,6 @@ def entry_of(record: Record) -> Entry | None:
     )
 
 
-def entry_from_raw(raw: dict[str, Any]) -> Entry | None:
-    """The entry a stored raw holds (re-read when the archive rebuilds a chat)."""
-    from archiver.providers.gemini.takeout_html import record_from_cell
-
-    record = record_from_cell(raw["html"]) if "html" in raw else record_from_json(raw)
-    try:
-        return entry_of(record)
-    except EntryError:
-        return None
-
-
 def activity_time(record: Record) -> str | None:
     """The UTC time of any record, None when it cannot be read."""
     if not record.time_text:
@@ -288,7 +277,6 @@ __all__ = [
     "Record",
     "activity_time",
     "chat_id_of",
-    "entry_from_raw",
     "entry_key",
     "entry_of",
     "normalized",

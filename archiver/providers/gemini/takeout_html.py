@@ -11,9 +11,19 @@ is Google's sanitised HTML, whose text escapes any ``<``)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from archiver.providers.gemini.htmltext import inline_text
-from archiver.providers.gemini.takeout import Attachment, Record, chat_id_of, subtitle_parts
+from archiver.providers.gemini.takeout import (
+    Attachment,
+    Entry,
+    EntryError,
+    Record,
+    chat_id_of,
+    entry_of,
+    record_from_json,
+    subtitle_parts,
+)
 
 _OUTER = re.compile(r"<div\b[^>]*\bclass=\"[^\"]*\bouter-cell\b[^\"]*\"[^>]*>", re.IGNORECASE)
 _CELL = re.compile(r"<div\b[^>]*\bclass=\"([^\"]*\bcontent-cell\b[^\"]*)\"[^>]*>", re.IGNORECASE)
@@ -125,6 +135,15 @@ def record_from_cell(cell: str) -> Record:
     )
 
 
+def entry_from_raw(raw: dict[str, Any]) -> Entry | None:
+    """The entry a stored raw holds, either form (re-read when the archive rebuilds a chat)."""
+    record = record_from_cell(raw["html"]) if "html" in raw else record_from_json(raw)
+    try:
+        return entry_of(record)
+    except EntryError:
+        return None
+
+
 def looks_like_activity_page(head: str) -> bool:
     """Whether an HTML file's start is a My Activity page (Google's Material Design Lite
     cells), whatever its language."""
@@ -133,4 +152,4 @@ def looks_like_activity_page(head: str) -> bool:
     )
 
 
-__all__ = ["entry_cells", "looks_like_activity_page", "record_from_cell"]
+__all__ = ["entry_cells", "entry_from_raw", "looks_like_activity_page", "record_from_cell"]

@@ -23,8 +23,8 @@ PHOTO_BYTES = b"\x89PNG\r\n\x1a\n photo bytes"
 CAT = "IMG_0001-aa11bb22cc33dd44.jpg"
 CAT_BYTES = b"\xff\xd8\xff cat bytes"
 GEM_URL = "https://gemini.google.com/gem/1a2b3c4d5e6f"
-US_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-GB_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sept Oct Nov Dec".split()
+US_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+GB_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec"]
 
 
 def utc(*parts: int, ms: int = 0) -> datetime:
@@ -141,9 +141,13 @@ def prompt_json(p: Prompt) -> dict[str, Any]:
         entry["details"] = details(p.chats)
     subtitles: list[dict[str, str]] = []
     if p.gem:
-        subtitles.append({"name": f"{p.gem[0]} was used in this chat. Manage your Gems.", "url": p.gem[1]})
+        subtitles.append(
+            {"name": f"{p.gem[0]} was used in this chat. Manage your Gems.", "url": p.gem[1]}
+        )
     if p.files:
-        subtitles.append({"name": f"Attached {len(p.files)} file{'s' if len(p.files) > 1 else ''}."})
+        subtitles.append(
+            {"name": f"Attached {len(p.files)} file{'s' if len(p.files) > 1 else ''}."}
+        )
         subtitles += [{"name": f"-  {shown}", "url": name} for shown, name in p.files]
     if subtitles:
         entry["subtitles"] = subtitles
@@ -210,7 +214,9 @@ def cell(header: str, body: str, right: str = "", chats: list[str] | None = None
 def prompt_cell(p: Prompt, clock: Any = us_time) -> str:
     lines = [f"Prompted {html.escape(p.shown_prompt or p.prompt)}"]
     if p.gem:
-        lines.append(f'{p.gem[0]} was used in this chat. <a href="{p.gem[1]}">Manage your Gems</a>.')
+        lines.append(
+            f'{p.gem[0]} was used in this chat. <a href="{p.gem[1]}">Manage your Gems</a>.'
+        )
     if p.files:
         lines.append(f"Attached {len(p.files)} file{'s' if len(p.files) > 1 else ''}.")
         lines += [f'-  <a href="{name}">{html.escape(shown)}</a>' for shown, name in p.files]
@@ -228,7 +234,7 @@ def activity_cell(a: Activity, clock: Any = us_time) -> str:
 
 def page(cells: list[str]) -> str:
     return (
-        "<html><head><title>My Activity History</title><style type=\"text/css\">"
+        '<html><head><title>My Activity History</title><style type="text/css">'
         ".image-preview {width:72px;height:72px;}</style></head><body>"
         f'<div class="mdl-grid">{"".join(cells)}</div></body></html>'
     )
@@ -259,12 +265,29 @@ def html_activity(
 OTHER_PRODUCTS = {
     "Takeout/My Activity/Search/MyActivity.json": json.dumps(
         [
-            {"header": "Search", "title": "Searched for gemini recipes", "time": "2026-08-01T10:00:00.000Z", "products": ["Search"]},
-            {"header": "Search", "title": "Visited Gemini - Google", "time": "2026-08-01T10:01:00.000Z", "products": ["Search"]},
+            {
+                "header": "Search",
+                "title": "Searched for gemini recipes",
+                "time": "2026-08-01T10:00:00.000Z",
+                "products": ["Search"],
+            },
+            {
+                "header": "Search",
+                "title": "Visited Gemini - Google",
+                "time": "2026-08-01T10:01:00.000Z",
+                "products": ["Search"],
+            },
         ]
     ).encode(),
     "Takeout/My Activity/YouTube/MyActivity.json": json.dumps(
-        [{"header": "YouTube", "title": "Watched a video", "time": "2026-08-02T10:00:00.000Z", "products": ["YouTube"]}]
+        [
+            {
+                "header": "YouTube",
+                "title": "Watched a video",
+                "time": "2026-08-02T10:00:00.000Z",
+                "products": ["YouTube"],
+            }
+        ]
     ).encode(),
     "Takeout/archive_browser.html": b"<html><body>Archive</body></html>",
 }

@@ -62,11 +62,15 @@ def test_real_captures_back_up(httpserver: Any, tmp_path: Path) -> None:
             return Response((FIXTURES / "commonplace_list_chats.txt").read_bytes())
         if json.loads(payload)[2] is None:  # the first page of a chat: the real capture
             return Response((FIXTURES / "commonplace_read_chat.txt").read_bytes())
-        end = json.dumps([["wrb.fr", "hNvQHb", "[[], null, null, []]", None, None, None, "generic"]])
+        end = json.dumps(
+            [["wrb.fr", "hNvQHb", "[[], null, null, []]", None, None, None, "generic"]]
+        )
         return Response(f")]}}'\n\n{len(end) + 2}\n{end}\n")
 
     httpserver.expect_request("/app").respond_with_data(PAGE, content_type="text/html")
-    httpserver.expect_request("/_/BardChatUi/data/batchexecute", method="POST").respond_with_handler(rpc)
+    httpserver.expect_request(
+        "/_/BardChatUi/data/batchexecute", method="POST"
+    ).respond_with_handler(rpc)
     db = open_db(tmp_path / "a.db")
     summary = backup(httpserver.url_for("").rstrip("/"), db)
     assert summary.exit_code == 0, summary.errors
@@ -97,7 +101,9 @@ def test_real_captures_back_up(httpserver: Any, tmp_path: Path) -> None:
         "SELECT title, gizmo_id, update_time FROM conversations WHERE id = 'c_60772b6269b693f9'"
     ).fetchone()
     assert conversation == ("CHAT_TITLE_0", "f643ca308dd6", "2026-07-16T08:22:02.939572Z")
-    assert db.execute("SELECT name FROM projects WHERE id = 'f643ca308dd6'").fetchone() == ("GEM_NAME",)
+    assert db.execute("SELECT name FROM projects WHERE id = 'f643ca308dd6'").fetchone() == (
+        "GEM_NAME",
+    )
 
 
 # --- end to end against the emulator -------------------------------------------------------
@@ -126,7 +132,9 @@ def test_two_runs_the_second_list_only_and_every_candidate_kept(tmp_path: Path) 
         assert first.exit_code == 0, first.errors
         assert (first.listed, first.new) == (11, 11)
         for cid, chat in fake.chats.items():
-            expected = {t.rid for t in chat.turns} | {c[0] for t in chat.turns for c in t.candidates}
+            expected = {t.rid for t in chat.turns} | {
+                c[0] for t in chat.turns for c in t.candidates
+            }
             assert stored_ids(db, cid) == expected
             shown = {
                 r[0]
@@ -137,9 +145,9 @@ def test_two_runs_the_second_list_only_and_every_candidate_kept(tmp_path: Path) 
                 )
             }
             assert shown == {t.chosen for t in chat.turns}
-        assert db.execute("SELECT count(*) FROM conversations WHERE gizmo_id = 'f643ca308dd6'").fetchone()[0] == sum(
-            1 for c in fake.chats.values() if c.turns[0].gem
-        )
+        assert db.execute(
+            "SELECT count(*) FROM conversations WHERE gizmo_id = 'f643ca308dd6'"
+        ).fetchone()[0] == sum(1 for c in fake.chats.values() if c.turns[0].gem)
         thoughts = db.execute(
             "SELECT count(*) FROM messages WHERE json_extract(raw_json, '$.candidate[37][0][0]') IS NOT NULL"
         ).fetchone()[0]

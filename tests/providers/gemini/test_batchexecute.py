@@ -91,7 +91,9 @@ def test_error_codes_read_nested_slots() -> None:
 def test_request_error_envelope_is_kept() -> None:
     body = (
         ")]}'\n\n"
-        + json.dumps([["er", None, None, None, None, 400, None, None, None, 3, [{"48448350": ["xsrf"]}]]])
+        + json.dumps(
+            [["er", None, None, None, None, 400, None, None, None, 3, [{"48448350": ["xsrf"]}]]]
+        )
     ).encode()
     parsed = bx.parse_reply(body)
     assert parsed.results == []
@@ -104,7 +106,7 @@ def test_request_error_envelope_is_kept() -> None:
         b"",
         b"<!doctype html><html>Sign in</html>",
         b")]}'\n\n",
-        b")]}'\n\n120\n[[\"wrb.fr\",\"MaZiqc\",\"[nu",  # cut inside a chunk
+        b')]}\'\n\n120\n[["wrb.fr","MaZiqc","[nu',  # cut inside a chunk
         b"\xff\xfe)]}'",
     ],
 )

@@ -63,9 +63,7 @@ def test_json_takeout_lands_exactly(tmp_path: Path, kind: str) -> None:
     result = run(db, takeout(tmp_path, "json", kind))
     assert result.exit_code == 0, result.output
     # Every prompt once, in its chat, at its time (to the millisecond).
-    expected = sorted(
-        (p.time.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z", p.prompt) for p in PROMPTS
-    )
+    expected = sorted((p.time.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z", p.prompt) for p in PROMPTS)
     got = user_rows(db)
     assert sorted((t, text) for _, text, t in got) == expected
     by_prompt = {text: cid for cid, text, _ in got}
@@ -105,11 +103,21 @@ def test_json_takeout_lands_exactly(tmp_path: Path, kind: str) -> None:
         "ORDER BY a.file_name",
     )
     assert stored == [
-        (f"{samples.FOLDER}/{samples.CAT}", hashlib.sha256(samples.CAT_BYTES).hexdigest(), "stored"),
-        (f"{samples.FOLDER}/{samples.PHOTO}", hashlib.sha256(samples.PHOTO_BYTES).hexdigest(), "stored"),
+        (
+            f"{samples.FOLDER}/{samples.CAT}",
+            hashlib.sha256(samples.CAT_BYTES).hexdigest(),
+            "stored",
+        ),
+        (
+            f"{samples.FOLDER}/{samples.PHOTO}",
+            hashlib.sha256(samples.PHOTO_BYTES).hexdigest(),
+            "stored",
+        ),
     ]
     # The Gem, recorded.
-    assert rows(db, "SELECT id, provider, name FROM projects") == [("1a2b3c4d5e6f", "gemini", "Tutor")]
+    assert rows(db, "SELECT id, provider, name FROM projects") == [
+        ("1a2b3c4d5e6f", "gemini", "Tutor")
+    ]
     assert rows(db, "SELECT gizmo_id FROM conversations WHERE id = ?", "c_" + CHAT_B) == [
         ("1a2b3c4d5e6f",)
     ]
@@ -141,7 +149,12 @@ def test_reimport_adds_nothing_and_a_newer_takeout_adds_only_what_is_new(tmp_pat
     assert result.exit_code == 0, result.output
     after = rows(db, "SELECT pk, conversation_id, id, text FROM messages ORDER BY pk")
     assert after[: len(before)] == before
-    assert sorted(r[3] for r in after[len(before) :]) == ["A new chat", "Hello.", "One more thing", "Sure."]
+    assert sorted(r[3] for r in after[len(before) :]) == [
+        "A new chat",
+        "Hello.",
+        "One more thing",
+        "Sure.",
+    ]
 
 
 def test_html_form_lands_the_same_entries(tmp_path: Path) -> None:
@@ -163,7 +176,9 @@ def test_html_form_lands_the_same_entries(tmp_path: Path) -> None:
         "AND u.id = m.parent_id WHERE u.text LIKE 'And where are they?%'",
     )
     assert "Shark Bay." in regenerated and "Lake Thetis" in regenerated
-    assert rows(html_db, "SELECT count(*) FROM attachments WHERE download_status = 'stored'") == [(2,)]
+    assert rows(html_db, "SELECT count(*) FROM attachments WHERE download_status = 'stored'") == [
+        (2,)
+    ]
     assert rows(html_db, "SELECT name FROM projects") == [("Tutor",)]
     assert "entries 12, matched 0, activity 4" in result.output
 
@@ -182,9 +197,9 @@ def test_html_then_json_of_one_export_adds_no_duplicates(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     assert len(user_rows(db)) == len(PROMPTS)
     # The JSON form replaced the HTML one (it says more): the drafts are apart again.
-    assert rows(db, "SELECT count(*) FROM messages WHERE role = 'assistant' AND deleted_upstream_at IS NULL") == [
-        (sum(len(p.drafts) for p in PROMPTS),)
-    ]
+    assert rows(
+        db, "SELECT count(*) FROM messages WHERE role = 'assistant' AND deleted_upstream_at IS NULL"
+    ) == [(sum(len(p.drafts) for p in PROMPTS),)]
 
 
 def test_real_2026_html_excerpt(tmp_path: Path) -> None:
@@ -200,11 +215,18 @@ def test_real_2026_html_excerpt(tmp_path: Path) -> None:
         ("c_8f60459ed7eee35e", "2026-08-08T16:39:27.000000Z"),
     ]
     answers = rows(db, "SELECT conversation_id, text FROM messages WHERE role = 'assistant'")
-    assert {cid for cid, _ in answers} == {"c_3aad65af3212fd0a", "c_8f60459ed7eee35e"}  # one was empty
+    assert {cid for cid, _ in answers} == {
+        "c_3aad65af3212fd0a",
+        "c_8f60459ed7eee35e",
+    }  # one was empty
     text = dict(answers)["c_8f60459ed7eee35e"]
     assert text.startswith("The organisms you are thinking of are cyanobacteria")
     assert "- The First Photosynthesizers:" in text and "&quot;" not in text
-    raw = rows(db, "SELECT raw_json FROM messages WHERE role = 'assistant' AND conversation_id = ?", "c_8f60459ed7eee35e")
+    raw = rows(
+        db,
+        "SELECT raw_json FROM messages WHERE role = 'assistant' AND conversation_id = ?",
+        "c_8f60459ed7eee35e",
+    )
     assert "<strong>cyanobacteria</strong>" in json.loads(raw[0][0])["takeout_draft"]["html"]
 
 
@@ -212,7 +234,9 @@ def test_a_takeout_without_gemini_is_refused_by_name(tmp_path: Path) -> None:
     members = {k: v for k, v in samples.OTHER_PRODUCTS.items()}
     result = run(tmp_path / "a.db", samples.write_zip(tmp_path / "t.zip", members))
     assert result.exit_code == 3, result.output
-    assert "no Gemini Apps activity in this Takeout (found Search (2), YouTube (1))" in result.output
+    assert (
+        "no Gemini Apps activity in this Takeout (found Search (2), YouTube (1))" in result.output
+    )
     assert "Traceback" not in result.output
 
 
@@ -233,7 +257,10 @@ def test_html_in_an_unknown_language_is_reported_and_the_rest_imports(tmp_path: 
     db = tmp_path / "a.db"
     result = run(db, tmp_path / "Takeout")
     assert result.exit_code == 3, result.output
-    assert "a time in a form archiver does not read: '10 de mai. de 2026, 03:46:09 BRT'" in result.output
+    assert (
+        "a time in a form archiver does not read: '10 de mai. de 2026, 03:46:09 BRT'"
+        in result.output
+    )
     assert "a Gemini entry in a language or layout archiver does not read" in result.output
     assert [text for _, text, _ in user_rows(db)] == ["What is a stromatolite?"]
 

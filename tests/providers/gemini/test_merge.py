@@ -113,7 +113,9 @@ def live_prompts(world: GeminiWorld) -> list[tuple[str, str]]:
 def emulator() -> Any:
     return running_emulator(
         EmulatorConfig(
-            conversations=0, bing_chats=0, provider_configs={"gemini": GeminiEmulatorConfig(chats=6)}
+            conversations=0,
+            bing_chats=0,
+            provider_configs={"gemini": GeminiEmulatorConfig(chats=6)},
         )
     )
 

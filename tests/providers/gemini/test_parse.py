@@ -24,7 +24,9 @@ def test_page_tokens_from_wiz_global_data() -> None:
         '<script>window.WIZ_global_data = {"cfb2h":"boq_build_1","FdrFJe":"-42",'
         '"SNlM0e": "AKlXz:1700000000000","TuX5cc":"en-GB","qKIAYe":"feeds/x"};</script>'
     )
-    assert parse.page_tokens(page) == parse.PageTokens("AKlXz:1700000000000", "boq_build_1", "-42", "en-GB")
+    assert parse.page_tokens(page) == parse.PageTokens(
+        "AKlXz:1700000000000", "boq_build_1", "-42", "en-GB"
+    )
 
 
 @pytest.mark.parametrize("page", ["<html>Sign in</html>", '{"SNlM0e":""}'])
@@ -94,7 +96,7 @@ def result(error: object, value: object = None) -> bx.RpcResult:
 
 def test_error_slots() -> None:
     assert parse.check_result(result(None, [[], None]), "hNvQHb") == [[], None]
-    with pytest.raises(AuthError, match="GEMINI_COOKIE.*fresh"):
+    with pytest.raises(AuthError, match=r"GEMINI_COOKIE.*fresh"):
         parse.check_result(result([7]), "hNvQHb")
     with pytest.raises(NotFoundError):
         parse.check_result(
