@@ -7,8 +7,8 @@ is a user node (``t_…``) with one child per draft (``t_….d0``; the first is 
 shown), hung under the item before it in time.
 
 Where both sources hold a chat, an entry whose prompt is a live turn's (same text, whitespace
-collapsed, sent within ``MATCH_SECONDS``) is that turn: it becomes no visible message. Its raw
-is kept as a hidden root row (no text, so search and counts see the turn once; ``message_id``
+collapsed, sent within ``MATCH_SECONDS``) is that turn: it becomes no message. Its raw is kept
+as a hidden root row (no role, no text, so search and counts see the turn once; ``message_id``
 names the turn), and its uploads are attached to the turn's user node, since a Takeout carries
 the files a live backup cannot. Entries no live turn holds stay visible, in time order.
 
@@ -285,7 +285,6 @@ class _Builder:
             entry.key,
             None,
             message_id=turn_id,
-            role="user",
             content_type="takeout_match",
             create_time=entry.time,
             is_hidden=1,
