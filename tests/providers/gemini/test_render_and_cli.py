@@ -118,6 +118,7 @@ def test_providers_lists_gemini() -> None:
     result = CliRunner().invoke(cli, ["providers"])
     assert result.exit_code == 0, result.output
     [line] = [line for line in result.output.splitlines() if line.startswith("gemini")]
+    assert line.split() == ["gemini", "yes", "yes", "-", "-", "-", "yes", "yes"]
     provider = registry.get("gemini")
     assert provider.capabilities() == {
         "backup": True,
