@@ -97,6 +97,14 @@ def archiver(*args: str, env: dict[str, str]) -> None:
         raise SystemExit(result.returncode)
 
 
+def backup_twice(provider: str, title: str, *, env: dict[str, str]) -> None:
+    """A provider's first backup, then a second one that finds nothing changed."""
+    heading(title)
+    archiver("backup", provider, str(DB), "--max-rpm", "6000", env=env)
+    heading(f"Back up {provider} again: nothing changed, so only the list requests")
+    archiver("backup", provider, str(DB), "--max-rpm", "6000", env=env)
+
+
 PROMPTS = """id,thread,prompt
 q1,sqlite,What is write-ahead logging in SQLite?
 q2,sqlite,How does it differ from a rollback journal?
@@ -253,10 +261,11 @@ def main() -> None:
             "batch", str(DB), str(bing_prompts), "--provider", "bing", "--max-rpm", "600", env=bing
         )
         copilot = {"COPILOT_ACCESS_TOKEN": EMULATOR_COPILOT_TOKEN, "COPILOT_BASE_URL": url}
-        heading("Back up Microsoft Copilot (history pages newest first, stored oldest first)")
-        archiver("backup", "copilot", str(DB), "--max-rpm", "6000", env=copilot)
-        heading("Back up Copilot again: nothing changed, so only the list requests")
-        archiver("backup", "copilot", str(DB), "--max-rpm", "6000", env=copilot)
+        backup_twice(
+            "copilot",
+            "Back up Microsoft Copilot (history pages newest first, stored oldest first)",
+            env=copilot,
+        )
         heading("Batch through Copilot's chat socket (it asks a hashcash proof of work once)")
         copilot_csv = ROOT / "demo" / "copilot-prompts.csv"
         archiver(
@@ -270,10 +279,11 @@ def main() -> None:
             env=copilot,
         )
         gemini = {"GEMINI_COOKIE": EMULATOR_GEMINI_COOKIE, "GEMINI_BASE_URL": url}
-        heading("Back up Google Gemini (both chat lists, every turn and draft, thoughts)")
-        archiver("backup", "gemini", str(DB), "--max-rpm", "6000", env=gemini)
-        heading("Back up Gemini again: nothing changed, so only the list requests")
-        archiver("backup", "gemini", str(DB), "--max-rpm", "6000", env=gemini)
+        backup_twice(
+            "gemini",
+            "Back up Google Gemini (both chat lists, every turn and draft, thoughts)",
+            env=gemini,
+        )
     heading("Import a Google Takeout of the same Gemini account (matched to the live chats)")
     archiver("import", str(DB), str(gemini_takeout(ROOT / "demo")), env={})
     heading("Import an official data export (overlapping the live backup)")

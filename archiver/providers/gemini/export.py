@@ -103,7 +103,8 @@ def activity_files(files: ExportFiles) -> list[ActivityFile]:
             first = first_array_item(files, entry)
             if first is NOT_AN_ARRAY:
                 head = files.head(entry).lstrip()
-                if head.startswith(b"[") and b'"header"' in head and b'"title"' in head:
+                keys = (b'"header"', b'"title"', b'"products"')
+                if head.startswith(b"[") and all(key in head for key in keys):
                     found.append(ActivityFile(entry, "json"))
             elif _looks_like_activity_json(first):
                 found.append(ActivityFile(entry, "json"))

@@ -46,31 +46,29 @@ def _close(html: str, start: int) -> int:
     return len(html)
 
 
+def _divs(html: str, start_tag: re.Pattern[str]) -> list[tuple[re.Match[str], int]]:
+    """Each div whose start tag ``start_tag`` matches, with where it ends; nested matches are
+    inside the ones found, so they are skipped."""
+    found: list[tuple[re.Match[str], int]] = []
+    position = 0
+    while (match := start_tag.search(html, position)) is not None:
+        end = _close(html, match.end())
+        found.append((match, end))
+        position = end
+    return found
+
+
 def entry_cells(page: str) -> list[str]:
     """Every ``outer-cell`` div of the page, whole, in page order."""
-    cells: list[str] = []
-    position = 0
-    while True:
-        match = _OUTER.search(page, position)
-        if match is None:
-            return cells
-        end = _close(page, match.end())
-        cells.append(page[match.start() : end])
-        position = end
+    return [page[match.start() : end] for match, end in _divs(page, _OUTER)]
 
 
 def _inner_cells(cell: str) -> list[tuple[str, str]]:
     """(class, inner HTML) of each content cell of an entry."""
-    found: list[tuple[str, str]] = []
-    position = 0
-    while True:
-        match = _CELL.search(cell, position)
-        if match is None:
-            return found
-        end = _close(cell, match.end())
-        inner = cell[match.end() : end]
-        found.append((match[1], re.sub(r"</div>\s*$", "", inner, flags=re.IGNORECASE)))
-        position = end
+    return [
+        (match[1], re.sub(r"</div>\s*$", "", cell[match.end() : end], flags=re.IGNORECASE))
+        for match, end in _divs(cell, _CELL)
+    ]
 
 
 def _line(html: str) -> tuple[str, str | None]:

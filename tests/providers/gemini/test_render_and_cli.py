@@ -156,3 +156,26 @@ def test_reflatten_rebuilds_the_same_rows(tmp_path: Path) -> None:
         "SELECT conversation_id, id, parent_id, on_current_branch, text FROM messages ORDER BY pk"
     ).fetchall()
     assert after == before
+
+
+def test_backup_gemini_job_kind(tmp_path: Path) -> None:
+    from tests.support.jobhelpers import write_job
+
+    config = EmulatorConfig(
+        conversations=0, bing_chats=0, provider_configs={"gemini": GeminiEmulatorConfig(chats=3)}
+    )
+    with running_emulator(config) as emu:
+        job = write_job(
+            tmp_path,
+            kind="backup gemini",
+            db="a.db",
+            schedule="0 4 * * *",
+            base_url=emu.base_url,
+            cookie_env="MY_GEMINI_COOKIE",
+            max_rpm=6000,
+        )
+        result = CliRunner().invoke(cli, ["run", str(job)], env={"MY_GEMINI_COOKIE": COOKIE})
+        assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        assert conn.execute("SELECT kind, status FROM runs").fetchall() == [("backup gemini", "ok")]
+        assert conn.execute("SELECT count(*) FROM conversations").fetchone() == (3,)
