@@ -1,9 +1,9 @@
 """Gemini's web app over the shared HttpClient: the app page (its session tokens), the chat
 list and a chat's turns through batchexecute (docs/protocol/gemini.md).
 
-The cookie is sent only to the configured Gemini host: redirects are not followed blindly. A
-redirect to another host is Google asking for consent or a sign-in (exit 3, with what to do);
-one on the same host is followed, a few times at most. Messages name method and path only.
+The cookie is sent only to the configured Gemini host: the shared HttpClient follows redirects
+and drops every credential on a hop to another origin. An answer that ends on another host is
+Google's consent or sign-in page (exit 3, with what to do). Messages name method and path only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from archiver.config import Secret, env_base_url, load_secret
 from archiver.errors import (
@@ -50,7 +50,6 @@ DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/142.0.0.0 Safari/537.36"
 )
-MAX_REDIRECTS = 5
 MAX_PAGES = 10_000  # a server handing out fresh cursors forever must not loop us forever
 CONSENT_ADVICE = (
     "Google asked for cookie consent instead of serving Gemini: open gemini.google.com in the "
@@ -139,31 +138,27 @@ class GeminiSettings:
 
 @dataclass(frozen=True)
 class _Exchange(Request):
-    """A request with a form body, whose redirects are not followed by the session (the
-    cookie must not travel to another host)."""
+    """A request that may carry a form body (batchexecute's)."""
 
     data: bytes | None = None
 
     def options(self) -> RequestOptions:
         options: dict[str, Any] = dict(super().options())
-        options["allow_redirects"] = False
         if self.data is not None:
             options["data"] = self.data
         return cast(RequestOptions, options)
 
 
-def _redirect_error(location: str, base_url: str) -> UpstreamError | None:
-    """The error a redirect to ``location`` means; None for a redirect to follow."""
-    target = urlsplit(location)
-    base = urlsplit(base_url)
-    lowered = location.lower()
-    if "consent" in (target.hostname or "") or "/consent" in lowered:
+def moved_elsewhere(final_url: str, base_url: str) -> GeminiRedirected | None:
+    """The error an answer that ended on ``final_url`` means: another host (the redirects
+    followed there without the cookie) is Google's consent or sign-in page."""
+    final, base = urlsplit(final_url), urlsplit(base_url)
+    lowered = final_url.lower()
+    if (final.hostname, final.port) == (base.hostname, base.port) and "servicelogin" not in lowered:
+        return None
+    if "consent" in (final.hostname or "") or "/consent" in lowered:
         return GeminiRedirected(CONSENT_ADVICE, status=302)
-    if (target.hostname and target.hostname != base.hostname) or any(
-        marker in lowered for marker in ("servicelogin", "/signin", "accounts.google.")
-    ):
-        return GeminiRedirected(SIGN_IN_ADVICE, status=302)
-    return None
+    return GeminiRedirected(SIGN_IN_ADVICE, status=302)
 
 
 def judge_page(
@@ -230,22 +225,15 @@ class GeminiClient:
         headers = self.settings.headers()
         if data is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded;charset=utf-8"
-        for _ in range(MAX_REDIRECTS + 1):
-            request = _Exchange(method, url, headers=headers, data=data)
+        request = _Exchange(method, url, headers=headers, data=data)
 
-            async def read(response: Any, request: Request = request) -> Any:
-                if 300 <= response.status < 400:
-                    return ("redirect", response.headers.get("Location", ""))
-                return ("done", await judge(request, response, check))
+        async def read(response: Any) -> Any:
+            moved = moved_elsewhere(str(response.url), self.settings.base_url)
+            if moved is not None:
+                raise moved
+            return await judge(request, response, check)
 
-            kind, value = await self.http.send(request, read)
-            if kind == "done":
-                return value
-            error = _redirect_error(value, self.settings.base_url)
-            if error is not None:
-                raise error
-            url = urljoin(url, value)
-        raise UpstreamError(f"{where(method, url)}: redirected too many times (check the base URL)")
+        return await self.http.send(request, read)
 
     async def session(self, stale: parse.PageTokens | None = None) -> parse.PageTokens:
         """The app page's tokens: read once per run, and again when ``stale`` (the ones a

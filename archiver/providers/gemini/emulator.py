@@ -19,13 +19,14 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 
-from archiver.emulator import data
-from archiver.emulator.state import STATE
+from archiver.fakes import data
+from archiver.fakes.state import STATE
 
 NAME = "gemini"
 APP = "/app"
 BATCH = "/_/BardChatUi/data/batchexecute"
 MODELS = ("2.5 Flash", "3 Pro")
+READ_ROUTE = "batchexecute hNvQHb"  # how the request log names a chat read (item_routes)
 GEM_ID = "f643ca308dd6"
 GEM_NAME = "Emulated tutor"
 
@@ -34,7 +35,7 @@ GEM_NAME = "Emulated tutor"
 class GeminiEmulatorConfig:
     """``archiver emulator --set gemini.<key>=<value>``."""
 
-    chats: int = 0
+    chats: int = 6
     pinned: int = 2  # the first chats are pinned (listed apart)
     psid: str = "emulator-psid"  # the __Secure-1PSID the emulator takes
     psidts: str = "emulator-psidts"  # and its __Secure-1PSIDTS
@@ -142,6 +143,7 @@ class GeminiWorld:
         self.rpcs = 0
         self.reads = 0
         self.rotated = False
+        self.cookies_elsewhere = 0  # visits to the consent/sign-in pages with a Cookie
         self.chats: dict[str, Chat] = {}
         for index in range(config.chats):
             self._generate(index)
@@ -265,14 +267,20 @@ def _signed_in(request: web.Request, config: GeminiEmulatorConfig) -> bool:
     )
 
 
+def _elsewhere(request: web.Request, path: str) -> str:
+    """The emulator at another origin (127.0.0.1 and localhost are two hosts to a client):
+    where its consent and sign-in pages stand in for consent.google.com and
+    accounts.google.com, so that following the redirect stays on this machine."""
+    host = "localhost" if request.url.host != "localhost" else "127.0.0.1"
+    return f"{request.scheme}://{host}:{request.url.port}{path}?continue=/app"
+
+
 async def app_page(request: web.Request) -> web.StreamResponse:
     config = request.app[STATE].config.provider(NAME)
     if config.redirect == "consent":
-        raise web.HTTPFound("https://consent.google.com/ml?continue=https://gemini.google.com/app")
+        raise web.HTTPFound(_elsewhere(request, "/consent/ml"))
     if config.redirect == "sign_in":
-        raise web.HTTPFound(
-            "https://accounts.google.com/ServiceLogin?continue=https://gemini.google.com/app"
-        )
+        raise web.HTTPFound(_elsewhere(request, "/ServiceLogin"))
     tokens = ""
     if _signed_in(request, config):
         globals_ = {
@@ -329,6 +337,7 @@ async def batchexecute(request: web.Request) -> web.Response:
             envelopes.append(_result(rpcid, _list(state, payload)))
         elif rpcid == "hNvQHb":
             state.reads += 1
+            request.app[STATE].log(request.method, request.path, READ_ROUTE, 200)
             if state.reads <= config.throttle_reads:
                 envelopes.append(_error(rpcid, ["BardErrorInfo", 1096]))
                 continue
@@ -346,6 +355,16 @@ async def batchexecute(request: web.Request) -> web.Response:
     return web.Response(text=frame(envelopes), content_type="application/json")
 
 
+async def elsewhere_page(request: web.Request) -> web.Response:
+    """The consent or sign-in page a redirect leads to; counts visits that carried a cookie
+    (none should: a credential never follows a redirect to another host)."""
+    if "Cookie" in request.headers:
+        world(request).cookies_elsewhere += 1
+    return web.Response(
+        text="<html><body>Before you continue</body></html>", content_type="text/html"
+    )
+
+
 async def control_turn(request: web.Request) -> web.Response:
     """``POST /_emulator/gemini/turn/{id}``: a new turn at the end of a chat."""
     state = world(request)
@@ -359,4 +378,6 @@ async def control_turn(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_get(APP, app_page)
     app.router.add_post(BATCH, batchexecute)
+    app.router.add_get("/consent/ml", elsewhere_page)
+    app.router.add_get("/ServiceLogin", elsewhere_page)
     app.router.add_post("/_emulator/gemini/turn/{id}", control_turn)

@@ -37,7 +37,7 @@ from archiver.flatten.records import FlatConversation, dumps
 from archiver.importer.files import FileEntry, FileIndex
 from archiver.importer.flat_import import Problem, import_flat
 from archiver.importer.jsonarray import JSONArrayError, iter_json_array
-from archiver.importer.run import ImportSummary
+from archiver.importer.summary import ImportSummary
 from archiver.importer.source import NOT_AN_ARRAY, ExportFiles, ImportOptions, first_array_item
 from archiver.progress import Progress
 from archiver.providers.gemini.flatten import GeminiChat, flatten_chat, gems_of
@@ -127,12 +127,6 @@ class GeminiImportSummary(ImportSummary):
     def exit_code(self) -> int:
         """Any problem is partial (exit 3): the rest of the Takeout was imported."""
         return EXIT_PARTIAL if self.errors else EXIT_OK
-
-    def counts(self) -> dict[str, int]:
-        counts = super().counts()
-        for name in ("entries", "matched", "activity", "gems", "other_products"):
-            counts[name] = getattr(self, name)
-        return counts
 
 
 @dataclass

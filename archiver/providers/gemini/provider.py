@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from archiver.options import JobValues
 from archiver.providers.base import Backup, Emulator, ExportFormat, Provider, Reflatten
-from archiver.providers.gemini.options import BACKUP_OPTIONS, COOKIE_ENV, FLATTENER_VERSION
+from archiver.providers.gemini.options import (
+    BACKUP_OPTIONS,
+    BASE_URL_ENV,
+    COOKIE_ENV,
+    FLATTENER_VERSION,
+)
 from archiver.providers.gemini.render import GeminiRenderer
 
 if TYPE_CHECKING:
@@ -68,6 +73,9 @@ class GeminiExport(ExportFormat):
 
 
 class GeminiEmulator(Emulator):
+    # Both RPCs share one path: the fake logs each chat read under a route name of its own.
+    item_routes = frozenset({"batchexecute hNvQHb"})
+
     def default_config(self) -> Any:
         from archiver.providers.gemini.emulator import GeminiEmulatorConfig
 
@@ -77,6 +85,13 @@ class GeminiEmulator(Emulator):
         from archiver.providers.gemini.emulator import add_routes
 
         add_routes(app)
+
+    def environment(self, base_url: str) -> dict[str, str]:
+        from archiver.providers.gemini.emulator import GeminiEmulatorConfig
+
+        config = GeminiEmulatorConfig()
+        cookie = f"__Secure-1PSID={config.psid}; __Secure-1PSIDTS={config.psidts}"
+        return {COOKIE_ENV: cookie, BASE_URL_ENV: base_url}
 
 
 class GeminiReflatten(Reflatten):

@@ -137,7 +137,9 @@ def test_providers_lists_gemini() -> None:
 
 
 def test_emulator_knobs_are_set_by_name() -> None:
-    config = EmulatorConfig()
+    from archiver.emulator.app import with_provider_defaults
+
+    config = with_provider_defaults(EmulatorConfig())
     config.set_provider_value("gemini", "chats", "7")
     config.set_provider_value("gemini", "redirect", "consent")
     assert config.provider("gemini") == GeminiEmulatorConfig(chats=7, redirect="consent")
