@@ -37,8 +37,8 @@ from archiver.flatten.records import FlatConversation, dumps
 from archiver.importer.files import FileEntry, FileIndex
 from archiver.importer.flat_import import Problem, import_flat
 from archiver.importer.jsonarray import JSONArrayError, iter_json_array
-from archiver.importer.summary import ImportSummary
 from archiver.importer.source import NOT_AN_ARRAY, ExportFiles, ImportOptions, first_array_item
+from archiver.importer.summary import ImportSummary
 from archiver.progress import Progress
 from archiver.providers.gemini.flatten import GeminiChat, flatten_chat, gems_of
 from archiver.providers.gemini.stored import live_match, load_chat, placed, save_gems
