@@ -72,12 +72,15 @@ class StaleToken(BadRequestError):
     """HTTP 400 naming ``xsrf``: the page's ``at`` token went stale (read the page again)."""
 
 
+def _header(raw: str) -> str:
+    value = raw.strip()
+    return value[len("cookie:") :].strip() if value.lower().startswith("cookie:") else value
+
+
 def cookie_header_value(raw: str) -> str:
     """``GEMINI_COOKIE`` is a whole Cookie header (a ``Cookie:`` prefix allowed); it must hold
     ``__Secure-1PSID``. Never shown."""
-    value = raw.strip()
-    if value.lower().startswith("cookie:"):
-        value = value[len("cookie:") :].strip()
+    value = _header(raw)
     names = {part.split("=", 1)[0].strip() for part in value.split(";") if "=" in part}
     if "__Secure-1PSID" not in names:
         raise ConfigError(
@@ -132,7 +135,7 @@ class GeminiSettings:
             "Origin": self.origin,
             "Referer": self.origin + "/",
             "X-Same-Domain": "1",
-            "Cookie": cookie_header_value(self.cookie.reveal()),
+            "Cookie": _header(self.cookie.reveal()),  # checked once, when the settings were made
         }
 
 
