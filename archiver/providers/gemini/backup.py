@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlite_utils
 
-from archiver.backup.client_source import ClientSource, client_backup, list_page
-from archiver.backup.engine import BackupSummary
+from archiver.backup.client_source import ClientSource, backup_over, list_page
+from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
 from archiver.flatten.records import FlatConversation
+from archiver.progress import Progress
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
 from archiver.providers.gemini.flatten import GeminiChat, flatten_chat, gems_of
 from archiver.providers.gemini.options import DEFAULT_BACKUP_RPM, PROVIDER
 from archiver.providers.gemini.parse import ChatRow
 from archiver.providers.gemini.stored import save_gems, stored_entries
 from archiver.query.blocks import as_dict, load_json
-from archiver.transport.http import HttpClient
 from archiver.transport.pace import ClientPace
 
 FEEDS = ("pinned", "chats")
@@ -32,16 +32,25 @@ DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
 
 
 class GeminiSource(ClientSource):
+    """A source reading from Gemini and from ``archive``, the database it backs up into (the
+    Takeout entries a chat holds, how the list showed it last): ``bound`` makes the subclass
+    for one archive, since the engine makes the source from its class."""
+
     provider = PROVIDER
     lists_everything = True  # the two lists hold every chat
     client_class = GeminiClient
+    archive: ClassVar[sqlite_utils.Database]
+    gems: ClassVar[dict[str, tuple[str | None, Any]]]  # the Gems the fetched chats used
 
-    def __init__(self, client: GeminiClient, db: sqlite_utils.Database):
+    def __init__(self, client: GeminiClient):
         super().__init__(client)
         self.client: GeminiClient = client
         self.base_url = client.settings.base_url
-        self.db = db
-        self.gems: dict[str, tuple[str | None, Any]] = {}
+        self.db = self.archive
+
+    @classmethod
+    def bound(cls, db: sqlite_utils.Database) -> type[GeminiSource]:
+        return type("GeminiSourceOf", (cls,), {"archive": db, "gems": {}})
 
     def feeds(self) -> list[str]:
         return list(FEEDS)
@@ -99,20 +108,16 @@ async def backup_gemini(
     settings: GeminiSettings,
     *,
     pace: ClientPace = DEFAULT_PACE,
-    **options: Any,
+    options: BackupOptions | None = None,
+    progress: Progress | None = None,
 ) -> BackupSummary:
     """One backup run, then the Gems the fetched chats used into ``projects``."""
-    sources: list[GeminiSource] = []
-
-    def make_source(http: HttpClient, settings: GeminiSettings) -> GeminiSource:
-        sources.append(GeminiSource(GeminiClient(http, settings), db))
-        return sources[-1]
-
-    run = client_backup(make_source, new_gemini_http, default_pace=DEFAULT_PACE)
-    summary: BackupSummary = await run(db, settings, pace=pace, **options)
-    gems = {k: v for source in sources for k, v in source.gems.items()}
-    if gems:
-        summary.extra["gems_new"] = save_gems(db, gems, settings.account)
+    source = GeminiSource.bound(db)
+    summary = await backup_over(
+        db, source, new_gemini_http, settings, options=options, pace=pace, progress=progress
+    )
+    if source.gems:
+        summary.extra["gems_new"] = save_gems(db, source.gems, settings.account)
     return summary
 
 

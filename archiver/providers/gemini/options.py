@@ -29,6 +29,6 @@ AUTH_REFUSED = (
 
 BACKUP_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "Gemini host", cli=False),
-    **credential("cookie", COOKIE_ENV),
+    **credential("cookie", COOKIE_ENV, "Gemini cookie (a Cookie header)"),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM, listed="chats"),
 }

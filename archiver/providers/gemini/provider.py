@@ -47,9 +47,12 @@ class GeminiBackup(Backup["GeminiSettings"]):
         values: Mapping[str, Any],
         progress: Progress | None = None,
     ) -> BackupSummary:
-        from archiver.providers.gemini.jobs import run_backup
+        from archiver.backup.options import common_backup_arguments
+        from archiver.providers.gemini.backup import backup_gemini
 
-        return await run_backup(db, settings, values, progress)
+        return await backup_gemini(
+            db, settings, progress=progress, **common_backup_arguments(values)
+        )
 
 
 class GeminiExport(ExportFormat):
