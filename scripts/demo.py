@@ -23,6 +23,8 @@ EMULATOR_TOKEN = "emulator-token"  # the emulator's default, not a real credenti
 EMULATOR_COOKIE = "emulator-cookie"
 EMULATOR_SESSION = "emulator-session"  # the emulator's ChatGPT session cookie, made up too
 EMULATOR_COPILOT_TOKEN = "emulator-copilot-token"
+# The emulator's Gemini cookies, made up too.
+EMULATOR_GEMINI_COOKIE = "__Secure-1PSID=emulator-psid; __Secure-1PSIDTS=emulator-psidts"
 
 
 def claude_emulator_environment(url: str) -> dict[str, str]:
@@ -74,6 +76,8 @@ def emulator() -> Iterator[str]:
             "claude.chats=24",
             "--set",
             "claude.page_cap=10",
+            "--set",
+            "gemini.chats=8",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -104,6 +108,14 @@ def archiver(*args: str, env: dict[str, str]) -> None:
     print(f"  (exit {result.returncode}, {time.monotonic() - started:.1f}s)")
     if result.returncode not in (0, 3):
         raise SystemExit(result.returncode)
+
+
+def backup_twice(provider: str, title: str, *, env: dict[str, str]) -> None:
+    """A provider's first backup, then a second one that finds nothing changed."""
+    heading(title)
+    archiver("backup", provider, str(DB), "--max-rpm", "6000", env=env)
+    heading(f"Back up {provider} again: nothing changed, so only the list requests")
+    archiver("backup", provider, str(DB), "--max-rpm", "6000", env=env)
 
 
 PROMPTS = """id,thread,prompt
@@ -146,6 +158,68 @@ def write_inputs(workdir: Path) -> tuple[Path, Path, Path]:
     # The same account as the emulator serves, plus 10 conversations the live list never showed.
     write_export_json(export, 130, seed=1)
     return chatgpt_csv, bing_csv, export
+
+
+def gemini_takeout(workdir: Path) -> Path:
+    """A small Google Takeout (My Activity, JSON form) of the same Gemini account the emulator
+    serves: an entry for each prompt of two archived chats (so the import matches them to the
+    live turns), one prompt with an uploaded photo that only the Takeout has, some feedback, and
+    another product's activity (left out)."""
+    import json
+    import zipfile
+
+    db = sqlite3.connect(DB)
+    chats = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM conversations WHERE provider = 'gemini' ORDER BY id LIMIT 2"
+        )
+    ]
+    turns = db.execute(
+        "SELECT conversation_id, text, create_time FROM messages WHERE role = 'user' "
+        "AND conversation_id IN (?, ?) ORDER BY create_time",
+        chats,
+    ).fetchall()
+    db.close()
+
+    def entry(title: str, when: str, chat: str | None, answer: str | None) -> dict:
+        item: dict = {"header": "Gemini Apps", "title": title, "time": when[:23] + "Z"}
+        item |= {"products": ["Gemini Apps"], "activityControls": ["Gemini Apps Activity"]}
+        if chat:
+            url = "https://gemini.google.com/app/" + chat.removeprefix("c_")
+            item["details"] = [{"name": url, "url": url}]
+        if answer:
+            item["safeHtmlItem"] = [{"html": f"<p>{answer}</p>"}]
+        return item
+
+    entries = [
+        entry(f"Prompted {text}", when, cid, "(as the live chat)") for cid, text, when in turns
+    ]
+    photo = "photo_a1b2c3-0f1e2d3c4b5a6978.png"
+    last = entry(
+        "Prompted What is in this photo?", "2026-09-01T10:00:00.000Z", chats[0], "A beach."
+    )
+    last["subtitles"] = [{"name": "Attached 1 file."}, {"name": "-  photo.png", "url": photo}]
+    last["imageFile"] = photo
+    entries += [
+        last,
+        entry("Gave feedback: Good response", "2026-09-01T10:01:00.000Z", chats[0], None),
+    ]
+    entries.sort(key=lambda e: e["time"], reverse=True)
+    search = [
+        {
+            "header": "Search",
+            "title": "Searched for tide tables",
+            "time": "2026-09-01T09:00:00.000Z",
+        }
+    ]
+    path = workdir / "takeout-gemini.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        folder = "Takeout/My Activity/Gemini Apps"
+        archive.writestr(f"{folder}/MyActivity.json", json.dumps(entries, indent=2))
+        archive.writestr(f"{folder}/{photo}", b"\x89PNG\r\n\x1a\n demo photo")
+        archive.writestr("Takeout/My Activity/Search/MyActivity.json", json.dumps(search))
+    return path
 
 
 def show(db: sqlite3.Connection, title: str, sql: str) -> None:
@@ -208,10 +282,11 @@ def main() -> None:
             "batch", str(DB), str(bing_prompts), "--provider", "bing", "--max-rpm", "600", env=bing
         )
         copilot = {"COPILOT_ACCESS_TOKEN": EMULATOR_COPILOT_TOKEN, "COPILOT_BASE_URL": url}
-        heading("Back up Microsoft Copilot (history pages newest first, stored oldest first)")
-        archiver("backup", "copilot", str(DB), "--max-rpm", "6000", env=copilot)
-        heading("Back up Copilot again: nothing changed, so only the list requests")
-        archiver("backup", "copilot", str(DB), "--max-rpm", "6000", env=copilot)
+        backup_twice(
+            "copilot",
+            "Back up Microsoft Copilot (history pages newest first, stored oldest first)",
+            env=copilot,
+        )
         heading("Batch through Copilot's chat socket (it asks a hashcash proof of work once)")
         copilot_csv = ROOT / "demo" / "copilot-prompts.csv"
         archiver(
@@ -242,6 +317,14 @@ def main() -> None:
             "600",
             env=claude,
         )
+        gemini = {"GEMINI_COOKIE": EMULATOR_GEMINI_COOKIE, "GEMINI_BASE_URL": url}
+        backup_twice(
+            "gemini",
+            "Back up Google Gemini (both chat lists, every turn and draft, thoughts)",
+            env=gemini,
+        )
+    heading("Import a Google Takeout of the same Gemini account (matched to the live chats)")
+    archiver("import", str(DB), str(gemini_takeout(ROOT / "demo")), env={})
     heading("Import an official data export (overlapping the live backup)")
     archiver("import", str(DB), str(export), env={})
     heading("Import the data exports of Grok, Le Chat and DeepSeek (told apart by their shape)")

@@ -47,16 +47,20 @@ def import_flat(
     extras: Sequence[FileEntry] = (),
     progress: Progress | None = None,
     total: int | None = None,
+    keep_newer: bool = True,
 ) -> ImportSummary:
     """Save every conversation, then store the files their attachment rows point at, then keep
     ``extras`` (the export's other files) whole. ``total``: how many entries to expect, for the
-    progress bar."""
+    progress bar. ``keep_newer=False`` is for a format whose rows already merge what the
+    archive holds for each conversation with what the export says (Gemini's Takeout): a
+    conversation is then written whenever its content differs, even when the archived copy is
+    newer, since nothing archived is left out of the rows."""
     progress = progress or NullProgress()
     summary = ImportSummary()
     seen: dict[str, None] = {}
     progress.start(total, "Importing")
     try:
-        with BulkSaver(db) as saver:
+        with BulkSaver(db, keep_newer=keep_newer) as saver:
             for item in conversations:
                 progress.advance()
                 if isinstance(item, Problem):

@@ -22,6 +22,7 @@ PROVIDER_MODULES: dict[str, str] = {
     "bing": "archiver.providers.bing.provider:Bing",
     "copilot": "archiver.providers.copilot.provider:Copilot",
     "claude": "archiver.providers.claude.provider:Claude",
+    "gemini": "archiver.providers.gemini.provider:Gemini",
     "grok": "archiver.providers.grok.provider:Grok",
     "lechat": "archiver.providers.lechat.provider:LeChat",
     "deepseek": "archiver.providers.deepseek.provider:DeepSeek",
