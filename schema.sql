@@ -430,3 +430,42 @@ WHEN old.pk <= coalesce((SELECT min(since_pk) FROM messages_fts_pending), old.pk
     INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
     INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
 END;
+
+-- migration: 7 batch usage and provider batches
+-- What an API's answer says beside its text (chat accounts leave these NULL): the tokens it
+-- was billed for, the model that actually answered (the snapshot of the one asked) and why it
+-- stopped; and the row's system instruction (the CSV's `system` column), sent before it.
+ALTER TABLE batch_items ADD COLUMN prompt_tokens INTEGER;
+ALTER TABLE batch_items ADD COLUMN completion_tokens INTEGER;
+ALTER TABLE batch_items ADD COLUMN answer_model TEXT;
+ALTER TABLE batch_items ADD COLUMN finish_reason TEXT;
+ALTER TABLE batch_items ADD COLUMN system TEXT;
+
+-- Provider-side batches (`archiver batch --batch-api`): many rows submitted at once and
+-- answered within hours. Each id is stored the moment the server names it, so a run killed at
+-- any point finds its batch again instead of uploading or submitting twice.
+CREATE TABLE remote_batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,              -- the server it lives on: collected only from there
+    run_id INTEGER NOT NULL REFERENCES batch_runs (id),   -- the run that submitted it
+    model TEXT NOT NULL,
+    requests INTEGER NOT NULL,          -- rows in it
+    input_bytes INTEGER,
+    input_file_id TEXT,                 -- the uploaded input, once the server named it
+    batch_id TEXT,                      -- the batch upstream, once it exists
+    status TEXT NOT NULL,               -- 'preparing' (nothing named upstream yet), then the
+                                        -- upstream's (validating, in_progress, finalizing,
+                                        -- completed, failed, expired, cancelling, cancelled),
+                                        -- then 'collected', or 'abandoned' (never submitted)
+    counts_json TEXT,                   -- the latest request counts
+    errors_json TEXT,                   -- why the server refused it, when it did
+    raw_json TEXT,                      -- the latest batch object as received
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    collected_at TEXT
+);
+CREATE INDEX remote_batches_status ON remote_batches (provider, status);
+-- A row 'submitted' waits in this provider-side batch; it is never sent again while it waits.
+ALTER TABLE batch_items ADD COLUMN remote_batch INTEGER REFERENCES remote_batches (id);
+CREATE INDEX batch_items_remote_batch ON batch_items (remote_batch);

@@ -24,7 +24,8 @@ PROMPT_COLUMN = "prompt"
 ID_COLUMN = "id"
 THREAD_COLUMN = "thread"
 MODEL_COLUMN = "model"
-_KNOWN_COLUMNS = (PROMPT_COLUMN, ID_COLUMN, THREAD_COLUMN, MODEL_COLUMN)
+SYSTEM_COLUMN = "system"
+_KNOWN_COLUMNS = (PROMPT_COLUMN, ID_COLUMN, THREAD_COLUMN, MODEL_COLUMN, SYSTEM_COLUMN)
 _FIELD_LIMIT = 64 * 1024 * 1024  # one prompt can be long; csv's default is 128 KiB
 
 
@@ -37,6 +38,9 @@ class BatchRow:
     prompt_hash: str
     thread: str | None  # rows sharing a thread form one conversation, in file order
     model: str  # '' when neither the row nor the command names one
+    # The system instruction sent before the conversation (the ``system`` column; None when
+    # empty or absent). A thread uses its first row's: every row of a thread carries that one.
+    system: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,11 @@ class BatchInput:
     sha256: str
     columns: tuple[str, ...]
     rows: tuple[BatchRow, ...]
+
+    @property
+    def has_system(self) -> bool:
+        """Some row carries a system instruction (only providers that take one accept it)."""
+        return any(row.system is not None for row in self.rows)
 
 
 def _known_column(column: str) -> str:
@@ -64,8 +73,13 @@ def _sniff_delimiter(text: str) -> str:
     return ","
 
 
-def prompt_hash(prompt: str) -> str:
-    return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
+def prompt_hash(prompt: str, system: str | None = None) -> str:
+    """What makes a row the same row again: its prompt, and its system instruction when it has
+    one (a row without one hashes as before the ``system`` column existed)."""
+    if system is None:
+        return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
+    framed = f"system:{len(system)}:{system}prompt:{prompt}"
+    return hashlib.sha256(framed.encode("utf-8")).hexdigest()
 
 
 def template_fields(template: str) -> list[str]:
@@ -159,6 +173,7 @@ def read_batch_csv(
     rows: list[BatchRow] = []
     keys: dict[str, int] = {}
     derived_counts: dict[str, int] = {}
+    thread_systems: dict[str, str | None] = {}
     has_id = ID_COLUMN in seen_columns
     line = 2
     while True:
@@ -202,15 +217,21 @@ def read_batch_csv(
         keys[key] = start
         thread = record.get(THREAD_COLUMN, "").strip() or None
         model = record.get(MODEL_COLUMN, "").strip() or (default_model or "")
+        cell = record.get(SYSTEM_COLUMN, "")
+        system = cell if cell.strip() else None  # blank: no system message at all
+        if thread is not None:
+            # A thread is one conversation: its first row's instruction holds for every turn.
+            system = thread_systems.setdefault(thread, system)
         rows.append(
             BatchRow(
                 row_number=len(rows) + 1,
                 line=start,
                 key=key,
                 prompt=prompt,
-                prompt_hash=prompt_hash(prompt),
+                prompt_hash=prompt_hash(prompt, system),
                 thread=thread,
                 model=model,
+                system=system,
             )
         )
     if problems:

@@ -52,6 +52,32 @@ COMMON_BATCH_OPTIONS: dict[str, Option] = {
         "Seconds one throttle pause (a 429, a model cap) may last; beyond it stop (exit 3) and "
         "remember the cool-down.",
     ),
+    "price_in": Option(
+        non_negative_number,
+        None,
+        "Price per million input (prompt) tokens: the results and the summary give the cost.",
+    ),
+    "price_out": Option(non_negative_number, None, "Price per million output (completion) tokens."),
+    "batch_api": Option(
+        boolean,
+        False,
+        "Through the provider's own batch endpoint (cheaper, answered within 24 h): submit, "
+        "wait, collect. A thread's turns go in successive batches.",
+    ),
+    "poll_interval": Option(
+        positive_number, 30.0, "Seconds between two looks at a waiting batch (--batch-api)."
+    ),
+    "detach": Option(
+        boolean,
+        False,
+        "With --batch-api: collect what is finished, submit what is ready, and exit.",
+    ),
+    "collect": Option(
+        boolean,
+        False,
+        "Without PROMPTS: look once at the batches --batch-api left waiting and record the "
+        "finished ones (for cron).",
+    ),
 }
 
 
@@ -59,7 +85,7 @@ def batch_options(
     values: Mapping[str, Any],
     *,
     provider: str,
-    default_rpm: float,
+    default_rpm: float | None,
     provider_keys: Mapping[str, Option],
 ) -> BatchOptions:
     """BatchOptions from the values of the batch options (command line or job file): the common
@@ -79,6 +105,11 @@ def batch_options(
         ignore_cooldown=values.get("ignore_cooldown", False),
         max_cooldown_wait=values.get("max_cooldown_wait", DEFAULT_MAX_COOLDOWN_WAIT),
         timeout_seconds=float(values.get("timeout", 300.0)),
+        batch_api=values.get("batch_api", False),
+        detach=values.get("detach", False),
+        poll_interval=float(values.get("poll_interval", 30.0)),
+        price_in=values.get("price_in"),
+        price_out=values.get("price_out"),
         provider_values={
             key: values.get(key, option.default) for key, option in provider_keys.items()
         },

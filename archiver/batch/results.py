@@ -1,5 +1,9 @@
 """``archiver results``: a batch run's answers in input order, as CSV or JSON lines.
 
+Beside each answer: the tokens it was billed for, the model that answered and why it stopped
+(what an API reports; empty for chat accounts), and its ``cost`` when the run was given prices
+(``--price-in``/``--price-out``, per million tokens).
+
 CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR) get
 a leading ``'``: answers are model output, and model output can be steered by whoever wrote the
 prompt's source text (CSV injection)."""
@@ -16,6 +20,7 @@ from typing import IO, Any
 import sqlite_utils
 
 from archiver.batch import store
+from archiver.batch.store import token_cost
 from archiver.errors import ConfigError
 from archiver.privatefiles import private_writer
 
@@ -34,6 +39,11 @@ COLUMNS = (
     "attempts",
     "latency_ms",
     "finished_at",
+    "prompt_tokens",
+    "completion_tokens",
+    "answer_model",
+    "finish_reason",
+    "cost",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,7 +54,29 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
+def run_prices(db: sqlite_utils.Database, run_id: int) -> tuple[float, float] | None:
+    """The prices a run was given (per million tokens, in and out), or None."""
+    row = db.execute("SELECT options_json FROM batch_runs WHERE id = ?", [run_id]).fetchone()
+    try:
+        recorded = json.loads(row[0]) if row and row[0] else {}
+    except ValueError:
+        return None
+    price_in, price_out = recorded.get("price_in"), recorded.get("price_out")
+    if price_in is None and price_out is None:
+        return None
+    return (float(price_in or 0.0), float(price_out or 0.0))
+
+
+def row_cost(item: dict[str, Any], prices: tuple[float, float] | None) -> float | None:
+    """What a row's tokens cost at ``prices``; None without prices or without usage."""
+    if prices is None or (item["prompt_tokens"] is None and item["completion_tokens"] is None):
+        return None
+    cost = token_cost(item["prompt_tokens"] or 0, item["completion_tokens"] or 0, prices)
+    return round(cost, 8)
+
+
 def result_records(db: sqlite_utils.Database, run_id: int) -> Iterable[dict[str, Any]]:
+    prices = run_prices(db, run_id)
     for item in store.run_item_rows(db, run_id):
         yield {
             "row": item["row_number"],
@@ -60,6 +92,11 @@ def result_records(db: sqlite_utils.Database, run_id: int) -> Iterable[dict[str,
             "attempts": item["attempts"],
             "latency_ms": item["latency_ms"],
             "finished_at": item["finished_at"],
+            "prompt_tokens": item["prompt_tokens"],
+            "completion_tokens": item["completion_tokens"],
+            "answer_model": item["answer_model"],
+            "finish_reason": item["finish_reason"],
+            "cost": row_cost(item, prices),
         }
 
 

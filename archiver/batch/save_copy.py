@@ -7,13 +7,13 @@ import logging
 import sqlite_utils
 
 from archiver.batch import store
-from archiver.batch.sender import Answer, BatchProvider, Thread
+from archiver.batch.sender import Answer, ArchiveCopier, Thread
 from archiver.store.save import save_conversation
 
 
 def save_archive_copy(
     db: sqlite_utils.Database,
-    provider: BatchProvider,
+    provider: ArchiveCopier,
     thread: Thread,
     answer: Answer,
     log: logging.Logger,

@@ -21,6 +21,8 @@ from typing import Any, Generic, Protocol, TypeVar
 import aiohttp
 
 from archiver.batch.archive import merge_flat_messages
+from archiver.batch.store import AnswerFacts
+from archiver.errors import UpstreamError
 from archiver.flatten.records import FlatConversation
 from archiver.transport.http import (
     HttpClient,
@@ -38,15 +40,29 @@ TextProgress = Callable[[str], None]  # on_text: the answer text so far (see abo
 OnText = TextProgress | None
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One answered turn of a thread: what was asked and what came back."""
+
+    prompt: str
+    answer: str
+
+
 @dataclass
 class Thread:
     """What a conversation carries from one turn to the next. ``session`` is provider-private
-    and in memory only (Bing signatures are credentials: never stored)."""
+    and in memory only (Bing signatures are credentials: never stored).
+
+    ``system`` is the thread's instruction (its first row's ``system`` cell) and ``history``
+    its answered turns, oldest first: a stateless upstream (an API) is sent both with every
+    turn, an account that keeps the conversation needs neither."""
 
     conversation_id: str | None = None
     parent_message_id: str | None = None
     turns_done: int = 0
     session: Any = None
+    system: str | None = None
+    history: list[Turn] = field(default_factory=list)
 
 
 @dataclass
@@ -59,8 +75,27 @@ class Answer:
     parent_id: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     title: str | None = None
-    model: str | None = None
+    model: str | None = None  # the model that answered, as the upstream names it
     item: dict[str, Any] | None = None
+    # What an API says beside the text (None where the upstream does not say).
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+
+    def facts(self) -> AnswerFacts:
+        return AnswerFacts(
+            self.prompt_tokens, self.completion_tokens, self.model, self.finish_reason
+        )
+
+
+class FailedAnswer(UpstreamError):
+    """An answer came back that cannot be recorded as one (empty because it was cut at its
+    length, a refusal, not the JSON asked for): the row fails with this message, keeping what
+    the answer said (its tokens were billed). Not retried: asking again gets the same."""
+
+    def __init__(self, message: str, facts: AnswerFacts | None = None):
+        super().__init__(message)
+        self.facts = facts
 
 
 @dataclass
@@ -86,7 +121,17 @@ class SenderSetup:
     timeout_seconds: float = 300.0
 
 
-class BatchProvider(Protocol):
+class ArchiveCopier(Protocol):
+    """What the archive copy of a turn is built by (``save_copy.py``): a sender, or a
+    provider's batch endpoint (``remote.py``)."""
+
+    def archive_copy(
+        self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any
+    ) -> FlatConversation:
+        """The whole conversation so far as rows (pure)."""
+
+
+class BatchProvider(ArchiveCopier, Protocol):
     name: str
     account: str
     limiter: RateLimiter
@@ -96,11 +141,6 @@ class BatchProvider(Protocol):
     ) -> Answer:
         """Send one turn, retried as a whole; update ``thread`` for the next turn. ``on_text``
         hears the answer text so far as it streams (module docstring)."""
-
-    def archive_copy(
-        self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any
-    ) -> FlatConversation:
-        """The whole conversation so far as rows (pure)."""
 
     async def cleanup(self, thread: Thread) -> None:
         """Hide or delete the conversation upstream."""
@@ -168,11 +208,17 @@ class SenderFactory(Protocol):
     """How the batch runner and the gateway open a provider's sender (a provider's
     ``Sending`` capability is one): they never name the provider."""
 
+    @property
+    def takes_system(self) -> bool: ...
+
     def with_state(self, db: Any, settings: Any) -> Any: ...
 
     def open(
         self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]
     ) -> BatchProvider: ...
+
+    def open_batches(self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]) -> Any:
+        """The provider's batch endpoint (a ``remote.RemoteBatches``), or None."""
 
 
 @asynccontextmanager

@@ -2,7 +2,9 @@
 at any moment leaves each row either recorded (done/failed, with its answer) or not.
 
 Status of an item: ``pending`` → ``running`` (a request is in flight) → ``done`` | ``failed``.
-A row left ``running`` by a killed run was never recorded: the next run sends it again.
+A row left ``running`` by a killed run was never recorded: the next run sends it again. Through
+a provider-side batch (``remote.py``) a row is ``submitted`` instead of ``running``: it waits in
+its ``remote_batch`` and is never sent again while it waits, whatever the runs in between.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ PENDING = "pending"
 RUNNING = "running"
 DONE = "done"
 FAILED = "failed"
+SUBMITTED = "submitted"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,22 @@ class ItemState:
     attempts: int
     conversation_id: str | None
     message_id: str | None
+    answer: str | None = None  # a done row's: a stateless upstream is sent the earlier turns
+
+
+@dataclass(frozen=True)
+class AnswerFacts:
+    """What an API's answer reports beside its text (None where the upstream does not say)."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    model: str | None = None  # the model that answered: often a snapshot of the one asked
+    finish_reason: str | None = None
+
+
+def token_cost(prompt_tokens: int, completion_tokens: int, prices: tuple[float, float]) -> float:
+    """Tokens at prices per million (input, output)."""
+    return (prompt_tokens * prices[0] + completion_tokens * prices[1]) / 1_000_000
 
 
 def start_run(
@@ -92,7 +111,8 @@ def claim_items(
     """Make every row an item of this run (new rows ``pending``); return their states.
 
     Rows already ``done`` stay done and are never sent again. ``running`` rows were cut off by
-    a killed run and go back to ``pending``; ``failed`` rows do too with ``retry_failed``."""
+    a killed run and go back to ``pending``; ``failed`` rows do too with ``retry_failed``.
+    ``submitted`` rows stay in their provider-side batch."""
     now = utc_now_iso()
     states: list[ItemState] = []
     with transaction(db) as conn:
@@ -100,12 +120,12 @@ def claim_items(
             key = ItemKey(provider, row.model, row.key, row.prompt_hash)
             conn.execute(
                 "INSERT INTO batch_items (provider, model, item_key, prompt_hash, run_id, "
-                "row_number, thread, prompt, status, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
+                "row_number, thread, prompt, system, status, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
                 "ON CONFLICT (provider, model, item_key, prompt_hash) DO UPDATE SET "
                 "run_id = excluded.run_id, row_number = excluded.row_number, "
                 "thread = excluded.thread",
-                [*key.params(), run_id, row.row_number, row.thread, row.prompt, now],
+                [*key.params(), run_id, row.row_number, row.thread, row.prompt, row.system, now],
             )
             reset = (RUNNING, FAILED) if retry_failed else (RUNNING,)
             conn.execute(
@@ -113,12 +133,14 @@ def claim_items(
                 f"AND status IN ({', '.join('?' * len(reset))})",
                 [*key.params(), *reset],
             )
-            status, attempts, conversation_id, message_id = conn.execute(
-                "SELECT status, attempts, conversation_id, message_id FROM batch_items "
+            status, attempts, conversation_id, message_id, answer = conn.execute(
+                "SELECT status, attempts, conversation_id, message_id, answer FROM batch_items "
                 f"WHERE {_WHERE_KEY}",
                 key.params(),
             ).fetchone()
-            states.append(ItemState(row, key, status, attempts, conversation_id, message_id))
+            states.append(
+                ItemState(row, key, status, attempts, conversation_id, message_id, answer)
+            )
     return states
 
 
@@ -149,14 +171,17 @@ def record_done(
     conversation_id: str | None,
     message_id: str | None,
     attempts: int,
-    latency_ms: int,
+    latency_ms: int | None,
     throttling: Any = None,
+    facts: AnswerFacts | None = None,
 ) -> None:
+    facts = facts or AnswerFacts()
     with transaction(db) as conn:
         conn.execute(
             "UPDATE batch_items SET status = 'done', answer = ?, conversation_id = ?, "
             "message_id = ?, error = NULL, attempts = attempts + ?, latency_ms = ?, "
-            f"throttling_json = ?, finished_at = ? WHERE {_WHERE_KEY}",
+            "throttling_json = ?, prompt_tokens = ?, completion_tokens = ?, answer_model = ?, "
+            f"finish_reason = ?, remote_batch = NULL, finished_at = ? WHERE {_WHERE_KEY}",
             [
                 answer,
                 conversation_id,
@@ -164,6 +189,10 @@ def record_done(
                 attempts,
                 latency_ms,
                 None if throttling is None else json.dumps(throttling),
+                facts.prompt_tokens,
+                facts.completion_tokens,
+                facts.model,
+                facts.finish_reason,
                 utc_now_iso(),
                 *key.params(),
             ],
@@ -171,13 +200,51 @@ def record_done(
 
 
 def record_failed(
-    db: sqlite_utils.Database, key: ItemKey, *, error: str, attempts: int, latency_ms: int
+    db: sqlite_utils.Database,
+    key: ItemKey,
+    *,
+    error: str,
+    attempts: int,
+    latency_ms: int | None,
+    facts: AnswerFacts | None = None,
 ) -> None:
+    """The row failed; ``facts`` keeps what its answer said when there was one (the tokens an
+    answer cut at its length cost)."""
+    facts = facts or AnswerFacts()
     with transaction(db) as conn:
         conn.execute(
             "UPDATE batch_items SET status = 'failed', error = ?, attempts = attempts + ?, "
-            f"latency_ms = ?, finished_at = ? WHERE {_WHERE_KEY}",
-            [error[:1000], attempts, latency_ms, utc_now_iso(), *key.params()],
+            "latency_ms = ?, prompt_tokens = ?, completion_tokens = ?, answer_model = ?, "
+            f"finish_reason = ?, remote_batch = NULL, finished_at = ? WHERE {_WHERE_KEY}",
+            [
+                error[:1000],
+                attempts,
+                latency_ms,
+                facts.prompt_tokens,
+                facts.completion_tokens,
+                facts.model,
+                facts.finish_reason,
+                utc_now_iso(),
+                *key.params(),
+            ],
+        )
+
+
+def settle_run(db: sqlite_utils.Database, run_id: int) -> None:
+    """A run that ended waiting on provider-side batches (status ``submitted``) gets the status
+    its rows now earn, once none waits any more: ``done`` when every row is, else ``partial``."""
+    counts = dict(
+        db.execute(
+            "SELECT status, count(*) FROM batch_items WHERE run_id = ? GROUP BY status", [run_id]
+        ).fetchall()
+    )
+    if counts.get(SUBMITTED):
+        return
+    status = "done" if set(counts) <= {DONE} else "partial"
+    with transaction(db) as conn:
+        conn.execute(
+            "UPDATE batch_runs SET status = ? WHERE id = ? AND status = ?",
+            [status, run_id, SUBMITTED],
         )
 
 
@@ -185,7 +252,8 @@ def run_item_rows(db: sqlite_utils.Database, run_id: int) -> Iterable[dict[str, 
     """A run's items in input order."""
     cursor = db.execute(
         "SELECT row_number, item_key, thread, model, prompt, status, answer, conversation_id, "
-        "message_id, error, attempts, latency_ms, started_at, finished_at "
+        "message_id, error, attempts, latency_ms, started_at, finished_at, prompt_tokens, "
+        "completion_tokens, answer_model, finish_reason "
         "FROM batch_items WHERE run_id = ? ORDER BY row_number",
         [run_id],
     )

@@ -7,7 +7,7 @@ from typing import IO, Any, cast
 
 import click
 
-from archiver.batch import run_batch, write_results
+from archiver.batch import write_results
 from archiver.batch.results import FORMATS
 from archiver.cli.common import (
     ClickProgress,
@@ -18,7 +18,7 @@ from archiver.cli.common import (
 )
 from archiver.cli.options import click_options, with_defaults
 from archiver.cli.terminal import TerminalStream
-from archiver.jobs.batch_kind import BATCH_OPTIONS, options_for, sending_of
+from archiver.jobs.batch_kind import BATCH_OPTIONS, batch_work
 from archiver.store import open_db
 
 
@@ -32,34 +32,29 @@ class BatchProgress(ClickProgress):
 
 @click.command("batch")
 @click.argument("db", type=click.Path(dir_okay=False))
-@click.argument("prompts", type=click.Path(dir_okay=False, exists=True))
+@click.argument("prompts", type=click.Path(dir_okay=False, exists=True), required=False)
 @click_options(BATCH_OPTIONS)
 @output_options
 @handle_errors
-def batch_command(db: str, prompts: str, quiet: bool, verbose: bool, **values: Any) -> None:
-    """Send every row's prompt of PROMPTS (a UTF-8 CSV) through an account; record every
-    answer in DB.
+def batch_command(db: str, prompts: str | None, quiet: bool, verbose: bool, **values: Any) -> None:
+    """Send every row's prompt of PROMPTS (a UTF-8 CSV) through an account or an API; record
+    every answer in DB.
 
     Columns: 'prompt' (or --template over any columns), optional 'id' (stable row key),
-    'thread' (rows sharing it form one conversation, in file order) and 'model'. The whole file
-    is checked before anything is sent. Run it again to resume: rows already answered are
-    skipped. Exit codes: 0 all answered, 2 bad input/auth/config, 3 some rows failed or the
-    account's quota stopped the run, 75 DB in use by another run.
+    'thread' (rows sharing it form one conversation, in file order), 'model' and 'system' (an
+    instruction, for providers that take one). The whole file is checked before anything is
+    sent. Run it again to resume: rows already answered are skipped. --batch-api goes through
+    the provider's batch endpoint; `archiver batch DB --collect` (no PROMPTS) fetches what it
+    left waiting. Exit codes: 0 all answered (or waiting in a batch), 2 bad input/auth/config,
+    3 some rows failed or are still pending, 75 DB in use by another run.
     """
     setup_logging(verbose)
     values = with_defaults(BATCH_OPTIONS, values)
-    provider, sending = sending_of(values["provider"])
-    settings = provider.settings_from_env(values)
-    options = options_for(values)
-    # Under the database lock: two batches on one archive would send every prompt twice.
-    finish_recorded(
-        db,
-        "batch",
-        lambda database: run_batch(
-            database, prompts, options, settings, BatchProgress(not quiet), sending=sending
-        ),
-        quiet=quiet,
+    work = batch_work(
+        prompts, values, lambda p: p.settings_from_env(values), BatchProgress(not quiet)
     )
+    # Under the database lock: two batches on one archive would send every prompt twice.
+    finish_recorded(db, "batch", work, quiet=quiet)
 
 
 @click.command("results")

@@ -1,10 +1,12 @@
 """``archiver batch``'s whole option list and the ``batch`` job kind: the shared options
 (``archiver/batch/options.py``), the provider choice, and each sending provider's own keys,
-generated from the registry. The CLI and the job kind both run a batch through ``prepare``."""
+generated from the registry. The CLI and the job kind both run a batch (or ``collect``, the
+provider-side batches an earlier run left waiting) through ``batch_work``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -19,6 +21,11 @@ from archiver.providers.base import Provider, Sending
 
 def _senders() -> list[Provider[Any]]:
     return registry.with_capability("send")
+
+
+def _pace(provider: Provider[Any]) -> str:
+    rpm = provider.sending.default_rpm if provider.sending else None
+    return f"{provider.name} {rpm:g}" if rpm else f"{provider.name} from the server's headers"
 
 
 def provider_keys() -> dict[str, Option]:
@@ -51,7 +58,7 @@ BATCH_OPTIONS: dict[str, Option] = {
         positive_number,
         None,
         "Requests per minute at most, for the whole account [default: the provider's pace: "
-        + ", ".join(f"{p.name} {p.sending.default_rpm:g}" for p in _senders() if p.sending)
+        + ", ".join(_pace(p) for p in _senders())
         + "].",
     ),
     **COMMON_BATCH_OPTIONS,
@@ -77,12 +84,60 @@ def options_for(values: Mapping[str, Any]) -> BatchOptions:
     )
 
 
-async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
-    from archiver.batch.runner import run_batch
-    from archiver.jobs.import_kind import required
+SettingsOf = Callable[[Provider[Any]], Any]  # a provider's settings (environment, job keys)
+Work = Callable[[sqlite_utils.Database], Awaitable[Any]]
 
-    _, sending = sending_of(job.options["provider"])
-    settings = sending.settings_for_batch(job)
-    return await run_batch(
-        db, required(job, "csv"), options_for(job.options), settings, sending=sending
-    )
+
+def batch_work(
+    prompts: str | Path | None,
+    values: Mapping[str, Any],
+    settings_of: SettingsOf,
+    progress: Any = None,
+) -> Work:
+    """What ``archiver batch`` (and the ``batch`` job kind) does under the database lock: run
+    PROMPTS through ``values["provider"]``, or with ``collect`` (and no PROMPTS) collect the
+    provider-side batches earlier runs left waiting. Settings of a run are read here, before
+    the lock: a missing credential stops it before the database is touched."""
+    from archiver.batch.runner import run_batch
+
+    if values.get("collect"):
+        if prompts is not None:
+            raise ConfigError("--collect takes no PROMPTS: it fetches what earlier runs submitted")
+        return lambda db: _collect(db, values, settings_of, progress)
+    if prompts is None:
+        raise ConfigError("no prompts CSV: give PROMPTS (in a job file: csv), or --collect")
+    provider, sending = sending_of(values["provider"])
+    settings = settings_of(provider)
+    options = options_for(values)
+    return lambda db: run_batch(db, prompts, options, settings, progress, sending=sending)
+
+
+async def _collect(
+    db: sqlite_utils.Database, values: Mapping[str, Any], settings_of: SettingsOf, progress: Any
+) -> Any:
+    """The provider whose batches wait: the one asked for, else the only one there is."""
+    from archiver.batch.remote_store import open_providers
+    from archiver.batch.runner import CollectSummary, collect_batches
+
+    waiting = open_providers(db)
+    name = values["provider"]
+    if name not in waiting:
+        if len(waiting) > 1:
+            raise ConfigError(
+                f"batches of several providers wait ({', '.join(waiting)}): pass --provider"
+            )
+        if not waiting:
+            return CollectSummary(name)
+        name = waiting[0]
+    provider, sending = sending_of(name)
+    options = options_for({**values, "provider": name})
+    return await collect_batches(db, options, settings_of(provider), progress, sending=sending)
+
+
+async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
+    def settings_of(provider: Provider[Any]) -> Any:
+        assert provider.sending is not None
+        return provider.sending.settings_for_batch(job)
+
+    work = batch_work(job.options.get("csv"), job.options, settings_of)
+    return await work(db)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # engine types: imported for annotations only, so provider.py
     from aiohttp import web
 
     from archiver.backup.engine import BackupSummary
+    from archiver.batch.remote import RemoteBatches
     from archiver.batch.sender import BatchProvider, SenderSetup
     from archiver.doctor import DoctorReport, DoctorRun
     from archiver.flatten.records import FlatConversation
@@ -83,8 +84,13 @@ class Sending(ABC, Generic[S]):
     clash: ``copilot_token_file``); the values of all batch keys reach ``open``."""
 
     options: ClassVar[Mapping[str, Option]] = {}
-    default_rpm: ClassVar[float] = 20.0  # the account's pace when --max-rpm is not given
+    # The account's pace when --max-rpm is not given; None: no pace of its own, the sender
+    # paces itself from what the server says (an API's rate-limit headers).
+    default_rpm: ClassVar[float | None] = 20.0
     model_help: ClassVar[str] = "model"  # what --model (or the CSV's model column) means
+    # True: a row's ``system`` instruction is sent (``Thread.system``); a provider that cannot
+    # send one refuses a CSV whose ``system`` column is filled rather than drop it.
+    takes_system: ClassVar[bool] = False
     # True: a conversation keeps a tree (edits, regenerations; the gateway continues from a
     # node). False: a flat history.
     tree: ClassVar[bool] = False
@@ -101,6 +107,14 @@ class Sending(ABC, Generic[S]):
     @abstractmethod
     def open(self, setup: SenderSetup, settings: S, values: Mapping[str, Any]) -> BatchProvider:
         """The sender over ``setup``'s transport, limiter and retry policy."""
+
+    def open_batches(
+        self, setup: SenderSetup, settings: S, values: Mapping[str, Any]
+    ) -> RemoteBatches | None:
+        """The provider's own batch endpoint (``archiver batch --batch-api``: many rows
+        submitted at once, answered later; ``archiver/batch/remote.py``), or None when it has
+        none."""
+        return None
 
 
 class Doctor(ABC, Generic[S]):

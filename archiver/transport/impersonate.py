@@ -114,6 +114,7 @@ class CurlSession:
                 headers=dict(options.get("headers") or {}),
                 params=dict(params) if params else None,
                 json=options.get("json"),
+                data=options.get("data"),
                 impersonate=self._impersonate,
                 stream=True,
                 allow_redirects=allow_redirects,
