@@ -106,6 +106,9 @@ def _write(records: Iterable[dict[str, Any]], fmt: str, stream: IO[str]) -> int:
         writer = csv.writer(stream, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         for record in records:
+            # A cost in plain decimals: a spreadsheet reads "3.3e-06" as text in some locales.
+            cost = record["cost"]
+            record["cost"] = None if cost is None else f"{cost:.8f}"
             writer.writerow([escape_cell(record[c]) for c in COLUMNS])
             count += 1
     else:

@@ -178,7 +178,7 @@ class _Spending:
         if self.prompt_tokens or self.completion_tokens:
             parts.append(f"tokens in {self.prompt_tokens} out {self.completion_tokens}")
         if self.cost is not None:
-            parts.append(f"cost {self.cost:.4f}")
+            parts.append(f"cost {self.cost:.6f}")
         return parts
 
 
@@ -566,7 +566,9 @@ def _remote_run(
             )
             try:
                 await work(remote)
-            except ACCOUNT_STOPS as exc:
+            except ArchiverError as exc:
+                # Submitting and polling are the run's, not a row's: any failure stops it (the
+                # batches keep running upstream; the next run finds them).
                 summary.abort(exc)
             finally:
                 summary.add_remote(remote.counts, batches.stats)

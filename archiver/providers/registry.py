@@ -26,6 +26,7 @@ PROVIDER_MODULES: dict[str, str] = {
     "grok": "archiver.providers.grok.provider:Grok",
     "lechat": "archiver.providers.lechat.provider:LeChat",
     "deepseek": "archiver.providers.deepseek.provider:DeepSeek",
+    "openai": "archiver.providers.openai.provider:OpenAI",
 }
 
 CAPABILITIES = ("backup", "import", "send", "gateway", "doctor", "emulator", "reflatten")
