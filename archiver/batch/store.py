@@ -83,7 +83,7 @@ def start_run(
                 model,
                 batch_input.path,
                 batch_input.sha256,
-                json.dumps(options, sort_keys=True),
+                json.dumps(options, sort_keys=True, default=str),  # paths as text
                 utc_now_iso(),
             ],
         )
