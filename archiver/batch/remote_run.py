@@ -19,8 +19,8 @@
   again at the next one, and ``MAX_FAILED_POLLS`` in a row stop the run (it resumes later).
 - **Outcomes.** Each result is recorded in its own transaction and archived like a sent turn;
   a row missing from a finished batch (expired, cancelled) was never run and goes back to
-  ``pending`` for a later run; a batch refused as a whole stops the run with the server's
-  reasons, its rows pending.
+  ``pending`` for a later run (not this one: a batch that expired once would expire again);
+  a batch refused as a whole stops the run with the server's reasons, its rows pending.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from archiver.batch.remote import (
 from archiver.batch.remote_store import BatchRow, StoredItem
 from archiver.batch.save_copy import save_archive_copy
 from archiver.batch.sender import Thread, Turn
-from archiver.batch.store import DONE, PENDING, AnswerFacts
+from archiver.batch.store import DONE, PENDING, AnswerFacts, ItemKey
 from archiver.errors import ConfigError, TransientError, UnreachableError
 from archiver.progress import Progress
 
@@ -86,6 +86,7 @@ class RemoteRun:
     sleep: Sleep = asyncio.sleep
     counts: RemoteCounts = field(default_factory=RemoteCounts)
     _failed_polls: int = 0
+    _not_run: set[ItemKey] = field(default_factory=set)  # released by a batch of this run
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -131,7 +132,7 @@ class RemoteRun:
     async def submit_round(self, run_id: int) -> int:
         """Put every ready row of the run into new batches; returns how many rows."""
         items = remote_store.run_items(self.db, run_id)
-        ready = ready_rows(items)
+        ready = [item for item in ready_rows(items) if item.key not in self._not_run]
         by_model: dict[str, list[Planned]] = {}
         for item in ready:
             request = RemoteRequest(
@@ -228,7 +229,7 @@ class RemoteRun:
         reasons = "; ".join(status.errors[:5]) or "no reason given"
         raise BatchRefused(
             f"batch {status.batch_id} was refused ({status.status}): {reasons}; its "
-            f"{released} rows stay pending"
+            f"{len(released)} rows stay pending"
         )
 
     async def collect_batch(self, row: BatchRow, status: RemoteStatus) -> None:
@@ -252,9 +253,10 @@ class RemoteRun:
             self._record(item, requests[result.custom_id], result)
         not_run = remote_store.close(self.db, row.id)
         if not_run:
-            self.counts.not_run += not_run
+            self._not_run.update(not_run)
+            self.counts.not_run += len(not_run)
             self.counts.errors.append(
-                f"batch {status.batch_id} {status.status}: {not_run} rows not run (pending: "
+                f"batch {status.batch_id} {status.status}: {len(not_run)} rows not run (pending: "
                 "run the same command again to send them)"
             )
 

@@ -143,22 +143,30 @@ def record_status(db: sqlite_utils.Database, batch: int, status: RemoteStatus) -
         )
 
 
-def close(db: sqlite_utils.Database, batch: int, *, status: str | None = None) -> int:
+def close(db: sqlite_utils.Database, batch: int, *, status: str | None = None) -> list[ItemKey]:
     """The batch is over for us: the rows still waiting in it (never run) go back to
-    ``pending``; returns how many did. ``status`` replaces the recorded one (``abandoned``)."""
+    ``pending``; returns them. ``status`` replaces the recorded one (``abandoned``)."""
     now = utc_now_iso()
     with transaction(db) as conn:
-        released = conn.execute(
+        released = [
+            ItemKey(*row)
+            for row in conn.execute(
+                "SELECT provider, model, item_key, prompt_hash FROM batch_items "
+                "WHERE remote_batch = ? AND status = ?",
+                [batch, SUBMITTED],
+            )
+        ]
+        conn.execute(
             "UPDATE batch_items SET status = ?, remote_batch = NULL "
             "WHERE remote_batch = ? AND status = ?",
             [PENDING, batch, SUBMITTED],
-        ).rowcount
+        )
         conn.execute(
             "UPDATE remote_batches SET status = coalesce(?, status), collected_at = ?, "
             "updated_at = ? WHERE id = ?",
             [status, now, now, batch],
         )
-    return int(released)
+    return released
 
 
 def open_batches(
@@ -190,7 +198,7 @@ def abandon_unnamed(db: sqlite_utils.Database, provider: str) -> int:
         "SELECT id FROM remote_batches WHERE provider = ? AND collected_at IS NULL AND status = ?",
         [provider, PREPARING],
     ).fetchall()
-    return sum(close(db, row[0], status=ABANDONED) for row in rows)
+    return sum(len(close(db, row[0], status=ABANDONED)) for row in rows)
 
 
 def ids_of(items: Iterable[StoredItem]) -> list[ItemKey]:
