@@ -107,11 +107,11 @@ class RemoteRun:
         """``--collect``: poll every open batch of this provider once, and record the
         finished ones. Submits nothing."""
         remote_store.abandon_unnamed(self.db, self.provider)
-        waiting = remote_store.open_batches(self.db, self.provider)
-        await self._finish_submitting(waiting)
-        await self.poll(remote_store.open_batches(self.db, self.provider))
+        await self._finish_submitting(self._open(None))
+        await self.poll(self._open(None))
 
-    def _open(self, run_id: int) -> list[BatchRow]:
+    def _open(self, run_id: int | None) -> list[BatchRow]:
+        """The open batches (of ``run_id``'s rows; None: all) that live on this server."""
         rows = remote_store.open_batches(self.db, self.provider, run_id=run_id)
         return [row for row in rows if self._here(row)]
 

@@ -77,3 +77,20 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_bad_templates(tmp_path: Path, template: str) -> None:
     with pytest.raises(InputError, match="--template"):
         read_batch_csv(csv_file(tmp_path, "a\nx\n"), template=template)
+
+
+def test_system_column_blank_is_none_and_a_thread_keeps_its_first(tmp_path: Path) -> None:
+    from archiver.batch.csvinput import prompt_hash
+
+    text = (
+        "id,thread,System,prompt\na,t,Be brief,one\nb,t,Ignored,two\nc,,  ,three\nd,,Terse,four\n"
+    )
+    batch = read_batch_csv(csv_file(tmp_path, text))
+    assert [r.system for r in batch.rows] == ["Be brief", "Be brief", None, "Terse"]
+    assert batch.has_system
+    # A row without a system hashes as it always did; with one, the instruction counts.
+    assert batch.rows[2].prompt_hash == prompt_hash("three")
+    assert batch.rows[0].prompt_hash != prompt_hash("one")
+    assert prompt_hash("x", "a") != prompt_hash("x", "b")
+    plain = read_batch_csv(csv_file(tmp_path, "prompt\nhello\n"))
+    assert not plain.has_system

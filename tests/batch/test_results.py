@@ -57,3 +57,36 @@ def test_results_in_input_order_with_escaping(tmp_path: Path, httpserver) -> Non
     assert records[0]["prompt"] == "=HYPERLINK(1)"  # JSON is not a spreadsheet: kept as is
     with pytest.raises(ConfigError):
         write_results(db, 99, "csv", buffer)
+
+
+def test_usage_columns_and_cost_from_the_runs_prices(tmp_path: Path) -> None:
+    from archiver.batch import store
+    from archiver.batch.csvinput import read_batch_csv
+    from archiver.batch.store import AnswerFacts
+
+    db = open_db(tmp_path / "a.db")
+    prompts = tmp_path / "p.csv"
+    prompts.write_text("id,prompt\na,one\nb,two\n", encoding="utf-8")
+    batch_input = read_batch_csv(prompts, default_model="m")
+    run_id = store.start_run(db, "api", "m", batch_input, {"price_in": 2.0, "price_out": 8.0})
+    first, second = store.claim_items(db, run_id, "api", batch_input.rows, retry_failed=False)
+    store.record_done(
+        db,
+        first.key,
+        answer="1",
+        conversation_id=None,
+        message_id=None,
+        attempts=1,
+        latency_ms=5,
+        facts=AnswerFacts(1000, 500, "m-2025", "stop"),
+    )
+    out = io.StringIO()
+    write_results(db, run_id, "csv", out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert rows[0]["prompt_tokens"] == "1000" and rows[0]["completion_tokens"] == "500"
+    assert rows[0]["answer_model"] == "m-2025" and rows[0]["finish_reason"] == "stop"
+    assert rows[0]["cost"] == "0.00600000"  # 1000 × 2 + 500 × 8, per million
+    assert rows[1]["cost"] == "" and rows[1]["prompt_tokens"] == ""  # no answer, no cost
+    lines = io.StringIO()
+    write_results(db, run_id, "jsonl", lines)
+    assert json.loads(lines.getvalue().splitlines()[0])["cost"] == pytest.approx(0.006)
