@@ -69,7 +69,7 @@ def test_usage_columns_and_cost_from_the_runs_prices(tmp_path: Path) -> None:
     prompts.write_text("id,prompt\na,one\nb,two\n", encoding="utf-8")
     batch_input = read_batch_csv(prompts, default_model="m")
     run_id = store.start_run(db, "api", "m", batch_input, {"price_in": 2.0, "price_out": 8.0})
-    first, second = store.claim_items(db, run_id, "api", batch_input.rows, retry_failed=False)
+    first, _ = store.claim_items(db, run_id, "api", batch_input.rows, retry_failed=False)
     store.record_done(
         db,
         first.key,
