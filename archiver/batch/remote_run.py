@@ -51,7 +51,7 @@ from archiver.progress import Progress
 
 log = logging.getLogger("archiver.batch")
 
-FIRST_POLL = 2.0  # seconds after creating a batch: a small batch may be done already
+FIRST_POLL = 2.0  # seconds after creating a batch (at most): a small batch may be done already
 MAX_FAILED_POLLS = 5  # polls in a row that failed (after retries): the server is gone
 Sleep = Callable[[float], Awaitable[None]]
 Planned = tuple[StoredItem, RemoteRequest, bytes]  # a row, its request, its encoded line
@@ -101,7 +101,8 @@ class RemoteRun:
             submitted = await self.submit_round(run_id)
             if detach or not self._open(run_id):
                 return
-            await self.sleep(FIRST_POLL if submitted else self.poll_interval)
+            first = min(FIRST_POLL, self.poll_interval)
+            await self.sleep(first if submitted else self.poll_interval)
 
     async def collect(self) -> None:
         """``--collect``: poll every open batch of this provider once, and record the

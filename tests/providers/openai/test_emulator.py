@@ -1,0 +1,135 @@
+"""End to end against ``archiver emulator``'s OpenAI-compatible routes (a small set: the
+behaviour is pinned against the independent fake; this checks the emulator and the provider
+agree, as ``make demo`` and ``make bench`` rely on it)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from archiver.batch import BatchOptions
+from archiver.batch.runner import run_batch
+from archiver.cli import cli
+from archiver.config import Secret
+from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
+from archiver.providers import registry
+from archiver.providers.openai.client import OpenAISettings
+from archiver.providers.openai.emulator_world import OpenAIEmulatorConfig
+from archiver.store import open_db
+from archiver.transport.http import RetryPolicy
+from tests.providers.openai.test_batch_plain import items, write
+
+FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
+KEY = OpenAIEmulatorConfig().key
+
+
+def emulator(**knobs: Any) -> Any:
+    config = EmulatorConfig(
+        conversations=0, bing_chats=0, provider_configs={"openai": OpenAIEmulatorConfig(**knobs)}
+    )
+    return running_emulator(config)
+
+
+def stats(base_url: str) -> dict[str, int]:
+    with urllib.request.urlopen(f"{base_url}/_emulator/openai") as response:
+        return dict(json.load(response))
+
+
+def run(db: Any, csv: Path, base_url: str, **values: Any) -> Any:
+    options = BatchOptions(
+        provider="openai", model="gpt-4o-mini", max_rpm=None, policy=FAST, **values
+    )
+    sending = registry.get("openai").sending
+    assert sending is not None
+    settings = OpenAISettings(Secret(KEY), base_url=f"{base_url}/v1")
+    return asyncio.run(run_batch(db, csv, options, settings, sending=sending))
+
+
+def test_plain_mode_paced_by_the_emulators_headers(tmp_path: Path) -> None:
+    prompts = write(
+        tmp_path,
+        "id,thread,prompt\n"
+        + "".join(f"r{i},{'t' if i < 3 else ''},question {i}\n" for i in range(12)),
+    )
+    db = open_db(tmp_path / "a.db")
+    with emulator(rpm=1200, window_seconds=0.1) as emu:
+        summary = run(db, prompts, emu.base_url, concurrency=4)
+        counted = stats(emu.base_url)
+    assert summary.exit_code == EXIT_OK, summary.errors
+    assert counted["completions"] == 12 and counted["answered_twice"] == 0
+    rows = items(db)
+    assert rows["r2"]["answer"] == "Answer to: question 2 (turn 3)"
+    assert rows["r5"]["answer_model"] == "gpt-4o-mini-2024-07-18"
+
+
+def test_batch_api_results_in_random_order_and_an_error_file(tmp_path: Path) -> None:
+    prompts = write(
+        tmp_path,
+        "id,prompt\n"
+        + "".join(f"r{i},question {i}\n" for i in range(8))
+        + f"long,{'z' * 70_000}\nempty,[length] please\n",
+    )
+    db = open_db(tmp_path / "a.db")
+    with emulator(stage_seconds=0.05) as emu:
+        summary = run(db, prompts, emu.base_url, batch_api=True, poll_interval=0.05)
+        counted = stats(emu.base_url)
+        world = emu.state.provider_state("openai", lambda c: None)
+        output = world.files[next(iter(world.batches.values())).output_file_id].content
+    assert summary.exit_code == EXIT_PARTIAL
+    assert counted["uploads"] == 1 and counted["batches_created"] == 1
+    order = [json.loads(line)["custom_id"] for line in output.splitlines()]
+    assert sorted(order) != order or len(order) < 3  # not the input order
+    rows = items(db)
+    assert all(rows[f"r{i}"]["answer"] == f"Answer to: question {i}" for i in range(8))
+    assert "context_length_exceeded" in rows["long"]["error"]
+    assert "finish_reason length" in rows["empty"]["error"]
+
+
+def test_a_local_server_without_batches(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "a.db")
+    with emulator(batches=False) as emu:
+        summary = run(db, write(tmp_path, "id,prompt\na,one\n"), emu.base_url, batch_api=True)
+    assert summary.exit_code == EXIT_CONFIG and "Ollama" in summary.errors[0]
+
+
+def test_the_cli_and_doctor(tmp_path: Path) -> None:
+    prompts = write(tmp_path, "id,prompt\na,one\n")
+    with emulator() as emu:
+        env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": f"{emu.base_url}/v1"}
+        runner = CliRunner()
+        doctor = runner.invoke(cli, ["doctor", "--provider", "openai"], env=env)
+        sent = runner.invoke(
+            cli,
+            [
+                "batch",
+                str(tmp_path / "a.db"),
+                str(prompts),
+                "--provider",
+                "openai",
+                "--model",
+                "gpt-4o",
+            ],
+            env=env,
+        )
+        refused = runner.invoke(
+            cli, ["doctor", "--provider", "openai"], env={**env, "OPENAI_API_KEY": "sk-nope-12345"}
+        )
+    assert doctor.exit_code == EXIT_OK, doctor.output
+    assert "3 models offered" in doctor.output
+    assert sent.exit_code == EXIT_OK and "batch openai: run 1, rows 1, done 1" in sent.output
+    assert refused.exit_code == EXIT_CONFIG and "API key was refused" in refused.output
+    assert "sk-nope" not in refused.output and "sk-****" not in refused.output
+
+
+def test_batch_help_lists_the_providers_own_options() -> None:
+    text = CliRunner().invoke(cli, ["batch", "--help"]).output
+    for flag in ("--temperature", "--max-tokens", "--json-schema", "--max-tpm", "--key-file"):
+        assert flag in text
+    for flag in ("--batch-api", "--poll-interval", "--detach", "--collect", "--price-in"):
+        assert flag in text
