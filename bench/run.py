@@ -28,6 +28,7 @@ BENCHMARKS = [
     "search_bench.py",
     "reliability_bench.py",
     "serve_bench.py",
+    "openai_bench.py",
 ]
 
 

@@ -108,6 +108,7 @@ async def chat_completions(request: web.Request) -> web.Response:
     for bucket, need in ((requests, 1), (tokens, cost)):
         if bucket is not None:
             bucket.take(need)
+    w.count("tokens_charged", cost)
     status, answer = w.answer(body)
     w.count("completions" if status == 200 else f"completions_{status}")
     return web.json_response(answer, status=status, headers=_headers(w, key))
