@@ -27,10 +27,11 @@ EMULATOR_COPILOT_TOKEN = "emulator-copilot-token"
 EMULATOR_GEMINI_COOKIE = "__Secure-1PSID=emulator-psid; __Secure-1PSIDTS=emulator-psidts"
 
 
-def claude_emulator_environment(url: str) -> dict[str, str]:
+def emulator_environment(name: str, url: str) -> dict[str, str]:
+    """Where provider ``name``'s fake is in the emulator at ``url``, and its credentials."""
     from archiver.providers import registry
 
-    emulator = registry.get("claude").emulator
+    emulator = registry.get(name).emulator
     assert emulator is not None
     return emulator.environment(url)
 
@@ -78,6 +79,12 @@ def emulator() -> Iterator[str]:
             "claude.page_cap=10",
             "--set",
             "gemini.chats=8",
+            # The OpenAI-compatible API: 600 requests a minute stated in its headers, and
+            # batches that take a few seconds.
+            "--set",
+            "openai.rpm=600",
+            "--set",
+            "openai.stage_seconds=1",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -134,6 +141,20 @@ k3,,Summarise the Lisbon trip plan in one line.
 """
 
 
+API_PROMPTS = """id,thread,system,prompt
+a1,wal,You answer in one sentence.,What is write-ahead logging?
+a2,wal,,And why does SQLite use it?
+a3,,,Name three uses of a token bucket.
+a4,,You are a poet.,A haiku about backups.
+"""
+
+API_BATCH_PROMPTS = """id,model,prompt
+b1,gpt-4o-mini,Summarise the CAP theorem.
+b2,gpt-4o-mini,What is a Merkle tree?
+b3,gpt-4o,Explain idempotency keys.
+"""
+
+
 COPILOT_PROMPTS = """id,thread,prompt
 c1,garden,Which vegetables grow well in shade?
 c2,garden,And which of them in pots?
@@ -154,6 +175,8 @@ def write_inputs(workdir: Path) -> tuple[Path, Path, Path]:
     )
     (workdir / "copilot-prompts.csv").write_text(COPILOT_PROMPTS, encoding="utf-8")
     (workdir / "claude-prompts.csv").write_text(CLAUDE_PROMPTS, encoding="utf-8")
+    (workdir / "api-prompts.csv").write_text(API_PROMPTS, encoding="utf-8")
+    (workdir / "api-batch-prompts.csv").write_text(API_BATCH_PROMPTS, encoding="utf-8")
     export = workdir / "conversations.json"
     # The same account as the emulator serves, plus 10 conversations the live list never showed.
     write_export_json(export, 130, seed=1)
@@ -300,7 +323,7 @@ def main() -> None:
             env=copilot,
         )
         # Where the emulator's claude.ai is, and the session key its fake accepts.
-        claude = claude_emulator_environment(url)
+        claude = emulator_environment("claude", url)
         heading("Back up Claude: every branch, projects, artifacts, pasted text and images")
         archiver("backup", "claude", str(DB), "--max-rpm", "6000", env=claude)
         heading("Back up Claude again: nothing changed, so only the list requests")
@@ -323,6 +346,33 @@ def main() -> None:
             "Back up Google Gemini (both chat lists, every turn and draft, thoughts)",
             env=gemini,
         )
+        api = emulator_environment("openai", url)
+        heading(
+            "Bulk prompts through an OpenAI-compatible API (OpenAI, Azure, OpenRouter, Ollama, "
+            "vLLM): paced by its x-ratelimit headers, usage and cost recorded"
+        )
+        prices = ["--price-in", "0.15", "--price-out", "0.60"]
+        api_csv = ROOT / "demo" / "api-prompts.csv"
+        model = ["--provider", "openai", "--model", "gpt-4o-mini"]
+        archiver("batch", str(DB), str(api_csv), *model, "--concurrency", "4", *prices, env=api)
+        heading(
+            "The Batch API: one JSONL upload and one batch per model, polled, results mapped "
+            "back by custom_id (half the price)"
+        )
+        batch_csv = ROOT / "demo" / "api-batch-prompts.csv"
+        archiver(
+            "batch",
+            str(DB),
+            str(batch_csv),
+            *model,
+            "--batch-api",
+            "--poll-interval",
+            "1",
+            *prices,
+            env=api,
+        )
+        heading("Its answers with their usage (the latest run)")
+        archiver("results", str(DB), "--format", "csv", env={})
     heading("Import a Google Takeout of the same Gemini account (matched to the live chats)")
     archiver("import", str(DB), str(gemini_takeout(ROOT / "demo")), env={})
     heading("Import an official data export (overlapping the live backup)")
