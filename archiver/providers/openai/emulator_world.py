@@ -38,6 +38,7 @@ class OpenAIEmulatorConfig:
     insufficient_quota: bool = False  # every completion: 429 insufficient_quota
     batches: bool = True  # false: no Files or Batches endpoints (as Ollama, vLLM)
     stage_seconds: float = 1.0  # validating this long, in progress twice this, then finalizing
+    # (0: a batch is over at its first look)
     expire_after: int = -1  # a batch runs this many requests, then expires (-1: never)
     fail_validation: bool = False  # every batch fails validation
     seed: int = 0
@@ -308,7 +309,7 @@ class World:
         total = len(batch.lines)
         limit = self.config.expire_after
         runnable = total if limit < 0 else min(total, limit)
-        share = min(1.0, (elapsed - stage) / (2 * stage))
+        share = min(1.0, (elapsed - stage) / (2 * stage)) if stage > 0 else 1.0
         batch.counts["completed"] = int(runnable * share)
         if elapsed >= 3 * stage and batch.status == "in_progress":
             batch.status = "finalizing"

@@ -327,3 +327,41 @@ def test_killed_between_upload_and_create_creates_from_the_same_file(
     assert summary.exit_code == EXIT_OK, summary.errors
     assert len(fake.requests("POST", "/v1/files")) == 1
     assert [b["input_file_id"] for b in fake.batches.values()] == ["file-1"]
+
+
+class Bar:
+    """A progress bar that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.advanced = 0
+        self.labels: list[str] = []
+
+    def start(self, total: int | None, label: str) -> None:
+        self.total = total
+
+    def advance(self, amount: int = 1) -> None:
+        self.advanced += amount
+
+    def describe(self, text: str) -> None:
+        self.labels.append(text)
+
+    def finish(self) -> None:
+        pass
+
+
+def test_the_progress_bar_shows_status_and_counts(tmp_path: Path, httpserver: HTTPServer) -> None:
+    fake = FakeApi()
+    base = fake.install(httpserver)
+    bar = Bar()
+    settings = OpenAISettings(Secret(KEY), base_url=base)
+    options = BatchOptions(provider="openai", model="m", max_rpm=None, policy=FAST, batch_api=True)
+    sending = registry.get("openai").sending
+    assert sending is not None
+    prompts = write(tmp_path, "id,prompt\na,one\nb,two\n")
+    coroutine = run_batch(
+        open_db(tmp_path / "a.db"), prompts, options, settings, bar, sending=sending, sleep=Waits()
+    )
+    assert asyncio.run(coroutine).exit_code == EXIT_OK
+    assert bar.total == 2 and bar.advanced == 2
+    assert bar.labels[0] == "in_progress 0/2 (failed 0)"

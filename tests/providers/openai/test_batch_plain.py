@@ -369,3 +369,29 @@ def test_a_system_column_is_refused_by_a_provider_without_system_messages(
             db, prompts, BatchOptions(provider="copilot", max_rpm=None), settings=None
         )
     assert db.execute("SELECT count(*) FROM batch_items").fetchone()[0] == 0
+
+
+def test_the_key_goes_to_its_own_host_only(tmp_path: Path, httpserver: HTTPServer) -> None:
+    """A redirect to another host arrives there without the key."""
+    other = HTTPServer()
+    other.start()
+    try:
+        seen: list[str | None] = []
+
+        def elsewhere(request: Any) -> Any:
+            from werkzeug import Response
+
+            seen.append(request.headers.get("Authorization"))
+            return Response(json.dumps({"error": {"message": "no"}}), status=400)
+
+        other.expect_request("/v1/chat/completions").respond_with_handler(elsewhere)
+        httpserver.expect_request("/v1/chat/completions").respond_with_data(
+            "", status=307, headers={"Location": other.url_for("/v1/chat/completions")}
+        )
+        db = open_db(tmp_path / "a.db")
+        run(db, write(tmp_path, "id,prompt\na,one\n"), httpserver.url_for("/v1"))
+        assert seen == [None]
+    finally:
+        other.clear()
+        if other.is_running():
+            other.stop()

@@ -133,3 +133,54 @@ def test_batch_help_lists_the_providers_own_options() -> None:
         assert flag in text
     for flag in ("--batch-api", "--poll-interval", "--detach", "--collect", "--price-in"):
         assert flag in text
+
+
+def test_dropped_connections_are_retried_and_each_row_recorded_once(tmp_path: Path) -> None:
+    prompts = write(tmp_path, "id,prompt\n" + "".join(f"r{i},question {i}\n" for i in range(10)))
+    db = open_db(tmp_path / "a.db")
+    config = EmulatorConfig(
+        conversations=0,
+        bing_chats=0,
+        drop_rate=0.3,
+        seed=4,
+        provider_configs={"openai": OpenAIEmulatorConfig()},
+    )
+    with running_emulator(config) as emu:
+        summary = run(db, prompts, emu.base_url, max_attempts=8)
+        dropped = [e for e in emu.request_log if e.get("dropped")]
+    assert summary.exit_code == EXIT_OK, summary.errors
+    assert dropped, "the seed drops some answers half-way"
+    rows = items(db)
+    assert all(rows[f"r{i}"]["answer"] == f"Answer to: question {i}" for i in range(10))
+    assert summary.requests == 10 + len(dropped)
+
+
+def test_a_batch_job_detached_then_collected_by_another_job(tmp_path: Path) -> None:
+    from tests.support.jobhelpers import write_job
+
+    (tmp_path / "prompts.csv").write_text("id,prompt\na,one\nb,two\n", encoding="utf-8")
+    with emulator(stage_seconds=0) as emu:  # a batch is over at its first look
+        common = {"db": "a.db", "schedule": "0 * * * *", "provider": "openai"}
+        base = {"openai_base_url": f"{emu.base_url}/v1", "key_env": "MY_OPENAI_KEY"}
+        submit = write_job(
+            tmp_path,
+            "submit",
+            kind="batch",
+            csv="prompts.csv",
+            model="gpt-4o-mini",
+            batch_api=True,
+            detach=True,
+            **common,
+            **base,
+        )
+        collect = write_job(tmp_path, "collect", kind="batch", collect=True, **common, **base)
+        env = {"MY_OPENAI_KEY": KEY}
+        runner = CliRunner()
+        submitted = runner.invoke(cli, ["run", str(submit)], env=env)
+        waiting = items(open_db(tmp_path / "a.db"))
+        collected = runner.invoke(cli, ["run", str(collect)], env=env)
+    assert submitted.exit_code == EXIT_OK, submitted.output
+    assert {r["status"] for r in waiting.values()} == {"submitted"}
+    assert collected.exit_code == EXIT_OK, collected.output
+    rows = items(open_db(tmp_path / "a.db"))
+    assert {k: r["status"] for k, r in rows.items()} == {"a": "done", "b": "done"}
