@@ -52,7 +52,7 @@ from archiver.progress import Progress
 log = logging.getLogger("archiver.batch")
 
 FIRST_POLL = 2.0  # seconds after creating a batch (at most): a small batch may be done already
-MAX_FAILED_POLLS = 5  # polls in a row that failed (after retries): the server is gone
+MAX_FAILED_POLLS = 5  # looks in a row that failed (after retries): the server is gone
 Sleep = Callable[[float], Awaitable[None]]
 Planned = tuple[StoredItem, RemoteRequest, bytes]  # a row, its request, its encoded line
 
@@ -199,21 +199,16 @@ class RemoteRun:
     async def poll(self, rows: Sequence[BatchRow]) -> None:
         """Ask every open batch how it is once; record the finished ones."""
         texts = []
+        failure: TransientError | None = None
         for row in rows:
             if row.batch_id is None:
                 continue
             try:
                 status = await self.remote.status(row.batch_id)
             except TransientError as exc:
-                self._failed_polls += 1
                 log.warning("polling batch %s failed: %s", row.batch_id, exc)
-                if self._failed_polls >= MAX_FAILED_POLLS:
-                    raise UnreachableError(
-                        f"batch {row.batch_id}: {MAX_FAILED_POLLS} polls in a row failed ({exc}); "
-                        "the batch keeps running upstream: run the same command again later"
-                    ) from None
+                failure = exc
                 continue
-            self._failed_polls = 0
             remote_store.record_status(self.db, row.id, status)
             if status.state == FINISHED:
                 await self.collect_batch(row, status)
@@ -221,6 +216,12 @@ class RemoteRun:
                 self._refused(row.id, status)
             else:
                 texts.append(status.progress_text())
+        self._failed_polls = self._failed_polls + 1 if failure is not None else 0
+        if failure is not None and self._failed_polls >= MAX_FAILED_POLLS:
+            raise UnreachableError(
+                f"{MAX_FAILED_POLLS} looks at the batches in a row failed ({failure}); they "
+                "keep running upstream: run the same command again later"
+            )
         describe = getattr(self.progress, "describe", None)
         if describe is not None and texts:
             describe("; ".join(texts))

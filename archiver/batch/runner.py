@@ -552,9 +552,15 @@ def _remote_run(
         limiter = RateLimiter(options.max_rpm, burst=options.burst, adaptive=options.adaptive)
         async with new_session(timeout_seconds=options.timeout_seconds) as session:
             setup = SenderSetup(session, limiter, options.retry_policy(), options.timeout_seconds)
-            batches = sending.open_batches(setup, settings, options.provider_values)
-            if batches is None:
-                raise ConfigError(f"{options.provider} has no batch API: run without --batch-api")
+            try:
+                batches = sending.open_batches(setup, settings, options.provider_values)
+                if batches is None:
+                    raise ConfigError(
+                        f"{options.provider} has no batch endpoint: run without --batch-api"
+                    )
+            except ArchiverError as exc:  # before anything was sent: the rows stay pending
+                summary.abort(exc)
+                return
             remote = RemoteRun(
                 db,
                 batches,

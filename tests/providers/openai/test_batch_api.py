@@ -365,3 +365,17 @@ def test_the_progress_bar_shows_status_and_counts(tmp_path: Path, httpserver: HT
     assert asyncio.run(coroutine).exit_code == EXIT_OK
     assert bar.total == 2 and bar.advanced == 2
     assert bar.labels[0] == "in_progress 0/2 (failed 0)"
+
+
+def test_a_provider_without_a_batch_endpoint_refuses_batch_api(tmp_path: Path) -> None:
+    from archiver.providers.copilot.client import CopilotSettings
+
+    db = open_db(tmp_path / "a.db")
+    sending = registry.get("copilot").sending
+    assert sending is not None
+    options = BatchOptions(provider="copilot", max_rpm=None, batch_api=True)
+    prompts = write(tmp_path, "id,prompt\na,one\n")
+    settings = CopilotSettings(Secret("t"), base_url="http://127.0.0.1:9")
+    summary = asyncio.run(run_batch(db, prompts, options, settings, sending=sending))
+    assert summary.exit_code == EXIT_CONFIG and "no batch endpoint" in summary.errors[0]
+    assert items(db)["a"]["status"] == "pending"
