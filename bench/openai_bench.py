@@ -128,53 +128,39 @@ def batch_runs(tmp: Path) -> dict[str, Any]:
         env = {**os.environ, **env_for(url)}
         options = ["--model", "gpt-4o-mini", "--batch-api", "--poll-interval", "0.5", "-q"]
 
-        def command(db: Path, csv: Path) -> list[str]:
-            return [*ARCHIVER, "batch", str(db), str(csv), "--provider", "openai", *options]
+        def start(name: str) -> tuple[list[str], Path, dict[str, int]]:
+            csv, db = tmp / f"batch-{name}.csv", tmp / f"batch-{name}.db"
+            write_prompts(csv, 30, label=f"{name} batch")
+            command = [*ARCHIVER, "batch", str(db), str(csv), "--provider", "openai", *options]
+            return command, db, openai_stats(url)
 
-        def delta(after: dict[str, int], before: dict[str, int], key: str) -> int:
-            return after.get(key, 0) - before.get(key, 0)
+        def finish(name: str, command: list[str], db: Path, before: dict[str, int]) -> None:
+            """Run ``command`` to its end; what it (and anything since ``before``) did."""
+            result = subprocess.run(command, env=env, capture_output=True, check=False)
+            after = openai_stats(url)
+            _, done, rows = db_figures(db)
+            figures[f"{name}.exit"] = result.returncode
+            for key, label in (("uploads", "uploads"), ("batches_created", "batches")):
+                figures[f"{name}.{label}"] = after.get(key, 0) - before.get(key, 0)
+            figures[f"{name}.done"] = f"{done}/{rows}"
+            figures[f"{name}.all_done"] = done == rows
 
-        clean_csv, killed_csv = tmp / "batch-clean.csv", tmp / "batch-killed.csv"
-        write_prompts(clean_csv, 30, label="Clean batch")
-        write_prompts(killed_csv, 30, label="Killed batch")
-        clean_db, killed_db = tmp / "batch-clean.db", tmp / "batch-killed.db"
+        finish("clean", *start("clean"))
 
-        before = openai_stats(url)
-        clean = subprocess.run(
-            command(clean_db, clean_csv), env=env, capture_output=True, check=False
-        )
-        after = openai_stats(url)
-        _, done, rows = db_figures(clean_db)
-        figures["clean.exit"] = clean.returncode
-        figures["clean.uploads"] = delta(after, before, "uploads")
-        figures["clean.batches"] = delta(after, before, "batches_created")
-        figures["clean.done"] = f"{done}/{rows}"
-        figures["clean.all_done"] = done == rows
-
-        before = after
+        command, db, before = start("killed")
         process = subprocess.Popen(
-            command(killed_db, killed_csv),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 30
-        while not batch_in_progress(killed_db) and time.monotonic() < deadline:
+        while not batch_in_progress(db) and time.monotonic() < deadline:
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        killed_at = openai_stats(url)
-        figures["killed.polls_before_the_kill"] = delta(killed_at, before, "polls")
-        rerun = subprocess.run(
-            command(killed_db, killed_csv), env=env, capture_output=True, check=False
-        )
+        polls = openai_stats(url).get("polls", 0) - before.get("polls", 0)
+        figures["killed.polls_before_the_kill"] = polls
+        finish("killed", command, db, before)  # the re-run
+
         after = openai_stats(url)
-        _, done, rows = db_figures(killed_db)
-        figures["killed.exit_after_rerun"] = rerun.returncode
-        figures["killed.uploads"] = delta(after, before, "uploads")
-        figures["killed.batches"] = delta(after, before, "batches_created")
-        figures["killed.done"] = f"{done}/{rows}"
-        figures["killed.all_done"] = done == rows
         figures["duplicates"] = after.get("answered_twice", 0)
         requests = after.get("uploads", 0) + after.get("batches_created", 0) + after.get("polls", 0)
         figures["uploads_creates_polls_per_row"] = round(requests / 60, 3)

@@ -43,7 +43,7 @@ from archiver.batch.remote import (
     RemoteStatus,
 )
 from archiver.batch.remote_store import BatchRow, StoredItem
-from archiver.batch.save_copy import save_archive_copy
+from archiver.batch.save_copy import record_answer, save_archive_copy
 from archiver.batch.sender import Thread, Turn
 from archiver.batch.store import DONE, PENDING, AnswerFacts, ItemKey
 from archiver.errors import ConfigError, TransientError, UnreachableError
@@ -274,16 +274,7 @@ class RemoteRun:
             self.counts.failed += 1
             self.counts.errors.append(f"row {item.row_number} ({item.key.item_key}): {error}")
         else:
-            store.record_done(
-                self.db,
-                item.key,
-                answer=answer.text,
-                conversation_id=answer.conversation_id,
-                message_id=answer.message_id,
-                attempts=1,
-                latency_ms=None,
-                facts=answer.facts(),
-            )
+            record_answer(self.db, item.key, answer, attempts=1, latency_ms=None)
             self.counts.done += 1
             self._tokens(answer.facts())
             if self.archive:

@@ -35,7 +35,7 @@ import sqlite_utils
 from archiver.batch import store
 from archiver.batch.csvinput import BatchInput, read_batch_csv
 from archiver.batch.remote_run import RemoteCounts, RemoteRun, Sleep
-from archiver.batch.save_copy import save_archive_copy
+from archiver.batch.save_copy import record_answer, save_archive_copy
 from archiver.batch.sender import (
     BatchProvider,
     CallStats,
@@ -396,16 +396,8 @@ class _Run:
             self.progress.advance()
             self._describe()
             return False
-        store.record_done(
-            self.db,
-            item.key,
-            answer=answer.text,
-            conversation_id=answer.conversation_id,
-            message_id=answer.message_id,
-            attempts=stats.requests,
-            latency_ms=elapsed_ms(started),
-            throttling=answer.throttling,
-            facts=answer.facts(),
+        record_answer(
+            self.db, item.key, answer, attempts=stats.requests, latency_ms=elapsed_ms(started)
         )
         thread.history.append(Turn(item.row.prompt, answer.text))
         self._count(stats)

@@ -1,4 +1,6 @@
-"""Save the archive copy of a sent turn: the batch runner and the gateway do it the same way."""
+"""Record a sent turn: its answer on its batch row (``record_answer``: the runner and the
+provider-side batches), and the archive copy of its conversation (the batch runner and the
+gateway do it the same way)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import sqlite_utils
 
 from archiver.batch import store
 from archiver.batch.sender import Answer, ArchiveCopier, Thread
+from archiver.batch.store import ItemKey
 from archiver.store.save import save_conversation
 
 
@@ -34,3 +37,25 @@ def save_archive_copy(
         save_conversation(db, flat)
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("could not archive conversation %s: %s", answer.conversation_id, exc)
+
+
+def record_answer(
+    db: sqlite_utils.Database,
+    key: ItemKey,
+    answer: Answer,
+    *,
+    attempts: int,
+    latency_ms: int | None,
+) -> None:
+    """The row is done: its answer, where it lives upstream and what the answer reported."""
+    store.record_done(
+        db,
+        key,
+        answer=answer.text,
+        conversation_id=answer.conversation_id,
+        message_id=answer.message_id,
+        attempts=attempts,
+        latency_ms=latency_ms,
+        throttling=answer.throttling,
+        facts=answer.facts(),
+    )

@@ -178,26 +178,30 @@ async def upload(request: web.Request) -> web.Response:
     return web.json_response(stored.object())
 
 
-def _file(request: web.Request) -> StoredFile | web.Response:
+_MISSING = {"files": "No such File object: {id}", "batches": "No batch found with id '{id}'."}
+
+
+def _lookup(request: web.Request, table: str) -> Any:
+    """The file or batch the path names (``table``: ``files`` or ``batches``), or the answer
+    to give instead: 404 as the API words it, or no such endpoint at all."""
     refused = _no_batches(request)
     if refused is not None:
         return refused
-    stored = world(request).files.get(request.match_info["id"])
-    if stored is None:
-        error = api_error(
-            f"No such File object: {request.match_info['id']}", "invalid_request_error", None
-        )
-        return web.json_response(error, status=404)
-    return stored
+    ident = request.match_info["id"]
+    found = getattr(world(request), table).get(ident)
+    if found is None:
+        message = _MISSING[table].format(id=ident)
+        return web.json_response(api_error(message, "invalid_request_error", None), status=404)
+    return found
 
 
 async def file_object(request: web.Request) -> web.Response:
-    found = _file(request)
+    found = _lookup(request, "files")
     return found if isinstance(found, web.Response) else web.json_response(found.object())
 
 
 async def file_content(request: web.Request) -> web.Response:
-    found = _file(request)
+    found = _lookup(request, "files")
     if isinstance(found, web.Response):
         return found
     return web.Response(body=found.content, content_type="application/octet-stream")
@@ -227,21 +231,8 @@ async def create_batch(request: web.Request) -> web.Response:
     return web.json_response(w.batch_object(batch))
 
 
-def _batch(request: web.Request) -> Batch | web.Response:
-    refused = _no_batches(request)
-    if refused is not None:
-        return refused
-    batch = world(request).batches.get(request.match_info["id"])
-    if batch is None:
-        error = api_error(
-            f"No batch found with id '{request.match_info['id']}'.", "invalid_request_error", None
-        )
-        return web.json_response(error, status=404)
-    return batch
-
-
 async def get_batch(request: web.Request) -> web.Response:
-    found = _batch(request)
+    found = _lookup(request, "batches")
     if isinstance(found, web.Response):
         return found
     world(request).count("polls")
@@ -249,7 +240,7 @@ async def get_batch(request: web.Request) -> web.Response:
 
 
 async def cancel_batch(request: web.Request) -> web.Response:
-    found = _batch(request)
+    found = _lookup(request, "batches")
     if isinstance(found, web.Response):
         return found
     found.cancelled = True

@@ -59,23 +59,27 @@ class ApiPacer(RateLimiter):
 
     def observe(self, limits: RateLimits) -> None:
         """Pace from the limits a server stated (capped by ``--max-rpm``/``--max-tpm``)."""
-        start = self._unpaced_since
         if limits.limit_requests:
             self.advertised = limits
-            rpm = limits.limit_requests * SHARE
-            first = self.rate is None
-            self.rate = min(rpm, self.rpm_cap or rpm) / 60.0
-            if first and start is not None:
-                self._next_request = max(self._next_request, start + self._unpaced[0] / self.rate)
+            self.rate, self._next_request = self._learn(
+                limits.limit_requests, self.rpm_cap, self.rate, self._next_request, 0
+            )
         if limits.limit_tokens:
             self.advertised = limits
-            tpm = limits.limit_tokens * SHARE
-            first = self.token_rate is None
-            self.token_rate = min(tpm, self.tpm_cap or tpm) / 60.0
-            if first and start is not None:
-                self._next_tokens = max(
-                    self._next_tokens, start + self._unpaced[1] / self.token_rate
-                )
+            self.token_rate, self._next_tokens = self._learn(
+                limits.limit_tokens, self.tpm_cap, self.token_rate, self._next_tokens, 1
+            )
+
+    def _learn(
+        self, limit: int, cap: float | None, rate: float | None, next_at: float, which: int
+    ) -> tuple[float, float]:
+        """The pace (per second) of a stated per-minute ``limit``, and when its next slot is:
+        the first time, after what went unpaced before it (counted as if it had been paced)."""
+        per_minute = limit * SHARE
+        learnt = min(per_minute, cap or per_minute) / 60.0
+        if rate is None and self._unpaced_since is not None:
+            next_at = max(next_at, self._unpaced_since + self._unpaced[which] / learnt)
+        return learnt, next_at
 
     async def acquire(self) -> None:
         """Wait out any pause, then for this request's slot (slots are handed out in order)."""

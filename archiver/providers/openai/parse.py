@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from archiver.batch.remote import FINISHED, REFUSED, WAITING, RemoteStatus
 from archiver.errors import (
@@ -117,20 +117,23 @@ def retry_after_seconds(headers: Mapping[str, str], message: str = "") -> float 
     return max(resets) if resets else None
 
 
+class Origin(TypedDict):
+    """What an answer answers: the request's method and URL (messages show the path only),
+    and the key, to cut out of any message that repeats it."""
+
+    method: str
+    url: str
+    secret: NotRequired[str | None]
+
+
 def check_answer(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    method: str,
-    url: str,
-    secret: str | None = None,
+    status: int, headers: Mapping[str, str], body: bytes, **origin: Unpack[Origin]
 ) -> None:
     """Raise what a non-2xx answer means (docs/protocol/openai.md, "Errors"); return for 2xx."""
     if 200 <= status < 300:
         return
-    place = where(method, url)
-    error = api_error(body, secret)
+    place = where(origin["method"], origin["url"])
+    error = api_error(body, origin.get("secret"))
     detail = f" {error.describe(status)}" if error else ""
     should_retry = {k.lower(): v for k, v in headers.items()}.get("x-should-retry", "").lower()
     if status == 401:
@@ -178,17 +181,11 @@ def check_answer(
 
 
 def json_body(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    method: str,
-    url: str,
-    secret: str | None = None,
+    status: int, headers: Mapping[str, str], body: bytes, **origin: Unpack[Origin]
 ) -> Any:
     """A 2xx answer's JSON; a web page means a wrong base URL, broken JSON a cut answer."""
-    check_answer(status, headers, body, method=method, url=url, secret=secret)
-    place = where(method, url)
+    check_answer(status, headers, body, **origin)
+    place = where(origin["method"], origin["url"])
     if looks_like_html(headers, body):
         if looks_like_challenge(body):
             raise ChallengeError(f"blocked by a challenge page ({place} answered HTML)")

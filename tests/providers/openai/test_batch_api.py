@@ -49,7 +49,14 @@ class Waits:
         await asyncio.sleep(0)
 
 
-def run(db: Any, csv_path: Path, base_url: str, sleep: Waits | None = None, **values: Any) -> Any:
+def run(
+    db: Any,
+    csv_path: Path,
+    base_url: str,
+    sleep: Waits | None = None,
+    progress: Any = None,
+    **values: Any,
+) -> Any:
     settings = OpenAISettings(Secret(KEY), base_url=base_url)
     base: dict[str, Any] = {
         "provider": "openai",
@@ -63,7 +70,13 @@ def run(db: Any, csv_path: Path, base_url: str, sleep: Waits | None = None, **va
     sending = registry.get("openai").sending
     assert sending is not None
     coroutine = run_batch(
-        db, csv_path, BatchOptions(**base), settings, sending=sending, sleep=sleep or Waits()
+        db,
+        csv_path,
+        BatchOptions(**base),
+        settings,
+        progress,
+        sending=sending,
+        sleep=sleep or Waits(),
     )
     return asyncio.run(coroutine)
 
@@ -351,18 +364,10 @@ class Bar:
 
 
 def test_the_progress_bar_shows_status_and_counts(tmp_path: Path, httpserver: HTTPServer) -> None:
-    fake = FakeApi()
-    base = fake.install(httpserver)
     bar = Bar()
-    settings = OpenAISettings(Secret(KEY), base_url=base)
-    options = BatchOptions(provider="openai", model="m", max_rpm=None, policy=FAST, batch_api=True)
-    sending = registry.get("openai").sending
-    assert sending is not None
     prompts = write(tmp_path, "id,prompt\na,one\nb,two\n")
-    coroutine = run_batch(
-        open_db(tmp_path / "a.db"), prompts, options, settings, bar, sending=sending, sleep=Waits()
-    )
-    assert asyncio.run(coroutine).exit_code == EXIT_OK
+    summary = run(open_db(tmp_path / "a.db"), prompts, FakeApi().install(httpserver), progress=bar)
+    assert summary.exit_code == EXIT_OK
     assert bar.total == 2 and bar.advanced == 2
     assert bar.labels[0] == "in_progress 0/2 (failed 0)"
 
