@@ -282,13 +282,16 @@ def redirected(request: Request, status: int, headers: Mapping[str, str]) -> Req
     if request.params:
         here += ("&" if "?" in here else "?") + urlencode(request.params)
     target = urljoin(here, location)
-    method, body = request.method, request.json
+    method, body, data = request.method, request.json, request.data
     if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
-        method, body = "GET", None
+        method, body, data = "GET", None, None
     sent = request.headers
     if sent is not None and _origin(target) != _origin(here):
         sent = {k: v for k, v in sent.items() if k.lower() in _CROSS_ORIGIN_HEADERS}
-    return Request(method, target, headers=sent, params=None, json=body)
+    content_type = request.content_type if data is not None else None
+    return Request(
+        method, target, headers=sent, params=None, json=body, data=data, content_type=content_type
+    )
 
 
 async def judge(request: Request, response: aiohttp.ClientResponse, check: Check[T]) -> T:

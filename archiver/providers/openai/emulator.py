@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.emulator.state import STATE
+from archiver.fakes.state import STATE
 from archiver.providers.openai.emulator_world import (
     MODELS,
     Batch,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from archiver.options import JobValues
 from archiver.providers.base import Doctor, Emulator, Provider, Sending
-from archiver.providers.openai.options import KEY_ENV, PROVIDER, SEND_OPTIONS
+from archiver.providers.openai.options import BASE_URL_ENV, KEY_ENV, PROVIDER, SEND_OPTIONS
 from archiver.providers.openai.render import OpenAIRenderer
 
 if TYPE_CHECKING:
@@ -72,6 +72,11 @@ class OpenAIEmulator(Emulator):
         from archiver.providers.openai.emulator import add_routes
 
         add_routes(app)
+
+    def environment(self, base_url: str) -> dict[str, str]:
+        from archiver.providers.openai.emulator_world import OpenAIEmulatorConfig
+
+        return {KEY_ENV: OpenAIEmulatorConfig().key, BASE_URL_ENV: f"{base_url}/v1"}
 
 
 class OpenAI(Provider["OpenAISettings"]):
