@@ -7,15 +7,15 @@ the job with status ``cooldown`` and exit code 0 (nothing failed: the account ne
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import sqlite_utils
 
+from archiver.clock import clock
 from archiver.errors import RateLimitExceeded, ThrottledUntil
 from archiver.options import Option, boolean, non_negative_number
 from archiver.store import runs
@@ -61,7 +61,7 @@ async def honour_cooldown(
     max_wait: float,
     *,
     sending: bool = False,
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
 ) -> CooldownSkip | None:
     """Wait out a short cool-down; return a CooldownSkip for a long one, None to go ahead.
     ``sending``: a run that sends prompts (batch) also honours a sending cap (a model cap,
@@ -74,13 +74,13 @@ async def honour_cooldown(
     if blocked is None:
         return None
     until, reason = blocked
-    remaining = (until - datetime.now(tz=UTC)).total_seconds()
+    remaining = (until - clock().wall()).total_seconds()
     if remaining > max_wait:
         until_iso = to_iso(until.timestamp()) or ""
         log.warning("%s: resting until %s (%s): skipping this run", provider, until_iso, reason)
         return CooldownSkip(provider, account, until_iso, reason=reason or None)
     log.info("%s: waiting %.0f s for the account's cool-down to end", provider, remaining)
-    await sleep(max(0.0, remaining))
+    await (sleep or clock().sleep)(max(0.0, remaining))
     return None
 
 
@@ -133,7 +133,7 @@ def remember_cooldown(
         reason = "the run gave up after repeated 429s"
     if seconds <= 0:
         return None
-    until = datetime.now(tz=UTC) + timedelta(seconds=seconds)
+    until = clock().wall() + timedelta(seconds=seconds)
     stored = runs.set_cooldown(db, provider, account, until, reason)
     log.warning("%s: throttled; cooling down until %s", provider, stored)
     return stored

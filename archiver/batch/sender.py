@@ -18,19 +18,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-import aiohttp
-
 from archiver.batch.archive import merge_flat_messages
 from archiver.batch.store import AnswerFacts
 from archiver.errors import UpstreamError
 from archiver.flatten.records import FlatConversation
-from archiver.transport.http import (
-    HttpClient,
-    RequestStats,
-    RetryPolicy,
-    call_with_retries,
-    new_session,
-)
+from archiver.transport.base import Transport
+from archiver.transport.connect import open_transport
+from archiver.transport.http import HttpClient, RequestStats, RetryPolicy, call_with_retries
 from archiver.transport.ratelimit import RateLimiter
 
 SettingsT = TypeVar("SettingsT")
@@ -112,10 +106,10 @@ class CallStats:
 
 @dataclass(frozen=True)
 class SenderSetup:
-    """What a run gives every sender it opens: its HTTP session, THE account's limiter and
-    retry policy (shared by every worker), and how long to wait for an answer."""
+    """What a run gives every sender it opens: its transport, THE account's limiter and retry
+    policy (shared by every worker), and how long to wait for an answer."""
 
-    session: aiohttp.ClientSession
+    transport: Transport
     limiter: RateLimiter
     policy: RetryPolicy
     timeout_seconds: float = 300.0
@@ -147,20 +141,26 @@ class BatchProvider(ArchiveCopier, Protocol):
 
 
 class SenderBase(Generic[SettingsT]):
-    """What every provider's sender holds: the run's session, THE account's limiter and retry
-    policy, the provider's settings and its own send options (a value of the provider's)."""
+    """What every provider's sender holds: the run's transport, THE account's limiter and
+    retry policy, the provider's settings and its own send options (a value of the
+    provider's)."""
 
     name: str
 
     def __init__(self, setup: SenderSetup, settings: SettingsT, options: Any = None):
         self.setup = setup
-        self.session = setup.session
+        self.transport = setup.transport
         self.limiter = setup.limiter
         self.policy = setup.policy
         self.timeout_seconds = setup.timeout_seconds
         self.settings = settings
         self.options = options
         self.account: str = getattr(settings, "account", "")
+
+    @property
+    def session(self) -> Transport:
+        """The transport, by the name senders used before the seam existed."""
+        return self.transport
 
     async def _retried(self, once: Callable[[], Awaitable[T]], stats: CallStats) -> T:
         """``once`` (one socket turn) under the account's limiter and retry policy; each try
@@ -179,9 +179,9 @@ class SenderBase(Generic[SettingsT]):
             stats.add(call_stats)
 
     def _http(self) -> HttpClient:
-        # One HttpClient per call (same session, THE account's limiter and policy) so that its
-        # stats count exactly this row's requests.
-        return HttpClient(self.session, self.limiter, self.policy)
+        # One HttpClient per call (same transport, THE account's limiter and policy) so that
+        # its stats count exactly this row's requests.
+        return HttpClient(self.transport, self.limiter, self.policy)
 
 
 class FlatHistorySender(SenderBase[SettingsT]):
@@ -231,9 +231,9 @@ async def open_sender(
     policy: RetryPolicy,
     timeout_seconds: float,
 ) -> AsyncIterator[BatchProvider]:
-    """A sender on a session of its own, closed when the block ends."""
-    async with new_session(timeout_seconds=timeout_seconds) as session:
-        setup = SenderSetup(session, limiter, policy, timeout_seconds)
+    """A sender on a transport of its own, closed when the block ends."""
+    async with open_transport(timeout_seconds=timeout_seconds) as transport:
+        setup = SenderSetup(transport, limiter, policy, timeout_seconds)
         yield sending.open(setup, settings, values)
 
 

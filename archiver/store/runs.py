@@ -11,11 +11,12 @@ import json
 import logging
 import sqlite3
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
+from archiver.clock import clock
 from archiver.errors import ThrottledUntil
 from archiver.store.db import transaction
 from archiver.timeutil import to_datetime, to_iso, utc_now_iso
@@ -121,7 +122,7 @@ def active_cooldown(
         "SELECT until FROM cooldowns WHERE provider = ? AND account = ?", [provider, account]
     ).fetchone()
     until = to_datetime(row[0]) if row else None
-    if until is None or until <= (now or datetime.now(tz=UTC)):
+    if until is None or until <= (now or clock().wall()):
         return None
     return until
 

@@ -1,5 +1,6 @@
-"""The one place that talks HTTP: an aiohttp session under a shared RateLimiter, with one
-tenacity retry policy for every upstream.
+"""The one place that talks HTTP: a transport (``base.Transport``: aiohttp, curl_cffi or a
+test's MockTransport) under a shared RateLimiter, with one tenacity retry policy for every
+upstream. Waits (back-off, throttle pauses) go through the clock in force (``archiver.clock``).
 
 - 429: every worker pauses for ``Retry-After`` (seconds or HTTP-date) or a backoff; throttles
   do not use up ordinary attempts but have their own budget (``max_throttles``).
@@ -14,17 +15,18 @@ import logging
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar, Unpack
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
-import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from archiver.clock import clock
 from archiver.errors import (
+    ArchiverError,
     CapReached,
     ConfigError,
     RateLimitExceeded,
@@ -33,6 +35,15 @@ from archiver.errors import (
     UnreachableError,
     UpstreamError,
 )
+from archiver.transport.base import (
+    ConnectFailed,
+    InvalidURL,
+    Response,
+    Transport,
+    TransportError,
+    TransportTimeout,
+)
+from archiver.transport.connect import open_transport
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT, RateLimiter
 from archiver.transport.request import Request, RequestOptions
 from archiver.transport.responses import AUTH_REFUSED, decode_json, raise_for_status, where
@@ -44,7 +55,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # What a redirect to another origin may still carry: a browser's generic headers, no more.
 _CROSS_ORIGIN_HEADERS = frozenset({"user-agent", "accept", "accept-language", "accept-encoding"})
 T = TypeVar("T")
-Reader = Callable[[aiohttp.ClientResponse], Awaitable[T]]
+Reader = Callable[[Response], Awaitable[T]]
 Check = Callable[..., T]  # (status, headers, body, *, method, url) -> T, raising for a refusal
 
 
@@ -117,6 +128,7 @@ async def call_with_retries(
         log.info("retrying after: %s", exc)
 
     retrying = AsyncRetrying(
+        sleep=clock().sleep,
         stop=budget,
         wait=wait,
         retry=retry_if_exception_type(TransientError),
@@ -145,7 +157,7 @@ async def call_with_retries(
 
 
 def throttled_until(exc: RateLimitExceeded, seconds: float, max_wait: float) -> ThrottledUntil:
-    until = datetime.now(tz=UTC) + timedelta(seconds=seconds)
+    until = clock().wall() + timedelta(seconds=seconds)
     return ThrottledUntil(
         until,
         f"{exc}: the server asked to wait {seconds:.0f} s, more than --max-wait {max_wait:.0f} s",
@@ -154,7 +166,7 @@ def throttled_until(exc: RateLimitExceeded, seconds: float, max_wait: float) -> 
 
 
 class HttpClient:
-    """A shared aiohttp session + limiter + retry policy. One per account per run.
+    """A shared transport + limiter + retry policy. One per account per run.
 
     Every request takes one path: a ``Request`` and a reader of its response go to ``send``,
     which retries the exchange (sending and reading) as one, under the limiter. The public
@@ -162,13 +174,13 @@ class HttpClient:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        transport: Transport,
         limiter: RateLimiter,
         policy: RetryPolicy | None = None,
         *,
         auth_message: str = AUTH_REFUSED,
     ):
-        self.session = session
+        self.transport = transport
         self.limiter = limiter
         self.policy = policy or RetryPolicy()
         self.stats = RequestStats()
@@ -186,9 +198,9 @@ class HttpClient:
         request = Request(method, url, **options)
         check = partial(decode_json, auth_message=self.auth_message)
 
-        async def read(response: aiohttp.ClientResponse) -> tuple[Any, dict[str, str]]:
+        async def read(response: Response) -> tuple[Any, dict[str, str]]:
             payload = await judge(request, response, check)
-            return payload, {k.lower(): v for k, v in response.headers.items()}
+            return payload, response.headers.lowered()
 
         return await self.send(request, read)
 
@@ -220,47 +232,41 @@ class HttpClient:
             return await read(response)
 
     @asynccontextmanager
-    async def _send(self, request: Request) -> AsyncIterator[aiohttp.ClientResponse]:
+    async def _send(self, request: Request) -> AsyncIterator[Response]:
         self.stats.requests += 1
         place = where(request.method, request.url)
-        # Exceptions carry only the class name and the path: aiohttp's own texts can embed the
-        # whole URL with its query string, where Bing puts conversation signatures.
+        # Messages carry only the failure's class name and the path: a URL can hold a
+        # credential in its query string (Bing puts conversation signatures there).
         try:
-            async with AsyncExitStack() as kept:
-                current = request
-                for _ in range(MAX_REDIRECTS + 1):
-                    hop = AsyncExitStack()
-                    response = await hop.enter_async_context(
-                        self.session.request(
-                            current.method, current.url, allow_redirects=False, **current.options()
-                        )
-                    )
-                    log.info("%s -> %d", where(current.method, current.url), response.status)
-                    following = redirected(current, response.status, response.headers)
-                    if following is None:
-                        kept.push_async_callback(hop.aclose)
-                        break
-                    await hop.aclose()
-                    current = following
-                else:
-                    raise UpstreamError(f"{place}: redirected too many times (check the base URL)")
+            current = request
+            for _ in range(MAX_REDIRECTS + 1):
+                response = await self.transport.send(current)
+                log.info("%s -> %d", where(current.method, current.url), response.status)
+                following = redirected(current, response.status, response.headers)
+                if following is None:
+                    break
+                await response.aclose()
+                current = following
+            else:
+                raise UpstreamError(f"{place}: redirected too many times (check the base URL)")
+            async with response:
                 self.stats.statuses[response.status] += 1
                 yield response
-        except UpstreamError:
-            raise
-        except aiohttp.InvalidURL:
-            raise ConfigError(f"{place}: not a valid URL (check the base URL setting)") from None
-        except (TimeoutError, aiohttp.ClientError) as exc:  # connection, payload, timeout
-            log.info("%s -> %s", place, type(exc).__name__)
-            host = urlsplit(request.url).netloc or "the server"  # the host only: no query string
-            if isinstance(exc, TimeoutError):  # aiohttp's socket timeouts are TimeoutErrors
-                raise TransientError(f"{place}: {host} timed out ({type(exc).__name__})") from None
-            error = (
-                UnreachableError
-                if isinstance(exc, aiohttp.ClientConnectorError)
-                else TransientError
-            )
-            raise error(f"{place}: connection to {host} failed ({type(exc).__name__})") from None
+        except TransportError as exc:
+            raise connection_error(place, request.url, exc) from None
+
+
+def connection_error(place: str, url: str, exc: TransportError) -> ArchiverError:
+    """What a failed connection means for a run: a wrong URL is a configuration error,
+    nothing answering "unreachable"; the rest is worth a retry."""
+    if isinstance(exc, InvalidURL):
+        return ConfigError(f"{place}: not a valid URL (check the base URL setting)")
+    log.info("%s -> %s", place, exc.reason)
+    host = urlsplit(url).netloc or "the server"  # the host only: no query string
+    if isinstance(exc, TransportTimeout):
+        return TransientError(f"{place}: {host} timed out ({exc.reason})")
+    error = UnreachableError if isinstance(exc, ConnectFailed) else TransientError
+    return error(f"{place}: connection to {host} failed ({exc.reason})")
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:
@@ -278,23 +284,22 @@ def redirected(request: Request, status: int, headers: Mapping[str, str]) -> Req
     location = headers.get("Location")
     if status not in _REDIRECTS or not location:
         return None
-    here = request.url
-    if request.params:
-        here += ("&" if "?" in here else "?") + urlencode(request.params)
+    here = request.full_url()
     target = urljoin(here, location)
-    method, body, data = request.method, request.json, request.data
-    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
-        method, body, data = "GET", None, None
+    following = replace(request, url=target, params=None)
+    if (status == 303 and request.method != "HEAD") or (
+        status in (301, 302) and request.method == "POST"
+    ):
+        following = replace(
+            following, method="GET", json=None, data=None, content_type=None, form=None
+        )
     sent = request.headers
     if sent is not None and _origin(target) != _origin(here):
         sent = {k: v for k, v in sent.items() if k.lower() in _CROSS_ORIGIN_HEADERS}
-    content_type = request.content_type if data is not None else None
-    return Request(
-        method, target, headers=sent, params=None, json=body, data=data, content_type=content_type
-    )
+    return following.with_headers(sent) if sent is not None else following
 
 
-async def judge(request: Request, response: aiohttp.ClientResponse, check: Check[T]) -> T:
+async def judge(request: Request, response: Response, check: Check[T]) -> T:
     """Read the whole body and let ``check`` (decode_json, raise_for_status or a provider's own
     reading) turn the answer into a result or the right exception."""
     body = await response.read()
@@ -306,15 +311,14 @@ def streamed(
 ) -> Reader[T]:
     """A reader that hands a 2xx body to ``consume`` chunk by chunk; ``check`` judges the rest."""
 
-    async def read(response: aiohttp.ClientResponse) -> T:
+    async def read(response: Response) -> T:
         if not 200 <= response.status < 300:
             await judge(request, response, check)
-        return await consume(response.content.iter_any())
+        return await consume(response.iter_chunks())
 
     return read
 
 
-def new_session(*, timeout_seconds: float = 120.0) -> aiohttp.ClientSession:
-    """A session that keeps no cookies (credentials are sent explicitly, per request)."""
-    timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=timeout_seconds)
-    return aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar())
+def new_session(*, timeout_seconds: float = 120.0) -> AbstractAsyncContextManager[Transport]:
+    """The default transport (aiohttp), as ``async with new_session() as transport``."""
+    return open_transport(timeout_seconds=timeout_seconds)

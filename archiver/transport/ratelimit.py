@@ -20,10 +20,11 @@ of them, not a fast climb back."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from archiver.clock import clock as current_clock
 
 # Seconds one throttle pause may last (`--max-wait`); beyond it a run stops (ThrottledUntil).
 # Here, not in http.py, so that commands can show the default without importing aiohttp.
@@ -53,9 +54,12 @@ class RateLimiter:
         *,
         burst: int = 1,
         adaptive: bool = True,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ):
+        # Default: the clock in force when the limiter is made (archiver.clock).
+        clock = clock or current_clock().now
+        sleep = sleep or current_clock().sleep
         if max_rpm is not None and max_rpm <= 0:
             raise ValueError("max_rpm must be positive")
         self.max_rate = None if max_rpm is None else max_rpm / 60.0  # per second

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import aiohttp
-
 from archiver.errors import TransientError
+from archiver.transport.base import SocketRefused, TransportError
 
 
 @contextmanager
@@ -19,20 +18,21 @@ def socket_failures(
     broken: type[TransientError],
     *,
     timeout_seconds: float,
-    refused: Callable[[aiohttp.WSServerHandshakeError], None],
+    refused: Callable[[SocketRefused], None],
     waited_for: str = "answer",
 ) -> Iterator[None]:
     """Around a turn's socket. A refused handshake goes to ``refused`` first, which raises
     what the status means (auth, quota, challenge); otherwise it is ``broken`` too."""
     try:
         yield
-    except aiohttp.WSServerHandshakeError as exc:
+    except SocketRefused as exc:
         refused(exc)
         raise broken(f"{place}: handshake failed ({exc.status})") from None
     except TimeoutError:
         raise broken(f"{place}: no {waited_for} within {timeout_seconds:.0f} s") from None
-    except (aiohttp.ClientError, ConnectionError) as exc:
-        raise broken(f"{place}: connection failed ({type(exc).__name__})") from None
+    except (TransportError, ConnectionError) as exc:
+        reason = exc.reason if isinstance(exc, TransportError) else type(exc).__name__
+        raise broken(f"{place}: connection failed ({reason})") from None
 
 
 __all__ = ["socket_failures"]

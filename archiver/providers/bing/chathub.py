@@ -3,7 +3,7 @@
 Sans-I/O parts — ``RecordSplitter`` (frames → JSON records on ``\\x1e``, several records per
 frame, records split across frames, even inside a UTF-8 character) and ``ChatHubTurn`` (one
 invocation: handshake, keep-alives, type 1 updates, type 2 final item, type 3 end, type 7
-error) — and one thin I/O driver, ``run_turn``, over an aiohttp websocket. A turn is one call:
+error) — and one thin I/O driver, ``run_turn``, over a transport's websocket. A turn is one call:
 the caller wraps it in ``call_with_retries`` so the shared limiter and retry policy apply.
 """
 
@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import aiohttp
-
 from archiver.errors import (
     AuthError,
     BadRequestError,
@@ -28,6 +26,7 @@ from archiver.errors import (
     UpstreamError,
 )
 from archiver.timeutil import utc_now_iso
+from archiver.transport.base import SocketRefused, Transport, connected, messages
 from archiver.transport.responses import raise_for_status
 from archiver.transport.socket_turn import socket_failures
 
@@ -281,7 +280,7 @@ def chathub_url(sydney_base_url: str, encrypted_signature: str | None = None) ->
 
 
 async def run_turn(
-    session: aiohttp.ClientSession,
+    transport: Transport,
     url: str,
     request: dict[str, Any],
     *,
@@ -295,8 +294,8 @@ async def run_turn(
     turn = ChatHubTurn(request, on_text)
     splitter = RecordSplitter()
 
-    def refused(exc: aiohttp.WSServerHandshakeError) -> None:
-        raise_for_status(exc.status, exc.headers or {}, b"", method="GET", url=url)
+    def refused(exc: SocketRefused) -> None:
+        raise_for_status(exc.status, exc.headers, b"", method="GET", url=url)
 
     with socket_failures(
         f"websocket {urlsplit(url).path}",
@@ -305,26 +304,25 @@ async def run_turn(
         refused=refused,
         waited_for="final answer",
     ):
-        async with session.ws_connect(url, headers=headers, autoping=True) as ws:
+        async with connected(transport, url, headers) as ws:
 
             async def keepalive() -> None:
+                # A heartbeat on the loop's own clock, not a wait: a fake clock must not
+                # spin through pings while the turn waits for the server.
                 while True:
                     await asyncio.sleep(keepalive_seconds)
-                    await ws.send_str(PING)
+                    await ws.send_text(PING)
 
             pinger = asyncio.create_task(keepalive())
             try:
                 async with asyncio.timeout(timeout_seconds):
                     for record in turn.start():
-                        await ws.send_str(record)
-                    async for frame in ws:
-                        if frame.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                            for record in splitter.feed(frame.data):
-                                for reply in turn.receive(record):
-                                    await ws.send_str(reply)
-                            if turn.finished:
-                                break
-                        elif frame.type == aiohttp.WSMsgType.ERROR:
+                        await ws.send_text(record)
+                    async for frame in messages(ws):
+                        for record in splitter.feed(frame):
+                            for reply in turn.receive(record):
+                                await ws.send_text(reply)
+                        if turn.finished:
                             break
             finally:
                 pinger.cancel()

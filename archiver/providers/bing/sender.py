@@ -41,7 +41,7 @@ class BingProvider(FlatHistorySender[BingSettings]):
     message_key = "messageId"  # a type-2 item may repeat earlier turns
 
     def _client(self) -> BingClient:
-        return BingClient(new_bing_http(self.session, self.limiter, self.policy), self.settings)
+        return BingClient(new_bing_http(self.transport, self.limiter, self.policy), self.settings)
 
     async def _open(self, thread: Thread, stats: CallStats) -> CreatedConversation:
         """Signatures for the thread's conversation: a new one, or re-issued after a restart."""
@@ -80,7 +80,7 @@ class BingProvider(FlatHistorySender[BingSettings]):
 
         async def once() -> TurnOutcome:
             return await run_turn(
-                self.session,
+                self.transport,
                 url,
                 request,
                 headers=headers,

@@ -101,14 +101,14 @@ class AccountClient:
 
 
 def with_policy(http: HttpClient, policy: RetryPolicy) -> HttpClient:
-    """The same session, limiter and request counters under another retry policy (for side
+    """The same transport, limiter and request counters under another retry policy (for side
     requests that should not retry as hard as the main work)."""
     if isinstance(http, ChatGPTHttp):  # keep the sign-in and the host binding
         sibling: HttpClient = ChatGPTHttp(
-            http.session, http.limiter, policy, settings=http.settings
+            http.transport, http.limiter, policy, settings=http.settings
         )
     else:
-        sibling = HttpClient(http.session, http.limiter, policy, auth_message=http.auth_message)
+        sibling = HttpClient(http.transport, http.limiter, policy, auth_message=http.auth_message)
     sibling.stats = http.stats
     return sibling
 
@@ -117,6 +117,6 @@ def with_policy(http: HttpClient, policy: RetryPolicy) -> HttpClient:
 async def open_account_client(
     settings: ChatGPTSettings, *, pace: ClientPace = DEFAULT_PACE
 ) -> AsyncIterator[AccountClient]:
-    """One session and one limiter for the account, as a backup run has."""
+    """One transport and one limiter for the account, as a backup run has."""
     async with open_chatgpt_http(settings, pace) as http:
         yield AccountClient(ChatGPTClient(http, settings))

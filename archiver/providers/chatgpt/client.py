@@ -18,12 +18,12 @@ from archiver.providers.chatgpt.browser import BrowserProfile
 from archiver.providers.chatgpt.options import DEFAULT_BASE_URL, DEFAULT_MAX_RPM
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.timeutil import to_iso
+from archiver.transport.connect import TRANSPORTS
 from archiver.transport.http import HttpClient
 from archiver.transport.pace import ClientPace
 
 DEFAULT_PACE = ClientPace(DEFAULT_MAX_RPM)
 LIST_LIMIT = 100  # the server refuses more with 422
-TRANSPORTS = ("aiohttp", "curl_cffi")
 
 
 @dataclass(frozen=True)

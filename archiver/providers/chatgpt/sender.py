@@ -110,9 +110,9 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
         self._in_flight = 0
 
     def _http(self) -> ChatGPTHttp:
-        # One HttpClient per turn (same session, THE account's limiter and policy) so that its
+        # One HttpClient per turn (same transport, THE account's limiter and policy) so that its
         # stats count exactly this row's requests; ChatGPTHttp adds the sign-in and refresh.
-        return ChatGPTHttp(self.session, self.limiter, self.policy, settings=self.settings)
+        return ChatGPTHttp(self.transport, self.limiter, self.policy, settings=self.settings)
 
     # -- one turn, tried as a whole ---------------------------------------------------------
 

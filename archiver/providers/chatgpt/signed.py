@@ -18,8 +18,9 @@ from typing import Any, TypeVar, Unpack
 from archiver.errors import AuthError, ChallengeError
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.session import SESSION_PATH
+from archiver.transport.base import Response, Transport
+from archiver.transport.connect import open_transport
 from archiver.transport.http import Check, HttpClient, Reader, RetryPolicy, judge, streamed
-from archiver.transport.impersonate import open_session
 from archiver.transport.pace import ClientPace, paced_http
 from archiver.transport.ratelimit import RateLimiter
 from archiver.transport.request import Request, RequestOptions
@@ -38,13 +39,13 @@ CHALLENGE_HINT = (
 class ChatGPTHttp(HttpClient):
     def __init__(
         self,
-        session: Any,
+        transport: Transport,
         limiter: RateLimiter,
         policy: RetryPolicy | None = None,
         *,
         settings: ChatGPTSettings,
     ) -> None:
-        super().__init__(session, limiter, policy)
+        super().__init__(transport, limiter, policy)
         self.settings = settings
 
     # -- every request HttpClient makes goes through send: sign it there ----------------------
@@ -131,9 +132,9 @@ class ChatGPTHttp(HttpClient):
         request = Request("GET", url, headers=headers)
         check = partial(decode_json, auth_message=SESSION_REFUSED)
 
-        async def read(response: Any) -> tuple[Any, list[str]]:
+        async def read(response: Response) -> tuple[Any, list[str]]:
             payload = await judge(request, response, check)
-            return payload, list(response.headers.getall("Set-Cookie", []))
+            return payload, response.headers.getall("Set-Cookie")
 
         return await super().send(request, read)
 
@@ -146,19 +147,18 @@ def _with_hint(exc: ChallengeError) -> ChallengeError:
     )
 
 
-def open_chatgpt_session(settings: ChatGPTSettings, *, timeout_seconds: float = 120.0) -> Any:
+def open_chatgpt_session(
+    settings: ChatGPTSettings, *, timeout_seconds: float = 120.0
+) -> AbstractAsyncContextManager[Transport]:
     """The transport ``settings.transport`` names, as an async context manager."""
-    return open_session(settings.transport, timeout_seconds=timeout_seconds)
+    return open_transport(settings.transport, timeout_seconds=timeout_seconds)
 
 
 def open_chatgpt_http(
     settings: ChatGPTSettings, pace: ClientPace, *, limiter: RateLimiter | None = None
 ) -> AbstractAsyncContextManager[ChatGPTHttp]:
-    """A signed-in client for the account on a session of its transport, at ``pace`` (under
-    ``limiter`` instead of the pace's own when the caller owns one)."""
+    """A signed-in client for the account on the transport it names (``settings.transport``),
+    at ``pace`` (under ``limiter`` instead of the pace's own when the caller owns one)."""
     return paced_http(
-        pace,
-        partial(ChatGPTHttp, settings=settings),
-        open_session=partial(open_chatgpt_session, settings),
-        limiter=limiter,
+        pace, partial(ChatGPTHttp, settings=settings), transport=settings.transport, limiter=limiter
     )

@@ -9,7 +9,7 @@
   ``hashcash`` one (bounded work), then re-sends the prompt unless the server already said
   ``received``; stops on a ``cloudflare`` challenge (a browser is needed: never defeated here)
   or an ``error`` event; the answer is complete at ``done``.
-- ``run_turn``: the thin I/O driver over an aiohttp websocket. Its URL carries the token
+- ``run_turn``: the thin I/O driver over a transport's websocket. Its URL carries the token
   (``accessToken=``): it is never logged and never part of a message.
 """
 
@@ -22,8 +22,6 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import aiohttp
 
 from archiver.errors import (
     AuthError,
@@ -41,6 +39,7 @@ from archiver.providers.copilot.client import (
 from archiver.providers.copilot.flatten import TEXT_JOIN
 from archiver.providers.copilot.options import MODES
 from archiver.timeutil import utc_now_iso
+from archiver.transport.base import SocketRefused, Transport, connected, messages
 from archiver.transport.responses import raise_for_status
 from archiver.transport.socket_turn import socket_failures
 
@@ -393,7 +392,7 @@ class CopilotTurn:
         )
 
 
-def _refused(exc: aiohttp.WSServerHandshakeError) -> None:
+def _refused(exc: SocketRefused) -> None:
     """A refused chat socket: 403 is Cloudflare's check, the rest as any HTTP status."""
     if exc.status == 403:
         raise ChallengeError(
@@ -405,7 +404,7 @@ def _refused(exc: aiohttp.WSServerHandshakeError) -> None:
 
 
 async def run_turn(
-    session: aiohttp.ClientSession,
+    transport: Transport,
     url: str,
     turn: CopilotTurn,
     *,
@@ -421,18 +420,16 @@ async def run_turn(
         refused=_refused,
     ):
         async with asyncio.timeout(timeout_seconds):
-            async with session.ws_connect(url, headers=headers, autoping=True) as ws:
-                async for frame in ws:
-                    if frame.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                        break
-                    for event in splitter.feed(frame.data):
+            async with connected(transport, url, headers) as ws:
+                async for frame in messages(ws):
+                    for event in splitter.feed(frame):
                         if isinstance(event, dict) and event.get("event") == "challenge":
                             # A proof of work takes seconds: off the loop, so pings go on.
                             replies = await asyncio.to_thread(turn.receive, event)
                         else:
                             replies = turn.receive(event)
                         for reply in replies:
-                            await ws.send_str(encode_event(reply))
+                            await ws.send_text(encode_event(reply))
                     if turn.finished:
                         break
     return turn.result()

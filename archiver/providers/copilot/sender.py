@@ -31,7 +31,7 @@ class CopilotProvider(FlatHistorySender[CopilotSettings]):
 
     def _client(self) -> CopilotClient:
         return CopilotClient(
-            new_copilot_http(self.session, self.limiter, self.policy), self.settings
+            new_copilot_http(self.transport, self.limiter, self.policy), self.settings
         )
 
     async def _conversation(self, thread: Thread, stats: CallStats) -> str:
@@ -73,7 +73,7 @@ class CopilotProvider(FlatHistorySender[CopilotSettings]):
             tries.append(turn)
             async with self._socket:
                 return await run_turn(
-                    self.session,
+                    self.transport,
                     self.settings.chat_socket_url(session_id),
                     turn,
                     headers=self._socket_headers(),
