@@ -1,6 +1,23 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from archiver.clock import FakeClock, use_clock
+
+
+@pytest.fixture(autouse=True)
+def fake_clock(request: pytest.FixtureRequest) -> Iterator[FakeClock]:
+    """Every test runs on virtual time: back-offs, throttle pauses, paces and cool-downs wait
+    for nothing (archiver.clock). Threads and subprocesses a test starts keep the real clock.
+    ``@pytest.mark.real_clock`` opts out."""
+    fake = FakeClock()
+    if request.node.get_closest_marker("real_clock"):
+        yield fake
+        return
+    with use_clock(fake):
+        yield fake
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -71,7 +72,10 @@ def loop_in_thread(
         ready.set()
         loop.run_forever()
 
-    thread = threading.Thread(target=run, name=name, daemon=True)
+    # The thread runs in a copy of the caller's context: a test's clock (archiver.clock) is the
+    # emulator's too, so its rate limits and caps clear in the test's virtual time.
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(run,), name=name, daemon=True)
     thread.start()
     ready.wait()
     if failed:

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from archiver.clock import clock
 from archiver.fakes import data
 from archiver.fakes.faults import DROP, credential, drop_connection
 from archiver.fakes.state import STATE, ChatRecord, EmulatorState
@@ -120,7 +121,7 @@ class Turn:
 def _refused_by_caps(request: web.Request, state: EmulatorState, model: str) -> web.Response | None:
     """The account's refusals before any work: one answer at a time, the model's cap."""
     config = state.config
-    now = time.time()
+    now = clock().wall().timestamp()  # the tests' virtual time when they run on a FakeClock
     if config.one_at_a_time and state.streaming[credential(request)] > 0:
         with state.lock:
             state.counters.one_at_a_time += 1

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from archiver.clock import clock
 from archiver.fakes.config import EmulatorConfig
 from archiver.fakes.data import stable_fraction
 from archiver.fakes.state import EmulatorState, token_state
@@ -50,7 +50,7 @@ class TokenBuckets:
 
     def take(self, key: str, now: float | None = None) -> int | None:
         """Spend a token; if none is left return whole seconds until one is (at least 1)."""
-        now = time.monotonic() if now is None else now
+        now = clock().now() if now is None else now
         tokens, last = self._buckets.get(key, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - last) * self.rate)
         if tokens >= 1.0:

@@ -25,8 +25,8 @@ from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store import filestore, open_db
 from archiver.store.filestore import FileStore
+from archiver.transport.curl import curl_cffi_available
 from archiver.transport.http import RetryPolicy
-from archiver.transport.impersonate import curl_cffi_available
 from archiver.transport.pace import ClientPace
 
 FAST = RetryPolicy(max_attempts=4, max_throttles=50, backoff_base=0.01, jitter=0.01)

@@ -107,21 +107,19 @@ def test_short_cooldown_is_waited_out(tmp_path, backup_job, token_env):
 
 
 @pytest.mark.parametrize(("ahead", "max_wait", "waits"), [(100, 300, True), (100, 50, False)])
-def test_honour_cooldown_waits_only_up_to_max_wait(tmp_path, ahead, max_wait, waits):
+def test_honour_cooldown_waits_only_up_to_max_wait(tmp_path, fake_clock, ahead, max_wait, waits):
     db = open_db(tmp_path / "a.db")
-    set_cooldown(db, "chatgpt", "", datetime.now(tz=UTC) + timedelta(seconds=ahead), "test")
-    slept: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    skip = asyncio.run(honour_cooldown(db, "chatgpt", "", max_wait, sleep=fake_sleep))
+    set_cooldown(db, "chatgpt", "", fake_clock.wall() + timedelta(seconds=ahead), "test")
+    started = fake_clock.now()
+    skip = asyncio.run(honour_cooldown(db, "chatgpt", "", max_wait))
     if waits:
         assert skip is None
-        assert len(slept) == 1 and 90 < slept[0] <= 100
+        # Whole seconds: the cool-down is stored to the microsecond, virtual time is exact.
+        assert fake_clock.slept == [pytest.approx(ahead, abs=1e-3)]
+        assert fake_clock.now() - started == pytest.approx(ahead, abs=1e-3)
     else:
         assert skip is not None and skip.exit_code == 0 and skip.run_status == "cooldown"
-        assert slept == []
+        assert fake_clock.slept == []
 
 
 @pytest.mark.parametrize(

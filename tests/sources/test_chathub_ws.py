@@ -1,4 +1,4 @@
-"""run_turn over a real websocket: an in-process aiohttp ChatHub that cuts its records at
+"""run_turn over an in-memory websocket (MockTransport): a ChatHub that cuts its records at
 awkward places (inside a UTF-8 character, around the separator) or hangs up early."""
 
 from __future__ import annotations
@@ -7,14 +7,15 @@ import asyncio
 import json
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from archiver.providers.bing.chathub import RS, ChatHubBroken, invocation_request, run_turn
+from archiver.transport.mock import MockPeer, MockTransport, SocketHandler
+from tests.support.transport import no_http
 
 BOT = {"author": "bot", "text": "Grüße 👋 aus Köln", "messageId": "b1"}
 ITEM = {"messages": [BOT], "conversationId": "c1", "result": {"value": "Success"}}
+URL = "wss://sydney.example/sydney/ChatHub?sec_access_token=x"
 
 
 def records(invocation: str) -> bytes:
@@ -27,53 +28,37 @@ def records(invocation: str) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + RS for r in out).encode()
 
 
-async def serve(cut_every: int, hang_up: bool, seen: list[Any]) -> tuple[web.AppRunner, str]:
-    async def hub(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for msg in ws:
-            for raw in msg.data.split(RS):
+def hub(cut_every: int, hang_up: bool, seen: list[Any]) -> SocketHandler:
+    async def serve(peer: MockPeer) -> None:
+        while (message := await peer.receive()) is not None:
+            for raw in message.split(RS):
                 if not raw:
                     continue
                 record = json.loads(raw)
                 seen.append(record)
                 if "protocol" in record:
-                    await ws.send_str("{}" + RS)
+                    await peer.send("{}" + RS)
                 elif record.get("type") == 4:
                     body = records(record["invocationId"])
                     if hang_up:
-                        await ws.send_bytes(body[: len(body) // 2])
-                        await ws.close()
-                        return ws
+                        await peer.send(body[: len(body) // 2])
+                        peer.close()
+                        return
                     for i in range(0, len(body), cut_every):
-                        await ws.send_bytes(body[i : i + cut_every])
-        return ws
+                        await peer.send(body[i : i + cut_every])
 
-    app = web.Application()
-    app.router.add_get("/sydney/ChatHub", hub)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"ws://127.0.0.1:{port}/sydney/ChatHub"
+    return serve
 
 
 def turn(cut_every: int = 1000, hang_up: bool = False) -> tuple[Any, list[Any]]:
     seen: list[Any] = []
-
-    async def go() -> Any:
-        runner, url = await serve(cut_every, hang_up, seen)
-        try:
-            async with aiohttp.ClientSession() as session:
-                request = invocation_request(
-                    "hi", conversation_id="c1", client_id="x", signature="s", invocation_id=0
-                )
-                return await run_turn(session, url, request)
-        finally:
-            await runner.cleanup()
-
-    return asyncio.run(go()), seen
+    transport = MockTransport(no_http, hub(cut_every, hang_up, seen))
+    request = invocation_request(
+        "hi", conversation_id="c1", client_id="x", signature="s", invocation_id=0
+    )
+    outcome = asyncio.run(run_turn(transport, URL, request))
+    assert transport.sockets == [URL]
+    return outcome, seen
 
 
 @pytest.mark.parametrize("cut_every", [1, 2, 3, 7, 1000])
