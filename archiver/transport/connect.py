@@ -8,7 +8,7 @@ commands that never call out start without them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 
@@ -18,16 +18,20 @@ from archiver.transport.base import Transport
 TRANSPORTS = ("aiohttp", "curl_cffi")
 DEFAULT_TIMEOUT = 120.0  # seconds a read may stay silent
 
-_given: ContextVar[Transport | None] = ContextVar("archiver_transport", default=None)
+Wrap = Callable[[Transport], Transport]
+_given: ContextVar[Transport | Wrap | None] = ContextVar("archiver_transport", default=None)
 
 
 @contextmanager
-def use_transport(transport: Transport) -> Iterator[Transport]:
+def use_transport(transport: Transport | None = None, *, wrap: Wrap | None = None) -> Iterator[None]:
     """Within the block (and the tasks and ``asyncio.run`` calls it starts), every
-    ``open_transport`` yields ``transport`` instead of opening one; it is not closed by them."""
-    token = _given.set(transport)
+    ``open_transport`` yields ``transport`` instead of opening one (and leaves it open), or,
+    with ``wrap``, opens the real one and yields ``wrap(real)`` (a test's scripted faults)."""
+    if (transport is None) == (wrap is None):
+        raise TypeError("use_transport takes a transport or wrap=, not both")
+    token = _given.set(transport if transport is not None else wrap)
     try:
-        yield transport
+        yield
     finally:
         _given.reset(token)
 
@@ -50,11 +54,11 @@ async def open_transport(
 ) -> AsyncIterator[Transport]:
     """The named transport, closed at the end of the block (or the test's, left open)."""
     given = _given.get()
-    if given is not None:
+    if given is not None and not callable(given):
         yield given
         return
     transport = make_transport(name, timeout_seconds=timeout_seconds)
     try:
-        yield transport
+        yield transport if given is None else given(transport)
     finally:
         await transport.aclose()

@@ -59,18 +59,19 @@ def respond(
     json: Any = None,
     body: bytes | str = b"",
     chunks: Iterable[Chunk] | AsyncIterable[Chunk] | None = None,
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
     url: str = "",
 ) -> Response:
     """A Response from a handler: ``json`` (with its Content-Type), ``body``, or ``chunks`` (a
     streamed body; an async iterable may pause between chunks)."""
-    pairs = dict(headers or {})
+    pairs = Headers(headers)
     if json is not None:
         body = jsonlib.dumps(json)
-        pairs.setdefault("Content-Type", "application/json")
+        if "Content-Type" not in pairs:
+            pairs = Headers([*pairs.multi_items(), ("Content-Type", "application/json")])
     raw = body.encode("utf-8") if isinstance(body, str) else body
     stream = _Chunks(chunks if chunks is not None else [raw])
-    return Response(status, Headers(pairs), url, stream)
+    return Response(status, pairs, url, stream)
 
 
 class MockPeer:

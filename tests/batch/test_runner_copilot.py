@@ -13,10 +13,12 @@ from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.providers.copilot.client import CopilotSettings
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
+from archiver.transport.connect import use_transport
 from tests.support.batching import run_provider_batch
+from tests.support.transport import FAST, Fault, ScriptedFaults
 
-FAST = RetryPolicy(max_attempts=5, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
+CONVERSATIONS = r"^/c/api/conversations"
+CHAT = r"^/c/api/chat"
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
 TOKEN = EmulatorConfig().copilot_token
 
@@ -133,20 +135,27 @@ def test_error_frame_stops_the_run(tmp_path: Path) -> None:
 
 
 def test_drops_and_502s_are_retried_and_cleanup_deletes(tmp_path: Path) -> None:
+    """Scripted faults: which request meets which fault does not depend on how the two
+    workers interleave, so neither does the outcome."""
+    script = [
+        Fault("POST", CONVERSATIONS, "cut"),  # created upstream, the answer lost on the way
+        Fault("POST", CONVERSATIONS, "status:502", nth=2),  # never reached the server
+        Fault("SOCKET", CHAT, "cut:0"),  # dropped before a word: the prompt never went out
+        Fault("DELETE", CONVERSATIONS + "/", "status:502"),
+    ]
     db = open_db(tmp_path / "a.db")
-    with running_emulator(
-        bing_chats=0, conversations=0, seed=5, fail_rate=0.2, drop_rate=0.25
-    ) as emu:
+    with (
+        running_emulator(bing_chats=0, conversations=0) as emu,
+        use_transport(wrap=lambda inner: ScriptedFaults(inner, script)),
+    ):
         summary = run(db, write_csv(tmp_path), emu.base_url, cleanup=True)
         left = [c for c in emu.state.copilot.values() if not c.deleted]
-        dropped = [e for e in emu.request_log if e.get("dropped")]
-        failed = [e for e in emu.request_log if e["status"] >= 500]
     assert summary.exit_code == EXIT_OK, summary.errors
-    assert dropped or failed
+    assert all(fault.hit for fault in script)
     assert summary.cleaned == 2
-    # A create whose answer was cut is retried: the first one stays upstream, empty (never a
-    # prompt sent into it).
-    assert all(not c.messages and not c.listed for c in left)
+    # The create whose answer was cut was retried: the first one stays upstream, empty (never
+    # a prompt sent into it).
+    assert len(left) == 1 and not left[0].messages and not left[0].listed
     marked = db.execute("SELECT count(*) FROM conversations WHERE deleted_upstream_at IS NOT NULL")
     assert marked.fetchone()[0] == 2
 

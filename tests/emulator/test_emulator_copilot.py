@@ -14,6 +14,7 @@ from archiver.emulator import EmulatorConfig, running_emulator
 from archiver.errors import AuthError
 from archiver.providers.copilot.chat import CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotSettings
+from archiver.transport.connect import open_transport
 
 TOKEN = EmulatorConfig().copilot_token
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -56,8 +57,8 @@ def test_socket_refuses_a_wrong_token() -> None:
         settings = CopilotSettings(Secret("wrong-secret"), base_url=emu.base_url)
 
         async def go() -> None:
-            async with aiohttp.ClientSession() as session:
-                await run_turn(session, settings.chat_socket_url(), CopilotTurn("c", "p"))
+            async with open_transport() as transport:
+                await run_turn(transport, settings.chat_socket_url(), CopilotTurn("c", "p"))
 
         with pytest.raises(AuthError) as info:
             asyncio.run(go())

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import aiohttp
 import pytest
 
+from archiver.clock import FakeClock
 from archiver.emulator import running_emulator
 from archiver.fakes import faults
 from archiver.fakes.faults import TokenBuckets
@@ -26,7 +26,7 @@ def test_token_bucket_refills_and_reports_whole_seconds() -> None:
     assert slow.take("a", now=0.5) == 10  # ceil(0.95 / 0.1), rounded up to whole seconds
 
 
-def test_rate_limit_answers_429_with_retry_after() -> None:
+def test_rate_limit_answers_429_with_retry_after(fake_clock: FakeClock) -> None:
     with running_emulator(conversations=3, rate_limit=60, rate_burst=2) as emu:
         url = f"{emu.chatgpt_base_url}/conversations"
         statuses = [call("GET", url, headers=AUTH) for _ in range(3)]
@@ -34,7 +34,7 @@ def test_rate_limit_answers_429_with_retry_after() -> None:
         limited = statuses[-1]
         assert limited.json() == {"detail": "Too many requests in 1 minute. Try again later."}
         assert limited.headers["Retry-After"] == "1"
-        time.sleep(1.05)
+        fake_clock.advance(1.05)  # the emulator's buckets run on the test's clock
         assert call("GET", url, headers=AUTH).status == 200
         # Control routes are never limited.
         stats = call("GET", f"{emu.base_url}/_emulator/stats").json()

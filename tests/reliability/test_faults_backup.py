@@ -17,10 +17,13 @@ from archiver.errors import EXIT_PARTIAL
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
+from archiver.transport.base import Response, TransportTimeout
+from archiver.transport.connect import use_transport
+from archiver.transport.mock import MockTransport
 from archiver.transport.pace import ClientPace
+from archiver.transport.request import Request
+from tests.support.transport import FAST, werkzeug_handler
 
-FAST = RetryPolicy(max_attempts=3, max_throttles=40, backoff_base=0.01, jitter=0.01)
 TOKEN = EmulatorConfig().token
 
 
@@ -123,41 +126,36 @@ def test_readers_are_not_blocked_by_a_writer(tmp_path):
     assert reader.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
 
 
-def test_a_latency_spike_beyond_the_timeout_is_retried(tmp_path, httpserver):
-    import time
-
+def test_a_read_timeout_is_retried(tmp_path):
     from tests.support.fake_chatgpt import TOKEN as FAKE_TOKEN
     from tests.support.fake_chatgpt import FakeChatGPT
 
     fake = FakeChatGPT()
-    base_url = fake.install(httpserver)
     fake.add("slow", 1_700_000_001)
     fake.add("fine", 1_700_000_000)
-    original, spiked = fake.handle, []
+    serve, spiked = werkzeug_handler(fake.handle), []
 
-    def spiking(request):
-        if request.path.endswith("/slow") and not spiked:
+    def spiking(request: Request) -> Response:
+        if request.url.endswith("/slow") and not spiked:
             spiked.append(True)
-            time.sleep(0.6)  # twice the client's 0.3 s read timeout, once
-        return original(request)
+            serve(request)  # it reached the server, whose answer came too late
+            raise TransportTimeout("TimeoutError")
+        return serve(request)
 
-    fake.handle = spiking
-    settings = ChatGPTSettings(base_url=base_url, token=Secret(FAKE_TOKEN))
-    summary = asyncio.run(
-        backup_chatgpt(
-            open_db(tmp_path / "a.db"),
-            settings,
-            options=BackupOptions(concurrency=1),
-            include_archived=False,
-            # This test server answers one request at a time: retry once the spike is over.
-            pace=ClientPace(
-                None,
-                policy=RetryPolicy(max_attempts=3, backoff_base=0.5, jitter=0.0),
-                timeout_seconds=0.3,
-            ),
-            snapshot=False,
-        )
+    settings = ChatGPTSettings(
+        base_url="https://chatgpt.test/backend-api", token=Secret(FAKE_TOKEN)
     )
+    with use_transport(MockTransport(spiking)):
+        summary = asyncio.run(
+            backup_chatgpt(
+                open_db(tmp_path / "a.db"),
+                settings,
+                options=BackupOptions(concurrency=1),
+                include_archived=False,
+                pace=ClientPace(None, policy=FAST),
+                snapshot=False,
+            )
+        )
     assert summary.exit_code == 0, summary.errors
     assert spiked and summary.fetched == 2
     assert len(fake.requests("/conversation/slow")) == 2  # the timed-out try, then the retry
