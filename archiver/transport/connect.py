@@ -23,7 +23,9 @@ _given: ContextVar[Transport | Wrap | None] = ContextVar("archiver_transport", d
 
 
 @contextmanager
-def use_transport(transport: Transport | None = None, *, wrap: Wrap | None = None) -> Iterator[None]:
+def use_transport(
+    transport: Transport | None = None, *, wrap: Wrap | None = None
+) -> Iterator[None]:
     """Within the block (and the tasks and ``asyncio.run`` calls it starts), every
     ``open_transport`` yields ``transport`` instead of opening one (and leaves it open), or,
     with ``wrap``, opens the real one and yields ``wrap(real)`` (a test's scripted faults)."""

@@ -13,10 +13,9 @@ from archiver.emulator import EmulatorConfig, conversation, running_emulator
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=8, max_throttles=50, backoff_base=0.01, jitter=0.01)
 COUNT = 45
 
 

@@ -20,13 +20,12 @@ from archiver.providers.bing.client import BingSettings
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
 from archiver.store.save import save_conversation
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.support.helpers import load_fixture
+from tests.support.transport import FAST
 
 COOKIE = "cookie-value-that-must-stay-secret"
 CHAT1, CHAT2 = "51D|BingProd|CHAT0001", "51D|BingProd|CHAT0002"
-FAST = RetryPolicy(max_attempts=2, backoff_base=0, backoff_max=0, jitter=0)
 
 
 class FakeBing:

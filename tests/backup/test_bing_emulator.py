@@ -14,10 +14,8 @@ from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
 from archiver.providers.bing.backup import backup_bing
 from archiver.providers.bing.client import BingSettings
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
-
-FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)
+from tests.support.transport import FAST
 
 
 def run(emulator: RunningEmulator, db: Any, **options: Any) -> BackupSummary:

@@ -26,10 +26,9 @@ from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store import filestore, open_db
 from archiver.store.filestore import FileStore
 from archiver.transport.curl import curl_cffi_available
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=4, max_throttles=50, backoff_base=0.01, jitter=0.01)
 COOKIE = EmulatorConfig().session_cookie
 WORLD = {"conversations": 24, "projects": 3, "project_conversations": 3, "seed": 5}
 

@@ -10,13 +10,11 @@ from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.support.fake_chatgpt import CHALLENGE_PAGE, TOKEN, FakeChatGPT, json_response
+from tests.support.transport import FAST
 
 NODES_PER_CONVERSATION = 4  # root, hidden system, user, assistant (tests.support.export_helpers)
-
-FAST = RetryPolicy(max_attempts=3, max_throttles=3, backoff_base=0.01, jitter=0.0)
 
 
 @pytest.fixture

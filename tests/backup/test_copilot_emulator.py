@@ -15,10 +15,10 @@ from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
 from archiver.providers.copilot.backup import backup_copilot
 from archiver.providers.copilot.client import CopilotSettings
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
+from archiver.transport.connect import use_transport
 from archiver.transport.pace import ClientPace
+from tests.support.transport import FAST, Fault, ScriptedFaults
 
-FAST = RetryPolicy(max_attempts=6, backoff_base=0, backoff_max=0, jitter=0)
 TOKEN = EmulatorConfig().copilot_token
 
 
@@ -106,16 +106,21 @@ async def _touch(emu: RunningEmulator, cid: str) -> None:
 
 
 def test_502s_and_dropped_connections_are_retried(tmp_path: Path) -> None:
-    with running_emulator(
-        copilot_chats=15, conversations=0, bing_chats=0, seed=3, fail_rate=0.25, drop_rate=0.2
-    ) as emu:
+    script = [
+        Fault("GET", r"^/c/api/conversations$", "status:502"),
+        Fault("GET", r"/history$", "cut"),
+        Fault("GET", r"/history$", "status:503", nth=3),
+        Fault("GET", r"/history$", "timeout", nth=5),
+    ]
+    with (
+        running_emulator(copilot_chats=15, conversations=0, bing_chats=0) as emu,
+        use_transport(wrap=lambda inner: ScriptedFaults(inner, script)),
+    ):
         db = open_db(tmp_path / "a.db")
         summary = run(emu, db)
-        statuses = [e["status"] for e in emu.request_log]
-        dropped = [e for e in emu.request_log if e.get("dropped")]
     assert summary.exit_code == 0, summary.errors
     assert summary.new == 15
-    assert any(s >= 500 for s in statuses) and dropped
+    assert all(fault.hit for fault in script)
 
 
 def test_refused_token_stops_with_exit_2(tmp_path: Path) -> None:

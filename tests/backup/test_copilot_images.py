@@ -14,10 +14,9 @@ from archiver.providers.copilot.backup import backup_copilot
 from archiver.providers.copilot.client import CopilotSettings
 from archiver.store import open_db
 from archiver.store.filestore import FileStore
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)
 TOKEN = EmulatorConfig().copilot_token
 IMAGES = "/_emulator/copilot/images"
 

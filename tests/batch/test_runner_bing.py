@@ -11,8 +11,8 @@ from archiver.providers.bing.client import BingSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
 from tests.support.batching import run_provider_batch
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=4, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,7 @@ from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
 from tests.support.batching import run_provider_batch
 from tests.support.fake_answers import TOKEN, FakeAnswers, answer_for
-
-FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
+from tests.support.transport import FAST
 
 
 def write_csv(path: Path, text: str) -> Path:
@@ -126,9 +126,10 @@ def test_broken_stream_is_never_recorded_and_is_retried(tmp_path: Path, fake: Fa
     # there), then sent again: sentinel + send, look-up, sentinel + send.
     assert row["answer"] == answer_for("hello") and row["attempts"] == 5
     assert len(fake.lookups) == 1 and fake.answered["hello"] == 1
-    # Broken every time: failed, no answer recorded.
+    # Broken every time (three tries, three broken streams): failed, no answer recorded.
     fake.faults = ["broken"] * 3
-    summary = run(db, write_csv(tmp_path / "q.csv", "prompt\nagain\n"), fake)
+    three_tries = replace(FAST, max_attempts=3)
+    summary = run(db, write_csv(tmp_path / "q.csv", "prompt\nagain\n"), fake, policy=three_tries)
     assert summary.failed == 1 and summary.exit_code == EXIT_PARTIAL
     failed = next(r for r in items(db).values() if r["status"] == "failed")
     assert failed["answer"] is None and failed["attempts"] == 3 * 2 + 2

@@ -19,12 +19,11 @@ from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown, sending_scope
-from archiver.transport.http import RetryPolicy
 from tests.support.batching import run_provider_batch
 from tests.support.fake_answers import TOKEN as FAKE_TOKEN
 from tests.support.fake_answers import FakeAnswers
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=4, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 TOKEN = EmulatorConfig().token
 PROMPTS = "id,prompt\n" + "".join(f"r{i},Question number {i}\n" for i in range(1, 7))
 

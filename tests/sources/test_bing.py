@@ -29,12 +29,12 @@ from archiver.providers.bing.client import (
     parse_chat_list,
     parse_create,
 )
-from archiver.transport.http import RetryPolicy, new_session
+from archiver.transport.http import new_session
 from archiver.transport.ratelimit import RateLimiter
 from tests.support.helpers import load_fixture
+from tests.support.transport import FAST
 
 COOKIE = "cookie-value-that-must-stay-secret"
-FAST = RetryPolicy(max_attempts=2, backoff_base=0, backoff_max=0, jitter=0)
 
 
 def run_client(server: HTTPServer, call: Callable[[BingClient], Awaitable[Any]]) -> Any:

@@ -19,12 +19,12 @@ from archiver.providers.copilot.client import (
     CopilotSettings,
     new_copilot_http,
 )
-from archiver.transport.http import RetryPolicy, new_session
+from archiver.transport.http import new_session
 from archiver.transport.ratelimit import RateLimiter
 from tests.support.helpers import load_fixture
+from tests.support.transport import FAST
 
 TOKEN = "copilot-token-that-must-stay-secret"
-FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)
 
 
 def test_settings_from_env_and_headers() -> None:

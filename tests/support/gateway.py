@@ -31,12 +31,9 @@ from archiver.providers.copilot.client import CopilotSettings
 from archiver.serve.app import AccessLog, make_app
 from archiver.serve.common import CONTEXT, ServeContext, ServeOptions
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
+from tests.support.transport import FAST
 
 T = TypeVar("T")
-
-# Transient upstream failures are retried at once: tests wait on no backoff.
-FAST = RetryPolicy(max_attempts=3, max_throttles=1, backoff_base=0.001, backoff_max=0.01, jitter=0)
 
 
 def emulator_settings(emu: RunningEmulator, providers: tuple[str, ...]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from archiver.transport.request import Request
 # Transient failures retried a few times with no real waiting (the tests' clock is a FakeClock,
 # so the back-off is virtual anyway); a test about the budget itself states its own numbers
 # with dataclasses.replace(FAST, ...).
-FAST = RetryPolicy(max_attempts=5, max_throttles=50, backoff_base=0.01, backoff_max=0.1, jitter=0.0)
+FAST = RetryPolicy(max_attempts=8, max_throttles=50, backoff_base=0.01, backoff_max=0.1, jitter=0.0)
 
 
 def free_port() -> int:
