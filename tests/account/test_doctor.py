@@ -13,8 +13,9 @@ from archiver.doctor import FAIL, OK, SKIP, WARN, DoctorRun, run_doctor
 from archiver.providers import registry
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.doctor import check_chatgpt
-from tests.support.account_helpers import NO_RETRY, TOKEN, assert_no_secret, closed_port
+from tests.support.account_helpers import NO_RETRY, TOKEN, assert_no_secret
 from tests.support.helpers import FIXTURES, load_fixture
+from tests.support.transport import free_port
 
 
 def serve_account(server: HTTPServer, check: str = "accounts_check_2023.json") -> None:
@@ -113,7 +114,7 @@ def test_wrong_base_url_json_that_is_no_account(httpserver, settings):
 
 
 def test_connection_refused():
-    port = closed_port()
+    port = free_port()
     settings = ChatGPTSettings(
         base_url=f"http://127.0.0.1:{port}/backend-api?key=hidden", token=Secret(TOKEN)
     )

@@ -133,9 +133,9 @@ def test_honour_cooldown_waits_only_up_to_max_wait(tmp_path, fake_clock, ahead, 
     ],
 )
 def test_every_provider_honours_a_stored_cooldown(tmp_path, provider, env):
-    from tests.support.account_helpers import closed_port
+    from tests.support.transport import free_port
 
-    port = closed_port()  # any call would fail: a skip must make none
+    port = free_port()  # any call would fail: a skip must make none
     env = {k: v.format(port=port) for k, v in env.items()}
     if provider == "bing":
         env["SYDNEY_BASE_URL"] = env["BING_BASE_URL"]
@@ -159,11 +159,11 @@ def test_every_provider_honours_a_stored_cooldown(tmp_path, provider, env):
 
 
 def test_a_batch_honours_the_accounts_cooldown(tmp_path):
-    from tests.support.account_helpers import closed_port
+    from tests.support.transport import free_port
 
     env = {
         "CHATGPT_ACCESS_TOKEN": "t-sEcReT",
-        "CHATGPT_BASE_URL": f"http://127.0.0.1:{closed_port()}/backend-api",
+        "CHATGPT_BASE_URL": f"http://127.0.0.1:{free_port()}/backend-api",
     }
     prompts = tmp_path / "p.csv"
     prompts.write_text("prompt\nhello\n", encoding="utf-8")

@@ -18,12 +18,7 @@ import openai
 
 from archiver.emulator import EmulatorConfig, running_emulator
 from tests.support.gateway import http
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.transport import free_port
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:

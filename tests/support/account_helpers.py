@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import time
 
 import sqlite_utils
@@ -26,13 +25,6 @@ def fake_jwt(exp: float, signature: str = "SIGNATURE-sEcReT-4242") -> str:
 
 
 TOKEN = fake_jwt(time.time() + 30 * 86400)
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def archive_conversation(

@@ -3,18 +3,11 @@ pending, not failed) and says what to do; failed rows point at --retry-failed.""
 
 from __future__ import annotations
 
-import socket
-
 from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.store import open_db
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.transport import free_port
 
 
 def test_an_unreachable_upstream_stops_the_batch(tmp_path):
@@ -23,7 +16,7 @@ def test_an_unreachable_upstream_stops_the_batch(tmp_path):
     db_path = tmp_path / "a.db"
     env = {
         "CHATGPT_ACCESS_TOKEN": "t",
-        "CHATGPT_BASE_URL": f"http://127.0.0.1:{closed_port()}/backend-api",
+        "CHATGPT_BASE_URL": f"http://127.0.0.1:{free_port()}/backend-api",
     }
     args = ["batch", str(db_path), str(csv), "--max-attempts", "1", "--concurrency", "1"]
     result = CliRunner().invoke(cli, args, env=env)

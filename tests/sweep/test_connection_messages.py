@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 
 from archiver.errors import TransientError
 from archiver.transport.http import HttpClient, RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.transport import free_port
 
 
 def test_connection_failed_names_the_host():
