@@ -35,7 +35,7 @@ def test_escape_cell(value: object, escaped: object) -> None:
     assert escape_cell(value) == escaped
 
 
-def test_results_in_input_order_with_escaping(tmp_path: Path, httpserver) -> None:  # type: ignore[no-untyped-def]
+def test_results_in_input_order_with_escaping(tmp_path: Path, httpserver) -> None:
     fake = FakeAnswers()
     base = fake.install(httpserver)
     prompts = tmp_path / "p.csv"

@@ -24,7 +24,7 @@ def settings(base_url: str) -> BingSettings:
     )
 
 
-def run(db: Any, csv: Path, base_url: str, **overrides: Any):  # type: ignore[no-untyped-def]
+def run(db: Any, csv: Path, base_url: str, **overrides: Any):
     values: dict[str, Any] = {"provider": "bing", "max_rpm": None, "concurrency": 2, "policy": FAST}
     values.update(overrides)
     return run_provider_batch(db, csv, BatchOptions(**values), settings(base_url))

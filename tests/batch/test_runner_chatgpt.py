@@ -30,9 +30,9 @@ def options(**overrides: Any) -> BatchOptions:
 
 
 @pytest.fixture
-def fake(httpserver):  # type: ignore[no-untyped-def]
+def fake(httpserver):
     upstream = FakeAnswers()
-    upstream.base_url = upstream.install(httpserver)  # type: ignore[attr-defined]
+    upstream.base_url = upstream.install(httpserver)
     return upstream
 
 

@@ -93,7 +93,7 @@ def test_prepare_finalize_form_and_the_legacy_path(tmp_path: Path) -> None:
         assert emu.state.stats()["prompts"] == 6
 
 
-def test_a_server_without_sentinel_is_sent_to_without_tokens(tmp_path: Path, httpserver) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_without_sentinel_is_sent_to_without_tokens(tmp_path: Path, httpserver) -> None:
     fake = FakeAnswers(sentinel="none")
     base = fake.install(httpserver)
     db = open_db(tmp_path / "a.db")
@@ -108,7 +108,7 @@ def test_a_server_without_sentinel_is_sent_to_without_tokens(tmp_path: Path, htt
 
 def test_a_retry_after_beyond_max_wait_stops_the_batch_and_a_later_run_skips(
     tmp_path: Path,
-    httpserver,  # type: ignore[no-untyped-def]
+    httpserver,
 ) -> None:
     fake = FakeAnswers()
     base = fake.install(httpserver)

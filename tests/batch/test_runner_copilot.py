@@ -23,7 +23,7 @@ CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,
 TOKEN = EmulatorConfig().copilot_token
 
 
-def run(db: Any, csv: Path, base_url: str, **overrides: Any):  # type: ignore[no-untyped-def]
+def run(db: Any, csv: Path, base_url: str, **overrides: Any):
     values: dict[str, Any] = {
         "provider": "copilot",
         "max_rpm": None,

@@ -22,7 +22,7 @@ def env(server: HTTPServer) -> dict[str, str]:
     return {"BING_COOKIE": COOKIE, "BING_BASE_URL": base, "SYDNEY_BASE_URL": base}
 
 
-def invoke(server: HTTPServer, db: Path, *args: str):  # type: ignore[no-untyped-def]
+def invoke(server: HTTPServer, db: Path, *args: str):
     return CliRunner().invoke(
         cli,
         ["backup", "bing", str(db), "--max-rpm", "100000", "--concurrency", "1", *args],

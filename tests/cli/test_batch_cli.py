@@ -10,12 +10,12 @@ from tests.support.fake_answers import TOKEN, FakeAnswers
 
 
 @pytest.fixture
-def env(httpserver):  # type: ignore[no-untyped-def]
+def env(httpserver):
     fake = FakeAnswers()
     return {"CHATGPT_ACCESS_TOKEN": TOKEN, "CHATGPT_BASE_URL": fake.install(httpserver)}
 
 
-def invoke(args: list[str], env: dict[str, str]):  # type: ignore[no-untyped-def]
+def invoke(args: list[str], env: dict[str, str]):
     return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 

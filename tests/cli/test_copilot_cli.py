@@ -19,7 +19,7 @@ TOKEN = EmulatorConfig().copilot_token
 
 
 @pytest.fixture(scope="module")
-def emu():  # type: ignore[no-untyped-def]
+def emu():
     with running_emulator(
         EmulatorConfig(conversations=0, bing_chats=0, copilot_chats=9, seed=4)
     ) as running:
@@ -30,11 +30,11 @@ def env(emu: RunningEmulator, token: str = TOKEN) -> dict[str, str]:
     return {"COPILOT_ACCESS_TOKEN": token, "COPILOT_BASE_URL": emu.base_url}
 
 
-def invoke(*args: str, environ: dict[str, str]):  # type: ignore[no-untyped-def]
+def invoke(*args: str, environ: dict[str, str]):
     return CliRunner().invoke(cli, list(args), env=environ)
 
 
-def last_run(db: Path) -> tuple:  # type: ignore[type-arg]
+def last_run(db: Path) -> tuple:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT kind, status, exit_code FROM runs").fetchall()[-1]
 

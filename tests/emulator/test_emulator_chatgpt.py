@@ -55,8 +55,8 @@ def reassemble_v1(events: list[tuple[str | None, str]]) -> list[dict]:
     def apply(doc: dict, p: str, o: str, v: Any) -> None:
         keys = [k for k in p.split("/") if k]
         target: Any = doc
-        for k in keys[:-1]:
-            target = target[int(k)] if isinstance(target, list) else target[k]
+        for key in keys[:-1]:
+            target = target[int(key)] if isinstance(target, list) else target[key]
         k: Any = int(keys[-1]) if isinstance(target, list) else keys[-1]
         if o == "append" and isinstance(target[k], dict):
             target[k].update(v)

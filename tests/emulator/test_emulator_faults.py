@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import pytest
@@ -73,7 +74,7 @@ def test_fail_rate_is_deterministic() -> None:
 
 
 def test_dropped_json_and_stream_are_truncated() -> None:
-    async def fetch(url: str, **kwargs: object) -> None:
+    async def fetch(url: str, **kwargs: Any) -> None:
         async with aiohttp.ClientSession() as session, session.request(url=url, **kwargs) as r:
             await r.read()
 

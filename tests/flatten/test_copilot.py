@@ -14,7 +14,7 @@ from archiver.providers.copilot.flatten import (
 from tests.support.helpers import load_fixture
 
 
-def history() -> dict:  # type: ignore[type-arg]
+def history() -> dict:
     pages = [
         load_fixture("copilot/history_page1.json")["results"],
         load_fixture("copilot/history_page2.json")["results"],

@@ -30,7 +30,7 @@ def exchanges(db_path: Path) -> list[dict[str, Any]]:
 
 def test_a_full_queue_is_a_429_that_says_it_is_the_gateways(
     db_path: Path,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     emu: RunningEmulator,
 ) -> None:
     with running_gateway(db_path, emu, concurrency=1, max_queue=1, max_rpm=30.0) as gw:
@@ -63,7 +63,7 @@ def test_a_full_queue_is_a_429_that_says_it_is_the_gateways(
 
 def test_an_upstream_throttle_is_a_429_that_says_it_is_the_accounts(
     db_path: Path,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
 ) -> None:
     with (
         # A bucket of 2 with one token a minute: the first prompt (sentinel + send) passes,
@@ -104,7 +104,7 @@ def _raw_request(gw: RunningGateway, key: str, body: dict[str, Any]) -> socket.s
 
 def test_a_client_that_hangs_up_still_gets_its_answer_archived(
     gw: RunningGateway,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     db_path: Path,
 ) -> None:
     held = HeldUpstream(gw)
@@ -136,7 +136,7 @@ def test_a_client_that_hangs_up_still_gets_its_answer_archived(
 
 def test_shutdown_finishes_the_answers_in_flight(
     db_path: Path,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     emu: RunningEmulator,
 ) -> None:
     with running_gateway(db_path, emu) as gw:
@@ -156,7 +156,7 @@ def test_shutdown_finishes_the_answers_in_flight(
 
 def test_shutdown_past_its_grace_records_the_cut_answers(
     db_path: Path,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     emu: RunningEmulator,
 ) -> None:
     with running_gateway(db_path, emu, shutdown_grace=0.2, concurrency=1) as gw:

@@ -22,7 +22,7 @@ def query(db_path: Path, sql: str, params: list[Any] | None = None) -> list[tupl
 
 def test_every_exchange_is_archived_with_the_key_that_asked(
     gw: RunningGateway,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     db_path: Path,
 ) -> None:
     api = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=keys.user, max_retries=0)
@@ -73,7 +73,7 @@ def test_every_exchange_is_archived_with_the_key_that_asked(
         assert len(found) == 1 and found[0]["source"] == "gateway"
 
 
-def test_a_body_over_the_cap_is_refused(db_path: Path, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
+def test_a_body_over_the_cap_is_refused(db_path: Path, keys, emu: RunningEmulator) -> None:
     with running_gateway(db_path, emu, max_body=2048) as gw:
         big = {"model": "auto", "messages": [{"role": "user", "content": "x" * 4000}]}
         reply = http("POST", gw.base_url + "/v1/chat/completions", key=keys.user, json_body=big)
@@ -83,7 +83,7 @@ def test_a_body_over_the_cap_is_refused(db_path: Path, keys, emu: RunningEmulato
     assert not [r for r in emu.request_log if r["method"] == "POST"]
 
 
-def test_no_cors_unless_asked(db_path: Path, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
+def test_no_cors_unless_asked(db_path: Path, keys, emu: RunningEmulator) -> None:
     origin = {"Origin": "https://app.example"}
     with running_gateway(db_path, emu) as gw:
         reply = http("GET", gw.base_url + "/v1/models", key=keys.user, headers=origin)
@@ -105,7 +105,7 @@ def creates(emu: RunningEmulator) -> int:
     return sum(r["path"] == "/turing/conversation/create" for r in emu.request_log)
 
 
-def test_a_bing_cap_rests_the_account_and_is_remembered(db_path: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_a_bing_cap_rests_the_account_and_is_remembered(db_path: Path, keys) -> None:
     with running_emulator(EmulatorConfig(conversations=0, bing_chats=0, bing_daily_cap=1)) as emu:
         with running_gateway(db_path, emu) as gw:
             api = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=keys.user, max_retries=0)
@@ -140,7 +140,7 @@ def test_a_bing_cap_rests_the_account_and_is_remembered(db_path: Path, keys) -> 
 
 def test_a_refused_upstream_credential_is_a_502_that_says_so(
     db_path: Path,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     emu: RunningEmulator,
 ) -> None:
     settings = emulator_settings(emu, ("bing",))
@@ -158,7 +158,7 @@ def test_a_refused_upstream_credential_is_a_502_that_says_so(
     assert query(db_path, "SELECT status FROM gateway_exchanges") == [("failed",)]
 
 
-def test_a_gateway_without_that_account_says_so(db_path: Path, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
+def test_a_gateway_without_that_account_says_so(db_path: Path, keys, emu: RunningEmulator) -> None:
     with running_gateway(db_path, emu, providers=("chatgpt",)) as gw:
         reply = http("POST", gw.base_url + "/create_conversation", key=keys.user, json_body={})
         assert reply.status == 400 and reply.json()["code"] == "provider_not_configured"

@@ -102,9 +102,10 @@ def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path)
             emu.state.config.latency_ms = 1500
             with ThreadPoolExecutor(max_workers=1) as pool:
                 slow = pool.submit(
-                    api.chat.completions.create,
-                    model="auto",
-                    messages=[{"role": "user", "content": "Answer me before you stop"}],
+                    lambda: api.chat.completions.create(
+                        model="auto",
+                        messages=[{"role": "user", "content": "Answer me before you stop"}],
+                    )
                 )
                 wait_running(db_path)
                 process.send_signal(signal.SIGTERM)

@@ -14,7 +14,7 @@ from archiver.errors import EXIT_CONFIG
 from tests.support.gateway import http, running_gateway
 
 
-def run(*args: object):  # type: ignore[no-untyped-def]
+def run(*args: object):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
@@ -66,7 +66,7 @@ def test_revoke_refuses_the_key_on_a_running_gateway(tmp_path: Path, emu: Runnin
     assert again.exit_code == EXIT_CONFIG and "already revoked" in again.output
 
 
-def test_bare_key_and_bearer_are_both_accepted(gw, keys) -> None:  # type: ignore[no-untyped-def]
+def test_bare_key_and_bearer_are_both_accepted(gw, keys) -> None:
     url = gw.base_url + "/conversations"
     assert http("GET", url, headers={"Authorization": keys.user}).status == 200
     assert http("GET", url, headers={"Authorization": f"Bearer {keys.user}"}).status == 200
@@ -75,14 +75,14 @@ def test_bare_key_and_bearer_are_both_accepted(gw, keys) -> None:  # type: ignor
     assert http("GET", url).status == 401
 
 
-def test_last_use_is_recorded(gw, keys, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_last_use_is_recorded(gw, keys, db_path: Path) -> None:
     assert http("GET", gw.base_url + "/conversations", key=keys.user).status == 200
     with sqlite3.connect(db_path) as conn:
         used = dict(conn.execute("SELECT name, last_used_at FROM api_keys").fetchall())
     assert used["alice"] is not None and used["root"] is None
 
 
-def test_per_key_rate(db_path: Path, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
+def test_per_key_rate(db_path: Path, keys, emu: RunningEmulator) -> None:
     with running_gateway(db_path, emu, key_rpm=1.0, key_burst=3) as gw:
         url = gw.base_url + "/conversations"
         statuses = [http("GET", url, key=keys.user).status for _ in range(3)]

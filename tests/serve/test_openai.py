@@ -23,7 +23,7 @@ def rows(db_path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple
         return conn.execute(sql, params).fetchall()
 
 
-def test_plain_completion_is_answered_and_archived(gw: RunningGateway, keys, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_plain_completion_is_answered_and_archived(gw: RunningGateway, keys, db_path: Path) -> None:
     raw = client(gw, keys.user).chat.completions.with_raw_response.create(
         model="auto", messages=[{"role": "user", "content": "Tell me about otters"}]
     )
@@ -49,7 +49,7 @@ def test_plain_completion_is_answered_and_archived(gw: RunningGateway, keys, db_
     ]
 
 
-def test_stream_with_usage(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_stream_with_usage(gw: RunningGateway, keys) -> None:
     stream = client(gw, keys.user).chat.completions.create(
         model="auto",
         messages=[{"role": "user", "content": "Stream me a story about herons"}],
@@ -70,7 +70,7 @@ def test_stream_with_usage(gw: RunningGateway, keys) -> None:  # type: ignore[no
     assert all(c.usage is None for c in chunks[:-1])
 
 
-def test_stream_without_usage_has_no_usage_chunk(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_stream_without_usage_has_no_usage_chunk(gw: RunningGateway, keys) -> None:
     chunks = list(
         client(gw, keys.user).chat.completions.create(
             model="auto", messages=[{"role": "user", "content": "Short one"}], stream=True
@@ -80,7 +80,7 @@ def test_stream_without_usage_has_no_usage_chunk(gw: RunningGateway, keys) -> No
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
-def test_models_lists_both_accounts(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_models_lists_both_accounts(gw: RunningGateway, keys) -> None:
     models = client(gw, keys.user).models.list()
     ids = [m.id for m in models.data]
     assert ids[0] == "auto"
@@ -105,7 +105,7 @@ def test_bad_key_is_an_openai_shaped_401(gw: RunningGateway) -> None:
     assert set(response.json()["error"]) == {"message", "type", "param", "code"}
 
 
-def test_bad_requests_are_openai_shaped(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_bad_requests_are_openai_shaped(gw: RunningGateway, keys) -> None:
     api = client(gw, keys.user)
     with pytest.raises(openai.BadRequestError) as caught:
         api.chat.completions.create(model="auto", messages=[])
@@ -129,7 +129,7 @@ def test_bad_requests_are_openai_shaped(gw: RunningGateway, keys) -> None:  # ty
 
 def test_conversation_header_continues_the_conversation(
     gw: RunningGateway,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     db_path: Path,
     emu: RunningEmulator,
 ) -> None:
@@ -160,7 +160,7 @@ def test_conversation_header_continues_the_conversation(
     assert rows(db_path, "SELECT count(DISTINCT conversation_id) FROM gateway_exchanges") == [(1,)]
 
 
-def test_stream_names_the_conversation_in_its_last_chunk(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_stream_names_the_conversation_in_its_last_chunk(gw: RunningGateway, keys) -> None:
     api = client(gw, keys.user)
     chunks = list(
         api.chat.completions.create(
@@ -181,7 +181,7 @@ def test_stream_names_the_conversation_in_its_last_chunk(gw: RunningGateway, key
 
 def test_new_conversation_gets_earlier_turns_as_a_transcript(
     gw: RunningGateway,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     db_path: Path,
 ) -> None:
     client(gw, keys.user).chat.completions.create(
@@ -199,7 +199,7 @@ def test_new_conversation_gets_earlier_turns_as_a_transcript(
     assert prompt.rstrip().endswith("Another one?")
 
 
-def test_unknown_conversation_header_is_404(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_conversation_header_is_404(gw: RunningGateway, keys) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         client(gw, keys.user).chat.completions.create(
             model="auto",
@@ -210,7 +210,7 @@ def test_unknown_conversation_header_is_404(gw: RunningGateway, keys) -> None:  
     assert caught.value.body["code"] == "conversation_not_found"
 
 
-def test_bing_model_goes_to_the_bing_account(gw: RunningGateway, keys, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bing_model_goes_to_the_bing_account(gw: RunningGateway, keys, db_path: Path) -> None:
     completion = client(gw, keys.user).chat.completions.create(
         model="bing/Precise", messages=[{"role": "user", "content": "Hello Sydney"}]
     )

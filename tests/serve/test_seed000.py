@@ -39,7 +39,7 @@ def converse(gw: RunningGateway, key: str, name: str, turns: int) -> list[Any]:
     return answers
 
 
-def test_create_then_chat(gw: RunningGateway, keys, emu: RunningEmulator, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_create_then_chat(gw: RunningGateway, keys, emu: RunningEmulator, db_path: Path) -> None:
     conversation = create(gw, keys.user, "alice-user")
     assert set(conversation) == {
         "conversationId",
@@ -64,7 +64,7 @@ def test_create_then_chat(gw: RunningGateway, keys, emu: RunningEmulator, db_pat
     assert source == ("bing", "gateway")
 
 
-def test_upstream_signatures_never_reach_the_client(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_upstream_signatures_never_reach_the_client(gw: RunningGateway, keys) -> None:
     conversation = create(gw, keys.user)
     reply = chat(gw, keys.user, conversation, "hello")
     assert reply.status == 200
@@ -75,7 +75,7 @@ def test_upstream_signatures_never_reach_the_client(gw: RunningGateway, keys) ->
             assert secret not in reply.text and secret != conversation["conversationSignature"]
 
 
-def test_several_conversations_at_once(gw: RunningGateway, keys, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_several_conversations_at_once(gw: RunningGateway, keys, db_path: Path) -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:
         futures = [pool.submit(converse, gw, keys.user, f"client{i}", 3) for i in range(6)]
         results = [f.result() for f in futures]
@@ -94,7 +94,7 @@ def test_several_conversations_at_once(gw: RunningGateway, keys, db_path: Path) 
     assert sorted(n for _, n in counts) == [3] * 6
 
 
-def test_a_conversation_answers_only_its_own_key_and_signature(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_a_conversation_answers_only_its_own_key_and_signature(gw: RunningGateway, keys) -> None:
     conversation = create(gw, keys.user)
     stolen = chat(gw, keys.admin, conversation, "not mine")
     assert stolen.status == 404
@@ -103,7 +103,7 @@ def test_a_conversation_answers_only_its_own_key_and_signature(gw: RunningGatewa
     assert chat(gw, keys.user, conversation, "mine").status == 200
 
 
-def test_a_replayed_invocation_is_refused(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_a_replayed_invocation_is_refused(gw: RunningGateway, keys) -> None:
     conversation = create(gw, keys.user)
     assert chat(gw, keys.user, conversation, "first").status == 200
     again = chat(gw, keys.user, conversation, "first again")  # still invocationId 0
@@ -112,7 +112,7 @@ def test_a_replayed_invocation_is_refused(gw: RunningGateway, keys) -> None:  # 
 
 def test_a_full_conversation_is_refused_without_resting_the_account(
     db_path: Path,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
 ) -> None:
     config = EmulatorConfig(conversations=0, bing_chats=0, bing_conversation_cap=2)
     with running_emulator(config) as emu, running_gateway(db_path, emu) as gw:
@@ -131,7 +131,7 @@ def test_a_full_conversation_is_refused_without_resting_the_account(
         assert chat(gw, keys.user, fresh, "a new start").status == 200
 
 
-def test_copilot_stands_in_where_bing_is_not(db_path: Path, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
+def test_copilot_stands_in_where_bing_is_not(db_path: Path, keys, emu: RunningEmulator) -> None:
     providers = ("chatgpt", "copilot")
     with running_gateway(db_path, emu, providers=providers, families={"seed000": "copilot"}) as gw:
         answers = converse(gw, keys.user, "pilot", 2)

@@ -29,7 +29,7 @@ def new(gw: RunningGateway, key: str, prompt: str, **fields: Any) -> dict[str, A
     return response
 
 
-def test_new_then_ask_on_the_current_node(gw: RunningGateway, keys, emu: RunningEmulator) -> None:  # type: ignore[no-untyped-def]
+def test_new_then_ask_on_the_current_node(gw: RunningGateway, keys, emu: RunningEmulator) -> None:
     first = new(gw, keys.user, "Plan a trip to Lisbon", title="Lisbon", autocontinue="false")
     assert first["author"]["role"] == "assistant"
     assert isinstance(first["model"], str) and first["model"]  # the model that answered
@@ -57,7 +57,7 @@ def test_new_then_ask_on_the_current_node(gw: RunningGateway, keys, emu: Running
     assert [role for role, _ in texts] == ["user", "assistant", "user", "assistant"]
 
 
-def test_ask_with_parent_id_makes_a_branch(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_ask_with_parent_id_makes_a_branch(gw: RunningGateway, keys) -> None:
     first = new(gw, keys.user, "Pick a colour")
     cid = first["conversation_id"]
     call(gw, "POST", f"/conversations/{cid}/ask", keys.user, {"prompt": "Another colour"})
@@ -76,7 +76,7 @@ def test_ask_with_parent_id_makes_a_branch(gw: RunningGateway, keys) -> None:  #
     assert current == {"A different colour": True, "Another colour": False}
 
 
-def test_ask_on_an_unknown_conversation_is_404(gw: RunningGateway, keys) -> None:  # type: ignore[no-untyped-def]
+def test_ask_on_an_unknown_conversation_is_404(gw: RunningGateway, keys) -> None:
     reply = call(gw, "POST", "/conversations/nope/ask", keys.user, {"prompt": "hi"})
     assert reply.status == 404 and reply.json()["code"] == "conversation_not_found"
     reply = call(gw, "POST", "/conversations/new", keys.user, {"prompt": ""})
@@ -85,7 +85,7 @@ def test_ask_on_an_unknown_conversation_is_404(gw: RunningGateway, keys) -> None
 
 def test_delete_one_hides_upstream_and_marks_the_archive(
     gw: RunningGateway,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     emu: RunningEmulator,
     db_path: Path,
 ) -> None:
@@ -104,7 +104,7 @@ def test_delete_one_hides_upstream_and_marks_the_archive(
 
 def test_delete_all_needs_the_admin_scope(
     gw: RunningGateway,
-    keys,  # type: ignore[no-untyped-def]
+    keys,
     emu: RunningEmulator,
     db_path: Path,
 ) -> None:

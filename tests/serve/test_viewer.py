@@ -31,7 +31,7 @@ def hidden_sections(page: str) -> list[str]:
 
 
 @pytest.fixture
-def viewer(archive_path: Path):  # type: ignore[no-untyped-def]
+def viewer(archive_path: Path):
     with running_gateway(archive_path, None) as running:  # no account: read-only
         yield running
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_refusals_are_told_apart() -> None:
         _raise(403, {"detail": "Forbidden"})
     with pytest.raises(TransientError):
         _raise(502, b"<html>bad gateway</html>", {"Content-Type": "text/html"})
-    assert raise_for_send(200, {}, b"", method="POST", url=URL) is None
+    raise_for_send(200, {}, b"", method="POST", url=URL)  # a 2xx: nothing raised
 
 
 def test_requirements_parse() -> None:
@@ -67,7 +68,9 @@ def _message(ident: str, role: str, text: str, status: str = "finished_successfu
 
 
 def _detail(*messages: dict) -> dict:
-    mapping = {"root": {"id": "root", "message": None, "parent": None, "children": []}}
+    mapping: dict[str, Any] = {
+        "root": {"id": "root", "message": None, "parent": None, "children": []}
+    }
     parent = "root"
     for m in messages:
         node = f"n-{m['id']}"

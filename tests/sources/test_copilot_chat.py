@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +24,7 @@ from archiver.providers.copilot.chat import (
     solve_hashcash,
 )
 
-ANSWER = [
+ANSWER: list[dict[str, Any]] = [
     {"event": "received", "messageId": "u1"},
     {"event": "startMessage", "messageId": "a1"},
     {"event": "appendText", "messageId": "a1", "partId": "p1", "text": "Grüße 🌍 "},
@@ -40,15 +41,15 @@ ANSWER = [
 TEXT = 'Grüße 🌍 "quoted" {braces}\n\nSecond part, fixed.'
 
 
-def play(events: list[dict], turn: CopilotTurn | None = None) -> tuple[CopilotTurn, list[dict]]:  # type: ignore[type-arg]
+def play(events: list[dict], turn: CopilotTurn | None = None) -> tuple[CopilotTurn, list[dict]]:
     turn = turn or CopilotTurn("c1", "Hello")
-    out: list[dict] = []  # type: ignore[type-arg]
+    out: list[dict] = []
     for event in events:
         out.extend(turn.receive(event))
     return turn, out
 
 
-def kinds(out: list[dict]) -> list[str]:  # type: ignore[type-arg]
+def kinds(out: list[dict]) -> list[str]:
     return [e["event"] for e in out]
 
 
@@ -141,7 +142,7 @@ def test_challenge_after_received_is_answered_without_re_sending() -> None:
         ({"parameter": "plain"}, ("plain", 0)),
     ],
 )
-def test_hashcash_variants(event: dict, expected: tuple[str, int]) -> None:  # type: ignore[type-arg]
+def test_hashcash_variants(event: dict, expected: tuple[str, int]) -> None:
     assert hashcash_terms(event) == expected
 
 
@@ -194,10 +195,10 @@ def chunked(data: bytes, points: list[int]) -> list[bytes]:
     return [data[a:b] for a, b in itertools.pairwise(marks)]
 
 
-def run_frames(frames: list[bytes | str]) -> tuple[CopilotTurn, list[dict]]:  # type: ignore[type-arg]
+def run_frames(frames: list[bytes | str]) -> tuple[CopilotTurn, list[dict]]:
     splitter = EventSplitter()
     turn = CopilotTurn("c1", "Hello")
-    out: list[dict] = []  # type: ignore[type-arg]
+    out: list[dict] = []
     for frame in frames:
         for event in splitter.feed(frame):
             out.extend(turn.receive(event))
@@ -234,7 +235,7 @@ def test_order_variants_give_the_same_answer(
     """Pings and a second ``connected`` anywhere; a challenge before or after ``received``:
     the answer is the same, every ping gets a pong, and the prompt is re-sent only when the
     challenge came before ``received``."""
-    events: list[dict] = list(ANSWER)  # type: ignore[type-arg]
+    events: list[dict] = list(ANSWER)
     events.insert(second_connected, {"event": "connected"})
     for at in sorted(pings, reverse=True):
         events.insert(at, {"event": "ping"})

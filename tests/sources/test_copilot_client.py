@@ -125,7 +125,7 @@ def test_created_variants() -> None:
         parse.parse_created({})
 
 
-def _client(server: HTTPServer, session, identity: str | None = "google") -> CopilotClient:  # type: ignore[no-untyped-def]
+def _client(server: HTTPServer, session, identity: str | None = "google") -> CopilotClient:
     settings = CopilotSettings(
         Secret(TOKEN), identity_type=identity, base_url=server.url_for("").rstrip("/")
     )
@@ -169,7 +169,7 @@ def test_history_pages_and_delete(httpserver: HTTPServer) -> None:
         "", status=204
     )
 
-    async def go() -> dict:  # type: ignore[type-arg]
+    async def go() -> dict:
         async with new_session() as session:
             client = _client(httpserver, session)
             history = await client.history("c1")

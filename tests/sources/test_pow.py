@@ -79,7 +79,7 @@ def test_an_unsolvable_difficulty_fails_at_once_naming_it() -> None:
 def test_the_search_is_bounded_and_a_miss_names_the_difficulty() -> None:
     # Mean 256 tries, bound 256: searched (the pre-check lets it through), and for some seeds
     # not met. A frozen clock makes every outcome reproducible.
-    outcomes = []
+    outcomes: list[int | None] = []
     for i in range(20):
         try:
             proof = pw.solve(f"s{i}", "00ffff", CONFIG, max_tries=256, clock=lambda: 0.0)

@@ -151,7 +151,8 @@ class ServerBucket:
     """The upstream: 600 requests a minute, a burst of 5, whole-second Retry-After >= 1."""
 
     def __init__(self, per_minute: int = 600, burst: int = 5):
-        self.rate, self.capacity, self.tokens, self.last = per_minute / 60, burst, burst, 0.0
+        self.rate, self.capacity, self.last = per_minute / 60, burst, 0.0
+        self.tokens: float = burst
 
     def take(self, now: float) -> int | None:
         self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)

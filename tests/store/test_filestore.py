@@ -143,7 +143,7 @@ def test_migration_4_columns_and_tables(tmp_path: Path) -> None:
         "download_error",
     } <= columns
     assert {"textdocs", "projects", "account_state"} <= set(db.table_names())
-    assert db["textdocs"].pks == ["id", "version"]
+    assert db.table("textdocs").pks == ["id", "version"]
     assert "gizmo_id" in {c.name for c in db["conversations"].columns}
     assert {"message_citations", "message_models"} <= set(db.view_names())
     assert "message_citations" in db.view_names()

@@ -52,7 +52,8 @@ class FakeChatGPT:
     def touch(self, cid: str, update_time: float, text: str) -> None:
         conv = self.conversations[cid]
         conv["update_time"] = update_time
-        conv["mapping"] = conversation(cid, **question_and_answer(text))["mapping"]
+        qa = question_and_answer(text)
+        conv["mapping"] = conversation(cid, question=qa["question"], answer=qa["answer"])["mapping"]
 
     def requests(self, path_pattern: str) -> list[tuple[str, str, dict[str, str]]]:
         return [r for r in self.log if re.search(path_pattern, r[1])]

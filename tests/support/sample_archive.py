@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def bing_conversation() -> FlatConversation:
     ]
     messages = []
     for index, (author, text, source) in enumerate(turns):
-        raw = {"text": text, "author": author, "messageId": f"b{index}"}
+        raw: dict[str, Any] = {"text": text, "author": author, "messageId": f"b{index}"}
         if source:
             raw["sourceAttributions"] = [
                 {"providerDisplayName": "Tour Eiffel", "seeMoreUrl": source}

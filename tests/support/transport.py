@@ -55,7 +55,7 @@ def werkzeug_handler(handle: Callable[[WerkzeugRequest], WerkzeugResponse]) -> H
             base_url=f"{parts.scheme}://{parts.netloc}",
             path=parts.path,
             query_string=parts.query,
-            headers=headers,
+            headers=list(headers.items()),
             data=body or b"",
         ).get_environ()
         answer = handle(WerkzeugRequest(environ))
