@@ -1,35 +1,44 @@
-"""The Copilot token never leaks: not into the database files, not into output (even
---verbose, where every request and retry is logged), not into error messages, and never the
-chat socket's URL (it carries ``accessToken=``)."""
+"""The Copilot token never leaks: not into the database files, not into output, not into any
+log record (every one is captured, DEBUG included: more than --verbose shows), not into error
+messages, and never the chat socket's URL (it carries ``accessToken=``). The commands run
+in-process, so the retries the faults cause wait on the test's FakeClock."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from archiver.cli import cli
 from archiver.emulator import EmulatorConfig, running_emulator
-
-pytestmark = pytest.mark.slow
 
 TOKEN = "archiver-test-SECRET-copilot-token-7f3a91"
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\ns1,,Alone\n"
 
 
-def archiver(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "archiver", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str  # the command's stderr, then every log record it emitted
 
 
-def test_token_never_reaches_db_logs_or_errors(tmp_path: Path) -> None:
+def test_token_never_reaches_db_logs_or_errors(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    def archiver(*args: str, env: dict[str, str]) -> Ran:
+        caplog.clear()
+        result = CliRunner().invoke(cli, list(args), env=env)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            result.exception
+        )
+        return Ran(result.exit_code, result.stdout, result.stderr + caplog.text)
+
     config = EmulatorConfig(
         conversations=0,
         bing_chats=0,
