@@ -9,6 +9,8 @@ TLS part. No cookie jar is kept.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +28,7 @@ from archiver.transport.base import (
 from archiver.transport.request import Request
 
 IMPERSONATE = "chrome"  # curl_cffi's alias for its newest Chrome fingerprint
+_REFUSED_UPGRADE = re.compile(r"upgrade: (\d{3})", re.IGNORECASE)
 
 
 def curl_cffi_available() -> bool:
@@ -101,7 +104,10 @@ class CurlTransport:
             raise ConfigError(
                 "the curl_cffi transport needs curl_cffi: pip install 'archiver[impersonate]'"
             ) from None
-        self._session: Any = AsyncSession(timeout=(30, timeout_seconds))
+        # Every request streams, and curl_cffi then reads its timeout as libcurl's "under
+        # 1 byte/s for N whole seconds" (a (connect, read) pair would add the two up): one
+        # number, in whole seconds, is the read timeout (and the connect timeout).
+        self._session: Any = AsyncSession(timeout=max(1, math.ceil(timeout_seconds)))
         self._impersonate = impersonate
 
     async def send(self, request: Request) -> Response:
@@ -131,9 +137,11 @@ class CurlTransport:
                 url, headers=dict(headers or {}), impersonate=self._impersonate
             )
         except Exception as exc:
-            status = getattr(getattr(exc, "response", None), "status_code", None)
-            if isinstance(status, int) and status != 101:
-                raise SocketRefused(status) from None
+            # libcurl says a refused upgrade only in its text ("Refused WebSocket upgrade:
+            # 401"); the status is all that is taken from it.
+            refused = _REFUSED_UPGRADE.search(str(exc))
+            if refused:
+                raise SocketRefused(int(refused[1])) from None
             raise ConnectFailed(type(exc).__name__) from None
         return _Socket(ws)
 
