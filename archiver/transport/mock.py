@@ -114,6 +114,7 @@ class MockSocket:
         self._peer = peer
         self._task = task
         self._closed = False
+        self._surfaced = False  # the handler's own error was raised to the client already
 
     async def send_text(self, text: str) -> None:
         if self._closed:
@@ -130,6 +131,7 @@ class MockSocket:
             if not self._peer._to_client.empty():
                 return self._unpack(self._peer._to_client.get_nowait())
             self._closed = True
+            self._surfaced = True
             self._task.result()  # a handler's own error (a failing assertion) surfaces here
             return None
         return self._unpack(getter.result())
@@ -145,8 +147,11 @@ class MockSocket:
     async def aclose(self) -> None:
         self._closed = True
         self._peer._to_server.put_nowait(None)
-        if not self._task.done():
-            self._task.cancel()
+        if self._task.done():
+            if not self._surfaced and not self._task.cancelled():
+                self._task.result()  # an error the client never read is not lost either
+            return
+        self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
 
