@@ -117,7 +117,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
     ("store",),
     ("flatten",),  # pure: upstream JSON -> rows
     ("transport",),
-    ("errors", "options", "config", "summary", "progress", "timeutil", "privatefiles"),
+    ("errors", "options", "config", "summary", "progress", "timeutil", "privatefiles", "clock"),
     ("interrupts", ""),  # "": the package's own __init__ (its version)
 )
 

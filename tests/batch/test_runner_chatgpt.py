@@ -40,7 +40,7 @@ def settings(fake: FakeAnswers, token: str = TOKEN) -> ChatGPTSettings:
     return ChatGPTSettings(base_url=fake.base_url, token=Secret(token))  # type: ignore[attr-defined]
 
 
-def run(db: Any, csv: Path, fake: FakeAnswers, progress: Any = None, **overrides: Any):  # type: ignore[no-untyped-def]
+def run(db: Any, csv: Path, fake: FakeAnswers, progress: Any = None, **overrides: Any):
     return run_provider_batch(db, csv, options(**overrides), settings(fake), progress)
 
 

@@ -16,11 +16,11 @@ CLIPBOARD_OSC = "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07"
 C1_CSI = "\x9b31m"
 
 
-def run(*args: object):  # type: ignore[no-untyped-def]
+def run(*args: object):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
-def poison(archive) -> None:  # type: ignore[no-untyped-def]
+def poison(archive) -> None:
     archive.execute(
         "UPDATE conversations SET title = ? WHERE title = 'Edits and regenerations'",
         [f"Edits{TITLE_OSC} and regenerations"],
@@ -39,7 +39,7 @@ def controls(text: str) -> list[str]:
     return [c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
 
 
-def test_search_prints_no_escape_sequence(archive) -> None:  # type: ignore[no-untyped-def]
+def test_search_prints_no_escape_sequence(archive) -> None:
     poison(archive)
     result = run(
         "search", archive.conn.execute("PRAGMA database_list").fetchone()[2], "regenerated"
@@ -50,7 +50,7 @@ def test_search_prints_no_escape_sequence(archive) -> None:  # type: ignore[no-u
     assert "]0;pwned" in result.output  # the text is still there, made inert
 
 
-def test_search_json_is_exact_and_inert(archive) -> None:  # type: ignore[no-untyped-def]
+def test_search_json_is_exact_and_inert(archive) -> None:
     poison(archive)
     path = archive.conn.execute("PRAGMA database_list").fetchone()[2]
     result = run("search", path, "regenerated", "--json")
@@ -61,7 +61,7 @@ def test_search_json_is_exact_and_inert(archive) -> None:  # type: ignore[no-unt
     assert any(C1_CSI in hit["snippet"] for hit in hits)
 
 
-def test_stats_prints_no_escape_sequence(archive) -> None:  # type: ignore[no-untyped-def]
+def test_stats_prints_no_escape_sequence(archive) -> None:
     poison(archive)
     path = archive.conn.execute("PRAGMA database_list").fetchone()[2]
     result = run("stats", path)
@@ -92,12 +92,12 @@ def test_results_on_a_terminal_go_through_a_stripping_stream() -> None:
     from archiver.cli.terminal import TerminalStream
 
     sink = io.StringIO()
-    writer = csv.writer(TerminalStream(sink))  # type: ignore[arg-type]
+    writer = csv.writer(TerminalStream(sink))
     writer.writerow(["key", f"answer{TITLE_OSC}"])
     assert sink.getvalue() == "key,answer]0;pwned\n"
 
 
-def test_log_lines_carry_no_control_character(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_log_lines_carry_no_control_character(capsys) -> None:
     import logging
 
     from archiver.cli.common import setup_logging

@@ -132,7 +132,7 @@ def test_a_stored_cooldown_is_honoured(name, emulator, tmp_path, monkeypatch):
 def command_params(*path: str) -> set[str]:
     command: Any = cli
     for name in path:
-        command = command.get_command(None, name)  # type: ignore[arg-type]
+        command = command.get_command(None, name)
     return {p.name for p in command.params if p.name not in ("help",)}
 
 

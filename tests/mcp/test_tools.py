@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from mcp.types import TextContent
 
 from archiver.mcp import tools
 from archiver.mcp.server import call_tool
@@ -30,7 +31,9 @@ def ok(conn, name, **arguments):
 def refused(conn, name, **arguments) -> str:
     result = call_tool(conn, name, arguments)
     assert result.is_error and result.structured_content is None
-    return result.content[0].text
+    text = result.content[0]
+    assert isinstance(text, TextContent)
+    return text.text
 
 
 def test_search_finds_messages_with_their_conversation(ro):

@@ -21,7 +21,7 @@ from tests.support.hostile import (
 
 
 @pytest.fixture
-def hostile(archive):  # type: ignore[no-untyped-def]
+def hostile(archive):
     return load_conversation(archive, save_hostile(archive), block_reader)
 
 
@@ -36,7 +36,7 @@ def test_the_audit_sees_what_it_looks_for() -> None:
     assert len(findings) == 7, findings
 
 
-def test_html_export_of_a_hostile_conversation_has_nothing_live(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_html_export_of_a_hostile_conversation_has_nothing_live(hostile) -> None:
     page = render_html(hostile, "all")
     assert audit_html(page) == []
     # The attacks are still there to read, as text.
@@ -45,7 +45,7 @@ def test_html_export_of_a_hostile_conversation_has_nothing_live(hostile) -> None
     assert f'href="{REMOTE_IMAGE}"' in page and f'src="{REMOTE_IMAGE}"' not in page
 
 
-def test_html_export_carries_a_strict_csp(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_html_export_carries_a_strict_csp(hostile) -> None:
     page = render_html(hostile)
     match = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
     assert match, "the export declares its CSP"
@@ -72,13 +72,13 @@ def assert_no_live_markdown_link(text: str) -> None:
     assert "alert(1)" in text and "msgbox(1)" in text  # what was refused is there as text
 
 
-def test_markdown_export_writes_no_live_link(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_markdown_export_writes_no_live_link(hostile) -> None:
     text = render_markdown(hostile, "all")
     assert_no_live_markdown_link(text)
     assert f"[output image](<{REMOTE_IMAGE}>)" in text  # a safe link stays one, not an image
 
 
-def test_an_obsidian_note_has_no_live_link(archive, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_obsidian_note_has_no_live_link(archive, tmp_path) -> None:
     from archiver.query.vault import export_vault
 
     cid = save_hostile(archive)

@@ -57,7 +57,7 @@ def parse(page: str) -> Blocks:
 
 
 @pytest.fixture
-def local_zone(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def local_zone(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TZ", "Asia/Kolkata")  # +05:30 all year: no daylight saving
     time.tzset()
     yield
@@ -65,7 +65,7 @@ def local_zone(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     time.tzset()
 
 
-def test_every_text_block_gets_its_own_direction(archive) -> None:  # type: ignore[no-untyped-def]
+def test_every_text_block_gets_its_own_direction(archive) -> None:
     archive.execute(
         "UPDATE messages SET text = ? WHERE id = 'n-a2'",
         [f"# {ARABIC}\n\n{ARABIC}\n\nAn English paragraph.\n\n- {HEBREW}\n- item\n\n> {HEBREW}"],
@@ -82,7 +82,7 @@ def test_every_text_block_gets_its_own_direction(archive) -> None:  # type: igno
     assert re.search(r'<h1 dir="auto">', page)  # a title may be right-to-left too
 
 
-def test_hidden_and_empty_messages_are_hidden_behind_a_switch(archive) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_and_empty_messages_are_hidden_behind_a_switch(archive) -> None:
     # An empty system message that upstream did not flag hidden (shown as "[text]" before).
     archive.execute(
         "UPDATE messages SET is_hidden = 0, raw_json = json_remove(raw_json, '$.metadata') "
@@ -103,13 +103,13 @@ def test_hidden_and_empty_messages_are_hidden_behind_a_switch(archive) -> None: 
     assert "#show-hidden:not(:checked) ~ * .hidden-message" in css[1]
 
 
-def test_no_switch_when_nothing_is_hidden(archive) -> None:  # type: ignore[no-untyped-def]
+def test_no_switch_when_nothing_is_hidden(archive) -> None:
     archive.execute("DELETE FROM messages WHERE id = 'n-sys'")
     page = render_html(load_conversation(archive, BRANCHED, block_reader))
     assert 'id="show-hidden"' not in page and "hidden-message" not in parse(page).sections.values()
 
 
-def test_times_are_local_and_readable_with_the_exact_value_kept(archive, local_zone) -> None:  # type: ignore[no-untyped-def]
+def test_times_are_local_and_readable_with_the_exact_value_kept(archive, local_zone) -> None:
     exact = "2023-12-06T10:00:03.123456Z"
     archive.execute("UPDATE messages SET create_time = ? WHERE id = 'n-a2'", [exact])
     page = render_html(load_conversation(archive, BRANCHED, block_reader))

@@ -18,7 +18,7 @@ from archiver.query.vault import note_names
 from tests.support.sample_archive import BING_ID, BRANCHED_ID, CONTENT_ID
 
 
-def export_vault(*args, **kwargs):  # type: ignore[no-untyped-def]
+def export_vault(*args, **kwargs):
     """The vault writer with each provider's own block reader, as ``archiver export`` runs it."""
     return vault_writer(*args, readers=block_reader, **kwargs)
 
@@ -130,7 +130,7 @@ def test_tool_calls_and_reasoning_are_collapsed_callouts(archive, tmp_path):
     assert "*image: chart.png (not stored in the archive)*" in text  # named, not linked
 
 
-def run(*args: object):  # type: ignore[no-untyped-def]
+def run(*args: object):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 

@@ -26,7 +26,7 @@ LINK = re.compile(r"\]\(<(attachments/[^>]+)>\)")
 TOKEN = re.compile(r"tok-[0-9a-z]+-\d")
 
 
-def export_vault(*args, **kwargs):  # type: ignore[no-untyped-def]
+def export_vault(*args, **kwargs):
     """The vault writer with each provider's own block reader, as ``archiver export`` runs it."""
     return vault_writer(*args, readers=block_reader, **kwargs)
 

@@ -134,7 +134,7 @@ def test_serve_without_credentials_warns_and_serves_the_archive(tmp_path: Path) 
     assert "no account credentials found" in out.decode()
 
 
-def _serve_cli(monkeypatch, *args: str):  # type: ignore[no-untyped-def]
+def _serve_cli(monkeypatch, *args: str):
     """``archiver serve`` in-process, with the server itself replaced: what it would serve is
     recorded, nothing listens."""
     from click.testing import CliRunner
@@ -151,7 +151,7 @@ def _serve_cli(monkeypatch, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli, ["serve", *args]), started
 
 
-def test_serve_refuses_a_bad_credential_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_serve_refuses_a_bad_credential_file(tmp_path: Path, monkeypatch) -> None:
     db = str(tmp_path / "a.db")
     loose = tmp_path / "token"
     loose.write_text("secret-token\n")
@@ -164,13 +164,13 @@ def test_serve_refuses_a_bad_credential_file(tmp_path: Path, monkeypatch) -> Non
             assert "pasted" not in result.output  # a token given by mistake is never echoed
 
 
-def test_serve_without_credentials_still_serves_the_archive(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_serve_without_credentials_still_serves_the_archive(tmp_path: Path, monkeypatch) -> None:
     result, started = _serve_cli(monkeypatch, str(tmp_path / "a.db"))
     assert result.exit_code == 0, result.output
     assert started == [{}] and "only the read API and the viewer" in result.output
 
 
-def test_serve_does_not_create_a_missing_directory(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_serve_does_not_create_a_missing_directory(tmp_path: Path, monkeypatch) -> None:
     db = tmp_path / "typo" / "a.db"
     result, started = _serve_cli(monkeypatch, str(db))
     assert result.exit_code == 2 and "does not exist" in result.output

@@ -31,19 +31,19 @@ __all__ = ["archive_path"]
         {"model": "auto", "messages": [{"role": "user", "content": 5}]},
     ],
 )
-def test_content_parts_that_are_not_text_are_a_400(gw, keys, body) -> None:  # type: ignore[no-untyped-def]
+def test_content_parts_that_are_not_text_are_a_400(gw, keys, body) -> None:
     reply = http("POST", gw.base_url + "/v1/chat/completions", key=keys.user, json_body=body)
     assert reply.status == 400, reply.text
     assert reply.json()["error"]["type"] == "invalid_request_error"
 
 
-def post_raw(gw: RunningGateway, key: str, path: str, raw: bytes):  # type: ignore[no-untyped-def]
+def post_raw(gw: RunningGateway, key: str, path: str, raw: bytes):
     """A body sent as these very bytes (json.dumps could not write them)."""
     headers = {"Content-Type": "application/json"}
     return http("POST", gw.base_url + path, key=key, data=raw, headers=headers)
 
 
-def test_a_lone_surrogate_in_a_prompt_is_a_400(gw, keys) -> None:  # type: ignore[no-untyped-def]
+def test_a_lone_surrogate_in_a_prompt_is_a_400(gw, keys) -> None:
     # Valid JSON, not valid Unicode: what a client that cut an emoji in half sends.
     raw = b'{"model": "auto", "messages": [{"role": "user", "content": "half \\ud800 emoji"}]}'
     reply = post_raw(gw, keys.user, "/v1/chat/completions", raw)
@@ -53,7 +53,7 @@ def test_a_lone_surrogate_in_a_prompt_is_a_400(gw, keys) -> None:  # type: ignor
     assert seed.status == 400, seed.text
 
 
-def test_a_body_nested_100k_levels_deep_is_a_400(gw, keys) -> None:  # type: ignore[no-untyped-def]
+def test_a_body_nested_100k_levels_deep_is_a_400(gw, keys) -> None:
     depth = 100_000
     raw = b'{"model": "auto", "messages": ' + b"[" * depth + b"]" * depth + b"}"
     reply = post_raw(gw, keys.user, "/v1/chat/completions", raw)
@@ -197,7 +197,7 @@ def test_a_conversation_being_rendered_does_not_stop_the_gateway(
     others_served = threading.Event()
     real = viewer.conversation_page
 
-    def slow_page(doc, node):  # type: ignore[no-untyped-def]
+    def slow_page(doc, node):
         # Stands for the seconds a 50,000-node conversation takes: it holds until another
         # client was served meanwhile (or gives up, and the test fails below).
         rendering.set()

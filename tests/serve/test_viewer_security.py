@@ -40,7 +40,7 @@ def directives(header: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def hostile_viewer(archive_path: Path):  # type: ignore[no-untyped-def]
+def hostile_viewer(archive_path: Path):
     db = open_db(archive_path)
     cid = save_hostile(db)
     files = archive_path.parent / "extracted"
@@ -77,18 +77,18 @@ def hostile_viewer(archive_path: Path):  # type: ignore[no-untyped-def]
 # --- archived content never runs -------------------------------------------------------------
 
 
-def test_a_hostile_conversation_has_nothing_live_in_the_viewer(hostile_viewer) -> None:  # type: ignore[no-untyped-def]
+def test_a_hostile_conversation_has_nothing_live_in_the_viewer(hostile_viewer) -> None:
     gw, cid = hostile_viewer
     for path in (f"/c/{cid}", f"/c/{cid}?node=m1", f"/c/{cid}?node=u1", "/?q=alert"):
         page = get(gw, path)
         assert page.status == 200
         assert audit_html(page.text, own_scripts=("/static/viewer.js",)) == [], path
-    page = get(gw, f"/c/{cid}").text
-    assert "&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;" in page
-    assert f'href="{REMOTE_IMAGE}"' in page and f'src="{REMOTE_IMAGE}"' not in page
+    html = get(gw, f"/c/{cid}").text
+    assert "&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;" in html
+    assert f'href="{REMOTE_IMAGE}"' in html and f'src="{REMOTE_IMAGE}"' not in html
 
 
-def test_every_viewer_page_carries_a_strict_csp(hostile_viewer) -> None:  # type: ignore[no-untyped-def]
+def test_every_viewer_page_carries_a_strict_csp(hostile_viewer) -> None:
     gw, cid = hostile_viewer
     for path in ("/", f"/c/{cid}", "/login", "/c/nope", "/nowhere"):
         reply = get(gw, path)
@@ -111,7 +111,7 @@ def test_every_viewer_page_carries_a_strict_csp(hostile_viewer) -> None:  # type
     assert f"'sha256-{digest}'" in page.headers["Content-Security-Policy"]
 
 
-def test_only_raster_images_are_served_inline(hostile_viewer) -> None:  # type: ignore[no-untyped-def]
+def test_only_raster_images_are_served_inline(hostile_viewer) -> None:
     gw, cid = hostile_viewer
     page = get(gw, f"/c/{cid}").text
     images = re.findall(r'<img [^>]*src="([^"]+)"', page)
@@ -249,7 +249,7 @@ def test_viewer_errors_are_html_pages(archive_path: Path) -> None:
         assert get(gw, "/conversations").headers["Content-Type"].startswith("application/json")
 
 
-def test_a_prompt_sent_through_the_gateway_is_inert_in_the_viewer(gw, keys) -> None:  # type: ignore[no-untyped-def]
+def test_a_prompt_sent_through_the_gateway_is_inert_in_the_viewer(gw, keys) -> None:
     prompt = "Look: [here](\u0001javascript:alert(1)) and [there](java\nscript:alert(2))"
     answer = http(
         "POST",

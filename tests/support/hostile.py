@@ -68,7 +68,7 @@ def hostile_conversation() -> dict[str, Any]:
     urls = ATTACK_URLS + MARKDOWN_ATTACK_URLS
     links = "\n".join(f"[link {i}]({u})" for i, u in enumerate(urls))
     autolinks = " ".join(f"<{u}>" for u in urls)
-    chain = [
+    chain: list[tuple[str, str, Any, dict[str, Any]]] = [
         (
             "u1",
             "user",

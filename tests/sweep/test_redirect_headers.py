@@ -21,7 +21,7 @@ from archiver.transport.ratelimit import RateLimiter
 ACCOUNT_HEADERS = ("Authorization", "Chatgpt-Account-Id", "oai-device-id", "Cookie")
 
 
-def recorder(seen: list[dict[str, str]], body: bytes = b"bytes of the file"):  # type: ignore[no-untyped-def]
+def recorder(seen: list[dict[str, str]], body: bytes = b"bytes of the file"):
     def handler(request: Request) -> Response:
         seen.append(dict(request.headers))
         return Response(body)
@@ -84,15 +84,17 @@ def test_any_client_keeps_its_headers_on_its_own_host_only(httpserver: HTTPServe
     httpserver.expect_request("/start").respond_with_response(
         Response(status=307, headers={"Location": "/same"})
     )
-    httpserver.expect_request("/same").respond_with_handler(
-        lambda r: (
-            same.append(dict(r.headers)),
-            Response(status=302, headers={"Location": f"http://localhost:{port}/other"}),
-        )[1]
-    )
-    httpserver.expect_request("/other").respond_with_handler(
-        lambda r: (other.append(dict(r.headers)), Response('{"ok": true}'))[1]
-    )
+
+    def on_same(request: Request) -> Response:
+        same.append(dict(request.headers))
+        return Response(status=302, headers={"Location": f"http://localhost:{port}/other"})
+
+    def on_other(request: Request) -> Response:
+        other.append(dict(request.headers))
+        return Response('{"ok": true}')
+
+    httpserver.expect_request("/same").respond_with_handler(on_same)
+    httpserver.expect_request("/other").respond_with_handler(on_other)
     headers = {"X-Account-Secret": "s3", "User-Agent": "ua", "Accept": "application/json"}
     assert _client_call("GET", f"http://127.0.0.1:{port}/start", headers) == {"ok": True}
     assert same[0]["X-Account-Secret"] == "s3"  # a redirect on the same host keeps them
@@ -104,9 +106,12 @@ def test_a_post_redirected_with_303_becomes_a_get(httpserver: HTTPServer) -> Non
     httpserver.expect_request("/post", method="POST").respond_with_response(
         Response(status=303, headers={"Location": "/result"})
     )
-    httpserver.expect_request("/result").respond_with_handler(
-        lambda r: (seen.append(r.method), Response('{"done": 1}'))[1]
-    )
+
+    def on_result(request: Request) -> Response:
+        seen.append(request.method)
+        return Response('{"done": 1}')
+
+    httpserver.expect_request("/result").respond_with_handler(on_result)
     url = httpserver.url_for("/post")
     assert _client_call("POST", url, {}, json={"a": 1}) == {"done": 1}
     assert seen == ["GET"]
