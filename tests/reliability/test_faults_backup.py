@@ -4,11 +4,7 @@ run completes the archive."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import sqlite3
-import threading
-
-import pytest
 
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
@@ -39,36 +35,16 @@ def backup(db, base_url, *, policy=FAST, timeout=30.0, concurrency=2):
     )
 
 
-@pytest.fixture
-def silent_server():
-    """Accepts connections and never answers: only timeouts can end a request."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
+def test_a_server_that_stops_answering_ends_the_run_cleanly(tmp_path):
+    """Every request times out (the aiohttp transport's own timeout is tested in
+    tests/transport): the run gives up cleanly, after its retries, in virtual time."""
 
-    def accept():
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
+    def silent(request: Request) -> Response:
+        raise TransportTimeout("TimeoutError")
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/backend-api"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
-
-
-def test_a_server_that_stops_answering_ends_the_run_cleanly(tmp_path, silent_server):
     db = open_db(tmp_path / "a.db")
-    summary = backup(db, silent_server, timeout=0.3)
+    with use_transport(MockTransport(silent)):
+        summary = backup(db, "https://chatgpt.test/backend-api")
     assert summary.aborted is not None or summary.failed
     assert summary.exit_code != 0
     assert "failed (" in " ".join(summary.errors) or "timed out" in str(summary.aborted)
