@@ -8,6 +8,7 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import formatdate
 from urllib.parse import urlsplit
 
 from werkzeug import Request as WerkzeugRequest
@@ -22,7 +23,7 @@ from archiver.transport.base import (
     TransportTimeout,
 )
 from archiver.transport.http import RetryPolicy
-from archiver.transport.mock import Handler, respond
+from archiver.transport.mock import Handler, MockTransport, respond
 from archiver.transport.request import Request
 
 # Transient failures retried a few times with no real waiting (the tests' clock is a FakeClock,
@@ -59,9 +60,31 @@ def werkzeug_handler(handle: Callable[[WerkzeugRequest], WerkzeugResponse]) -> H
             data=body or b"",
         ).get_environ()
         answer = handle(WerkzeugRequest(environ))
+        if "Date" not in answer.headers:  # as a server adds it (doctor's clock check reads it)
+            answer.headers["Date"] = formatdate(usegmt=True)
         return respond(answer.status_code, body=answer.get_data(), headers=list(answer.headers))
 
     return handler
+
+
+class InMemoryHost:
+    """A transport that serves one host (``netloc``, e.g. a pytest-httpserver's) in memory
+    through ``handler`` and passes every other request and socket to ``inner``."""
+
+    def __init__(self, inner: Transport, netloc: str, handler: Handler) -> None:
+        self.inner = inner
+        self.netloc = netloc
+        self.memory = MockTransport(handler)
+
+    async def send(self, request: Request) -> Response:
+        here = urlsplit(request.url).netloc == self.netloc
+        return await (self.memory if here else self.inner).send(request)
+
+    async def connect_socket(self, url: str, headers: Mapping[str, str] | None = None) -> Socket:
+        return await self.inner.connect_socket(url, headers)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 @dataclass
