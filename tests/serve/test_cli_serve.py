@@ -36,12 +36,12 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float =
 
 @contextmanager
 def serve_process(
-    db_path: Path, port: int, env: dict[str, str]
+    db_path: Path, port: int, env: dict[str, str], *options: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``archiver serve DB --port PORT`` as a user starts it, listening; killed if the test
     leaves it running."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "serve", str(db_path), "--port", str(port)],
+        [sys.executable, "-m", "archiver", "serve", str(db_path), "--port", str(port), *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -88,7 +88,8 @@ def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path)
             BING_BASE_URL=emu.base_url,
             SYDNEY_BASE_URL=emu.base_url,
         )
-        with serve_process(db_path, port, env) as process:
+        # Unpaced (the emulator does not throttle): the answers wait on nothing but latency.
+        with serve_process(db_path, port, env, "--max-rpm", "60000") as process:
             base = f"http://127.0.0.1:{port}"
             api = openai.OpenAI(base_url=base + "/v1", api_key=key, max_retries=0)
             models = [m.id for m in api.models.list().data]
@@ -99,7 +100,7 @@ def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path)
             assert "Hello from the CLI" in (answer.choices[0].message.content or "")
             assert http("GET", base + "/").status == 200  # the viewer, no key on loopback
             # An answer in flight when SIGTERM comes is finished, delivered and archived.
-            emu.state.config.latency_ms = 1500
+            emu.state.config.latency_ms = 300
             with ThreadPoolExecutor(max_workers=1) as pool:
                 slow = pool.submit(
                     lambda: api.chat.completions.create(
