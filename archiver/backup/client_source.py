@@ -96,7 +96,7 @@ async def backup_over(
     pace: ClientPace,
     progress: Progress | None,
 ) -> BackupSummary:
-    """One backup run of an account through a ``source_class`` source: one session, one
+    """One backup run of an account through a ``source_class`` source: one transport, one
     limiter for the account, one retry policy (``pace``). A run stopped by a long throttle
     leaves its cool-down for cron."""
     async with paced_http(pace, make_http) as http:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from archiver.importer.jsonarray import JSONArrayError, iter_raw_member_items
 from archiver.importer.jsonitems import Shape, array_items, entries_of_shape, other_json, whole_json
 from archiver.importer.source import ExportFiles
 
-DOC = {
+DOC: dict[str, Any] = {
     "before": {"nested": ["]", "}", {"k": '"quoted" }'}]},
     "conversations": [{"id": 1}, ["x", "]"], "a string, with a comma"],
     "after": [],

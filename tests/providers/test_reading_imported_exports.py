@@ -36,7 +36,7 @@ def key(archive: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def gateway(archive: Path):  # type: ignore[no-untyped-def]
+def gateway(archive: Path):
     with running_gateway(archive, None) as running:
         yield running
 
@@ -139,12 +139,12 @@ def test_the_mcp_tools_read_them(archive: Path) -> None:
     conn = open_readonly(archive)
     try:
         found = call_tool(conn, "search", {"query": "Belém", "provider": "deepseek"})
-        assert not found.is_error, found.content[0].text
+        assert not found.is_error, found.content
         assert {h["conversation_id"] for h in found.structured_content["hits"]} == {
             "8a7b6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d"
         }
         thread = call_tool(conn, "get_conversation", {"id": BOOKS})
-        assert not thread.is_error, thread.content[0].text
+        assert not thread.is_error, thread.content
         assert [m["text"] for m in thread.structured_content["messages"]] == [
             "Recommend a book about rivers",
             "Try *Rising* by Elizabeth Rush.",
@@ -152,7 +152,7 @@ def test_the_mcp_tools_read_them(archive: Path) -> None:
             'Your shelf lacks a field guide.\n\nprint("field guide")',
         ]
         listed = call_tool(conn, "list_conversations", {"provider": "lechat"})
-        assert not listed.is_error, listed.content[0].text
+        assert not listed.is_error, listed.content
         assert len(listed.structured_content["conversations"]) == 2
     finally:
         conn.close()
