@@ -14,7 +14,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from archiver.config import Secret, env_base_url, load_secret
@@ -38,8 +38,9 @@ from archiver.providers.gemini.options import (
     READ_PAGE_SIZE,
     READ_RPC,
 )
+from archiver.transport.base import Response
 from archiver.transport.http import HttpClient, judge
-from archiver.transport.request import Request, RequestOptions
+from archiver.transport.request import Request
 from archiver.transport.responses import looks_like_html, raise_for_status, where
 
 log = logging.getLogger("archiver.gemini")
@@ -139,19 +140,6 @@ class GeminiSettings:
         }
 
 
-@dataclass(frozen=True)
-class _Exchange(Request):
-    """A request that may carry a form body (batchexecute's)."""
-
-    data: bytes | None = None
-
-    def options(self) -> RequestOptions:
-        options: dict[str, Any] = dict(super().options())
-        if self.data is not None:
-            options["data"] = self.data
-        return cast(RequestOptions, options)
-
-
 def moved_elsewhere(final_url: str, base_url: str) -> GeminiRedirected | None:
     """The error an answer that ended on ``final_url`` means: another host (the redirects
     followed there without the cookie) is Google's consent or sign-in page."""
@@ -225,12 +213,12 @@ class GeminiClient:
         self.unreadable_entries: list[Any] = []
 
     async def _send(self, method: str, url: str, check: Any, data: bytes | None = None) -> Any:
-        headers = self.settings.headers()
-        if data is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded;charset=utf-8"
-        request = _Exchange(method, url, headers=headers, data=data)
+        form = "application/x-www-form-urlencoded;charset=utf-8"  # batchexecute's body
+        request = Request(
+            method, url, headers=self.settings.headers(), data=data, content_type=form
+        )
 
-        async def read(response: Any) -> Any:
+        async def read(response: Response) -> Any:
             moved = moved_elsewhere(str(response.url), self.settings.base_url)
             if moved is not None:
                 raise moved

@@ -150,8 +150,8 @@ def make_app(fake: Fake) -> web.Application:
         if not options.v2:
             return _error(404, "not_found_error", "not found")
         if options.usage_limit_on_lists:
-            limit = {"type": "exceeded_limit", "resetsAt": options.resets_at}
-            return _error(429, "rate_limit_error", json.dumps(limit))
+            exceeded = {"type": "exceeded_limit", "resetsAt": options.resets_at}
+            return _error(429, "rate_limit_error", json.dumps(exceeded))
         offset = int(request.query.get("offset", "0"))
         limit = min(int(request.query.get("limit", "30")), options.page_cap)
         items = listed(request)

@@ -148,6 +148,7 @@ def test_how_blocks_show() -> None:
     kinds = [type(b) for b in blocks]
     assert kinds[:6] == [Thinking, Note, Code, Output, Text, Text]
     assert blocks[0] == Thinking(acc.LISBON_THINKING)
+    assert isinstance(blocks[2], Code)
     assert json.loads(blocks[2].text) == {"query": "Lisbon events this weekend"}
     assert blocks[3] == Output("Fado night in Alfama on Friday", "Tool result: web_search")
     assert blocks[-1].items == (("Fado in Alfama", "https://example.org/fado"),)  # type: ignore[union-attr]

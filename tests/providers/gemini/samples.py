@@ -28,7 +28,7 @@ GB_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oc
 
 
 def utc(*parts: int, ms: int = 0) -> datetime:
-    return datetime(*parts, tzinfo=UTC) + timedelta(milliseconds=ms)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=UTC) + timedelta(milliseconds=ms)  # type: ignore[arg-type,misc]
 
 
 @dataclass

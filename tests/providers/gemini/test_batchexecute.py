@@ -15,6 +15,13 @@ from archiver.providers.gemini import batchexecute as bx
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def found(reply: bx.Reply, rpcid: str, identifier: str | None = None) -> bx.RpcResult:
+    """The reply's result for ``rpcid``, which the test expects to be there."""
+    result = reply.result_for(rpcid, identifier)
+    assert result is not None, rpcid
+    return result
+
+
 def chunk(value: object, indent: int | None = None) -> str:
     """``<length>\\n<JSON>\\n`` with the length in UTF-16 code units, counted from the newline
     after the digits through the newline after the JSON (as the protocol notes say)."""
@@ -65,17 +72,17 @@ def test_lengths_count_utf16_units_not_bytes_or_code_points() -> None:
         indent=1,
     )
     parsed = bx.parse_reply(body)
-    assert parsed.result_for("hNvQHb").result == [[text], None]
-    assert parsed.result_for("MaZiqc", "second").result == []
+    assert found(parsed, "hNvQHb").result == [[text], None]
+    assert found(parsed, "MaZiqc", "second").result == []
 
 
 def test_without_rt_c_the_reply_is_one_array() -> None:
     body = (")]}'\n" + json.dumps([envelope("MaZiqc", [None, None, []])])).encode()
-    assert bx.parse_reply(body).result_for("MaZiqc").result == [None, None, []]
+    assert found(bx.parse_reply(body), "MaZiqc").result == [None, None, []]
 
 
 def test_refused_call_carries_code_7_and_no_result() -> None:
-    result = bx.parse_reply(reply([envelope("hNvQHb", None, [7])])).result_for("hNvQHb")
+    result = found(bx.parse_reply(reply([envelope("hNvQHb", None, [7])])), "hNvQHb")
     assert result.result is None
     assert bx.error_codes(result.error) == [7]
 
@@ -125,7 +132,7 @@ def test_real_list_capture_reads_by_lines_when_its_lengths_do_not_match() -> Non
     body = (FIXTURES / "commonplace_list_chats.txt").read_bytes()
     parsed = bx.parse_reply(body)
     assert parsed.complete
-    rows = parsed.result_for("MaZiqc").result[2]
+    rows = found(parsed, "MaZiqc").result[2]
     assert [r[0] for r in rows] == [
         "c_60772b6269b693f9",
         "c_8b53e6ba6df909a3",
@@ -137,6 +144,6 @@ def test_real_list_capture_reads_by_lines_when_its_lengths_do_not_match() -> Non
 
 def test_real_read_capture() -> None:
     body = (FIXTURES / "commonplace_read_chat.txt").read_bytes()
-    result = bx.parse_reply(body).result_for("hNvQHb").result
+    result = found(bx.parse_reply(body), "hNvQHb").result
     assert len(result[0]) == 3
     assert result[1].startswith("tC")
