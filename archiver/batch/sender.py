@@ -114,6 +114,11 @@ class SenderSetup:
     policy: RetryPolicy
     timeout_seconds: float = 300.0
 
+    @property
+    def session(self) -> Transport:
+        """The transport, by the name senders used before the seam existed."""
+        return self.transport
+
 
 class ArchiveCopier(Protocol):
     """What the archive copy of a turn is built by (``save_copy.py``): a sender, or a

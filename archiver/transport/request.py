@@ -103,8 +103,12 @@ class Request:
 
 
 def encode_multipart(fields: Sequence[FormField], boundary: str | None = None) -> tuple[bytes, str]:
-    """RFC 7578 multipart/form-data: the body and its Content-Type (with the boundary)."""
+    """RFC 7578 multipart/form-data: the body and its Content-Type (with the boundary, which
+    appears in no part's content)."""
+    contents = [f.value.encode("utf-8") if isinstance(f.value, str) else f.value for f in fields]
     boundary = boundary or f"archiver-{uuid.uuid4().hex}"
+    while any(boundary.encode() in content for content in contents):
+        boundary = f"archiver-{uuid.uuid4().hex}"
     out = bytearray()
     for field in fields:
         disposition = f'form-data; name="{_quoted(field.name)}"'

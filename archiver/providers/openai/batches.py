@@ -40,7 +40,6 @@ from archiver.errors import (
 )
 from archiver.providers.openai.chat import ChatOptions, answer_for, messages_for, request_body
 from archiver.providers.openai.client import OpenAIClient, OpenAISettings, once_policy
-from archiver.providers.openai.multipart import FilePart, multipart_form
 from archiver.providers.openai.pacing import ApiPacer
 from archiver.providers.openai.parse import (
     batch_status,
@@ -50,6 +49,7 @@ from archiver.providers.openai.parse import (
     result_lines,
 )
 from archiver.providers.openai.sender import ExchangeArchive
+from archiver.transport.request import FormField
 
 MAX_REQUESTS = 50_000  # requests one batch may hold
 MAX_BYTES = 200 * 1024 * 1024  # bytes its input file may have
@@ -74,7 +74,7 @@ class OpenAIBatches(ExchangeArchive):
     ):
         super().__init__(setup, settings, options)
         self.options: ChatOptions = options
-        self.client = OpenAIClient(setup.session, settings, pacer, setup.policy)
+        self.client = OpenAIClient(setup.transport, settings, pacer, setup.policy)
         self.stats = CallStats()
 
     def encode(self, request: RemoteRequest) -> bytes:
@@ -99,13 +99,12 @@ class OpenAIBatches(ExchangeArchive):
     async def _upload(self, part: Part) -> str:
         content = b"".join(line + b"\n" for line in part.lines)
         name = f"{part.label or 'archiver'}.jsonl"  # the Batch API wants a .jsonl name
-        body, content_type = multipart_form(
-            [("purpose", "batch")], [FilePart("file", name, content, "application/jsonl")]
-        )
+        form = [
+            FormField("purpose", "batch"),
+            FormField("file", content, filename=name, content_type="application/jsonl"),
+        ]
         try:
-            payload = await self.client.json(
-                "POST", "files", self.stats, data=body, content_type=content_type
-            )
+            payload = await self.client.json("POST", "files", self.stats, form=form)
         except (WrongEndpointError, NotFoundError) as exc:
             raise no_batch_api(self.settings, "Files", exc) from None
         uploaded = payload.get("id") if isinstance(payload, dict) else None

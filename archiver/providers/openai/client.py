@@ -4,18 +4,16 @@ Every request goes through the shared transport (``HttpClient.exchange``, one
 ``call_with_retries`` loop: 429s pause every request on the key, 5xx and dropped connections
 are retried) under the key's ``ApiPacer``, which also reads the rate-limit headers of every
 answer. The key is sent as a bearer token to the configured base URL only: every path is
-joined under it, and aiohttp drops the header on a redirect to another host. Messages name
+joined under it, and HttpClient drops the header on a redirect to another host. Messages name
 the method and path, never the key (``parse.redact``)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
-
-import aiohttp
 
 from archiver import __version__
 from archiver.batch.sender import CallStats
@@ -24,8 +22,9 @@ from archiver.doctor import safe_url
 from archiver.providers.openai.options import BASE_URL_ENV, DEFAULT_BASE_URL, KEY_ENV
 from archiver.providers.openai.pacing import ApiPacer
 from archiver.providers.openai.parse import check_answer, json_body, rate_limits
+from archiver.transport.base import Response, Transport
 from archiver.transport.http import HttpClient, RetryPolicy, call_with_retries
-from archiver.transport.request import Request
+from archiver.transport.request import FormField, Request
 
 T = TypeVar("T")
 
@@ -71,12 +70,12 @@ class OpenAIClient:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        transport: Transport,
         settings: OpenAISettings,
         pacer: ApiPacer,
         policy: RetryPolicy,
     ):
-        self.session = session
+        self.transport = transport
         self.settings = settings
         self.pacer = pacer
         self.policy = policy
@@ -91,6 +90,7 @@ class OpenAIClient:
         body: Any = None,
         data: bytes | None = None,
         content_type: str | None = None,
+        form: Sequence[FormField] | None = None,
         params: Mapping[str, str] | None = None,
         tokens: int = 0,
         policy: RetryPolicy | None = None,
@@ -105,8 +105,9 @@ class OpenAIClient:
             json=body,
             data=data,
             content_type=content_type,
+            form=form,
         )
-        read = self._reader(partial(json_body, secret=self.settings.key.reveal()))
+        read = self._reader(partial(json_body, secret=self.settings.key.reveal()), request)
         return await self._call(request, read, stats, tokens, policy)
 
     async def content(self, path: str, stats: CallStats) -> bytes:
@@ -117,10 +118,12 @@ class OpenAIClient:
             check_answer(status, headers, body, secret=self.settings.key.reveal(), **where)
             return body
 
-        return await self._call(request, self._reader(raw), stats, 0, None)
+        return await self._call(request, self._reader(raw, request), stats, 0, None)
 
-    def _reader(self, check: Callable[..., T]) -> Callable[[aiohttp.ClientResponse], Awaitable[T]]:
-        async def read(response: aiohttp.ClientResponse) -> T:
+    def _reader(
+        self, check: Callable[..., T], request: Request
+    ) -> Callable[[Response], Awaitable[T]]:
+        async def read(response: Response) -> T:
             body = await response.read()
             self.last_headers = {k.lower(): v for k, v in response.headers.items()}
             self.pacer.observe(rate_limits(self.last_headers))
@@ -128,8 +131,8 @@ class OpenAIClient:
                 response.status,
                 response.headers,
                 body,
-                method=response.method,
-                url=str(response.url),
+                method=request.method,
+                url=response.url or request.url,
             )
 
         return read
@@ -137,12 +140,12 @@ class OpenAIClient:
     async def _call(
         self,
         request: Request,
-        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        read: Callable[[Response], Awaitable[T]],
         stats: CallStats,
         tokens: int,
         policy: RetryPolicy | None,
     ) -> T:
-        http = HttpClient(self.session, self.pacer, policy or self.policy)
+        http = HttpClient(self.transport, self.pacer, policy or self.policy)
 
         async def once() -> T:
             await self.pacer.spend(tokens)

@@ -20,8 +20,8 @@ async def check_openai(settings: OpenAISettings, run: DoctorRun) -> DoctorReport
     host = urlsplit(settings.base_url).netloc or settings.base_url
     report.checks.append(Check("key", OK, f"set ({run.token_source})"))
     pacer = ApiPacer()
-    async with new_session(timeout_seconds=run.timeout_seconds) as session:
-        client = OpenAIClient(session, settings, pacer, run.policy)
+    async with new_session(timeout_seconds=run.timeout_seconds) as transport:
+        client = OpenAIClient(transport, settings, pacer, run.policy)
         try:
             payload = await client.json("GET", "models", CallStats())
         except UpstreamError as exc:

@@ -84,7 +84,7 @@ class OpenAISender(ExchangeArchive):
         self.options: ChatOptions = options
         self.pacer = pacer
         self.limiter = pacer  # THE key's pace: the gateway and the runner read it here
-        self.client = OpenAIClient(setup.session, settings, pacer, setup.policy)
+        self.client = OpenAIClient(setup.transport, settings, pacer, setup.policy)
 
     async def send(
         self, thread: Thread, prompt: str, model: str, stats: CallStats, on_text: OnText = None

@@ -3,6 +3,7 @@ how they render."""
 
 from __future__ import annotations
 
+import email.message
 import email.parser
 import json
 from pathlib import Path
@@ -22,11 +23,11 @@ from archiver.providers.openai.chat import (
     token_estimate,
 )
 from archiver.providers.openai.flatten import flatten_exchange
-from archiver.providers.openai.multipart import FilePart, multipart_form
 from archiver.providers.openai.parse import parse_completion
 from archiver.providers.openai.render import OpenAIRenderer
 from archiver.providers.openai.schema import check_schema, validate
 from archiver.query.blocks import Code, Text, Thinking
+from archiver.transport.request import FormField, encode_multipart
 
 
 def completion(content: str | None, finish: str = "stop", **message: object) -> object:
@@ -151,15 +152,21 @@ def test_schema_check_names_what_broke() -> None:
 
 def test_multipart_parses_back_as_a_standard_parser_reads_it() -> None:
     content = b'{"custom_id": "a"}\n{"custom_id": "b"}\n'
-    body, content_type = multipart_form(
-        [("purpose", "batch")], [FilePart("file", 'in "x".jsonl', content, "application/jsonl")]
+    body, content_type = encode_multipart(
+        [
+            FormField("purpose", "batch"),
+            FormField("file", content, filename='in "x".jsonl', content_type="application/jsonl"),
+        ]
     )
     message = email.parser.BytesParser().parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
-    parts = {
-        part.get_param("name", header="content-disposition"): part for part in message.get_payload()
-    }  # type: ignore[union-attr]
+    payload = message.get_payload()
+    assert isinstance(payload, list)
+    parts: dict[object, email.message.Message] = {}
+    for part in payload:
+        assert isinstance(part, email.message.Message)
+        parts[part.get_param("name", header="content-disposition")] = part
     assert parts["purpose"].get_payload(decode=True) == b"batch"
     assert parts["file"].get_payload(decode=True) == content
     assert parts["file"].get_filename() == "in %22x%22.jsonl"
@@ -167,8 +174,8 @@ def test_multipart_parses_back_as_a_standard_parser_reads_it() -> None:
 
 
 def test_the_boundary_never_appears_in_the_content() -> None:
-    _, content_type = multipart_form(
-        [], [FilePart("f", "a.jsonl", b"--archiver-fixed")], "archiver-fixed"
+    _, content_type = encode_multipart(
+        [FormField("f", b"--archiver-fixed", filename="a.jsonl")], "archiver-fixed"
     )
     assert "archiver-fixed" not in content_type
 
