@@ -63,6 +63,13 @@ def is_viewer_path(path: str) -> bool:
 # --- errors ------------------------------------------------------------------------------------
 
 
+# How aiohttp serves the gateway's connections. No lingering: after an answer to a request
+# whose body was not read (too big, too slow), aiohttp would otherwise keep reading that body
+# for up to 10 s, which a trickling client stretches to the full 10 s per connection; the
+# connection is closed at once instead.
+HANDLER_ARGS: dict[str, Any] = {"lingering_time": 0.0}
+
+
 def error_response(request: web.Request, error: ApiError) -> web.Response:
     if is_viewer_path(request.path):  # a person's browser: a page, not JSON
         return viewer.error_page(error.status, error.message)
@@ -373,4 +380,5 @@ def serve(
         print=print_line,
         shutdown_timeout=shutdown_timeout(options),
         access_log_class=AccessLog,
+        **HANDLER_ARGS,
     )

@@ -28,7 +28,7 @@ from archiver.emulator.server import loop_in_thread
 from archiver.providers.bing.client import BingSettings
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.copilot.client import CopilotSettings
-from archiver.serve.app import AccessLog, make_app
+from archiver.serve.app import HANDLER_ARGS, AccessLog, make_app
 from archiver.serve.common import CONTEXT, ServeContext, ServeOptions
 from archiver.store import open_db
 from tests.support.transport import FAST
@@ -108,6 +108,7 @@ def running_gateway(
             access_log=access_log,
             access_log_class=AccessLog,
             shutdown_timeout=shutdown_timeout,
+            **HANDLER_ARGS,
         )
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
