@@ -10,6 +10,7 @@ secrets first, but a message is the wrong place for any user value anyway)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -74,20 +75,37 @@ def one_of(*choices: str) -> Checker:
     return check
 
 
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange without ``nan`` and ``inf``: nan passes every comparison, so a range
+    check alone lets it through (``--timeout nan`` would wait forever, ``--max-rpm nan`` would
+    switch the limiter off)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float from a job file (TOML has nan and inf; a bool is not a number)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
 def positive_number(value: Any, _base: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if not is_number(value) or value <= 0:
         raise ValueError("must be a number above 0")
     return float(value)
 
 
 def non_negative_number(value: Any, _base: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if not is_number(value) or value < 0:
         raise ValueError("must be a number, 0 or more")
     return float(value)
 
 
-positive_number.click_type = click.FloatRange(min=0, min_open=True)  # type: ignore[attr-defined]
-non_negative_number.click_type = click.FloatRange(min=0)  # type: ignore[attr-defined]
+positive_number.click_type = FiniteFloatRange(min=0, min_open=True)  # type: ignore[attr-defined]
+non_negative_number.click_type = FiniteFloatRange(min=0)  # type: ignore[attr-defined]
 
 
 def boolean(value: Any, _base: Path) -> bool:
@@ -115,6 +133,8 @@ def path(value: Any, base: Path) -> Path:
     """``~`` is expanded; a relative path is relative to the job file's directory."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a file path")
+    if "\x00" in value:  # no file system takes one: opening it later would raise ValueError
+        raise ValueError("must not contain a NUL character")
     expanded = Path(value.strip()).expanduser()
     return expanded if expanded.is_absolute() else (base / expanded)
 

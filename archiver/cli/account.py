@@ -23,7 +23,7 @@ from archiver.cli.options import click_options
 from archiver.cli.terminal import echo
 from archiver.config import env_base_url
 from archiver.doctor import run_doctor
-from archiver.options import Option
+from archiver.options import FiniteFloatRange, Option
 from archiver.providers import registry
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.providers.chatgpt.export_request import ExportRequestSummary, request_export
@@ -38,7 +38,7 @@ max_rpm_option = click.option(
     "--max-rpm",
     default=30,
     show_default=True,
-    type=click.FloatRange(min=0.1),
+    type=FiniteFloatRange(min=0.1),
     help="Requests per minute at most.",
 )
 

@@ -59,7 +59,12 @@ def batch_command(db: str, prompts: str | None, quiet: bool, verbose: bool, **va
 
 @click.command("results")
 @click.argument("db", type=click.Path(dir_okay=False, exists=True))
-@click.option("--run", "run_id", type=int, help="The batch run (default: the latest).")
+@click.option(
+    "--run",
+    "run_id",
+    type=click.IntRange(1, 2**63 - 1),  # SQLite's integers: a larger one cannot be an id
+    help="The batch run (default: the latest).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 @handle_errors

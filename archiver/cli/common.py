@@ -17,6 +17,7 @@ import sqlite_utils
 
 from archiver.cli.terminal import echo, terminal_text
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
+from archiver.options import FiniteFloatRange
 from archiver.recorder import RunSummary, run_recorded
 from archiver.store import open_db
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
@@ -69,7 +70,7 @@ def max_wait_option(command: F) -> F:
         "--max-wait",
         default=DEFAULT_MAX_WAIT,
         show_default=True,
-        type=click.FloatRange(min=0),
+        type=FiniteFloatRange(min=0),
         help="Seconds one throttle pause may last; beyond it stop (exit 3) and remember the "
         "cool-down so cron skips until then.",
     )(command)

@@ -14,9 +14,10 @@ from archiver.emulator.server import start_site
 from archiver.errors import EXIT_CONFIG
 from archiver.fakes.config import EmulatorConfig
 from archiver.fakes.state import EmulatorState
+from archiver.options import FiniteFloatRange
 from archiver.providers import registry
 
-PROBABILITY = click.FloatRange(0.0, 1.0)  # a share of requests
+PROBABILITY = FiniteFloatRange(0.0, 1.0)  # a share of requests
 COUNT = click.IntRange(min=0)
 
 
@@ -92,7 +93,12 @@ COUNT = click.IntRange(min=0)
 @click.option(
     "--session-cookie", default="emulator-session", show_default=True, help="Accepted session."
 )
-@click.option("--token-lifetime-s", type=float, default=10 * 86400, show_default=True)
+@click.option(
+    "--token-lifetime-s",
+    type=FiniteFloatRange(min=0, min_open=True),
+    default=10 * 86400,
+    show_default=True,
+)
 @click.option("--challenge-script-agents", is_flag=True, help="Cloudflare page for scripts.")
 @click.option("--projects", type=COUNT, default=0, show_default=True)
 @click.option("--project-conversations", type=COUNT, default=3, show_default=True)
@@ -121,7 +127,7 @@ COUNT = click.IntRange(min=0)
     help="f: only f/conversation; legacy: only conversation.",
 )
 @click.option("--model-cap", type=COUNT, default=0, help="Answers per model before the cap.")
-@click.option("--model-cap-clears-in", type=click.FloatRange(min=1.0), default=3600.0)
+@click.option("--model-cap-clears-in", type=FiniteFloatRange(min=1.0), default=3600.0)
 @click.option("--one-at-a-time", is_flag=True, help="Refuse a second answer in flight.")
 @click.option("--drop-sends", type=COUNT, default=0, help="Cut the next N answer streams.")
 @click.option(

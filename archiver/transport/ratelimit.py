@@ -60,8 +60,8 @@ class RateLimiter:
         # Default: the clock in force when the limiter is made (archiver.clock).
         clock = clock or current_clock().now
         sleep = sleep or current_clock().sleep
-        if max_rpm is not None and max_rpm <= 0:
-            raise ValueError("max_rpm must be positive")
+        if max_rpm is not None and not 0 < max_rpm < float("inf"):  # nan fails this too
+            raise ValueError("max_rpm must be a positive number")
         self.max_rate = None if max_rpm is None else max_rpm / 60.0  # per second
         self.rate = self.max_rate
         self.ceiling = self.max_rate

@@ -210,3 +210,9 @@ def test_non_adaptive_limiter_keeps_its_rate():
 def test_bad_rate_is_refused():
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+@pytest.mark.parametrize("max_rpm", [float("nan"), float("inf"), -1.0])
+def test_a_rate_that_is_not_a_positive_number_is_refused(max_rpm):
+    with pytest.raises(ValueError):
+        RateLimiter(max_rpm)
