@@ -7,12 +7,11 @@ and the rest of the network stack."""
 from __future__ import annotations
 
 import importlib
-import signal
-import threading
 
 import click
 
 from archiver import __version__
+from archiver.interrupts import handle_sigterm
 
 # command name -> "module:attribute" of its click command
 COMMANDS = {
@@ -63,16 +62,4 @@ def cli() -> None:
     Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial, 75 another run holds the lock,
     130 interrupted (Ctrl-C or SIGTERM).
     """
-    _terminate_like_interrupt()
-
-
-def _sigterm(_signum: int, _frame: object) -> None:
-    # Whatever handles SIGINT right now (asyncio's, which cancels the run so that it records
-    # itself 'interrupted', or Python's KeyboardInterrupt) handles SIGTERM the same way.
-    signal.raise_signal(signal.SIGINT)
-
-
-def _terminate_like_interrupt() -> None:
-    """systemd stop, ``timeout`` and ``kill`` send SIGTERM: stop as cleanly as for Ctrl-C."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _sigterm)
+    handle_sigterm()

@@ -4,7 +4,6 @@ Commands are thin: they parse options, call one library function, print its summ
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import sqlite3
@@ -17,6 +16,7 @@ import sqlite_utils
 
 from archiver.cli.terminal import echo, terminal_text
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
+from archiver.interrupts import run_async
 from archiver.options import FiniteFloatRange
 from archiver.recorder import RunSummary, run_recorded
 from archiver.store import open_db
@@ -50,10 +50,6 @@ def handle_errors(command: F) -> F:
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
 
 
 def output_options(command: F, verbose_help: str = "Log each request and retry to stderr.") -> F:

@@ -10,22 +10,25 @@ import time
 
 import pytest
 
-from archiver.interrupts import interrupt_raises
+from archiver.interrupts import handle_sigterm, interrupt_raises, run_async
 from archiver.recorder import run_recorded
 from archiver.store import open_db
 
 
+class Done:
+    """What the recorded work returns when it runs to its end (it must not)."""
+
+    exit_code = 0
+
+    def counts(self):
+        return {}
+
+    def line(self):
+        return "done"
+
+
 def test_ctrl_c_stops_synchronous_work_at_once(tmp_path):
     steps: list[int] = []
-
-    class Summary:
-        exit_code = 0
-
-        def counts(self):
-            return {}
-
-        def line(self):
-            return "done"
 
     async def work(_db):
         with interrupt_raises():
@@ -33,7 +36,7 @@ def test_ctrl_c_stops_synchronous_work_at_once(tmp_path):
             for step in range(300):
                 time.sleep(0.01)
                 steps.append(step)
-        return Summary()
+        return Done()
 
     db_path = tmp_path / "a.db"
     with pytest.raises(KeyboardInterrupt):
@@ -41,3 +44,48 @@ def test_ctrl_c_stops_synchronous_work_at_once(tmp_path):
     assert len(steps) < 300  # it did not run to its end first
     assert open_db(db_path).execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+@pytest.fixture
+def sigterm_handled():
+    previous = signal.getsignal(signal.SIGTERM)
+    handle_sigterm()
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.parametrize("sigint", [signal.default_int_handler, signal.SIG_IGN])
+def test_sigterm_stops_synchronous_work_at_once(tmp_path, sigterm_handled, sigint):
+    """Issue 27: SIGTERM on its own, whatever SIGINT's disposition (an ignored one stays so)."""
+    steps: list[int] = []
+    previous_sigint = signal.signal(signal.SIGINT, sigint)
+
+    async def work(_db):
+        with interrupt_raises():
+            os.kill(os.getpid(), signal.SIGTERM)
+            for step in range(300):
+                time.sleep(0.01)
+                steps.append(step)
+        return Done()
+
+    db_path = tmp_path / "a.db"
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_async(run_recorded(db_path, job="import", kind="import", work=work))
+        assert signal.getsignal(signal.SIGINT) is sigint  # restored (an ignored one untouched)
+    finally:
+        signal.signal(signal.SIGINT, previous_sigint)
+    assert len(steps) < 300
+    assert open_db(db_path).execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+
+
+def test_sigterm_cancels_a_coroutine_that_awaits(tmp_path, sigterm_handled):
+    async def work(_db):
+        asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(30)
+        return Done()
+
+    db_path = tmp_path / "a.db"
+    with pytest.raises(KeyboardInterrupt):  # cancelled: slept out, the work would return Done
+        run_async(run_recorded(db_path, job="backup", kind="backup", work=work))
+    assert open_db(db_path).execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
