@@ -21,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from archiver.batch.archive import merge_flat_messages
 from archiver.batch.store import AnswerFacts
 from archiver.errors import UpstreamError
-from archiver.flatten.records import FlatConversation
+from archiver.flatten.records import FlatConversation, replace_lone_surrogates
 from archiver.transport.base import Transport
 from archiver.transport.connect import open_transport
 from archiver.transport.http import HttpClient, RequestStats, RetryPolicy, call_with_retries
@@ -75,6 +75,12 @@ class Answer:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        # Half an emoji (a lone surrogate, as a server that cuts a string sends it) has no
+        # UTF-8 form: the answer's text keeps U+FFFD in its place, for the batch's row, its
+        # results file and the gateway's reply. ``messages`` keep what upstream sent.
+        self.text = replace_lone_surrogates(self.text)
 
     def facts(self) -> AnswerFacts:
         return AnswerFacts(

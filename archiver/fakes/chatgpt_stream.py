@@ -22,6 +22,10 @@ from archiver.clock import clock
 from archiver.fakes import data
 from archiver.fakes.faults import DROP, credential, drop_connection
 from archiver.fakes.state import STATE, ChatRecord, EmulatorState
+from archiver.flatten.records import escape_lone_surrogates
+
+# In a prompt: the answer ends in half an emoji (docs/protocol/chatgpt.md, "lone surrogates").
+HALF_EMOJI = "[half-emoji]"
 
 Json = dict[str, Any]
 
@@ -198,6 +202,8 @@ async def take_turn(request: web.Request, req: Json) -> Turn | web.Response:
             parent = append_node(body, parent, user)
             echoes.append(user)
         text = data.answer_text(prompt, long="[long]" in prompt)
+        if HALF_EMOJI in prompt:  # as a server that cuts a string sends it: a lone surrogate
+            text += " \ud83d"
         if "[long]" in prompt:  # stop part-way at a word boundary; "continue" sends the rest
             cut = text.index(" ", len(text) * 2 // 5)
             text, long_rest, finish = text[:cut], text[cut:], "max_tokens"
@@ -275,6 +281,7 @@ def _prompt_of(content: Json | None) -> str:
 
 def sse(payload: Any, event: str | None = None) -> bytes:
     text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    text = escape_lone_surrogates(text)  # a lone surrogate has no UTF-8 form: its JSON escape
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {text}\n\n".encode()
 

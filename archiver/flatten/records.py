@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,7 +106,28 @@ def dumps_sorted(value: Any) -> str:
 
 
 def content_hash(value: Any) -> str:
-    return hashlib.sha256(_dumps_sorted(value).encode()).hexdigest()
+    return hashlib.sha256(_dumps_sorted(value).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# A UTF-16 surrogate on its own ("\ud83d", half an emoji from a server that cut a string) is
+# valid JSON and a valid Python string, but not UTF-8: SQLite, a file or a socket refuse it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    return _LONE_SURROGATE.search(text) is not None
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """Text to store or show: each lone surrogate becomes U+FFFD, the replacement character."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def escape_lone_surrogates(json_text: str) -> str:
+    """JSON text (``dumps``) to store: each lone surrogate written back as the ``\\uXXXX``
+    escape it arrived as, so the stored JSON says exactly what upstream said. (A surrogate can
+    only be inside a JSON string, where the escape means the same character.)"""
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", json_text)
 
 
 def texts_hash(texts: Iterable[str | None]) -> str:

@@ -16,6 +16,8 @@ that answer:
 
 from __future__ import annotations
 
+from archiver.flatten.records import replace_lone_surrogates
+
 
 class SentText:
     """What a stream's client has been sent of one answer."""
@@ -26,6 +28,9 @@ class SentText:
 
     def advance(self, text: str) -> str:
         """The delta to send for a progress report ``text`` ("" when there is none)."""
+        if text and "\ud800" <= text[-1] <= "\udbff":
+            text = text[:-1]  # the first half of a character whose second may come next
+        text = replace_lone_surrogates(text)  # as the final answer has it (batch.sender.Answer)
         if text.startswith(self.sent):
             delta = text[len(self.sent) :]
             self.sent = text

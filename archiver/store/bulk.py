@@ -20,7 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.store import fts
-from archiver.store.save import SaveOutcome, save_in_transaction
+from archiver.store.save import Rows, SaveOutcome, save_in_transaction, saved_as_utf8
 from archiver.timeutil import utc_now_iso
 
 DEFAULT_BATCH = 200
@@ -85,16 +85,21 @@ class BulkSaver:
         is raised; the batch goes on."""
         started = time.perf_counter()
         self._begin(started)
+        try:
+            outcome = saved_as_utf8(self._save, (conversation, message_values, attachments))
+        finally:
+            self.insert_seconds += time.perf_counter() - started
+        self._in_batch += 1
+        if self._in_batch >= self.batch or time.perf_counter() - self._began >= self.seconds:
+            self.commit()
+        return outcome
+
+    def _save(self, rows: Rows) -> SaveOutcome:
+        """One conversation in its own savepoint, rolled back alone when it fails."""
         self.conn.execute("SAVEPOINT conversation")
         try:
             outcome = save_in_transaction(
-                self.conn,
-                conversation,
-                message_values,
-                attachments,
-                keep_newer=self.keep_newer,
-                now=self._now,
-                bulk=self._mark,
+                self.conn, *rows, keep_newer=self.keep_newer, now=self._now, bulk=self._mark
             )
         except BaseException:
             self.conn.execute("ROLLBACK TO conversation")
@@ -103,12 +108,7 @@ class BulkSaver:
             # conversation made it: know whether it is still there.
             self._marked = fts.pending_since(self.db) is not None
             raise
-        finally:
-            self.insert_seconds += time.perf_counter() - started
         self.conn.execute("RELEASE conversation")
-        self._in_batch += 1
-        if self._in_batch >= self.batch or time.perf_counter() - self._began >= self.seconds:
-            self.commit()
         return outcome
 
     def _begin(self, started: float) -> None:

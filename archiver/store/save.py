@@ -17,7 +17,13 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.flatten.records import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, FlatConversation
+from archiver.flatten.records import (
+    CONVERSATION_COLUMNS,
+    MESSAGE_COLUMNS,
+    FlatConversation,
+    escape_lone_surrogates,
+    replace_lone_surrogates,
+)
 from archiver.store.db import transaction
 from archiver.timeutil import utc_now_iso
 
@@ -107,16 +113,53 @@ def save_rows(
 ) -> SaveOutcome:
     """save_conversation for rows already in column order: ``message_values`` holds each
     message's values in MESSAGE_COLUMNS order (what the import pipeline ships)."""
-    with transaction(db) as conn:
-        return save_in_transaction(
-            conn,
-            conv,
-            message_values,
-            attachments,
-            keep_newer=keep_newer,
-            force=force,
-            now=utc_now_iso(),
-        )
+    now = utc_now_iso()
+
+    def save(rows: Rows) -> SaveOutcome:
+        with transaction(db) as conn:
+            return save_in_transaction(conn, *rows, keep_newer=keep_newer, force=force, now=now)
+
+    return saved_as_utf8(save, (conv, message_values, attachments))
+
+
+Rows = tuple[dict[str, Any], Sequence[Sequence[Any]], list[dict[str, Any]]]
+# Columns that hold JSON text: a lone surrogate there is written back as its escape.
+_JSON_COLUMNS = frozenset({"raw_json", "children"})
+_MESSAGE_JSON = frozenset(i for i, c in enumerate(MESSAGE_COLUMNS) if c in _JSON_COLUMNS)
+
+
+def saved_as_utf8(save: Callable[[Rows], SaveOutcome], rows: Rows) -> SaveOutcome:
+    """``save(rows)``, in a transaction (or savepoint) that it rolls back when it fails. A lone
+    UTF-16 surrogate (valid JSON, as a server that cuts an emoji in half sends it) is not
+    UTF-8, and SQLite refuses it: then the rows are saved again without it (``utf8_rows``).
+    Checking every value beforehand would cost every import; a failure costs only its own."""
+    try:
+        return save(rows)
+    except UnicodeEncodeError:
+        return save(utf8_rows(*rows))
+
+
+def utf8_rows(
+    conv: dict[str, Any],
+    message_values: Sequence[Sequence[Any]],
+    attachments: list[dict[str, Any]],
+) -> Rows:
+    """The rows with each lone surrogate replaced: by U+FFFD in text, by its ``\\uXXXX``
+    escape in JSON text (so the raw JSON still says exactly what upstream sent)."""
+
+    def clean(value: Any, json_text: bool) -> Any:
+        if not isinstance(value, str):
+            return value
+        return escape_lone_surrogates(value) if json_text else replace_lone_surrogates(value)
+
+    return (
+        {key: clean(value, key in _JSON_COLUMNS) for key, value in conv.items()},
+        [
+            tuple(clean(value, i in _MESSAGE_JSON) for i, value in enumerate(row))
+            for row in message_values
+        ],
+        [{key: clean(value, False) for key, value in a.items()} for a in attachments],
+    )
 
 
 def save_in_transaction(
@@ -199,8 +242,8 @@ def save_in_transaction(
 
 def _write_messages(conn: sqlite3.Connection, message_values: Sequence[Sequence[Any]]) -> None:
     conn.execute(_CREATE_STAGING)
-    conn.executemany(_STAGE, message_values)
     try:
+        conn.executemany(_STAGE, message_values)
         conn.execute(_MESSAGE_UPSERT)
     finally:
         conn.execute("DELETE FROM temp.staged_messages")

@@ -4,6 +4,7 @@ a classic or v1 stream, keeps the conversations it created, and injects scripted
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from collections import Counter
@@ -14,12 +15,19 @@ from werkzeug import Request, Response
 TOKEN = "batch-test-token"
 
 
+HALF_EMOJI = "[half-emoji]"  # in a prompt: the answer holds a lone surrogate, as cut servers send
+
+
 def answer_for(prompt: str) -> str:
+    if HALF_EMOJI in prompt:
+        return f"Answer to «{prompt}» \ud83d"
     return f"Answer to «{prompt}» ✓"
 
 
 def _sse(payload: Any, event: str | None = None) -> bytes:
     text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    # A lone surrogate goes on the wire as its JSON escape (it has no UTF-8 form).
+    text = re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m[0]):04x}", text)
     return (f"event: {event}\n" if event else "").encode() + f"data: {text}\n\n".encode()
 
 
