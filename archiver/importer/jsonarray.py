@@ -12,8 +12,9 @@ the buffer from the item's start as a raw value either stops at "trailing charac
 (read more and try again), or names an invalid byte. Two things msgspec refuses that ``json``
 accepts (a lone surrogate escape ``\\ud800``, which it reports as a truncation, and NaN/Infinity)
 are handled by asking ``json`` once the item is already large or the file has ended, so every
-array ``json.loads`` accepts is split the same way. Positions in errors are bytes from the start
-of the stream.
+array ``json.loads`` accepts is split the same way. An item nested deeper than either parser
+goes (both recurse; a thousand levels are enough) is cut by counting brackets instead, and left
+to its parser to refuse. Positions in errors are bytes from the start of the stream.
 
 The array may also be one member of a top-level object (``{"conversations": [...], ...}``):
 ``iter_raw_member_items`` streams that member's items the same way, and hands back the other
@@ -37,6 +38,10 @@ _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _skip = msgspec.json.Decoder(msgspec.Raw).decode
 # json's C scanner, for the rare items msgspec will not cut (see the module docstring).
 _scan = json.JSONDecoder().raw_decode
+# Counting brackets (for items nested too deeply to parse): the next bracket or quote, and the
+# rest of a string after its opening quote.
+_BRACKET_OR_QUOTE = re.compile(rb'[\[\]{}"]')
+_STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 class JSONArrayError(ValueError):
@@ -195,6 +200,10 @@ class _Splitter:
             start = self._pos
             try:
                 _skip(memoryview(self._buf)[start:])
+            except RecursionError:
+                found = self._by_brackets()
+                if found is not None:
+                    return found
             except msgspec.DecodeError as exc:
                 message = str(exc)
                 trailing = _TRAILING.search(message)
@@ -214,6 +223,35 @@ class _Splitter:
                     return self._buf[start:].rstrip(_WS)
             # Double the window for this item: cutting it again costs at most twice its size.
             self._more(max(self._read_size, len(self._buf) - self._pos))
+
+    def _by_brackets(self) -> bytes | None:
+        """The item at the buffer's position, cut where its brackets close (None: read more).
+        Only for an item nested too deeply to parse: nothing in it is checked."""
+        depth, pos = 0, self._pos
+        while True:
+            found = _BRACKET_OR_QUOTE.search(self._buf, pos)
+            if found is None:
+                break
+            pos = found.end()
+            char = found[0]
+            if char == b'"':
+                rest = _STRING_REST.match(self._buf, pos)
+                if rest is None:
+                    break
+                pos = rest.end()
+            elif char in b"[{":
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    item = self._buf[self._pos : pos]
+                    self._pos = pos
+                    return item
+        if self._eof:
+            raise JSONArrayError(
+                f"the file ends {self._where(len(self._buf))} in the middle of an item"
+            )
+        return None
 
     def _ask_json(self, message: str) -> bytes | None:
         """msgspec could not cut the item: the item is cut short by the buffer (None: read

@@ -98,3 +98,20 @@ def test_unsafe_member_names_beside_good_conversations_are_named_and_partial(db,
         "skipped member '../../etc/cron.d/x.json': its name climbs out of the folder (..)",
         "skipped member 'C:\\\\temp\\\\user.json': its name has an absolute path",
     ]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_conversation_nested_a_thousand_levels_deep_is_skipped_by_name(db, tmp_path, jobs):
+    """Issue 27: it hit RecursionError in the splitter: a traceback, and the conversations after
+    it were not imported."""
+    deep = conversation("deep")
+    deep["mapping"]["deep-a"]["message"]["metadata"]["nested"] = "@NESTED@"
+    data = as_json([conversation("a1"), deep, conversation("a3")])
+    data = data.replace(b'"@NESTED@"', b"[" * 1000 + b"]" * 1000)
+    path = write_zip(tmp_path / "e.zip", files={"conversations.json": data})
+    summary = import_export(db, path, jobs=jobs)
+    assert ids(db) == ["a1", "a3"]
+    assert summary.exit_code == 3 and summary.failed == 1
+    assert summary.errors == [
+        "conversations.json #2: not a usable conversation (a value nested too deeply to read)"
+    ]

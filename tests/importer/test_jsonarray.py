@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.importer.jsonarray import JSONArrayError, iter_json_array
+from archiver.importer.jsonarray import JSONArrayError, iter_json_array, iter_raw_items
 
 
 def items(data: bytes, read_size: int = 5) -> list:
@@ -110,3 +110,23 @@ def test_same_items_as_json_loads(value, read_size, indent, ascii_only):
         "utf-8", "surrogatepass"
     )
     assert items(data, read_size) == json.loads(data)
+
+
+DEEP = b'{"id": "deep", "v": ' + b"[" * 1000 + b'"a ] } \\" ["' + b"]" * 1000 + b"}"
+
+
+@pytest.mark.parametrize("read_size", [7, 64, 1 << 20])
+def test_an_item_nested_too_deeply_to_parse_is_cut_by_its_brackets(read_size):
+    """Issue 27: both parsers recurse; a thousand levels raised RecursionError and stopped the
+    file. The item is cut whole (its parser refuses it later) and the items after it follow."""
+    data = b'[{"id": "a"}, ' + DEEP + b', {"id": "b", "s": "]"}]'
+    items = list(iter_raw_items(io.BytesIO(data).read, read_size))
+    assert items == [b'{"id": "a"}', DEEP, b'{"id": "b", "s": "]"}']
+
+
+def test_an_item_nested_too_deeply_and_cut_short_is_an_error():
+    data = b'[{"id": "a"}, ' + DEEP[:-10]
+    items = iter_raw_items(io.BytesIO(data).read, 64)
+    assert next(items) == b'{"id": "a"}'
+    with pytest.raises(JSONArrayError, match="ends at byte .* in the middle of an item"):
+        next(items)

@@ -108,6 +108,13 @@ def flatten_item(item: ExportItem) -> FlatItem:
         return FlatItem(item.source, item.number, error=item.error)
     try:
         flat = flatten_entry(item.data, source="export")
+    except RecursionError:  # a value a thousand levels deep: no parser goes there
+        return FlatItem(
+            item.source,
+            item.number,
+            _where(item, None),
+            failure="not a usable conversation (a value nested too deeply to read)",
+        )
     except Exception as exc:  # a malformed entry must not stop the rest of the export
         return FlatItem(
             item.source,
