@@ -29,6 +29,9 @@ _COPY_CHUNK = 1024 * 1024
 MiB = 1024 * 1024
 DEFAULT_MAX_FILE_BYTES = 512 * MiB
 DEFAULT_MAX_TOTAL_BYTES = 20 * 1024 * MiB
+# One conversation's JSON text at most (a zip bomb: a small zip whose one message inflates to
+# gigabytes would otherwise be held whole, several times over, while it is parsed).
+DEFAULT_MAX_ENTRY_BYTES = 256 * MiB
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,7 @@ class ExtractRefused(Exception):
 class ExtractLimits:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES
+    max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES  # one conversation's JSON text
 
 
 class Extractor:

@@ -14,7 +14,9 @@ accepts (a lone surrogate escape ``\\ud800``, which it reports as a truncation, 
 are handled by asking ``json`` once the item is already large or the file has ended, so every
 array ``json.loads`` accepts is split the same way. An item nested deeper than either parser
 goes (both recurse; a thousand levels are enough) is cut by counting brackets instead, and left
-to its parser to refuse. Positions in errors are bytes from the start of the stream.
+to its parser to refuse. An item larger than ``max_item`` bytes (a zip bomb: a small zip whose
+one message inflates to gigabytes) is read past, never held, and stands as a ``TooLarge`` in
+the items. Positions in errors are bytes from the start of the stream.
 
 The array may also be one member of a top-level object (``{"conversations": [...], ...}``):
 ``iter_raw_member_items`` streams that member's items the same way, and hands back the other
@@ -25,6 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -42,6 +45,14 @@ _scan = json.JSONDecoder().raw_decode
 # rest of a string after its opening quote.
 _BRACKET_OR_QUOTE = re.compile(rb'[\[\]{}"]')
 _STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)
+_QUOTE_OR_BACKSLASH = re.compile(rb'["\\]')
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """An item bigger than the splitter's ``max_item``: read past, not kept."""
+
+    size: int  # its bytes
 
 
 class JSONArrayError(ValueError):
@@ -53,7 +64,16 @@ def iter_raw_items(read: Callable[[int], bytes], read_size: int = READ_SIZE) -> 
     in order. Raises JSONArrayError for text that is not a JSON array, an item that is not
     valid JSON, or a truncated stream, after yielding every complete item before the problem.
     Items are not checked for valid UTF-8 (their parser does that)."""
-    return _Splitter(read, read_size).items()
+    for item in _Splitter(read, read_size).items():
+        assert isinstance(item, bytes)  # (no max_item: every item is kept)
+        yield item
+
+
+def iter_capped_items(
+    read: Callable[[int], bytes], max_item: int | None, read_size: int = READ_SIZE
+) -> Iterator[bytes | TooLarge]:
+    """``iter_raw_items``, with a TooLarge in place of an item over ``max_item`` bytes."""
+    return _Splitter(read, read_size, max_item).items()
 
 
 def iter_raw_member_items(
@@ -80,9 +100,10 @@ def iter_json_array(read: Callable[[int], bytes], read_size: int = READ_SIZE) ->
 
 
 class _Splitter:
-    def __init__(self, read: Callable[[int], bytes], read_size: int):
+    def __init__(self, read: Callable[[int], bytes], read_size: int, max_item: int | None = None):
         self._read = read
         self._read_size = max(1, read_size)
+        self._max_item = max_item
         self._buf = b""
         self._pos = 0
         self._base = 0  # bytes of the stream before self._buf
@@ -119,7 +140,7 @@ class _Splitter:
     def _expect_more(self, what: str) -> JSONArrayError:
         return JSONArrayError(f"the file ends {self._where()} where {what} was expected")
 
-    def items(self) -> Iterator[bytes]:
+    def items(self) -> Iterator[bytes | TooLarge]:
         if not self._skip_whitespace():
             raise JSONArrayError("the file is empty")
         yield from self._array()
@@ -139,7 +160,7 @@ class _Splitter:
                 break
             if char != b'"':
                 raise JSONArrayError(f"expected a member name {self._where()}, found {char!r}")
-            name = json.loads(self._item())
+            name = json.loads(self._text())
             if not self._skip_whitespace():
                 raise self._expect_more("':'")
             if self._buf[self._pos : self._pos + 1] != b":":
@@ -151,11 +172,13 @@ class _Splitter:
                 found = True
                 if self._buf[self._pos : self._pos + 1] != b"[":
                     raise JSONArrayError(f"{member!r} is not an array ({self._where()})")
-                yield from self._array()
+                for item in self._array():
+                    assert isinstance(item, bytes)  # (no max_item here: every item is kept)
+                    yield item
             elif others is not None:
-                others[name] = self._item()
+                others[name] = self._text()
             else:
-                self._item()
+                self._text()
             if not self._skip_whitespace():
                 raise self._expect_more("',' or '}'")
             char = self._buf[self._pos : self._pos + 1]
@@ -167,7 +190,7 @@ class _Splitter:
         if not found:
             raise JSONArrayError(f"the object has no {member!r} member")
 
-    def _array(self) -> Iterator[bytes]:
+    def _array(self) -> Iterator[bytes | TooLarge]:
         """The items of the array that starts at the current position (its '['), which ends
         just after its ']'."""
         if self._buf[self._pos : self._pos + 1] != b"[":
@@ -192,7 +215,19 @@ class _Splitter:
             if not self._skip_whitespace():
                 raise self._expect_more("an item")
 
-    def _item(self) -> bytes:
+    def _text(self) -> bytes:
+        """The next value whole (a member's name or value: no size limit applies)."""
+        value = self._cut()
+        assert isinstance(value, bytes)  # (only an item over max_item is TooLarge)
+        return value
+
+    def _item(self) -> bytes | TooLarge:
+        item = self._cut()
+        if isinstance(item, bytes) and self._max_item is not None and len(item) > self._max_item:
+            return TooLarge(len(item))  # (it fitted in one read)
+        return item
+
+    def _cut(self) -> bytes | TooLarge:
         # Keep a chunk of look-ahead so that most items are cut on the first attempt.
         if len(self._buf) - self._pos < self._read_size // 4 and not self._eof:
             self._more(self._read_size)
@@ -222,7 +257,50 @@ class _Splitter:
                     self._pos = len(self._buf)
                     return self._buf[start:].rstrip(_WS)
             # Double the window for this item: cutting it again costs at most twice its size.
-            self._more(max(self._read_size, len(self._buf) - self._pos))
+            window = len(self._buf) - self._pos
+            more = max(self._read_size, window)
+            if self._max_item is not None:
+                if window > self._max_item:
+                    return TooLarge(self._read_past())
+                more = min(more, self._max_item + 1 - window)
+            self._more(more)
+
+    def _read_past(self) -> int:
+        """Read past the item at the position, dropping it as it goes (memory stays at one
+        read), by its brackets and strings; return its size in bytes."""
+        begin = self._base + self._pos
+        if self._buf[self._pos : self._pos + 1] not in (b"[", b"{", b'"'):
+            raise JSONArrayError(f"an item too large to read {self._where()}")
+        depth, in_string, escaped = 0, False, False
+        while True:
+            buf, pos = self._buf, self._pos
+            while True:
+                if escaped:  # the byte after a backslash, perhaps in the next read
+                    if pos >= len(buf):
+                        break
+                    pos, escaped = pos + 1, False
+                    continue
+                found = (_QUOTE_OR_BACKSLASH if in_string else _BRACKET_OR_QUOTE).search(buf, pos)
+                if found is None:
+                    pos = len(buf)
+                    break
+                pos = found.end()
+                char = found[0]
+                if char == b"\\":
+                    escaped = True
+                    continue
+                if char == b'"':
+                    in_string = not in_string
+                    ended = not in_string and depth == 0  # an item that is one string
+                else:
+                    depth += 1 if char in b"[{" else -1
+                    ended = depth == 0
+                if ended:
+                    self._pos = pos
+                    return self._base + pos - begin
+            self._pos = pos
+            if not self._more(self._read_size):
+                raise JSONArrayError(f"the file ends {self._where()} in the middle of an item")
 
     def _by_brackets(self) -> bytes | None:
         """The item at the buffer's position, cut where its brackets close (None: read more).

@@ -12,6 +12,7 @@ import sqlite_utils
 
 from archiver.errors import ConfigError
 from archiver.importer.files import (
+    DEFAULT_MAX_ENTRY_BYTES,
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_TOTAL_BYTES,
     ExtractLimits,
@@ -53,6 +54,11 @@ IMPORT_OPTIONS: dict[str, Option] = {
         DEFAULT_MAX_TOTAL_BYTES // MiB,
         "Stop extracting once this much has been written.",
     ),
+    "max_entry_mb": Option(
+        integer(1),
+        DEFAULT_MAX_ENTRY_BYTES // MiB,
+        "Refuse (by name) a single conversation whose JSON is bigger than this, and go on.",
+    ),
     "jobs": Option(
         integer(1, 2),
         None,
@@ -75,7 +81,11 @@ def run_import(
 
     options = ImportOptions(
         extract_dir=values["extract_files"],
-        limits=ExtractLimits(values["max_file_mb"] * MiB, values["max_total_mb"] * MiB),
+        limits=ExtractLimits(
+            values["max_file_mb"] * MiB,
+            values["max_total_mb"] * MiB,
+            values["max_entry_mb"] * MiB,
+        ),
         jobs=values["jobs"],
         store_files=not values["no_files"],
     )

@@ -7,8 +7,11 @@ import json
 import zipfile
 
 import pytest
+from click.testing import CliRunner
 
+from archiver.cli import cli
 from archiver.errors import InputError
+from archiver.importer.files import ExtractLimits, MiB
 from archiver.providers.chatgpt.export.run import import_export
 from archiver.store import open_db
 from tests.support.export_helpers import as_json, conversation, write_zip
@@ -115,3 +118,33 @@ def test_a_conversation_nested_a_thousand_levels_deep_is_skipped_by_name(db, tmp
     assert summary.errors == [
         "conversations.json #2: not a usable conversation (a value nested too deeply to read)"
     ]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_zip_bomb_entry_is_refused_by_name_and_the_rest_imports(db, tmp_path, jobs):
+    """Issue 27: a small zip whose one message inflates to gigabytes drove the import to 9 GB
+    of memory. A conversation over the cap (--max-entry-mb, 256 by default) is refused."""
+    bomb = conversation("bomb", answer="@BOMB@")
+    data = as_json([conversation("a1"), bomb, conversation("a3")])
+    data = data.replace(b"@BOMB@", b"A" * (3 * MiB))
+    path = write_zip(tmp_path / "e.zip", files={"conversations.json": data})
+    assert path.stat().st_size < 100_000
+    summary = import_export(db, path, jobs=jobs, limits=ExtractLimits(max_entry_bytes=MiB))
+    assert ids(db) == ["a1", "a3"]
+    assert summary.exit_code == 3 and summary.failed == 1
+    assert summary.errors == [
+        "conversations.json #2: refused: 3 MB of JSON, more than --max-entry-mb 1 "
+        "(raise it to import this conversation)"
+    ]
+    again = import_export(db, path, jobs=jobs, limits=ExtractLimits(max_entry_bytes=4 * MiB))
+    assert again.exit_code == 0 and ids(db) == ["a1", "a3", "bomb"]
+
+
+def test_import_takes_max_entry_mb(tmp_path):
+    data = as_json([conversation("a1"), conversation("bomb", answer="B" * (2 * MiB))])
+    path = write_zip(tmp_path / "e.zip", files={"conversations.json": data})
+    result = CliRunner().invoke(
+        cli, ["import", str(tmp_path / "a.db"), str(path), "--max-entry-mb", "1", "-q"]
+    )
+    assert result.exit_code == 3, result.output
+    assert "conversations.json #2: refused: 2 MB of JSON" in result.output

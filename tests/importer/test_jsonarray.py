@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import io
 import json
+import tracemalloc
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.importer.jsonarray import JSONArrayError, iter_json_array, iter_raw_items
+from archiver.importer.jsonarray import (
+    JSONArrayError,
+    TooLarge,
+    iter_capped_items,
+    iter_json_array,
+    iter_raw_items,
+)
 
 
 def items(data: bytes, read_size: int = 5) -> list:
@@ -130,3 +137,44 @@ def test_an_item_nested_too_deeply_and_cut_short_is_an_error():
     assert next(items) == b'{"id": "a"}'
     with pytest.raises(JSONArrayError, match=r"ends at byte \d+ in the middle of an item"):
         next(items)
+
+
+def test_an_item_over_max_item_is_read_past_and_stands_as_too_large():
+    """Issue 27 (a zip bomb): an item over the cap is refused, the items after it are read."""
+    big = b'{"id": "big", "m": {"t": "' + b'x\\"y' * 1000 + b'", "l": [1, {"a": "]"}]}}'
+    data = b'[{"id": "a"}, ' + big + b', {"id": "b"}, "' + b"s" * 3000 + b'", {"id": "c"}]'
+    for read_size in (7, 64, 1000, 1 << 20):
+        items = list(iter_capped_items(io.BytesIO(data).read, 500, read_size))
+        assert items == [
+            b'{"id": "a"}',
+            TooLarge(len(big)),
+            b'{"id": "b"}',
+            TooLarge(3002),
+            b'{"id": "c"}',
+        ], read_size
+
+
+def test_memory_stays_flat_past_an_item_of_any_size():
+    """A 64 MB string inside one item, as a small zip inflates it: never held whole."""
+    chunk = b"x" * (1 << 20)
+    pieces = iter([b'[{"id": "a"}, {"m": "', *([chunk] * 64), b'"}, {"id": "b"}]'])
+    pending = b""
+
+    def read(size: int) -> bytes:
+        nonlocal pending
+        while len(pending) < size:
+            piece = next(pieces, None)
+            if piece is None:
+                break
+            pending += piece
+        out, pending = pending[:size], pending[size:]
+        return out
+
+    tracemalloc.start()
+    try:
+        items = list(iter_capped_items(read, 4 << 20, 1 << 20))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert items == [b'{"id": "a"}', TooLarge(len(b'{"m": ""}') + 64 * (1 << 20)), b'{"id": "b"}']
+    assert peak < 24 << 20, peak  # the cap and a few reads, not the 64 MB item

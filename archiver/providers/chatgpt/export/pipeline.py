@@ -104,6 +104,8 @@ def _where(item: ExportItem, conversation: dict[str, Any] | None) -> str:
 
 
 def flatten_item(item: ExportItem) -> FlatItem:
+    if item.failure is not None:
+        return FlatItem(item.source, item.number, _where(item, None), failure=item.failure)
     if item.error is not None or item.data is None:
         return FlatItem(item.source, item.number, error=item.error)
     try:
@@ -235,7 +237,7 @@ def flat_items_from_worker(
     hungry = context.RawValue("b", 0)  # set here when nothing is ready, cleared by the worker
     worker = context.Process(
         target=_produce,
-        args=(str(export.path), send, hungry),
+        args=(str(export.path), send, hungry, export.max_entry_bytes),
         name="archiver-import-reader",
         daemon=True,
     )
@@ -310,7 +312,7 @@ class _ByteCounter:
         return taken
 
 
-def _produce(path: str, send: Any, hungry: Any) -> None:
+def _produce(path: str, send: Any, hungry: Any, max_entry_bytes: int | None = None) -> None:
     """Worker process: read and flatten every entry of the export at ``path``, in order, and
     send batches as (bytes read, [wire items], None); the last message is (bytes read, [...],
     (reason reading stopped or None, timings)). While ``hungry`` is set, the next entry goes
@@ -332,7 +334,7 @@ def _produce(path: str, send: Any, hungry: Any) -> None:
         reason: str | None = None
         with collector_paused():
             try:
-                with open_export(path) as export:
+                with open_export(path, max_entry_bytes=max_entry_bytes) as export:
                     for entry in _timed_entries(export, counter, times):
                         if hungry.value and entry.data is not None:
                             hungry.value = 0

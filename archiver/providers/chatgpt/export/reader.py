@@ -24,12 +24,13 @@ from archiver.errors import InputError
 from archiver.importer.files import (
     FileEntry,
     FileIndex,
+    MiB,
     file_id_of_pointer,
     folder_entries,
     unsafe_reason,
     zip_entries,
 )
-from archiver.importer.jsonarray import JSONArrayError, iter_raw_items
+from archiver.importer.jsonarray import JSONArrayError, TooLarge, iter_capped_items
 from archiver.progress import NullProgress, Progress
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Export:
     problems: list[str] = field(default_factory=list)  # e.g. files the manifest lists but lacks
     close: Callable[[], None] = lambda: None
     extras: list[FileEntry] = field(default_factory=list)  # other JSON files, chat.html
+    max_entry_bytes: int | None = None  # a conversation's JSON text at most (None: any size)
 
     @property
     def total_bytes(self) -> int:
@@ -77,6 +79,7 @@ class ExportItem:
     number: int
     data: bytes | None = None
     error: str | None = None
+    failure: str | None = None  # this entry is refused (the file is read on)
 
     @property
     def conversation(self) -> Any:
@@ -300,8 +303,11 @@ def _looks_like_json_array(path: Path) -> bool:
 
 
 @contextmanager
-def open_export(path: str | os.PathLike[str]) -> Iterator[Export]:
-    """Recognise the layout at ``path``; raise InputError (exit 2) when it is none of them."""
+def open_export(
+    path: str | os.PathLike[str], *, max_entry_bytes: int | None = None
+) -> Iterator[Export]:
+    """Recognise the layout at ``path``; raise InputError (exit 2) when it is none of them.
+    ``max_entry_bytes``: a larger conversation is refused by name (``iter_conversations``)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
@@ -325,6 +331,7 @@ def open_export(path: str | os.PathLike[str]) -> Iterator[Export]:
             f"{path}: not a ChatGPT export: expected the export zip, its folder or a "
             f"conversations.json holding a JSON array{hint}"
         )
+    export.max_entry_bytes = max_entry_bytes
     try:
         yield export
     finally:
@@ -337,13 +344,16 @@ def open_export(path: str | os.PathLike[str]) -> Iterator[Export]:
 def iter_conversations(export: Export, progress: Progress | None = None) -> Iterator[ExportItem]:
     """Every conversation of every conversation file, in order, one at a time. A file that
     cannot be read further yields one error item naming it and where it stopped; the next file
-    is still read."""
+    is still read. An entry over the export's ``max_entry_bytes`` is refused (a failure item)
+    without being held."""
     progress = progress or NullProgress()
     for file in export.conversation_files:
-        yield from _iter_file(file, progress)
+        yield from _iter_file(file, progress, export.max_entry_bytes)
 
 
-def _iter_file(file: ConversationFile, progress: Progress) -> Iterator[ExportItem]:
+def _iter_file(
+    file: ConversationFile, progress: Progress, max_entry: int | None
+) -> Iterator[ExportItem]:
     read = 0
     try:
         with file.open() as raw:
@@ -353,8 +363,11 @@ def _iter_file(file: ConversationFile, progress: Progress) -> Iterator[ExportIte
                 what = "empty" if not head else "not a JSON array of conversations"
                 yield ExportItem(file.name, 0, error=f"{file.name}: {what}")
                 return
-            for data in iter_raw_items(reader.read):
+            for data in iter_capped_items(reader.read, max_entry):
                 read += 1
+                if isinstance(data, TooLarge):
+                    yield ExportItem(file.name, read, failure=too_large(data.size, max_entry))
+                    continue
                 yield ExportItem(file.name, read, data)
     except JSONArrayError as exc:
         yield ExportItem(
@@ -371,6 +384,13 @@ def _iter_file(file: ConversationFile, progress: Progress) -> Iterator[ExportIte
             error=f"{file.name}: cannot read further than conversation #{read} "
             f"({_short(exc)}); the {read} conversation(s) before are read",
         )
+
+
+def too_large(size: int, limit: int | None) -> str:
+    return (
+        f"refused: {size / MiB:.0f} MB of JSON, more than --max-entry-mb "
+        f"{(limit or 0) // MiB} (raise it to import this conversation)"
+    )
 
 
 def _short(exc: BaseException) -> str:

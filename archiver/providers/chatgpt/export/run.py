@@ -83,7 +83,7 @@ def import_export(
     started, cpu_started = time.perf_counter(), time.process_time()
     reader = ReaderTimes()
     with (
-        open_export(path) as export,
+        open_export(path, max_entry_bytes=(limits or ExtractLimits()).max_entry_bytes) as export,
         _import_pragmas(db),
         background_checkpoints(db),
         collector_paused(),
