@@ -4,8 +4,9 @@ so that SQL string comparison orders correctly."""
 
 from __future__ import annotations
 
+import functools
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -96,6 +97,19 @@ def to_epoch(value: Any) -> float | None:
 
 def utc_now_iso() -> str:
     return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# How far ahead of our clock an upstream time is still believed (clocks disagree a little).
+FUTURE_SLACK = timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=8)
+def trusted_until(now_iso: str) -> str:
+    """The latest ``update_time`` believed at ``now_iso`` (ISO UTC, as ``utc_now_iso``): a
+    later one is a bogus time (an export saying 2100), which must not make a copy look newer
+    than every other."""
+    now = datetime.strptime(now_iso, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return (now + FUTURE_SLACK).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -65,3 +65,9 @@ def test_epoch_seconds_print_as_datetime_prints_them(value):
 )
 def test_epoch_rounding_edges(value):
     assert to_iso(value) == _datetime_text(value)
+
+
+def test_a_time_a_day_past_now_is_the_latest_believed():
+    from archiver.timeutil import trusted_until
+
+    assert trusted_until("2026-12-31T23:00:00.000000Z") == "2027-01-01T23:00:00.000000Z"

@@ -25,7 +25,7 @@ from archiver.flatten.records import (
     replace_lone_surrogates,
 )
 from archiver.store.db import transaction
-from archiver.timeutil import utc_now_iso
+from archiver.timeutil import trusted_until, utc_now_iso
 
 
 class SaveOutcome(StrEnum):
@@ -198,8 +198,15 @@ def save_in_transaction(
                 )
             return SaveOutcome.UNCHANGED
         # An import never replaces what the archive has at the same or a later version: a
-        # live copy with the same update_time carries fields an export lacks.
-        if keep_newer and old_update and conv["update_time"] and old_update >= conv["update_time"]:
+        # live copy with the same update_time carries fields an export lacks. An update_time
+        # in the future (an export saying 2100) is not believed to be newer than anything.
+        new_update = conv["update_time"]
+        if (
+            keep_newer
+            and old_update
+            and new_update
+            and (old_update >= new_update or new_update > trusted_until(now))
+        ):
             return SaveOutcome.SKIPPED_OLDER
     if bulk is not None:
         bulk()

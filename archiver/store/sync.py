@@ -12,7 +12,7 @@ from typing import Literal
 import sqlite_utils
 
 from archiver.store.db import transaction
-from archiver.timeutil import utc_now_iso
+from archiver.timeutil import trusted_until, utc_now_iso
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,15 @@ def last_full_at(
 
 
 def stored_list_times(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str | None]:
-    """How the upstream list showed each archived conversation last time (the change detector)."""
+    """How the upstream list showed each archived conversation last time (the change detector).
+    None for a copy whose update_time is in the future (an imported export saying 2100): such
+    a time is not believed, and the live copy, which the list still shows, is fetched again."""
     if not ids:
         return {}
     rows = db.execute(
-        "SELECT id, list_update_time FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
-        [json.dumps(ids)],
+        "SELECT id, CASE WHEN update_time > ? THEN NULL ELSE list_update_time END "
+        "FROM conversations WHERE id IN (SELECT value FROM json_each(?))",
+        [trusted_until(utc_now_iso()), json.dumps(ids)],
     )
     return dict(rows.fetchall())
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -9,8 +10,12 @@ from archiver.config import Secret
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.export.run import import_export
+from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.store import open_db
+from archiver.store.save import save_conversation
 from archiver.transport.pace import ClientPace
+from tests.support.export_helpers import conversation, write_zip
 from tests.support.fake_chatgpt import CHALLENGE_PAGE, TOKEN, FakeChatGPT, json_response
 from tests.support.transport import FAST
 
@@ -273,3 +278,50 @@ def test_full_without_the_archived_list_marks_nothing_deleted(db, fake):
         ).fetchone()[0]
         == 0
     )
+
+
+YEAR_2100 = 4_102_444_800.0
+
+
+def export_copy_from_2100(cid: str) -> dict:
+    """An export's copy of ``cid`` claiming update_time 2100, with other nodes than upstream."""
+    entry = conversation(cid, update_time=YEAR_2100)
+    text = json.dumps(entry).replace(f'"{cid}-', '"old-')
+    return json.loads(text)
+
+
+def live_nodes_marked_deleted(db, cid: str) -> int:
+    return db.execute(
+        "SELECT count(*) FROM messages WHERE conversation_id = ? AND id LIKE ? "
+        "AND deleted_upstream_at IS NOT NULL",
+        [cid, f"{cid}-%"],
+    ).fetchone()[0]
+
+
+def test_an_import_claiming_a_future_update_time_does_not_replace_the_live_copy(db, fake, tmp_path):
+    """Issue 27: an imported update_time in 2100 made the export look newer than anything."""
+    fake.add("x1", 1_700_000_000)
+    run(db, fake)
+    path = write_zip(tmp_path / "e.zip", [export_copy_from_2100("x1")])
+    summary = import_export(db, path, jobs=1)
+    assert summary.skipped_older == 1 and summary.updated == 0
+    assert live_nodes_marked_deleted(db, "x1") == 0
+    assert db.execute("SELECT update_time FROM conversations").fetchone()[0] < "2100"
+
+
+def test_backup_full_lets_the_live_copy_win_over_a_copy_dated_in_the_future(db, fake):
+    """An archive that an earlier import left holding the 2100 copy (its live nodes marked
+    deleted): upstream still lists the conversation, so the live copy is fetched and wins."""
+    fake.add("x1", 1_700_000_000)
+    fake.add("x2", 1_700_000_001)
+    run(db, fake)
+    bogus = flatten_conversation(export_copy_from_2100("x1"), source="export")
+    bogus.conversation["list_update_time"] = None  # as an import saves it: the list's view stays
+    save_conversation(db, bogus)
+    assert live_nodes_marked_deleted(db, "x1") == NODES_PER_CONVERSATION
+    summary = run(db, fake, full=True)
+    assert summary.updated == 1 and summary.unchanged == 1, summary.line()
+    assert live_nodes_marked_deleted(db, "x1") == 0
+    update_time = db.execute("SELECT update_time FROM conversations WHERE id = 'x1'").fetchone()
+    assert update_time[0].startswith("2023-")
+    assert run(db, fake, full=True).updated == 0  # and it stays won

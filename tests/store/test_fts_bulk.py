@@ -54,7 +54,7 @@ def test_rows_indexed_before_the_mark_are_updated_by_the_triggers(tmp_path):
     db = open_db(path)
     save_conversation(db, flat("c1", answer="Old otter."))
     with BulkSaver(db) as saver:
-        newer = flat("c1", update_time=1801830474.5, answer="New heron.")
+        newer = flat("c1", update_time=1781830474.5, answer="New heron.")
         saver.save(newer.conversation, [values(r) for r in newer.messages], [])
         again = flat("c2", answer="Heron too.")
         saver.save(again.conversation, [values(r) for r in again.messages], [])
