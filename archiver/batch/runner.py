@@ -60,6 +60,7 @@ from archiver.errors import (
     RateLimitExceeded,
     ThrottledUntil,
     UnreachableError,
+    WrongEndpointError,
 )
 from archiver.progress import NullProgress, Progress
 from archiver.store.runs import remember_throttle_stop
@@ -81,6 +82,7 @@ ACCOUNT_STOPS = (
     RateLimitExceeded,
     ThrottledUntil,
     UnreachableError,
+    WrongEndpointError,  # a web page where the API should be: every row would get the same
 )
 
 

@@ -46,7 +46,14 @@ from archiver.transport.base import (
 from archiver.transport.connect import open_transport
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT, RateLimiter
 from archiver.transport.request import Request, RequestOptions
-from archiver.transport.responses import AUTH_REFUSED, decode_json, raise_for_status, where
+from archiver.transport.responses import (
+    AUTH_REFUSED,
+    decode_json,
+    looks_like_html,
+    raise_for_status,
+    web_page_answered,
+    where,
+)
 
 log = logging.getLogger("archiver.http")
 MAX_REDIRECTS = 10
@@ -306,6 +313,16 @@ async def judge(request: Request, response: Response, check: Check[T]) -> T:
     return check(response.status, response.headers, body, method=request.method, url=request.url)
 
 
+async def _head(response: Response, size: int = 20000) -> bytes:
+    """The first ``size`` bytes of a body (enough to tell a challenge page from another)."""
+    head = b""
+    async for chunk in response.iter_chunks():
+        head += chunk
+        if len(head) >= size:
+            break
+    return head[:size]
+
+
 def streamed(
     request: Request, consume: Callable[[AsyncIterator[bytes]], Awaitable[T]], check: Check[None]
 ) -> Reader[T]:
@@ -314,6 +331,10 @@ def streamed(
     async def read(response: Response) -> T:
         if not 200 <= response.status < 300:
             await judge(request, response, check)
+        elif looks_like_html(response.headers, b""):  # a web page, not the stream asked for
+            raise web_page_answered(
+                response.status, await _head(response), where(request.method, request.url)
+            )
         return await consume(response.iter_chunks())
 
     return read

@@ -139,6 +139,16 @@ def looks_like_challenge(body: bytes) -> bool:
     return bool(_CHALLENGE_MARKERS.search(body[:20000]))
 
 
+def web_page_answered(status: int, body: bytes, place: str) -> UpstreamError:
+    """What a 2xx web page instead of the API's answer means: an anti-bot page (stop, exit 3),
+    or any other site's page, a wrong base URL (stop at the first, exit 2)."""
+    if looks_like_challenge(body):
+        return ChallengeError(f"{CHALLENGE} ({place} answered HTML)", status=status)
+    return WrongEndpointError(
+        f"{place} answered a web page, not the API: wrong base URL?", status=status
+    )
+
+
 def decode_json(
     status: int, headers: Mapping[str, str], body: bytes, **origin: Unpack[Origin]
 ) -> Any:
@@ -147,11 +157,7 @@ def decode_json(
     raise_for_status(status, headers, body, **origin)
     place = where(origin["method"], origin["url"])
     if looks_like_html(headers, body):
-        if looks_like_challenge(body):
-            raise ChallengeError(f"{CHALLENGE} ({place} answered HTML)", status=status)
-        raise WrongEndpointError(
-            f"{place} answered a web page, not the API: wrong base URL?", status=status
-        )
+        raise web_page_answered(status, body, place)
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -334,3 +335,33 @@ def test_a_send_that_arrived_is_adopted_not_sent_again(
         )
     ]
     assert "hello" in texts and answer_for("hello") in texts
+
+
+WEB_PAGE = "<!doctype html><html><body>Welcome to my blog</body></html>"
+
+
+@pytest.mark.parametrize("where", ["every route", "the send"])
+def test_a_wrong_base_url_stops_at_the_first_answer(tmp_path: Path, httpserver, where: str) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27: a 200 web page where the API should be (a wrong base URL) was sent every row
+    and marked each failed. As backup does: stop at the first answer, exit 2, rows pending."""
+    pattern = r".*" if where == "every route" else r"/backend-api/(f/)?conversation$"
+    httpserver.expect_request(re.compile(pattern)).respond_with_data(
+        WEB_PAGE, content_type="text/html"
+    )
+    upstream = FakeAnswers()
+    base_url = upstream.install(httpserver)  # (the page above wins where both match)
+    db = open_db(tmp_path / "a.db")
+    csv = write_csv(tmp_path / "p.csv", PROMPTS)
+    summary = asyncio.run(
+        run_batch(
+            db,
+            csv,
+            options(concurrency=1),
+            ChatGPTSettings(base_url=base_url, token=Secret(TOKEN)),
+        )
+    )
+    assert summary.exit_code == EXIT_CONFIG, summary.line()
+    assert summary.errors[0].endswith("answered a web page, not the API: wrong base URL?")
+    assert {row["status"] for row in items(db).values()} == {"pending"}
+    sends = [r for r, _ in httpserver.log if r.path.endswith("conversation")]
+    assert len(sends) == (0 if where == "every route" else 1)
