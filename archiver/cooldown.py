@@ -22,14 +22,11 @@ from archiver.store import runs
 from archiver.store.runs import remember_throttle_stop
 from archiver.summary import Summary
 from archiver.timeutil import to_iso
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.ratelimit import GAVE_UP_COOLDOWN, RateLimiter
 
 log = logging.getLogger("archiver.jobs")
 
 DEFAULT_MAX_COOLDOWN_WAIT = 300.0  # seconds a run waits for a cool-down before skipping
-# A run that gave up because of 429s rests the account at least this long, even when the
-# server sent no (or a short) Retry-After.
-GAVE_UP_COOLDOWN = 900.0
 
 
 @dataclass

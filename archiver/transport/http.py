@@ -44,7 +44,7 @@ from archiver.transport.base import (
     TransportTimeout,
 )
 from archiver.transport.connect import open_transport
-from archiver.transport.ratelimit import DEFAULT_MAX_WAIT, RateLimiter
+from archiver.transport.ratelimit import DEFAULT_MAX_WAIT, GAVE_UP_COOLDOWN, RateLimiter
 from archiver.transport.request import Request, RequestOptions
 from archiver.transport.responses import (
     AUTH_REFUSED,
@@ -76,6 +76,10 @@ class RetryPolicy:
     # The longest single wait a throttle may impose; beyond it the run stops (ThrottledUntil)
     # instead of sleeping for hours while holding the database lock.
     max_wait: float = DEFAULT_MAX_WAIT
+    # Throttles in a row with no Retry-After (a bare 429, a 500 "Rate limit exceeded") after
+    # which the run stops and the account rests GAVE_UP_COOLDOWN: guessing waits for an hour
+    # while holding the lock helps nobody.
+    max_unannounced: int = 3
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.backoff_max, self.backoff_base * 2 ** max(0, attempt - 1))
@@ -101,6 +105,7 @@ class _Budget:
         self.policy = policy
         self.failures = 0
         self.throttles = 0
+        self.unannounced = 0  # throttles in a row that did not say when to come back
 
     def __call__(self, state: RetryCallState) -> bool:
         exc = state.outcome.exception() if state.outcome else None
@@ -108,6 +113,7 @@ class _Budget:
             self.throttles += 1
             return self.throttles >= self.policy.max_throttles
         self.failures += 1
+        self.unannounced = 0
         return self.failures >= self.policy.max_attempts
 
 
@@ -158,9 +164,21 @@ async def call_with_retries(
                     limiter.pause(seconds)  # a cap, not a pace: wait it out, do not slow down
                 else:
                     limiter.throttled(seconds)
+                budget.unannounced = 0 if exc.retry_after is not None else budget.unannounced + 1
+                if budget.unannounced >= policy.max_unannounced:
+                    raise gave_up(exc, budget.unannounced) from None
                 raise
             limiter.succeeded()
     return result
+
+
+def gave_up(exc: RateLimitExceeded, in_a_row: int) -> ThrottledUntil:
+    until = clock().wall() + timedelta(seconds=GAVE_UP_COOLDOWN)
+    return ThrottledUntil(
+        until,
+        f"{exc}: throttled {in_a_row} times in a row without being told when to come back "
+        f"(no Retry-After); resting the account {GAVE_UP_COOLDOWN / 60:.0f} minutes",
+    )
 
 
 def throttled_until(exc: RateLimitExceeded, seconds: float, max_wait: float) -> ThrottledUntil:

@@ -29,6 +29,9 @@ from archiver.clock import clock as current_clock
 # Seconds one throttle pause may last (`--max-wait`); beyond it a run stops (ThrottledUntil).
 # Here, not in http.py, so that commands can show the default without importing aiohttp.
 DEFAULT_MAX_WAIT = 300.0
+# A run that gave up because of throttles rests the account at least this long (docs/jobs.md,
+# "Throttling"), even when the server said nothing (or little) of when to come back.
+GAVE_UP_COOLDOWN = 900.0
 
 
 @dataclass

@@ -29,8 +29,9 @@ def throttled_upstream(httpserver, retry_after: str | None):
     return httpserver
 
 
-def run_once_throttled(tmp_path, httpserver):
-    """One job run whose retry policy gives up at the first 429 (so the test is fast)."""
+def run_once_throttled(tmp_path, httpserver, policy=None):
+    """One job run whose retry policy (by default) gives up at the first 429 (so the test is
+    fast)."""
     job = load_job(
         write_job(
             tmp_path,
@@ -42,7 +43,7 @@ def run_once_throttled(tmp_path, httpserver):
             no_snapshot=True,
         )
     )
-    policy = RetryPolicy(max_throttles=1)
+    policy = policy or RetryPolicy(max_throttles=1)
     return job, asyncio.run(
         run_recorded(
             job.db,

@@ -106,7 +106,8 @@ class FakeAnswers:
     """``faults`` is consumed one per request: None (answer), an int status (with
     ``Retry-After: 0`` for 429), "broken" (a stream cut before its end, the answer never
     stored), "lost" (stored, then a 504 before any byte) or "cut" (the answer stored, as upstream does, then the stream cut: only a
-    look-up finds it), or "throttled-long" (a 429 with ``Retry-After: 99999``). ``GET conversation/{id}`` and ``GET conversations`` serve what was
+    look-up finds it), "throttled-long" (a 429 with ``Retry-After: 99999``) or "throttled-bare" (a
+    429 without Retry-After). ``GET conversation/{id}`` and ``GET conversations`` serve what was
     stored.
 
     ``sentinel``: "plain" serves ``sentinel/chat-requirements`` (single-use tokens and a proof
@@ -230,6 +231,12 @@ class FakeAnswers:
                 and sum(self.answered.values()) >= self.fail_after
             ):
                 fault = 500
+        if fault == "throttled-bare":  # a 429 that does not say when to come back
+            return Response(
+                json.dumps({"detail": "Too many requests"}),
+                status=429,
+                content_type="application/json",
+            )
         if fault == "throttled-long":  # a 429 asking for more than a day's rest
             return Response(
                 json.dumps({"detail": "Too many requests"}),
