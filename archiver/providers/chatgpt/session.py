@@ -2,7 +2,9 @@
 
 ``__Secure-next-auth.session-token`` (weeks-long) buys an access token (a JWT, days-long) from
 ``GET /api/auth/session`` on the host root. The token is refreshed a few minutes before its
-``exp`` and once when a 401 says it expired: one refresh for every worker at once (an
+``exp`` (a token that lives only seconds: once a fifth of its life is left, so each token is
+replaced once, not before every request) and once when a 401 says it expired: one refresh for
+every worker at once (an
 ``asyncio.Lock`` plus "is the token I saw still the current one?"). A renewed cookie in the
 answer's ``Set-Cookie`` is written back to the session file, atomically and 0600.
 
@@ -32,6 +34,8 @@ log = logging.getLogger("archiver.chatgpt.session")
 SESSION_COOKIE = "__Secure-next-auth.session-token"
 SESSION_PATH = "api/auth/session"
 REFRESH_MARGIN_SECONDS = 300.0  # refresh this long before exp
+# ... or, for a token that lives less than five times that, with this share of its life left.
+REFRESH_MARGIN_SHARE = 0.2
 SIGNED_OUT = "the ChatGPT session cookie was refused (signed out or expired): copy a fresh one"
 
 
@@ -132,6 +136,7 @@ class SessionAuth:
         self.margin_seconds = margin_seconds
         self._token: Secret | None = None
         self.expires_at: float | None = None
+        self.obtained_at = 0.0  # our clock when the token came
         self._lock = asyncio.Lock()
         self.refreshes = 0
 
@@ -165,7 +170,11 @@ class SessionAuth:
             return True
         if self.expires_at is None:
             return False  # not a JWT we can read: refresh only when a 401 says so
-        return self._clock() >= self.expires_at - self.margin_seconds
+        lifetime = self.expires_at - self.obtained_at
+        if lifetime <= 0:
+            return False  # expired when it came (clocks disagree): only a 401 is believed
+        margin = min(self.margin_seconds, lifetime * REFRESH_MARGIN_SHARE)
+        return self._clock() >= self.expires_at - margin
 
     async def ensure(self, fetch: SessionFetch, url: str, headers: Mapping[str, str]) -> None:
         if self.needs_refresh():
@@ -188,6 +197,7 @@ class SessionAuth:
             token = access_token_from(payload)
             self._token = Secret(token)
             self.expires_at = jwt_expiry(token)
+            self.obtained_at = self._clock()
             self.refreshes += 1
             log.info("signed in with the session cookie (refresh %d)", self.refreshes)
             renewed = renewed_cookie(set_cookies)
