@@ -90,6 +90,11 @@ class UnreachableError(TransientError):
     way, so a batch stops instead of burning every row."""
 
 
+class HostUnreachable(UpstreamError):
+    """A host that failed to connect several times in a row is not asked again this run
+    (``transport.http.HostBreaker``): its requests fail at once, retried on the next run."""
+
+
 class RateLimitExceeded(TransientError):
     """429 or an equivalent throttle. ``retry_after`` is seconds to wait, if the server said.
     Retried under a budget of its own; once that is spent the account is saturated, and the

@@ -2,22 +2,34 @@
 Copilot's images and Claude's uploads are counted the same way (a backup's summary shows them
 under the kind's prefix), and one download's outcome is judged the same way
 (``into_store``): stored, over the size limit, gone upstream (404: marked, never retried) or
-failed (retried next run); a full disk, a refused sign-in or a challenge stops the phase."""
+failed (retried next run); a full disk, a refused sign-in or a challenge stops the phase.
+
+The files are fetched several at once (``each_until_stopped``; the account's limiter paces the
+requests), and a host that fails to connect several times in a row is not asked again this
+run (``transport.http.HostBreaker``): its other files are recorded ``failed`` with the reason,
+counted as ``deferred``, and retried on the next run, instead of each one paying its retries
+and back-offs (an unreachable image host used to hold a backup for many minutes)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, fields
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from archiver.errors import (
     EXIT_FAILED,
     ArchiverError,
+    HostUnreachable,
     NotFoundError,
     RateLimitExceeded,
     UpstreamError,
 )
 from archiver.store.filestore import FileStoreError, FileTooLarge, StoredFile
+from archiver.transport.http import HostBreaker, HttpClient
+
+if TYPE_CHECKING:
+    from archiver.backup.engine import BackupSummary
 
 # attachments.download_status values
 STORED, GONE, FAILED, TOO_LARGE, SKIPPED = "stored", "gone", "failed", "too_large", "skipped"
@@ -30,8 +42,24 @@ class DownloadSummary:
     gone: int = 0  # upstream no longer has it (marked, never retried)
     failed: int = 0  # retried next run
     too_large: int = 0  # over the size limit: not stored
+    deferred: int = 0  # not tried: its host stopped answering this run (retried next run)
     errors: list[str] = field(default_factory=list)
     aborted: ArchiverError | None = None  # stopped early (a challenge, a full disk)
+
+    @property
+    def partial(self) -> bool:
+        """Files were left for the next run to retry."""
+        return bool(self.failed or self.deferred)
+
+    def report_into(self, backup: BackupSummary, prefix: str) -> None:
+        """Add this phase to the backup's summary: its counts (``<prefix>_stored``, ...), its
+        errors, and what it makes of the run (stopped; or partial, with files to retry)."""
+        backup.extra.update(self.counts(prefix))
+        backup.errors.extend(self.errors)
+        if self.aborted is not None:
+            backup.aborted = self.aborted
+        elif self.partial:
+            backup.failed_extra = True
 
     def counts(self, prefix: str) -> dict[str, int]:
         """Every count, named ``<prefix>_<field>``, for a backup summary's extra counts."""
@@ -79,6 +107,9 @@ async def into_store(
     except NotFoundError:
         summary.gone += 1
         record(GONE, error=f"upstream answered 404 ({noun} gone)")
+    except HostUnreachable as exc:  # its host was given up on this run
+        summary.deferred += 1
+        record(FAILED, error=str(exc))
     except UpstreamError as exc:
         if not alone(exc):
             raise
@@ -91,14 +122,35 @@ async def into_store(
 
 
 async def each_until_stopped(
-    items: Iterable[T], one: Callable[[T], Awaitable[object]], summary: DownloadSummary
+    items: Iterable[T],
+    one: Callable[[T], Awaitable[object]],
+    summary: DownloadSummary,
+    *,
+    concurrency: int = 1,
+    http: HttpClient | None = None,
 ) -> None:
-    """``one(item)`` for every item, until one raises an ArchiverError: the phase stops there
-    (what was stored is kept) and the error is the summary's."""
-    for item in items:
-        try:
+    """``one(item)`` for every item, ``concurrency`` at a time, until one raises an
+    ArchiverError: every worker stops there (what was stored is kept) and the error is the
+    summary's. With ``http``, that client gives up on a host that keeps failing to connect,
+    for this phase only."""
+    queue = iter(items)
+
+    async def worker() -> None:
+        for item in queue:  # the shared iterator hands each item to exactly one worker
             await one(item)
-        except ArchiverError as exc:
-            summary.aborted = exc
-            summary.errors.append(str(exc))
-            return
+
+    previous = None if http is None else http.hosts
+    if http is not None:
+        http.hosts = HostBreaker()
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
+    try:
+        await asyncio.gather(*workers)
+    except ArchiverError as exc:
+        summary.aborted = exc
+        summary.errors.append(str(exc))
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        if http is not None:
+            http.hosts = previous

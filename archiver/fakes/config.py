@@ -41,6 +41,7 @@ class EmulatorConfig:
     # server says "received" first and answers once the challenge is met.
     copilot_challenge_resend: bool = True
     copilot_error: str | None = None  # answer every prompt with an error event of this code
+    copilot_image_host: str | None = None  # where image URLs point (default: the emulator)
 
     # Faults (upstream routes only; never /_emulator/).
     latency_ms: int = 0

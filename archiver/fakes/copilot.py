@@ -95,10 +95,10 @@ async def history(request: web.Request) -> web.Response:
         return refusal
     newest_first = list(reversed(state.copilot_messages(chat)))
     page = _page(request, newest_first, state.config.copilot_history_page_size)
-    # Image URLs point back at the emulator, so that a backup can fetch their bytes offline.
-    body = json.dumps(page).replace(
-        copilot_data.IMAGE_HOST, f"{request.scheme}://{request.host}{IMAGES}"
-    )
+    # Image URLs point back at the emulator, so that a backup can fetch their bytes offline
+    # (or at ``copilot_image_host``: another image host, perhaps one that cannot be reached).
+    host = state.config.copilot_image_host or f"{request.scheme}://{request.host}{IMAGES}"
+    body = json.dumps(page).replace(copilot_data.IMAGE_HOST, host.rstrip("/"))
     return web.Response(text=body, content_type="application/json")
 
 

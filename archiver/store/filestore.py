@@ -81,7 +81,8 @@ class FileStore:
     def put_chunks(self, chunks: Iterable[bytes], max_bytes: int | None = None) -> StoredFile:
         with self._writer(max_bytes) as writer:
             for chunk in chunks:
-                writer.write(chunk)
+                with writer.disk_errors():
+                    writer.write(chunk)
         return writer.result()
 
     async def put_async_chunks(
@@ -90,34 +91,38 @@ class FileStore:
         # Writes are small and sequential; doing them inline keeps the temp-file handling in one
         # place (a thread hop per chunk costs more than the write for typical image sizes).
         with self._writer(max_bytes) as writer:
-            async for chunk in chunks:
-                writer.write(chunk)
+            async for chunk in chunks:  # (a read timeout here is the source's, not the disk's)
+                with writer.disk_errors():
+                    writer.write(chunk)
         return writer.result()
 
     @contextmanager
     def _writer(self, max_bytes: int | None) -> Iterator[_TempWriter]:
+        """A temp file to write, renamed into place at the end. Only the store's own file
+        operations are disk errors (FileStoreError): what the bytes' source raises (a read
+        timeout is an OSError too) reaches the caller as it was."""
         tmp_dir = self.root / "tmp"
         try:
             _make_private_dir(self.root)
             _make_private_dir(tmp_dir)
         except OSError as exc:
             raise FileStoreError(_os_message(f"cannot create {tmp_dir}", exc)) from None
-        writer = _TempWriter(tmp_dir / f"{secrets.token_hex(8)}.part", max_bytes)
+        writer = _TempWriter(tmp_dir / f"{secrets.token_hex(8)}.part", max_bytes, self.root)
         try:
-            writer.open()
+            with writer.disk_errors():
+                writer.open()
             yield writer
-            writer.finish(self)
-        except OSError as exc:
-            writer.discard()
-            raise FileStoreError(_os_message(f"cannot store a file in {self.root}", exc)) from None
+            with writer.disk_errors():
+                writer.finish(self)
         except BaseException:
             writer.discard()
             raise
 
 
 class _TempWriter:
-    def __init__(self, tmp_path: Path, max_bytes: int | None) -> None:
+    def __init__(self, tmp_path: Path, max_bytes: int | None, root: Path) -> None:
         self.tmp_path = tmp_path
+        self.root = root
         self.max_bytes = max_bytes
         self.size = 0
         self._hash = hashlib.sha256()
@@ -127,6 +132,13 @@ class _TempWriter:
     def open(self) -> None:
         fd = os.open(self.tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         self._file = os.fdopen(fd, "wb")
+
+    @contextmanager
+    def disk_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise FileStoreError(_os_message(f"cannot store a file in {self.root}", exc)) from None
 
     def write(self, chunk: bytes) -> None:
         assert self._file is not None

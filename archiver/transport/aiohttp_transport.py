@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import aiohttp
 
@@ -19,6 +20,9 @@ from archiver.transport.base import (
 )
 from archiver.transport.request import Request
 
+# aiohttp >= 3.10 tells a connect timeout (nothing answered) from a read timeout.
+_CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
+
 
 @contextmanager
 def _mapped() -> Iterator[None]:
@@ -29,6 +33,8 @@ def _mapped() -> Iterator[None]:
         raise SocketRefused(exc.status, dict(exc.headers or {})) from None
     except aiohttp.InvalidURL as exc:
         raise InvalidURL(type(exc).__name__) from None
+    except _CONNECT_TIMEOUT as exc:  # no connection was made at all, as for a refusal
+        raise ConnectFailed(type(exc).__name__) from None
     except TimeoutError as exc:  # aiohttp's socket timeouts are TimeoutErrors
         raise TransportTimeout(type(exc).__name__) from None
     except aiohttp.ClientConnectorError as exc:

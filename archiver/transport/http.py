@@ -29,6 +29,7 @@ from archiver.errors import (
     ArchiverError,
     CapReached,
     ConfigError,
+    HostUnreachable,
     RateLimitExceeded,
     ThrottledUntil,
     TransientError,
@@ -190,6 +191,43 @@ def throttled_until(exc: RateLimitExceeded, seconds: float, max_wait: float) -> 
     )
 
 
+class HostBreaker:
+    """Stops asking a host after ``limit`` connection failures in a row (refused, no route,
+    DNS, a connect timeout): a file host behind a firewall or down would otherwise cost every
+    one of its files its retries and back-offs. Any answer from the host resets its count."""
+
+    def __init__(self, limit: int = 3) -> None:
+        self.limit = limit
+        self._failures: Counter[str] = Counter()
+        self._down: dict[str, str] = {}  # host -> why it is not asked again
+
+    def down(self, url: str) -> str | None:
+        """Why the host of ``url`` is not asked again this run; None while it is."""
+        return self._down.get(_host(url))
+
+    def check(self, url: str) -> None:
+        reason = self.down(url)
+        if reason is not None:
+            raise HostUnreachable(reason)
+
+    def failed(self, url: str, exc: UnreachableError) -> None:
+        host = _host(url)
+        self._failures[host] += 1
+        if self._failures[host] >= self.limit and host not in self._down:
+            self._down[host] = (
+                f"{host} not asked again this run after {self._failures[host]} connection "
+                f"failures in a row (last: {exc}); retried next run"
+            )
+            log.warning("%s", self._down[host])
+
+    def answered(self, url: str) -> None:
+        self._failures.pop(_host(url), None)
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or "the server"
+
+
 class HttpClient:
     """A shared transport + limiter + retry policy. One per account per run.
 
@@ -210,6 +248,7 @@ class HttpClient:
         self.policy = policy or RetryPolicy()
         self.stats = RequestStats()
         self.auth_message = auth_message
+        self.hosts: HostBreaker | None = None  # set while hosts may be given up on (downloads)
 
     async def request_json(self, method: str, url: str, **options: Unpack[RequestOptions]) -> Any:
         payload, _ = await self.request_json_with_headers(method, url, **options)
@@ -244,6 +283,8 @@ class HttpClient:
 
     async def send(self, request: Request, read: Reader[T]) -> T:
         """Send ``request`` and ``read`` its response, under the limiter and the retry policy."""
+        if self.hosts is not None:
+            self.hosts.check(request.url)  # before taking the limiter's time
         return await call_with_retries(
             lambda: self.exchange(request, read),
             limiter=self.limiter,
@@ -253,8 +294,18 @@ class HttpClient:
 
     async def exchange(self, request: Request, read: Reader[T]) -> T:
         """One attempt at ``request``: no limiter, no retries."""
-        async with self._send(request) as response:
-            return await read(response)
+        hosts = self.hosts
+        if hosts is None:
+            async with self._send(request) as response:
+                return await read(response)
+        hosts.check(request.url)
+        try:
+            async with self._send(request) as response:
+                hosts.answered(request.url)
+                return await read(response)
+        except UnreachableError as exc:
+            hosts.failed(request.url, exc)
+            raise
 
     @asynccontextmanager
     async def _send(self, request: Request) -> AsyncIterator[Response]:

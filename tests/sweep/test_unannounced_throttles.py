@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from archiver.jobs.cooldown import GAVE_UP_COOLDOWN
 
 from archiver.errors import EXIT_PARTIAL, RateLimitExceeded, ThrottledUntil
-from archiver.jobs.cooldown import GAVE_UP_COOLDOWN
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown
 from archiver.transport.http import RetryPolicy, call_with_retries

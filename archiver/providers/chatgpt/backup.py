@@ -245,12 +245,7 @@ async def backup_chatgpt(
                     max_bytes=extras.max_file_bytes,
                     concurrency=options.concurrency,
                 )
-                summary.extra.update(files.counts("files"))
-                summary.errors.extend(files.errors)
-                if files.aborted is not None:
-                    summary.aborted = files.aborted
-                elif files.failed:
-                    summary.failed_extra = True
+                files.report_into(summary, "files")
         stats = source.request_stats()
         summary.requests = stats.get("requests", 0)
         summary.throttled = stats.get("throttled", 0)

@@ -14,7 +14,6 @@ bearer token; a URL on another host is signed and gets no token (ChatGPTHttp enf
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,24 +21,16 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.downloads import DownloadSummary
-from archiver.errors import (
-    EXIT_FAILED,
-    ArchiverError,
-    AuthError,
-    NotFoundError,
-    RateLimitExceeded,
-    UpstreamError,
-)
+from archiver.backup.downloads import STORED, DownloadSummary, each_until_stopped, into_store
+from archiver.errors import AuthError, NotFoundError, UpstreamError
 from archiver.flatten.records import as_dict, as_str
 from archiver.providers.chatgpt.client import ChatGPTClient
 from archiver.store.edits import record_download
-from archiver.store.filestore import FileStore, FileStoreError, FileTooLarge, StoredFile
+from archiver.store.filestore import FileStore, FileTooLarge, StoredFile
 from archiver.timeutil import utc_now_iso
 
 log = logging.getLogger("archiver.chatgpt.files")
 
-STORED, GONE, FAILED, TOO_LARGE, SKIPPED = "stored", "gone", "failed", "too_large", "skipped"
 STREAM_DENIED = "File stream access denied"
 
 
@@ -153,8 +144,10 @@ async def download_one(
         _record(db, pending, STORED, sha256=known[0], size=known[1])
         summary.reused += 1
         return
-    try:
-        meta = await _file_meta(client, pending)
+    meta: dict[str, Any] = {}
+
+    async def fetch() -> StoredFile:
+        meta.update(await _file_meta(client, pending))
         url = as_str(meta.get("download_url"))
         if not url:
             raise UpstreamError(f"files/download/{pending.file_id} answered no download_url")
@@ -165,36 +158,20 @@ async def download_one(
         async def consume(chunks: AsyncIterator[bytes]) -> StoredFile:
             return await store.put_async_chunks(chunks, max_bytes=max_bytes)
 
-        stored = await client.http.request_stream(
-            "GET", url, consume, headers=client.settings.headers_for(url)
-        )
-    except FileTooLarge as exc:
-        summary.too_large += 1
-        _record(db, pending, TOO_LARGE, error=str(exc))
-        return
-    except FileStoreError:
-        raise  # a full disk: every later file would fail too
-    except NotFoundError:
-        summary.gone += 1
-        _record(db, pending, GONE, error="upstream answered 404 (file gone)")
-        return
-    except AuthError as exc:
-        if exc.status != 403:
-            raise  # the sign-in itself was refused: the run stops
-        message = f"{pending.file_id}: {STREAM_DENIED.lower()} (403)"
-        summary.failed += 1
-        summary.errors.append(message)
-        _record(db, pending, FAILED, error=message)
-        return
-    except UpstreamError as exc:
-        if exc.exit_code != EXIT_FAILED or isinstance(exc, RateLimitExceeded):
-            raise  # a challenge or a saturated account: stop calling
-        summary.failed += 1
-        summary.errors.append(f"{pending.file_id}: {exc}")
-        _record(db, pending, FAILED, error=str(exc))
-        return
-    summary.stored += 1
-    _record(db, pending, STORED, stored=stored, meta=meta)
+        try:
+            return await client.http.request_stream(
+                "GET", url, consume, headers=client.settings.headers_for(url)
+            )
+        except AuthError as exc:
+            if exc.status != 403:
+                raise  # the sign-in itself was refused: the run stops
+            # This file's stream only (2026: estuary/content): failed, tried again next run.
+            raise UpstreamError(f"{STREAM_DENIED.lower()} (403)", status=403) from None
+
+    def record(status: str, stored: StoredFile | None = None, error: str | None = None) -> None:
+        _record(db, pending, status, stored=stored, meta=meta, error=error)
+
+    await into_store(pending.file_id, fetch, record, summary)
 
 
 async def download_files(
@@ -205,24 +182,16 @@ async def download_files(
     max_bytes: int | None = None,
     concurrency: int = 2,
 ) -> FileSummary:
-    """Fetch every pending file; failures are recorded per file, a full disk or a refused
-    sign-in stops the phase (what was stored is kept)."""
+    """Fetch every pending file (backup.downloads: several at once, a host that stops
+    answering given up on for the run); failures are recorded per file, a full disk or a
+    refused sign-in stops the phase (what was stored is kept)."""
     summary = FileSummary()
-    queue = iter(pending_files(db))
 
-    async def worker() -> None:
-        for pending in queue:
-            await download_one(db, client, store, pending, summary, max_bytes=max_bytes)
+    async def one(pending: PendingFile) -> None:
+        await download_one(db, client, store, pending, summary, max_bytes=max_bytes)
 
-    workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
-    try:
-        await asyncio.gather(*workers)
-    except ArchiverError as exc:
-        summary.aborted = exc
-        summary.errors.append(str(exc))
-    finally:
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+    await each_until_stopped(
+        pending_files(db), one, summary, concurrency=concurrency, http=client.http
+    )
     summary.pointed = count_pointers(db)
     return summary

@@ -263,12 +263,7 @@ async def _after_conversations(
         await download_files(
             db, source.client, store, source.org_of, max_bytes=max_file_bytes, summary=results
         )
-    summary.extra.update(results.counts("files"))
-    summary.errors.extend(results.errors)
-    if results.aborted is not None:
-        summary.aborted = results.aborted
-    elif results.failed:
-        summary.failed_extra = True  # those files are retried next time
+    results.report_into(summary, "files")  # failed or deferred: retried next time, partial
 
 
 __all__ = ["DEFAULT_PACE", "ClaudeSource", "backup_claude"]

@@ -103,16 +103,20 @@ async def download_files(
     *,
     max_bytes: int | None = None,
     summary: FileSummary | None = None,
+    concurrency: int = 2,
 ) -> FileSummary:
     """Fetch every pending file (``org_of``: conversation → its organization, for files whose
-    message names no URL). A full disk, a refused session or a challenge stops the phase;
+    message names no URL), a few at once, a host that stops answering given up on for the
+    run (backup.downloads). A full disk, a refused session or a challenge stops the phase;
     what was stored is kept."""
     found = summary or FileSummary()
 
     async def one(pending: PendingFile) -> None:
         await _download_one(db, client, store, pending, org_of, found, max_bytes)
 
-    await each_until_stopped(pending_files(db), one, found)
+    await each_until_stopped(
+        pending_files(db), one, found, concurrency=concurrency, http=client.http
+    )
     return found
 
 

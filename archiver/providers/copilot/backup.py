@@ -80,13 +80,11 @@ async def backup_copilot(
         return summary
     # The account's retry policy and timeout, at the image hosts' own pace.
     async with paced_http(replace(pace, max_rpm=image_rpm, burst=1), HttpClient) as http:
-        images = await download_images(db, http, store, max_bytes=max_file_bytes)
-    summary.extra.update(images.counts("images"))
-    summary.errors.extend(images.errors)
-    if images.aborted is not None:
-        summary.aborted = images.aborted
-    elif images.failed:
-        summary.failed_extra = True  # the run is partial: those images are retried next time
+        concurrency = (options or BackupOptions()).concurrency
+        images = await download_images(
+            db, http, store, max_bytes=max_file_bytes, concurrency=concurrency
+        )
+    images.report_into(summary, "images")  # failed or deferred: retried next time, partial
     return summary
 
 

@@ -59,9 +59,11 @@ async def download_images(
     store: FileStore,
     *,
     max_bytes: int | None = None,
+    concurrency: int = 2,
 ) -> ImageSummary:
-    """Fetch every pending image; failures are recorded per image, a full disk or a refused
-    request stops the phase (what was stored is kept)."""
+    """Fetch every pending image (backup.downloads: several at once, an image host that stops
+    answering given up on for the run); failures are recorded per image, a full disk or a
+    refused request stops the phase (what was stored is kept)."""
     summary = ImageSummary()
     images, others = pending_images(db)
     if others:
@@ -70,7 +72,7 @@ async def download_images(
     async def one(image: tuple[str, list[AttachmentKey]]) -> None:
         await _download_one(db, http, store, *image, summary, max_bytes=max_bytes)
 
-    await each_until_stopped(images.items(), one, summary)
+    await each_until_stopped(images.items(), one, summary, concurrency=concurrency, http=http)
     return summary
 
 
