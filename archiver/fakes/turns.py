@@ -6,6 +6,7 @@ Each turn kind exercises one family of content types (browsing, python, DALL·E,
 
 from __future__ import annotations
 
+import hashlib
 import random
 from typing import Any
 
@@ -28,6 +29,16 @@ KINDS = (
 COMMON_KINDS = ("text",) * 8 + ("browse", "python", "image", "reasoning", "channels")
 
 Json = dict[str, Any]
+
+
+def _audio(pointer: str, size: int) -> Json:
+    return {
+        "content_type": "audio_asset_pointer",
+        "asset_pointer": pointer,
+        "size_bytes": size,
+        "format": "wav",
+        "metadata": {"start": 0.0, "end": 2.5},
+    }
 
 
 class TreeBuilder:
@@ -183,14 +194,16 @@ class TreeBuilder:
             content = {"content_type": "multimodal_text", "parts": [part, prompt]}
             return self._msg(parent, "user", content, metadata={"attachments": [attachment]})
         if kind == "audio":
+            # Advanced Voice: the user's audio nests one level down (docs/protocol/chatgpt.md).
+            audio = _audio("sediment://file_" + data.rng_uuid(self.rng)[:8], 48_000)
             parts: list[Json] = [
                 {"content_type": "audio_transcription", "text": prompt, "direction": "in"},
                 {
-                    "content_type": "audio_asset_pointer",
-                    "asset_pointer": "sediment://file_" + data.rng_uuid(self.rng)[:8],
-                    "size_bytes": 48_000,
-                    "format": "wav",
-                    "metadata": {"start": 0.0, "end": 2.5},
+                    "content_type": "real_time_user_audio_video_asset_pointer",
+                    "frames_asset_pointers": [],
+                    "video_container_asset_pointer": None,
+                    "audio_asset_pointer": audio,
+                    "audio_start_timestamp": 0.0,
                 },
             ]
             content = {"content_type": "multimodal_text", "parts": parts}
@@ -203,12 +216,12 @@ class TreeBuilder:
     _turn_image = _turn_text
 
     def _turn_audio(self, user: str) -> str:
+        # The spoken answer's audio sits directly in the parts (its id follows from the
+        # question's, so the generator's random sequence is the one it always was).
+        answer_id = hashlib.sha256(user.encode()).hexdigest()[:8]
         parts: list[Json] = [
             {"content_type": "audio_transcription", "text": data.sentence(self.rng)},
-            {
-                "content_type": "real_time_user_audio_video_asset_pointer",
-                "frames_asset_pointers": [],
-            },
+            _audio(f"sediment://file_{answer_id}", 96_000),
         ]
         parts[0]["direction"] = "out"
         content = {"content_type": "multimodal_text", "parts": parts}

@@ -3,7 +3,7 @@ the raw message is stored whole regardless, so nothing depends on this being com
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from archiver.flatten.records import as_dict, as_str
@@ -12,6 +12,23 @@ from archiver.flatten.records import as_dict, as_str
 def _join(pieces: Iterable[str | None], sep: str = "\n") -> str | None:
     kept = [p for p in pieces if isinstance(p, str) and p != ""]
     return sep.join(kept) if kept else None
+
+
+def asset_pointer_objects(part: Any) -> Iterator[dict[str, Any]]:
+    """Every object holding an ``asset_pointer`` inside one content part, in document order,
+    however deep: voice mode nests the user's audio (``audio_asset_pointer``), the camera's
+    frames (``frames_asset_pointers``) and the video (``video_container_asset_pointer``) one
+    level down in a ``real_time_user_audio_video_asset_pointer`` part. Iterative: a hostile
+    part cannot exhaust the stack."""
+    stack: list[Any] = [part]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if isinstance(value.get("asset_pointer"), str) and value["asset_pointer"]:
+                yield value
+            stack.extend(v for v in reversed(value.values()) if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend(v for v in reversed(value) if isinstance(v, dict | list))
 
 
 def _part_text(part: Any) -> str | None:
@@ -27,7 +44,8 @@ def _part_text(part: Any) -> str | None:
         return f"[image: {part.get('asset_pointer') or 'unknown'}]"
     if isinstance(kind, str) and kind.endswith("asset_pointer"):
         label = kind.removesuffix("_asset_pointer").replace("_", " ")
-        return f"[{label}: {part.get('asset_pointer') or 'unknown'}]"
+        pointers = [str(found["asset_pointer"]) for found in asset_pointer_objects(part)]
+        return f"[{label}: {', '.join(pointers) or 'unknown'}]"
     return as_str(part.get("text")) or (f"[{kind}]" if isinstance(kind, str) else None)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when a flattener change should re-derive rows for conversations whose raw JSON is unchanged.
-FLATTENER_VERSION = 1
+FLATTENER_VERSION = 2  # 2: asset pointers nested in voice-mode parts (issue 27)
 
 CONVERSATION_COLUMNS = (
     "id",

@@ -36,6 +36,7 @@ class FakeChatGPT:
         self.hidden_from_list: set[str] = set()
         self.garbled_in_list: set[str] = set()  # listed without a usable id
         self.log: list[tuple[str, str, dict[str, str]]] = []
+        self.files: dict[str, bytes] = {}  # file id -> bytes, served as 2026 serves them
         # path -> responses served before the normal answer (429s, 5xx, challenge pages ...)
         self.faults: dict[str, deque[Response]] = defaultdict(deque)
 
@@ -79,6 +80,13 @@ class FakeChatGPT:
             if cid not in self.conversations:
                 return _json({"detail": "Can't load conversation"}, 404)
             return _json(self.conversations[cid])
+        match = re.fullmatch(r"/backend-api/files/download/([^/]+)", path)
+        if match and match[1] in self.files:
+            url = f"{request.host_url}backend-api/estuary/content?id={match[1]}&sig=s"
+            body = {"status": "success", "download_url": url, "file_name": f"{match[1]}.bin"}
+            return _json({**body, "file_size_bytes": len(self.files[match[1]])})
+        if path == "/backend-api/estuary/content" and request.args.get("id") in self.files:
+            return Response(self.files[request.args["id"]], mimetype="application/octet-stream")
         return _json({"detail": "Not Found"}, 404)
 
     def _list(self, request: Request) -> Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from archiver.flatten.content import content_text
+from archiver.flatten.content import asset_pointer_objects, content_text
 from archiver.flatten.records import (
     FlatConversation,
     as_dict,
@@ -184,14 +184,27 @@ def attachment_rows(conversation_id: str, key: str, node: Any) -> list[dict[str,
     return message_attachment_rows(conversation_id, key, as_dict(node).get("message"))
 
 
+def _media_type(pointer: dict[str, Any]) -> str | None:
+    """``audio/wav``, ``video/mp4``: what a voice-mode pointer says of its file's kind."""
+    kind, form = pointer.get("content_type"), pointer.get("format")
+    if not isinstance(kind, str) or not isinstance(form, str) or not form.isalnum():
+        return None
+    for media in ("audio", "video"):
+        if kind.startswith(media):
+            return f"{media}/{form.lower()}"
+    return None
+
+
 def message_attachment_rows(conversation_id: str, key: str, message: Any) -> list[dict[str, Any]]:
     msg = as_dict(message)
     rows: dict[str, dict[str, Any]] = {}
     parts = as_dict(msg.get("content")).get("parts")
     for part in parts if isinstance(parts, list) else []:
-        pointer = as_str(as_dict(part).get("asset_pointer"))
-        if pointer:
-            rows[pointer] = {"size_bytes": as_dict(part).get("size_bytes"), "mime_type": None}
+        for found in asset_pointer_objects(part):  # voice mode nests them: every one counts
+            rows[found["asset_pointer"]] = {
+                "size_bytes": found.get("size_bytes"),
+                "mime_type": _media_type(found),
+            }
     attachments = as_dict(msg.get("metadata")).get("attachments")
     for item in attachments if isinstance(attachments, list) else []:
         item = as_dict(item)
