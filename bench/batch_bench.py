@@ -3,10 +3,12 @@ work, then f/conversation): 200 prompts, 20 ms latency, and an account allowance
 real server's: a token bucket of 600 requests per minute with a burst of 5, answering 429 with
 a whole-second ``Retry-After`` (at least 1 s, as HTTP sends it).
 
-Two runs, each into a fresh database and a fresh emulator:
+Runs, each into a fresh database and a fresh emulator:
 - ``--max-rpm 600`` (set right): target ≥ 95% of the allowance achieved;
-- ``--max-rpm 1200`` (set too high): the limiter must adapt to the 429s: target ≥ 90% of the
-  allowance achieved with ≤ 5% of requests answered 429.
+- ``--max-rpm 1200`` (set too high, issue 27): the limiter must learn the allowance from the
+  first 429s and stay under it: target ≥ 90% of the allowance achieved with ≤ 5% of requests
+  answered 429. Three runs (``--repeat``), the median reported beside each run's figures: on
+  a shared machine one run's share moves by a few points with the load.
 Always: zero duplicates (prompts the emulator answered more than once) and zero lost rows.
 
 The allowance is in requests, and a prompt takes two (sentinel + send), so: achieved rate =
@@ -40,6 +42,7 @@ def one_run(
     tmp: Path, prompts: Path, max_rpm: float, allowance: int, latency_ms: int, concurrency: int
 ) -> dict[str, Any]:
     flags = ["--rate-limit", str(allowance), "--rate-burst", "5", "--latency-ms", str(latency_ms)]
+    tmp.mkdir(parents=True, exist_ok=True)
     db = tmp / f"batch-{int(max_rpm)}.db"
     with emulator(*flags, "--conversations", "1") as url:
         env = {"CHATGPT_ACCESS_TOKEN": EMULATOR_TOKEN, "CHATGPT_BASE_URL": f"{url}/backend-api"}
@@ -86,6 +89,7 @@ def main() -> None:
     parser.add_argument("--allowance", type=int, default=600, help="requests per minute")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3, help="runs told too high (median)")
     args = parser.parse_args()
     report = Report("batch")
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -95,12 +99,23 @@ def main() -> None:
         right = one_run(
             tmp, prompts, args.allowance, args.allowance, args.latency_ms, args.concurrency
         )
-        high = one_run(
-            tmp, prompts, 2 * args.allowance, args.allowance, args.latency_ms, args.concurrency
-        )
+        highs = [
+            one_run(
+                tmp / f"high{n}",
+                prompts,
+                2 * args.allowance,
+                args.allowance,
+                args.latency_ms,
+                args.concurrency,
+            )
+            for n in range(args.repeat)
+        ]
+    high = sorted(highs, key=lambda figures: figures["achieved_share"])[len(highs) // 2]
     for name, figures in (("max_rpm_right", right), ("max_rpm_too_high", high)):
         for key, value in figures.items():
             report.figures[f"{name}.{key}"] = value
+    for key in ("achieved_share", "share_429", "answered_429", "elapsed_s"):
+        report.figures[f"max_rpm_too_high.runs.{key}"] = [figures[key] for figures in highs]
     report.check(
         f"--max-rpm {args.allowance}: share of allowance achieved",
         right["achieved_share"],
@@ -108,20 +123,29 @@ def main() -> None:
         right["achieved_share"] >= 0.95,
     )
     report.check(
-        f"--max-rpm {2 * args.allowance}: share of allowance achieved",
+        f"--max-rpm {2 * args.allowance}: share of allowance achieved (median of {len(highs)})",
         high["achieved_share"],
         "≥ 0.90",
         high["achieved_share"] >= 0.90,
     )
     report.check(
-        f"--max-rpm {2 * args.allowance}: share of requests answered 429",
+        f"--max-rpm {2 * args.allowance}: share of requests answered 429 (that run)",
         high["share_429"],
         "≤ 0.05",
         high["share_429"] <= 0.05,
     )
-    for name, figures in (("right", right), ("too high", high)):
-        report.check(f"{name}: duplicates", figures["duplicates"], "0", figures["duplicates"] == 0)
-        report.check(f"{name}: lost rows", figures["lost"], "0", figures["lost"] == 0)
+    for name, runs in (("right", [right]), ("too high", highs)):
+        duplicates = sum(figures["duplicates"] for figures in runs)
+        lost = sum(figures["lost"] for figures in runs)
+        report.check(f"{name}: duplicates", duplicates, "0", duplicates == 0)
+        report.check(f"{name}: lost rows", lost, "0", lost == 0)
+    worst_429 = max(figures["share_429"] for figures in highs)
+    report.check(
+        f"--max-rpm {2 * args.allowance}: share answered 429, worst of {len(highs)}",
+        worst_429,
+        "≤ 0.05",
+        worst_429 <= 0.05,
+    )
     report.emit()
 
 

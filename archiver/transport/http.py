@@ -124,9 +124,13 @@ async def call_with_retries(
     limiter: RateLimiter,
     policy: RetryPolicy,
     stats: RequestStats | None = None,
+    acquire: bool = True,
 ) -> T:
     """Run ``call`` under the limiter, retrying transient failures. The call raises the
-    archiver exception hierarchy; only TransientError (and its RateLimitExceeded) is retried."""
+    archiver exception hierarchy; only TransientError (and its RateLimitExceeded) is retried.
+    ``acquire=False``: the call takes its tokens itself, right before the requests they pay
+    for (the limiter learns from when requests go out; a token taken long before its request
+    would skew that)."""
     budget = _Budget(policy)
 
     def wait(state: RetryCallState) -> float:
@@ -151,7 +155,8 @@ async def call_with_retries(
     )
     async for attempt in retrying:
         with attempt:
-            await limiter.acquire()
+            if acquire:
+                await limiter.acquire()
             try:
                 result = await call()
             except RateLimitExceeded as exc:

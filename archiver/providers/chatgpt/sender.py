@@ -138,7 +138,7 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
 
         try:
             return await call_with_retries(
-                once, limiter=self.limiter, policy=self.policy, stats=http.stats
+                once, limiter=self.limiter, policy=self.policy, stats=http.stats, acquire=False
             )
         finally:
             stats.add(http.stats)
@@ -149,16 +149,15 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
         """Sentinel, then the send; again with fresh tokens after one Unusual activity, and
         on the legacy path when f/conversation does not exist."""
         refused = 0
-        first = True
         while True:
-            if not first:
-                await self.limiter.acquire()  # the first send's token came with the try
-            first = False
             form = self.form if not refused else (FNV if self.form == SHA3 else SHA3)
             path = self.path
             try:
                 sentinel = await self.sentinel.headers(http, form=form)
                 headers = {**self.settings.headers(), "Accept": "text/event-stream", **sentinel}
+                # The send's token, taken when it goes out (after the sentinel and its proof
+                # of work), not at the try's start: the limiter learns from when requests go.
+                await self.limiter.acquire()
                 answer = await self._post(http, path, headers, body, attempts)
             except UnusualActivity as exc:
                 refused += 1
