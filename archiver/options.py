@@ -108,6 +108,18 @@ positive_number.click_type = FiniteFloatRange(min=0, min_open=True)  # type: ign
 non_negative_number.click_type = FiniteFloatRange(min=0)  # type: ignore[attr-defined]
 
 
+def number(low: float, high: float) -> Checker:
+    """A finite number from ``low`` to ``high`` (both included)."""
+
+    def check(value: Any, _base: Path) -> float:
+        if not is_number(value) or not low <= value <= high:
+            raise ValueError(f"must be a number from {low:g} to {high:g}")
+        return float(value)
+
+    check.click_type = FiniteFloatRange(low, high)  # type: ignore[attr-defined]
+    return check
+
+
 def boolean(value: Any, _base: Path) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")

@@ -22,9 +22,9 @@ import pytest
 
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
-from archiver.importer.run import import_export
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.export.run import import_export
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.providers.chatgpt.flatten_raw import flatten_entry
 from archiver.store import open_db

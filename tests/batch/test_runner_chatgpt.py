@@ -352,14 +352,8 @@ def test_a_wrong_base_url_stops_at_the_first_answer(tmp_path: Path, httpserver, 
     base_url = upstream.install(httpserver)  # (the page above wins where both match)
     db = open_db(tmp_path / "a.db")
     csv = write_csv(tmp_path / "p.csv", PROMPTS)
-    summary = asyncio.run(
-        run_batch(
-            db,
-            csv,
-            options(concurrency=1),
-            ChatGPTSettings(base_url=base_url, token=Secret(TOKEN)),
-        )
-    )
+    settings = ChatGPTSettings(base_url=base_url, token=Secret(TOKEN))
+    summary = run_provider_batch(db, csv, options(concurrency=1), settings)
     assert summary.exit_code == EXIT_CONFIG, summary.line()
     assert summary.errors[0].endswith("answered a web page, not the API: wrong base URL?")
     assert {row["status"] for row in items(db).values()} == {"pending"}

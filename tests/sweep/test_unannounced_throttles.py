@@ -6,20 +6,20 @@ rests at least 15 minutes."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from archiver.jobs.cooldown import GAVE_UP_COOLDOWN
 
+from archiver.clock import clock
 from archiver.errors import EXIT_PARTIAL, RateLimitExceeded, ThrottledUntil
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown
 from archiver.transport.http import RetryPolicy, call_with_retries
-from archiver.transport.ratelimit import RateLimiter
+from archiver.transport.ratelimit import GAVE_UP_COOLDOWN, RateLimiter
 from tests.batch.test_runner_chatgpt import items, write_csv
 from tests.batch.test_runner_chatgpt import run as run_batch
-from tests.jobs.test_cooldown import run_once_throttled, seconds_until
+from tests.jobs.test_cooldown import run_once_throttled
 from tests.sources.test_ratelimit import FakeTime
 from tests.support.fake_answers import FakeAnswers
 
@@ -48,6 +48,12 @@ def call(upstream: Upstream, limiter: RateLimiter) -> str:
     return asyncio.run(call_with_retries(upstream, limiter=limiter, policy=POLICY))
 
 
+def seconds_until(until: datetime | None) -> float:
+    """(On the clock the stop was measured on: the tests' virtual one.)"""
+    assert until is not None
+    return (until - clock().wall()).total_seconds()
+
+
 def limiter() -> RateLimiter:
     fake = FakeTime()
     return RateLimiter(6000, clock=fake.clock, sleep=fake.sleep)
@@ -55,12 +61,12 @@ def limiter() -> RateLimiter:
 
 def test_three_throttles_in_a_row_without_retry_after_stop_the_run_for_15_minutes():
     upstream = Upstream(*["bare"] * 10)
-    before = datetime.now(tz=UTC)
+    before = clock().wall()
     with pytest.raises(ThrottledUntil) as stopped:
         call(upstream, limiter())
     assert upstream.calls == 3  # not 30, with back-offs of up to a minute each
     rest = timedelta(seconds=GAVE_UP_COOLDOWN)
-    assert before + rest <= stopped.value.until <= datetime.now(tz=UTC) + rest
+    assert before + rest <= stopped.value.until <= clock().wall() + rest
     assert rest >= timedelta(minutes=15)
     assert stopped.value.exit_code == EXIT_PARTIAL
     assert "no Retry-After" in str(stopped.value)

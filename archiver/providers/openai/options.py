@@ -3,12 +3,7 @@ the ``batch`` job kind), beside every other provider's. Light: no HTTP client.""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-import click
-
-from archiver.options import Option, credential, http_url, integer, path, positive_number
+from archiver.options import Option, credential, http_url, integer, number, path, positive_number
 
 PROVIDER = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -16,20 +11,12 @@ KEY_ENV = "OPENAI_API_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
 
 
-def temperature(value: Any, _base: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
-        raise ValueError("must be a number from 0 to 2")
-    return float(value)
-
-
-temperature.click_type = click.FloatRange(0.0, 2.0)  # type: ignore[attr-defined]
-
 SEND_OPTIONS: dict[str, Option] = {
     "openai_base_url": Option(
         http_url, DEFAULT_BASE_URL, "OpenAI-compatible base URL, ending in /v1", cli=False
     ),
     **credential("key", KEY_ENV),
-    "temperature": Option(temperature, None, "openai: sampling temperature, 0 to 2."),
+    "temperature": Option(number(0, 2), None, "openai: sampling temperature, 0 to 2."),
     "max_tokens": Option(
         integer(1),
         None,
