@@ -341,7 +341,7 @@ WEB_PAGE = "<!doctype html><html><body>Welcome to my blog</body></html>"
 
 
 @pytest.mark.parametrize("where", ["every route", "the send"])
-def test_a_wrong_base_url_stops_at_the_first_answer(tmp_path: Path, httpserver, where: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_base_url_stops_at_the_first_answer(tmp_path: Path, httpserver, where: str) -> None:
     """Issue 27: a 200 web page where the API should be (a wrong base URL) was sent every row
     and marked each failed. As backup does: stop at the first answer, exit 2, rows pending."""
     pattern = r".*" if where == "every route" else r"/backend-api/(f/)?conversation$"

@@ -11,7 +11,7 @@ from tests.serve.test_openai import client, rows
 from tests.support.gateway import RunningGateway
 
 
-def test_gateway_answers_and_archives(gw: RunningGateway, keys, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_gateway_answers_and_archives(gw: RunningGateway, keys, db_path: Path) -> None:
     openai = client(gw, keys.user)
     plain = openai.chat.completions.create(
         model="auto", messages=[{"role": "user", "content": f"plain {HALF_EMOJI}"}]

@@ -93,7 +93,7 @@ def test_two_intervals_that_start_alike_measure_the_allowance():
     slope, low, high = limiter.bounds()
     assert slope is not None and slope[0] == pytest.approx(10.0)
     assert slope[1] == pytest.approx(2 / 20)  # each count may be a request or two off
-    assert low is not None and low < 10.0 < high  # type: ignore[operator]
+    assert low is not None and high is not None and low < 10.0 < high
 
 
 def test_a_slow_servers_pause_does_not_fill_its_bucket_and_the_lower_bound_says_so():

@@ -27,17 +27,23 @@ class Done:
         return "done"
 
 
-def test_ctrl_c_stops_synchronous_work_at_once(tmp_path):
-    steps: list[int] = []
+def long_synchronous_work(signum: int, steps: list[int]):
+    """Recorded work that signals itself, then works on for 3 s without awaiting."""
 
     async def work(_db):
         with interrupt_raises():
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signum)
             for step in range(300):
                 time.sleep(0.01)
                 steps.append(step)
         return Done()
 
+    return work
+
+
+def test_ctrl_c_stops_synchronous_work_at_once(tmp_path):
+    steps: list[int] = []
+    work = long_synchronous_work(signal.SIGINT, steps)
     db_path = tmp_path / "a.db"
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(run_recorded(db_path, job="import", kind="import", work=work))
@@ -59,15 +65,7 @@ def test_sigterm_stops_synchronous_work_at_once(tmp_path, sigterm_handled, sigin
     """Issue 27: SIGTERM on its own, whatever SIGINT's disposition (an ignored one stays so)."""
     steps: list[int] = []
     previous_sigint = signal.signal(signal.SIGINT, sigint)
-
-    async def work(_db):
-        with interrupt_raises():
-            os.kill(os.getpid(), signal.SIGTERM)
-            for step in range(300):
-                time.sleep(0.01)
-                steps.append(step)
-        return Done()
-
+    work = long_synchronous_work(signal.SIGTERM, steps)
     db_path = tmp_path / "a.db"
     try:
         with pytest.raises(KeyboardInterrupt):

@@ -22,18 +22,19 @@ from tests.support.fake_answers import HALF_EMOJI, FakeAnswers
 from tests.support.fake_chatgpt import FakeChatGPT
 
 
-@pytest.fixture
-def fake(httpserver):
-    upstream = FakeChatGPT()
+def served(upstream, httpserver):
     upstream.base_url = upstream.install(httpserver)
     return upstream
+
+
+@pytest.fixture
+def fake(httpserver):
+    return served(FakeChatGPT(), httpserver)
 
 
 @pytest.fixture
 def answers(httpserver):
-    upstream = FakeAnswers()
-    upstream.base_url = upstream.install(httpserver)
-    return upstream
+    return served(FakeAnswers(), httpserver)
 
 
 CUT = "emoji \ud83d cut"  # what json.loads makes of "emoji \\ud83d cut"

@@ -27,51 +27,62 @@ def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def terminate_when_called(process: subprocess.Popen, arrived: threading.Event) -> str:
-    assert arrived.wait(30), "the command never called the upstream"
-    time.sleep(0.2)
-    process.send_signal(signal.SIGTERM)
-    out, _ = process.communicate(timeout=30)
-    return out.decode(errors="replace")
+class Hang:
+    """A route handler that holds the request until released, and says when one arrived."""
+
+    def __init__(self, answer: Response) -> None:
+        self.answer = answer
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, _request: object) -> Response:
+        self.arrived.set()
+        self.release.wait(20)
+        return self.answer
 
 
-@pytest.mark.parametrize("sigint", ["default", "ignored"])
-def test_sigterm_interrupts_a_batch_cleanly(tmp_path, httpserver, sigint):
-    release = threading.Event()
-    arrived = threading.Event()
-
-    def hang(_request):
-        arrived.set()
-        release.wait(20)
-        return Response("{}", status=500)
-
-    httpserver.expect_request("/backend-api/conversation", method="POST").respond_with_handler(hang)
-    httpserver.expect_request("/backend-api/f/conversation", method="POST").respond_with_handler(
-        hang
-    )
-    httpserver.expect_request("/backend-api/sentinel/chat-requirements").respond_with_json({})
-    csv = tmp_path / "p.csv"
-    csv.write_text("prompt\nhello\n")
-    db_path = tmp_path / "a.db"
-    env = {
+def chatgpt_env(httpserver) -> dict[str, str]:
+    return {
         **os.environ,
         "CHATGPT_ACCESS_TOKEN": "t",
         "CHATGPT_BASE_URL": httpserver.url_for("/backend-api"),
     }
+
+
+def terminated(args: list[str], env: dict[str, str], hang: Hang, *, sigint_ignored: bool):
+    """Run ``archiver ARGS``, send it SIGTERM once it is waiting on the upstream; its exit
+    code and output."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "batch", str(db_path), str(csv), "--max-rpm", "6000"],
+        [sys.executable, "-m", "archiver", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        preexec_fn=ignore_sigint if sigint == "ignored" else None,
+        preexec_fn=ignore_sigint if sigint_ignored else None,
     )
     try:
-        out = terminate_when_called(process, arrived)
+        assert hang.arrived.wait(30), "the command never called the upstream"
+        time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
     finally:
-        release.set()
+        hang.release.set()
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, out
+    return process.returncode, out.decode(errors="replace")
+
+
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_sigterm_interrupts_a_batch_cleanly(tmp_path, httpserver, sigint):
+    hang = Hang(Response("{}", status=500))
+    for path in ("/backend-api/conversation", "/backend-api/f/conversation"):
+        httpserver.expect_request(path, method="POST").respond_with_handler(hang)
+    httpserver.expect_request("/backend-api/sentinel/chat-requirements").respond_with_json({})
+    csv = tmp_path / "p.csv"
+    csv.write_text("prompt\nhello\n")
+    db_path = tmp_path / "a.db"
+    args = ["batch", str(db_path), str(csv), "--max-rpm", "6000"]
+    code, out = terminated(args, chatgpt_env(httpserver), hang, sigint_ignored=sigint == "ignored")
+    assert code == 130, out
     db = open_db(db_path)
     assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
     assert db.execute("SELECT status FROM batch_runs").fetchall() == [("interrupted",)]
@@ -79,21 +90,9 @@ def test_sigterm_interrupts_a_batch_cleanly(tmp_path, httpserver, sigint):
 
 @pytest.mark.parametrize("command", ["backup", "run"])
 def test_sigterm_stops_a_backup_whose_sigint_is_ignored(tmp_path, httpserver, command):
-    release = threading.Event()
-    arrived = threading.Event()
-
-    def hang(_request):
-        arrived.set()
-        release.wait(20)
-        return Response('{"items": [], "total": 0}', status=200, content_type="application/json")
-
+    hang = Hang(Response('{"items": [], "total": 0}', content_type="application/json"))
     httpserver.expect_request("/backend-api/conversations").respond_with_handler(hang)
     db_path = tmp_path / "a.db"
-    env = {
-        **os.environ,
-        "CHATGPT_ACCESS_TOKEN": "t",
-        "CHATGPT_BASE_URL": httpserver.url_for("/backend-api"),
-    }
     args = ["backup", "chatgpt", str(db_path), "--no-snapshot"]
     if command == "run":  # a job file, as cron or a script runs it
         job = tmp_path / "nightly.toml"
@@ -102,20 +101,8 @@ def test_sigterm_stops_a_backup_whose_sigint_is_ignored(tmp_path, httpserver, co
             f'base_url = "{httpserver.url_for("/backend-api")}"\n'
         )
         args = ["run", str(job)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "archiver", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        preexec_fn=ignore_sigint,
-    )
-    try:
-        out = terminate_when_called(process, arrived)
-    finally:
-        release.set()
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, out
+    code, out = terminated(args, chatgpt_env(httpserver), hang, sigint_ignored=True)
+    assert code == 130, out
     db = open_db(db_path)
     assert db.execute("SELECT status, exit_code FROM runs").fetchall() == [("interrupted", 130)]
 
