@@ -469,3 +469,9 @@ CREATE INDEX remote_batches_status ON remote_batches (provider, status);
 -- A row 'submitted' waits in this provider-side batch; it is never sent again while it waits.
 ALTER TABLE batch_items ADD COLUMN remote_batch INTEGER REFERENCES remote_batches (id);
 CREATE INDEX batch_items_remote_batch ON batch_items (remote_batch);
+
+-- migration: 8 gateway route names
+-- gateway_exchanges.route names the route family an exchange came through: 'chat_completions'
+-- (/v1/chat/completions), 'seed004' or 'seed000'. The first was called 'openai', which is now
+-- also a provider's name (the OpenAI-compatible APIs): renamed so that the two never mix.
+UPDATE gateway_exchanges SET route = 'chat_completions' WHERE route = 'openai';

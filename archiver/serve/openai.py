@@ -49,7 +49,7 @@ from archiver.serve.senders import gateway_of, gateway_providers
 
 log = logging.getLogger("archiver.serve")
 
-ROUTE = "openai"
+ROUTE = "chat_completions"  # gateway_exchanges.route (schema.sql, migration 8)
 CONVERSATION_HEADER = "X-Archiver-Conversation"
 KEEPALIVE_SECONDS = 10.0
 

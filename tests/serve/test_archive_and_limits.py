@@ -55,8 +55,8 @@ def test_every_exchange_is_archived_with_the_key_that_asked(
     )
     assert [r[:6] for r in rows] == [
         # ChatGPT: the sentinel's requirements, then the send.
-        ("openai", "chatgpt", "alice", "done", 2, "gateway"),
-        ("openai", "chatgpt", "alice", "done", 2, "gateway"),
+        ("chat_completions", "chatgpt", "alice", "done", 2, "gateway"),
+        ("chat_completions", "chatgpt", "alice", "done", 2, "gateway"),
         ("seed004", "chatgpt", "root", "done", 2, "gateway"),
         ("seed000", "bing", "root", "done", 2, "gateway"),  # create + the ChatHub turn
     ]

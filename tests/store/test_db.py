@@ -60,3 +60,18 @@ def test_migrations_must_be_in_order():
     text = "-- migration: 2 b\nSELECT 1;\n-- migration: 1 a\nSELECT 1;\n"
     with pytest.raises(RuntimeError):
         parse_migrations(text)
+
+
+def test_gateway_exchanges_of_the_old_route_name_are_renamed(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    db.execute(
+        "INSERT INTO gateway_exchanges (route, provider, prompt, status, started_at) "
+        "VALUES ('openai', 'chatgpt', 'hi', 'done', '2026-01-01T00:00:00Z')"
+    )
+    db.execute("DELETE FROM _migrations WHERE version = 8")  # as an archive from before it
+    db.conn.commit()
+    db.close()
+    reopened = open_db(tmp_path / "a.db")
+    assert reopened.execute("SELECT route FROM gateway_exchanges").fetchall() == [
+        ("chat_completions",)
+    ]
