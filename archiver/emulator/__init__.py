@@ -8,14 +8,14 @@ Usage::
 """
 
 from archiver.emulator.server import RunningEmulator, running_emulator
-from archiver.fakes.chatgpt_data import (
+from archiver.fakes.config import EmulatorConfig
+from archiver.providers.chatgpt.fake.generate import (
     conversation,
     export_conversation,
     export_conversations,
     summary,
     write_export_json,
 )
-from archiver.fakes.config import EmulatorConfig
 
 __all__ = [
     "EmulatorConfig",

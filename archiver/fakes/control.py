@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from archiver.fakes.chatgpt import chat_route
-from archiver.fakes.chatgpt_stream import append_exchange
 from archiver.fakes.state import STATE, ChatRecord
+from archiver.providers.chatgpt.fake.routes import chat_route
+from archiver.providers.chatgpt.fake.stream import append_exchange
 
 
 async def stats(request: web.Request) -> web.Response:

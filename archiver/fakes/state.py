@@ -16,8 +16,11 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from archiver.fakes import bing_data, chatgpt_data, copilot_data, data
+from archiver.fakes import data
 from archiver.fakes.config import EmulatorConfig
+from archiver.providers.bing.fake import generate as bing_data
+from archiver.providers.chatgpt.fake import generate as chatgpt_data
+from archiver.providers.copilot.fake import generate as copilot_data
 
 Json = dict[str, Any]
 

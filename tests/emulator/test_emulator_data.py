@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from archiver.fakes import chatgpt_data
-from archiver.fakes.bing_data import chat_messages
 from archiver.fakes.config import EmulatorConfig
 from archiver.fakes.state import EmulatorState
+from archiver.providers.bing.fake.generate import chat_messages
+from archiver.providers.chatgpt.fake import generate as chatgpt_data
 
 
 def _messages(conv: dict) -> list[dict]:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from archiver.emulator import running_emulator
-from archiver.fakes.sentinel import proof_ok
 from archiver.providers.chatgpt import pow as pw
+from archiver.providers.chatgpt.fake.sentinel import proof_ok
 from archiver.providers.chatgpt.options import ROOT_PARENT
 from archiver.providers.chatgpt.stream import build_request
 from tests.support.emulator_client import AUTH, call

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from archiver.fakes.chatgpt_data import export_conversations
+from archiver.providers.chatgpt.fake.generate import export_conversations
 from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.providers.chatgpt.flatten_raw import flatten_entry
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from archiver.emulator import EmulatorConfig, running_emulator
-from archiver.fakes.bing_data import encrypted_signature, signature
+from archiver.providers.bing.fake.generate import encrypted_signature, signature
 
 pytestmark = pytest.mark.slow
 

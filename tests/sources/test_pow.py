@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from archiver.fakes.sentinel import fnv1a, proof_ok
 from archiver.providers.chatgpt import pow as pw
+from archiver.providers.chatgpt.fake.sentinel import fnv1a, proof_ok
 
 CONFIG = pw.browser_config("Mozilla/5.0 (X11; Linux x86_64) Test/1.0", now=1_790_000_000)
 

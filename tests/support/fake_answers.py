@@ -170,7 +170,7 @@ class FakeAnswers:
         return Response(json.dumps(body), content_type="application/json")
 
     def _sentinel_refused(self, request: Request) -> bool:
-        from archiver.fakes.sentinel import proof_ok
+        from archiver.providers.chatgpt.fake.sentinel import proof_ok
 
         if self.sentinel == "none" or not request.path.endswith("/f/conversation"):
             return False

@@ -91,7 +91,7 @@ class BingEmulator(Emulator):
     item_routes = frozenset({"/sydney/GetConversation"})
 
     def add_routes(self, app: web.Application) -> None:
-        from archiver.fakes.chathub import add_routes
+        from archiver.providers.bing.fake.chathub import add_routes
 
         add_routes(app)
 

@@ -160,7 +160,7 @@ class ChatGPTEmulator(Emulator):
     )
 
     def add_routes(self, app: web.Application) -> None:
-        from archiver.fakes.chatgpt_2026 import add_all_routes
+        from archiver.providers.chatgpt.fake.routes_2026 import add_all_routes
 
         add_all_routes(app)
 

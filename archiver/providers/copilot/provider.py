@@ -101,7 +101,7 @@ class CopilotEmulator(Emulator):
     )
 
     def add_routes(self, app: web.Application) -> None:
-        from archiver.fakes.copilot import add_routes
+        from archiver.providers.copilot.fake.routes import add_routes
 
         add_routes(app)
 

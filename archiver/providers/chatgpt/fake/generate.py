@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archiver.fakes import data, turns
+from archiver.fakes import data
+from archiver.providers.chatgpt.fake import turns
 
 ROOT_VARIANTS = ("bare", "nulls", "client-created-root")
 MODELS = ("text-davinci-002-render-sha", "gpt-4", "gpt-4o", "gpt-4o-mini", "o1-preview", "o3")

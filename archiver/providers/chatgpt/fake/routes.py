@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from archiver.fakes import data
-from archiver.fakes.chatgpt_stream import post_conversation
 from archiver.fakes.state import STATE, ChatRecord
+from archiver.providers.chatgpt.fake.stream import post_conversation
 
 Json = dict[str, Any]
 API = "/backend-api"

@@ -11,11 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.fakes import chatgpt, chatgpt_send
-from archiver.fakes.chatgpt import chat_route, list_item
 from archiver.fakes.data import stable_fraction, stable_uuid
 from archiver.fakes.faults import unauthorized
 from archiver.fakes.state import STATE, ChatRecord, EmulatorState, token_state
+from archiver.providers.chatgpt.fake import routes as chatgpt
+from archiver.providers.chatgpt.fake import send as chatgpt_send
+from archiver.providers.chatgpt.fake.routes import chat_route, list_item
 
 Json = dict[str, Any]
 API = "/backend-api"

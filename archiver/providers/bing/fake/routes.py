@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.fakes import bing_data
 from archiver.fakes.state import STATE, BingChat, EmulatorState
+from archiver.providers.bing.fake import generate as bing_data
 
 Json = dict[str, Any]
 

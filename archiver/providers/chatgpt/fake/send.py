@@ -10,7 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.fakes.chatgpt_stream import (
+from archiver.fakes.state import STATE
+from archiver.providers.chatgpt.fake.sentinel import refusal
+from archiver.providers.chatgpt.fake.stream import (
     PARTS,
     Turn,
     add_frame,
@@ -21,8 +23,6 @@ from archiver.fakes.chatgpt_stream import (
     sse,
     title_frames,
 )
-from archiver.fakes.sentinel import refusal
-from archiver.fakes.state import STATE
 
 Json = dict[str, Any]
 
@@ -92,7 +92,7 @@ def frames_2026(turn: Turn) -> list[bytes]:
 
 
 def add_routes(app: web.Application) -> None:
-    from archiver.fakes import sentinel
+    from archiver.providers.chatgpt.fake import sentinel
 
     sentinel.add_routes(app)
     app.router.add_post("/backend-api/f/conversation", post_f_conversation)

@@ -16,10 +16,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from archiver.fakes import bing, bing_data, data
-from archiver.fakes.bing import conversation_item, cookie_ok, signature_ok
+from archiver.fakes import data
 from archiver.fakes.faults import DROP, drop_connection
 from archiver.fakes.state import STATE, BingChat, EmulatorState
+from archiver.providers.bing.fake import generate as bing_data
+from archiver.providers.bing.fake import routes as bing
+from archiver.providers.bing.fake.routes import conversation_item, cookie_ok, signature_ok
 
 Json = dict[str, Any]
 RS = "\x1e"

@@ -17,9 +17,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from archiver.fakes import copilot_data, data
+from archiver.fakes import data
 from archiver.fakes.faults import DROP, drop_connection
 from archiver.fakes.state import STATE, CopilotChat, EmulatorState
+from archiver.providers.copilot.fake import generate as copilot_data
 
 Json = dict[str, Any]
 LIST = "/c/api/conversations"
