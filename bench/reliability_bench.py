@@ -19,7 +19,7 @@ from pathlib import Path
 from common import ARCHIVER, EMULATOR_TOKEN, ROOT, Report, emulator, emulator_stats
 
 sys.path.insert(0, str(ROOT))
-from archiver.emulator import write_export_json
+from archiver.providers.chatgpt.fake.generate import write_export_json
 from tests.support.archive_snapshot import index_complete, integrity_ok, snapshot
 
 DOC = ROOT / "docs" / "reliability.md"

@@ -164,7 +164,7 @@ c3,,Explain hashcash in one paragraph.
 
 def write_inputs(workdir: Path) -> tuple[Path, Path, Path]:
     """A prompts CSV for the batch runner and a small official export to import."""
-    from archiver.emulator import write_export_json
+    from archiver.providers.chatgpt.fake.generate import write_export_json
 
     workdir.mkdir(exist_ok=True)
     chatgpt_csv = workdir / "prompts.csv"

@@ -6,13 +6,17 @@ import asyncio
 import ipaddress
 import signal
 import sys
+from dataclasses import Field, fields, replace
+from types import NoneType, UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import click
 
-from archiver.emulator.app import with_provider_defaults
+from archiver.emulator.app import upstreams, with_provider_defaults
 from archiver.emulator.server import start_site
 from archiver.errors import EXIT_CONFIG
 from archiver.fakes.config import EmulatorConfig
+from archiver.fakes.knobs import Flag, flag_of
 from archiver.fakes.state import EmulatorState
 from archiver.options import FiniteFloatRange
 from archiver.providers import registry
@@ -38,43 +42,6 @@ COUNT = click.IntRange(min=0)
     help="0 picks a free port.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--conversations", type=COUNT, default=200, show_default=True)
-@click.option("--mean-nodes", type=COUNT, default=12, show_default=True)
-@click.option("--bing-chats", type=COUNT, default=20, show_default=True)
-@click.option("--token", default="emulator-token", show_default=True, help="Accepted bearer token.")
-@click.option("--account-id", default=None, help="Require this Chatgpt-Account-Id.")
-@click.option(
-    "--bing-cookie", default="emulator-cookie", show_default=True, help="Accepted _U cookie."
-)
-@click.option(
-    "--bing-signature-style",
-    type=click.Choice(["body", "header"]),
-    default="header",
-    show_default=True,
-)
-@click.option("--bing-times-in-seconds", is_flag=True, help="Some chats list epoch seconds.")
-@click.option("--bing-conversation-cap", type=COUNT, default=30, show_default=True)
-@click.option("--bing-daily-cap", type=COUNT, default=300, show_default=True)
-@click.option(
-    "--bing-captcha", is_flag=True, help="Answer every ChatHub prompt with CaptchaChallenge."
-)
-@click.option("--copilot-chats", type=COUNT, default=0, show_default=True)
-@click.option(
-    "--copilot-token",
-    default="emulator-copilot-token",
-    show_default=True,
-    help="Accepted Copilot token.",
-)
-@click.option("--copilot-identity-type", default=None, help="Require this x-useridentitytype.")
-@click.option(
-    "--copilot-challenge",
-    type=click.Choice(["none", "empty", "hashcash", "cloudflare"]),
-    default="none",
-    show_default=True,
-    help="The challenge each Copilot chat socket asks once.",
-)
-@click.option("--copilot-hashcash-bits", type=COUNT, default=12, show_default=True)
-@click.option("--copilot-error", default=None, help="Answer every Copilot prompt with this error.")
 @click.option("--latency-ms", type=COUNT, default=0, show_default=True)
 @click.option("--fail-rate", type=PROBABILITY, default=0.0, show_default=True)
 @click.option(
@@ -90,45 +57,6 @@ COUNT = click.IntRange(min=0)
 @click.option("--challenge-rate", type=PROBABILITY, default=0.0, show_default=True)
 @click.option("--drop-rate", type=PROBABILITY, default=0.0, show_default=True)
 @click.option("--stream-delay-ms", type=COUNT, default=0, show_default=True)
-@click.option(
-    "--session-cookie", default="emulator-session", show_default=True, help="Accepted session."
-)
-@click.option(
-    "--token-lifetime-s",
-    type=FiniteFloatRange(min=0, min_open=True),
-    default=10 * 86400,
-    show_default=True,
-)
-@click.option("--challenge-script-agents", is_flag=True, help="Cloudflare page for scripts.")
-@click.option("--projects", type=COUNT, default=0, show_default=True)
-@click.option("--project-conversations", type=COUNT, default=3, show_default=True)
-@click.option("--cursor-form", type=click.Choice(["string", "number"]), default="string")
-@click.option("--gone-file-rate", type=PROBABILITY, default=0.0, show_default=True)
-@click.option(
-    "--pow-difficulty",
-    default="0fffff",
-    show_default=True,
-    callback=lambda _c, _p, v: _hex(v),
-    help="The proof of work the sentinel asks for (hex); '' for none.",
-)
-@click.option("--pow-forms", type=click.Choice(["both", "sha3", "fnv"]), default="both")
-@click.option(
-    "--sentinel-form",
-    type=click.Choice(["plain", "prepare"]),
-    default="plain",
-    help="prepare: only chat-requirements/prepare + finalize exist.",
-)
-@click.option("--turnstile", type=click.Choice(["off", "required", "insist"]), default="off")
-@click.option("--unusual-activity", type=COUNT, default=0, help="Answer the next N sends with 403.")
-@click.option(
-    "--send-paths",
-    type=click.Choice(["both", "f", "legacy"]),
-    default="both",
-    help="f: only f/conversation; legacy: only conversation.",
-)
-@click.option("--model-cap", type=COUNT, default=0, help="Answers per model before the cap.")
-@click.option("--model-cap-clears-in", type=FiniteFloatRange(min=1.0), default=3600.0)
-@click.option("--one-at-a-time", is_flag=True, help="Refuse a second answer in flight.")
 @click.option("--drop-sends", type=COUNT, default=0, help="Cut the next N answer streams.")
 @click.option(
     "--set",
@@ -149,8 +77,12 @@ def emulator_command(
                 "machines (anyone reaching it can use the emulator's published token)"
             )
         click.echo(f"Warning: the emulator is reachable from other machines on {host}", err=True)
+    knobs = {dest: options.pop(dest) for dest in list(options) if KNOB_SEPARATOR in dest}
     config = EmulatorConfig(retry_after=not no_retry_after, **options)  # type: ignore[arg-type]
     with_provider_defaults(config)
+    for dest, value in knobs.items():
+        name, _, key = dest.partition(KNOB_SEPARATOR)
+        config.provider_configs[name] = replace(config.provider(name), **{key: value})
     for setting in settings:
         target, _, value = setting.partition("=")
         name, _, key = target.partition(".")
@@ -167,12 +99,6 @@ def emulator_command(
             f"Error: cannot serve on {host}:{options['port']}: {exc.strerror or exc}", err=True
         )
         sys.exit(EXIT_CONFIG)
-
-
-def _hex(value: str) -> str:
-    if any(c not in "0123456789abcdefABCDEF" for c in value):
-        raise click.BadParameter(f"{value!r} is not hex")
-    return value.lower()
 
 
 def _is_loopback(host: str) -> bool:
@@ -196,3 +122,52 @@ async def _serve(config: EmulatorConfig) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+# A provider's knob flag's parameter name: ``chatgpt__conversations`` is ChatGPT's conversations.
+KNOB_SEPARATOR = "__"
+
+
+def knob_options() -> list[click.Option]:
+    """Every provider's knobs declared with ``archiver/fakes/knobs.py:flag``, as options."""
+    options = []
+    for name, upstream in upstreams().items():
+        config = upstream.default_config()
+        if config is None:
+            continue
+        prefix = getattr(type(config), "flag_prefix", f"{name}-")
+        hints = get_type_hints(type(config))
+        for knob in fields(config):
+            declared = flag_of(knob)
+            if declared is not None:
+                flag = f"--{prefix}{knob.name.replace('_', '-')}"
+                dest = f"{name}{KNOB_SEPARATOR}{knob.name}"
+                options.append(_option(flag, dest, hints[knob.name], knob, declared))
+    return options
+
+
+def _option(flag: str, dest: str, hint: Any, knob: Field[Any], declared: Flag) -> click.Option:
+    if hint is bool and not knob.default:
+        return click.Option([flag, dest], is_flag=True, help=declared.help)
+    if hint is bool:
+        return click.Option([f"{flag}/--no-{flag[2:]}", dest], default=True, help=declared.help)
+    return click.Option(
+        [flag, dest],
+        type=declared.type or _click_type(hint),
+        default=knob.default,
+        show_default=knob.default is not None,
+        help=declared.help,
+    )
+
+
+def _click_type(hint: Any) -> Any:
+    """A count for a whole number, a finite number for a float, a choice for a Literal, else
+    text; ``X | None`` is X."""
+    if get_origin(hint) in (Union, UnionType):
+        (hint,) = [arg for arg in get_args(hint) if arg is not NoneType]
+    if get_origin(hint) is Literal:
+        return click.Choice(get_args(hint))
+    return {int: COUNT, float: FiniteFloatRange()}.get(hint, click.STRING)
+
+
+emulator_command.params.extend(knob_options())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from datetime import UTC, datetime
 
 # 2023-01-01T00:00:00Z: generated chats start here and spread forward from it.
 EPOCH_START = 1_672_531_200.0
@@ -64,7 +63,7 @@ def title_for(rng: random.Random) -> str:
 
 
 def listed_chat(kind: str, index: int, *, first_day: int, spacing: int) -> tuple[str, float, float]:
-    """Title, create and update time of generated chat ``index`` in a Bing- or Copilot-style
+    """Title, create and update time of generated chat ``index`` in a flat-history fake's
     list (``kind`` seeds it): chats ``spacing`` seconds apart from ``first_day`` on, each
     touched within the hour."""
     rng = random.Random(f"{kind}:{index}:summary")
@@ -105,18 +104,3 @@ def split_chunks(text: str, rng: random.Random) -> list[str]:
         i += n
         chunks.append(piece if i >= len(words) else piece + " ")
     return chunks
-
-
-def iso_time(ts: float, form: int) -> str:
-    """Format an epoch as one of the ISO spellings the conversation list has used over the years.
-
-    0: no zone (means UTC), 1: ``+00:00``, 2: ``Z`` with milliseconds, 3: whole seconds, no zone.
-    """
-    dt = datetime.fromtimestamp(ts, UTC)
-    if form == 0:
-        return dt.replace(tzinfo=None).isoformat(timespec="microseconds")
-    if form == 1:
-        return dt.isoformat(timespec="microseconds")
-    if form == 2:
-        return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return dt.replace(tzinfo=None).isoformat(timespec="seconds")

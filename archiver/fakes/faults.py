@@ -1,7 +1,9 @@
 """Fault injection and the request log, as one aiohttp middleware over the upstream routes.
 
-Order mirrors a real deployment: latency, then the CDN's challenge page, then the rate limiter,
-then auth, then random server errors; a dropped connection happens while the answer is written.
+Order mirrors a real deployment: latency, then the CDN's challenge page (a random one, or a
+provider world's ``screen``), then the rate limiter, then auth (each provider world's
+``admit``: ``archiver/fakes/world.py``), then random server errors; a dropped connection
+happens while the answer is written.
 Every coin flip is ``stable_fraction(seed, kind, n)`` for the n-th upstream request, so a run with
 the same seed and the same request order sees the same faults.
 """
@@ -19,7 +21,7 @@ from aiohttp import web
 from archiver.clock import clock
 from archiver.fakes.config import EmulatorConfig
 from archiver.fakes.data import stable_fraction
-from archiver.fakes.state import EmulatorState, token_state
+from archiver.fakes.state import STATE, EmulatorState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CONTROL_PREFIX = "/_emulator/"
@@ -28,12 +30,13 @@ CONTROL_PREFIX = "/_emulator/"
 _RequestKey: Any = getattr(web, "RequestKey", None)
 DROP: Any = _RequestKey("drop", bool) if _RequestKey else "drop"  # cut this response part-way
 DROPPED: Any = _RequestKey("dropped", bool) if _RequestKey else "dropped"  # ... and it was cut
+# Cloudflare's "Just a moment..." page; ZONE is the site it stands in front of.
 CHALLENGE_HTML = """<!DOCTYPE html>
 <html lang="en-US"><head><title>Just a moment...</title>
 <meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
 <meta name="robots" content="noindex,nofollow"></head>
 <body><div class="main-wrapper" role="main"><div class="main-content">
-<h1 class="zone-name-title h1">chatgpt.com</h1>
+<h1 class="zone-name-title h1">ZONE</h1>
 <h2 class="h2" id="challenge-running">Checking if the site connection is secure</h2>
 <noscript><div id="challenge-error-title">Enable JavaScript and cookies to continue</div></noscript>
 </div></div><script>window._cf_chl_opt={cvId:'3',cType:'managed'};</script></body></html>
@@ -61,13 +64,15 @@ class TokenBuckets:
 
 
 def credential(request: web.Request) -> str:
-    """What the rate limiter counts by. Kept in memory only, never logged."""
+    """What the rate limiter counts by: the Authorization header, else what a provider's world
+    recognises as its own credential. Kept in memory only, never logged."""
     auth = request.headers.get("Authorization")
     if auth:
         return auth
-    cookie = request.cookies.get("_U")
-    if cookie:
-        return "U=" + cookie
+    for world in request.app[STATE].worlds():
+        found = world.credential(request)
+        if found:
+            return found
     return "anonymous"
 
 
@@ -76,46 +81,14 @@ def route_name(request: web.Request) -> str:
     return resource.canonical if resource is not None else "(unmatched)"
 
 
-def is_chatgpt(request: web.Request) -> bool:
-    return request.path.startswith(("/backend-api/", "/public-api/"))
-
-
-def is_chatgpt_host(request: web.Request) -> bool:
-    return is_chatgpt(request) or request.path.startswith("/api/auth/")
-
-
-def chatgpt_authorized(request: web.Request, state: EmulatorState) -> bool:
-    """The static token, or an unexpired access token /api/auth/session issued."""
-    if token_state(state, request.headers.get("Authorization")) != "ok":
-        return False
-    config = state.config
-    return (
-        config.account_id is None or request.headers.get("Chatgpt-Account-Id") == config.account_id
-    )
-
-
-def script_agent(request: web.Request) -> bool:
-    """What Cloudflare takes for a script: no browser User-Agent (aiohttp's default, curl's)."""
-    return "Mozilla/" not in request.headers.get("User-Agent", "")
-
-
-def challenge_page() -> web.Response:
+def challenge_page(zone: str) -> web.Response:
+    """Cloudflare's challenge, as the CDN in front of ``zone`` answers it."""
     return web.Response(
         status=403,
-        text=CHALLENGE_HTML,
+        text=CHALLENGE_HTML.replace("ZONE", zone),
         content_type="text/html",
         headers={"cf-mitigated": "challenge"},
     )
-
-
-def unauthorized() -> web.Response:
-    detail = {
-        "message": "Your authentication token has expired. Please try signing in again.",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": "token_expired",
-    }
-    return web.json_response({"detail": detail}, status=401)
 
 
 def server_error(roll: float) -> web.Response:
@@ -159,19 +132,21 @@ def make_middleware(
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
         if roll("challenge", n) < config.challenge_rate:
-            return challenge_page()
-        if config.challenge_script_agents and is_chatgpt_host(request) and script_agent(request):
-            return challenge_page()
+            return challenge_page(request.url.host or "localhost")
+        for world in state.worlds():
+            screened = world.screen(request)
+            if screened is not None:
+                return screened
         if buckets is not None:
             wait = buckets.take(credential(request))
             if wait is not None:
                 headers = {"Retry-After": str(wait)} if config.retry_after else {}
                 detail = {"detail": "Too many requests in 1 minute. Try again later."}
                 return web.json_response(detail, status=429, headers=headers)
-        # estuary/content checks its own bearer: it answers 403, not 401, without one.
-        own_check = request.path.startswith("/backend-api/estuary/")
-        if is_chatgpt(request) and not own_check and not chatgpt_authorized(request, state):
-            return unauthorized()
+        for world in state.worlds():
+            refused = world.admit(request)
+            if refused is not None:
+                return refused
         if roll("fail", n) < config.fail_rate:
             return server_error(roll("fail-status", n))
         # Streaming handlers read this flag and cut the connection part-way themselves.

@@ -6,17 +6,19 @@ import asyncio
 
 from archiver.config import Secret
 from archiver.doctor import DoctorRun
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import DEFAULT_MAX_RPM, ChatGPTClient, ChatGPTSettings
 from archiver.providers.chatgpt.doctor import check_chatgpt
 from archiver.providers.chatgpt.export_request import request_export
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 from archiver.providers.chatgpt.shared import shared_links_report
 from archiver.providers.chatgpt.titles import generate_titles, title_candidates
 from archiver.transport.http import HttpClient, new_session
 from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
 from tests.support.account_helpers import NO_RETRY
+from tests.support.fakes import fake_config
 
 COUNT = 40  # the emulator shares every 8th conversation and leaves every 17th untitled
 
@@ -31,9 +33,9 @@ def upstream_title(settings: ChatGPTSettings, conversation_id: str) -> str | Non
 
 
 def test_account_tools_against_the_emulator(db):
-    with running_emulator(EmulatorConfig(conversations=COUNT, seed=5)) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=COUNT, seed=5)) as emu:
         settings = ChatGPTSettings(
-            base_url=emu.chatgpt_base_url, token=Secret(EmulatorConfig().token)
+            base_url=emu.chatgpt_base_url, token=Secret(ChatGPTFakeConfig().token)
         )
         wrong = ChatGPTSettings(base_url=emu.chatgpt_base_url, token=Secret("not-the-token"))
 

@@ -9,18 +9,23 @@ import urllib.request
 
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, conversation, running_emulator
+from archiver.emulator import running_emulator
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
+from archiver.providers.chatgpt.fake.generate import conversation
 from archiver.store import open_db
 from archiver.transport.pace import ClientPace
+from tests.support.fakes import fake_config
 from tests.support.transport import FAST
 
 COUNT = 45
 
 
 def backup(db, emu, snapshot=True, **options):
-    settings = ChatGPTSettings(base_url=emu.chatgpt_base_url, token=Secret(EmulatorConfig().token))
+    settings = ChatGPTSettings(
+        base_url=emu.chatgpt_base_url, token=Secret(ChatGPTFakeConfig().token)
+    )
     return asyncio.run(
         backup_chatgpt(
             db,
@@ -39,7 +44,7 @@ def control(emu, path):
 
 
 def test_every_conversation_and_every_node_is_archived(tmp_path):
-    with running_emulator(EmulatorConfig(conversations=COUNT, seed=7)) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=COUNT, seed=7)) as emu:
         db = open_db(tmp_path / "a.db")
         summary = backup(db, emu)
         assert summary.exit_code == 0, summary.errors
@@ -61,7 +66,7 @@ def test_every_conversation_and_every_node_is_archived(tmp_path):
 
 
 def test_second_run_fetches_nothing_and_a_touched_conversation_alone(tmp_path):
-    with running_emulator(EmulatorConfig(conversations=COUNT, seed=3)) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=COUNT, seed=3)) as emu:
         db = open_db(tmp_path / "a.db")
         backup(db, emu)
         second = backup(db, emu, snapshot=False)
@@ -85,7 +90,7 @@ def test_second_run_fetches_nothing_and_a_touched_conversation_alone(tmp_path):
 
 
 def test_faults_are_survived_and_nothing_is_lost(tmp_path):
-    config = EmulatorConfig(conversations=COUNT, seed=11, fail_rate=0.15, drop_rate=0.1)
+    config = fake_config(chatgpt_conversations=COUNT, seed=11, fail_rate=0.15, drop_rate=0.1)
     with running_emulator(config) as emu:
         db = open_db(tmp_path / "a.db")
         summary = backup(db, emu)
@@ -98,7 +103,7 @@ def test_faults_are_survived_and_nothing_is_lost(tmp_path):
 
 
 def test_rate_limited_upstream_is_paced_by_retry_after(tmp_path):
-    config = EmulatorConfig(conversations=12, seed=5, rate_limit=600, rate_burst=3)
+    config = fake_config(chatgpt_conversations=12, seed=5, rate_limit=600, rate_burst=3)
     with running_emulator(config) as emu:
         db = open_db(tmp_path / "a.db")
         summary = backup(db, emu)

@@ -10,17 +10,20 @@ import pytest
 
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
 from archiver.providers.bing.backup import backup_bing
 from archiver.providers.bing.client import BingSettings
+from archiver.providers.bing.fake.config import BingFakeConfig
+from archiver.providers.bing.fake.world import world_of as bing_world
 from archiver.store import open_db
 from archiver.transport.pace import ClientPace
+from tests.support.fakes import fake_config
 from tests.support.transport import FAST
 
 
 def run(emulator: RunningEmulator, db: Any, **options: Any) -> BackupSummary:
     settings = BingSettings(
-        Secret(EmulatorConfig().bing_cookie),
+        Secret(BingFakeConfig().cookie),
         bing_base_url=emulator.base_url,
         sydney_base_url=emulator.base_url,
     )
@@ -34,7 +37,7 @@ def run(emulator: RunningEmulator, db: Any, **options: Any) -> BackupSummary:
 @pytest.mark.parametrize("times_in_seconds", [False, True])
 def test_backup_against_the_emulator(tmp_path: Path, times_in_seconds: bool) -> None:
     with running_emulator(
-        bing_chats=12, conversations=0, bing_times_in_seconds=times_in_seconds
+        fake_config(bing_chats=12, chatgpt_conversations=0, bing_times_in_seconds=times_in_seconds)
     ) as emu:
         db = open_db(tmp_path / "a.db")
         first = run(emu, db)
@@ -53,8 +56,8 @@ def test_backup_against_the_emulator(tmp_path: Path, times_in_seconds: bool) -> 
         second = run(emu, db)
         assert (second.requests, second.fetched, second.unchanged) == (1, 0, 12)
 
-        gone = next(iter(emu.state.bing))
-        emu.state.bing[gone].deleted = True
+        gone = next(iter(bing_world(emu.state).chats))
+        bing_world(emu.state).chats[gone].deleted = True
         full = run(emu, db, full=True)
         assert full.marked_deleted == 1
         marked = db.execute(
@@ -64,7 +67,7 @@ def test_backup_against_the_emulator(tmp_path: Path, times_in_seconds: bool) -> 
 
 
 def test_wrong_cookie_is_refused(tmp_path: Path) -> None:
-    with running_emulator(bing_chats=2, conversations=0) as emu:
+    with running_emulator(fake_config(bing_chats=2, chatgpt_conversations=0)) as emu:
         settings = BingSettings(
             Secret("wrong"), bing_base_url=emu.base_url, sydney_base_url=emu.base_url
         )

@@ -17,20 +17,28 @@ from click.testing import CliRunner
 from archiver.backup.engine import BackupOptions
 from archiver.cli import cli
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from archiver.providers.chatgpt.backup import ChatGPTExtras, backup_chatgpt
 from archiver.providers.chatgpt.browser import BrowserProfile
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
+from archiver.providers.chatgpt.fake.world import world_of as chatgpt_world
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store import filestore, open_db
 from archiver.store.filestore import FileStore
 from archiver.transport.curl import curl_cffi_available
 from archiver.transport.pace import ClientPace
+from tests.support.fakes import fake_config
 from tests.support.transport import FAST
 
-COOKIE = EmulatorConfig().session_cookie
-WORLD = {"conversations": 24, "projects": 3, "project_conversations": 3, "seed": 5}
+COOKIE = ChatGPTFakeConfig().session_cookie
+WORLD = {
+    "chatgpt_conversations": 24,
+    "chatgpt_projects": 3,
+    "chatgpt_project_conversations": 3,
+    "seed": 5,
+}
 
 
 def session_settings(emu, cookie=COOKIE, *, session_file=None, user_agent=None, **kw):
@@ -80,7 +88,9 @@ def env_for(emu, **extra):
 
 @pytest.mark.parametrize("cursor_form", ["string", "number"])
 def test_session_sign_in_archives_projects_files_and_canvas(tmp_path, cursor_form):
-    with running_emulator(**WORLD, cursor_form=cursor_form, challenge_script_agents=True) as emu:
+    with running_emulator(
+        fake_config(**WORLD, chatgpt_cursor_form=cursor_form, chatgpt_challenge_script_agents=True)
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, session_settings(emu))
         assert summary.exit_code == EXIT_OK, summary.errors
@@ -130,11 +140,11 @@ def test_session_sign_in_archives_projects_files_and_canvas(tmp_path, cursor_for
             "SELECT value FROM account_state WHERE key = 'oai-device-id'"
         ).fetchone()
         assert device and len(device[0]) == 36
-        assert emu.state.session_count == 1
+        assert chatgpt_world(emu.state).session_count == 1
 
 
 def test_no_change_run_makes_three_plus_projects_requests(tmp_path):
-    with running_emulator(**WORLD) as emu:
+    with running_emulator(fake_config(**WORLD)) as emu:
         db = open_db(tmp_path / "a.db")
         settings = session_settings(emu)
         run(db, settings)
@@ -142,13 +152,13 @@ def test_no_change_run_makes_three_plus_projects_requests(tmp_path):
         second = run(db, settings)
         made = emu.request_log[before:]
         # main list + archived list + sidebar page(s) + one page per project; no detail, no file.
-        sidebar_pages = math.ceil(3 / EmulatorConfig().sidebar_page_size)
+        sidebar_pages = math.ceil(3 / ChatGPTFakeConfig().sidebar_page_size)
         assert len(made) == 2 + sidebar_pages + 3, [e["path"] for e in made]
         assert second.fetched == 0 and second.extra["files_stored"] == 0
 
 
 def test_gone_files_are_recorded_and_not_asked_again(tmp_path):
-    with running_emulator(**WORLD, gone_file_rate=0.5) as emu:
+    with running_emulator(fake_config(**WORLD, chatgpt_gone_file_rate=0.5)) as emu:
         db = open_db(tmp_path / "a.db")
         settings = session_settings(emu)
         first = run(db, settings)
@@ -172,7 +182,7 @@ def test_a_whole_cookie_header_with_chunks_signs_in():
 
 
 def test_refused_session_exits_2_and_keeps_the_archive(tmp_path):
-    with running_emulator(**WORLD) as emu:
+    with running_emulator(fake_config(**WORLD)) as emu:
         db_path = tmp_path / "a.db"
         run(open_db(db_path), session_settings(emu))
         kept = open_db(db_path).execute("SELECT count(*) FROM conversations").fetchone()[0]
@@ -191,7 +201,9 @@ def test_refused_session_exits_2_and_keeps_the_archive(tmp_path):
 
 def test_token_expiring_mid_run_with_4_workers_is_refreshed_once_per_expiry(tmp_path):
     uses = 7
-    with running_emulator(**WORLD, token_uses=uses, rotate_session_cookie=False) as emu:
+    with running_emulator(
+        fake_config(**WORLD, chatgpt_token_uses=uses, chatgpt_rotate_session_cookie=False)
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, session_settings(emu), concurrency=4, extras=ChatGPTExtras(files=False))
         assert summary.exit_code == EXIT_OK, summary.errors
@@ -203,7 +215,7 @@ def test_token_expiring_mid_run_with_4_workers_is_refreshed_once_per_expiry(tmp_
         expired = [e for e in emu.request_log if e["status"] == 401]
         assert expired  # the token did run out mid-run
         # One refresh per expiry for all 4 workers: every token served all its uses.
-        assert emu.state.session_count == math.ceil(len(served) / uses)
+        assert chatgpt_world(emu.state).session_count == math.ceil(len(served) / uses)
         assert db.execute("SELECT count(*) FROM conversations").fetchone()[0] == 33
 
 
@@ -211,11 +223,11 @@ def test_renewed_cookie_is_written_back_atomically_0600(tmp_path):
     session_file = tmp_path / "session"
     session_file.write_text(COOKIE + "\n")
     session_file.chmod(0o600)
-    with running_emulator(conversations=3) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=3)) as emu:
         settings = session_settings(emu, session_file=session_file)
         run(open_db(tmp_path / "a.db"), settings)
         renewed = session_file.read_text().strip()
-        assert renewed != COOKIE and renewed in emu.state.session_cookies
+        assert renewed != COOKIE and renewed in chatgpt_world(emu.state).session_cookies
         assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".session")] == []
 
@@ -229,10 +241,10 @@ def test_a_symlinked_session_file_is_written_through_the_link(tmp_path):
     target.chmod(0o600)
     link = tmp_path / "session"
     link.symlink_to(target)
-    with running_emulator(conversations=3) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=3)) as emu:
         run(open_db(tmp_path / "a.db"), session_settings(emu, session_file=link))
         renewed = target.read_text().strip()
-        assert renewed != COOKIE and renewed in emu.state.session_cookies
+        assert renewed != COOKIE and renewed in chatgpt_world(emu.state).session_cookies
     assert link.is_symlink() and link.resolve() == target
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     leftovers = [
@@ -245,7 +257,7 @@ def test_cli_session_file_and_options(tmp_path):
     session_file = tmp_path / "session"
     session_file.write_text(f"__Secure-next-auth.session-token={COOKIE}; other=1")
     session_file.chmod(0o600)
-    with running_emulator(**WORLD, file_size_bytes=40_000) as emu:
+    with running_emulator(fake_config(**WORLD, chatgpt_file_size_bytes=40_000)) as emu:
         db = tmp_path / "a.db"
         args = ["backup", "chatgpt", "--no-snapshot", "--max-rpm", "60000"]
         args += ["--session-file", str(session_file)]
@@ -265,7 +277,7 @@ def test_cli_session_file_and_options(tmp_path):
 
 
 def test_cloudflare_page_for_a_script_user_agent_exits_3_with_what_to_try(tmp_path):
-    with running_emulator(**WORLD, challenge_script_agents=True) as emu:
+    with running_emulator(fake_config(**WORLD, chatgpt_challenge_script_agents=True)) as emu:
         env = env_for(emu, CHATGPT_SESSION_TOKEN=COOKIE)
         args = ["backup", "chatgpt", "--no-snapshot", "--user-agent", "python-requests/2.32"]
         result = CliRunner().invoke(cli, [*args, str(tmp_path / "a.db")], env=env)
@@ -288,7 +300,9 @@ def test_bearer_never_goes_to_another_host(tmp_path, httpserver):
     import re
 
     httpserver.expect_request(re.compile(r"^/files/.+")).respond_with_handler(handler)
-    with running_emulator(**WORLD, file_url_base=httpserver.url_for("/")) as emu:
+    with running_emulator(
+        fake_config(**WORLD, chatgpt_file_url_base=httpserver.url_for("/"))
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, session_settings(emu))
         assert summary.exit_code == EXIT_OK, summary.errors
@@ -298,7 +312,7 @@ def test_bearer_never_goes_to_another_host(tmp_path, httpserver):
 
 @pytest.mark.skipif(not curl_cffi_available(), reason="curl_cffi is not installed")
 def test_curl_cffi_transport_against_the_emulator(tmp_path):
-    with running_emulator(**WORLD, challenge_script_agents=True) as emu:
+    with running_emulator(fake_config(**WORLD, chatgpt_challenge_script_agents=True)) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, session_settings(emu, transport="curl_cffi"))
         assert summary.exit_code == EXIT_OK, summary.errors
@@ -312,7 +326,7 @@ def test_curl_cffi_transport_against_the_emulator(tmp_path):
 
 
 def test_file_stream_access_denied_is_recorded_and_retried_later(tmp_path):
-    with running_emulator(**WORLD, file_stream_denied=True) as emu:
+    with running_emulator(fake_config(**WORLD, chatgpt_file_stream_denied=True)) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, session_settings(emu))
         assert summary.exit_code == EXIT_PARTIAL
@@ -322,7 +336,7 @@ def test_file_stream_access_denied_is_recorded_and_retried_later(tmp_path):
             "SELECT count(*) FROM attachments WHERE download_status = 'failed'"
         ).fetchone()[0]
         assert failed > 0
-        emu.state.config.file_stream_denied = False
+        chatgpt_world(emu.state).config.file_stream_denied = False
         again = run(db, session_settings(emu))
         assert again.exit_code == EXIT_OK and again.extra["files_stored"] > 0
 
@@ -337,7 +351,7 @@ def test_disk_full_while_writing_leaves_no_partial_file(tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         real_write(self, chunk)
 
-    with running_emulator(**WORLD) as emu:
+    with running_emulator(fake_config(**WORLD)) as emu:
         db = open_db(tmp_path / "a.db")
         monkeypatch.setattr(filestore._TempWriter, "write", full_disk)
         summary = run(db, session_settings(emu), concurrency=1)
@@ -358,7 +372,7 @@ def test_disk_full_while_writing_leaves_no_partial_file(tmp_path, monkeypatch):
 
 
 def test_project_disappearing_between_list_and_fetch(tmp_path):
-    with running_emulator(**WORLD, vanishing_projects=1) as emu:
+    with running_emulator(fake_config(**WORLD, chatgpt_vanishing_projects=1)) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, session_settings(emu))
         assert summary.exit_code == EXIT_OK
@@ -371,7 +385,7 @@ def test_project_disappearing_between_list_and_fetch(tmp_path):
 
 
 def test_repeating_cursor_stops_instead_of_looping(tmp_path):
-    with running_emulator(**WORLD, repeat_cursor=True) as emu:
+    with running_emulator(fake_config(**WORLD, chatgpt_repeat_cursor=True)) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, session_settings(emu))
         assert any("repeated a cursor" in e for e in summary.errors)
@@ -381,7 +395,7 @@ def test_repeating_cursor_stops_instead_of_looping(tmp_path):
 
 
 def test_full_marks_projects_and_their_conversations_gone(tmp_path):
-    with running_emulator(**WORLD) as emu:
+    with running_emulator(fake_config(**WORLD)) as emu:
         db = open_db(tmp_path / "a.db")
         run(db, session_settings(emu))
         project = db.execute("SELECT id FROM projects ORDER BY id LIMIT 1").fetchone()[0]
@@ -402,7 +416,7 @@ def test_export_and_html_link_to_stored_files(tmp_path):
     from archiver.providers.registry import block_reader
     from archiver.query.export import export_conversations
 
-    with running_emulator(**WORLD) as emu:
+    with running_emulator(fake_config(**WORLD)) as emu:
         db = open_db(tmp_path / "a.db")
         run(db, session_settings(emu))
     cid, sha256 = db.execute(
@@ -422,7 +436,7 @@ def test_every_chatgpt_command_signs_in_with_a_session_file(tmp_path):
     session_file.write_text(f"__Secure-next-auth.session-token={COOKIE}")
     session_file.chmod(0o600)
     db = str(tmp_path / "a.db")
-    with running_emulator(**WORLD) as emu:
+    with running_emulator(fake_config(**WORLD)) as emu:
         env = env_for(emu)  # no access token anywhere: only the session file signs in
         for args in (
             ["doctor"],

@@ -11,15 +11,18 @@ import pytest
 
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
 from archiver.providers.copilot.backup import backup_copilot
 from archiver.providers.copilot.client import CopilotSettings
+from archiver.providers.copilot.fake.config import CopilotFakeConfig
+from archiver.providers.copilot.fake.world import world_of as copilot_world
 from archiver.store import open_db
 from archiver.transport.connect import use_transport
 from archiver.transport.pace import ClientPace
+from tests.support.fakes import fake_config
 from tests.support.transport import FAST, Fault, ScriptedFaults
 
-TOKEN = EmulatorConfig().copilot_token
+TOKEN = CopilotFakeConfig().token
 
 
 def run(
@@ -44,15 +47,20 @@ def routes(emulator: RunningEmulator) -> list[str]:
 @pytest.mark.parametrize("repeat_cursor", [False, True])
 def test_first_run_no_change_run_and_full(tmp_path: Path, repeat_cursor: bool) -> None:
     with running_emulator(
-        copilot_chats=20, conversations=0, bing_chats=0, copilot_repeat_last_cursor=repeat_cursor
+        fake_config(
+            copilot_chats=20,
+            chatgpt_conversations=0,
+            bing_chats=0,
+            copilot_repeat_last_cursor=repeat_cursor,
+        )
     ) as emu:
         db = open_db(tmp_path / "a.db")
         first = run(emu, db)
         assert first.exit_code == 0, first.errors
         assert (first.listed, first.new) == (20, 20)
-        list_pages = math.ceil(20 / emu.state.config.copilot_page_size)
+        list_pages = math.ceil(20 / copilot_world(emu.state).config.page_size)
         # Every history stored oldest first, one row per message, as the emulator holds it.
-        for cid, chat in emu.state.copilot.items():
+        for cid, chat in copilot_world(emu.state).chats.items():
             stored = [
                 r[0]
                 for r in db.execute(
@@ -70,7 +78,7 @@ def test_first_run_no_change_run_and_full(tmp_path: Path, repeat_cursor: bool) -
         assert second.requests == list_pages
         assert set(routes(emu)[log_before:]) == {"/c/api/conversations"}
 
-        touched = sorted(emu.state.copilot)[3]
+        touched = sorted(copilot_world(emu.state).chats)[3]
         asyncio.run(_touch(emu, touched))
         third = run(emu, db)
         assert (third.fetched, third.updated, third.unchanged) == (1, 1, 19)
@@ -83,8 +91,8 @@ def test_first_run_no_change_run_and_full(tmp_path: Path, repeat_cursor: bool) -
         ]
         assert texts[-1] == "Touched again"
 
-        gone = sorted(emu.state.copilot)[0]
-        emu.state.copilot[gone].deleted = True
+        gone = sorted(copilot_world(emu.state).chats)[0]
+        copilot_world(emu.state).chats[gone].deleted = True
         plain = run(emu, db)
         assert plain.marked_deleted == 0  # only --full concludes something is gone
         full = run(emu, db, full=True)
@@ -113,7 +121,9 @@ def test_502s_and_dropped_connections_are_retried(tmp_path: Path) -> None:
         Fault("GET", r"/history$", "timeout", nth=5),
     ]
     with (
-        running_emulator(copilot_chats=15, conversations=0, bing_chats=0) as emu,
+        running_emulator(
+            fake_config(copilot_chats=15, chatgpt_conversations=0, bing_chats=0)
+        ) as emu,
         use_transport(wrap=lambda inner: ScriptedFaults(inner, script)),
     ):
         db = open_db(tmp_path / "a.db")
@@ -124,7 +134,9 @@ def test_502s_and_dropped_connections_are_retried(tmp_path: Path) -> None:
 
 
 def test_refused_token_stops_with_exit_2(tmp_path: Path) -> None:
-    with running_emulator(copilot_chats=3, conversations=0, bing_chats=0) as emu:
+    with running_emulator(
+        fake_config(copilot_chats=3, chatgpt_conversations=0, bing_chats=0)
+    ) as emu:
         summary = run(emu, open_db(tmp_path / "a.db"), token="wrong-token-secret")
     assert summary.exit_code == 2
     assert "the Copilot token was refused" in summary.errors[0]
@@ -134,7 +146,9 @@ def test_refused_token_stops_with_exit_2(tmp_path: Path) -> None:
 
 def test_identity_type_is_sent(tmp_path: Path) -> None:
     with running_emulator(
-        copilot_chats=3, conversations=0, bing_chats=0, copilot_identity_type="google"
+        fake_config(
+            copilot_chats=3, chatgpt_conversations=0, bing_chats=0, copilot_identity_type="google"
+        )
     ) as emu:
         without = run(emu, open_db(tmp_path / "a.db"))
         with_it = run(emu, open_db(tmp_path / "b.db"), identity="google")
@@ -144,7 +158,7 @@ def test_identity_type_is_sent(tmp_path: Path) -> None:
 
 def test_cloudflare_page_stops_with_exit_3(tmp_path: Path) -> None:
     with running_emulator(
-        copilot_chats=3, conversations=0, bing_chats=0, challenge_rate=1.0
+        fake_config(copilot_chats=3, chatgpt_conversations=0, bing_chats=0, challenge_rate=1.0)
     ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(emu, db)

@@ -9,15 +9,17 @@ from typing import Any
 
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
 from archiver.providers.copilot.backup import backup_copilot
 from archiver.providers.copilot.client import CopilotSettings
+from archiver.providers.copilot.fake.config import CopilotFakeConfig
 from archiver.store import open_db
 from archiver.store.filestore import FileStore
 from archiver.transport.pace import ClientPace
+from tests.support.fakes import fake_config
 from tests.support.transport import FAST
 
-TOKEN = EmulatorConfig().copilot_token
+TOKEN = CopilotFakeConfig().token
 IMAGES = "/_emulator/copilot/images"
 
 
@@ -47,7 +49,9 @@ def statuses(db: Any) -> dict[str | None, int]:
 
 
 def test_images_are_stored_once_and_citations_skipped(tmp_path: Path) -> None:
-    with running_emulator(copilot_chats=30, conversations=0, bing_chats=0) as emu:
+    with running_emulator(
+        fake_config(copilot_chats=30, chatgpt_conversations=0, bing_chats=0)
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         first = run(emu, db)
         assert first.exit_code == 0, first.errors
@@ -76,7 +80,9 @@ def test_images_are_stored_once_and_citations_skipped(tmp_path: Path) -> None:
 
 
 def test_no_files_downloads_nothing(tmp_path: Path) -> None:
-    with running_emulator(copilot_chats=30, conversations=0, bing_chats=0) as emu:
+    with running_emulator(
+        fake_config(copilot_chats=30, chatgpt_conversations=0, bing_chats=0)
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         assert run(emu, db, files=False).exit_code == 0
         assert image_requests(emu) == []
@@ -84,7 +90,9 @@ def test_no_files_downloads_nothing(tmp_path: Path) -> None:
 
 
 def test_a_gone_image_is_marked_and_not_fetched_again(tmp_path: Path) -> None:
-    with running_emulator(copilot_chats=30, conversations=0, bing_chats=0) as emu:
+    with running_emulator(
+        fake_config(copilot_chats=30, chatgpt_conversations=0, bing_chats=0)
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         assert run(emu, db, files=False).exit_code == 0
         pointer = db.execute(

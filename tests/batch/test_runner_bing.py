@@ -5,12 +5,15 @@ from typing import Any
 
 from archiver.batch import BatchOptions
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.providers.bing.client import BingSettings
+from archiver.providers.bing.fake.config import BingFakeConfig
+from archiver.providers.bing.fake.world import world_of as bing_world
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
 from tests.support.batching import run_provider_batch
+from tests.support.fakes import fake_config
 from tests.support.transport import FAST
 
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
@@ -18,7 +21,7 @@ CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,
 
 def settings(base_url: str) -> BingSettings:
     return BingSettings(
-        cookie=Secret(EmulatorConfig().bing_cookie),
+        cookie=Secret(BingFakeConfig().cookie),
         bing_base_url=base_url,
         sydney_base_url=base_url,
     )
@@ -40,7 +43,7 @@ def test_threads_over_chathub_are_one_conversation(tmp_path: Path) -> None:
     csv = tmp_path / "p.csv"
     csv.write_text(CSV, encoding="utf-8")
     db = open_db(tmp_path / "a.db")
-    with running_emulator(bing_chats=0) as emu:
+    with running_emulator(fake_config(bing_chats=0)) as emu:
         summary = run(db, csv, emu.base_url, cleanup=True)
     assert summary.exit_code == EXIT_OK, summary.errors
     rows = items(db)
@@ -69,14 +72,14 @@ def test_throttled_stops_the_run_and_a_later_run_resumes_the_thread(tmp_path: Pa
     csv = tmp_path / "p.csv"
     csv.write_text(CSV, encoding="utf-8")
     db = open_db(tmp_path / "a.db")
-    with running_emulator(bing_chats=0, bing_daily_cap=2) as emu:
+    with running_emulator(fake_config(bing_chats=0, bing_daily_cap=2)) as emu:
         first = run(db, csv, emu.base_url, concurrency=1)
         assert first.exit_code == EXIT_PARTIAL and first.aborted is not None
         assert "Throttled" in str(first.aborted)
         rows = items(db)
         statuses = [rows[k]["status"] for k in ("t1", "t2", "t3", "s1")]
         assert statuses == ["done", "done", "pending", "pending"]
-        emu.state.config.bing_daily_cap = 300  # the next day
+        bing_world(emu.state).config.daily_cap = 300  # the next day
         second = run(db, csv, emu.base_url)
     assert second.exit_code == EXIT_OK, second.errors
     assert second.done == 2 and second.already_done == 2
@@ -98,7 +101,7 @@ def test_dropped_sockets_are_retried(tmp_path: Path) -> None:
     csv = tmp_path / "p.csv"
     csv.write_text("prompt\n" + "".join(f"question {i}\n" for i in range(8)), encoding="utf-8")
     db = open_db(tmp_path / "a.db")
-    with running_emulator(bing_chats=0, drop_rate=0.3, seed=3) as emu:
+    with running_emulator(fake_config(bing_chats=0, drop_rate=0.3, seed=3)) as emu:
         summary = run(
             db,
             csv,

@@ -14,17 +14,20 @@ from archiver.batch import BatchOptions
 from archiver.cli import cli
 from archiver.config import Secret
 from archiver.cooldown import CooldownSkip
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
+from archiver.providers.chatgpt.fake.world import world_of as chatgpt_world
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown, sending_scope
 from tests.support.batching import run_provider_batch
 from tests.support.fake_answers import TOKEN as FAKE_TOKEN
 from tests.support.fake_answers import FakeAnswers
+from tests.support.fakes import fake_config
 from tests.support.transport import FAST
 
-TOKEN = EmulatorConfig().token
+TOKEN = ChatGPTFakeConfig().token
 PROMPTS = "id,prompt\n" + "".join(f"r{i},Question number {i}\n" for i in range(1, 7))
 
 
@@ -53,7 +56,9 @@ def items(db: Any) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("form", ["sha3", "fnv"])
 def test_every_row_goes_through_the_sentinel_and_f_conversation(tmp_path: Path, form: str) -> None:
-    with running_emulator(conversations=0, pow_difficulty="00ffff") as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, chatgpt_pow_difficulty="00ffff")
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(
             db,
@@ -78,7 +83,11 @@ def test_every_row_goes_through_the_sentinel_and_f_conversation(tmp_path: Path, 
 
 
 def test_prepare_finalize_form_and_the_legacy_path(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, sentinel_form="prepare", send_paths="legacy") as emu:
+    with running_emulator(
+        fake_config(
+            chatgpt_conversations=0, chatgpt_sentinel_form="prepare", chatgpt_send_paths="legacy"
+        )
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, csv(tmp_path), emu.chatgpt_base_url, concurrency=1)
         assert summary.exit_code == EXIT_OK, summary.errors
@@ -138,7 +147,7 @@ def test_a_retry_after_beyond_max_wait_stops_the_batch_and_a_later_run_skips(
 
 
 def test_a_cut_stream_adopts_the_stored_answer_never_sending_twice(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, drop_sends=3) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0, drop_sends=3)) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, csv(tmp_path), emu.chatgpt_base_url)
         assert summary.exit_code == EXIT_OK, summary.errors
@@ -156,7 +165,7 @@ def test_a_cut_stream_adopts_the_stored_answer_never_sending_twice(tmp_path: Pat
 
 
 def test_unusual_activity_once_is_retried_with_fresh_tokens(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, unusual_activity=1) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0, chatgpt_unusual_activity=1)) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, csv(tmp_path, "prompt\nonly one\n"), emu.chatgpt_base_url)
         assert summary.exit_code == EXIT_OK, summary.errors
@@ -165,7 +174,7 @@ def test_unusual_activity_once_is_retried_with_fresh_tokens(tmp_path: Path) -> N
 
 
 def test_unusual_activity_twice_stops_the_run_rows_pending(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, turnstile="insist") as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0, chatgpt_turnstile="insist")) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, csv(tmp_path), emu.chatgpt_base_url, concurrency=1)
         assert summary.exit_code == EXIT_PARTIAL
@@ -179,7 +188,11 @@ def test_unusual_activity_twice_stops_the_run_rows_pending(tmp_path: Path) -> No
 
 
 def test_a_long_model_cap_stops_at_once_and_a_later_run_skips(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, model_cap=2, model_cap_clears_in=3 * 3600) as emu:
+    with running_emulator(
+        fake_config(
+            chatgpt_conversations=0, chatgpt_model_cap=2, chatgpt_model_cap_clears_in=3 * 3600
+        )
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, csv(tmp_path), emu.chatgpt_base_url, concurrency=1)
         # Stopped at the first cap, not asleep for three hours then asking again.
@@ -206,7 +219,9 @@ def test_a_long_model_cap_stops_at_once_and_a_later_run_skips(tmp_path: Path) ->
 
 
 def test_a_short_model_cap_is_waited_out(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, model_cap=2, model_cap_clears_in=1) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, chatgpt_model_cap=2, chatgpt_model_cap_clears_in=1)
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, csv(tmp_path), emu.chatgpt_base_url)
         assert summary.exit_code == EXIT_OK, summary.errors
@@ -216,7 +231,9 @@ def test_a_short_model_cap_is_waited_out(tmp_path: Path) -> None:
 
 
 def test_only_one_message_at_a_time_goes_serial(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, one_at_a_time=True, stream_delay_ms=5) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, chatgpt_one_at_a_time=True, stream_delay_ms=5)
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, csv(tmp_path), emu.chatgpt_base_url, concurrency=3)
         assert summary.exit_code == EXIT_OK, summary.errors
@@ -226,7 +243,9 @@ def test_only_one_message_at_a_time_goes_serial(tmp_path: Path) -> None:
 
 
 def test_cli_exit_codes_for_a_cap(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, model_cap=1, model_cap_clears_in=7200) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, chatgpt_model_cap=1, chatgpt_model_cap_clears_in=7200)
+    ) as emu:
         env = {"CHATGPT_ACCESS_TOKEN": TOKEN, "CHATGPT_BASE_URL": emu.chatgpt_base_url}
         db = str(tmp_path / "a.db")
         args = ["batch", db, str(csv(tmp_path)), "--max-rpm", "6000", "--concurrency", "1"]
@@ -239,7 +258,9 @@ def test_cli_exit_codes_for_a_cap(tmp_path: Path) -> None:
 
 
 def test_an_unsolvable_proof_stops_at_once_naming_the_difficulty(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, pow_difficulty="000000") as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, chatgpt_pow_difficulty="000000")
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, csv(tmp_path), emu.chatgpt_base_url, concurrency=1)
         # Stopped at the first unsolvable challenge: no row asked for another.
@@ -250,10 +271,10 @@ def test_an_unsolvable_proof_stops_at_once_naming_the_difficulty(tmp_path: Path)
 
 
 def test_a_server_that_takes_only_the_other_proof_form_is_learnt(tmp_path: Path) -> None:
-    with running_emulator(conversations=0, pow_forms="fnv") as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0, chatgpt_pow_forms="fnv")) as emu:
         db = open_db(tmp_path / "a.db")
         summary = run(db, csv(tmp_path), emu.chatgpt_base_url, concurrency=1)
         assert summary.exit_code == EXIT_OK, summary.errors
         # Refused once (SHA3), then FNV-1a passed and was kept for every later prompt.
-        assert emu.state.refusal_reasons == ["bad proof of work"]
+        assert chatgpt_world(emu.state).refusal_reasons == ["bad proof of work"]
         assert emu.state.stats()["prompts"] == 6 and emu.state.stats()["sentinel_issued"] == 7

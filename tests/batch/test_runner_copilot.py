@@ -9,18 +9,21 @@ import pytest
 
 from archiver.batch import BatchOptions
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.providers.copilot.client import CopilotSettings
+from archiver.providers.copilot.fake.config import CopilotFakeConfig
+from archiver.providers.copilot.fake.world import world_of as copilot_world
 from archiver.store import open_db
 from archiver.transport.connect import use_transport
 from tests.support.batching import run_provider_batch
+from tests.support.fakes import fake_config
 from tests.support.transport import FAST, Fault, ScriptedFaults
 
 CONVERSATIONS = r"^/c/api/conversations"
 CHAT = r"^/c/api/chat"
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
-TOKEN = EmulatorConfig().copilot_token
+TOKEN = CopilotFakeConfig().token
 
 
 def run(db: Any, csv: Path, base_url: str, **overrides: Any):
@@ -54,16 +57,19 @@ def test_threads_answers_archived_and_challenges_met(
 ) -> None:
     db = open_db(tmp_path / "a.db")
     with running_emulator(
-        bing_chats=0,
-        conversations=0,
-        copilot_challenge=challenge,
-        copilot_challenge_resend=resend,
-        copilot_hashcash_bits=10,
+        fake_config(
+            bing_chats=0,
+            chatgpt_conversations=0,
+            copilot_challenge=challenge,
+            copilot_challenge_resend=resend,
+            copilot_hashcash_bits=10,
+        )
     ) as emu:
         summary = run(db, write_csv(tmp_path), emu.base_url)
         stats = emu.state.stats()
         upstream = {
-            cid: [m["id"] for m in c.messages or []] for cid, c in emu.state.copilot.items()
+            cid: [m["id"] for m in c.messages or []]
+            for cid, c in copilot_world(emu.state).chats.items()
         }
     assert summary.exit_code == EXIT_OK, summary.errors
     rows = items(db)
@@ -94,7 +100,7 @@ def test_threads_answers_archived_and_challenges_met(
 def test_resume_never_sends_an_answered_row_again(tmp_path: Path) -> None:
     db = open_db(tmp_path / "a.db")
     csv = write_csv(tmp_path)
-    with running_emulator(bing_chats=0, conversations=0) as emu:
+    with running_emulator(fake_config(bing_chats=0, chatgpt_conversations=0)) as emu:
         first = run(db, csv, emu.base_url)
         again = run(db, csv, emu.base_url)
         more = write_csv(tmp_path, CSV + "t4,T,Fourth turn\n")
@@ -115,7 +121,9 @@ def test_resume_never_sends_an_answered_row_again(tmp_path: Path) -> None:
 
 def test_cloudflare_challenge_stops_the_run(tmp_path: Path) -> None:
     db = open_db(tmp_path / "a.db")
-    with running_emulator(bing_chats=0, conversations=0, copilot_challenge="cloudflare") as emu:
+    with running_emulator(
+        fake_config(bing_chats=0, chatgpt_conversations=0, copilot_challenge="cloudflare")
+    ) as emu:
         summary = run(db, write_csv(tmp_path), emu.base_url, concurrency=1)
         prompts = emu.state.stats()["prompts"]
     assert summary.exit_code == EXIT_PARTIAL
@@ -126,7 +134,9 @@ def test_cloudflare_challenge_stops_the_run(tmp_path: Path) -> None:
 
 def test_error_frame_stops_the_run(tmp_path: Path) -> None:
     db = open_db(tmp_path / "a.db")
-    with running_emulator(bing_chats=0, conversations=0, copilot_error="rateLimited") as emu:
+    with running_emulator(
+        fake_config(bing_chats=0, chatgpt_conversations=0, copilot_error="rateLimited")
+    ) as emu:
         summary = run(db, write_csv(tmp_path), emu.base_url, concurrency=1)
     assert summary.exit_code == EXIT_PARTIAL
     assert "rateLimited" in summary.errors[0]
@@ -145,11 +155,11 @@ def test_drops_and_502s_are_retried_and_cleanup_deletes(tmp_path: Path) -> None:
     ]
     db = open_db(tmp_path / "a.db")
     with (
-        running_emulator(bing_chats=0, conversations=0) as emu,
+        running_emulator(fake_config(bing_chats=0, chatgpt_conversations=0)) as emu,
         use_transport(wrap=lambda inner: ScriptedFaults(inner, script)),
     ):
         summary = run(db, write_csv(tmp_path), emu.base_url, cleanup=True)
-        left = [c for c in emu.state.copilot.values() if not c.deleted]
+        left = [c for c in copilot_world(emu.state).chats.values() if not c.deleted]
     assert summary.exit_code == EXIT_OK, summary.errors
     assert all(fault.hit for fault in script)
     assert summary.cleaned == 2
@@ -165,14 +175,14 @@ def test_a_socket_cut_mid_answer_is_never_sent_twice(tmp_path: Path) -> None:
     mid-answer is retried by adopting that answer from the history, not by asking again."""
     db = open_db(tmp_path / "a.db")
     # Scripted: the first answer is cut half-way, after the exchange was stored upstream.
-    with running_emulator(bing_chats=0, conversations=0, drop_sends=1) as emu:
+    with running_emulator(fake_config(bing_chats=0, chatgpt_conversations=0, drop_sends=1)) as emu:
         summary = run(db, write_csv(tmp_path), emu.base_url)
         sockets_cut = [
             e for e in emu.request_log if e.get("dropped") and "chat" in e["route"].lower()
         ]
         asked = [
             m
-            for chat in emu.state.copilot.values()
+            for chat in copilot_world(emu.state).chats.values()
             for m in chat.messages or []
             if m["author"]["type"] == "human"
         ]

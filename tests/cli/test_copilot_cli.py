@@ -12,16 +12,18 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
+from archiver.providers.copilot.fake.config import CopilotFakeConfig
+from tests.support.fakes import fake_config
 from tests.support.jobhelpers import write_job
 
-TOKEN = EmulatorConfig().copilot_token
+TOKEN = CopilotFakeConfig().token
 
 
 @pytest.fixture(scope="module")
 def emu():
     with running_emulator(
-        EmulatorConfig(conversations=0, bing_chats=0, copilot_chats=9, seed=4)
+        fake_config(chatgpt_conversations=0, bing_chats=0, copilot_chats=9, seed=4)
     ) as running:
         yield running
 

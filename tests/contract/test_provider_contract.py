@@ -25,18 +25,21 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.cli.options import with_defaults
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
 from archiver.jobs.kinds import KINDS
 from archiver.providers import registry
 from archiver.providers.base import Provider, Renderer
 from archiver.store import open_db
 from archiver.store.rebuild import reflatten
 from archiver.store.runs import set_cooldown
+from tests.support.fakes import fake_config
 
 BACKUP = [p.name for p in registry.with_capability("backup")]
 # The legacy providers' fakes are sized by the shared config; newer ones by their own
 # defaults (``Emulator.default_config``).
-SMALL = EmulatorConfig(conversations=6, mean_nodes=6, bing_chats=4, copilot_chats=4, projects=1)
+SMALL = fake_config(
+    chatgpt_conversations=6, chatgpt_mean_nodes=6, bing_chats=4, copilot_chats=4, chatgpt_projects=1
+)
 
 
 @pytest.fixture(scope="module")

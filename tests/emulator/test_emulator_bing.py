@@ -11,6 +11,7 @@ import aiohttp
 
 from archiver.emulator import running_emulator
 from tests.support.emulator_client import COOKIE, call
+from tests.support.fakes import fake_config
 
 RS = "\x1e"
 
@@ -38,7 +39,9 @@ def test_create_header_style_and_reissue(emu) -> None:
 
 
 def test_create_body_style() -> None:
-    with running_emulator(conversations=0, bing_chats=0, bing_signature_style="body") as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, bing_chats=0, bing_signature_style="body")
+    ) as emu:
         body, headers = _create(emu.base_url)
         assert body["conversationSignature"] and body["clientId"]
         assert "X-Sydney-Conversationsignature" not in headers
@@ -77,7 +80,9 @@ def test_chats_list_and_history_by_query_or_bearer(emu) -> None:
 
 
 def test_seconds_flag_and_delete() -> None:
-    with running_emulator(conversations=0, bing_chats=4, bing_times_in_seconds=True) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, bing_chats=4, bing_times_in_seconds=True)
+    ) as emu:
         chats = call("GET", f"{emu.base_url}/turing/conversation/chats", headers=COOKIE).json()[
             "chats"
         ]
@@ -139,7 +144,9 @@ async def _chat(base: str, created: dict, signature: str, prompts: list[str]) ->
 
 
 def test_chathub_round_trip_then_throttled_at_the_cap() -> None:
-    with running_emulator(conversations=0, bing_chats=0, bing_conversation_cap=2) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, bing_chats=0, bing_conversation_cap=2)
+    ) as emu:
         created, headers = _create(emu.base_url)
         signature = headers["X-Sydney-Encryptedconversationsignature"]
         turns = asyncio.run(
@@ -188,7 +195,9 @@ def test_chathub_round_trip_then_throttled_at_the_cap() -> None:
 
 
 def test_chathub_captcha() -> None:
-    with running_emulator(conversations=0, bing_chats=0, bing_captcha=True) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, bing_chats=0, bing_captcha=True)
+    ) as emu:
         created, headers = _create(emu.base_url)
         signature = headers["X-Sydney-Conversationsignature"]
         (frames,) = asyncio.run(_chat(emu.base_url, created, signature, ["hi"]))

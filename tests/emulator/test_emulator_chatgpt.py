@@ -9,10 +9,13 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from archiver.emulator import export_conversation, running_emulator, write_export_json
+from archiver.emulator import running_emulator
+from archiver.providers.chatgpt.fake.generate import export_conversation, write_export_json
+from archiver.providers.chatgpt.fake.world import world_of as chatgpt_world
 from archiver.providers.chatgpt.options import ROOT_PARENT
 from archiver.providers.chatgpt.stream import build_request
 from tests.support.emulator_client import AUTH, call, sse_events
+from tests.support.fakes import fake_config
 
 
 def _list(base: str, **params: Any) -> dict:
@@ -134,8 +137,8 @@ def test_detail_has_no_id_and_float_times(emu) -> None:
 def test_export_format_matches_what_the_api_serves(emu, tmp_path) -> None:
     cid = _list(emu.chatgpt_base_url, limit=1, offset=7)["items"][0]["id"]
     served = call("GET", f"{emu.chatgpt_base_url}/conversation/{cid}", headers=AUTH).json()
-    index = emu.state.records[cid].index
-    assert export_conversation(index) == {"id": cid, **served}
+    index = chatgpt_world(emu.state).records[cid].index
+    assert index is not None and export_conversation(index) == {"id": cid, **served}
     write_export_json(tmp_path / "conversations.json", 60)
     exported = json.loads((tmp_path / "conversations.json").read_text())
     listed = _list(emu.chatgpt_base_url, limit=100)["items"]
@@ -144,7 +147,7 @@ def test_export_format_matches_what_the_api_serves(emu, tmp_path) -> None:
 
 
 def test_auth_token_and_account_id() -> None:
-    with running_emulator(conversations=3, account_id="acct-1") as emu:
+    with running_emulator(fake_config(chatgpt_conversations=3, chatgpt_account_id="acct-1")) as emu:
         url = f"{emu.chatgpt_base_url}/conversations"
         bad = call(
             "GET", url, headers={"Authorization": "Bearer nope", "Chatgpt-Account-Id": "acct-1"}
@@ -158,7 +161,7 @@ def test_auth_token_and_account_id() -> None:
 
 
 def test_classic_stream_creates_a_chat_that_tops_the_list() -> None:
-    with running_emulator(conversations=10) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=10)) as emu:
         base = emu.chatgpt_base_url
         events = _prompt(base, "Tell me about rivers")
         echoed = [json.loads(d)["message"] for _, d in events[:2]]
@@ -186,7 +189,7 @@ def test_classic_stream_creates_a_chat_that_tops_the_list() -> None:
 
 
 def test_v1_stream_reassembles_to_the_same_text_as_classic() -> None:
-    with running_emulator(conversations=0) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0)) as emu:
         base = emu.chatgpt_base_url
         classic = _classic_answer(_prompt(base, "Same prompt"))["message"]
         events = _prompt(base, "Same prompt", v1=True, model="o3")
@@ -204,7 +207,7 @@ def test_v1_stream_reassembles_to_the_same_text_as_classic() -> None:
 
 
 def test_long_answer_stops_at_max_tokens_and_continue_finishes_it() -> None:
-    with running_emulator(conversations=0) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0)) as emu:
         base = emu.chatgpt_base_url
         first = _classic_answer(_prompt(base, "[long] explain everything"))
         message, cid = first["message"], first["conversation_id"]
@@ -227,7 +230,7 @@ def test_long_answer_stops_at_max_tokens_and_continue_finishes_it() -> None:
 
 
 def test_hide_rename_gen_title_touch_and_delete() -> None:
-    with running_emulator(conversations=6) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=6)) as emu:
         base = emu.chatgpt_base_url
         a, b, c, *_ = [i["id"] for i in _list(base)["items"]]
         assert call(
@@ -278,7 +281,7 @@ def test_account_endpoints(emu) -> None:
 
 
 def test_regenerate_and_resent_message_id_keep_the_tree_consistent() -> None:
-    with running_emulator(conversations=0) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0)) as emu:
         base = emu.chatgpt_base_url
         first = _classic_answer(_prompt(base, "Pick a colour"))
         cid, answer = first["conversation_id"], first["message"]
@@ -305,9 +308,10 @@ def _user(message_id: str, text: str) -> dict:
 
 
 def test_prompts_create_new_conversations_never_reusing_generated_ids():
-    from archiver.emulator import EmulatorConfig, running_emulator, summary
+    from archiver.emulator import running_emulator
+    from archiver.providers.chatgpt.fake.generate import summary
 
-    config = EmulatorConfig(conversations=10, seed=1)
+    config = fake_config(chatgpt_conversations=10, seed=1)
     generated = {summary(i, seed=1).id for i in range(10)}
     with running_emulator(config) as emu:
         created = [emu.state.new_id("conversation") for _ in range(5)]

@@ -10,13 +10,16 @@ import aiohttp
 import pytest
 
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.errors import AuthError
 from archiver.providers.copilot.chat import CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotSettings
+from archiver.providers.copilot.fake.config import CopilotFakeConfig
+from archiver.providers.copilot.fake.world import world_of as copilot_world
 from archiver.transport.connect import open_transport
+from tests.support.fakes import fake_config
 
-TOKEN = EmulatorConfig().copilot_token
+TOKEN = CopilotFakeConfig().token
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -28,7 +31,9 @@ async def call(method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
 
 def test_rest_routes() -> None:
     with running_emulator(
-        conversations=0, bing_chats=0, copilot_chats=3, copilot_history_page_size=2
+        fake_config(
+            chatgpt_conversations=0, bing_chats=0, copilot_chats=3, copilot_history_page_size=2
+        )
     ) as emu:
         base = emu.base_url + "/c/api/conversations"
         status, page = asyncio.run(
@@ -36,14 +41,14 @@ def test_rest_routes() -> None:
         )
         assert status == 200 and len(page["results"]) == 3 and page["next"] is None
         assert asyncio.run(call("GET", base))[0] == 401
-        cid = sorted(emu.state.copilot)[0]
-        messages = emu.state.copilot_messages(emu.state.copilot[cid])
+        cid = sorted(copilot_world(emu.state).chats)[0]
+        messages = copilot_world(emu.state).messages(copilot_world(emu.state).chats[cid])
         status, first = asyncio.run(
             call("GET", f"{base}/{cid}/history", headers=AUTH, params={"api-version": "2"})
         )
         assert [m["id"] for m in first["results"]] == [m["id"] for m in messages[::-1][:2]]
         status, created = asyncio.run(call("POST", base, headers=AUTH, json={}))
-        assert status == 200 and created["id"] in emu.state.copilot
+        assert status == 200 and created["id"] in copilot_world(emu.state).chats
         status, patched = asyncio.run(
             call("PATCH", f"{base}/{cid}", headers=AUTH, json={"title": "New", "isPinned": True})
         )
@@ -53,7 +58,7 @@ def test_rest_routes() -> None:
 
 
 def test_socket_refuses_a_wrong_token() -> None:
-    with running_emulator(conversations=0, bing_chats=0) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0, bing_chats=0)) as emu:
         settings = CopilotSettings(Secret("wrong-secret"), base_url=emu.base_url)
 
         async def go() -> None:

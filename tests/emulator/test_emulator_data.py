@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from archiver.fakes.config import EmulatorConfig
 from archiver.fakes.state import EmulatorState
 from archiver.providers.bing.fake.generate import chat_messages
 from archiver.providers.chatgpt.fake import generate as chatgpt_data
+from archiver.providers.chatgpt.fake.world import world_of as chatgpt_world
+from tests.support.fakes import fake_config
 
 
 def _messages(conv: dict) -> list[dict]:
@@ -103,10 +104,10 @@ def test_mean_nodes_knob_and_export_format() -> None:
 
 
 def test_thousands_of_conversations_start_lazily() -> None:
-    state = EmulatorState(EmulatorConfig(conversations=2000))
-    assert len(state.records) == 2000
-    assert state._details == {}  # no tree is built until a client asks for it
-    archived = sum(r.is_archived for r in state.records.values())
+    world = chatgpt_world(EmulatorState(fake_config(chatgpt_conversations=2000)))
+    assert len(world.records) == 2000
+    assert world.built() == 0  # no tree is built until a client asks for it
+    archived = sum(r.is_archived for r in world.records.values())
     assert 150 <= archived <= 250  # about 10%
 
 

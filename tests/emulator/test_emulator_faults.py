@@ -13,6 +13,7 @@ from archiver.emulator import running_emulator
 from archiver.fakes import faults
 from archiver.fakes.faults import TokenBuckets
 from tests.support.emulator_client import AUTH, TOKEN, call
+from tests.support.fakes import fake_config
 
 
 def test_token_bucket_refills_and_reports_whole_seconds() -> None:
@@ -28,7 +29,7 @@ def test_token_bucket_refills_and_reports_whole_seconds() -> None:
 
 
 def test_rate_limit_answers_429_with_retry_after(fake_clock: FakeClock) -> None:
-    with running_emulator(conversations=3, rate_limit=60, rate_burst=2) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=3, rate_limit=60, rate_burst=2)) as emu:
         url = f"{emu.chatgpt_base_url}/conversations"
         statuses = [call("GET", url, headers=AUTH) for _ in range(3)]
         assert [r.status for r in statuses] == [200, 200, 429]
@@ -44,7 +45,9 @@ def test_rate_limit_answers_429_with_retry_after(fake_clock: FakeClock) -> None:
 
 
 def test_no_retry_after_flag() -> None:
-    with running_emulator(conversations=1, rate_limit=1, retry_after=False) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=1, rate_limit=1, retry_after=False)
+    ) as emu:
         url = f"{emu.chatgpt_base_url}/conversations"
         call("GET", url, headers=AUTH)
         limited = call("GET", url, headers=AUTH)
@@ -52,7 +55,7 @@ def test_no_retry_after_flag() -> None:
 
 
 def test_challenge_page_is_html() -> None:
-    with running_emulator(conversations=1, challenge_rate=1.0) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=1, challenge_rate=1.0)) as emu:
         reply = call("GET", f"{emu.chatgpt_base_url}/conversations", headers=AUTH)
         assert reply.status == 403
         assert reply.headers["Content-Type"].startswith("text/html")
@@ -62,7 +65,7 @@ def test_challenge_page_is_html() -> None:
 
 def test_fail_rate_is_deterministic() -> None:
     def statuses() -> list[int]:
-        with running_emulator(conversations=1, fail_rate=0.5, seed=3) as emu:
+        with running_emulator(fake_config(chatgpt_conversations=1, fail_rate=0.5, seed=3)) as emu:
             return [
                 call("GET", f"{emu.chatgpt_base_url}/models", headers=AUTH).status
                 for _ in range(12)
@@ -78,7 +81,7 @@ def test_dropped_json_and_stream_are_truncated() -> None:
         async with aiohttp.ClientSession() as session, session.request(url=url, **kwargs) as r:
             await r.read()
 
-    with running_emulator(conversations=3, drop_rate=1.0) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=3, drop_rate=1.0)) as emu:
         with pytest.raises(aiohttp.ClientPayloadError):
             asyncio.run(fetch(f"{emu.chatgpt_base_url}/conversations", method="GET", headers=AUTH))
         body = {
@@ -111,7 +114,7 @@ class RecordingAsyncio:
 def test_latency_and_request_log_without_secrets(monkeypatch) -> None:
     recorder = RecordingAsyncio()
     monkeypatch.setattr(faults, "asyncio", recorder)
-    with running_emulator(conversations=1, latency_ms=150) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=1, latency_ms=150)) as emu:
         call("GET", f"{emu.chatgpt_base_url}/conversations?limit=5", headers=AUTH)
         assert recorder.sleeps == [0.15]  # the injected latency, once per upstream request
         log = call("GET", f"{emu.base_url}/_emulator/requests").json()

@@ -10,9 +10,11 @@ import pytest
 from archiver.emulator import running_emulator
 from archiver.providers.chatgpt import pow as pw
 from archiver.providers.chatgpt.fake.sentinel import proof_ok
+from archiver.providers.chatgpt.fake.world import world_of as chatgpt_world
 from archiver.providers.chatgpt.options import ROOT_PARENT
 from archiver.providers.chatgpt.stream import build_request
 from tests.support.emulator_client import AUTH, call
+from tests.support.fakes import fake_config
 from tests.support.streams import parse_answer_stream
 
 CONFIG = pw.browser_config("Mozilla/5.0 Test", now=1_790_000_000)
@@ -52,7 +54,9 @@ def _send(base: str, headers: dict[str, str], text: str = "Hello there", **field
 
 @pytest.mark.parametrize("form", [pw.SHA3, pw.FNV])
 def test_a_solved_token_sends_once_and_only_once(form: str) -> None:
-    with running_emulator(conversations=0, pow_difficulty="00ffff") as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, chatgpt_pow_difficulty="00ffff")
+    ) as emu:
         base = emu.chatgpt_base_url
         req = _requirements(base)
         assert req["proofofwork"] == {
@@ -67,7 +71,7 @@ def test_a_solved_token_sends_once_and_only_once(form: str) -> None:
         assert answer.text and answer.title and answer.conversation_id
         again = _send(base, headers)  # the same requirements token a second time
         assert again.status == 403 and "Unusual activity" in again.json()["detail"]
-        assert emu.state.refusal_reasons == ["requirements token used twice"]
+        assert chatgpt_world(emu.state).refusal_reasons == ["requirements token used twice"]
 
 
 def _unsolved(seed: str, difficulty: str) -> str:
@@ -83,7 +87,9 @@ def _unsolved(seed: str, difficulty: str) -> str:
 
 
 def test_missing_or_bad_proof_and_missing_device_are_refused() -> None:
-    with running_emulator(conversations=0, pow_difficulty="00ffff") as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, chatgpt_pow_difficulty="00ffff")
+    ) as emu:
         base = emu.chatgpt_base_url
         assert _send(base, {}).status == 403
         req = _requirements(base)
@@ -101,20 +107,24 @@ def test_missing_or_bad_proof_and_missing_device_are_refused() -> None:
             headers={**AUTH, **_sentinel_headers(base)},
         )
         assert no_device.status == 403
-        assert emu.state.refusal_reasons[0] == "missing or unknown requirements token"
-        assert emu.state.refusal_reasons[-1] == "no oai-device-id"
+        assert (
+            chatgpt_world(emu.state).refusal_reasons[0] == "missing or unknown requirements token"
+        )
+        assert chatgpt_world(emu.state).refusal_reasons[-1] == "no oai-device-id"
         assert emu.state.stats()["prompts"] == 0
 
 
 def test_only_the_accepted_form_passes() -> None:
-    with running_emulator(conversations=0, pow_forms="fnv") as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0, chatgpt_pow_forms="fnv")) as emu:
         base = emu.chatgpt_base_url
         assert _send(base, _sentinel_headers(base, pw.SHA3)).status == 403
         assert _send(base, _sentinel_headers(base, pw.FNV)).status == 200
 
 
 def test_prepare_and_finalize_form() -> None:
-    with running_emulator(conversations=0, sentinel_form="prepare") as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, chatgpt_sentinel_form="prepare")
+    ) as emu:
         base = emu.chatgpt_base_url
         p = {"p": pw.requirements_token(CONFIG)}
         plain = call("POST", f"{base}/sentinel/chat-requirements", json=p, headers=AUTH)
@@ -135,18 +145,24 @@ def test_prepare_and_finalize_form() -> None:
 
 
 def test_turnstile_insisted_on_and_forced_unusual_activity() -> None:
-    with running_emulator(conversations=0, turnstile="insist") as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0, chatgpt_turnstile="insist")) as emu:
         base = emu.chatgpt_base_url
         assert _requirements(base)["turnstile"]["required"] is True
         assert _send(base, _sentinel_headers(base)).status == 403
-    with running_emulator(conversations=0, unusual_activity=1, turnstile="required") as emu:
+    with running_emulator(
+        fake_config(
+            chatgpt_conversations=0, chatgpt_unusual_activity=1, chatgpt_turnstile="required"
+        )
+    ) as emu:
         base = emu.chatgpt_base_url
         assert _send(base, _sentinel_headers(base)).status == 403
         assert _send(base, _sentinel_headers(base)).status == 200  # required, not insisted on
 
 
 def test_model_cap_and_send_paths() -> None:
-    with running_emulator(conversations=0, model_cap=1, model_cap_clears_in=7200) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, chatgpt_model_cap=1, chatgpt_model_cap_clears_in=7200)
+    ) as emu:
         base = emu.chatgpt_base_url
         assert _send(base, _sentinel_headers(base)).status == 200
         capped = _send(base, _sentinel_headers(base))
@@ -155,15 +171,15 @@ def test_model_cap_and_send_paths() -> None:
         assert detail["code"] == "model_cap_exceeded" and 7000 < detail["clears_in"] <= 7200
         other = _send(base, _sentinel_headers(base), model="gpt-4o-mini")
         assert other.status == 200  # a cap is per model
-    with running_emulator(conversations=0, send_paths="f") as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0, chatgpt_send_paths="f")) as emu:
         legacy = call("POST", f"{emu.chatgpt_base_url}/conversation", json={}, headers=AUTH)
         assert legacy.status == 404
-    with running_emulator(conversations=0, send_paths="legacy") as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0, chatgpt_send_paths="legacy")) as emu:
         assert _send(emu.chatgpt_base_url, {}).status == 404
 
 
 def test_the_2026_stream_has_channels_and_side_frames() -> None:
-    with running_emulator(conversations=0) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=0)) as emu:
         base = emu.chatgpt_base_url
         reply = _send(base, _sentinel_headers(base), text="Tell me about rivers")
         text = reply.text

@@ -9,15 +9,18 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.emulator import EmulatorConfig, running_emulator, write_export_json
+from archiver.emulator import running_emulator
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
+from archiver.providers.chatgpt.fake.generate import write_export_json
+from tests.support.fakes import fake_config
 from tests.support.jobhelpers import write_job
 
-TOKEN = EmulatorConfig().token
+TOKEN = ChatGPTFakeConfig().token
 
 
 @pytest.fixture(scope="module")
 def emu():
-    with running_emulator(EmulatorConfig(conversations=6, seed=2)) as running:
+    with running_emulator(fake_config(chatgpt_conversations=6, seed=2)) as running:
         yield running
 
 

@@ -8,8 +8,10 @@ import stat
 from click.testing import CliRunner
 
 from archiver.cli import cli
+from archiver.providers.bing.fake.config import BingFakeConfig
 from archiver.store import open_db
 from archiver.store.runs import recent_runs
+from tests.support.fakes import fake_config
 from tests.support.jobhelpers import CONVERSATION_ID, write_job
 
 
@@ -123,10 +125,10 @@ def test_full_every_days_walks_everything_when_due(tmp_path, chatgpt_upstream, t
 
 
 def test_bing_job_against_the_emulator(tmp_path, monkeypatch):
-    from archiver.emulator import EmulatorConfig, running_emulator
+    from archiver.emulator import running_emulator
 
-    monkeypatch.setenv("BING_COOKIE", EmulatorConfig().bing_cookie)
-    with running_emulator(bing_chats=3, conversations=0) as emulator:
+    monkeypatch.setenv("BING_COOKIE", BingFakeConfig().cookie)
+    with running_emulator(fake_config(bing_chats=3, chatgpt_conversations=0)) as emulator:
         job = write_job(
             tmp_path,
             "bing",

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
+from tests.support.fakes import fake_config
 
 TOKEN = "archiver-test-SECRET-copilot-token-7f3a91"
 CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\ns1,,Alone\n"
@@ -39,8 +40,8 @@ def test_token_never_reaches_db_logs_or_errors(
         )
         return Ran(result.exit_code, result.stdout, result.stderr + caplog.text)
 
-    config = EmulatorConfig(
-        conversations=0,
+    config = fake_config(
+        chatgpt_conversations=0,
         bing_chats=0,
         copilot_chats=6,
         copilot_token=TOKEN,

@@ -12,12 +12,15 @@ import time
 
 import pytest
 
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 from tests.support.archive_snapshot import integrity_ok, snapshot
+from tests.support.fakes import fake_config
 
 pytestmark = pytest.mark.slow
 
-CONFIG = EmulatorConfig(conversations=40, seed=21, latency_ms=40)
+CONVERSATIONS = 40
+CONFIG = fake_config(chatgpt_conversations=CONVERSATIONS, seed=21, latency_ms=40)
 
 
 def backup_command(db):
@@ -37,7 +40,7 @@ def backup_command(db):
 def environment(emu):
     return {
         **os.environ,
-        "CHATGPT_ACCESS_TOKEN": EmulatorConfig().token,
+        "CHATGPT_ACCESS_TOKEN": ChatGPTFakeConfig().token,
         "CHATGPT_BASE_URL": emu.chatgpt_base_url,
     }
 
@@ -78,7 +81,7 @@ def test_killed_backup_then_rerun_equals_an_uninterrupted_run(emulator, referenc
     expected = reference
     db = tmp_path / "crash.db"
     # Kill at a random point: right at start-up, or after a random number of commits.
-    after = random.Random(seed).choice([0, *range(1, CONFIG.conversations - 5)])
+    after = random.Random(seed).choice([0, *range(1, CONVERSATIONS - 5)])
     process = subprocess.Popen(backup_command(db), env=environment(emulator))
     if after == 0:
         time.sleep(random.Random(seed).uniform(0.05, 0.3))
@@ -86,7 +89,7 @@ def test_killed_backup_then_rerun_equals_an_uninterrupted_run(emulator, referenc
         assert wait_for_archived(db, after, process), "the run ended before the kill"
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL  # it was still running: a real crash
-    assert archived_count(db) < CONFIG.conversations
+    assert archived_count(db) < CONVERSATIONS
     rerun = subprocess.run(backup_command(db), env=environment(emulator), timeout=120)
     assert rerun.returncode == 0
     assert integrity_ok(db)

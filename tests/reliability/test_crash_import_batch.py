@@ -14,13 +14,17 @@ from collections import Counter
 
 import pytest
 
-from archiver.emulator import EmulatorConfig, running_emulator, write_export_json
+from archiver.emulator import running_emulator
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
+from archiver.providers.chatgpt.fake.generate import write_export_json
+from archiver.providers.chatgpt.fake.world import world_of as chatgpt_world
 from tests.support.archive_snapshot import index_complete, integrity_ok, snapshot
+from tests.support.fakes import fake_config
 
 pytestmark = pytest.mark.slow
 
 ARCHIVER = [sys.executable, "-m", "archiver"]
-TOKEN = EmulatorConfig().token
+TOKEN = ChatGPTFakeConfig().token
 
 
 def count(db, sql):
@@ -90,10 +94,10 @@ def write_prompts(path):
 def sent_prompts(emu) -> Counter[str]:
     """How many times upstream received each prompt (user messages in chats prompts created)."""
     sent: Counter[str] = Counter()
-    for record in emu.state.records.values():
+    for record in chatgpt_world(emu.state).records.values():
         if record.index is not None:  # generated data, not created by a prompt
             continue
-        for node in emu.state.detail(record)["mapping"].values():
+        for node in chatgpt_world(emu.state).detail(record)["mapping"].values():
             message = node.get("message") or {}
             if (message.get("author") or {}).get("role") == "user":
                 sent[message["content"]["parts"][0]] += 1
@@ -119,7 +123,7 @@ def answers(db):
 def test_killed_batch_then_rerun_answers_every_row_once(tmp_path, seed):
     csv = tmp_path / "prompts.csv"
     write_prompts(csv)
-    config = EmulatorConfig(conversations=0, bing_chats=0, latency_ms=25, seed=seed)
+    config = fake_config(chatgpt_conversations=0, bing_chats=0, latency_ms=25, seed=seed)
     with running_emulator(config) as emu:
         reference = tmp_path / "reference.db"
         subprocess.run(

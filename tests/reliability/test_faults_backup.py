@@ -9,19 +9,21 @@ from dataclasses import replace
 
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.errors import EXIT_PARTIAL
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 from archiver.store import open_db
 from archiver.transport.base import Response, TransportTimeout
 from archiver.transport.connect import use_transport
 from archiver.transport.mock import MockTransport
 from archiver.transport.pace import ClientPace
 from archiver.transport.request import Request
+from tests.support.fakes import fake_config
 from tests.support.transport import FAST, werkzeug_handler
 
-TOKEN = EmulatorConfig().token
+TOKEN = ChatGPTFakeConfig().token
 
 
 def backup(db, base_url, *, policy=FAST, timeout=30.0, concurrency=2):
@@ -52,8 +54,8 @@ def test_a_server_that_stops_answering_ends_the_run_cleanly(tmp_path):
 
 
 def test_429_storm_without_retry_after_backs_off_and_completes(tmp_path):
-    config = EmulatorConfig(
-        conversations=15, seed=2, rate_limit=1200, rate_burst=2, retry_after=False
+    config = fake_config(
+        chatgpt_conversations=15, seed=2, rate_limit=1200, rate_burst=2, retry_after=False
     )
     # Back-offs of 10 ms (FAST) are far too short for the bucket to refill: more than the
     # default three throttles in a row without a Retry-After (which stop a run, issue 27)
@@ -69,19 +71,23 @@ def test_429_storm_without_retry_after_backs_off_and_completes(tmp_path):
 
 def test_challenge_pages_stop_the_run_and_a_later_run_completes(tmp_path):
     db = open_db(tmp_path / "a.db")
-    with running_emulator(EmulatorConfig(conversations=30, seed=4, challenge_rate=0.25)) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=30, seed=4, challenge_rate=0.25)
+    ) as emu:
         first = backup(db, emu.chatgpt_base_url)
     assert first.exit_code == EXIT_PARTIAL
     assert "blocked by a challenge page" in str(first.aborted)
     kept = db["conversations"].count
-    with running_emulator(EmulatorConfig(conversations=30, seed=4)) as emu:
+    with running_emulator(fake_config(chatgpt_conversations=30, seed=4)) as emu:
         second = backup(db, emu.chatgpt_base_url)
     assert second.exit_code == 0
     assert db["conversations"].count == 30 >= kept
 
 
 def test_5xx_bursts_and_dropped_connections_lose_nothing(tmp_path):
-    config = EmulatorConfig(conversations=30, seed=9, fail_rate=0.3, drop_rate=0.1, latency_ms=2)
+    config = fake_config(
+        chatgpt_conversations=30, seed=9, fail_rate=0.3, drop_rate=0.1, latency_ms=2
+    )
     with running_emulator(config) as emu:
         db = open_db(tmp_path / "a.db")
         runs = [backup(db, emu.chatgpt_base_url)]

@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.providers.bing.fake.generate import encrypted_signature, signature
+from tests.support.fakes import fake_config
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +24,8 @@ SEED = 13
 
 @pytest.fixture(scope="module")
 def emu():
-    config = EmulatorConfig(
-        seed=SEED, conversations=12, bing_chats=4, token=TOKEN, bing_cookie=COOKIE
+    config = fake_config(
+        seed=SEED, chatgpt_conversations=12, bing_chats=4, chatgpt_token=TOKEN, bing_cookie=COOKIE
     )
     with running_emulator(config) as running:
         yield running

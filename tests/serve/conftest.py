@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
 from archiver.serve.keys import add_key
 from archiver.store import open_db
+from tests.support.fakes import fake_config
 from tests.support.gateway import RunningGateway, running_gateway
 
 
@@ -23,7 +24,7 @@ class Keys:
 
 @pytest.fixture
 def emu() -> Iterator[RunningEmulator]:
-    with running_emulator(EmulatorConfig(conversations=0, bing_chats=0)) as running:
+    with running_emulator(fake_config(chatgpt_conversations=0, bing_chats=0)) as running:
         yield running
 
 

@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
+from tests.support.fakes import fake_config
 from tests.support.gateway import HeldUpstream, Reply, RunningGateway, http, running_gateway
 
 ASK = {"model": "auto", "messages": [{"role": "user", "content": "Queue me"}]}
@@ -68,7 +69,7 @@ def test_an_upstream_throttle_is_a_429_that_says_it_is_the_accounts(
     with (
         # A bucket of 2 with one token a minute: the first prompt (sentinel + send) passes,
         # the second is throttled for about a minute.
-        running_emulator(EmulatorConfig(conversations=0, rate_limit=1, rate_burst=2)) as emu,
+        running_emulator(fake_config(chatgpt_conversations=0, rate_limit=1, rate_burst=2)) as emu,
         running_gateway(db_path, emu) as gw,
     ):
         assert completion(gw, keys.user, "allowed").status == 200

@@ -10,8 +10,9 @@ from typing import Any
 import openai
 
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from tests.support.fakes import fake_config
 from tests.support.gateway import RunningGateway, emulator_settings, http, running_gateway
 
 
@@ -106,7 +107,9 @@ def creates(emu: RunningEmulator) -> int:
 
 
 def test_a_bing_cap_rests_the_account_and_is_remembered(db_path: Path, keys) -> None:
-    with running_emulator(EmulatorConfig(conversations=0, bing_chats=0, bing_daily_cap=1)) as emu:
+    with running_emulator(
+        fake_config(chatgpt_conversations=0, bing_chats=0, bing_daily_cap=1)
+    ) as emu:
         with running_gateway(db_path, emu) as gw:
             api = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=keys.user, max_retries=0)
             ask = {"model": "bing/Balanced", "messages": [{"role": "user", "content": "hi"}]}

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import openai
 
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
+from tests.support.fakes import fake_config
 from tests.support.gateway import http
 from tests.support.transport import free_port
 
@@ -74,7 +75,8 @@ def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path)
     )
     key = add.stdout.decode().strip()
     port = free_port()
-    config = EmulatorConfig(conversations=0, bing_chats=0)
+    config = fake_config(chatgpt_conversations=0, bing_chats=0)
+    token, cookie = config.provider("chatgpt").token, config.provider("bing").cookie
     with running_emulator(config) as emu:
         env = {
             k: v
@@ -82,9 +84,9 @@ def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path)
             if not k.startswith(("CHATGPT_", "BING_", "SYDNEY_"))
         }
         env.update(
-            CHATGPT_ACCESS_TOKEN=config.token,
+            CHATGPT_ACCESS_TOKEN=token,
             CHATGPT_BASE_URL=emu.chatgpt_base_url,
-            BING_COOKIE=config.bing_cookie,
+            BING_COOKIE=cookie,
             BING_BASE_URL=emu.base_url,
             SYDNEY_BASE_URL=emu.base_url,
         )
@@ -116,7 +118,7 @@ def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path)
     assert process.returncode == 0, out.decode()
     log = out.decode()
     assert "Traceback" not in log
-    for secret in (key, config.token, config.bing_cookie):
+    for secret in (key, token, cookie):
         assert secret not in log
     with sqlite3.connect(db_path) as conn:
         statuses = conn.execute("SELECT status FROM gateway_exchanges ORDER BY id").fetchall()

@@ -11,7 +11,8 @@ from typing import Any
 import openai
 import pytest
 
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
+from tests.support.fakes import fake_config
 from tests.support.gateway import RunningGateway, running_gateway
 
 ALL = ("chatgpt", "bing", "copilot")
@@ -19,7 +20,7 @@ ALL = ("chatgpt", "bing", "copilot")
 # POST conversation) beside today's f/conversation patches.
 MODELS = {
     "chatgpt": ("auto", {}),
-    "chatgpt-2023": ("auto", {"send_paths": "legacy"}),
+    "chatgpt-2023": ("auto", {"chatgpt_send_paths": "legacy"}),
     "bing": ("bing/Balanced", {}),
     "copilot": ("copilot/smart", {}),
 }
@@ -46,7 +47,7 @@ def gateway_for(db_path: Path, keys: Any) -> Iterator[Any]:
     stack: list[Any] = []
 
     def start(**config: Any) -> tuple[RunningEmulator, RunningGateway]:
-        emu_cm = running_emulator(EmulatorConfig(conversations=0, bing_chats=0, **config))
+        emu_cm = running_emulator(fake_config(chatgpt_conversations=0, bing_chats=0, **config))
         emu = emu_cm.__enter__()
         stack.append(emu_cm)
         gw_cm = running_gateway(db_path, emu, providers=ALL)

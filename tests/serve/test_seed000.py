@@ -7,7 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
+from archiver.providers.bing.fake.world import world_of as bing_world
+from tests.support.fakes import fake_config
 from tests.support.gateway import RunningGateway, http, running_gateway
 
 
@@ -114,18 +116,18 @@ def test_a_full_conversation_is_refused_without_resting_the_account(
     db_path: Path,
     keys,
 ) -> None:
-    config = EmulatorConfig(conversations=0, bing_chats=0, bing_conversation_cap=2)
+    config = fake_config(chatgpt_conversations=0, bing_chats=0, bing_conversation_cap=2)
     with running_emulator(config) as emu, running_gateway(db_path, emu) as gw:
         conversation = create(gw, keys.user)
         for turn in range(2):
             reply = chat(gw, keys.user, conversation, f"turn {turn}")
             assert reply.status == 200
             conversation["invocationId"] = reply.json()["invocationId"]
-        sent = emu.state.counters.bing_user_messages  # counted as each prompt arrives
+        sent = bing_world(emu.state).user_messages  # counted as each prompt arrives
         full = chat(gw, keys.user, conversation, "one too many")
         assert full.status == 409 and full.json()["code"] == "conversation_full"
         assert "POST /create_conversation" in full.json()["detail"]
-        assert emu.state.counters.bing_user_messages == sent == 2
+        assert bing_world(emu.state).user_messages == sent == 2
         # The account itself goes on: a new conversation is answered.
         fresh = create(gw, keys.user)
         assert chat(gw, keys.user, fresh, "a new start").status == 200

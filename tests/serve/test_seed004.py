@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.emulator import RunningEmulator
+from archiver.providers.chatgpt.fake.world import world_of as chatgpt_world
 from tests.support.gateway import Reply, RunningGateway, http
 
 
@@ -40,7 +41,7 @@ def test_new_then_ask_on_the_current_node(gw: RunningGateway, keys, emu: Running
     second = reply.json()["response"]
     assert second["conversation_id"] == cid and "Porto" in second["message"]
     # No parent_id given: the question went under the first answer (the current node).
-    upstream = emu.state.detail(emu.state.records[cid])["mapping"]
+    upstream = chatgpt_world(emu.state).detail(chatgpt_world(emu.state).records[cid])["mapping"]
     asked = [
         n
         for n in upstream.values()
@@ -92,7 +93,7 @@ def test_delete_one_hides_upstream_and_marks_the_archive(
     cid = new(gw, keys.user, "Something to forget")["conversation_id"]
     reply = call(gw, "DELETE", f"/conversations/{cid}", keys.user)
     assert reply.status == 204 and reply.body == b""
-    assert emu.state.records[cid].hidden
+    assert chatgpt_world(emu.state).records[cid].hidden
     assert deleted_at(db_path, cid) is not None
     # Never deleted here: the archive still has it, marked.
     listed = call(gw, "GET", "/conversations", keys.user).json()
@@ -116,8 +117,8 @@ def test_delete_all_needs_the_admin_scope(
         )
     refused = call(gw, "DELETE", "/conversations/all", keys.user)
     assert refused.status == 403 and refused.json()["code"] == "admin_scope_required"
-    assert not any(emu.state.records[c].hidden for c in ids)
+    assert not any(chatgpt_world(emu.state).records[c].hidden for c in ids)
     assert call(gw, "DELETE", "/conversations/all", keys.admin).status == 204
-    assert all(emu.state.records[c].hidden for c in ids)
+    assert all(chatgpt_world(emu.state).records[c].hidden for c in ids)
     assert all(deleted_at(db_path, c) for c in ids)
     assert deleted_at(db_path, "theirs") is None  # not this account's: left alone

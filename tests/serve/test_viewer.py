@@ -10,6 +10,7 @@ import pytest
 
 from archiver.serve.keys import add_key, revoke_key
 from archiver.store import open_db
+from tests.support.fakes import fake_config
 from tests.support.gateway import Reply, RunningGateway, http, running_gateway
 from tests.support.sample_archive import BING_ID, BRANCHED_ID, archive_path
 
@@ -141,7 +142,9 @@ def test_images_a_backup_stored_are_shown_inline(tmp_path: Path) -> None:
     from tests.backup.test_copilot_images import run as backup_copilot
 
     db_path = tmp_path / "a.db"
-    with running_emulator(copilot_chats=30, conversations=0, bing_chats=0) as emu:
+    with running_emulator(
+        fake_config(copilot_chats=30, chatgpt_conversations=0, bing_chats=0)
+    ) as emu:
         assert backup_copilot(emu, open_db(db_path)).exit_code == 0
     stored = (
         open_db(db_path)

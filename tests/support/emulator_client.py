@@ -9,11 +9,12 @@ from typing import Any
 
 import aiohttp
 
-from archiver.emulator import EmulatorConfig
+from archiver.providers.bing.fake.config import BingFakeConfig
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 
-TOKEN = EmulatorConfig().token
+TOKEN = ChatGPTFakeConfig().token
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-COOKIE = {"Cookie": f"_U={EmulatorConfig().bing_cookie}"}
+COOKIE = {"Cookie": f"_U={BingFakeConfig().cookie}"}
 
 
 @dataclass

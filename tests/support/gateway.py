@@ -23,11 +23,14 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, RunningEmulator
+from archiver.emulator import RunningEmulator
 from archiver.emulator.server import loop_in_thread
 from archiver.providers.bing.client import BingSettings
+from archiver.providers.bing.fake.config import BingFakeConfig
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 from archiver.providers.copilot.client import CopilotSettings
+from archiver.providers.copilot.fake.config import CopilotFakeConfig
 from archiver.serve.app import HANDLER_ARGS, AccessLog, make_app
 from archiver.serve.common import CONTEXT, ServeContext, ServeOptions
 from archiver.store import open_db
@@ -37,20 +40,21 @@ T = TypeVar("T")
 
 
 def emulator_settings(emu: RunningEmulator, providers: tuple[str, ...]) -> dict[str, Any]:
-    config = EmulatorConfig()
     settings: dict[str, Any] = {}
     if "chatgpt" in providers:
         settings["chatgpt"] = ChatGPTSettings(
-            base_url=emu.chatgpt_base_url, token=Secret(config.token)
+            base_url=emu.chatgpt_base_url, token=Secret(ChatGPTFakeConfig().token)
         )
     if "bing" in providers:
         settings["bing"] = BingSettings(
-            cookie=Secret(config.bing_cookie),
+            cookie=Secret(BingFakeConfig().cookie),
             bing_base_url=emu.base_url,
             sydney_base_url=emu.base_url,
         )
     if "copilot" in providers:
-        settings["copilot"] = CopilotSettings(Secret(config.copilot_token), base_url=emu.base_url)
+        settings["copilot"] = CopilotSettings(
+            Secret(CopilotFakeConfig().token), base_url=emu.base_url
+        )
     return settings
 
 

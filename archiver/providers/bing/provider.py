@@ -90,16 +90,21 @@ class BingDoctor(Doctor["BingSettings"]):
 class BingEmulator(Emulator):
     item_routes = frozenset({"/sydney/GetConversation"})
 
+    def default_config(self) -> Any:
+        from archiver.providers.bing.fake.config import BingFakeConfig
+
+        return BingFakeConfig()
+
     def add_routes(self, app: web.Application) -> None:
         from archiver.providers.bing.fake.chathub import add_routes
 
         add_routes(app)
 
     def environment(self, base_url: str) -> dict[str, str]:
-        from archiver.fakes.config import EmulatorConfig
+        from archiver.providers.bing.fake.config import BingFakeConfig
 
         return {
-            COOKIE_ENV: EmulatorConfig().bing_cookie,
+            COOKIE_ENV: BingFakeConfig().cookie,
             "BING_BASE_URL": base_url,
             "SYDNEY_BASE_URL": base_url,
         }

@@ -159,15 +159,21 @@ class ChatGPTEmulator(Emulator):
         }
     )
 
+    def default_config(self) -> Any:
+        from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
+
+        return ChatGPTFakeConfig()
+
     def add_routes(self, app: web.Application) -> None:
         from archiver.providers.chatgpt.fake.routes_2026 import add_all_routes
 
         add_all_routes(app)
 
     def environment(self, base_url: str) -> dict[str, str]:
-        from archiver.fakes.config import EmulatorConfig
+        from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 
-        return {TOKEN_ENV: EmulatorConfig().token, "CHATGPT_BASE_URL": f"{base_url}/backend-api"}
+        token = ChatGPTFakeConfig().token
+        return {TOKEN_ENV: token, "CHATGPT_BASE_URL": f"{base_url}/backend-api"}
 
 
 class ChatGPTReflatten(Reflatten):

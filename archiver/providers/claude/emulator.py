@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from archiver.fakes.data import stable_uuid
-from archiver.fakes.faults import CHALLENGE_HTML, DROP, drop_connection
+from archiver.fakes.faults import DROP, challenge_page, drop_connection
 from archiver.fakes.state import STATE
 from archiver.providers.claude import emulator_data as gen
 from archiver.providers.claude.emulator_data import Chat, Json, iso
@@ -175,12 +175,7 @@ def guarded(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRes
     async def wrapped(request: web.Request) -> web.StreamResponse:
         world = world_of(request)
         if world.config.cloudflare:
-            return web.Response(
-                status=403,
-                text=CHALLENGE_HTML,
-                content_type="text/html",
-                headers={"cf-mitigated": "challenge"},
-            )
+            return challenge_page("claude.ai")
         if request.cookies.get("sessionKey") != world.config.session_key:
             kind = (
                 "authentication_error" if world.config.refuse_status == 401 else "permission_error"

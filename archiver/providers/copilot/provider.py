@@ -100,15 +100,20 @@ class CopilotEmulator(Emulator):
         {"/c/api/conversations/{id}/history", "/_emulator/copilot/images/{name}"}
     )
 
+    def default_config(self) -> Any:
+        from archiver.providers.copilot.fake.config import CopilotFakeConfig
+
+        return CopilotFakeConfig()
+
     def add_routes(self, app: web.Application) -> None:
         from archiver.providers.copilot.fake.routes import add_routes
 
         add_routes(app)
 
     def environment(self, base_url: str) -> dict[str, str]:
-        from archiver.fakes.config import EmulatorConfig
+        from archiver.providers.copilot.fake.config import CopilotFakeConfig
 
-        return {TOKEN_ENV: EmulatorConfig().copilot_token, BASE_URL_ENV: base_url}
+        return {TOKEN_ENV: CopilotFakeConfig().token, BASE_URL_ENV: base_url}
 
 
 class CopilotReflatten(Reflatten):

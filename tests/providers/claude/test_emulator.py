@@ -14,7 +14,7 @@ import aiohttp
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.batch import BatchOptions
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, ThrottledUntil
 from archiver.providers.claude.backup import backup_claude
 from archiver.providers.claude.client import ClaudeSettings, cookie_header
@@ -23,14 +23,17 @@ from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.support.batching import run_provider_batch
+from tests.support.fakes import fake_config
 
 FAST = RetryPolicy(max_attempts=4, backoff_base=0, backoff_max=0, jitter=0)
 SESSION = ClaudeEmulatorConfig().session_key
 
 
 def emulator(**claude: Any) -> Any:
-    config = EmulatorConfig(
-        conversations=0, bing_chats=0, provider_configs={"claude": ClaudeEmulatorConfig(**claude)}
+    config = fake_config(
+        chatgpt_conversations=0,
+        bing_chats=0,
+        provider_configs={"claude": ClaudeEmulatorConfig(**claude)},
     )
     return running_emulator(config)
 

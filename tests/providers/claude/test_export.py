@@ -15,9 +15,9 @@ import pytest
 
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
-from archiver.emulator import write_export_json
 from archiver.importer.source import ImportOptions, choose_format, open_files
 from archiver.providers import registry
+from archiver.providers.chatgpt.fake.generate import write_export_json
 from archiver.providers.claude.backup import backup_claude
 from archiver.providers.claude.client import ClaudeSettings, cookie_header
 from archiver.query.search import search_messages as search

@@ -13,7 +13,7 @@ from werkzeug import Request, Response
 
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from archiver.emulator import RunningEmulator, running_emulator
 from archiver.errors import AuthError, ConfigError
 from archiver.providers.gemini.backup import backup_gemini
 from archiver.providers.gemini.client import GeminiRedirected, GeminiSettings
@@ -21,6 +21,7 @@ from archiver.providers.gemini.emulator import GeminiEmulatorConfig, GeminiWorld
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
+from tests.support.fakes import fake_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FAST = RetryPolicy(max_attempts=6, backoff_base=0, backoff_max=0, jitter=0)
@@ -110,8 +111,10 @@ def test_real_captures_back_up(httpserver: Any, tmp_path: Path) -> None:
 
 
 def emulator(**knobs: Any) -> Any:
-    config = EmulatorConfig(
-        conversations=0, bing_chats=0, provider_configs={"gemini": GeminiEmulatorConfig(**knobs)}
+    config = fake_config(
+        chatgpt_conversations=0,
+        bing_chats=0,
+        provider_configs={"gemini": GeminiEmulatorConfig(**knobs)},
     )
     return running_emulator(config)
 

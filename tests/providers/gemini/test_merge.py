@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from archiver.backup.engine import BackupOptions
 from archiver.cli import cli
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.providers.gemini.backup import backup_gemini
 from archiver.providers.gemini.client import GeminiSettings
 from archiver.providers.gemini.emulator import GeminiEmulatorConfig, GeminiWorld
@@ -24,6 +24,7 @@ from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.providers.gemini import samples
 from tests.providers.gemini.samples import Prompt
+from tests.support.fakes import fake_config
 
 COOKIE = "__Secure-1PSID=emulator-psid; __Secure-1PSIDTS=emulator-psidts"
 FAST = RetryPolicy(max_attempts=6, backoff_base=0, backoff_max=0, jitter=0)
@@ -112,8 +113,8 @@ def live_prompts(world: GeminiWorld) -> list[tuple[str, str]]:
 
 def emulator() -> Any:
     return running_emulator(
-        EmulatorConfig(
-            conversations=0,
+        fake_config(
+            chatgpt_conversations=0,
             bing_chats=0,
             provider_configs={"gemini": GeminiEmulatorConfig(chats=6)},
         )

@@ -20,6 +20,7 @@ from archiver.store import open_db
 from archiver.store.rebuild import reflatten
 from tests.providers.gemini import samples
 from tests.providers.gemini.samples import CHAT_A, CHAT_B, PROMPTS, Prompt, utc
+from tests.support.fakes import fake_config
 
 COOKIE = "__Secure-1PSID=emulator-psid; __Secure-1PSIDTS=emulator-psidts"
 
@@ -60,8 +61,8 @@ def test_archived_html_is_escaped_when_rendered(tmp_path: Path) -> None:
 
 def test_live_candidates_render_thoughts_folded_and_the_gem(tmp_path: Path) -> None:
     with running_emulator(
-        EmulatorConfig(
-            conversations=0,
+        fake_config(
+            chatgpt_conversations=0,
             bing_chats=0,
             provider_configs={"gemini": GeminiEmulatorConfig(chats=4)},
         )
@@ -83,8 +84,10 @@ def test_live_candidates_render_thoughts_folded_and_the_gem(tmp_path: Path) -> N
 
 
 def test_backup_command_exit_codes(tmp_path: Path) -> None:
-    config = EmulatorConfig(
-        conversations=0, bing_chats=0, provider_configs={"gemini": GeminiEmulatorConfig(chats=2)}
+    config = fake_config(
+        chatgpt_conversations=0,
+        bing_chats=0,
+        provider_configs={"gemini": GeminiEmulatorConfig(chats=2)},
     )
     with running_emulator(config) as emu:
         env = {"GEMINI_BASE_URL": emu.base_url}
@@ -163,8 +166,10 @@ def test_reflatten_rebuilds_the_same_rows(tmp_path: Path) -> None:
 def test_backup_gemini_job_kind(tmp_path: Path) -> None:
     from tests.support.jobhelpers import write_job
 
-    config = EmulatorConfig(
-        conversations=0, bing_chats=0, provider_configs={"gemini": GeminiEmulatorConfig(chats=3)}
+    config = fake_config(
+        chatgpt_conversations=0,
+        bing_chats=0,
+        provider_configs={"gemini": GeminiEmulatorConfig(chats=3)},
     )
     with running_emulator(config) as emu:
         job = write_job(

@@ -16,7 +16,7 @@ from archiver.batch import BatchOptions
 from archiver.batch.runner import run_batch
 from archiver.cli import cli
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
 from archiver.providers import registry
 from archiver.providers.openai.client import OpenAISettings
@@ -24,14 +24,17 @@ from archiver.providers.openai.emulator_world import OpenAIEmulatorConfig
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
 from tests.providers.openai.test_batch_plain import items, write
+from tests.support.fakes import fake_config
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 KEY = OpenAIEmulatorConfig().key
 
 
 def emulator(**knobs: Any) -> Any:
-    config = EmulatorConfig(
-        conversations=0, bing_chats=0, provider_configs={"openai": OpenAIEmulatorConfig(**knobs)}
+    config = fake_config(
+        chatgpt_conversations=0,
+        bing_chats=0,
+        provider_configs={"openai": OpenAIEmulatorConfig(**knobs)},
     )
     return running_emulator(config)
 
@@ -138,8 +141,8 @@ def test_batch_help_lists_the_providers_own_options() -> None:
 def test_dropped_connections_are_retried_and_each_row_recorded_once(tmp_path: Path) -> None:
     prompts = write(tmp_path, "id,prompt\n" + "".join(f"r{i},question {i}\n" for i in range(10)))
     db = open_db(tmp_path / "a.db")
-    config = EmulatorConfig(
-        conversations=0,
+    config = fake_config(
+        chatgpt_conversations=0,
         bing_chats=0,
         drop_rate=0.3,
         seed=4,

@@ -18,10 +18,11 @@ from aiohttp import WSMsgType, web
 
 from archiver.fakes import data
 from archiver.fakes.faults import DROP, drop_connection
-from archiver.fakes.state import STATE, BingChat, EmulatorState
+from archiver.fakes.state import STATE, EmulatorState
 from archiver.providers.bing.fake import generate as bing_data
 from archiver.providers.bing.fake import routes as bing
 from archiver.providers.bing.fake.routes import conversation_item, cookie_ok, signature_ok
+from archiver.providers.bing.fake.world import BingChat, world_of
 
 Json = dict[str, Any]
 RS = "\x1e"
@@ -67,32 +68,32 @@ async def _send(request: web.Request, ws: web.WebSocketResponse, frames: list[li
 
 def invocation_frames(request: web.Request, record: Json) -> list[list[Json]]:
     """Answer one type-4 invocation: the list of frames, each a list of records."""
-    state = request.app[STATE]
-    config = state.config
+    world = world_of(request)
+    config = world.config
     inv = str(record.get("invocationId", "0"))
     arg = (record.get("arguments") or [{}])[0]
     cid = arg.get("conversationId", "")
     given = arg.get("conversationSignature") or request.query.get("sec_access_token")
-    chat = state.bing_chat(cid)
+    chat = world.chat(cid)
     if not cookie_ok(request):
         return _failure(
             inv, "UnauthorizedRequest", "Sorry, you need to login first to access this service."
         )
-    if chat is None or not signature_ok(state, cid, given):
+    if chat is None or not signature_ok(world, cid, given):
         return _failure(inv, "InvalidRequest", "Invalid conversation or signature.")
     if chat.messages is None:
-        state.bing_messages(chat)
+        world.messages(chat)
     throttling = {
-        "maxNumUserMessagesInConversation": config.bing_conversation_cap,
+        "maxNumUserMessagesInConversation": config.conversation_cap,
         "numUserMessagesInConversation": chat.user_messages,
     }
-    if config.bing_captcha:
+    if config.captcha:
         return _failure(inv, "CaptchaChallenge", "User needs to solve CAPTCHA to continue.")
-    over_daily = state.counters.bing_user_messages >= config.bing_daily_cap
-    if chat.user_messages >= config.bing_conversation_cap or over_daily:
+    over_daily = world.user_messages >= config.daily_cap
+    if chat.user_messages >= config.conversation_cap or over_daily:
         return _failure(inv, "Throttled", "Request is throttled.", throttling)
     text = ((arg.get("message") or {}).get("text")) or ""
-    return _answer(state, chat, inv, text, throttling)
+    return _answer(request.app[STATE], chat, inv, text, throttling)
 
 
 def _failure(
@@ -107,10 +108,11 @@ def _failure(
 def _answer(
     state: EmulatorState, chat: BingChat, inv: str, text: str, throttling: Json
 ) -> list[list[Json]]:
-    rng = random.Random(f"{state.config.seed}:hub:{chat.id}:{chat.user_messages}")
+    world = world_of(state)
+    rng = random.Random(f"{world.seed}:hub:{chat.id}:{chat.user_messages}")
     now = time.time()
     request_id = str(uuid.uuid4())
-    user = bing_data.user_message(text, now, state.bing_client_id, rng, request_id)
+    user = bing_data.user_message(text, now, world.client_id, rng, request_id)
     side = bing_data.side_messages(text, now, rng, request_id) if rng.random() < 0.7 else []
     reply = data.answer_text(text)
     answer = bing_data.answer_message(reply, now, rng, request_id)
@@ -140,7 +142,7 @@ def _answer(
         partial["adaptiveCards"][0]["body"][0]["text"] = so_far
         records.append(update(partial))
     messages = [user, *side, answer]
-    item = conversation_item(state, chat, messages=messages, firstNewMessageIndex=1)
+    item = conversation_item(world, chat, messages=messages, firstNewMessageIndex=1)
     item.update(requestId=request_id, throttling=throttling)
     item["result"]["message"] = reply
 
@@ -150,8 +152,7 @@ def _answer(
     if not chat.saved:  # a fresh chat is saved (and named) by its first prompt
         chat.saved, chat.create_time = True, now
         chat.name = " ".join(text.split()[:6]) or "New chat"
-    with state.lock:
-        state.counters.bing_user_messages += 1
+    world.count_user_message()
     state.count_prompt()
 
     frames: list[list[Json]] = []
@@ -167,6 +168,8 @@ def _answer(
 
 
 def add_routes(app: web.Application) -> None:
-    """Bing's REST routes and the ChatHub websocket."""
+    """Bing's world (made now: it answers the fault middleware from the first request on), its
+    REST routes and the ChatHub websocket."""
+    world_of(app[STATE])
     bing.add_routes(app)
     app.router.add_get("/sydney/ChatHub", chathub)

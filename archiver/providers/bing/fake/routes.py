@@ -9,8 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.fakes.state import STATE, BingChat, EmulatorState
+from archiver.fakes.state import STATE
 from archiver.providers.bing.fake import generate as bing_data
+from archiver.providers.bing.fake.world import BingChat, BingWorld, world_of
 
 Json = dict[str, Any]
 
@@ -22,7 +23,7 @@ def result(value: str, message: str | None = None) -> Json:
 
 
 def cookie_ok(request: web.Request) -> bool:
-    return request.cookies.get("_U") == request.app[STATE].config.bing_cookie
+    return request.cookies.get("_U") == world_of(request).config.cookie
 
 
 def _unauthorized() -> web.Response:
@@ -31,8 +32,8 @@ def _unauthorized() -> web.Response:
     )
 
 
-def signature_ok(state: EmulatorState, cid: str, given: str | None) -> bool:
-    seed = state.config.seed
+def signature_ok(world: BingWorld, cid: str, given: str | None) -> bool:
+    seed = world.seed
     return given in (bing_data.signature(seed, cid), bing_data.encrypted_signature(seed, cid))
 
 
@@ -46,22 +47,22 @@ def presented_signature(request: web.Request, body: Json | None = None) -> str |
 
 
 async def create(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+    world = world_of(request)
     if not cookie_ok(request):
         return _unauthorized()
     cid = request.query.get("conversationId")
     if cid:  # re-issue signatures for an existing chat
-        if state.bing_chat(cid) is None:
+        if world.chat(cid) is None:
             return web.json_response(result("NotFound", f"Conversation {cid} not found."))
     else:
-        cid = bing_data.conversation_id(state.config.seed, "live", state.new_id("bing"))
+        cid = bing_data.conversation_id(world.seed, "live", request.app[STATE].new_id("bing"))
         chat = BingChat(cid, None, "Balanced", 0.0, 0.0, None, messages=[], saved=False)
-        state.bing[cid] = chat
-    body: Json = {"conversationId": cid, "clientId": state.bing_client_id}
+        world.chats[cid] = chat
+    body: Json = {"conversationId": cid, "clientId": world.client_id}
     body.update(result("Success"))
     del body["result"]["serviceVersion"]
-    seed = state.config.seed
-    if state.config.bing_signature_style == "body":
+    seed = world.seed
+    if world.config.signature_style == "body":
         body["conversationSignature"] = bing_data.signature(seed, cid)
         return web.json_response(body)
     headers = {
@@ -76,19 +77,19 @@ def _epoch(ts: float, seconds: bool) -> int:
 
 
 async def chats(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+    world = world_of(request)
     if not cookie_ok(request):
         return _unauthorized()
-    saved = [c for c in state.bing.values() if c.saved and not c.deleted]
+    saved = [c for c in world.chats.values() if c.saved and not c.deleted]
     saved.sort(key=lambda c: c.update_time, reverse=True)
     items: list[Json] = []
     for n, chat in enumerate(saved):
-        seconds = state.config.bing_times_in_seconds and n % 2 == 1
+        seconds = world.config.times_in_seconds and n % 2 == 1
         items.append(
             {
                 "conversationId": chat.id,
                 "chatName": chat.name,
-                "conversationSignature": bing_data.signature(state.config.seed, chat.id),
+                "conversationSignature": bing_data.signature(world.seed, chat.id),
                 "tone": chat.tone,
                 "createTimeUtc": _epoch(chat.create_time, seconds),
                 "updateTimeUtc": _epoch(chat.update_time, seconds),
@@ -96,29 +97,29 @@ async def chats(request: web.Request) -> web.Response:
             }
         )
     body = {"chats": items, **result("Success", f"{len(items)} chats found.")}
-    return web.json_response({**body, "clientId": state.bing_client_id})
+    return web.json_response({**body, "clientId": world.client_id})
 
 
 async def get_conversation(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+    world = world_of(request)
     cid = request.query.get("conversationId", "")
     given = presented_signature(request)
     if given is None:
         return web.json_response(result("InvalidRequest", "conversationSignature is required."))
-    if not signature_ok(state, cid, given):
+    if not signature_ok(world, cid, given):
         return web.json_response(result("UnauthorizedRequest", "Invalid conversation signature."))
-    chat = state.bing_chat(cid)
+    chat = world.chat(cid)
     if chat is None:
         return web.json_response(result("NotFound", f"Conversation {cid} not found."))
-    return web.json_response(conversation_item(state, chat))
+    return web.json_response(conversation_item(world, chat))
 
 
-def conversation_item(state: EmulatorState, chat: BingChat, **extra: Any) -> Json:
+def conversation_item(world: BingWorld, chat: BingChat, **extra: Any) -> Json:
     item: Json = {
         "conversationId": chat.id,
         "source": "cib",
-        "participantId": state.bing_client_id,
-        "messages": state.bing_messages(chat),
+        "participantId": world.client_id,
+        "messages": world.messages(chat),
         "firstNewMessageIndex": None,
         "defaultChatName": chat.name,
         "conversationExpiryTime": bing_data.created_at(chat.update_time + 6 * 3600),
@@ -129,15 +130,15 @@ def conversation_item(state: EmulatorState, chat: BingChat, **extra: Any) -> Jso
 
 
 async def delete_single(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+    world = world_of(request)
     try:
         body = await request.json()
     except ValueError:
         body = {}
     cid = body.get("conversationId", "")
-    if not signature_ok(state, cid, presented_signature(request, body)):
+    if not signature_ok(world, cid, presented_signature(request, body)):
         return web.json_response(result("UnauthorizedRequest", "Invalid conversation signature."))
-    chat = state.bing_chat(cid)
+    chat = world.chat(cid)
     if chat is None:
         return web.json_response(result("NotFound", f"Conversation {cid} not found."))
     chat.deleted = True

@@ -12,6 +12,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ MODELS = ("text-davinci-002-render-sha", "gpt-4", "gpt-4o", "gpt-4o-mini", "o1-p
 @dataclass
 class ListedChat:
     """What the list endpoint shows of a chat: a generated summary, and then the emulator's
-    mutable record of it (emulator/state.py ChatRecord), carry these fields."""
+    mutable record of it (world.py ChatRecord), carry these fields."""
 
     id: str
     title: str | None
@@ -33,7 +34,7 @@ class ListedChat:
     update_time: float
     is_archived: bool
     shared: bool
-    time_form: int  # which ISO spelling the list uses for this item (see data.iso_time)
+    time_form: int  # which ISO spelling the list uses for this item (see iso_time)
 
 
 @dataclass
@@ -168,3 +169,18 @@ def write_export_json(path: str | Path, count: int, *, seed: int = 0, mean_nodes
             out.write(", " if n else "")
             json.dump(body, out, ensure_ascii=False)
         out.write("]")
+
+
+def iso_time(ts: float, form: int) -> str:
+    """Format an epoch as one of the ISO spellings the conversation list has used over the years.
+
+    0: no zone (means UTC), 1: ``+00:00``, 2: ``Z`` with milliseconds, 3: whole seconds, no zone.
+    """
+    dt = datetime.fromtimestamp(ts, UTC)
+    if form == 0:
+        return dt.replace(tzinfo=None).isoformat(timespec="microseconds")
+    if form == 1:
+        return dt.isoformat(timespec="microseconds")
+    if form == 2:
+        return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.replace(tzinfo=None).isoformat(timespec="seconds")

@@ -10,8 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from archiver.fakes import data
-from archiver.fakes.state import STATE, ChatRecord
-from archiver.providers.chatgpt.fake.stream import post_conversation
+from archiver.providers.chatgpt.fake.generate import iso_time
+from archiver.providers.chatgpt.fake.stream import append_exchange, post_conversation
+from archiver.providers.chatgpt.fake.world import ChatRecord, world_of
 
 Json = dict[str, Any]
 API = "/backend-api"
@@ -31,7 +32,7 @@ def chat_route(handler: ChatHandler) -> Callable[[web.Request], Awaitable[web.Re
     @functools.wraps(handler)
     async def route(request: web.Request) -> web.Response:
         cid = request.match_info["id"]
-        rec = request.app[STATE].record(cid)
+        rec = world_of(request).record(cid)
         if rec is None:
             return _not_found(cid)
         return await handler(request, rec)
@@ -78,8 +79,8 @@ def list_item(rec: ChatRecord) -> Json:
     return {
         "id": rec.id,
         "title": rec.title,
-        "create_time": data.iso_time(rec.create_time, create_form),
-        "update_time": data.iso_time(rec.update_time, rec.time_form),
+        "create_time": iso_time(rec.create_time, create_form),
+        "update_time": iso_time(rec.update_time, rec.time_form),
         "mapping": None,
         "current_node": None,
         "conversation_template_id": None,
@@ -95,7 +96,7 @@ async def list_conversations(request: web.Request) -> web.Response:
         return paging
     offset, limit = paging
     archived = request.query.get("is_archived", "false").lower() == "true"
-    records = request.app[STATE].listing(
+    records = world_of(request).listing(
         archived=archived, order=request.query.get("order", "updated")
     )
     return web.json_response(
@@ -111,7 +112,7 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 @chat_route
 async def get_conversation(request: web.Request, rec: ChatRecord) -> web.Response:
-    return web.json_response(request.app[STATE].detail(rec))
+    return web.json_response(world_of(request).detail(rec))
 
 
 @chat_route
@@ -141,8 +142,7 @@ async def shared_conversations(request: web.Request) -> web.Response:
     if isinstance(paging, web.Response):
         return paging
     offset, limit = paging
-    state = request.app[STATE]
-    shared = [r for r in state.records.values() if r.shared and not r.deleted]
+    shared = [r for r in world_of(request).records.values() if r.shared and not r.deleted]
     shared.sort(key=lambda r: r.create_time, reverse=True)
     items = []
     for rec in shared[offset : offset + limit]:
@@ -216,6 +216,17 @@ async def data_export(request: web.Request) -> web.Response:
     return web.json_response({"status": "queued"})
 
 
+@chat_route
+async def touch(request: web.Request, rec: ChatRecord) -> web.Response:
+    """Test hook: append a user+assistant turn to a conversation and bump its update_time."""
+    answer = append_exchange(
+        world_of(request), rec, f"Touched again ({rec.update_time:.0f})", "gpt-4o"
+    )
+    return web.json_response(
+        {"conversation_id": rec.id, "update_time": rec.update_time, "message_id": answer["id"]}
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{API}/conversations", list_conversations)
     app.router.add_get(f"{API}/conversation/{{id}}", get_conversation)
@@ -228,3 +239,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{API}/settings/beta_features", beta_features)
     app.router.add_post(f"{API}/accounts/data_export", data_export)
     app.router.add_get("/public-api/conversation_limit", conversation_limit)
+    app.router.add_post("/_emulator/touch/{id}", touch)

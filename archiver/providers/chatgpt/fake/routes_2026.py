@@ -12,11 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from archiver.fakes.data import stable_fraction, stable_uuid
-from archiver.fakes.faults import unauthorized
-from archiver.fakes.state import STATE, ChatRecord, EmulatorState, token_state
+from archiver.fakes.state import STATE
 from archiver.providers.chatgpt.fake import routes as chatgpt
 from archiver.providers.chatgpt.fake import send as chatgpt_send
 from archiver.providers.chatgpt.fake.routes import chat_route, list_item
+from archiver.providers.chatgpt.fake.world import ChatGPTWorld, ChatRecord, unauthorized, world_of
 
 Json = dict[str, Any]
 API = "/backend-api"
@@ -53,18 +53,18 @@ def session_cookie_of(request: web.Request) -> str | None:
 
 
 async def auth_session(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    config = state.config
+    world = world_of(request)
+    config = world.config
     cookie = session_cookie_of(request)
-    if cookie is None or cookie not in state.session_cookies:
+    if cookie is None or cookie not in world.session_cookies:
         return web.json_response({})  # signed out: 200 with an empty object
     now = time.time()
     exp = now + config.token_lifetime_s
-    with state.lock:
-        state.session_count += 1
-        n = state.session_count
+    with world.lock:
+        world.session_count += 1
+        n = world.session_count
     token = make_jwt({"sub": "user-emulator", "exp": int(exp) if exp >= 1 else exp, "n": n})
-    state.issued_tokens[token] = exp
+    world.issued_tokens[token] = exp
     body = {
         "user": {"id": "user-emulator", "name": "Emulated User", "email": "user@example.com"},
         "expires": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now + 30 * 86400)),
@@ -74,7 +74,7 @@ async def auth_session(request: web.Request) -> web.Response:
     response = web.json_response(body)
     if config.rotate_session_cookie:
         renewed = f"{config.session_cookie}-renewed-{n}"
-        state.session_cookies.add(renewed)
+        world.session_cookies.add(renewed)
         response.set_cookie(SESSION_COOKIE, renewed, httponly=True, secure=True, samesite="Lax")
     return response
 
@@ -82,10 +82,10 @@ async def auth_session(request: web.Request) -> web.Response:
 # -- projects ------------------------------------------------------------------------------
 
 
-def _cursor(state: EmulatorState, offset: int | None) -> Any:
+def _cursor(world: ChatGPTWorld, offset: int | None) -> Any:
     if offset is None:
         return None
-    if state.config.cursor_form == "number":
+    if world.config.cursor_form == "number":
         return offset
     return _b64url(json.dumps({"o": offset, "k": stable_uuid("cursor", offset)[:8]}).encode())
 
@@ -108,16 +108,16 @@ def _bad_cursor() -> web.Response:
 
 
 async def sidebar(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+    world = world_of(request)
     offset = _offset(request.query.get("cursor"))
     if offset is None:
         return _bad_cursor()
-    projects = state.live_projects()
-    size = state.config.sidebar_page_size
+    projects = world.live_projects()
+    size = world.config.sidebar_page_size
     page = projects[offset : offset + size]
     items = []
     for gizmo in page:
-        chats = state.project_chats(gizmo["id"])
+        chats = world.project_chats(gizmo["id"])
         per = int(request.query.get("conversations_per_gizmo", "0") or 0)
         items.append(
             {
@@ -127,7 +127,7 @@ async def sidebar(request: web.Request) -> web.Response:
         )
     more = offset + size < len(projects)
     return web.json_response(
-        {"items": items, "cursor": _cursor(state, offset + size if more else None)}
+        {"items": items, "cursor": _cursor(world, offset + size if more else None)}
     )
 
 
@@ -138,10 +138,10 @@ def list_item_in(rec: Any) -> Json:
 
 
 async def project_conversations(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+    world = world_of(request)
     gizmo_id = request.match_info["gizmo_id"]
-    vanished = list(state.projects)[: state.config.vanishing_projects]
-    if gizmo_id not in state.projects or gizmo_id in state.deleted_projects or gizmo_id in vanished:
+    vanished = list(world.projects)[: world.config.vanishing_projects]
+    if gizmo_id not in world.projects or gizmo_id in world.deleted_projects or gizmo_id in vanished:
         return web.json_response({"detail": "Gizmo not found"}, status=404)
     try:
         limit = int(request.query.get("limit", "50"))
@@ -153,32 +153,32 @@ async def project_conversations(request: web.Request) -> web.Response:
     offset = _offset(request.query.get("cursor"))
     if offset is None:
         return _bad_cursor()
-    size = min(limit, state.config.project_page_size)
-    chats = state.project_chats(gizmo_id)
+    size = min(limit, world.config.project_page_size)
+    chats = world.project_chats(gizmo_id)
     page = chats[offset : offset + size]
     more = offset + size < len(chats)
-    if state.config.repeat_cursor:
-        cursor = _cursor(state, offset)  # the bug: the same cursor again, forever
+    if world.config.repeat_cursor:
+        cursor = _cursor(world, offset)  # the bug: the same cursor again, forever
         page = chats[:size]
     else:
-        cursor = _cursor(state, offset + size if more else None)
+        cursor = _cursor(world, offset + size if more else None)
     return web.json_response({"items": [list_item_in(c) for c in page], "cursor": cursor})
 
 
 # -- files ---------------------------------------------------------------------------------
 
 
-def file_gone(state: EmulatorState, file_id: str) -> bool:
-    if file_id in state.deleted_files:
+def file_gone(world: ChatGPTWorld, file_id: str) -> bool:
+    if file_id in world.deleted_files:
         return True
-    return stable_fraction(state.config.seed, "gone-file", file_id) < state.config.gone_file_rate
+    return stable_fraction(world.seed, "gone-file", file_id) < world.config.gone_file_rate
 
 
-def file_bytes(state: EmulatorState, file_id: str) -> bytes:
-    size = state.config.file_size_bytes
+def file_bytes(world: ChatGPTWorld, file_id: str) -> bytes:
+    size = world.config.file_size_bytes
     if size is None:
-        size = 2_000 + int(stable_fraction(state.config.seed, "file-size", file_id) * 30_000)
-    seed = hashlib.sha256(f"{state.config.seed}:{file_id}".encode()).digest()
+        size = 2_000 + int(stable_fraction(world.seed, "file-size", file_id) * 30_000)
+    seed = hashlib.sha256(f"{world.seed}:{file_id}".encode()).digest()
     body = b"\x89PNG\r\n\x1a\n" + seed * (size // len(seed) + 1)
     return body[:size]
 
@@ -188,20 +188,20 @@ def _file_name(file_id: str) -> str:
 
 
 async def file_download(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+    world = world_of(request)
     file_id = request.match_info["file_id"]
-    if file_gone(state, file_id):
+    if file_gone(world, file_id):
         return web.json_response({"detail": "File not found"}, status=404)
     sig = stable_uuid("sig", file_id)[:12]
-    if state.config.file_url_base:
-        url = f"{state.config.file_url_base.rstrip('/')}/files/{file_id}?sig={sig}"
+    if world.config.file_url_base:
+        url = f"{world.config.file_url_base.rstrip('/')}/files/{file_id}?sig={sig}"
     else:
         url = f"{request.scheme}://{request.host}{ESTUARY}?id={file_id}&sig={sig}"
     body = {
         "status": "success",
         "download_url": url,
         "file_name": _file_name(file_id),
-        "file_size_bytes": len(file_bytes(state, file_id)),
+        "file_size_bytes": len(file_bytes(world, file_id)),
         "mime_type": "image/png",
         "metadata": {},
     }
@@ -210,20 +210,20 @@ async def file_download(request: web.Request) -> web.Response:
 
 async def estuary_content(request: web.Request) -> web.Response:
     """Same-host file bytes: need the bearer token (the middleware leaves this route alone)."""
-    state = request.app[STATE]
+    world = world_of(request)
     denied = web.json_response({"detail": "File stream access denied."}, status=403)
-    if state.config.file_stream_denied:
+    if world.config.file_stream_denied:
         return denied
-    auth = token_state(state, request.headers.get("Authorization"))
+    auth = world.token_state(request.headers.get("Authorization"))
     if auth == "expired":
         return unauthorized()
     if auth != "ok":
         return denied
     file_id = request.query.get("id", "")
-    if not file_id or file_gone(state, file_id):
+    if not file_id or file_gone(world, file_id):
         return web.json_response({"detail": "File not found"}, status=404)
     headers = {"Content-Disposition": f'attachment; filename="{_file_name(file_id)}"'}
-    return web.Response(body=file_bytes(state, file_id), content_type="image/png", headers=headers)
+    return web.Response(body=file_bytes(world, file_id), content_type="image/png", headers=headers)
 
 
 # -- canvas ---------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def _has_canvas(detail: Json) -> bool:
 @chat_route
 async def textdocs(request: web.Request, rec: ChatRecord) -> web.Response:
     cid = rec.id
-    if not _has_canvas(request.app[STATE].detail(rec)):
+    if not _has_canvas(world_of(request).detail(rec)):
         return web.json_response([])
     doc_id = stable_uuid("textdoc", cid).replace("-", "")[:24]
     docs: list[Json] = [
@@ -263,7 +263,9 @@ async def textdocs(request: web.Request, rec: ChatRecord) -> web.Response:
 
 
 def add_all_routes(app: web.Application) -> None:
-    """ChatGPT's routes: the 2026 ones (sign-in, projects, files, canvas), then the rest."""
+    """ChatGPT's world (made now: it answers the fault middleware from the first request on)
+    and its routes: the 2026 ones (sign-in, projects, files, canvas), then the rest."""
+    world_of(app[STATE])
     add_routes(app)
     chatgpt_send.add_routes(app)  # the sentinel and f/conversation
     chatgpt.add_routes(app)

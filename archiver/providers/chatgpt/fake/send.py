@@ -10,7 +10,6 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.fakes.state import STATE
 from archiver.providers.chatgpt.fake.sentinel import refusal
 from archiver.providers.chatgpt.fake.stream import (
     PARTS,
@@ -23,15 +22,16 @@ from archiver.providers.chatgpt.fake.stream import (
     sse,
     title_frames,
 )
+from archiver.providers.chatgpt.fake.world import world_of
 
 Json = dict[str, Any]
 
 
 async def post_f_conversation(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    if state.config.send_paths == "legacy":
+    world = world_of(request)
+    if world.config.send_paths == "legacy":
         return web.json_response({"detail": "Not Found"}, status=404)
-    refused = refusal(request, state)
+    refused = refusal(request, world)
     if refused is not None:
         return refused
     return await send_turn(request, lambda _req, turn: frames_2026(turn))

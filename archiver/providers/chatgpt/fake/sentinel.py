@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.fakes.state import STATE, EmulatorState
+from archiver.providers.chatgpt.fake.world import ChatGPTWorld, world_of
 
 API = "/backend-api"
 UNUSUAL = (
@@ -68,8 +68,8 @@ class Issued:
     prepare_token: str | None = None
 
 
-def _requirements(state: EmulatorState) -> tuple[str, Issued, dict[str, Any]]:
-    config = state.config
+def _requirements(world: ChatGPTWorld) -> tuple[str, Issued, dict[str, Any]]:
+    config = world.config
     token = "gAAAAAB" + secrets.token_urlsafe(24)  # an opaque string, like upstream's
     issued = Issued(
         seed=f"{secrets.randbelow(10**16) / 10**16:.16f}",
@@ -110,54 +110,54 @@ def _bad(detail: str, status: int = 400) -> web.Response:
 
 
 async def chat_requirements(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    if state.config.sentinel_form == "prepare":
+    world = world_of(request)
+    if world.config.sentinel_form == "prepare":
         return web.json_response({"detail": "Not Found"}, status=404)
     if not _good_p(await _body(request)):
         return _bad("Invalid requirements request")
-    token, issued, body = _requirements(state)
-    with state.lock:
-        state.sentinel_tokens[token] = issued
-        state.counters.sentinel_issued += 1
+    token, issued, body = _requirements(world)
+    with world.lock:
+        world.sentinel_tokens[token] = issued
+        world.counters["sentinel_issued"] += 1
     return web.json_response({**body, "token": token})
 
 
 async def prepare(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    if state.config.sentinel_form != "prepare":
+    world = world_of(request)
+    if world.config.sentinel_form != "prepare":
         return web.json_response({"detail": "Not Found"}, status=404)
     if not _good_p(await _body(request)):
         return _bad("Invalid requirements request")
-    token, issued, body = _requirements(state)
+    token, issued, body = _requirements(world)
     issued.prepare_token = "prep_" + secrets.token_urlsafe(16)
-    with state.lock:
-        state.prepared[issued.prepare_token] = (token, issued)
+    with world.lock:
+        world.prepared[issued.prepare_token] = (token, issued)
     return web.json_response({**body, "prepare_token": issued.prepare_token})
 
 
 async def finalize(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    if state.config.sentinel_form != "prepare":
+    world = world_of(request)
+    if world.config.sentinel_form != "prepare":
         return web.json_response({"detail": "Not Found"}, status=404)
     body = await _body(request)
     ref = body.get("prepare_token") if isinstance(body, dict) else None
-    with state.lock:
-        found = state.prepared.pop(ref, None) if isinstance(ref, str) else None
+    with world.lock:
+        found = world.prepared.pop(ref, None) if isinstance(ref, str) else None
     if found is None:
         return _bad(UNUSUAL, 403)
     token, issued = found
     answer = body.get("proofofwork") if isinstance(body, dict) else None
     if issued.difficulty and not (
         isinstance(answer, str)
-        and proof_ok(answer, issued.seed, issued.difficulty, state.config.pow_forms)
+        and proof_ok(answer, issued.seed, issued.difficulty, world.config.pow_forms)
     ):
-        with state.lock:
-            state.counters.sentinel_refused += 1
+        with world.lock:
+            world.counters["sentinel_refused"] += 1
         return _bad(UNUSUAL, 403)
     issued.difficulty = ""  # proven here: the send needs no proof header
-    with state.lock:
-        state.sentinel_tokens[token] = issued
-        state.counters.sentinel_issued += 1
+    with world.lock:
+        world.sentinel_tokens[token] = issued
+        world.counters["sentinel_issued"] += 1
     return web.json_response({"token": token, "expire_after": int(TOKEN_LIFETIME_S)})
 
 
@@ -166,20 +166,20 @@ async def conduit_prepare(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "conduit_token": "conduit-" + secrets.token_hex(8)})
 
 
-def refusal(request: web.Request, state: EmulatorState) -> web.Response | None:
+def refusal(request: web.Request, world: ChatGPTWorld) -> web.Response | None:
     """Why a send to ``f/conversation`` is refused (403 Unusual activity), or None. Spends the
     requirements token: it is single use, refused or not."""
-    config = state.config
+    config = world.config
     headers = request.headers
     token = headers.get("openai-sentinel-chat-requirements-token", "")
-    with state.lock:
-        issued = state.sentinel_tokens.get(token)
+    with world.lock:
+        issued = world.sentinel_tokens.get(token)
         reused = issued is not None and issued.used
         if issued is not None:
             issued.used = True
-        forced = state.unusual_left > 0
+        forced = world.unusual_left > 0
         if forced:
-            state.unusual_left -= 1
+            world.unusual_left -= 1
     reason = None
     if forced:
         reason = "forced"
@@ -202,9 +202,9 @@ def refusal(request: web.Request, state: EmulatorState) -> web.Response | None:
         reason = "no oai-device-id"
     if reason is None:
         return None
-    with state.lock:
-        state.counters.sentinel_refused += 1
-        state.refusal_reasons.append(reason)
+    with world.lock:
+        world.counters["sentinel_refused"] += 1
+        world.refusal_reasons.append(reason)
     return _bad(UNUSUAL, 403)
 
 

@@ -21,7 +21,8 @@ from aiohttp import web
 from archiver.clock import clock
 from archiver.fakes import data
 from archiver.fakes.faults import DROP, credential, drop_connection
-from archiver.fakes.state import STATE, ChatRecord, EmulatorState
+from archiver.fakes.state import STATE, EmulatorState
+from archiver.providers.chatgpt.fake.world import ChatGPTWorld, ChatRecord, world_of
 from archiver.flatten.records import escape_lone_surrogates
 
 # In a prompt: the answer ends in half an emoji (docs/protocol/chatgpt.md, "lone surrogates").
@@ -68,6 +69,7 @@ def make_message(role: str, content: Json, now: float, **fields: Any) -> Json:
 def new_chat(state: EmulatorState, root_id: str, model: str, now: float) -> tuple[ChatRecord, str]:
     """Create an empty chat (root + hidden system node); return it and the system node id."""
     cid = state.new_id("conversation")
+    time_form = state.created % 4  # created chats are listed in every spelling too
     root: Json = {"id": root_id, "message": None, "parent": None, "children": []}
     body: Json = {
         "title": "New chat",
@@ -87,13 +89,14 @@ def new_chat(state: EmulatorState, root_id: str, model: str, now: float) -> tupl
     hidden = {"is_visually_hidden_from_conversation": True}
     system = make_message("system", {"content_type": "text", "parts": [""]}, now, metadata=hidden)
     system.update(end_turn=True, weight=0.0)
-    return state.add_chat(cid, body, now), append_node(body, root_id, system)
+    rec = world_of(state).add_chat(cid, body, now, time_form)
+    return rec, append_node(body, root_id, system)
 
 
-def append_exchange(state: EmulatorState, rec: ChatRecord, prompt: str, model: str) -> Json:
+def append_exchange(world: ChatGPTWorld, rec: ChatRecord, prompt: str, model: str) -> Json:
     """Add a user prompt and a finished answer under ``current_node`` (used by /_emulator/touch)."""
-    body = state.detail(rec)
-    now = state.bump(rec)
+    body = world.detail(rec)
+    now = world.bump(rec)
     parent = body["current_node"] if body["current_node"] in body["mapping"] else None
     parent = parent or next(iter(body["mapping"]))
     user = make_message("user", {"content_type": "text", "parts": [prompt]}, now)
@@ -122,29 +125,27 @@ class Turn:
     text: str
 
 
-def _refused_by_caps(request: web.Request, state: EmulatorState, model: str) -> web.Response | None:
+def _refused_by_caps(request: web.Request, world: ChatGPTWorld, model: str) -> web.Response | None:
     """The account's refusals before any work: one answer at a time, the model's cap."""
-    config = state.config
+    config = world.config
     now = clock().wall().timestamp()  # the tests' virtual time when they run on a FakeClock
-    if config.one_at_a_time and state.streaming[credential(request)] > 0:
-        with state.lock:
-            state.counters.one_at_a_time += 1
+    if config.one_at_a_time and world.streaming[credential(request)] > 0:
+        world.count("one_at_a_time")
         busy = (
             "Only one message at a time. Please allow any other responses to complete before "
             "sending another message, or wait one minute."
         )
         return _bad(429, busy)
     if config.model_cap:
-        until = state.cap_until.get(model)
+        until = world.cap_until.get(model)
         if until is not None and until <= now:
-            state.cap_until.pop(model)
-            state.answers_by_model[model] = 0
+            world.cap_until.pop(model)
+            world.answers_by_model[model] = 0
             until = None
-        if until is None and state.answers_by_model[model] >= config.model_cap:
-            until = state.cap_until[model] = now + config.model_cap_clears_in
+        if until is None and world.answers_by_model[model] >= config.model_cap:
+            until = world.cap_until[model] = now + config.model_cap_clears_in
         if until is not None:
-            with state.lock:
-                state.counters.model_capped += 1
+            world.count("model_capped")
             detail = {
                 "code": "model_cap_exceeded",
                 "message": f"You have sent too many messages to the model {model}. Please try "
@@ -158,9 +159,10 @@ def _refused_by_caps(request: web.Request, state: EmulatorState, model: str) -> 
 async def take_turn(request: web.Request, req: Json) -> Turn | web.Response:
     """Store the prompt and its whole answer in the tree (before streaming, as upstream does)."""
     state = request.app[STATE]
+    world = world_of(state)
     action = req.get("action", "next")
     model = req.get("model") or "auto"
-    refused = _refused_by_caps(request, state, model)
+    refused = _refused_by_caps(request, world, model)
     if refused is not None:
         return refused
     now = time.time()
@@ -168,23 +170,23 @@ async def take_turn(request: web.Request, req: Json) -> Turn | web.Response:
     cid = req.get("conversation_id")
     parent_ref = req.get("parent_message_id") or "client-created-root"
     if cid:
-        found = state.record(cid)
+        found = world.record(cid)
         if found is None:
             return _bad(404, f"Can't load conversation {cid}")
         rec = found
-        body = state.detail(rec)
+        body = world.detail(rec)
         parent = find_node(body["mapping"], parent_ref)
         if parent is None:
             return _bad(400, f"Parent message {parent_ref} not found")
     else:
         rec, parent = new_chat(state, parent_ref, model, now)
-        body = state.detail(rec)
+        body = world.detail(rec)
         echoes.append(body["mapping"][parent]["message"])
 
     finish, long_rest = "stop", None
     if action == "continue":
         stopped_id = (body["mapping"][parent].get("message") or {}).get("id", "")
-        text = state.continuations.pop(stopped_id, None)
+        text = world.continuations.pop(stopped_id, None)
         if text is None:
             return _bad(400, "There is no message to continue")
     else:
@@ -212,10 +214,10 @@ async def take_turn(request: web.Request, req: Json) -> Turn | web.Response:
     answer = _answer(text, finish, model=model, parent_id=parent_message_id, action=action, now=now)
     body["current_node"] = append_node(body, parent, answer)
     if long_rest is not None:
-        state.continuations[answer["id"]] = long_rest
-    state.bump(rec)
+        world.continuations[answer["id"]] = long_rest
+    world.bump(rec)
     state.count_prompt()
-    state.answers_by_model[model] += 1
+    world.answers_by_model[model] += 1
     rng = random.Random(f"stream:{text}")
     chunks = data.split_chunks(text, rng)
     return Turn(rec, echoes, answer, chunks, new=not cid, text=text)
@@ -233,7 +235,7 @@ async def read_body(request: web.Request) -> Json | web.Response:
 
 async def post_conversation(request: web.Request) -> web.StreamResponse:
     """The 2023 ``POST conversation``: no sentinel; classic frames, or v1 when asked."""
-    if request.app[STATE].config.send_paths == "f":
+    if world_of(request).config.send_paths == "f":
         return web.json_response({"detail": "Not Found"}, status=404)
     return await send_turn(request, _frames_2023)
 
@@ -394,7 +396,8 @@ async def stream_frames(request: web.Request, frames: list[bytes]) -> web.Stream
         headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
     )
     who = credential(request)
-    state.streaming[who] += 1
+    streaming = world_of(state).streaming
+    streaming[who] += 1
     try:
         await resp.prepare(request)
         for i, frame in enumerate(frames):
@@ -406,5 +409,5 @@ async def stream_frames(request: web.Request, frames: list[bytes]) -> web.Stream
                 await asyncio.sleep(delay)
         await resp.write_eof()
     finally:
-        state.streaming[who] -= 1
+        streaming[who] -= 1
     return resp
