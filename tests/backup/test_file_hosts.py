@@ -21,19 +21,26 @@ from werkzeug import Request, Response
 
 from archiver.backup.engine import BackupOptions
 from archiver.config import Secret
-from archiver.emulator import EmulatorConfig, running_emulator
+from archiver.emulator import running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL, HostUnreachable, UnreachableError
 from archiver.providers.chatgpt.backup import backup_chatgpt
 from archiver.providers.chatgpt.client import ChatGPTSettings
+from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 from archiver.providers.copilot.backup import backup_copilot
 from archiver.providers.copilot.client import CopilotSettings
+from archiver.providers.copilot.fake.config import CopilotFakeConfig
 from archiver.store import open_db
 from archiver.transport.http import HostBreaker, RetryPolicy
 from archiver.transport.pace import ClientPace
+from tests.support.fakes import fake_config
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)
-CHATGPT_WORLD: dict[str, Any] = {"conversations": 24, "seed": 5}
-COPILOT_WORLD: dict[str, Any] = {"copilot_chats": 30, "conversations": 0, "bing_chats": 0}
+CHATGPT_WORLD: dict[str, Any] = {"chatgpt_conversations": 24, "seed": 5}
+COPILOT_WORLD: dict[str, Any] = {
+    "copilot_chats": 30,
+    "chatgpt_conversations": 0,
+    "bing_chats": 0,
+}
 
 
 def closed_port() -> int:
@@ -60,7 +67,9 @@ def file_host(port: int, handler: Any = None) -> Iterator[HTTPServer]:
 
 
 def backup_chatgpt_files(emu: Any, db: Any, *, timeout: float = 120.0) -> Any:
-    settings = ChatGPTSettings(base_url=emu.chatgpt_base_url, token=Secret(EmulatorConfig().token))
+    settings = ChatGPTSettings(
+        base_url=emu.chatgpt_base_url, token=Secret(ChatGPTFakeConfig().token)
+    )
     return asyncio.run(
         backup_chatgpt(
             db,
@@ -73,7 +82,7 @@ def backup_chatgpt_files(emu: Any, db: Any, *, timeout: float = 120.0) -> Any:
 
 
 def backup_copilot_images(emu: Any, db: Any) -> Any:
-    settings = CopilotSettings(Secret(EmulatorConfig().copilot_token), base_url=emu.base_url)
+    settings = CopilotSettings(Secret(CopilotFakeConfig().token), base_url=emu.base_url)
     return asyncio.run(
         backup_copilot(
             db,
@@ -112,7 +121,7 @@ def test_a_host_is_given_up_on_after_a_few_connection_failures_in_a_row():
 def test_copilot_images_on_an_unreachable_host_are_deferred_then_retried(tmp_path: Path):
     port = closed_port()
     cdn = f"http://127.0.0.1:{port}"
-    with running_emulator(**COPILOT_WORLD, copilot_image_host=f"{cdn}/images") as emu:
+    with running_emulator(fake_config(**COPILOT_WORLD, copilot_image_host=f"{cdn}/images")) as emu:
         db = open_db(tmp_path / "a.db")
         first = backup_copilot_images(emu, db)
         images = {row[0] for row in file_rows(db, cdn)}
@@ -137,7 +146,9 @@ def test_copilot_images_on_an_unreachable_host_are_deferred_then_retried(tmp_pat
 
 def test_chatgpt_files_on_an_unreachable_host_are_deferred_then_retried(tmp_path: Path):
     port = closed_port()
-    with running_emulator(**CHATGPT_WORLD, file_url_base=f"http://127.0.0.1:{port}/") as emu:
+    with running_emulator(
+        fake_config(**CHATGPT_WORLD, chatgpt_file_url_base=f"http://127.0.0.1:{port}/")
+    ) as emu:
         db = open_db(tmp_path / "a.db")
         first = backup_chatgpt_files(emu, db)
         assert first.exit_code == EXIT_PARTIAL
@@ -174,7 +185,9 @@ def test_a_stalled_download_fails_alone_and_is_retried_next_run(tmp_path: Path):
     port = closed_port()
     with (
         file_host(port, stall_one),
-        running_emulator(**CHATGPT_WORLD, file_url_base=f"http://127.0.0.1:{port}/") as emu,
+        running_emulator(
+            fake_config(**CHATGPT_WORLD, chatgpt_file_url_base=f"http://127.0.0.1:{port}/")
+        ) as emu,
     ):
         db = open_db(tmp_path / "a.db")
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archiver.fakes.chatgpt_stream import HALF_EMOJI
+from archiver.providers.chatgpt.fake.stream import HALF_EMOJI
 from tests.serve.test_openai import client, rows
 from tests.support.gateway import RunningGateway
 

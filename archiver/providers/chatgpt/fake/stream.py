@@ -22,8 +22,8 @@ from archiver.clock import clock
 from archiver.fakes import data
 from archiver.fakes.faults import DROP, credential, drop_connection
 from archiver.fakes.state import STATE, EmulatorState
-from archiver.providers.chatgpt.fake.world import ChatGPTWorld, ChatRecord, world_of
 from archiver.flatten.records import escape_lone_surrogates
+from archiver.providers.chatgpt.fake.world import ChatGPTWorld, ChatRecord, world_of
 
 # In a prompt: the answer ends in half an emoji (docs/protocol/chatgpt.md, "lone surrogates").
 HALF_EMOJI = "[half-emoji]"
