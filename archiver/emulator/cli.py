@@ -77,12 +77,27 @@ def emulator_command(
                 "machines (anyone reaching it can use the emulator's published token)"
             )
         click.echo(f"Warning: the emulator is reachable from other machines on {host}", err=True)
-    knobs = {dest: options.pop(dest) for dest in list(options) if KNOB_SEPARATOR in dest}
-    config = EmulatorConfig(retry_after=not no_retry_after, **options)  # type: ignore[arg-type]
-    with_provider_defaults(config)
-    for dest, value in knobs.items():
-        name, _, key = dest.partition(KNOB_SEPARATOR)
-        config.provider_configs[name] = replace(config.provider(name), **{key: value})
+    config = config_from(options, retry_after=not no_retry_after, settings=settings)
+    try:
+        asyncio.run(_serve(config))
+    except OSError as exc:  # port taken, address not on this machine
+        click.echo(
+            f"Error: cannot serve on {host}:{options['port']}: {exc.strerror or exc}", err=True
+        )
+        sys.exit(EXIT_CONFIG)
+
+
+def config_from(
+    options: dict[str, object], *, retry_after: bool = True, settings: tuple[str, ...] = ()
+) -> EmulatorConfig:
+    """The config the command's options ask for: the shared knobs, each provider's knob flags
+    (``knob_options``), then its ``--set`` settings."""
+    shared = {dest: value for dest, value in options.items() if KNOB_SEPARATOR not in dest}
+    config = with_provider_defaults(EmulatorConfig(retry_after=retry_after, **shared))  # type: ignore[arg-type]
+    for dest, value in options.items():
+        name, separator, key = dest.partition(KNOB_SEPARATOR)
+        if separator:
+            config.provider_configs[name] = replace(config.provider(name), **{key: value})
     for setting in settings:
         target, _, value = setting.partition("=")
         name, _, key = target.partition(".")
@@ -92,13 +107,7 @@ def emulator_command(
             config.set_provider_value(name, key, value)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--set") from None
-    try:
-        asyncio.run(_serve(config))
-    except OSError as exc:  # port taken, address not on this machine
-        click.echo(
-            f"Error: cannot serve on {host}:{options['port']}: {exc.strerror or exc}", err=True
-        )
-        sys.exit(EXIT_CONFIG)
+    return config
 
 
 def _is_loopback(host: str) -> bool:
