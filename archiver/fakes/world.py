@@ -11,7 +11,7 @@ first request on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
@@ -43,6 +43,18 @@ class UpstreamWorld:
     def stats(self) -> dict[str, int]:
         """This upstream's own counters, for ``/_emulator/stats``."""
         return {}
+
+
+class Deletable(Protocol):
+    deleted: bool
+
+
+def mark_deleted(chats: Mapping[str, Deletable], item_id: str) -> bool:
+    """Mark chat ``item_id`` deleted upstream if ``chats`` holds it; whether it does."""
+    chat = chats.get(item_id)
+    if chat is not None:
+        chat.deleted = True
+    return chat is not None
 
 
 class GeneratedChat(Protocol):

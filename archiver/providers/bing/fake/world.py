@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from archiver.fakes.state import STATE, EmulatorState
-from archiver.fakes.world import UpstreamWorld, history, live
+from archiver.fakes.world import UpstreamWorld, history, live, mark_deleted
 from archiver.providers.bing.fake import generate
 from archiver.providers.bing.fake.config import BingFakeConfig
 
@@ -67,10 +67,7 @@ class BingWorld(UpstreamWorld):
         return "U=" + cookie if cookie else None
 
     def delete(self, item_id: str) -> bool:
-        chat = self.chats.get(item_id)
-        if chat is not None:
-            chat.deleted = True
-        return chat is not None
+        return mark_deleted(self.chats, item_id)
 
     def stats(self) -> dict[str, int]:
         return {"bing_user_messages": self.user_messages}

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from archiver.fakes.faults import challenge_page
 from archiver.fakes.state import STATE, EmulatorState
-from archiver.fakes.world import UpstreamWorld
+from archiver.fakes.world import UpstreamWorld, mark_deleted
 from archiver.providers.chatgpt.fake import generate
 from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 
@@ -213,10 +213,7 @@ class ChatGPTWorld(UpstreamWorld):
         if item_id.startswith(("file-", "file_")):  # a file: 404 File not found from now on
             self.deleted_files.add(item_id)
             return True
-        rec = self.records.get(item_id)
-        if rec is not None:
-            rec.deleted = True
-        return rec is not None
+        return mark_deleted(self.records, item_id)
 
     def stats(self) -> dict[str, int]:
         names = ("sentinel_issued", "sentinel_refused", "model_capped", "one_at_a_time")

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from archiver.fakes.state import STATE, EmulatorState
-from archiver.fakes.world import UpstreamWorld, history, live
+from archiver.fakes.world import UpstreamWorld, history, live, mark_deleted
 from archiver.providers.copilot.fake import generate
 from archiver.providers.copilot.fake.config import CopilotFakeConfig
 
@@ -75,10 +75,7 @@ class CopilotWorld(UpstreamWorld):
             self.challenges_met += 1
 
     def delete(self, item_id: str) -> bool:
-        chat = self.chats.get(item_id)
-        if chat is not None:
-            chat.deleted = True
-        return chat is not None
+        return mark_deleted(self.chats, item_id)
 
     def stats(self) -> dict[str, int]:
         return {"copilot_pongs": self.pongs, "copilot_challenges_met": self.challenges_met}
