@@ -1,11 +1,11 @@
 """A provider's emulator knob that is also a flag of ``archiver emulator``: declared once, on
-the field of its fake's config dataclass (``archiver/emulator/cli.py`` generates the flags).
+the field of its fake's config dataclass (``archiver/emulator/options.py`` generates the flags).
 
 The flag is ``--<provider>-<knob>`` (knob ``page_size`` of provider ``x`` is ``--x-page-size``),
 or ``--<flag_prefix><knob>`` when the config class sets ``flag_prefix`` (flags older than this
-rule keep their names). Its type follows the field's: a bool is a flag that is off by default, a
-``Literal`` a choice, an int a count (0 or more); ``type`` (a click parameter type) says
-otherwise. Every other knob is set with ``--set <provider>.<knob>=<value>``."""
+rule keep their names). Its type follows the field's: a bool is an on/off flag, a ``Literal`` a
+choice, an int a count (0 or more), a float a finite number; ``type`` (a click parameter type)
+says otherwise. Every knob, a flag or not, is also ``--set <provider>.<knob>=<value>``."""
 
 from __future__ import annotations
 

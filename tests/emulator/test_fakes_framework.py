@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.emulator import running_emulator
-from archiver.emulator.cli import config_from, emulator_command
+from archiver.emulator.cli import emulator_command
+from archiver.emulator.options import config_from
 from archiver.providers import registry
 from archiver.providers.bing.fake.world import world_of as bing_world
 from archiver.providers.chatgpt.fake.world import world_of as chatgpt_world
