@@ -41,14 +41,15 @@ def test_rest_routes() -> None:
         )
         assert status == 200 and len(page["results"]) == 3 and page["next"] is None
         assert asyncio.run(call("GET", base))[0] == 401
-        cid = sorted(copilot_world(emu.state).chats)[0]
-        messages = copilot_world(emu.state).messages(copilot_world(emu.state).chats[cid])
+        world = copilot_world(emu.state)
+        cid = sorted(world.chats)[0]
+        messages = world.messages(world.chats[cid])
         status, first = asyncio.run(
             call("GET", f"{base}/{cid}/history", headers=AUTH, params={"api-version": "2"})
         )
         assert [m["id"] for m in first["results"]] == [m["id"] for m in messages[::-1][:2]]
         status, created = asyncio.run(call("POST", base, headers=AUTH, json={}))
-        assert status == 200 and created["id"] in copilot_world(emu.state).chats
+        assert status == 200 and created["id"] in world.chats
         status, patched = asyncio.run(
             call("PATCH", f"{base}/{cid}", headers=AUTH, json={"title": "New", "isPinned": True})
         )
