@@ -206,8 +206,9 @@ class AccountGateway:
         """The client will not read this answer (it is archived all the same)."""
         if not exchange.gone:
             exchange.gone = True
-            self.stats.client_gone += 1
+            # The row first: whoever watches the count may then read the row at once.
             _mark_client_gone(self.db, exchange.row_id)
+            self.stats.client_gone += 1
 
     def _finished(self, task: asyncio.Task[Answer]) -> None:
         self._tasks.discard(task)
