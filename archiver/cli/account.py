@@ -64,7 +64,7 @@ def _doctor_providers() -> tuple[str, ...]:
     return tuple(p.name for p in registry.with_capability("doctor"))
 
 
-def credential_file_options(providers: list[registry.Provider[Any]]) -> dict[str, Option]:
+def credential_file_options(providers: list[registry.Provider]) -> dict[str, Option]:
     """Every credential-file option of ``providers`` (``--token-file``, ``--cookie-file``...),
     once each, with a help text that fits all of them."""
     found: dict[str, Option] = {}

@@ -23,7 +23,7 @@ from archiver.providers.base import Backup
 db_argument = click.argument("db", type=click.Path(dir_okay=False))
 
 
-def backup_command(provider: registry.Provider[Any], backup: Backup[Any]) -> click.Command:
+def backup_command(provider: registry.Provider, backup: Backup) -> click.Command:
     @click.command(provider.name, help=backup.help)
     @db_argument
     @click_options(backup.options)

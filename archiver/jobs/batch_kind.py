@@ -19,11 +19,11 @@ from archiver.providers import registry
 from archiver.providers.base import Provider, Sending
 
 
-def _senders() -> list[Provider[Any]]:
+def _senders() -> list[Provider]:
     return registry.with_capability("send")
 
 
-def _pace(provider: Provider[Any]) -> str:
+def _pace(provider: Provider) -> str:
     rpm = provider.sending.default_rpm if provider.sending else None
     return f"{provider.name} {rpm:g}" if rpm else f"{provider.name} from the server's headers"
 
@@ -66,7 +66,7 @@ BATCH_OPTIONS: dict[str, Option] = {
 }
 
 
-def sending_of(name: str) -> tuple[Provider[Any], Sending[Any]]:
+def sending_of(name: str) -> tuple[Provider, Sending]:
     provider = registry.get(name)  # ConfigError for an unknown one
     if provider.sending is None:
         raise ConfigError(f"{provider.title} cannot send prompts")
@@ -84,7 +84,7 @@ def options_for(values: Mapping[str, Any]) -> BatchOptions:
     )
 
 
-SettingsOf = Callable[[Provider[Any]], Any]  # a provider's settings (environment, job keys)
+SettingsOf = Callable[[Provider], Any]  # a provider's settings (environment, job keys)
 Work = Callable[[sqlite_utils.Database], Awaitable[Any]]
 
 
@@ -135,7 +135,7 @@ async def _collect(
 
 
 async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
-    def settings_of(provider: Provider[Any]) -> Any:
+    def settings_of(provider: Provider) -> Any:
         assert provider.sending is not None
         return provider.sending.settings_for_batch(job)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import sqlite_utils
 
@@ -27,7 +26,7 @@ class JobKind:
     run: JobFunction
 
 
-def backup_kind(provider: Provider[Any], backup: Backup[Any]) -> JobKind:
+def backup_kind(provider: Provider, backup: Backup) -> JobKind:
     """``backup NAME``: the provider's backup with its settings from the job's keys."""
 
     async def run(db: sqlite_utils.Database, job: JobValues) -> RunSummary:

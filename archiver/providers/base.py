@@ -10,18 +10,20 @@ A capability the upstream lacks is ``None``: an import-only provider (a data exp
 live API) sets ``export`` and ``renderer`` and nothing else; a send-only one (an API with no
 history to back up) sets ``sending``. ``archiver providers`` lists what each can do.
 
-The module a provider is registered by (its ``provider.py``) must stay light: it is imported
-whenever the registry is asked about that provider (``archiver --help``, ``archiver
-providers``). Capability classes import their heavy modules (aiohttp clients, flatteners,
-the backup engine) inside their methods.
+Capabilities are data (``Backup(options=..., help=...)``). Their work lives in modules of the
+provider's own package with conventional names (``backup.py``'s ``back_up``, ``export.py``'s
+``detect`` and ``run_import``, ...: ``archiver/providers/modules.py``), imported when the
+capability is first used. So the module a provider is registered by (its ``provider.py``)
+stays light: it is imported whenever the registry is asked about that provider (``archiver
+--help``, ``archiver providers``, ``archiver import``), and loads no HTTP client.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+import importlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from archiver.errors import ConfigError
 from archiver.options import JobValues, Option
@@ -37,105 +39,156 @@ if TYPE_CHECKING:  # engine types: imported for annotations only, so provider.py
     from archiver.flatten.records import FlatConversation
     from archiver.importer.source import ExportFiles, ImportOptions
     from archiver.progress import Progress
+    from archiver.providers.modules import (
+        BackupModule,
+        BatchesModule,
+        DoctorModule,
+        EmulatorModule,
+        ExportModule,
+        ReflattenModule,
+        RenderModule,
+        SenderModule,
+        SettingsModule,
+        StateModule,
+    )
     from archiver.query.blocks import Block
     from archiver.summary import Summary
-
-
-class AccountSettings(Protocol):
-    """What every provider's settings tell the engines: which account they sign in to (the
-    key of its cool-down and sync state). Credentials stay inside the settings object."""
-
-    @property
-    def account(self) -> str: ...
-
-
-S = TypeVar("S", bound=AccountSettings)
 
 
 # --- capabilities ------------------------------------------------------------------------------
 
 
-class Backup(ABC, Generic[S]):
+@dataclass(kw_only=True)
+class Capability:
+    """What a provider can do, declared as data: its work lives in ``module``, a module of the
+    provider's own package (``archiver/providers/modules.py`` says what each offers), imported
+    on first use. The provider binds its capabilities to its package when its class is made
+    (``Provider.__init_subclass__``)."""
+
+    default_module: ClassVar[str]
+    module: str = ""  # the module's name in the provider's package; "": ``default_module``
+    _package: str = field(default="", init=False, repr=False, compare=False)
+    _loaded: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def bind(self, package: str) -> None:
+        if self._package and self._package != package:
+            raise TypeError(f"{type(self).__name__} already belongs to {self._package}")
+        self._package = package
+
+    @property
+    def module_path(self) -> str:
+        if not self._package:
+            raise TypeError(f"{type(self).__name__} is not bound to a provider")
+        return f"{self._package}.{self.module or self.default_module}"
+
+    def implementation(self) -> Any:
+        """The module doing the work (imported once)."""
+        if self._loaded is None:
+            self._loaded = importlib.import_module(self.module_path)
+        return self._loaded
+
+
+@dataclass(kw_only=True)
+class Backup(Capability):
     """``archiver backup NAME DB`` and the ``backup NAME`` job kind.
 
     ``options`` is the one declaration of both: the command's flags and the job's keys
     (hosts and credentials included; see ``archiver/options.py``)."""
 
-    options: ClassVar[Mapping[str, Option]]
-    help: ClassVar[str]  # the subcommand's --help: what it archives, env vars, exit codes
+    default_module: ClassVar[str] = "backup"
+    options: Mapping[str, Option]
+    help: str  # the subcommand's --help: what it archives, env vars, exit codes
 
-    @abstractmethod
     async def run(
         self,
         db: sqlite_utils.Database,
-        settings: S,
+        settings: Any,
         values: Mapping[str, Any],
         progress: Progress | None = None,
     ) -> BackupSummary:
         """Back up the account into ``db`` with ``values`` (every key of ``options``, defaults
         filled in). The stored cool-down was checked before this is called."""
+        module: BackupModule = self.implementation()
+        return await module.back_up(db, settings, values, progress)
 
 
-class Sending(ABC, Generic[S]):
+@dataclass(kw_only=True)
+class Sending(Capability):
     """Prompts sent through the account: ``archiver batch --provider NAME`` and the gateway.
 
     ``options`` are this provider's own keys of ``archiver batch`` and of the ``batch`` job
     kind (beside every other provider's, so they carry the provider's prefix where they could
     clash: ``copilot_token_file``); the values of all batch keys reach ``open``."""
 
-    options: ClassVar[Mapping[str, Option]] = {}
+    default_module: ClassVar[str] = "sender"
+    options: Mapping[str, Option] = field(default_factory=dict)
     # The account's pace when --max-rpm is not given; None: no pace of its own, the sender
     # paces itself from what the server says (an API's rate-limit headers).
-    default_rpm: ClassVar[float | None] = 20.0
-    model_help: ClassVar[str] = "model"  # what --model (or the CSV's model column) means
+    default_rpm: float | None = 20.0
+    model_help: str = "model"  # what --model (or the CSV's model column) means
     # True: a row's ``system`` instruction is sent (``Thread.system``); a provider that cannot
     # send one refuses a CSV whose ``system`` column is filled rather than drop it.
-    takes_system: ClassVar[bool] = False
+    takes_system: bool = False
     # True: a conversation keeps a tree (edits, regenerations; the gateway continues from a
     # node). False: a flat history.
-    tree: ClassVar[bool] = False
+    tree: bool = False
 
-    def settings_for_batch(self, job: JobValues) -> Any:  # -> S
+    def settings_for_batch(self, job: JobValues) -> Any:
         """Settings from the ``batch`` job kind's keys (prefixed where ``options`` says)."""
-        raise ConfigError("this provider takes no batch settings from a job file")
+        module: SenderModule = self.implementation()
+        return module.settings_for_batch(job)
 
-    def with_state(self, db: sqlite_utils.Database, settings: S) -> S:
+    def with_state(self, db: sqlite_utils.Database, settings: Any) -> Any:
         """Settings completed from what the archive keeps for the account (ChatGPT's device
-        id); most providers keep nothing."""
-        return settings
+        id); most providers keep nothing (their module has no ``with_state``)."""
+        implementation = self.implementation()
+        if not hasattr(implementation, "with_state"):
+            return settings
+        module: StateModule = implementation
+        return module.with_state(db, settings)
 
-    @abstractmethod
-    def open(self, setup: SenderSetup, settings: S, values: Mapping[str, Any]) -> BatchProvider:
+    def open(self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]) -> BatchProvider:
         """The sender over ``setup``'s transport, limiter and retry policy."""
+        module: SenderModule = self.implementation()
+        return module.open_sender(setup, settings, values)
 
     def open_batches(
-        self, setup: SenderSetup, settings: S, values: Mapping[str, Any]
+        self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]
     ) -> RemoteBatches | None:
-        """The provider's own batch endpoint (``archiver batch --batch-api``: many rows
-        submitted at once, answered later; ``archiver/batch/remote.py``), or None when it has
-        none."""
-        return None
+        """The provider's own batch endpoint, or None when it has none (its module has no
+        ``open_batches``, or the server offers none)."""
+        implementation = self.implementation()
+        if not hasattr(implementation, "open_batches"):
+            return None
+        module: BatchesModule = implementation
+        return module.open_batches(setup, settings, values)
 
 
-class Doctor(ABC, Generic[S]):
+@dataclass(kw_only=True)
+class Doctor(Capability):
     """``archiver doctor --provider NAME``: are the credentials and the base URL right?"""
 
-    @abstractmethod
-    async def check(self, settings: S, run: DoctorRun) -> DoctorReport: ...
+    default_module: ClassVar[str] = "doctor"
+
+    async def check(self, settings: Any, run: DoctorRun) -> DoctorReport:
+        module: DoctorModule = self.implementation()
+        return await module.check(settings, run)
 
 
-class ExportFormat(ABC):
+@dataclass(kw_only=True)
+class ExportFormat(Capability):
     """``archiver import DB PATH`` for this provider's data export. The import engine opens
     PATH (a zip, a folder or one file) and asks every registered format whether the files are
     its own; exactly one must say yes, by content, never by file name alone."""
 
-    label: ClassVar[str]  # "a ChatGPT data export": how messages name it
+    default_module: ClassVar[str] = "export"
+    label: str  # "a ChatGPT data export": how messages name it
 
-    @abstractmethod
     def detect(self, files: ExportFiles) -> bool:
         """True when ``files`` is this provider's export (cheap: read small files only)."""
+        module: ExportModule = self.implementation()
+        return module.detect(files)
 
-    @abstractmethod
     def run(
         self,
         db: sqlite_utils.Database,
@@ -145,30 +198,41 @@ class ExportFormat(ABC):
     ) -> Summary:
         """Import every conversation of ``files``; each one atomic, the rest going on when one
         fails (named in the summary's errors)."""
+        module: ExportModule = self.implementation()
+        return module.run_import(db, files, options, progress)
 
 
-class Emulator(ABC):
+@dataclass(kw_only=True)
+class Emulator(Capability):
     """The provider's fake upstream in ``archiver emulator`` (``make demo``, end-to-end tests).
 
     ``default_config()`` is the provider's own knobs (a dataclass instance with its defaults);
     the emulator keeps one per provider (``EmulatorConfig.provider(name)``, set from the
-    command line with ``--set NAME.KEY=VALUE``). ``item_routes`` are the fake's routes (as
-    aiohttp names them canonically) that fetch one conversation or one file: a backup with
-    nothing new must call none of them (the contract tests check it)."""
+    command line with ``--set NAME.KEY=VALUE``)."""
 
-    item_routes: ClassVar[frozenset[str]] = frozenset()
+    default_module: ClassVar[str] = "emulator"
+
+    def _fake(self) -> EmulatorModule:
+        module: EmulatorModule = self.implementation()
+        return module
+
+    @property
+    def item_routes(self) -> frozenset[str]:
+        """The fake's routes (as aiohttp names them canonically) that fetch one conversation
+        or one file: a backup with nothing new must call none of them (a contract test)."""
+        return self._fake().ITEM_ROUTES
 
     def default_config(self) -> Any:
-        return None
+        return self._fake().default_config()
 
-    @abstractmethod
-    def add_routes(self, app: web.Application) -> None: ...
+    def add_routes(self, app: web.Application) -> None:
+        self._fake().add_routes(app)
 
-    @abstractmethod
     def environment(self, base_url: str) -> dict[str, str]:
         """The environment variables that point this provider's commands at the emulator
         served at ``base_url`` (``http://127.0.0.1:PORT``), with the credentials its fake
         accepts: what ``make demo`` and the contract tests set."""
+        return self._fake().environment(base_url)
 
 
 @dataclass(frozen=True)
@@ -188,69 +252,134 @@ class Gateway:
     route_family: str | None = None
 
 
-class Renderer:
+@dataclass(kw_only=True)
+class Renderer(Capability):
     """How this provider's messages show, as format-neutral blocks (``archiver.query.blocks``)
-    for Markdown, HTML and the viewer: read from the message's raw JSON, whose shape is known
-    here. The default shows the searchable text, which is right for a plain-text upstream."""
+    for Markdown, HTML and the viewer: read from the message's raw JSON, whose shape its
+    module knows. ``plain`` shows the searchable text, right for a plain-text upstream and for
+    rows of a provider no longer registered."""
+
+    default_module: ClassVar[str] = "render"
+    plain: bool = False
 
     def blocks(
         self, message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
     ) -> list[Block]:
-        from archiver.query.blocks import text_blocks
+        if self.plain:
+            from archiver.query.blocks import text_blocks
 
-        return text_blocks(row)
+            return text_blocks(row)
+        module: RenderModule = self.implementation()
+        return module.blocks(message, row, links)
 
 
-class Reflatten(ABC):
+@dataclass(kw_only=True)
+class Reflatten(Capability):
     """``archiver reflatten``: re-derive rows from the raw JSON already in the archive, with
     no download. ``version`` is this provider's flattener version: bump it when a flattener
     change should re-derive rows whose raw JSON is unchanged."""
 
-    version: ClassVar[int] = 1
+    default_module: ClassVar[str] = "reflatten"
+    version: int
 
-    @abstractmethod
     def rebuild(
         self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
     ) -> FlatConversation:
         """The conversation's rows again, from its stored conversation row and every stored
         message row (all branches, in insertion order). Pure: no I/O."""
+        module: ReflattenModule = self.implementation()
+        return module.rebuild(conversation, messages)
+
+
+@dataclass(kw_only=True)
+class Account(Capability):
+    """How the provider signs in: its settings from the command line (the environment and a
+    0600 file an option names) and from a job file's keys. ``secret`` is the credential's
+    option stem (``token`` gives ``token_file`` and ``token_env``), ``secret_env`` the
+    environment variable the command line reads it from."""
+
+    default_module: ClassVar[str] = "jobs"
+    secret: str
+    secret_env: str
+
+    def settings_from_env(self, values: Mapping[str, Any]) -> Any:
+        module: SettingsModule = self.implementation()
+        return module.settings_from_env(values)
+
+    def settings_for_job(self, job: JobValues) -> Any:
+        module: SettingsModule = self.implementation()
+        return module.settings_for_job(job)
+
+
+PLAIN = Renderer(plain=True)
+# The attributes of a provider that hold capabilities, bound to its package at class creation.
+CAPABILITY_ATTRIBUTES = (
+    "account",
+    "backup",
+    "sending",
+    "export",
+    "doctor",
+    "emulator",
+    "renderer",
+    "reflatten",
+)
 
 
 # --- the provider ------------------------------------------------------------------------------
 
 
-class Provider(Generic[S]):
+class Provider:
     """One upstream. Subclass it, set the class attributes, and register the subclass in
     ``registry.PROVIDER_MODULES``."""
 
     name: ClassVar[str]  # the provider column's value, the subcommand, the --provider choice
     title: ClassVar[str]  # how people call it: "ChatGPT", "Le Chat"
     summary: ClassVar[str]  # one line for `archiver providers` and the README
-    # The credential: its option stem (``token`` gives ``token_file`` and ``token_env``) and the
-    # environment variable the command line reads it from. None: nothing to sign in to.
-    secret: ClassVar[str | None] = None
-    secret_env: ClassVar[str | None] = None
     # A conversation's address in the upstream's web app, ``{id}`` filled in (None: none).
     conversation_web_url: ClassVar[str | None] = None
 
-    backup: Backup[S] | None = None
-    sending: Sending[S] | None = None
-    export: ExportFormat | None = None
-    doctor: Doctor[S] | None = None
-    emulator: Emulator | None = None
-    gateway: Gateway | None = None
-    renderer: Renderer = Renderer()
-    reflatten: Reflatten | None = None
+    account: ClassVar[Account | None] = None  # None: nothing to sign in to
+    backup: ClassVar[Backup | None] = None
+    sending: ClassVar[Sending | None] = None
+    export: ClassVar[ExportFormat | None] = None
+    doctor: ClassVar[Doctor | None] = None
+    emulator: ClassVar[Emulator | None] = None
+    gateway: ClassVar[Gateway | None] = None
+    renderer: ClassVar[Renderer] = PLAIN
+    reflatten: ClassVar[Reflatten | None] = None
 
-    def settings_from_env(self, values: Mapping[str, Any]) -> S:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each capability the class declares works from modules of the class's package."""
+        super().__init_subclass__(**kwargs)
+        package = cls.__module__.rpartition(".")[0]
+        for attribute in CAPABILITY_ATTRIBUTES:
+            capability = cls.__dict__.get(attribute)
+            if isinstance(capability, Capability) and capability is not PLAIN:
+                capability.bind(package)
+
+    @property
+    def secret(self) -> str | None:
+        """The credential's option stem (``token``), or None: nothing to sign in to."""
+        return self.account.secret if self.account else None
+
+    @property
+    def secret_env(self) -> str | None:
+        """The environment variable the command line reads the credential from."""
+        return self.account.secret_env if self.account else None
+
+    def settings_from_env(self, values: Mapping[str, Any]) -> Any:
         """Settings on the command line: the credential from ``secret_env`` or the file an
         option names (``values`` are the command's option values, ``token_file`` ...), hosts
         from the provider's environment variables."""
-        raise ConfigError(f"{self.title} has no account to sign in to")
+        if self.account is None:
+            raise ConfigError(f"{self.title} has no account to sign in to")
+        return self.account.settings_from_env(values)
 
-    def settings_for_job(self, job: JobValues) -> S:
+    def settings_for_job(self, job: JobValues) -> Any:
         """Settings from a job file's keys (``token_env`` / ``token_file``, ``base_url``)."""
-        raise ConfigError(f"{self.title} has no account to sign in to")
+        if self.account is None:
+            raise ConfigError(f"{self.title} has no account to sign in to")
+        return self.account.settings_for_job(job)
 
     def credential_options(self) -> dict[str, Option]:
         """The command-line options that point at a credential file (``--token-file``,

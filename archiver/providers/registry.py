@@ -38,7 +38,7 @@ def names() -> tuple[str, ...]:
 
 
 @functools.cache
-def get(name: str) -> Provider[Any]:
+def get(name: str) -> Provider:
     spec = PROVIDER_MODULES.get(name)
     if spec is None:
         raise ConfigError(f"unknown provider {name!r} (known: {', '.join(PROVIDER_MODULES)})")
@@ -51,7 +51,7 @@ def get(name: str) -> Provider[Any]:
     return cls()
 
 
-def all_providers() -> list[Provider[Any]]:
+def all_providers() -> list[Provider]:
     return [get(name) for name in PROVIDER_MODULES]
 
 
@@ -63,7 +63,7 @@ def block_reader(name: str) -> Any:
     return get(name).renderer.blocks
 
 
-def with_capability(capability: str) -> list[Provider[Any]]:
+def with_capability(capability: str) -> list[Provider]:
     """The providers that can do ``capability`` (one of CAPABILITIES), in registry order."""
     if capability not in CAPABILITIES:  # pragma: no cover - a caller's mistake
         raise ValueError(f"unknown capability {capability!r}")

@@ -10,13 +10,12 @@ passes ``on_text`` to hear the answer as it is written), opened from each provid
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from archiver.providers import registry
 from archiver.providers.base import Gateway, Provider
 
 
-def gateway_providers() -> list[Provider[Any]]:
+def gateway_providers() -> list[Provider]:
     """Providers the gateway can send through, in registry order."""
     return registry.with_capability("gateway")
 

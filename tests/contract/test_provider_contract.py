@@ -15,6 +15,7 @@ reaches an upstream: through the environment ``Emulator.environment`` gives.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,8 +28,8 @@ from archiver.cli import cli
 from archiver.cli.options import with_defaults
 from archiver.emulator import RunningEmulator, running_emulator
 from archiver.jobs.kinds import KINDS
-from archiver.providers import registry
-from archiver.providers.base import Provider, Renderer
+from archiver.providers import modules, registry
+from archiver.providers.base import Provider
 from archiver.store import open_db
 from archiver.store.rebuild import reflatten
 from archiver.store.runs import set_cooldown
@@ -48,13 +49,13 @@ def emulator() -> Iterator[RunningEmulator]:
         yield emu
 
 
-def fast_values(provider: Provider[Any], **given: Any) -> dict[str, Any]:
+def fast_values(provider: Provider, **given: Any) -> dict[str, Any]:
     """The backup's option values, unpaced (the emulator is local)."""
     assert provider.backup is not None
     return with_defaults(provider.backup.options, {"max_rpm": 60_000.0, **given})
 
 
-def backup(provider: Provider[Any], db: Any, monkeypatch: Any, env: dict[str, str]) -> Any:
+def backup(provider: Provider, db: Any, monkeypatch: Any, env: dict[str, str]) -> Any:
     assert provider.backup is not None
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -63,7 +64,7 @@ def backup(provider: Provider[Any], db: Any, monkeypatch: Any, env: dict[str, st
     return asyncio.run(provider.backup.run(db, settings, values))
 
 
-def environment(provider: Provider[Any], emu: RunningEmulator) -> dict[str, str]:
+def environment(provider: Provider, emu: RunningEmulator) -> dict[str, str]:
     assert provider.emulator is not None, f"{provider.name} can back up but has no emulator"
     return provider.emulator.environment(emu.base_url)
 
@@ -155,7 +156,7 @@ def test_a_provider_with_history_renders_with_its_own_reader(name):
     provider = registry.get(name)
     if provider.backup is None and provider.export is None:
         pytest.skip(f"{name} keeps no history of its own")
-    assert type(provider.renderer) is not Renderer, f"{name} would render as plain text"
+    assert not provider.renderer.plain, f"{name} would render as plain text"
 
 
 @pytest.mark.parametrize("name", BACKUP)
@@ -219,3 +220,71 @@ def test_every_provider_module_is_light():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- every capability's module offers what the contract names --------------------------------
+
+MODULES = {
+    "account": [modules.SettingsModule],
+    "backup": [modules.BackupModule],
+    "sending": [modules.SenderModule],
+    "export": [modules.ExportModule],
+    "doctor": [modules.DoctorModule],
+    "emulator": [modules.EmulatorModule],
+    "renderer": [modules.RenderModule],
+    "reflatten": [modules.ReflattenModule],
+}
+OPTIONAL = {"sending": [modules.StateModule, modules.BatchesModule]}
+
+
+def protocol_members(protocol: type) -> dict[str, Any]:
+    members: dict[str, Any] = {
+        name: value
+        for name, value in vars(protocol).items()
+        if callable(value) and not name.startswith("_")
+    }
+    members.update({name: None for name in getattr(protocol, "__annotations__", {})})
+    return members
+
+
+def mismatch(implementation: Any, name: str, expected: Any) -> str | None:
+    """Why ``implementation.name`` does not do what the protocol's member says, or None."""
+    if not hasattr(implementation, name):
+        return f"no {name}"
+    if expected is None:  # a constant
+        return None
+    found = getattr(implementation, name)
+    if inspect.iscoroutinefunction(expected) != inspect.iscoroutinefunction(found):
+        return f"{name} must {'' if inspect.iscoroutinefunction(expected) else 'not '}be async"
+    wanted = [p for p in inspect.signature(expected).parameters if p != "self"]
+    given = list(inspect.signature(found).parameters.values())
+    names = [p.name for p in given[: len(wanted)]]
+    if names != wanted:
+        return f"{name}{tuple(names)} takes other parameters than {name}{tuple(wanted)}"
+    extra = [p.name for p in given[len(wanted) :] if p.default is inspect.Parameter.empty]
+    if extra:
+        return f"{name} needs more than the contract gives: {extra}"
+    return None
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_every_capability_module_offers_what_the_contract_names(name):
+    provider = registry.get(name)
+    problems = []
+    for attribute, protocols in MODULES.items():
+        capability = getattr(provider, attribute)
+        if capability is None or getattr(capability, "plain", False):
+            continue
+        implementation = capability.implementation()
+        for protocol in protocols:
+            for member, expected in protocol_members(protocol).items():
+                problem = mismatch(implementation, member, expected)
+                if problem:
+                    problems.append(f"{attribute} ({capability.module_path}): {problem}")
+        for protocol in OPTIONAL.get(attribute, []):
+            for member, expected in protocol_members(protocol).items():
+                if hasattr(implementation, member):
+                    problem = mismatch(implementation, member, expected)
+                    if problem:
+                        problems.append(f"{attribute} ({capability.module_path}): {problem}")
+    assert problems == []

@@ -5,7 +5,7 @@ engine fetches only chats whose update time it has not archived yet."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import sqlite_utils
@@ -13,6 +13,7 @@ import sqlite_utils
 from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
+from archiver.backup.options import common_backup_arguments
 from archiver.progress import Progress
 from archiver.providers.bing.client import BingClient, BingSettings, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
@@ -64,4 +65,14 @@ async def backup_bing(
     )
 
 
-__all__ = ["FEED_CHATS", "BingBackup", "backup_bing"]
+async def back_up(
+    db: sqlite_utils.Database,
+    settings: BingSettings,
+    values: Mapping[str, Any],
+    progress: Progress | None,
+) -> BackupSummary:
+    """``archiver backup bing`` with its option values."""
+    return await backup_bing(db, settings, progress=progress, **common_backup_arguments(values))
+
+
+__all__ = ["FEED_CHATS", "BingBackup", "back_up", "backup_bing"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from archiver.options import JobValues, job_secret
 from archiver.providers.bing.client import BingSettings
 
@@ -15,3 +18,12 @@ def settings_for(job: JobValues, prefix: str = "") -> BingSettings:
         bing_base_url=o["bing_base_url" if prefix else "base_url"],
         sydney_base_url=o["sydney_base_url"],
     )
+
+
+def settings_for_job(job: JobValues) -> BingSettings:
+    return settings_for(job)
+
+
+def settings_from_env(values: Mapping[str, Any]) -> BingSettings:
+    """The cookie from BING_COOKIE or ``--cookie-file``; the hosts from the environment."""
+    return BingSettings.from_env(values.get("cookie_file"))

@@ -85,7 +85,7 @@ def extras_for(o: Mapping[str, Any]) -> ChatGPTExtras:
 async def run_backup(
     db: sqlite_utils.Database,
     settings: ChatGPTSettings,
-    o: Mapping[str, Any],
+    values: Mapping[str, Any],
     progress: Progress | None = None,
     *,
     policy: RetryPolicy | None = None,
@@ -93,22 +93,24 @@ async def run_backup(
     """``backup chatgpt`` with the values of OPTIONS (from the command line or a job file):
     a full reconcile when one is due, and the cool-down this run ends with stored (the stored
     one was checked before: jobs.cooldown.unless_cooling_down)."""
-    settings = with_browser_options(settings, o)
-    options = BackupOptions(full=o["full"], concurrency=o["concurrency"], force=o["force"])
-    if not options.full and full_reconcile_due(db, settings, o["full_every_days"]):
+    settings = with_browser_options(settings, values)
+    options = BackupOptions(
+        full=values["full"], concurrency=values["concurrency"], force=values["force"]
+    )
+    if not options.full and full_reconcile_due(db, settings, values["full_every_days"]):
         options = replace(options, full=True)
-    pace = backup_pace(o, policy)
+    pace = backup_pace(values, policy)
     limiter = pace.limiter()  # ours, to read the pause the run ends with
     summary = await backup_chatgpt(
         db,
         settings,
         options=options,
-        include_archived=not o["no_archived"],
+        include_archived=not values["no_archived"],
         pace=pace,
         progress=progress,
-        snapshot=not o["no_snapshot"],
+        snapshot=not values["no_snapshot"],
         limiter=limiter,
-        extras=extras_for(o),
+        extras=extras_for(values),
     )
     remember_cooldown(db, PROVIDER, settings.account, limiter, summary.aborted)
     return summary
@@ -119,3 +121,18 @@ async def run_job(
 ) -> BackupSummary:
     """The ``backup chatgpt`` job kind."""
     return await run_backup(db, settings_for(job), job.options, policy=policy)
+
+
+back_up = run_backup  # the name the contract gives it (archiver/providers/modules.py)
+
+
+def settings_for_job(job: JobValues) -> ChatGPTSettings:
+    return settings_for(job)
+
+
+def settings_from_env(values: Mapping[str, Any]) -> ChatGPTSettings:
+    """The access token (``--token-file`` or CHATGPT_ACCESS_TOKEN), or the browser's session
+    cookie (``--session-file`` or CHATGPT_SESSION_TOKEN)."""
+    return ChatGPTSettings.from_env(
+        values.get("token_file"), session_file=values.get("session_file")
+    )

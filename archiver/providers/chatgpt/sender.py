@@ -24,10 +24,12 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
+
+import sqlite_utils
 
 from archiver.batch.archive import (
     BATCH_SOURCE,
@@ -40,6 +42,7 @@ from archiver.batch.sender import (
     CallStats,
     OnText,
     SenderBase,
+    SenderSetup,
     TextProgress,
     Thread,
 )
@@ -51,9 +54,12 @@ from archiver.errors import (
     UnreachableError,
 )
 from archiver.flatten.records import FlatConversation
+from archiver.options import JobValues
 from archiver.providers.chatgpt.adopt import AnswerPending, adopted_answer, recent_candidates
+from archiver.providers.chatgpt.browser import with_device_id
 from archiver.providers.chatgpt.client import ChatGPTSettings, list_params
 from archiver.providers.chatgpt.flatten import flatten_conversation
+from archiver.providers.chatgpt.options import ROOT_PARENT
 from archiver.providers.chatgpt.pow import FNV, SHA3
 from archiver.providers.chatgpt.refusals import OneMessageAtATime, UnusualActivity, raise_for_send
 from archiver.providers.chatgpt.sentinel import Sentinel
@@ -370,4 +376,43 @@ def _after(previous: str, on_text: TextProgress | None) -> TextProgress | None:
     return lambda text: on_text(text if text.startswith(previous) else previous + text)
 
 
-__all__ = ["AnswerPending", "ChatGPTProvider"]
+@dataclass(frozen=True)
+class SendOptions:
+    """How ChatGPT's sender posts a prompt (its batch keys' values: options.SEND_OPTIONS)."""
+
+    conversation_path: str = "f/conversation"  # "conversation" when that 404s
+    proof_form: str = "sha3"  # the sentinel's proof-of-work hash, "sha3" or "fnv"
+    history_disabled: bool = False
+    autocontinue: bool = False
+    first_parent: str = ROOT_PARENT  # or "uuid": a new uuid as the first turn's parent
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> SendOptions:
+        defaults = cls()
+        return cls(
+            **{
+                name: values[name] if values.get(name) is not None else getattr(defaults, name)
+                for name in cls.__dataclass_fields__
+            }
+        )
+
+
+def open_sender(
+    setup: SenderSetup, settings: ChatGPTSettings, values: Mapping[str, Any]
+) -> ChatGPTProvider:
+    return ChatGPTProvider(setup, settings, SendOptions.from_values(values))
+
+
+def settings_for_batch(job: JobValues) -> ChatGPTSettings:
+    from archiver.providers.chatgpt.jobs import settings_for
+
+    return settings_for(job)
+
+
+def with_state(db: sqlite_utils.Database, settings: ChatGPTSettings) -> ChatGPTSettings:
+    """Sends carry the account's kept ``oai-device-id`` (made on first use)."""
+    with_id: ChatGPTSettings = with_device_id(db, settings)
+    return with_id
+
+
+__all__ = ["AnswerPending", "ChatGPTProvider", "SendOptions", "open_sender"]

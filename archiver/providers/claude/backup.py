@@ -12,7 +12,7 @@ pasted attachments' text and the uploaded files, into the file store."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ import sqlite_utils
 from archiver.backup.client_source import list_page
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
+from archiver.backup.options import common_backup_arguments
 from archiver.errors import (
     EXIT_FAILED,
     ArchiverError,
@@ -42,6 +43,7 @@ from archiver.providers.claude.client import (
 )
 from archiver.providers.claude.files import FileSummary, download_files
 from archiver.providers.claude.flatten import flatten_tree
+from archiver.providers.claude.jobs import file_values
 from archiver.providers.claude.knowledge import project_knowledge
 from archiver.providers.claude.options import DEFAULT_BACKUP_RPM, PROVIDER
 from archiver.providers.claude.parse import (
@@ -266,4 +268,16 @@ async def _after_conversations(
     results.report_into(summary, "files")  # failed or deferred: retried next time, partial
 
 
-__all__ = ["DEFAULT_PACE", "ClaudeSource", "backup_claude"]
+async def back_up(
+    db: sqlite_utils.Database,
+    settings: ClaudeSettings,
+    values: Mapping[str, Any],
+    progress: Progress | None,
+) -> BackupSummary:
+    """``archiver backup claude`` with its option values: the common ones and the files'."""
+    return await backup_claude(
+        db, settings, progress=progress, **common_backup_arguments(values), **file_values(values)
+    )
+
+
+__all__ = ["DEFAULT_PACE", "ClaudeSource", "back_up", "backup_claude"]

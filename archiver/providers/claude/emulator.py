@@ -21,6 +21,7 @@ from archiver.fakes.faults import DROP, challenge_page, drop_connection
 from archiver.fakes.state import STATE
 from archiver.providers.claude import emulator_data as gen
 from archiver.providers.claude.emulator_data import Chat, Json, iso
+from archiver.providers.claude.options import BASE_URL_ENV, SESSION_ENV
 
 NAME = "claude"
 API = "/api/organizations"
@@ -491,3 +492,21 @@ def add_routes(app: web.Application) -> None:
 
 
 __all__ = ["ClaudeEmulatorConfig", "ClaudeWorld", "add_routes"]
+
+
+# One conversation, a project's documents, one file: what a no-change backup never asks.
+ITEM_ROUTES = frozenset(
+    {
+        "/api/organizations/{org}/chat_conversations/{uuid}",
+        "/api/organizations/{org}/projects/{project}/docs",
+        "/api/{org}/files/{file}/{variant}",
+    }
+)
+
+
+def default_config() -> ClaudeEmulatorConfig:
+    return ClaudeEmulatorConfig()
+
+
+def environment(base_url: str) -> dict[str, str]:
+    return {SESSION_ENV: ClaudeEmulatorConfig().session_key, BASE_URL_ENV: base_url}

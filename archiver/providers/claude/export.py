@@ -236,4 +236,7 @@ def _store_pasted(db: sqlite_utils.Database, options: ImportOptions, result: Imp
         result.errors.append(f"pasted text not stored: {exc}; run the import again to finish")
 
 
+detect = is_claude_export  # the names the contract gives them (archiver/providers/modules.py)
+run_import = import_claude_export
+
 __all__ = ["import_claude_export", "is_claude_export", "looks_like_claude_conversation"]

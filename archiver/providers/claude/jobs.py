@@ -29,3 +29,13 @@ def file_values(values: Mapping[str, Any]) -> dict[str, Any]:
         "files": not values.get("no_files", False),
         "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
     }
+
+
+def settings_for_job(job: JobValues) -> ClaudeSettings:
+    return settings_for(job)
+
+
+def settings_from_env(values: Mapping[str, Any]) -> ClaudeSettings:
+    """The session key from CLAUDE_SESSION_KEY or a 0600 file (``--session-file``, or the
+    batch's ``--claude-session-file``); the host from the environment."""
+    return ClaudeSettings.from_env(values.get("claude_session_file") or values.get("session_file"))

@@ -109,3 +109,6 @@ def claude_blocks(
 
 
 __all__ = ["claude_blocks"]
+
+
+blocks = claude_blocks  # the name the contract gives it (archiver/providers/modules.py)

@@ -6,7 +6,7 @@ conversations whose ``updatedAt`` the archive has not seen have their history fe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -15,10 +15,12 @@ import sqlite_utils
 from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
+from archiver.backup.options import common_backup_arguments
 from archiver.progress import Progress
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import download_images
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
+from archiver.providers.copilot.jobs import file_values
 from archiver.providers.copilot.options import DEFAULT_BACKUP_RPM, IMAGE_RPM
 from archiver.store.filestore import FileStore, store_beside
 from archiver.transport.http import HttpClient
@@ -88,4 +90,16 @@ async def backup_copilot(
     return summary
 
 
-__all__ = ["FEED_CONVERSATIONS", "CopilotBackup", "backup_copilot"]
+async def back_up(
+    db: sqlite_utils.Database,
+    settings: CopilotSettings,
+    values: Mapping[str, Any],
+    progress: Progress | None,
+) -> BackupSummary:
+    """``archiver backup copilot`` with its option values: the common ones and the images'."""
+    return await backup_copilot(
+        db, settings, progress=progress, **common_backup_arguments(values), **file_values(values)
+    )
+
+
+__all__ = ["FEED_CONVERSATIONS", "CopilotBackup", "back_up", "backup_copilot"]

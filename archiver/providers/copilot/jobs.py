@@ -34,3 +34,13 @@ def file_values(o: Mapping[str, Any]) -> dict[str, Any]:
         "files": not o.get("no_files", False),
         "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
     }
+
+
+def settings_for_job(job: JobValues) -> CopilotSettings:
+    return settings_for(job)
+
+
+def settings_from_env(values: Mapping[str, Any]) -> CopilotSettings:
+    """The token from COPILOT_ACCESS_TOKEN or a 0600 file (``--token-file``, or the batch's
+    ``--copilot-token-file``); the host and account type from the environment."""
+    return CopilotSettings.from_env(values.get("copilot_token_file") or values.get("token_file"))

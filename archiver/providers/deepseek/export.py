@@ -58,7 +58,7 @@ def read_conversations(entries: list[FileEntry]) -> Iterator[FlatConversation | 
                 yield Problem(f"{entry.name} conversation #{number}", str(exc))
 
 
-def run(
+def run_import(
     db: sqlite_utils.Database,
     files: ExportFiles,
     options: ImportOptions,

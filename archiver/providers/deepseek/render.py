@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.providers.base import Renderer
 from archiver.providers.deepseek.parse import files_of, fragments, kind_of
 from archiver.query.blocks import Block, Note, Text, Thinking, as_dict, as_list, as_text, sources
 
@@ -26,28 +25,25 @@ def _results(fragment: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-class DeepSeekRenderer(Renderer):
-    def blocks(
-        self, message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
-    ) -> list[Block]:
-        blocks: list[Block] = []
-        searched: list[tuple[str, str]] = []
-        for fragment in fragments(message):
-            kind = kind_of(fragment)
-            content = as_text(fragment.get("content"))
-            if kind == "THINK":
-                if content:
-                    label = "Thinking" + _seconds(fragment.get("elapsed_secs"))
-                    blocks.append(Thinking(content, label))
-            elif kind in ("REQUEST", "RESPONSE"):
-                if content:
-                    blocks.append(Text(content))
-            elif kind == "SEARCH" or fragment.get("results"):
-                searched += _results(fragment)
-            elif kind != "FILE":
-                blocks.append(
-                    Note(f"[{kind.lower() or 'fragment'}{': ' if content else ''}{content}]")
-                )
-        for _ident, name, _size in files_of(message):
-            blocks.append(Note(f"[file: {name or _ident} (not in the export)]"))
-        return blocks + sources(searched)
+def blocks(
+    message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
+) -> list[Block]:
+    blocks: list[Block] = []
+    searched: list[tuple[str, str]] = []
+    for fragment in fragments(message):
+        kind = kind_of(fragment)
+        content = as_text(fragment.get("content"))
+        if kind == "THINK":
+            if content:
+                label = "Thinking" + _seconds(fragment.get("elapsed_secs"))
+                blocks.append(Thinking(content, label))
+        elif kind in ("REQUEST", "RESPONSE"):
+            if content:
+                blocks.append(Text(content))
+        elif kind == "SEARCH" or fragment.get("results"):
+            searched += _results(fragment)
+        elif kind != "FILE":
+            blocks.append(Note(f"[{kind.lower() or 'fragment'}{': ' if content else ''}{content}]"))
+    for _ident, name, _size in files_of(message):
+        blocks.append(Note(f"[file: {name or _ident} (not in the export)]"))
+    return blocks + sources(searched)

@@ -9,7 +9,7 @@ it, so rewriting the chat keeps them (``flatten``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 import sqlite_utils
@@ -17,6 +17,7 @@ import sqlite_utils
 from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
+from archiver.backup.options import common_backup_arguments
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
@@ -121,4 +122,14 @@ async def backup_gemini(
     return summary
 
 
-__all__ = ["DEFAULT_PACE", "FEEDS", "GeminiSource", "backup_gemini"]
+async def back_up(
+    db: sqlite_utils.Database,
+    settings: GeminiSettings,
+    values: Mapping[str, Any],
+    progress: Progress | None,
+) -> BackupSummary:
+    """``archiver backup gemini`` with its option values."""
+    return await backup_gemini(db, settings, progress=progress, **common_backup_arguments(values))
+
+
+__all__ = ["DEFAULT_PACE", "FEEDS", "GeminiSource", "back_up", "backup_gemini"]

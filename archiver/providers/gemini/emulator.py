@@ -21,6 +21,7 @@ from aiohttp import web
 
 from archiver.fakes import data
 from archiver.fakes.state import STATE
+from archiver.providers.gemini.options import BASE_URL_ENV, COOKIE_ENV
 
 NAME = "gemini"
 APP = "/app"
@@ -381,3 +382,17 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/consent/ml", elsewhere_page)
     app.router.add_get("/ServiceLogin", elsewhere_page)
     app.router.add_post("/_emulator/gemini/turn/{id}", control_turn)
+
+
+# Both RPCs share one path: the fake logs each chat read under a route name of its own.
+ITEM_ROUTES = frozenset({"batchexecute hNvQHb"})
+
+
+def default_config() -> GeminiEmulatorConfig:
+    return GeminiEmulatorConfig()
+
+
+def environment(base_url: str) -> dict[str, str]:
+    config = GeminiEmulatorConfig()
+    cookie = f"__Secure-1PSID={config.psid}; __Secure-1PSIDTS={config.psidts}"
+    return {COOKIE_ENV: cookie, BASE_URL_ENV: base_url}

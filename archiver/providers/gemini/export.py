@@ -338,6 +338,12 @@ def import_takeout(
     return summary
 
 
+def detect(files: ExportFiles) -> bool:
+    return bool(activity_files(files))
+
+
+run_import = import_takeout  # the name the contract gives it (archiver/providers/modules.py)
+
 __all__ = [
     "GAP_MINUTES",
     "ActivityFile",

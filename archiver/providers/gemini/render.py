@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.providers.base import Renderer
 from archiver.providers.gemini import parse
 from archiver.providers.gemini.options import TAKEOUT_POINTER
 from archiver.providers.gemini.takeout_html import entry_from_raw
@@ -22,39 +21,38 @@ def _answer(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith(_PLACEHOLDER))
 
 
-class GeminiRenderer(Renderer):
-    def blocks(
-        self, message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
-    ) -> list[Block]:
-        blocks: list[Block] = []
-        text = as_text(row.get("text"))
-        if "candidate" in message:
-            candidate = message.get("candidate")
-            thoughts = parse.candidate_thoughts(candidate)
-            if thoughts:
-                blocks.append(Thinking(thoughts))
-            answer = _answer(text)
-            if answer:
-                blocks.append(Text(answer))
-            blocks += [image(url, links) for url in parse.candidate_images(candidate)]
-            return blocks
-        if isinstance(message.get("turn"), list):
-            _, gem = parse.turn_gem(message["turn"])
-            if gem:
-                blocks.append(Note(f"Gem: {gem}"))
-            return [*blocks, Text(text)] if text else blocks
-        takeout = as_dict(message.get("takeout"))
-        if takeout:
-            entry = entry_from_raw(takeout)
-            if entry is not None and entry.gem is not None:
-                blocks.append(Note(f"Gem: {entry.gem.name}"))
-            if text:
-                blocks.append(Text(text))
-            for upload in entry.attachments if entry is not None else ():
-                pointer = TAKEOUT_POINTER + (upload.file or upload.name)
-                if pointer in links:
-                    blocks.append(image(pointer, links, upload.name))
-                else:
-                    blocks.append(Note(f"[uploaded: {upload.name}]"))
-            return blocks
-        return [Text(text)] if text else blocks
+def blocks(
+    message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
+) -> list[Block]:
+    blocks: list[Block] = []
+    text = as_text(row.get("text"))
+    if "candidate" in message:
+        candidate = message.get("candidate")
+        thoughts = parse.candidate_thoughts(candidate)
+        if thoughts:
+            blocks.append(Thinking(thoughts))
+        answer = _answer(text)
+        if answer:
+            blocks.append(Text(answer))
+        blocks += [image(url, links) for url in parse.candidate_images(candidate)]
+        return blocks
+    if isinstance(message.get("turn"), list):
+        _, gem = parse.turn_gem(message["turn"])
+        if gem:
+            blocks.append(Note(f"Gem: {gem}"))
+        return [*blocks, Text(text)] if text else blocks
+    takeout = as_dict(message.get("takeout"))
+    if takeout:
+        entry = entry_from_raw(takeout)
+        if entry is not None and entry.gem is not None:
+            blocks.append(Note(f"Gem: {entry.gem.name}"))
+        if text:
+            blocks.append(Text(text))
+        for upload in entry.attachments if entry is not None else ():
+            pointer = TAKEOUT_POINTER + (upload.file or upload.name)
+            if pointer in links:
+                blocks.append(image(pointer, links, upload.name))
+            else:
+                blocks.append(Note(f"[uploaded: {upload.name}]"))
+        return blocks
+    return [Text(text)] if text else blocks

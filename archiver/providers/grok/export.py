@@ -115,7 +115,7 @@ def read_conversations(
             extras.append(_others_entry(entry, others))
 
 
-def run(
+def run_import(
     db: sqlite_utils.Database,
     files: ExportFiles,
     options: ImportOptions,

@@ -9,7 +9,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.providers.base import Renderer
 from archiver.providers.grok.parse import ARTIFACT, RENDER_TAG, response_of
 from archiver.query.blocks import (
     Block,
@@ -87,29 +86,28 @@ def cited(response: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-class GrokRenderer(Renderer):
-    def blocks(
-        self, message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
-    ) -> list[Block]:
-        response = response_of(message)
-        blocks: list[Block] = []
-        thinking = thinking_text(response.get("thinking_trace"))
-        if thinking:
-            blocks.append(Thinking(thinking))
-        for agent in map(as_dict, as_list(response.get("agent_thinking_traces"))):
-            text = thinking_text(agent.get("thinking_trace"))
-            if text:
-                blocks.append(Thinking(text, "Thinking (agent)"))
-        blocks += message_blocks(as_text(response.get("message")))
-        for asset in as_list(response.get("file_attachments")):
-            if isinstance(asset, str) and asset:
-                blocks.append(image(asset, links, "file"))
-        for url in as_list(response.get("generated_image_urls")):
-            if isinstance(url, str) and url:
-                blocks.append(Image(url, "generated image"))
-        error = response.get("error")
-        if isinstance(error, str) and error:
-            blocks.append(Note(f"Error: {error}"))
-        elif isinstance(error, dict) and error:
-            blocks.append(Note(f"Error: {json.dumps(error, ensure_ascii=False)}"))
-        return blocks + sources(cited(response))
+def blocks(
+    message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
+) -> list[Block]:
+    response = response_of(message)
+    blocks: list[Block] = []
+    thinking = thinking_text(response.get("thinking_trace"))
+    if thinking:
+        blocks.append(Thinking(thinking))
+    for agent in map(as_dict, as_list(response.get("agent_thinking_traces"))):
+        text = thinking_text(agent.get("thinking_trace"))
+        if text:
+            blocks.append(Thinking(text, "Thinking (agent)"))
+    blocks += message_blocks(as_text(response.get("message")))
+    for asset in as_list(response.get("file_attachments")):
+        if isinstance(asset, str) and asset:
+            blocks.append(image(asset, links, "file"))
+    for url in as_list(response.get("generated_image_urls")):
+        if isinstance(url, str) and url:
+            blocks.append(Image(url, "generated image"))
+    error = response.get("error")
+    if isinstance(error, str) and error:
+        blocks.append(Note(f"Error: {error}"))
+    elif isinstance(error, dict) and error:
+        blocks.append(Note(f"Error: {json.dumps(error, ensure_ascii=False)}"))
+    return blocks + sources(cited(response))

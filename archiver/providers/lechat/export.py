@@ -107,7 +107,7 @@ def strays(files: ExportFiles, others: list[FileEntry]) -> Iterator[Problem]:
             )
 
 
-def run(
+def run_import(
     db: sqlite_utils.Database,
     files: ExportFiles,
     options: ImportOptions,

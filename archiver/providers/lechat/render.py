@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.providers.base import Renderer
 from archiver.providers.lechat.parse import (
     chat_id_of,
     chunks,
@@ -19,32 +18,31 @@ from archiver.providers.lechat.parse import (
 from archiver.query.blocks import Block, Image, Note, Text, Thinking, as_text, image
 
 
-class LeChatRenderer(Renderer):
-    def blocks(
-        self, message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
-    ) -> list[Block]:
-        blocks: list[Block] = []
-        said = False
-        for chunk in chunks(message):
-            kind = as_text(chunk.get("type"))
-            text = as_text(chunk.get("text"))
-            if kind == "text" and text and is_reasoning(chunk):
-                blocks.append(Thinking(text))
-            elif kind == "text" and text:
-                blocks.append(Text(text))
-                said = True
-            elif kind == "tool_call":
-                blocks.append(Note(f"[tool call: {as_text(chunk.get('name')) or 'tool'}]"))
-            elif kind == "image_url" and image_url(chunk):
-                blocks.append(Image(image_url(chunk), "image"))
-        content = as_text(message.get("content"))
-        if not said and content:
-            blocks.append(Text(content))
-        chat_id = chat_id_of([message]) or str(row.get("conversation_id") or "")
-        for kind, name in files_of(message):
-            pointer = file_pointer(chat_id, name)
-            if pointer in links:
-                blocks.append(image(pointer, links, "image" if kind == "image" else "file"))
-            else:
-                blocks.append(Note(f"[{kind}: {name}]"))
-        return blocks
+def blocks(
+    message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
+) -> list[Block]:
+    blocks: list[Block] = []
+    said = False
+    for chunk in chunks(message):
+        kind = as_text(chunk.get("type"))
+        text = as_text(chunk.get("text"))
+        if kind == "text" and text and is_reasoning(chunk):
+            blocks.append(Thinking(text))
+        elif kind == "text" and text:
+            blocks.append(Text(text))
+            said = True
+        elif kind == "tool_call":
+            blocks.append(Note(f"[tool call: {as_text(chunk.get('name')) or 'tool'}]"))
+        elif kind == "image_url" and image_url(chunk):
+            blocks.append(Image(image_url(chunk), "image"))
+    content = as_text(message.get("content"))
+    if not said and content:
+        blocks.append(Text(content))
+    chat_id = chat_id_of([message]) or str(row.get("conversation_id") or "")
+    for kind, name in files_of(message):
+        pointer = file_pointer(chat_id, name)
+        if pointer in links:
+            blocks.append(image(pointer, links, "image" if kind == "image" else "file"))
+        else:
+            blocks.append(Note(f"[{kind}: {name}]"))
+    return blocks

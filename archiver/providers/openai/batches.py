@@ -40,6 +40,7 @@ from archiver.errors import (
 )
 from archiver.providers.openai.chat import ChatOptions, answer_for, messages_for, request_body
 from archiver.providers.openai.client import OpenAIClient, OpenAISettings, once_policy
+from archiver.providers.openai.exchange import ExchangeArchive
 from archiver.providers.openai.pacing import ApiPacer
 from archiver.providers.openai.parse import (
     batch_status,
@@ -48,7 +49,6 @@ from archiver.providers.openai.parse import (
     parse_completion,
     result_lines,
 )
-from archiver.providers.openai.sender import ExchangeArchive
 from archiver.transport.request import FormField
 
 MAX_REQUESTS = 50_000  # requests one batch may hold

@@ -25,7 +25,7 @@ from archiver.providers.openai.emulator_world import (
     api_error,
     estimate,
 )
-from archiver.providers.openai.options import PROVIDER
+from archiver.providers.openai.options import BASE_URL_ENV, KEY_ENV, PROVIDER
 
 __all__ = ["OpenAIEmulatorConfig", "add_routes", "world"]
 
@@ -285,3 +285,14 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/batches/{id}", get_batch)
     app.router.add_post("/v1/batches/{id}/cancel", cancel_batch)
     app.router.add_get("/_emulator/openai", stats)
+
+
+ITEM_ROUTES: frozenset[str] = frozenset()  # an API keeps no history to back up
+
+
+def default_config() -> OpenAIEmulatorConfig:
+    return OpenAIEmulatorConfig()
+
+
+def environment(base_url: str) -> dict[str, str]:
+    return {KEY_ENV: OpenAIEmulatorConfig().key, BASE_URL_ENV: f"{base_url}/v1"}

@@ -12,31 +12,33 @@ is ever recorded."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from archiver.batch.archive import BATCH_SOURCE
 from archiver.batch.sender import (
     Answer,
     CallStats,
-    FlatHistorySender,
     OnText,
     SenderSetup,
     Thread,
 )
 from archiver.errors import BadRequestError, ConfigError, TransientError
-from archiver.flatten.records import FlatConversation
 from archiver.providers.openai.chat import (
     ChatOptions,
     answer_for,
+    chat_options,
     messages_for,
     request_body,
     token_estimate,
 )
 from archiver.providers.openai.client import OpenAIClient, OpenAISettings
-from archiver.providers.openai.flatten import flatten_exchange
-from archiver.providers.openai.options import PROVIDER
+from archiver.providers.openai.exchange import ExchangeArchive, pacer_for
+from archiver.providers.openai.jobs import settings_for_job
 from archiver.providers.openai.pacing import ApiPacer
 from archiver.providers.openai.parse import parse_completion
+
+if TYPE_CHECKING:
+    from archiver.batch.remote import RemoteBatches
 
 log = logging.getLogger("archiver.openai")
 _REFUSED_FIELD = (
@@ -47,29 +49,6 @@ _REFUSED_FIELD = (
     "extra",
     "not permitted",
 )
-
-
-class ExchangeArchive(FlatHistorySender[OpenAISettings]):
-    """The archive copy of an exchange, for the plain sender and the Batch API alike."""
-
-    name = PROVIDER
-    message_key = "id"
-
-    def flat_copy(
-        self, answer: Answer, messages: list[dict[str, Any]], header: Any
-    ) -> FlatConversation:
-        stored = header.get("raw") if isinstance(header, dict) else None
-        conversation = dict(stored) if isinstance(stored, dict) else {}
-        conversation.setdefault("title", answer.title)
-        conversation.update(id=answer.conversation_id, model=answer.model)
-        conversation.setdefault("base_url", self.account)
-        return flatten_exchange(conversation, messages, account=self.account, source=BATCH_SOURCE)
-
-
-def pacer_for(setup: SenderSetup, max_tpm: float | None) -> ApiPacer:
-    """The key's pacer, capped by the run's ``--max-rpm`` (its limiter's) and ``--max-tpm``."""
-    max_rate = setup.limiter.max_rate
-    return ApiPacer(None if max_rate is None else max_rate * 60.0, max_tpm)
 
 
 class OpenAISender(ExchangeArchive):
@@ -129,3 +108,22 @@ class OpenAISender(ExchangeArchive):
 def _names_refused_field(message: str, field: str) -> bool:
     low = message.lower()
     return field in low and any(word in low for word in _REFUSED_FIELD)
+
+
+def open_sender(
+    setup: SenderSetup, settings: OpenAISettings, values: Mapping[str, Any]
+) -> OpenAISender:
+    options = chat_options(values, settings.base_url)
+    return OpenAISender(setup, settings, options, pacer_for(setup, values.get("max_tpm")))
+
+
+def open_batches(
+    setup: SenderSetup, settings: OpenAISettings, values: Mapping[str, Any]
+) -> RemoteBatches:
+    from archiver.providers.openai.batches import OpenAIBatches
+
+    options = chat_options(values, settings.base_url)
+    return OpenAIBatches(setup, settings, options, pacer_for(setup, None))
+
+
+settings_for_batch = settings_for_job  # a batch job's keys are the API's one account's

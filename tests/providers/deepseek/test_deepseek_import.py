@@ -13,7 +13,7 @@ import pytest
 
 from archiver.importer.jsonitems import entries_of_shape
 from archiver.importer.source import open_files
-from archiver.providers.chatgpt.export.detect import is_chatgpt_export
+from archiver.providers.chatgpt.export.recognise import is_chatgpt_export
 from archiver.providers.deepseek.export import SHAPE
 from archiver.query.blocks import Note, Sources, Text, Thinking
 from tests.providers.export_checks import (

@@ -24,7 +24,7 @@ from archiver.providers.openai.chat import (
 )
 from archiver.providers.openai.flatten import flatten_exchange
 from archiver.providers.openai.parse import parse_completion
-from archiver.providers.openai.render import OpenAIRenderer
+from archiver.providers.openai.render import blocks as openai_blocks
 from archiver.providers.openai.schema import check_schema, validate
 from archiver.query.blocks import Code, Text, Thinking
 from archiver.transport.request import FormField, encode_multipart
@@ -205,7 +205,7 @@ def test_archive_rows_and_their_rendering() -> None:
     assert assistant["model_slug"] == "gpt-4o-mini-2024-07-18" and assistant["status"] == "stop"
     assert assistant["message_id"] == "chatcmpl-9"
     assert flat.conversation["provider"] == "openai" and flat.conversation["source"] == "batch"
-    blocks = OpenAIRenderer().blocks(json.loads(assistant["raw_json"]), assistant, {})
+    blocks = openai_blocks(json.loads(assistant["raw_json"]), assistant, {})
     assert blocks == [Thinking("thinking..."), Code('{"a": 1}', "json")]
-    user_blocks = OpenAIRenderer().blocks(json.loads(rows[1]["raw_json"]), rows[1], {})
+    user_blocks = openai_blocks(json.loads(rows[1]["raw_json"]), rows[1], {})
     assert user_blocks == [Text("hello")]

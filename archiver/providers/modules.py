@@ -1,0 +1,140 @@
+"""What each capability's implementation module offers: the functions a provider's modules
+define, named and typed once. A capability (``archiver/providers/base.py``) imports its module
+from the provider's own package when it is first used, so ``provider.py`` stays light.
+
+mypy checks a provider's modules against these protocols (a module is a valid implementation
+of a protocol), through the ``TYPE_CHECKING`` block of its ``provider.py``; the contract tests
+check the same at run time for every registered provider.
+
+| capability | module (default name) | functions |
+|---|---|---|
+| ``Backup`` | ``backup`` | ``back_up`` |
+| ``Sending`` | ``sender`` | ``open_sender``, ``settings_for_batch``; optional ``with_state``, ``open_batches`` |
+| ``ExportFormat`` | ``export`` | ``detect``, ``run_import`` |
+| ``Doctor`` | ``doctor`` | ``check`` |
+| ``Emulator`` | ``emulator`` | ``ITEM_ROUTES``, ``default_config``, ``add_routes``, ``environment`` |
+| ``Renderer`` | ``render`` | ``blocks`` |
+| ``Reflatten`` | ``reflatten`` | ``rebuild`` |
+| ``Account`` | ``jobs`` | ``settings_from_env``, ``settings_for_job`` |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from archiver.options import JobValues
+
+if TYPE_CHECKING:  # engine types, for annotations only
+    import sqlite_utils
+    from aiohttp import web
+
+    from archiver.backup.engine import BackupSummary
+    from archiver.batch.remote import RemoteBatches
+    from archiver.batch.sender import BatchProvider, SenderSetup
+    from archiver.doctor import DoctorReport, DoctorRun
+    from archiver.flatten.records import FlatConversation
+    from archiver.importer.source import ExportFiles, ImportOptions
+    from archiver.progress import Progress
+    from archiver.query.blocks import Block
+    from archiver.summary import Summary
+
+
+class BackupModule(Protocol):
+    async def back_up(
+        self,
+        db: sqlite_utils.Database,
+        settings: Any,
+        values: Mapping[str, Any],
+        progress: Progress | None,
+    ) -> BackupSummary:
+        """Back up the account into ``db`` with ``values`` (every key of the backup's options,
+        defaults filled in). The stored cool-down was checked before this is called."""
+
+
+class SenderModule(Protocol):
+    def open_sender(
+        self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]
+    ) -> BatchProvider:
+        """The sender over ``setup``'s transport, limiter and retry policy; ``values`` are
+        every batch key's (the provider reads its own)."""
+
+    def settings_for_batch(self, job: JobValues) -> Any:
+        """Settings from the ``batch`` job kind's keys (prefixed where its options say)."""
+
+
+class StateModule(Protocol):
+    """Optional in a sender module: settings completed from what the archive keeps for the
+    account (ChatGPT's device id). Without it, settings are used as they are."""
+
+    def with_state(self, db: sqlite_utils.Database, settings: Any) -> Any: ...
+
+
+class BatchesModule(Protocol):
+    """Optional in a sender module: the provider's own batch endpoint (``archiver batch
+    --batch-api``: many rows submitted at once, answered later; ``archiver/batch/remote.py``);
+    None when the server has none."""
+
+    def open_batches(
+        self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]
+    ) -> RemoteBatches | None: ...
+
+
+class ExportModule(Protocol):
+    def detect(self, files: ExportFiles) -> bool:
+        """True when ``files`` is this provider's export, by content (cheap: small reads)."""
+
+    def run_import(
+        self,
+        db: sqlite_utils.Database,
+        files: ExportFiles,
+        options: ImportOptions,
+        progress: Progress | None,
+    ) -> Summary:
+        """Import every conversation of ``files``; each one atomic, the rest going on when one
+        fails (named in the summary's errors)."""
+
+
+class DoctorModule(Protocol):
+    async def check(self, settings: Any, run: DoctorRun) -> DoctorReport:
+        """Are the credentials and the base URL right? (``archiver doctor``)"""
+
+
+class EmulatorModule(Protocol):
+    # Its routes (as aiohttp names them canonically) that fetch one conversation or one file.
+    ITEM_ROUTES: frozenset[str]
+
+    def default_config(self) -> Any:
+        """The fake's own knobs, at their defaults (a dataclass; ``--set NAME.KEY=VALUE``)."""
+
+    def add_routes(self, app: web.Application) -> None:
+        """The fake upstream's routes, on the emulator's app."""
+
+    def environment(self, base_url: str) -> dict[str, str]:
+        """The environment variables that point this provider's commands at the emulator
+        served at ``base_url``, with the credentials its fake accepts."""
+
+
+class RenderModule(Protocol):
+    def blocks(
+        self, message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
+    ) -> list[Block]:
+        """What a message shows, read from its raw JSON (``message``) and its row."""
+
+
+class ReflattenModule(Protocol):
+    def rebuild(
+        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
+    ) -> FlatConversation:
+        """The conversation's rows again, from its stored conversation row and every stored
+        message row (all branches, in insertion order). Pure: no I/O."""
+
+
+class SettingsModule(Protocol):
+    def settings_from_env(self, values: Mapping[str, Any]) -> Any:
+        """Settings on the command line: the credential from its environment variable or the
+        file an option names (``values``: the command's option values), hosts from the
+        environment."""
+
+    def settings_for_job(self, job: JobValues) -> Any:
+        """Settings from a job file's keys (``token_env`` / ``token_file``, ``base_url``)."""
