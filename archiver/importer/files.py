@@ -159,6 +159,17 @@ def folder_entries(root: Path, names: Iterable[str]) -> list[FileEntry]:
     return entries
 
 
+def walked_entries(root: Path) -> list[FileEntry]:
+    """Every file of the unpacked export under ``root``, walked (the ``__MACOSX`` folders an
+    unzip on macOS leaves are not the export's)."""
+    names: list[str] = []
+    for folder, dirs, files in os.walk(root):  # does not follow symlinked folders
+        dirs[:] = [d for d in dirs if not d.startswith("__MACOSX")]
+        rel = Path(folder).relative_to(root)
+        names.extend((rel / f).as_posix() for f in files)
+    return folder_entries(root, names)
+
+
 class ExtractRefused(Exception):
     """This file is not extracted (unsafe name, symlink, too big); the message says why."""
 

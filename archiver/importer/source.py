@@ -23,6 +23,7 @@ from archiver.importer.files import (
     ExtractLimits,
     FileEntry,
     folder_entries,
+    walked_entries,
     zip_entries,
 )
 
@@ -147,15 +148,6 @@ def first_array_item(
         return NOT_AN_ARRAY
 
 
-def _folder_names(root: Path) -> list[str]:
-    names: list[str] = []
-    for folder, dirs, files in os.walk(root):  # does not follow symlinked folders
-        dirs[:] = [d for d in dirs if not d.startswith("__MACOSX")]
-        rel = Path(folder).relative_to(root)
-        names.extend((rel / f).as_posix() for f in files)
-    return names
-
-
 @contextmanager
 def open_files(path: str | os.PathLike[str]) -> Iterator[ExportFiles]:
     """The files at ``path``: InputError (exit 2) when it is missing or a damaged zip."""
@@ -163,7 +155,7 @@ def open_files(path: str | os.PathLike[str]) -> Iterator[ExportFiles]:
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     if path.is_dir():
-        files = ExportFiles(path, "folder", folder_entries(path, _folder_names(path)))
+        files = ExportFiles(path, "folder", walked_entries(path))
     elif zipfile.is_zipfile(path):
         try:
             archive = zipfile.ZipFile(path)

@@ -26,8 +26,8 @@ from archiver.importer.files import (
     FileIndex,
     MiB,
     file_id_of_pointer,
-    folder_entries,
     unsafe_reason,
+    walked_entries,
     zip_entries,
 )
 from archiver.importer.jsonarray import JSONArrayError, TooLarge, iter_capped_items
@@ -283,17 +283,8 @@ def _open_zip(path: Path) -> Export:
     return _build(path, "zip", zip_entries(archive), archive.close)
 
 
-def _folder_names(root: Path) -> list[str]:
-    names: list[str] = []
-    for folder, dirs, files in os.walk(root):  # does not follow symlinked folders
-        dirs[:] = [d for d in dirs if not d.startswith("__MACOSX")]
-        rel = Path(folder).relative_to(root)
-        names.extend((rel / f).as_posix() for f in files)
-    return names
-
-
 def _open_folder(path: Path) -> Export:
-    return _build(path, "folder", folder_entries(path, _folder_names(path)))
+    return _build(path, "folder", walked_entries(path))
 
 
 def _looks_like_json_array(path: Path) -> bool:
