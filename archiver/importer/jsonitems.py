@@ -19,7 +19,13 @@ from zlib import error as ZlibError
 from archiver.importer.files import FileEntry
 from archiver.importer.flat_import import Problem
 from archiver.importer.jsonarray import JSONArrayError, iter_raw_items, iter_raw_member_items
-from archiver.importer.source import NOT_AN_ARRAY, UTF8_BOM, ExportFiles, first_array_item
+from archiver.importer.source import (
+    NOT_AN_ARRAY,
+    UTF8_BOM,
+    ExportFiles,
+    first_array_item,
+    without_bom,
+)
 
 _READ_ERRORS = (zipfile.BadZipFile, ZlibError, EOFError, OSError)
 
@@ -28,20 +34,6 @@ def short(exc: BaseException) -> str:
     """An exception as one short line, for a Problem's reason."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _without_bom(read: Callable[[int], bytes]) -> Callable[[int], bytes]:
-    started = False
-
-    def reader(size: int) -> bytes:
-        nonlocal started
-        data = read(size)
-        if not started:
-            started = True
-            data = data.removeprefix(UTF8_BOM)
-        return data
-
-    return reader
 
 
 def array_items(
@@ -58,7 +50,7 @@ def array_items(
     count = 0
     try:
         with entry.open() as stream:
-            read = _without_bom(stream.read)
+            read = without_bom(stream.read)
             if member is None:
                 items = iter_raw_items(read)
             else:

@@ -107,6 +107,22 @@ class ExportFiles:
         return f"{what} {shown or 'nothing'}"
 
 
+def without_bom(read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """``read`` with a byte-order mark at the very start of the stream dropped (an export saved
+    by a Windows tool may begin with one, which json refuses)."""
+    started = False
+
+    def reader(size: int) -> bytes:
+        nonlocal started
+        data = read(size)
+        if not started:
+            started = True
+            data = data.removeprefix(UTF8_BOM)
+        return data
+
+    return reader
+
+
 NOT_AN_ARRAY: Any = object()  # first_array_item: not a JSON array, or not read in time
 
 
@@ -125,21 +141,18 @@ def first_array_item(
     )
 
     remaining = max_bytes
-    started = False
     try:
         with entry.open() as stream:
 
-            def read(size: int) -> bytes:
-                nonlocal remaining, started
+            def capped(size: int) -> bytes:
+                nonlocal remaining
                 if remaining <= 0:
                     return b""
                 data = stream.read(min(size, remaining))
                 remaining -= len(data)
-                if not started:
-                    started = True
-                    data = data.removeprefix(UTF8_BOM)
                 return data
 
+            read = without_bom(capped)
             items = iter_raw_items(read) if member is None else iter_raw_member_items(read, member)
             for raw in items:
                 return json.loads(raw)

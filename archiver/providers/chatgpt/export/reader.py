@@ -31,6 +31,7 @@ from archiver.importer.files import (
     zip_entries,
 )
 from archiver.importer.jsonarray import JSONArrayError, TooLarge, iter_capped_items
+from archiver.importer.source import UTF8_BOM
 from archiver.progress import NullProgress, Progress
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ _MANIFEST = "export_manifest.json"
 _ASSET_NAMES = "conversation_asset_file_names.json"
 CHAT_HTML = "chat.html"
 _READ_SIZE = 256 * 1024
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,8 @@ class CountingReader:
     def prime(self) -> bytes:
         """Peek at the start of the stream (returned bytes are still read later)."""
         self._pending = self._raw.read(_READ_SIZE)
-        if self._pending.startswith(_UTF8_BOM):
-            self._pending = self._pending[len(_UTF8_BOM) :]
+        if self._pending.startswith(UTF8_BOM):
+            self._pending = self._pending[len(UTF8_BOM) :]
         return self._pending
 
     def read(self, size: int = -1) -> bytes:
@@ -289,7 +289,7 @@ def _open_folder(path: Path) -> Export:
 
 def _looks_like_json_array(path: Path) -> bool:
     with open(path, "rb") as f:
-        head = f.read(4096).removeprefix(_UTF8_BOM).lstrip()
+        head = f.read(4096).removeprefix(UTF8_BOM).lstrip()
     return head.startswith(b"[")
 
 
