@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from zlib import error as ZlibError
 
+from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry
 from archiver.importer.flat_import import Problem
 from archiver.importer.jsonarray import JSONArrayError, iter_raw_items, iter_raw_member_items
@@ -75,6 +76,28 @@ def array_items(
             f"cannot read further than {what} #{count} ({short(exc)}); the {count} {what}(s) "
             "before are read",
         )
+
+
+def flattened_items(
+    entry: FileEntry,
+    flatten: Callable[[Any], FlatConversation],
+    refused: type[Exception],
+    *,
+    member: str | None = None,
+    others: dict[str, bytes] | None = None,
+) -> Iterator[FlatConversation | Problem]:
+    """Each conversation of the entry's array (``array_items``) through ``flatten``: a
+    conversation it refuses (``refused``, the format's shape error) or one that cannot be read
+    is a Problem naming the file and its number, and the rest goes on."""
+    for item in array_items(entry, member=member, what="conversation", others=others):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        number, value = item
+        try:
+            yield flatten(value)
+        except refused as exc:
+            yield Problem(f"{entry.name} conversation #{number}", str(exc))
 
 
 def whole_json(entry: FileEntry, max_bytes: int) -> Any:
@@ -139,4 +162,12 @@ def other_json(files: ExportFiles, chosen: list[FileEntry]) -> list[FileEntry]:
     return [entry for entry in files.json_entries() if entry.name not in names]
 
 
-__all__ = ["Shape", "array_items", "entries_of_shape", "other_json", "short", "whole_json"]
+__all__ = [
+    "Shape",
+    "array_items",
+    "entries_of_shape",
+    "flattened_items",
+    "other_json",
+    "short",
+    "whole_json",
+]
