@@ -64,3 +64,19 @@ def record_download(
                 for key in keys
             ],
         )
+
+
+def stored_copy(
+    db: sqlite_utils.Database, pointers: Iterable[str]
+) -> tuple[str, int | None] | None:
+    """The sha256 and size of a file already in the file store under one of ``pointers`` (the
+    spellings of one file's pointer, tried in order), or None when no row has stored it."""
+    for pointer in pointers:
+        row = db.execute(
+            "SELECT sha256, size_bytes FROM attachments WHERE asset_pointer = ? "
+            "AND download_status = 'stored' AND sha256 IS NOT NULL LIMIT 1",
+            [pointer],
+        ).fetchone()
+        if row:
+            return str(row[0]), row[1]
+    return None

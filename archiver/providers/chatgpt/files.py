@@ -25,7 +25,7 @@ from archiver.backup.downloads import STORED, DownloadSummary, each_until_stoppe
 from archiver.errors import AuthError, NotFoundError, UpstreamError
 from archiver.flatten.records import as_dict, as_str
 from archiver.providers.chatgpt.client import ChatGPTClient
-from archiver.store.edits import record_download
+from archiver.store.edits import record_download, stored_copy
 from archiver.store.filestore import FileStore, FileTooLarge, StoredFile
 from archiver.timeutil import utc_now_iso
 
@@ -85,15 +85,7 @@ def count_pointers(db: sqlite_utils.Database) -> int:
 
 def _known_copy(db: sqlite_utils.Database, file_id: str) -> tuple[str, int | None] | None:
     """The stored sha256 of this file id under any pointer spelling, if one row has it."""
-    for pointer in (file_id, f"file-service://{file_id}", f"sediment://{file_id}"):
-        row = db.execute(
-            "SELECT sha256, size_bytes FROM attachments WHERE asset_pointer = ? "
-            "AND download_status = 'stored' AND sha256 IS NOT NULL LIMIT 1",
-            [pointer],
-        ).fetchone()
-        if row:
-            return str(row[0]), row[1]
-    return None
+    return stored_copy(db, (file_id, f"file-service://{file_id}", f"sediment://{file_id}"))
 
 
 def _record(
