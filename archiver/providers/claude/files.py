@@ -25,6 +25,7 @@ from archiver.backup.downloads import (
     each_until_stopped,
     fails_alone,
     into_store,
+    recorder,
 )
 from archiver.errors import AuthError, UpstreamError
 from archiver.flatten.records import as_dict, as_str
@@ -127,17 +128,7 @@ async def _download_one(
     summary: FileSummary,
     max_bytes: int | None,
 ) -> None:
-    def record(status: str, stored: StoredFile | None = None, error: str | None = None) -> None:
-        record_download(
-            db,
-            pending.rows,
-            status,
-            sha256=stored.sha256 if stored else None,
-            size=stored.size if stored else None,
-            error=error,
-            now=utc_now_iso(),
-        )
-
+    record = recorder(db, pending.rows)
     known = stored_copy(db, [pending.file_uuid])
     if known is not None and store.has(known[0]):
         record_download(db, pending.rows, STORED, sha256=known[0], size=known[1], now=utc_now_iso())

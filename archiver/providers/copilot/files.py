@@ -15,7 +15,13 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.downloads import SKIPPED, DownloadSummary, each_until_stopped, into_store
+from archiver.backup.downloads import (
+    SKIPPED,
+    DownloadSummary,
+    each_until_stopped,
+    into_store,
+    recorder,
+)
 from archiver.flatten.records import as_str
 from archiver.providers.copilot.flatten import PROVIDER, image_urls
 from archiver.store.edits import AttachmentKey, record_download
@@ -86,17 +92,7 @@ async def _download_one(
     *,
     max_bytes: int | None,
 ) -> None:
-    def record(status: str, stored: StoredFile | None = None, error: str | None = None) -> None:
-        record_download(
-            db,
-            keys,
-            status,
-            sha256=stored.sha256 if stored else None,
-            size=stored.size if stored else None,
-            error=error,
-            now=utc_now_iso(),
-        )
-
+    record = recorder(db, keys)
     if not url.startswith(("https://", "http://")):
         record(SKIPPED, error="not an http(s) URL")
         return
