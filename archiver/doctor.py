@@ -62,6 +62,13 @@ class DoctorReport:
     provider: str
     target: str  # the base URL checked, without query string or user info
     checks: list[Check] = field(default_factory=list)
+    host: str = ""  # the checked host (and port), as a failed check names it
+
+    @classmethod
+    def at(cls, provider: str, base_url: str) -> DoctorReport:
+        """The report on ``provider``'s server at ``base_url`` (named without user info)."""
+        host = urlsplit(base_url).netloc.rpartition("@")[2] or base_url
+        return cls(provider, safe_url(base_url), host=host)
 
     @property
     def exit_code(self) -> int:

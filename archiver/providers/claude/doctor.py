@@ -3,8 +3,6 @@ organizations and one page of conversations (no retries)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from archiver.doctor import (
     CONFIG,
     FAIL,
@@ -15,7 +13,6 @@ from archiver.doctor import (
     DoctorRun,
     clock_check,
     diagnose,
-    safe_url,
 )
 from archiver.errors import AuthError, UpstreamError
 from archiver.providers.claude.client import ClaudeClient, ClaudeSettings, new_claude_http
@@ -46,15 +43,14 @@ def _failed(exc: UpstreamError, name: str, host: str, *, first: bool) -> Check:
 
 
 async def check_claude(settings: ClaudeSettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport(PROVIDER, safe_url(settings.base_url))
-    host = urlsplit(settings.base_url).netloc.rpartition("@")[2] or settings.base_url
+    report = DoctorReport.at(PROVIDER, settings.base_url)
     report.checks.append(session_check(settings, run.token_source))
     async with new_session(timeout_seconds=run.timeout_seconds) as session:
         client = ClaudeClient(new_claude_http(session, RateLimiter(None), run.policy), settings)
         try:
             orgs = await client.organizations()
         except UpstreamError as exc:
-            report.checks.append(_failed(exc, "organizations", host, first=True))
+            report.checks.append(_failed(exc, "organizations", report.host, first=True))
             return report
         headers = client.last_headers
         chats = chat_organizations(orgs)
@@ -69,7 +65,7 @@ async def check_claude(settings: ClaudeSettings, run: DoctorRun) -> DoctorReport
         try:
             page = await client.list_page(chats[0].uuid, 0, {}, limit=1)
         except UpstreamError as exc:
-            report.checks.append(_failed(exc, "conversations", host, first=False))
+            report.checks.append(_failed(exc, "conversations", report.host, first=False))
             return report
     more = " (more pages)" if page.has_more else ""
     report.checks.append(Check("conversations", OK, f"{page.size} on the first page{more}"))

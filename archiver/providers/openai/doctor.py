@@ -3,8 +3,6 @@ request, no retries), and what the server says about its rate limits."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from archiver.batch.sender import CallStats
 from archiver.doctor import OK, SKIP, Check, DoctorReport, DoctorRun, clock_check, diagnose
 from archiver.errors import UpstreamError
@@ -16,8 +14,7 @@ from archiver.transport.http import new_session
 
 
 async def check_openai(settings: OpenAISettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport(PROVIDER, settings.account)
-    host = urlsplit(settings.base_url).netloc or settings.base_url
+    report = DoctorReport.at(PROVIDER, settings.base_url)
     report.checks.append(Check("key", OK, f"set ({run.token_source})"))
     pacer = ApiPacer()
     async with new_session(timeout_seconds=run.timeout_seconds) as transport:
@@ -29,7 +26,7 @@ async def check_openai(settings: OpenAISettings, run: DoctorRun) -> DoctorReport
                 diagnose(
                     exc,
                     name="models",
-                    host=host,
+                    host=report.host,
                     first=True,
                     credential="API key",
                     url_hint="it should end in /v1",
