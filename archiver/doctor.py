@@ -70,6 +70,27 @@ class DoctorReport:
         host = urlsplit(base_url).netloc.rpartition("@")[2] or base_url
         return cls(provider, safe_url(base_url), host=host)
 
+    def add_failure(
+        self,
+        exc: UpstreamError,
+        name: str,
+        *,
+        first: bool,
+        credential: str = "access token",
+        url_hint: str = "",
+    ) -> None:
+        """Add the check a failed request makes (``diagnose``), naming this report's host."""
+        self.checks.append(
+            diagnose(
+                exc,
+                name=name,
+                host=self.host,
+                first=first,
+                credential=credential,
+                url_hint=url_hint,
+            )
+        )
+
     @property
     def exit_code(self) -> int:
         kinds = {check.kind for check in self.checks if check.status == FAIL}

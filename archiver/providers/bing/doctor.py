@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archiver.doctor import OK, Check, DoctorReport, DoctorRun, clock_check, diagnose
+from archiver.doctor import OK, Check, DoctorReport, DoctorRun, clock_check
 from archiver.errors import UpstreamError
 from archiver.providers.bing import client as bing
 from archiver.transport.http import new_session
@@ -22,9 +22,7 @@ async def check_bing(settings: bing.BingSettings, run: DoctorRun) -> DoctorRepor
             )
             chats = bing.parse_chat_list(payload)
         except UpstreamError as exc:
-            report.checks.append(
-                diagnose(exc, name="saved chats", host=report.host, first=True, credential="cookie")
-            )
+            report.add_failure(exc, "saved chats", first=True, credential="cookie")
             return report
     report.checks.append(Check("saved chats", OK, f"{len(chats.chats)} saved chat(s) listed"))
     report.checks.append(clock_check(headers, run.clock()))

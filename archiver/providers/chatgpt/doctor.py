@@ -15,7 +15,6 @@ from archiver.doctor import (
     DoctorReport,
     DoctorRun,
     clock_check,
-    diagnose,
     token_check,
 )
 from archiver.providers.chatgpt.account import AccountClient
@@ -101,11 +100,7 @@ async def check_chatgpt(settings: ChatGPTSettings, run: DoctorRun) -> DoctorRepo
             report.checks.append(clock_check(first.response.headers, run.clock()))
         else:
             assert first.error is not None
-            report.checks.append(
-                diagnose(
-                    first.error, name="account", host=report.host, first=True, url_hint=URL_HINT
-                )
-            )
+            report.add_failure(first.error, "account", first=True, url_hint=URL_HINT)
         if any(check.status == FAIL for check in report.checks):
             # The others would fail the same way: say so once.
             for _, name, _ in views:
@@ -114,11 +109,7 @@ async def check_chatgpt(settings: ChatGPTSettings, run: DoctorRun) -> DoctorRepo
         for endpoint, name, judge in views:
             result = await query_endpoint(client, endpoint)
             if result.error is not None:
-                report.checks.append(
-                    diagnose(
-                        result.error, name=name, host=report.host, first=False, url_hint=URL_HINT
-                    )
-                )
+                report.add_failure(result.error, name, first=False, url_hint=URL_HINT)
             else:
                 assert result.response is not None
                 report.checks.append(judge(result.response.data))

@@ -12,7 +12,6 @@ from archiver.doctor import (
     DoctorReport,
     DoctorRun,
     clock_check,
-    diagnose,
 )
 from archiver.errors import AuthError, UpstreamError
 from archiver.providers.claude.client import ClaudeClient, ClaudeSettings, new_claude_http
@@ -36,10 +35,11 @@ def session_check(settings: ClaudeSettings, source: str) -> Check:
     )
 
 
-def _failed(exc: UpstreamError, name: str, host: str, *, first: bool) -> Check:
+def _add_failure(report: DoctorReport, exc: UpstreamError, name: str, *, first: bool) -> None:
     if isinstance(exc, AuthError):
-        return Check(name, FAIL, str(exc), CONFIG)
-    return diagnose(exc, name=name, host=host, first=first, credential=CREDENTIAL)
+        report.checks.append(Check(name, FAIL, str(exc), CONFIG))
+    else:
+        report.add_failure(exc, name, first=first, credential=CREDENTIAL)
 
 
 async def check_claude(settings: ClaudeSettings, run: DoctorRun) -> DoctorReport:
@@ -50,7 +50,7 @@ async def check_claude(settings: ClaudeSettings, run: DoctorRun) -> DoctorReport
         try:
             orgs = await client.organizations()
         except UpstreamError as exc:
-            report.checks.append(_failed(exc, "organizations", report.host, first=True))
+            _add_failure(report, exc, "organizations", first=True)
             return report
         headers = client.last_headers
         chats = chat_organizations(orgs)
@@ -65,7 +65,7 @@ async def check_claude(settings: ClaudeSettings, run: DoctorRun) -> DoctorReport
         try:
             page = await client.list_page(chats[0].uuid, 0, {}, limit=1)
         except UpstreamError as exc:
-            report.checks.append(_failed(exc, "conversations", report.host, first=False))
+            _add_failure(report, exc, "conversations", first=False)
             return report
     more = " (more pages)" if page.has_more else ""
     report.checks.append(Check("conversations", OK, f"{page.size} on the first page{more}"))

@@ -10,7 +10,6 @@ from archiver.doctor import (
     DoctorReport,
     DoctorRun,
     clock_check,
-    diagnose,
     token_check,
 )
 from archiver.errors import UpstreamError
@@ -45,15 +44,7 @@ async def check_copilot(settings: CopilotSettings, run: DoctorRun) -> DoctorRepo
             )
             chats, cursor, _ = parse.parse_chat_page(payload)
         except UpstreamError as exc:
-            report.checks.append(
-                diagnose(
-                    exc,
-                    name="conversations",
-                    host=report.host,
-                    first=True,
-                    credential="Copilot token",
-                )
-            )
+            report.add_failure(exc, "conversations", first=True, credential="Copilot token")
             return report
     more = " (more pages)" if cursor else ""
     report.checks.append(Check("conversations", OK, f"{len(chats)} listed on the first page{more}"))

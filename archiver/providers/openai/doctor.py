@@ -4,7 +4,7 @@ request, no retries), and what the server says about its rate limits."""
 from __future__ import annotations
 
 from archiver.batch.sender import CallStats
-from archiver.doctor import OK, SKIP, Check, DoctorReport, DoctorRun, clock_check, diagnose
+from archiver.doctor import OK, SKIP, Check, DoctorReport, DoctorRun, clock_check
 from archiver.errors import UpstreamError
 from archiver.providers.openai.client import OpenAIClient, OpenAISettings
 from archiver.providers.openai.options import PROVIDER
@@ -22,15 +22,8 @@ async def check_openai(settings: OpenAISettings, run: DoctorRun) -> DoctorReport
         try:
             payload = await client.json("GET", "models", CallStats())
         except UpstreamError as exc:
-            report.checks.append(
-                diagnose(
-                    exc,
-                    name="models",
-                    host=report.host,
-                    first=True,
-                    credential="API key",
-                    url_hint="it should end in /v1",
-                )
+            report.add_failure(
+                exc, "models", first=True, credential="API key", url_hint="it should end in /v1"
             )
             return report
         headers = client.last_headers
