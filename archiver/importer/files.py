@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from archiver.errors import InputError
+
 _FILE_ID = re.compile(r"file[-_][A-Za-z0-9]+")
 _COPY_CHUNK = 1024 * 1024
 MiB = 1024 * 1024
@@ -121,6 +123,14 @@ class FileIndex:
             ident = file_id_of_pointer(pointer)
             candidates = self._by_id.get(ident) if ident else None
         return candidates[0] if candidates else None
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """The export zip at ``path``; InputError (exit 2) when it cannot be read as one."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path}: not a readable zip file ({exc})") from None
 
 
 def zip_entries(archive: zipfile.ZipFile) -> list[FileEntry]:

@@ -23,6 +23,7 @@ from archiver.importer.files import (
     ExtractLimits,
     FileEntry,
     folder_entries,
+    open_zip,
     walked_entries,
     zip_entries,
 )
@@ -170,10 +171,7 @@ def open_files(path: str | os.PathLike[str]) -> Iterator[ExportFiles]:
     if path.is_dir():
         files = ExportFiles(path, "folder", walked_entries(path))
     elif zipfile.is_zipfile(path):
-        try:
-            archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise InputError(f"{path}: not a readable zip file ({exc})") from None
+        archive = open_zip(path)
         members = [e for e in zip_entries(archive) if not e.name.startswith("__MACOSX/")]
         files = ExportFiles(path, "zip", members, archive.close)
     else:

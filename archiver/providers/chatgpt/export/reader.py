@@ -26,6 +26,7 @@ from archiver.importer.files import (
     FileIndex,
     MiB,
     file_id_of_pointer,
+    open_zip,
     unsafe_reason,
     walked_entries,
     zip_entries,
@@ -276,10 +277,7 @@ def _add_asset_aliases(files: FileIndex, usable: list[FileEntry]) -> None:
 
 
 def _open_zip(path: Path) -> Export:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path}: not a readable zip file ({exc})") from None
+    archive = open_zip(path)
     return _build(path, "zip", zip_entries(archive), archive.close)
 
 
