@@ -80,3 +80,19 @@ def stored_copy(
         if row:
             return str(row[0]), row[1]
     return None
+
+
+def pending_attachments(
+    db: sqlite_utils.Database, provider: str
+) -> list[tuple[str, str, str, str | None]]:
+    """The attachment rows of ``provider``'s conversations whose file was never tried or
+    failed before: (conversation id, message node id, pointer, the message's raw JSON)."""
+    return db.execute(
+        "SELECT a.conversation_id, a.message_node_id, a.asset_pointer, m.raw_json "
+        "FROM attachments AS a JOIN conversations AS c ON c.id = a.conversation_id "
+        "LEFT JOIN messages AS m ON m.conversation_id = a.conversation_id "
+        "AND m.id = a.message_node_id "
+        "WHERE c.provider = ? AND (a.download_status IS NULL OR a.download_status = 'failed') "
+        "ORDER BY a.conversation_id, a.message_node_id, a.asset_pointer",
+        [provider],
+    ).fetchall()
