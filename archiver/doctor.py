@@ -62,6 +62,34 @@ class DoctorReport:
     provider: str
     target: str  # the base URL checked, without query string or user info
     checks: list[Check] = field(default_factory=list)
+    host: str = ""  # the checked host (and port), as a failed check names it
+
+    @classmethod
+    def at(cls, provider: str, base_url: str) -> DoctorReport:
+        """The report on ``provider``'s server at ``base_url`` (named without user info)."""
+        host = urlsplit(base_url).netloc.rpartition("@")[2] or base_url
+        return cls(provider, safe_url(base_url), host=host)
+
+    def add_failure(
+        self,
+        exc: UpstreamError,
+        name: str,
+        *,
+        first: bool,
+        credential: str = "access token",
+        url_hint: str = "",
+    ) -> None:
+        """Add the check a failed request makes (``diagnose``), naming this report's host."""
+        self.checks.append(
+            diagnose(
+                exc,
+                name=name,
+                host=self.host,
+                first=first,
+                credential=credential,
+                url_hint=url_hint,
+            )
+        )
 
     @property
     def exit_code(self) -> int:

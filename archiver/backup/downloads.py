@@ -3,6 +3,7 @@ Copilot's images and Claude's uploads are counted the same way (a backup's summa
 under the kind's prefix), and one download's outcome is judged the same way
 (``into_store``): stored, over the size limit, gone upstream (404: marked, never retried) or
 failed (retried next run); a full disk, a refused sign-in or a challenge stops the phase.
+The outcome is written onto the file's attachment rows (``recorder``).
 
 The files are fetched several at once (``each_until_stopped``; the account's limiter paces the
 requests), and a host that fails to connect several times in a row is not asked again this
@@ -13,7 +14,7 @@ and back-offs (an unreachable image host used to hold a backup for many minutes)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -25,10 +26,14 @@ from archiver.errors import (
     RateLimitExceeded,
     UpstreamError,
 )
+from archiver.store.edits import AttachmentKey, record_download
 from archiver.store.filestore import FileStoreError, FileTooLarge, StoredFile
+from archiver.timeutil import utc_now_iso
 from archiver.transport.http import HostBreaker, HttpClient
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from archiver.backup.engine import BackupSummary
 
 # attachments.download_status values
@@ -78,6 +83,24 @@ class Record(Protocol):
     def __call__(
         self, status: str, stored: StoredFile | None = None, error: str | None = None
     ) -> None: ...
+
+
+def recorder(db: sqlite_utils.Database, keys: Sequence[AttachmentKey]) -> Record:
+    """The Record that writes each outcome onto these attachment rows (a stored file's sha256
+    and size with it)."""
+
+    def record(status: str, stored: StoredFile | None = None, error: str | None = None) -> None:
+        record_download(
+            db,
+            keys,
+            status,
+            sha256=stored.sha256 if stored else None,
+            size=stored.size if stored else None,
+            error=error,
+            now=utc_now_iso(),
+        )
+
+    return record
 
 
 def fails_alone(exc: UpstreamError) -> bool:

@@ -7,7 +7,6 @@ conversation row are built here, the same way for every such provider."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from archiver.flatten.records import (
     content_hash,
     dumps,
 )
+from archiver.flatten.stored import stored_conversation, upstream_messages
 
 
 @dataclass
@@ -125,15 +125,8 @@ class LinearFlattener:
         message's, in chain order (messages marked deleted upstream left out: upstream no
         longer had them). ``unpack(stored, messages)`` gives back the (entry, history) the
         provider's reader takes. Raises ValueError for stored JSON that cannot be read."""
-        stored = json.loads(conversation.get("raw_json") or "{}")
-        if not isinstance(stored, dict):
-            raise ValueError("the stored conversation is not an object")
-        kept = sorted(
-            (m for m in messages if m.get("deleted_upstream_at") is None),
-            key=lambda m: int(m.get("depth") or 0),
-        )
-        raw = [json.loads(m["raw_json"]) for m in kept if m.get("raw_json") is not None]
-        entry, history = unpack(stored, raw)
+        in_chain = sorted(messages, key=lambda m: int(m.get("depth") or 0))
+        entry, history = unpack(stored_conversation(conversation), upstream_messages(in_chain))
         return self(
             entry,
             history,

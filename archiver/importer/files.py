@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from archiver.errors import InputError
+
 _FILE_ID = re.compile(r"file[-_][A-Za-z0-9]+")
 _COPY_CHUNK = 1024 * 1024
 MiB = 1024 * 1024
@@ -123,6 +125,14 @@ class FileIndex:
         return candidates[0] if candidates else None
 
 
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """The export zip at ``path``; InputError (exit 2) when it cannot be read as one."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path}: not a readable zip file ({exc})") from None
+
+
 def zip_entries(archive: zipfile.ZipFile) -> list[FileEntry]:
     """Every file member of the zip (folders left out), as the zip names it."""
 
@@ -157,6 +167,17 @@ def folder_entries(root: Path, names: Iterable[str]) -> list[FileEntry]:
             continue
         entries.append(FileEntry(name, info.st_size, stat.S_ISLNK(info.st_mode), opener(path)))
     return entries
+
+
+def walked_entries(root: Path) -> list[FileEntry]:
+    """Every file of the unpacked export under ``root``, walked (the ``__MACOSX`` folders an
+    unzip on macOS leaves are not the export's)."""
+    names: list[str] = []
+    for folder, dirs, files in os.walk(root):  # does not follow symlinked folders
+        dirs[:] = [d for d in dirs if not d.startswith("__MACOSX")]
+        rel = Path(folder).relative_to(root)
+        names.extend((rel / f).as_posix() for f in files)
+    return folder_entries(root, names)
 
 
 class ExtractRefused(Exception):

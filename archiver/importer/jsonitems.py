@@ -16,10 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 from zlib import error as ZlibError
 
+from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry
 from archiver.importer.flat_import import Problem
 from archiver.importer.jsonarray import JSONArrayError, iter_raw_items, iter_raw_member_items
-from archiver.importer.source import NOT_AN_ARRAY, UTF8_BOM, ExportFiles, first_array_item
+from archiver.importer.source import (
+    NOT_AN_ARRAY,
+    UTF8_BOM,
+    ExportFiles,
+    first_array_item,
+    without_bom,
+)
 
 _READ_ERRORS = (zipfile.BadZipFile, ZlibError, EOFError, OSError)
 
@@ -28,20 +35,6 @@ def short(exc: BaseException) -> str:
     """An exception as one short line, for a Problem's reason."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _without_bom(read: Callable[[int], bytes]) -> Callable[[int], bytes]:
-    started = False
-
-    def reader(size: int) -> bytes:
-        nonlocal started
-        data = read(size)
-        if not started:
-            started = True
-            data = data.removeprefix(UTF8_BOM)
-        return data
-
-    return reader
 
 
 def array_items(
@@ -58,7 +51,7 @@ def array_items(
     count = 0
     try:
         with entry.open() as stream:
-            read = _without_bom(stream.read)
+            read = without_bom(stream.read)
             if member is None:
                 items = iter_raw_items(read)
             else:
@@ -83,6 +76,28 @@ def array_items(
             f"cannot read further than {what} #{count} ({short(exc)}); the {count} {what}(s) "
             "before are read",
         )
+
+
+def flattened_items(
+    entry: FileEntry,
+    flatten: Callable[[Any], FlatConversation],
+    refused: type[Exception],
+    *,
+    member: str | None = None,
+    others: dict[str, bytes] | None = None,
+) -> Iterator[FlatConversation | Problem]:
+    """Each conversation of the entry's array (``array_items``) through ``flatten``: a
+    conversation it refuses (``refused``, the format's shape error) or one that cannot be read
+    is a Problem naming the file and its number, and the rest goes on."""
+    for item in array_items(entry, member=member, what="conversation", others=others):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        number, value = item
+        try:
+            yield flatten(value)
+        except refused as exc:
+            yield Problem(f"{entry.name} conversation #{number}", str(exc))
 
 
 def whole_json(entry: FileEntry, max_bytes: int) -> Any:
@@ -147,4 +162,12 @@ def other_json(files: ExportFiles, chosen: list[FileEntry]) -> list[FileEntry]:
     return [entry for entry in files.json_entries() if entry.name not in names]
 
 
-__all__ = ["Shape", "array_items", "entries_of_shape", "other_json", "short", "whole_json"]
+__all__ = [
+    "Shape",
+    "array_items",
+    "entries_of_shape",
+    "flattened_items",
+    "other_json",
+    "short",
+    "whole_json",
+]

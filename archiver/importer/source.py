@@ -23,6 +23,8 @@ from archiver.importer.files import (
     ExtractLimits,
     FileEntry,
     folder_entries,
+    open_zip,
+    walked_entries,
     zip_entries,
 )
 
@@ -106,6 +108,22 @@ class ExportFiles:
         return f"{what} {shown or 'nothing'}"
 
 
+def without_bom(read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """``read`` with a byte-order mark at the very start of the stream dropped (an export saved
+    by a Windows tool may begin with one, which json refuses)."""
+    started = False
+
+    def reader(size: int) -> bytes:
+        nonlocal started
+        data = read(size)
+        if not started:
+            started = True
+            data = data.removeprefix(UTF8_BOM)
+        return data
+
+    return reader
+
+
 NOT_AN_ARRAY: Any = object()  # first_array_item: not a JSON array, or not read in time
 
 
@@ -124,36 +142,24 @@ def first_array_item(
     )
 
     remaining = max_bytes
-    started = False
     try:
         with entry.open() as stream:
 
-            def read(size: int) -> bytes:
-                nonlocal remaining, started
+            def capped(size: int) -> bytes:
+                nonlocal remaining
                 if remaining <= 0:
                     return b""
                 data = stream.read(min(size, remaining))
                 remaining -= len(data)
-                if not started:
-                    started = True
-                    data = data.removeprefix(UTF8_BOM)
                 return data
 
+            read = without_bom(capped)
             items = iter_raw_items(read) if member is None else iter_raw_member_items(read, member)
             for raw in items:
                 return json.loads(raw)
             return None
     except (JSONArrayError, ValueError, OSError, zipfile.BadZipFile, EOFError, RecursionError):
         return NOT_AN_ARRAY
-
-
-def _folder_names(root: Path) -> list[str]:
-    names: list[str] = []
-    for folder, dirs, files in os.walk(root):  # does not follow symlinked folders
-        dirs[:] = [d for d in dirs if not d.startswith("__MACOSX")]
-        rel = Path(folder).relative_to(root)
-        names.extend((rel / f).as_posix() for f in files)
-    return names
 
 
 @contextmanager
@@ -163,12 +169,9 @@ def open_files(path: str | os.PathLike[str]) -> Iterator[ExportFiles]:
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     if path.is_dir():
-        files = ExportFiles(path, "folder", folder_entries(path, _folder_names(path)))
+        files = ExportFiles(path, "folder", walked_entries(path))
     elif zipfile.is_zipfile(path):
-        try:
-            archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise InputError(f"{path}: not a readable zip file ({exc})") from None
+        archive = open_zip(path)
         members = [e for e in zip_entries(archive) if not e.name.startswith("__MACOSX/")]
         files = ExportFiles(path, "zip", members, archive.close)
     else:

@@ -4,7 +4,7 @@ stored and extracted; other files kept whole. A format with more to say subclass
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
 from archiver.store.save import SaveOutcome
@@ -27,23 +27,17 @@ class ImportSummary(Summary):
     json_files: int = 0  # other files of the export archived (new name or content)
 
     @property
+    def label(self) -> str:
+        """Every format's summary line starts ``import:`` (a subclass's too)."""
+        return "import"
+
+    @property
     def exit_code(self) -> int:
         """0 all read; 3 partial (something failed, the rest imported); 2 nothing usable
         (nothing readable, or every entry read failed)."""
         if not self.errors:
             return EXIT_OK
         return EXIT_PARTIAL if self.read > self.failed else EXIT_CONFIG
-
-    def counts(self) -> dict[str, int]:
-        """Every int counter, in declaration order (a subclass's own last)."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.type in ("int", int) and f.name != "exit_code"
-        }
-
-    def line(self) -> str:
-        return "import: " + ", ".join(f"{name} {value}" for name, value in self.counts().items())
 
     def count(self, outcome: SaveOutcome, messages: int) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)

@@ -96,6 +96,14 @@ def _limit(default_max: tuple[int, int], what: str) -> dict[str, Any]:
 _SINCE = {"type": "string", "description": "From the start of this period on: " + _PERIOD}
 _UNTIL = {"type": "string", "description": "Up to the end of this period: " + _PERIOD}
 _OFFSET = {"type": "integer", "minimum": 0, "default": 0, "description": "Skip this many."}
+# What get_conversation and list_conversations both say of a conversation.
+_CONVERSATION = {
+    "id": {"type": "string"},
+    "title": _NULLABLE_STRING,
+    "provider": {"type": "string"},
+    "create_time": _TIME,
+    "update_time": _TIME,
+}
 
 SEARCH_INPUT = _object(
     {
@@ -154,11 +162,7 @@ GET_CONVERSATION_OUTPUT = _object(
     {
         "conversation": _object(
             {
-                "id": {"type": "string"},
-                "title": _NULLABLE_STRING,
-                "provider": {"type": "string"},
-                "create_time": _TIME,
-                "update_time": _TIME,
+                **_CONVERSATION,
                 "model": _NULLABLE_STRING,
                 "deleted_upstream_at": {
                     **_TIME,
@@ -199,16 +203,7 @@ LIST_CONVERSATIONS_INPUT = _object(
 
 LIST_CONVERSATIONS_OUTPUT = _object(
     {
-        "conversations": _list_of(
-            {
-                "id": {"type": "string"},
-                "title": _NULLABLE_STRING,
-                "provider": {"type": "string"},
-                "create_time": _TIME,
-                "update_time": _TIME,
-                "message_count": {"type": "integer"},
-            }
-        ),
+        "conversations": _list_of({**_CONVERSATION, "message_count": {"type": "integer"}}),
         "limit": {"type": "integer"},
         **_PAGING,
     }

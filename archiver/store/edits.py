@@ -64,3 +64,35 @@ def record_download(
                 for key in keys
             ],
         )
+
+
+def stored_copy(
+    db: sqlite_utils.Database, pointers: Iterable[str]
+) -> tuple[str, int | None] | None:
+    """The sha256 and size of a file already in the file store under one of ``pointers`` (the
+    spellings of one file's pointer, tried in order), or None when no row has stored it."""
+    for pointer in pointers:
+        row = db.execute(
+            "SELECT sha256, size_bytes FROM attachments WHERE asset_pointer = ? "
+            "AND download_status = 'stored' AND sha256 IS NOT NULL LIMIT 1",
+            [pointer],
+        ).fetchone()
+        if row:
+            return str(row[0]), row[1]
+    return None
+
+
+def pending_attachments(
+    db: sqlite_utils.Database, provider: str
+) -> list[tuple[str, str, str, str | None]]:
+    """The attachment rows of ``provider``'s conversations whose file was never tried or
+    failed before: (conversation id, message node id, pointer, the message's raw JSON)."""
+    return db.execute(
+        "SELECT a.conversation_id, a.message_node_id, a.asset_pointer, m.raw_json "
+        "FROM attachments AS a JOIN conversations AS c ON c.id = a.conversation_id "
+        "LEFT JOIN messages AS m ON m.conversation_id = a.conversation_id "
+        "AND m.id = a.message_node_id "
+        "WHERE c.provider = ? AND (a.download_status IS NULL OR a.download_status = 'failed') "
+        "ORDER BY a.conversation_id, a.message_node_id, a.asset_pointer",
+        [provider],
+    ).fetchall()

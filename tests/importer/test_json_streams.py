@@ -16,7 +16,7 @@ from archiver.importer.files import FileEntry
 from archiver.importer.flat_import import Problem
 from archiver.importer.jsonarray import JSONArrayError, iter_raw_member_items
 from archiver.importer.jsonitems import Shape, array_items, entries_of_shape, other_json, whole_json
-from archiver.importer.source import ExportFiles
+from archiver.importer.source import NOT_AN_ARRAY, ExportFiles, first_array_item
 
 DOC: dict[str, Any] = {
     "before": {"nested": ["]", "}", {"k": '"quoted" }'}]},
@@ -103,6 +103,15 @@ def test_whole_json_reads_small_files_and_names_bad_ones() -> None:
     ):
         problem = whole_json(entry("a.json", data), 100)
         assert isinstance(problem, Problem) and reason in problem.reason
+
+
+def test_the_first_item_is_read_past_a_byte_order_mark_and_within_the_cap() -> None:
+    data = b"\xef\xbb\xbf" + b'[{"n": 1}, {"n": 2}]'
+    files = ExportFiles(path=Path("x.json"), kind="file", entries=[entry("x.json", data)])
+    assert first_array_item(files, files.entries[0]) == {"n": 1}
+    # The cap counts the mark's 3 bytes: the first item ends at byte 12.
+    assert first_array_item(files, files.entries[0], max_bytes=11) is NOT_AN_ARRAY
+    assert first_array_item(files, files.entries[0], max_bytes=12) == {"n": 1}
 
 
 def test_entries_of_shape_read_heads_first_items_and_vouching_markers() -> None:

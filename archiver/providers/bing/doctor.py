@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from archiver.doctor import OK, Check, DoctorReport, DoctorRun, clock_check, diagnose, safe_url
+from archiver.doctor import OK, Check, DoctorReport, DoctorRun, clock_check
 from archiver.errors import UpstreamError
 from archiver.providers.bing import client as bing
 from archiver.transport.http import new_session
@@ -13,8 +11,7 @@ from archiver.transport.ratelimit import RateLimiter
 
 async def check_bing(settings: bing.BingSettings, run: DoctorRun) -> DoctorReport:
     """The Bing cookie and host: ``turing/conversation/chats`` must answer ``Success``."""
-    report = DoctorReport("bing", safe_url(settings.bing_base_url))
-    host = urlsplit(settings.bing_base_url).netloc.rpartition("@")[2] or settings.bing_base_url
+    report = DoctorReport.at("bing", settings.bing_base_url)
     report.checks.append(Check("cookie", OK, f"set ({run.token_source})"))
     url = settings.bing_url(bing.CHATS_PATH)
     async with new_session(timeout_seconds=run.timeout_seconds) as session:
@@ -25,9 +22,7 @@ async def check_bing(settings: bing.BingSettings, run: DoctorRun) -> DoctorRepor
             )
             chats = bing.parse_chat_list(payload)
         except UpstreamError as exc:
-            report.checks.append(
-                diagnose(exc, name="saved chats", host=host, first=True, credential="cookie")
-            )
+            report.add_failure(exc, "saved chats", first=True, credential="cookie")
             return report
     report.checks.append(Check("saved chats", OK, f"{len(chats.chats)} saved chat(s) listed"))
     report.checks.append(clock_check(headers, run.clock()))

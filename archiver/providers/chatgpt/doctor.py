@@ -4,7 +4,6 @@ account's status, models, beta features and limits, and the server's clock."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from archiver.doctor import (
     CONFIG,
@@ -16,8 +15,6 @@ from archiver.doctor import (
     DoctorReport,
     DoctorRun,
     clock_check,
-    diagnose,
-    safe_url,
     token_check,
 )
 from archiver.providers.chatgpt.account import AccountClient
@@ -81,8 +78,7 @@ def limits_check(data: object) -> Check:
 
 
 async def check_chatgpt(settings: ChatGPTSettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport("chatgpt", safe_url(settings.base_url))
-    host = urlsplit(settings.base_url).netloc.rpartition("@")[2] or settings.base_url
+    report = DoctorReport.at("chatgpt", settings.base_url)
     if settings.token is not None:
         report.checks.append(token_check(settings.token.reveal(), run.token_source, run.clock()))
     else:  # session-cookie sign-in: the first request below proves it
@@ -104,9 +100,7 @@ async def check_chatgpt(settings: ChatGPTSettings, run: DoctorRun) -> DoctorRepo
             report.checks.append(clock_check(first.response.headers, run.clock()))
         else:
             assert first.error is not None
-            report.checks.append(
-                diagnose(first.error, name="account", host=host, first=True, url_hint=URL_HINT)
-            )
+            report.add_failure(first.error, "account", first=True, url_hint=URL_HINT)
         if any(check.status == FAIL for check in report.checks):
             # The others would fail the same way: say so once.
             for _, name, _ in views:
@@ -115,9 +109,7 @@ async def check_chatgpt(settings: ChatGPTSettings, run: DoctorRun) -> DoctorRepo
         for endpoint, name, judge in views:
             result = await query_endpoint(client, endpoint)
             if result.error is not None:
-                report.checks.append(
-                    diagnose(result.error, name=name, host=host, first=False, url_hint=URL_HINT)
-                )
+                report.add_failure(result.error, name, first=False, url_hint=URL_HINT)
             else:
                 assert result.response is not None
                 report.checks.append(judge(result.response.data))

@@ -25,7 +25,8 @@ from archiver.backup.downloads import STORED, DownloadSummary, each_until_stoppe
 from archiver.errors import AuthError, NotFoundError, UpstreamError
 from archiver.flatten.records import as_dict, as_str
 from archiver.providers.chatgpt.client import ChatGPTClient
-from archiver.store.edits import record_download
+from archiver.providers.chatgpt.options import PROVIDER
+from archiver.store.edits import pending_attachments, record_download, stored_copy
 from archiver.store.filestore import FileStore, FileTooLarge, StoredFile
 from archiver.timeutil import utc_now_iso
 
@@ -59,14 +60,8 @@ class FileSummary(DownloadSummary):
 
 def pending_files(db: sqlite_utils.Database) -> list[PendingFile]:
     """Files not yet stored and worth trying: never tried, or failed before."""
-    rows = db.execute(
-        "SELECT a.conversation_id, a.message_node_id, a.asset_pointer FROM attachments AS a "
-        "JOIN conversations AS c ON c.id = a.conversation_id AND c.provider = 'chatgpt' "
-        "WHERE a.download_status IS NULL OR a.download_status = 'failed' "
-        "ORDER BY a.conversation_id, a.message_node_id"
-    ).fetchall()
     pending: dict[str, PendingFile] = {}
-    for conversation_id, node_id, pointer in rows:
+    for conversation_id, node_id, pointer, _ in pending_attachments(db, PROVIDER):
         file_id = file_id_of(pointer)
         if file_id is None:
             continue
@@ -85,15 +80,7 @@ def count_pointers(db: sqlite_utils.Database) -> int:
 
 def _known_copy(db: sqlite_utils.Database, file_id: str) -> tuple[str, int | None] | None:
     """The stored sha256 of this file id under any pointer spelling, if one row has it."""
-    for pointer in (file_id, f"file-service://{file_id}", f"sediment://{file_id}"):
-        row = db.execute(
-            "SELECT sha256, size_bytes FROM attachments WHERE asset_pointer = ? "
-            "AND download_status = 'stored' AND sha256 IS NOT NULL LIMIT 1",
-            [pointer],
-        ).fetchone()
-        if row:
-            return str(row[0]), row[1]
-    return None
+    return stored_copy(db, (file_id, f"file-service://{file_id}", f"sediment://{file_id}"))
 
 
 def _record(

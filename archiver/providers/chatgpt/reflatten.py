@@ -6,11 +6,11 @@ message as received, plus each node's parent and children; together they rebuild
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.flatten.records import FlatConversation
+from archiver.flatten.stored import stored_conversation
 from archiver.flatten.tree import mapping_from_rows
 from archiver.providers.chatgpt.flatten import flatten_conversation
 
@@ -21,10 +21,7 @@ def rebuild_conversation(
     """The conversation object as upstream sent it: raw fields plus a mapping rebuilt from the
     stored nodes (nodes marked deleted upstream are left out: upstream no longer had them).
     Raises ValueError for stored JSON that cannot be read."""
-    raw = conversation.get("raw_json")
-    conv = json.loads(raw) if raw else {}
-    if not isinstance(conv, dict):
-        raise ValueError("the stored conversation is not an object")
+    conv = stored_conversation(conversation)
     conv["mapping"] = mapping_from_rows(messages)
     return conv
 

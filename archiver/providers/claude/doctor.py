@@ -3,8 +3,6 @@ organizations and one page of conversations (no retries)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from archiver.doctor import (
     CONFIG,
     FAIL,
@@ -14,8 +12,6 @@ from archiver.doctor import (
     DoctorReport,
     DoctorRun,
     clock_check,
-    diagnose,
-    safe_url,
 )
 from archiver.errors import AuthError, UpstreamError
 from archiver.providers.claude.client import ClaudeClient, ClaudeSettings, new_claude_http
@@ -39,22 +35,22 @@ def session_check(settings: ClaudeSettings, source: str) -> Check:
     )
 
 
-def _failed(exc: UpstreamError, name: str, host: str, *, first: bool) -> Check:
+def _add_failure(report: DoctorReport, exc: UpstreamError, name: str, *, first: bool) -> None:
     if isinstance(exc, AuthError):
-        return Check(name, FAIL, str(exc), CONFIG)
-    return diagnose(exc, name=name, host=host, first=first, credential=CREDENTIAL)
+        report.checks.append(Check(name, FAIL, str(exc), CONFIG))
+    else:
+        report.add_failure(exc, name, first=first, credential=CREDENTIAL)
 
 
 async def check_claude(settings: ClaudeSettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport(PROVIDER, safe_url(settings.base_url))
-    host = urlsplit(settings.base_url).netloc.rpartition("@")[2] or settings.base_url
+    report = DoctorReport.at(PROVIDER, settings.base_url)
     report.checks.append(session_check(settings, run.token_source))
     async with new_session(timeout_seconds=run.timeout_seconds) as session:
         client = ClaudeClient(new_claude_http(session, RateLimiter(None), run.policy), settings)
         try:
             orgs = await client.organizations()
         except UpstreamError as exc:
-            report.checks.append(_failed(exc, "organizations", host, first=True))
+            _add_failure(report, exc, "organizations", first=True)
             return report
         headers = client.last_headers
         chats = chat_organizations(orgs)
@@ -69,7 +65,7 @@ async def check_claude(settings: ClaudeSettings, run: DoctorRun) -> DoctorReport
         try:
             page = await client.list_page(chats[0].uuid, 0, {}, limit=1)
         except UpstreamError as exc:
-            report.checks.append(_failed(exc, "conversations", host, first=False))
+            _add_failure(report, exc, "conversations", first=False)
             return report
     more = " (more pages)" if page.has_more else ""
     report.checks.append(Check("conversations", OK, f"{page.size} on the first page{more}"))

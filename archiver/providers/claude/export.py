@@ -27,10 +27,10 @@ from archiver.importer.flat_import import Problem, import_flat
 from archiver.importer.jsonarray import JSONArrayError, iter_json_array
 from archiver.importer.source import (
     NOT_AN_ARRAY,
-    UTF8_BOM,
     ExportFiles,
     ImportOptions,
     first_array_item,
+    without_bom,
 )
 from archiver.importer.summary import ImportSummary
 from archiver.progress import Progress
@@ -127,18 +127,8 @@ def _conversation_items(
 ) -> Iterator[FlatConversation | Problem]:
     """The export's conversations, flattened; those a live backup holds are left alone."""
     with entry.open() as stream:
-        started = False
-
-        def read(size: int) -> bytes:
-            nonlocal started
-            data = stream.read(size)
-            if not started:
-                started = True
-                data = data.removeprefix(UTF8_BOM)
-            return data
-
         try:
-            for index, conv in enumerate(iter_json_array(read)):
+            for index, conv in enumerate(iter_json_array(without_bom(stream.read))):
                 where = f"{entry.name} entry {index}"
                 if not looks_like_claude_conversation(conv):
                     yield Problem(where, "not a conversation (no chat_messages)")

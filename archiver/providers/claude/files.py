@@ -25,13 +25,14 @@ from archiver.backup.downloads import (
     each_until_stopped,
     fails_alone,
     into_store,
+    recorder,
 )
 from archiver.errors import AuthError, UpstreamError
 from archiver.flatten.records import as_dict, as_str
 from archiver.providers.claude.flatten import EXPORT_FILE, PASTED, file_entries
 from archiver.providers.claude.parse import is_session_refusal
 from archiver.providers.claude.pasted import message_of, pending_rows
-from archiver.store.edits import AttachmentKey, record_download
+from archiver.store.edits import AttachmentKey, record_download, stored_copy
 from archiver.store.filestore import FileStore, StoredFile
 from archiver.timeutil import utc_now_iso
 
@@ -86,15 +87,6 @@ def download_urls(entry: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(u for u in urls if u))
 
 
-def _known_copy(db: sqlite_utils.Database, file_uuid: str) -> tuple[str, int | None] | None:
-    row = db.execute(
-        "SELECT sha256, size_bytes FROM attachments WHERE asset_pointer = ? "
-        "AND download_status = 'stored' AND sha256 IS NOT NULL LIMIT 1",
-        [file_uuid],
-    ).fetchone()
-    return (str(row[0]), row[1]) if row else None
-
-
 async def download_files(
     db: sqlite_utils.Database,
     client: ClaudeClient,
@@ -136,18 +128,8 @@ async def _download_one(
     summary: FileSummary,
     max_bytes: int | None,
 ) -> None:
-    def record(status: str, stored: StoredFile | None = None, error: str | None = None) -> None:
-        record_download(
-            db,
-            pending.rows,
-            status,
-            sha256=stored.sha256 if stored else None,
-            size=stored.size if stored else None,
-            error=error,
-            now=utc_now_iso(),
-        )
-
-    known = _known_copy(db, pending.file_uuid)
+    record = recorder(db, pending.rows)
+    known = stored_copy(db, [pending.file_uuid])
     if known is not None and store.has(known[0]):
         record_download(db, pending.rows, STORED, sha256=known[0], size=known[1], now=utc_now_iso())
         summary.reused += 1

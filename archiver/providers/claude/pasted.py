@@ -14,7 +14,7 @@ from archiver.backup.downloads import SKIPPED, STORED
 from archiver.flatten.records import as_dict
 from archiver.providers.claude.flatten import EXPORT_FILE, PASTED
 from archiver.providers.claude.options import PROVIDER
-from archiver.store.edits import record_download
+from archiver.store.edits import pending_attachments, record_download
 from archiver.store.filestore import FileStore
 from archiver.timeutil import utc_now_iso
 
@@ -23,15 +23,7 @@ NO_BYTES = "the data export holds no file bytes"
 
 def pending_rows(db: sqlite_utils.Database) -> list[tuple[str, str, str, str | None]]:
     """Claude attachment rows never tried or failed before, with their message's raw JSON."""
-    return db.execute(
-        "SELECT a.conversation_id, a.message_node_id, a.asset_pointer, m.raw_json "
-        "FROM attachments AS a JOIN conversations AS c ON c.id = a.conversation_id "
-        "LEFT JOIN messages AS m ON m.conversation_id = a.conversation_id "
-        "AND m.id = a.message_node_id "
-        "WHERE c.provider = ? AND (a.download_status IS NULL OR a.download_status = 'failed') "
-        "ORDER BY a.conversation_id, a.message_node_id, a.asset_pointer",
-        [PROVIDER],
-    ).fetchall()
+    return pending_attachments(db, PROVIDER)
 
 
 def message_of(raw: str | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.flatten.records import FlatConversation
+from archiver.flatten.stored import stored_conversation
 from archiver.providers.claude.flatten import flatten_linear, flatten_tree
 from archiver.providers.claude.knowledge import MEMORY_PREFIX, PROJECT_PREFIX
 
@@ -23,10 +24,7 @@ _KEPT = ("role", "author_name", "content_type", "text")  # what the import chose
 def reflatten_rows(
     conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
 ) -> FlatConversation:
-    raw = conversation.get("raw_json")
-    stored = json.loads(raw) if raw else {}
-    if not isinstance(stored, dict):
-        raise ValueError("the stored conversation is not an object")
+    stored = stored_conversation(conversation)
     cid = str(conversation["id"])
     source = conversation.get("source") or "api"
     account = conversation.get("account") or ""

@@ -3,8 +3,6 @@ page of conversations (one request, no retries)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from archiver.doctor import (
     OK,
     WARN,
@@ -12,8 +10,6 @@ from archiver.doctor import (
     DoctorReport,
     DoctorRun,
     clock_check,
-    diagnose,
-    safe_url,
     token_check,
 )
 from archiver.errors import UpstreamError
@@ -29,8 +25,7 @@ from archiver.transport.ratelimit import RateLimiter
 
 
 async def check_copilot(settings: CopilotSettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport(PROVIDER, safe_url(settings.base_url))
-    host = urlsplit(settings.base_url).netloc.rpartition("@")[2] or settings.base_url
+    report = DoctorReport.at(PROVIDER, settings.base_url)
     report.checks.append(token_check(settings.token.reveal(), run.token_source, run.clock()))
     if settings.identity_type:
         report.checks.append(Check("identity type", OK, f"{settings.identity_type!r}"))
@@ -49,11 +44,7 @@ async def check_copilot(settings: CopilotSettings, run: DoctorRun) -> DoctorRepo
             )
             chats, cursor, _ = parse.parse_chat_page(payload)
         except UpstreamError as exc:
-            report.checks.append(
-                diagnose(
-                    exc, name="conversations", host=host, first=True, credential="Copilot token"
-                )
-            )
+            report.add_failure(exc, "conversations", first=True, credential="Copilot token")
             return report
     more = " (more pages)" if cursor else ""
     report.checks.append(Check("conversations", OK, f"{len(chats)} listed on the first page{more}"))

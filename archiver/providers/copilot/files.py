@@ -15,10 +15,16 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.downloads import SKIPPED, DownloadSummary, each_until_stopped, into_store
+from archiver.backup.downloads import (
+    SKIPPED,
+    DownloadSummary,
+    each_until_stopped,
+    into_store,
+    recorder,
+)
 from archiver.flatten.records import as_str
 from archiver.providers.copilot.flatten import PROVIDER, image_urls
-from archiver.store.edits import AttachmentKey, record_download
+from archiver.store.edits import AttachmentKey, pending_attachments, record_download
 from archiver.store.filestore import FileStore, StoredFile
 from archiver.timeutil import utc_now_iso
 from archiver.transport.http import HttpClient
@@ -29,18 +35,9 @@ ImageSummary = DownloadSummary
 def pending_images(db: sqlite_utils.Database) -> tuple[dict[str, list[AttachmentKey]], list[Any]]:
     """(image URL → the rows pointing at it, rows that point at no image) among Copilot
     attachments never tried or failed before."""
-    rows = db.execute(
-        "SELECT a.conversation_id, a.message_node_id, a.asset_pointer, m.raw_json "
-        "FROM attachments AS a JOIN conversations AS c ON c.id = a.conversation_id "
-        "LEFT JOIN messages AS m ON m.conversation_id = a.conversation_id "
-        "AND m.id = a.message_node_id "
-        "WHERE c.provider = ? AND (a.download_status IS NULL OR a.download_status = 'failed') "
-        "ORDER BY a.conversation_id, a.message_node_id",
-        [PROVIDER],
-    ).fetchall()
     images: dict[str, list[AttachmentKey]] = {}
     others: list[AttachmentKey] = []
-    for conversation_id, node_id, pointer, raw in rows:
+    for conversation_id, node_id, pointer, raw in pending_attachments(db, PROVIDER):
         key = (conversation_id, node_id, pointer)
         try:
             message = json.loads(raw) if raw else {}
@@ -86,17 +83,7 @@ async def _download_one(
     *,
     max_bytes: int | None,
 ) -> None:
-    def record(status: str, stored: StoredFile | None = None, error: str | None = None) -> None:
-        record_download(
-            db,
-            keys,
-            status,
-            sha256=stored.sha256 if stored else None,
-            size=stored.size if stored else None,
-            error=error,
-            now=utc_now_iso(),
-        )
-
+    record = recorder(db, keys)
     if not url.startswith(("https://", "http://")):
         record(SKIPPED, error="not an http(s) URL")
         return

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry
 from archiver.importer.flat_import import Problem, import_flat
-from archiver.importer.jsonitems import Shape, array_items, entries_of_shape, other_json
+from archiver.importer.jsonitems import Shape, entries_of_shape, flattened_items, other_json
 from archiver.providers.deepseek.flatten import DeepSeekShapeError, flatten_conversation
 
 if TYPE_CHECKING:
@@ -47,15 +47,7 @@ def detect(files: ExportFiles) -> bool:
 
 def read_conversations(entries: list[FileEntry]) -> Iterator[FlatConversation | Problem]:
     for entry in entries:
-        for item in array_items(entry, what="conversation"):
-            if isinstance(item, Problem):
-                yield item
-                continue
-            number, value = item
-            try:
-                yield flatten_conversation(value)
-            except DeepSeekShapeError as exc:
-                yield Problem(f"{entry.name} conversation #{number}", str(exc))
+        yield from flattened_items(entry, flatten_conversation, DeepSeekShapeError)
 
 
 def run_import(

@@ -10,12 +10,12 @@ JSON and rendered; the searchable text is the prompt or the answer."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.flatten.nodetree import Node, NodeChat, flatten_nodes
 from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps
+from archiver.flatten.stored import stored_conversation
 from archiver.flatten.tree import children_of, mapping_from_rows
 from archiver.providers.deepseek.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.deepseek.parse import files_of, role_of, searchable_text
@@ -108,10 +108,7 @@ def rebuild(
     """The rows again from the archived ones (reflatten): the stored conversation fields and
     a mapping rebuilt from the nodes still upstream. Raises ValueError for stored JSON that
     cannot be read."""
-    raw = conversation.get("raw_json")
-    conv = json.loads(raw) if raw else {}
-    if not isinstance(conv, dict):
-        raise ValueError("the stored conversation is not an object")
+    conv = stored_conversation(conversation)
     conv["mapping"] = mapping_from_rows(messages)
     return flatten_conversation(
         conv,

@@ -22,7 +22,7 @@ from zlib import error as ZlibError
 from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry, FileIndex
 from archiver.importer.flat_import import Problem, import_flat
-from archiver.importer.jsonitems import Shape, array_items, entries_of_shape, other_json
+from archiver.importer.jsonitems import Shape, entries_of_shape, flattened_items, other_json
 from archiver.providers.grok.flatten import GrokShapeError, flatten_item
 from archiver.providers.grok.options import ASSET_FOLDER, CONVERSATIONS
 from archiver.providers.grok.parse import sniff_type
@@ -102,15 +102,13 @@ def read_conversations(
     other members (each one read whole, even in a truncated file) join ``extras``."""
     for entry in entries:
         others: dict[str, bytes] = {}
-        for item in array_items(entry, member=CONVERSATIONS, what="conversation", others=others):
-            if isinstance(item, Problem):
-                yield item
-                continue
-            number, value = item
-            try:
-                yield _with_types(flatten_item(value), index)
-            except GrokShapeError as exc:
-                yield Problem(f"{entry.name} conversation #{number}", str(exc))
+        yield from flattened_items(
+            entry,
+            lambda item: _with_types(flatten_item(item), index),
+            GrokShapeError,
+            member=CONVERSATIONS,
+            others=others,
+        )
         if others:
             extras.append(_others_entry(entry, others))
 

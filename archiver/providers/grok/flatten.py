@@ -13,13 +13,13 @@ searched."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.flatten.linear import derived_id, unique_ids
 from archiver.flatten.nodetree import Node, NodeChat, chained, flatten_nodes
 from archiver.flatten.records import FlatConversation, as_str, dumps
+from archiver.flatten.stored import stored_conversation, upstream_messages
 from archiver.providers.grok.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.grok.parse import epoch_of, response_of, role_of, search_text
 from archiver.timeutil import to_iso
@@ -129,15 +129,8 @@ def rebuild(
     """The rows again from the archived ones (reflatten): the stored conversation object and
     every response wrapper still upstream, in archive order. Raises ValueError for stored JSON
     that cannot be read."""
-    raw = conversation.get("raw_json")
-    item = json.loads(raw) if raw else {}
-    if not isinstance(item, dict):
-        raise ValueError("the stored conversation is not an object")
-    item["responses"] = [
-        json.loads(row["raw_json"])
-        for row in messages
-        if row.get("deleted_upstream_at") is None and row.get("raw_json") is not None
-    ]
+    item = stored_conversation(conversation)
+    item["responses"] = upstream_messages(messages)
     return flatten_item(
         item,
         source=conversation.get("source") or "export",

@@ -13,13 +13,13 @@ whose record mentions its name, else to the chat's last message, so its bytes ar
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.flatten.linear import derived_id, unique_ids
 from archiver.flatten.nodetree import Node, NodeChat, chained, flatten_nodes
 from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps
+from archiver.flatten.stored import upstream_messages
 from archiver.providers.lechat.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.lechat.parse import chat_id_of, file_pointer, files_of
 from archiver.timeutil import to_epoch, to_iso
@@ -129,13 +129,8 @@ def rebuild(
 ) -> FlatConversation:
     """The rows again from the archived ones (reflatten): every record still upstream.
     Raises ValueError for stored JSON that cannot be read."""
-    records = [
-        json.loads(row["raw_json"])
-        for row in messages
-        if row.get("deleted_upstream_at") is None and row.get("raw_json") is not None
-    ]
     return flatten_chat(
-        records,
+        upstream_messages(messages),
         fallback_id=str(conversation["id"]),
         source=conversation.get("source") or "export",
         account=conversation.get("account") or "",

@@ -3,10 +3,8 @@ request, no retries), and what the server says about its rate limits."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from archiver.batch.sender import CallStats
-from archiver.doctor import OK, SKIP, Check, DoctorReport, DoctorRun, clock_check, diagnose
+from archiver.doctor import OK, SKIP, Check, DoctorReport, DoctorRun, clock_check
 from archiver.errors import UpstreamError
 from archiver.providers.openai.client import OpenAIClient, OpenAISettings
 from archiver.providers.openai.options import PROVIDER
@@ -16,8 +14,7 @@ from archiver.transport.http import new_session
 
 
 async def check_openai(settings: OpenAISettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport(PROVIDER, settings.account)
-    host = urlsplit(settings.base_url).netloc or settings.base_url
+    report = DoctorReport.at(PROVIDER, settings.base_url)
     report.checks.append(Check("key", OK, f"set ({run.token_source})"))
     pacer = ApiPacer()
     async with new_session(timeout_seconds=run.timeout_seconds) as transport:
@@ -25,15 +22,8 @@ async def check_openai(settings: OpenAISettings, run: DoctorRun) -> DoctorReport
         try:
             payload = await client.json("GET", "models", CallStats())
         except UpstreamError as exc:
-            report.checks.append(
-                diagnose(
-                    exc,
-                    name="models",
-                    host=host,
-                    first=True,
-                    credential="API key",
-                    url_hint="it should end in /v1",
-                )
+            report.add_failure(
+                exc, "models", first=True, credential="API key", url_hint="it should end in /v1"
             )
             return report
         headers = client.last_headers

@@ -26,11 +26,13 @@ from archiver.importer.files import (
     FileIndex,
     MiB,
     file_id_of_pointer,
-    folder_entries,
+    open_zip,
     unsafe_reason,
+    walked_entries,
     zip_entries,
 )
 from archiver.importer.jsonarray import JSONArrayError, TooLarge, iter_capped_items
+from archiver.importer.source import UTF8_BOM
 from archiver.progress import NullProgress, Progress
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,6 @@ _MANIFEST = "export_manifest.json"
 _ASSET_NAMES = "conversation_asset_file_names.json"
 CHAT_HTML = "chat.html"
 _READ_SIZE = 256 * 1024
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ class CountingReader:
     def prime(self) -> bytes:
         """Peek at the start of the stream (returned bytes are still read later)."""
         self._pending = self._raw.read(_READ_SIZE)
-        if self._pending.startswith(_UTF8_BOM):
-            self._pending = self._pending[len(_UTF8_BOM) :]
+        if self._pending.startswith(UTF8_BOM):
+            self._pending = self._pending[len(UTF8_BOM) :]
         return self._pending
 
     def read(self, size: int = -1) -> bytes:
@@ -276,29 +277,17 @@ def _add_asset_aliases(files: FileIndex, usable: list[FileEntry]) -> None:
 
 
 def _open_zip(path: Path) -> Export:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path}: not a readable zip file ({exc})") from None
+    archive = open_zip(path)
     return _build(path, "zip", zip_entries(archive), archive.close)
 
 
-def _folder_names(root: Path) -> list[str]:
-    names: list[str] = []
-    for folder, dirs, files in os.walk(root):  # does not follow symlinked folders
-        dirs[:] = [d for d in dirs if not d.startswith("__MACOSX")]
-        rel = Path(folder).relative_to(root)
-        names.extend((rel / f).as_posix() for f in files)
-    return names
-
-
 def _open_folder(path: Path) -> Export:
-    return _build(path, "folder", folder_entries(path, _folder_names(path)))
+    return _build(path, "folder", walked_entries(path))
 
 
 def _looks_like_json_array(path: Path) -> bool:
     with open(path, "rb") as f:
-        head = f.read(4096).removeprefix(_UTF8_BOM).lstrip()
+        head = f.read(4096).removeprefix(UTF8_BOM).lstrip()
     return head.startswith(b"[")
 
 
