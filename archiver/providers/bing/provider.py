@@ -1,21 +1,9 @@
-"""Bing chat, as the rest of archiver sees it: the one class the registry names. Declarations
-only: each capability's work is in the module of this package that
-``archiver/providers/modules.py`` names, imported when it is used."""
+"""Bing chat (Sydney), as the registry names it: what it can do, declared."""
 
 from __future__ import annotations
 
 from archiver.flatten.records import FLATTENER_VERSION
-from archiver.providers.base import (
-    Account,
-    Backup,
-    Doctor,
-    Emulator,
-    Gateway,
-    Provider,
-    Reflatten,
-    Renderer,
-    Sending,
-)
+from archiver.providers import base
 from archiver.providers.bing.options import (
     BACKUP_OPTIONS,
     COOKIE_ENV,
@@ -25,13 +13,13 @@ from archiver.providers.bing.options import (
 )
 
 
-class Bing(Provider):
+class Bing(base.Provider):
     name = "bing"
     title = "Bing chat"
     summary = "Bing chat (Sydney): saved chats and their histories; sends prompts"
 
-    account = Account(secret="cookie", secret_env=COOKIE_ENV)
-    backup = Backup(
+    account = base.Account(secret="cookie", secret_env=COOKIE_ENV)
+    backup = base.Backup(
         options=BACKUP_OPTIONS,
         help="""Archive every saved Bing chat (the chat list and each chat's history) into DB.
 
@@ -42,11 +30,11 @@ class Bing(Provider):
     75 DB in use by another run.
     """,
     )
-    sending = Sending(
+    sending = base.Sending(
         options=SEND_OPTIONS, default_rpm=DEFAULT_BATCH_RPM, model_help="tone: " + ", ".join(TONES)
     )
-    doctor = Doctor()
-    emulator = Emulator(module="fake")
-    gateway = Gateway(variants=TONES, default_variant=TONES[0], route_family="seed000")
-    renderer = Renderer()
-    reflatten = Reflatten(version=FLATTENER_VERSION)
+    doctor = base.Doctor()
+    emulator = base.Emulator(module="fake")
+    gateway = base.Gateway(variants=TONES, default_variant=TONES[0], route_family="seed000")
+    renderer = base.Renderer()
+    reflatten = base.Reflatten(version=FLATTENER_VERSION)

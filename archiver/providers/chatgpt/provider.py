@@ -1,21 +1,8 @@
-"""ChatGPT, as the rest of archiver sees it: the one class the registry names
-(``archiver.providers.registry``). Declarations only: each capability's work is in the module
-of this package that ``archiver/providers/modules.py`` names, imported when it is used."""
+"""ChatGPT (chatgpt.com), as the registry names it: what it can do, declared."""
 
 from __future__ import annotations
 
-from archiver.providers.base import (
-    Account,
-    Backup,
-    Doctor,
-    Emulator,
-    ExportFormat,
-    Gateway,
-    Provider,
-    Reflatten,
-    Renderer,
-    Sending,
-)
+from archiver.providers import base
 from archiver.providers.chatgpt.options import (
     BACKUP_OPTIONS,
     DEFAULT_BATCH_RPM,
@@ -25,14 +12,14 @@ from archiver.providers.chatgpt.options import (
 )
 
 
-class ChatGPT(Provider):
+class ChatGPT(base.Provider):
     name = "chatgpt"
     title = "ChatGPT"
     summary = "chatgpt.com: every conversation and branch, projects, files; sends prompts"
     conversation_web_url = "https://chatgpt.com/c/{id}"
 
-    account = Account(secret="token", secret_env=TOKEN_ENV)
-    backup = Backup(
+    account = base.Account(secret="token", secret_env=TOKEN_ENV)
+    backup = base.Backup(
         module="jobs",
         options=BACKUP_OPTIONS,
         help="""Archive every ChatGPT conversation, every branch, into DB.
@@ -45,16 +32,16 @@ class ChatGPT(Provider):
     another run.
     """,
     )
-    sending = Sending(
+    sending = base.Sending(
         options=SEND_OPTIONS, default_rpm=DEFAULT_BATCH_RPM, model_help="model slug", tree=True
     )
-    export = ExportFormat(label="a ChatGPT data export")
-    doctor = Doctor()
-    emulator = Emulator(module="fake")
-    gateway = Gateway(
+    export = base.ExportFormat(label="a ChatGPT data export")
+    doctor = base.Doctor()
+    emulator = base.Emulator(module="fake")
+    gateway = base.Gateway(
         takes_bare_models=True,
         bare_models_help="ChatGPT model slugs listed by /v1/models (repeat; default: auto).",
         route_family="seed004",
     )
-    renderer = Renderer()
-    reflatten = Reflatten(version=FLATTENER_VERSION)
+    renderer = base.Renderer()
+    reflatten = base.Reflatten(version=FLATTENER_VERSION)

@@ -1,21 +1,8 @@
-"""Claude (claude.ai), as the rest of archiver sees it: the one class the registry names.
-Declarations only: each capability's work is in the module of this package that
-``archiver/providers/modules.py`` names, imported when it is used."""
+"""Claude (claude.ai), as the registry names it: what it can do, declared."""
 
 from __future__ import annotations
 
-from archiver.providers.base import (
-    Account,
-    Backup,
-    Doctor,
-    Emulator,
-    ExportFormat,
-    Gateway,
-    Provider,
-    Reflatten,
-    Renderer,
-    Sending,
-)
+from archiver.providers import base
 from archiver.providers.claude.options import (
     BACKUP_OPTIONS,
     DEFAULT_BATCH_RPM,
@@ -26,14 +13,14 @@ from archiver.providers.claude.options import (
 )
 
 
-class Claude(Provider):
+class Claude(base.Provider):
     name = "claude"
     title = "Claude"
     summary = "claude.ai: every conversation and branch, projects, artifacts, files; sends prompts"
     conversation_web_url = "https://claude.ai/chat/{id}"
 
-    account = Account(secret="session", secret_env=SESSION_ENV)
-    backup = Backup(
+    account = base.Account(secret="session", secret_env=SESSION_ENV)
+    backup = base.Backup(
         options=BACKUP_OPTIONS,
         help="""Archive every claude.ai conversation, every branch, into DB: every organization
     with chats, archived and starred chats and those in Projects, the projects and their
@@ -47,15 +34,15 @@ class Claude(Provider):
     throttle longer than --max-wait), 75 DB in use by another run.
     """,
     )
-    sending = Sending(
+    sending = base.Sending(
         options=SEND_OPTIONS,
         default_rpm=DEFAULT_BATCH_RPM,
         model_help=f"claude.ai model (e.g. claude-sonnet-4-5; '{DEFAULT_VARIANT}': the account's)",
         tree=True,
     )
-    export = ExportFormat(label="a Claude data export")
-    doctor = Doctor()
-    emulator = Emulator()
-    gateway = Gateway(variants=(DEFAULT_VARIANT,), default_variant=DEFAULT_VARIANT)
-    renderer = Renderer()
-    reflatten = Reflatten(version=FLATTENER_VERSION)
+    export = base.ExportFormat(label="a Claude data export")
+    doctor = base.Doctor()
+    emulator = base.Emulator()
+    gateway = base.Gateway(variants=(DEFAULT_VARIANT,), default_variant=DEFAULT_VARIANT)
+    renderer = base.Renderer()
+    reflatten = base.Reflatten(version=FLATTENER_VERSION)

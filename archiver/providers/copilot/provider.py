@@ -1,21 +1,9 @@
-"""Microsoft Copilot, as the rest of archiver sees it: the one class the registry names.
-Declarations only: each capability's work is in the module of this package that
-``archiver/providers/modules.py`` names, imported when it is used."""
+"""Microsoft Copilot (copilot.microsoft.com), as the registry names it: what it can do."""
 
 from __future__ import annotations
 
 from archiver.flatten.records import FLATTENER_VERSION
-from archiver.providers.base import (
-    Account,
-    Backup,
-    Doctor,
-    Emulator,
-    Gateway,
-    Provider,
-    Reflatten,
-    Renderer,
-    Sending,
-)
+from archiver.providers import base
 from archiver.providers.copilot.options import (
     BACKUP_OPTIONS,
     DEFAULT_BATCH_RPM,
@@ -25,14 +13,14 @@ from archiver.providers.copilot.options import (
 )
 
 
-class Copilot(Provider):
+class Copilot(base.Provider):
     name = "copilot"
     title = "Microsoft Copilot"
     summary = "copilot.microsoft.com (Bing chat's successor): chats and their images; sends prompts"
     conversation_web_url = "https://copilot.microsoft.com/chats/{id}"
 
-    account = Account(secret="token", secret_env=TOKEN_ENV)
-    backup = Backup(
+    account = base.Account(secret="token", secret_env=TOKEN_ENV)
+    backup = base.Backup(
         options=BACKUP_OPTIONS,
         help="""Archive every Microsoft Copilot conversation (the list and each one's history) into DB.
 
@@ -43,11 +31,11 @@ class Copilot(Provider):
     75 DB in use by another run.
     """,
     )
-    sending = Sending(
+    sending = base.Sending(
         options=SEND_OPTIONS, default_rpm=DEFAULT_BATCH_RPM, model_help="mode: " + ", ".join(MODES)
     )
-    doctor = Doctor()
-    emulator = Emulator(module="fake")
-    gateway = Gateway(variants=MODES, default_variant="", route_family="seed000")
-    renderer = Renderer()
-    reflatten = Reflatten(version=FLATTENER_VERSION)
+    doctor = base.Doctor()
+    emulator = base.Emulator(module="fake")
+    gateway = base.Gateway(variants=MODES, default_variant="", route_family="seed000")
+    renderer = base.Renderer()
+    reflatten = base.Reflatten(version=FLATTENER_VERSION)

@@ -1,28 +1,18 @@
-"""Google Gemini, as the rest of archiver sees it: the one class the registry names.
-Declarations only: each capability's work is in the module of this package that
-``archiver/providers/modules.py`` names, imported when it is used."""
+"""Google Gemini (live and Takeout), as the registry names it: what it can do."""
 
 from __future__ import annotations
 
-from archiver.providers.base import (
-    Account,
-    Backup,
-    Emulator,
-    ExportFormat,
-    Provider,
-    Reflatten,
-    Renderer,
-)
+from archiver.providers import base
 from archiver.providers.gemini.options import BACKUP_OPTIONS, COOKIE_ENV, FLATTENER_VERSION
 
 
-class Gemini(Provider):
+class Gemini(base.Provider):
     name = "gemini"
     title = "Gemini"
     summary = "gemini.google.com: every chat, turn and draft, thoughts; Google Takeout import"
 
-    account = Account(secret="cookie", secret_env=COOKIE_ENV)
-    backup = Backup(
+    account = base.Account(secret="cookie", secret_env=COOKIE_ENV)
+    backup = base.Backup(
         options=BACKUP_OPTIONS,
         help="""Archive every Gemini chat (pinned and others), every turn and every response
     candidate (drafts), thoughts kept, into DB.
@@ -34,10 +24,10 @@ class Gemini(Provider):
     or sign-in page), 75 DB in use by another run.
     """,
     )
-    export = ExportFormat(label="a Google Takeout with Gemini Apps activity (My Activity)")
-    emulator = Emulator()
-    renderer = Renderer()
-    reflatten = Reflatten(version=FLATTENER_VERSION)
+    export = base.ExportFormat(label="a Google Takeout with Gemini Apps activity (My Activity)")
+    emulator = base.Emulator()
+    renderer = base.Renderer()
+    reflatten = base.Reflatten(version=FLATTENER_VERSION)
 
     def conversation_url(self, conversation_id: str) -> str | None:
         """``c_<id>`` lives at ``/app/<id>``; a chat only a Takeout named has no address."""

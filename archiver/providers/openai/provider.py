@@ -1,15 +1,12 @@
-"""Any OpenAI-compatible API, as the rest of archiver sees it: the one class the registry
-names. Send-only (an API keeps no history to back up). Declarations only: each capability's
-work is in the module of this package that ``archiver/providers/modules.py`` names, imported
-when it is used."""
+"""Any OpenAI-compatible API (send-only), as the registry names it: what it can do."""
 
 from __future__ import annotations
 
-from archiver.providers.base import Account, Doctor, Emulator, Provider, Renderer, Sending
+from archiver.providers import base
 from archiver.providers.openai.options import KEY_ENV, PROVIDER, SEND_OPTIONS
 
 
-class OpenAI(Provider):
+class OpenAI(base.Provider):
     name = PROVIDER
     title = "OpenAI-compatible API"
     summary = (
@@ -17,13 +14,13 @@ class OpenAI(Provider):
         "sends, plain or through the Batch API"
     )
 
-    account = Account(secret="key", secret_env=KEY_ENV)
-    sending = Sending(
+    account = base.Account(secret="key", secret_env=KEY_ENV)
+    sending = base.Sending(
         options=SEND_OPTIONS,
         default_rpm=None,  # paced by the server's own rate-limit headers
         model_help="the API's model name (gpt-4o-mini, llama3.2, ...)",
         takes_system=True,
     )
-    doctor = Doctor()
-    emulator = Emulator()
-    renderer = Renderer()
+    doctor = base.Doctor()
+    emulator = base.Emulator()
+    renderer = base.Renderer()
