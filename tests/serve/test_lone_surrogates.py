@@ -1,6 +1,6 @@
 """Issue 27: an answer that ends in half an emoji (a lone surrogate, as a server that cuts a
 string sends it) was a 500 and was not archived. Now the client gets U+FFFD in its place and
-the archive keeps the raw JSON as received (tests/sweep/test_lone_surrogates.py: the rest)."""
+the archive keeps the raw JSON as received (tests/reliability/test_lone_surrogates.py: the rest)."""
 
 from __future__ import annotations
 

@@ -139,7 +139,7 @@ def test_images_a_backup_stored_are_shown_inline(tmp_path: Path) -> None:
     import hashlib
 
     from archiver.emulator import running_emulator
-    from tests.backup.test_copilot_images import run as backup_copilot
+    from tests.providers.copilot.test_images import run as backup_copilot
 
     db_path = tmp_path / "a.db"
     with running_emulator(

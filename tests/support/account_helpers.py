@@ -1,5 +1,5 @@
-"""Helpers for tests/account: a fake JWT access token (so leaks are easy to search for), a
-no-retry policy, a closed port, archived conversations to work on."""
+"""Helpers for the ChatGPT account tests (tests/providers/chatgpt): a fake JWT access token
+(so leaks are easy to search for), a no-retry policy, a closed port, archived conversations to work on."""
 
 from __future__ import annotations
 

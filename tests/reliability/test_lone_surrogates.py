@@ -14,9 +14,9 @@ from archiver.flatten.records import content_hash
 from archiver.providers.chatgpt.export.run import import_export
 from archiver.serve.increments import SentText
 from archiver.store import open_db
-from tests.backup.test_chatgpt_backup import run
-from tests.batch.test_runner_chatgpt import items, write_csv
-from tests.batch.test_runner_chatgpt import run as run_batch
+from tests.providers.chatgpt.test_backup import run
+from tests.providers.chatgpt.test_batch import items, write_csv
+from tests.providers.chatgpt.test_batch import run as run_batch
 from tests.support.export_helpers import conversation, write_zip
 from tests.support.fake_answers import HALF_EMOJI, FakeAnswers
 from tests.support.fake_chatgpt import FakeChatGPT

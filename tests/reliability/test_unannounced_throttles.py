@@ -17,11 +17,11 @@ from archiver.store import open_db
 from archiver.store.runs import active_cooldown
 from archiver.transport.http import RetryPolicy, call_with_retries
 from archiver.transport.ratelimit import GAVE_UP_COOLDOWN, RateLimiter
-from tests.batch.test_runner_chatgpt import items, write_csv
-from tests.batch.test_runner_chatgpt import run as run_batch
 from tests.jobs.test_cooldown import run_once_throttled
-from tests.sources.test_ratelimit import FakeTime
+from tests.providers.chatgpt.test_batch import items, write_csv
+from tests.providers.chatgpt.test_batch import run as run_batch
 from tests.support.fake_answers import FakeAnswers
+from tests.transport.test_ratelimit import FakeTime
 
 # Default counts (max_throttles 30, max_unannounced 3); only the back-off is short.
 POLICY = RetryPolicy(backoff_base=0.001, backoff_max=0.01, jitter=0.0)

@@ -43,7 +43,7 @@ def run(db, fake, *, token=TOKEN, full=False, archived=True, concurrency=2):
             options=BackupOptions(full=full, concurrency=concurrency),
             include_archived=archived,
             pace=ClientPace(None, policy=FAST),
-            snapshot=False,  # account snapshots are tested in tests/account
+            snapshot=False,  # account snapshots are tested in tests/providers/chatgpt (test_snapshots.py)
         )
     )
 

@@ -16,7 +16,7 @@ from archiver.providers.chatgpt.stream import (
 )
 from tests.support.streams import parse_answer_stream
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "chatgpt"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "chatgpt"
 CLASSIC = (FIXTURES / "stream_classic.txt").read_bytes()
 V1 = (FIXTURES / "stream_v1.txt").read_bytes()
 
