@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,24 +29,17 @@ from archiver.providers.copilot.backup import backup_copilot
 from archiver.providers.copilot.client import CopilotSettings
 from archiver.providers.copilot.fake.config import CopilotFakeConfig
 from archiver.store import open_db
-from archiver.transport.http import HostBreaker, RetryPolicy
+from archiver.transport.http import HostBreaker
 from archiver.transport.pace import ClientPace
 from tests.support.fakes import fake_config
+from tests.support.transport import FAST, free_port
 
-FAST = RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, jitter=0)
 CHATGPT_WORLD: dict[str, Any] = {"chatgpt_conversations": 24, "seed": 5}
 COPILOT_WORLD: dict[str, Any] = {
     "copilot_chats": 30,
     "chatgpt_conversations": 0,
     "bing_chats": 0,
 }
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (connections to it are refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -119,7 +111,7 @@ def test_a_host_is_given_up_on_after_a_few_connection_failures_in_a_row():
 
 
 def test_copilot_images_on_an_unreachable_host_are_deferred_then_retried(tmp_path: Path):
-    port = closed_port()
+    port = free_port()
     cdn = f"http://127.0.0.1:{port}"
     with running_emulator(fake_config(**COPILOT_WORLD, copilot_image_host=f"{cdn}/images")) as emu:
         db = open_db(tmp_path / "a.db")
@@ -145,7 +137,7 @@ def test_copilot_images_on_an_unreachable_host_are_deferred_then_retried(tmp_pat
 
 
 def test_chatgpt_files_on_an_unreachable_host_are_deferred_then_retried(tmp_path: Path):
-    port = closed_port()
+    port = free_port()
     with running_emulator(
         fake_config(**CHATGPT_WORLD, chatgpt_file_url_base=f"http://127.0.0.1:{port}/")
     ) as emu:
@@ -182,7 +174,7 @@ def test_a_stalled_download_fails_alone_and_is_retried_next_run(tmp_path: Path):
 
         return Response(trickle(), mimetype="image/png", headers={"Content-Length": "100"})
 
-    port = closed_port()
+    port = free_port()
     with (
         file_host(port, stall_one),
         running_emulator(
@@ -207,3 +199,39 @@ def test_a_stalled_download_fails_alone_and_is_retried_next_run(tmp_path: Path):
         second = backup_chatgpt_files(emu, db, timeout=0.5)
         assert second.exit_code == EXIT_OK, second.errors
         assert second.extra["files_stored"] == 1
+
+
+def test_files_download_concurrently_within_the_backups_concurrency(tmp_path: Path):
+    """The first download is held until a second one is in flight: one download at a time
+    would never let it go (and the run would see at most one in flight). No more than
+    ``--concurrency`` are ever in flight."""
+    lock = threading.Lock()
+    in_flight = 0
+    most = 0
+    overlapped = threading.Event()
+
+    def overlapping(request: Request) -> Response:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+            if in_flight >= 2:
+                overlapped.set()
+        try:
+            overlapped.wait(10)
+            return Response(f"bytes of {request.path}", mimetype="image/png")
+        finally:
+            with lock:
+                in_flight -= 1
+
+    port = free_port()
+    with (
+        file_host(port, overlapping),
+        running_emulator(
+            fake_config(**CHATGPT_WORLD, chatgpt_file_url_base=f"http://127.0.0.1:{port}/")
+        ) as emu,
+    ):
+        summary = backup_chatgpt_files(emu, open_db(tmp_path / "a.db"))
+    assert summary.exit_code == EXIT_OK, summary.errors
+    assert summary.extra["files_stored"] == summary.extra["files_pointed"] > 5
+    assert overlapped.is_set() and most == 2  # BackupOptions(concurrency=2)

@@ -298,3 +298,27 @@ def test_every_capability_module_offers_what_the_contract_names(name):
                     if problem:
                         problems.append(f"{attribute} ({capability.module_path}): {problem}")
     assert problems == []
+
+
+@pytest.mark.parametrize("name", [p.name for p in registry.all_providers() if p.account])
+def test_a_secret_file_others_can_read_is_refused(name, tmp_path, monkeypatch):
+    """``--<secret>-file`` must be mode 0600; at 0600 its value is read and never shown."""
+    from archiver.errors import ConfigError
+
+    account = registry.get(name).account
+    assert account is not None
+    monkeypatch.delenv(account.secret_env, raising=False)
+    capability = registry.get(name).backup or registry.get(name).sending
+    assert capability is not None
+    emulator = registry.get(name).emulator
+    assert emulator is not None, f"{name} signs in but has no emulator"
+    credential = emulator.environment("http://127.0.0.1:9")[account.secret_env]
+    secret = tmp_path / "secret"
+    secret.write_text(credential + "\n")
+    secret.chmod(0o644)
+    values = with_defaults(capability.options, {f"{account.secret}_file": str(secret)})
+    with pytest.raises(ConfigError, match="chmod 600"):
+        account.settings_from_env(values)
+    secret.chmod(0o600)
+    settings = account.settings_from_env(values)
+    assert credential not in repr(settings) + str(settings)

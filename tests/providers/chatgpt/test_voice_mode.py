@@ -29,14 +29,13 @@ from archiver.providers.chatgpt.flatten import flatten_conversation
 from archiver.providers.chatgpt.flatten_raw import flatten_entry
 from archiver.store import open_db
 from archiver.store.filestore import FileStore
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.support.fake_chatgpt import TOKEN, FakeChatGPT
 from tests.support.helpers import FIXTURES
+from tests.support.transport import FAST
 
 FIXTURE = FIXTURES / "chatgpt" / "voice_2026.json"
 CID = "6912a0c4-5d3e-8009-b1f2-3c4d5e6f7a8b"
-FAST = RetryPolicy(max_attempts=2, backoff_base=0.0, jitter=0.0)
 TRANSCRIPTS = {
     "Can you hear me? I want to practise my Spanish.",
     "¡Claro que sí! Empecemos con algo sencillo.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +21,22 @@ from archiver.providers.claude.backup import backup_claude
 from archiver.providers.claude.client import ClaudeSettings, cookie_header
 from archiver.store import open_db
 from archiver.store.filestore import FileStore
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.providers.claude import account as acc
 from tests.providers.claude.fake_claude import Fake, FakeOptions, running_fake
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=2, backoff_base=0, backoff_max=0, jitter=0)
 ALL = {acc.LISBON, acc.TILES, acc.OLD, acc.EMPTY, acc.REPL}
+
+# The fakes' failure counts (docs_fail=2, ...) are written for two tries of a request.
+TWO_TRIES = replace(FAST, max_attempts=2)
 
 
 def run(fake: Fake, db: Any, session: str = acc.SESSION_KEY, **options: Any) -> BackupSummary:
     settings = ClaudeSettings(Secret(cookie_header(session)), base_url=fake.base_url)
     return asyncio.run(
         backup_claude(
-            db, settings, options=BackupOptions(**options), pace=ClientPace(None, policy=FAST)
+            db, settings, options=BackupOptions(**options), pace=ClientPace(None, policy=TWO_TRIES)
         )
     )
 

@@ -17,12 +17,11 @@ from archiver.errors import EXIT_OK, EXIT_PARTIAL, ThrottledUntil
 from archiver.providers.claude.client import ClaudeSettings, cookie_header
 from archiver.store import open_db
 from archiver.store.runs import sending_cooldown
-from archiver.transport.http import RetryPolicy
 from tests.providers.claude import account as acc
 from tests.providers.claude.fake_claude import Fake, FakeOptions, running_fake
 from tests.support.batching import run_provider_batch
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=4, backoff_base=0, backoff_max=0, jitter=0)
 SIX = (
     "id,thread,prompt\n"
     "a1,A,Première question ?\n"

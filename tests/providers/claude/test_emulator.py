@@ -20,12 +20,11 @@ from archiver.providers.claude.backup import backup_claude
 from archiver.providers.claude.client import ClaudeSettings, cookie_header
 from archiver.providers.claude.emulator import ClaudeEmulatorConfig
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.support.batching import run_provider_batch
 from tests.support.fakes import fake_config
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=4, backoff_base=0, backoff_max=0, jitter=0)
 SESSION = ClaudeEmulatorConfig().session_key
 
 

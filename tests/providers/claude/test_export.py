@@ -23,12 +23,10 @@ from archiver.providers.claude.client import ClaudeSettings, cookie_header
 from archiver.query.search import search_messages as search
 from archiver.store import open_db
 from archiver.store.filestore import FileStore
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.providers.claude import account as acc
 from tests.providers.claude.fake_claude import running_fake
-
-FAST = RetryPolicy(max_attempts=2, backoff_base=0, backoff_max=0, jitter=0)
+from tests.support.transport import FAST
 
 
 def export_files(projects_form: str = "folder") -> dict[str, Any]:

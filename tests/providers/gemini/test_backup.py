@@ -19,12 +19,11 @@ from archiver.providers.gemini.backup import backup_gemini
 from archiver.providers.gemini.client import GeminiRedirected, GeminiSettings
 from archiver.providers.gemini.emulator import GeminiEmulatorConfig, GeminiWorld
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.support.fakes import fake_config
+from tests.support.transport import FAST
 
 FIXTURES = Path(__file__).parent / "fixtures"
-FAST = RetryPolicy(max_attempts=6, backoff_base=0, backoff_max=0, jitter=0)
 COOKIE = "SID=x; __Secure-1PSID=emulator-psid; __Secure-1PSIDTS=emulator-psidts"
 
 

@@ -20,14 +20,13 @@ from archiver.providers.gemini.backup import backup_gemini
 from archiver.providers.gemini.client import GeminiSettings
 from archiver.providers.gemini.emulator import GeminiEmulatorConfig, GeminiWorld
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
 from archiver.transport.pace import ClientPace
 from tests.providers.gemini import samples
 from tests.providers.gemini.samples import Prompt
 from tests.support.fakes import fake_config
+from tests.support.transport import FAST
 
 COOKIE = "__Secure-1PSID=emulator-psid; __Secure-1PSIDTS=emulator-psidts"
-FAST = RetryPolicy(max_attempts=6, backoff_base=0, backoff_max=0, jitter=0)
 UPLOAD = "scan_ab12cd-1234567890abcdef.png"
 UPLOAD_BYTES = b"\x89PNG scanned page"
 

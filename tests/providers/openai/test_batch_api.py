@@ -24,11 +24,9 @@ from archiver.providers import registry
 from archiver.providers.openai.batches import OpenAIBatches
 from archiver.providers.openai.client import OpenAISettings
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
 from tests.providers.openai.fake_api import KEY, FakeApi, Scripted
 from tests.providers.openai.test_batch_plain import items, key_nowhere, write
-
-FAST = RetryPolicy(max_attempts=4, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
+from tests.support.transport import FAST
 
 
 class Killed(BaseException):

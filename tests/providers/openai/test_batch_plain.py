@@ -20,11 +20,10 @@ from archiver.config import Secret
 from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
 from archiver.providers.openai.client import OpenAISettings
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
 from tests.providers.openai.fake_api import KEY, FakeApi, Scripted
 from tests.support.batching import run_provider_batch
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=4, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 THREADS = {"A": 4, "B": 3, "C": 3}
 
 

@@ -22,11 +22,10 @@ from archiver.providers import registry
 from archiver.providers.openai.client import OpenAISettings
 from archiver.providers.openai.emulator_world import OpenAIEmulatorConfig
 from archiver.store import open_db
-from archiver.transport.http import RetryPolicy
 from tests.providers.openai.test_batch_plain import items, write
 from tests.support.fakes import fake_config
+from tests.support.transport import FAST
 
-FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.01, jitter=0.0)
 KEY = OpenAIEmulatorConfig().key
 
 
