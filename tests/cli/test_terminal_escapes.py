@@ -112,3 +112,18 @@ def test_log_lines_carry_no_control_character(capsys) -> None:
         root.handlers[:] = saved
     err = capsys.readouterr().err
     assert "title ]0;pwned" in err and controls(err.replace("\n", "")) == []
+
+
+def test_runs_prints_no_escape_sequence(archive) -> None:
+    """A run's error holds upstream text (a status line, a page title): ``archiver runs`` is
+    read the morning after, in a terminal."""
+    archive.execute(
+        "INSERT INTO runs (job, kind, started_at, finished_at, status, exit_code, error) "
+        "VALUES (?, 'backup', '2026-12-01T02:00:00Z', '2026-12-01T02:01:00Z', 'failed', 1, ?)",
+        [f"nightly{TITLE_OSC}.toml", f"upstream said: {CLIPBOARD_OSC}{C1_CSI}bad gateway"],
+    )
+    archive.conn.commit()
+    result = run("runs", archive.conn.execute("PRAGMA database_list").fetchone()[2])
+    assert result.exit_code == 0, result.output
+    assert "bad gateway" in result.output and "nightly" in result.output
+    assert controls(result.output) == []

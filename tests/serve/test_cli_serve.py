@@ -178,3 +178,20 @@ def test_serve_does_not_create_a_missing_directory(tmp_path: Path, monkeypatch) 
     result, started = _serve_cli(monkeypatch, str(db))
     assert result.exit_code == 2 and "does not exist" in result.output
     assert started == [] and not db.parent.exists()
+
+
+def test_allowed_host_flags_reach_the_gateway(tmp_path: Path, monkeypatch) -> None:
+    """``--allowed-host`` (repeatable) is what the Host check answers to besides the address."""
+    from click.testing import CliRunner
+
+    from archiver.cli import cli
+
+    options: list[object] = []
+    monkeypatch.setattr(
+        "archiver.serve.app.serve", lambda db, opts, settings, **_: options.append(opts)
+    )
+    args = ["serve", str(tmp_path / "a.db"), "--allowed-host", "archive.lan"]
+    result = CliRunner().invoke(cli, [*args, "--allowed-host", "nas.local"])
+    assert result.exit_code == 0, result.output
+    [served] = options
+    assert tuple(served.allowed_hosts) == ("archive.lan", "nas.local")  # type: ignore[attr-defined]
