@@ -1,4 +1,4 @@
-"""The Grok, Le Chat and DeepSeek samples once imported, read back the ways people read the
+"""The Grok, Le Chat and DeepSeek samples and a Gemini Takeout once imported, read back the ways people read the
 archive: the viewer (each provider's own rendering, branch switchers, stored images), the
 gateway's read routes, full-text search and the file export."""
 
@@ -14,12 +14,14 @@ from archiver.cli import cli
 from archiver.serve.keys import add_key
 from archiver.store import open_db
 from tests.providers.export_checks import run_import
+from tests.providers.gemini import samples as gemini
 from tests.providers.test_export_detection import SAMPLES
 from tests.support.gateway import Reply, RunningGateway, http, running_gateway
 
 BOOKS = "0c8a5b9e-1f2d-4e3a-8b7c-6d5e4f3a2b10"
 GARDEN = "5c1f0e2d-8b7a-4c6d-9e5f-4a3b2c1d0e9f"
 CRYSTAL = "3f6b2c1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"
+STROMATOLITE = f"c_{gemini.CHAT_A}"
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +29,11 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("imported") / "archive.db"
     for sample in SAMPLES.values():
         assert run_import(path, sample).exit_code == 0
+    takeout = tmp_path_factory.mktemp("takeout")
+    for name, data in gemini.takeout_members("json").items():
+        (takeout / name).parent.mkdir(parents=True, exist_ok=True)
+        (takeout / name).write_bytes(data)
+    assert run_import(path, takeout).exit_code == 0
     return path
 
 
@@ -154,5 +161,34 @@ def test_the_mcp_tools_read_them(archive: Path) -> None:
         listed = call_tool(conn, "list_conversations", {"provider": "lechat"})
         assert not listed.is_error, listed.content
         assert len(listed.structured_content["conversations"]) == 2
+    finally:
+        conn.close()
+
+
+def test_gemini_reads_back_in_the_viewer_the_routes_search_and_mcp(
+    gateway: RunningGateway, key: str, archive: Path
+) -> None:
+    from archiver.mcp.server import call_tool
+    from archiver.query.connect import open_readonly
+
+    assert "stromatolite" in get(gateway, "/?provider=gemini").text
+    page = get(gateway, f"/c/{STROMATOLITE}").text
+    assert "A layered rock built by cyanobacteria." in page
+    assert "Shark Bay." in page and "Lake Thetis" not in page  # the chosen draft only
+    thread = get(gateway, f"/conversations/{STROMATOLITE}/messages", key).json()
+    assert [m["message"] for m in thread][:2] == ["What is a stromatolite?", thread[1]["message"]]
+    assert "cyanobacteria" in thread[1]["message"]
+    found = CliRunner().invoke(cli, ["search", str(archive), "stromatolite"])
+    assert found.exit_code == 0 and "gemini" in found.output, found.output
+    conn = open_readonly(archive)
+    try:
+        hits = call_tool(conn, "search", {"query": "stromatolite", "provider": "gemini"})
+        assert not hits.is_error, hits.content
+        assert {h["conversation_id"] for h in hits.structured_content["hits"]} == {STROMATOLITE}
+        every = call_tool(conn, "get_conversation", {"id": STROMATOLITE, "branch": "all"})
+        current = call_tool(conn, "get_conversation", {"id": STROMATOLITE})
+        assert len(every.structured_content["messages"]) > len(
+            current.structured_content["messages"]
+        )  # the other draft is on another branch
     finally:
         conn.close()
