@@ -9,21 +9,14 @@ The export holds no file bytes: files are kept by name. Its other JSON files (th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from archiver.flatten.records import FlatConversation
-from archiver.importer.files import FileEntry
-from archiver.importer.flat_import import Problem, import_flat
-from archiver.importer.jsonitems import Shape, entries_of_shape, flattened_items, other_json
+from archiver.importer.jsonitems import Shape, flattened_items
+from archiver.importer.shaped import Reading, ShapedExport, ShapedFiles
 from archiver.providers.deepseek.flatten import DeepSeekShapeError, flatten_conversation
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
-    from archiver.importer.source import ExportFiles, ImportOptions
-    from archiver.importer.summary import ImportSummary
-    from archiver.progress import Progress
+    from archiver.importer.source import ImportOptions
 
 
 def looks_like_conversation(item: Any) -> bool:
@@ -41,21 +34,14 @@ SHAPE = Shape(
 )
 
 
-def detect(files: ExportFiles) -> bool:
-    return bool(entries_of_shape(files, SHAPE))
+def read_export(split: ShapedFiles, options: ImportOptions) -> Reading:
+    return Reading(
+        item
+        for entry in split.chosen
+        for item in flattened_items(entry, flatten_conversation, DeepSeekShapeError)
+    )
 
 
-def read_conversations(entries: list[FileEntry]) -> Iterator[FlatConversation | Problem]:
-    for entry in entries:
-        yield from flattened_items(entry, flatten_conversation, DeepSeekShapeError)
-
-
-def run_import(
-    db: sqlite_utils.Database,
-    files: ExportFiles,
-    options: ImportOptions,
-    progress: Progress | None = None,
-) -> ImportSummary:
-    chosen = entries_of_shape(files, SHAPE)
-    extras = other_json(files, chosen)
-    return import_flat(db, read_conversations(chosen), options, extras=extras, progress=progress)
+EXPORT = ShapedExport(SHAPE, read_export)
+detect = EXPORT.detect  # the contract's names (archiver/providers/modules.py)
+run_import = EXPORT.run_import

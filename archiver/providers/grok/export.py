@@ -21,18 +21,15 @@ from zlib import error as ZlibError
 
 from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry, FileIndex
-from archiver.importer.flat_import import Problem, import_flat
-from archiver.importer.jsonitems import Shape, entries_of_shape, flattened_items, other_json
+from archiver.importer.flat_import import Problem
+from archiver.importer.jsonitems import Shape, flattened_items
+from archiver.importer.shaped import Reading, ShapedExport, ShapedFiles
 from archiver.providers.grok.flatten import GrokShapeError, flatten_item
 from archiver.providers.grok.options import ASSET_FOLDER, CONVERSATIONS
 from archiver.providers.grok.parse import sniff_type
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from archiver.importer.source import ExportFiles, ImportOptions
-    from archiver.importer.summary import ImportSummary
-    from archiver.progress import Progress
 
 
 def looks_like_item(item: Any) -> bool:
@@ -54,10 +51,6 @@ SHAPE = Shape(
     # An export with no conversations: the members only Grok's file has beside them.
     empty=(b'"media_posts"', b'"tasks"'),
 )
-
-
-def detect(files: ExportFiles) -> bool:
-    return bool(entries_of_shape(files, SHAPE))
 
 
 def asset_index(files: ExportFiles) -> FileIndex:
@@ -113,21 +106,12 @@ def read_conversations(
             extras.append(_others_entry(entry, others))
 
 
-def run_import(
-    db: sqlite_utils.Database,
-    files: ExportFiles,
-    options: ImportOptions,
-    progress: Progress | None = None,
-) -> ImportSummary:
-    chosen = entries_of_shape(files, SHAPE)
-    extras = other_json(files, chosen)
-    index = asset_index(files)
-    # ``extras`` grows while the conversations are read; import_flat keeps it after them.
-    return import_flat(
-        db,
-        read_conversations(chosen, index, extras),
-        options,
-        files=index,
-        extras=extras,
-        progress=progress,
-    )
+def read_export(split: ShapedFiles, options: ImportOptions) -> Reading:
+    index = asset_index(split.files)
+    # ``split.others`` grows while the conversations are read; it is kept after them.
+    return Reading(read_conversations(split.chosen, index, split.others), files=index)
+
+
+EXPORT = ShapedExport(SHAPE, read_export)
+detect = EXPORT.detect  # the contract's names (archiver/providers/modules.py)
+run_import = EXPORT.run_import

@@ -16,18 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from archiver.flatten.records import FlatConversation
 from archiver.importer.files import FileEntry, FileIndex
-from archiver.importer.flat_import import Problem, import_flat
-from archiver.importer.jsonitems import Shape, entries_of_shape, other_json, whole_json
+from archiver.importer.flat_import import Problem
+from archiver.importer.jsonitems import Shape, whole_json
+from archiver.importer.shaped import Reading, ShapedExport, ShapedFiles
 from archiver.importer.source import first_array_item
 from archiver.providers.lechat.flatten import LeChatShapeError, flatten_chat
 from archiver.providers.lechat.parse import chat_id_of
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from archiver.importer.source import ExportFiles, ImportOptions
-    from archiver.importer.summary import ImportSummary
-    from archiver.progress import Progress
 
 _FOLDER = re.compile(r"^chat-(.+)-files$")
 _CHAT_FILE = re.compile(r"^chat-(.+)\.json$")
@@ -50,10 +47,6 @@ SHAPE = Shape(
     looks_like=looks_like_message,
     fallback=(b'"createdAt"', b'"contentChunks"'),  # a first record that cannot be read
 )
-
-
-def detect(files: ExportFiles) -> bool:
-    return bool(entries_of_shape(files, SHAPE))
 
 
 def chat_folders(files: ExportFiles) -> tuple[FileIndex, dict[str, list[str]]]:
@@ -107,21 +100,16 @@ def strays(files: ExportFiles, others: list[FileEntry]) -> Iterator[Problem]:
             )
 
 
-def run_import(
-    db: sqlite_utils.Database,
-    files: ExportFiles,
-    options: ImportOptions,
-    progress: Progress | None = None,
-) -> ImportSummary:
-    chosen = entries_of_shape(files, SHAPE)
-    others = other_json(files, chosen)
-    index, folders = chat_folders(files)
-    return import_flat(
-        db,
-        chain(read_chats(chosen, folders, options.limits.max_file_bytes), strays(files, others)),
-        options,
+def read_export(split: ShapedFiles, options: ImportOptions) -> Reading:
+    index, folders = chat_folders(split.files)
+    chats = read_chats(split.chosen, folders, options.limits.max_file_bytes)
+    return Reading(
+        chain(chats, strays(split.files, split.others)),
         files=index,
-        extras=others,
-        progress=progress,
-        total=len(chosen),
+        total=len(split.chosen),  # one chat a file
     )
+
+
+EXPORT = ShapedExport(SHAPE, read_export)
+detect = EXPORT.detect  # the contract's names (archiver/providers/modules.py)
+run_import = EXPORT.run_import
