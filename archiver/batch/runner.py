@@ -176,7 +176,7 @@ class _Spending:
         """The summary line's end: rows not run, tokens, cost (when there are any)."""
         parts = []
         if self.not_run:
-            parts.append(f"expired: {self.not_run} rows not run")
+            parts.append(f"cut short: {self.not_run} rows not run")
         if self.prompt_tokens or self.completion_tokens:
             parts.append(f"tokens in {self.prompt_tokens} out {self.completion_tokens}")
         if self.cost is not None:

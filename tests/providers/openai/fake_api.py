@@ -51,6 +51,7 @@ class FakeApi:
     files_api: bool = True
     batch_statuses: tuple[str, ...] = ("validating", "in_progress", "finalizing", "completed")
     expire_after: int | None = None  # a batch that runs only this many requests, then expires
+    ends_as: str = "expired"  # or "cancelled": how a batch cut short by expire_after ends
     fail_validation: bool = False
     output_errors: set[str] = field(default_factory=set)  # custom_ids put as 400 in the output file
     create_fails_after_creating: int = 0  # POST /batches: create, then answer 502 (N times)
@@ -319,8 +320,8 @@ class FakeApi:
                         "custom_id": cid,
                         "response": None,
                         "error": {
-                            "code": "batch_expired",
-                            "message": "This request could not be executed before the completion window expired.",
+                            "code": f"batch_{self.ends_as}",
+                            "message": "This request could not be executed before the batch ended.",
                         },
                     }
                 )
@@ -370,7 +371,7 @@ class FakeApi:
         errors.reverse()
         batch["output_file_id"] = self._store(outputs)
         batch["error_file_id"] = self._store(errors) if errors else ""  # "" seen for none
-        batch["status"] = "expired" if self.expire_after is not None else "completed"
+        batch["status"] = self.ends_as if self.expire_after is not None else "completed"
         batch["request_counts"] = {
             "total": len(lines),
             "completed": len(outputs),

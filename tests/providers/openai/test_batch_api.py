@@ -209,16 +209,18 @@ def test_collect_takes_no_prompts_file(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_CONFIG and "no prompts CSV" in result.output
 
 
-def test_an_expired_batch_keeps_its_answers_and_leaves_the_rest_pending(
-    tmp_path: Path, httpserver: HTTPServer
+@pytest.mark.parametrize("ending", ["expired", "cancelled"])
+def test_a_batch_cut_short_keeps_its_answers_and_leaves_the_rest_pending(
+    tmp_path: Path, httpserver: HTTPServer, ending: str
 ) -> None:
-    fake = FakeApi(expire_after=3)
+    fake = FakeApi(expire_after=3, ends_as=ending)
     base = fake.install(httpserver)
     prompts = write(tmp_path, "id,prompt\na,one\nb,two\nc,three\nd,four\ne,five\n")
     db = open_db(tmp_path / "a.db")
     summary = run(db, prompts, base)
     assert summary.exit_code == EXIT_PARTIAL
-    assert summary.not_run == 2 and "expired: 2 rows not run" in summary.line()
+    assert summary.not_run == 2 and "cut short: 2 rows not run" in summary.line()
+    assert any(f"batch_1 {ending}: 2 rows not run" in e for e in summary.errors)
     statuses = {k: r["status"] for k, r in items(db).items()}
     assert statuses == {"a": "done", "b": "done", "c": "done", "d": "pending", "e": "pending"}
     fake.expire_after = None
