@@ -140,6 +140,29 @@ class _Splitter:
     def _expect_more(self, what: str) -> JSONArrayError:
         return JSONArrayError(f"the file ends {self._where()} where {what} was expected")
 
+    def _next_byte(self, what: str) -> bytes:
+        """The next byte that is not whitespace, left unread (reading as needed); raises,
+        naming ``what`` was expected there, when the stream ends first."""
+        if not self._skip_whitespace():
+            raise self._expect_more(what)
+        return self._buf[self._pos : self._pos + 1]
+
+    def _step_over(self, token: bytes) -> None:
+        """Step over ``token``, which must stand at the position."""
+        if self._buf[self._pos : self._pos + 1] != token:
+            raise JSONArrayError(f"expected '{token.decode()}' {self._where()}")
+        self._pos += 1
+
+    def _closed(self, close: bytes) -> bool:
+        """After a value: step over the ',' that says more follows (False) or the ``close``
+        that ends the array or object (True)."""
+        expected = f"',' or '{close.decode()}'"
+        char = self._next_byte(expected)
+        if char not in (b",", close):
+            raise JSONArrayError(f"expected {expected} {self._where()}, found {char!r}")
+        self._pos += 1
+        return char == close
+
     def items(self) -> Iterator[bytes | TooLarge]:
         if not self._skip_whitespace():
             raise JSONArrayError("the file is empty")
@@ -148,26 +171,18 @@ class _Splitter:
     def member_items(self, member: str, others: dict[str, bytes] | None) -> Iterator[bytes]:
         if not self._skip_whitespace():
             raise JSONArrayError("the file is empty")
-        if self._buf[self._pos : self._pos + 1] != b"{":
-            raise JSONArrayError(f"expected '{{' {self._where()}")
-        self._pos += 1
+        self._step_over(b"{")
         found = False
         while True:
-            if not self._skip_whitespace():
-                raise self._expect_more("a member or '}'")
-            char = self._buf[self._pos : self._pos + 1]
+            char = self._next_byte("a member or '}'")
             if char == b"}":
                 break
             if char != b'"':
                 raise JSONArrayError(f"expected a member name {self._where()}, found {char!r}")
             name = json.loads(self._text())
-            if not self._skip_whitespace():
-                raise self._expect_more("':'")
-            if self._buf[self._pos : self._pos + 1] != b":":
-                raise JSONArrayError(f"expected ':' {self._where()}")
-            self._pos += 1
-            if not self._skip_whitespace():
-                raise self._expect_more("a value")
+            self._next_byte("':'")
+            self._step_over(b":")
+            self._next_byte("a value")
             if name == member and not found:
                 found = True
                 if self._buf[self._pos : self._pos + 1] != b"[":
@@ -179,41 +194,23 @@ class _Splitter:
                 others[name] = self._text()
             else:
                 self._text()
-            if not self._skip_whitespace():
-                raise self._expect_more("',' or '}'")
-            char = self._buf[self._pos : self._pos + 1]
-            if char == b"}":
+            if self._closed(b"}"):
                 break
-            if char != b",":
-                raise JSONArrayError(f"expected ',' or '}}' {self._where()}, found {char!r}")
-            self._pos += 1
         if not found:
             raise JSONArrayError(f"the object has no {member!r} member")
 
     def _array(self) -> Iterator[bytes | TooLarge]:
         """The items of the array that starts at the current position (its '['), which ends
         just after its ']'."""
-        if self._buf[self._pos : self._pos + 1] != b"[":
-            raise JSONArrayError(f"expected '[' {self._where()}")
-        self._pos += 1
-        if not self._skip_whitespace():
-            raise self._expect_more("an item or ']'")
-        if self._buf[self._pos : self._pos + 1] == b"]":
+        self._step_over(b"[")
+        if self._next_byte("an item or ']'") == b"]":
             self._pos += 1
             return
         while True:
             yield self._item()
-            if not self._skip_whitespace():
-                raise self._expect_more("',' or ']'")
-            char = self._buf[self._pos : self._pos + 1]
-            if char == b"]":
-                self._pos += 1
+            if self._closed(b"]"):
                 return
-            if char != b",":
-                raise JSONArrayError(f"expected ',' or ']' {self._where()}, found {char!r}")
-            self._pos += 1
-            if not self._skip_whitespace():
-                raise self._expect_more("an item")
+            self._next_byte("an item")
 
     def _text(self) -> bytes:
         """The next value whole (a member's name or value: no size limit applies)."""

@@ -173,30 +173,28 @@ def search_messages(
     return [SearchHit(*row) for row in rows]
 
 
+# Each filter's condition, over the hit's message (m) and conversation (c), by parameter name.
+_FILTER_CONDITIONS = {
+    "provider": "c.provider = :provider",
+    "role": "m.role = :role",
+    "since": "coalesce(m.create_time, c.update_time, c.create_time) >= :since",
+    "until": "coalesce(m.create_time, c.update_time, c.create_time) < :until",
+}
+
+
 def _filters(
     provider: str | None, role: str | None, since: str | None, until: str | None
 ) -> tuple[str, str, dict[str, Any]]:
-    conditions: list[str] = []
-    params: dict[str, Any] = {}
-    if provider:
-        conditions.append("c.provider = :provider")
-        params["provider"] = provider
-    if role:
-        conditions.append("m.role = :role")
-        params["role"] = role
-    if since:
-        conditions.append("coalesce(m.create_time, c.update_time, c.create_time) >= :since")
-        params["since"] = since
-    if until:
-        conditions.append("coalesce(m.create_time, c.update_time, c.create_time) < :until")
-        params["until"] = until
-    if not conditions:
+    given = {"provider": provider, "role": role, "since": since, "until": until}
+    params: dict[str, Any] = {name: value for name, value in given.items() if value}
+    if not params:
         return "", "", params
     joins = (
         "JOIN messages AS m ON m.rowid = messages_fts.rowid "
         "JOIN conversations AS c ON c.id = m.conversation_id"
     )
-    return joins, "AND " + " AND ".join(conditions), params
+    conditions = " AND ".join(_FILTER_CONDITIONS[name] for name in params)
+    return joins, "AND " + conditions, params
 
 
 def _syntax_message(query: str, exc: sqlite3.OperationalError, literal_hint: str) -> str:

@@ -18,20 +18,15 @@ class ConversationFilter:
 
     def where(self, alias: str = "c") -> tuple[str, list[Any]]:
         """A WHERE condition over ``conversations AS <alias>`` and its parameters."""
-        conditions, params = ["1"], []
-        if self.provider:
-            conditions.append(f"{alias}.provider = ?")
-            params.append(self.provider)
-        if self.title:
-            conditions.append(f"instr(lower(coalesce({alias}.title, '')), lower(?)) > 0")
-            params.append(self.title)
-        if self.since:
-            conditions.append(f"coalesce({alias}.update_time, {alias}.create_time) >= ?")
-            params.append(self.since)
-        if self.until:
-            conditions.append(f"coalesce({alias}.create_time, {alias}.update_time) < ?")
-            params.append(self.until)
-        return " AND ".join(conditions), params
+        wanted = (
+            (self.provider, f"{alias}.provider = ?"),
+            (self.title, f"instr(lower(coalesce({alias}.title, '')), lower(?)) > 0"),
+            (self.since, f"coalesce({alias}.update_time, {alias}.create_time) >= ?"),
+            (self.until, f"coalesce({alias}.create_time, {alias}.update_time) < ?"),
+        )
+        given = [(value, condition) for value, condition in wanted if value]
+        conditions = ["1", *(condition for _, condition in given)]
+        return " AND ".join(conditions), [value for value, _ in given]
 
     def count(self, db: Executes) -> int:
         condition, params = self.where()

@@ -9,15 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from archiver.transport.base import (
-    ConnectFailed,
-    ConnectionLost,
-    Headers,
-    InvalidURL,
-    Response,
-    SocketRefused,
-    TransportTimeout,
-)
+from archiver.transport import base
 from archiver.transport.request import Request
 
 # aiohttp >= 3.10 tells a connect timeout (nothing answered) from a read timeout.
@@ -30,17 +22,17 @@ def _mapped() -> Iterator[None]:
     try:
         yield
     except aiohttp.WSServerHandshakeError as exc:
-        raise SocketRefused(exc.status, dict(exc.headers or {})) from None
+        raise base.SocketRefused(exc.status, dict(exc.headers or {})) from None
     except aiohttp.InvalidURL as exc:
-        raise InvalidURL(type(exc).__name__) from None
+        raise base.InvalidURL(type(exc).__name__) from None
     except _CONNECT_TIMEOUT as exc:  # no connection was made at all, as for a refusal
-        raise ConnectFailed(type(exc).__name__) from None
+        raise base.ConnectFailed(type(exc).__name__) from None
     except TimeoutError as exc:  # aiohttp's socket timeouts are TimeoutErrors
-        raise TransportTimeout(type(exc).__name__) from None
+        raise base.TransportTimeout(type(exc).__name__) from None
     except aiohttp.ClientConnectorError as exc:
-        raise ConnectFailed(type(exc).__name__) from None
+        raise base.ConnectFailed(type(exc).__name__) from None
     except (aiohttp.ClientError, ConnectionError) as exc:  # payload, disconnects, resets
-        raise ConnectionLost(type(exc).__name__) from None
+        raise base.ConnectionLost(type(exc).__name__) from None
 
 
 class _Body:
@@ -73,7 +65,7 @@ class _Socket:
             if message.type == aiohttp.WSMsgType.BINARY:
                 return bytes(message.data)
             if message.type == aiohttp.WSMsgType.ERROR:
-                raise ConnectionLost(type(self._ws.exception()).__name__)
+                raise base.ConnectionLost(type(self._ws.exception()).__name__)
             if message.type in (
                 aiohttp.WSMsgType.CLOSE,
                 aiohttp.WSMsgType.CLOSING,
@@ -100,14 +92,17 @@ class AiohttpTransport:
             )
         return self._session
 
-    async def send(self, request: Request) -> Response:
+    async def send(self, request: Request) -> base.Response:
         url, headers, body = request.encode()
         with _mapped():
             response = await self.session.request(
                 request.method, url, headers=headers, data=body, allow_redirects=False
             )
-        return Response(
-            response.status, Headers(response.headers.items()), str(response.url), _Body(response)
+        return base.Response(
+            response.status,
+            base.Headers(response.headers.items()),
+            str(response.url),
+            _Body(response),
         )
 
     async def connect_socket(self, url: str, headers: Mapping[str, str] | None = None) -> _Socket:

@@ -16,15 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from archiver.errors import ConfigError
-from archiver.transport.base import (
-    ConnectFailed,
-    ConnectionLost,
-    Headers,
-    InvalidURL,
-    Response,
-    SocketRefused,
-    TransportTimeout,
-)
+from archiver.transport import base
 from archiver.transport.request import Request
 
 IMPERSONATE = "chrome"  # curl_cffi's alias for its newest Chrome fingerprint
@@ -47,13 +39,13 @@ def _mapped() -> Iterator[None]:
     try:
         yield
     except (exceptions.InvalidURL, exceptions.MissingSchema, exceptions.InvalidSchema) as exc:
-        raise InvalidURL(type(exc).__name__) from None
+        raise base.InvalidURL(type(exc).__name__) from None
     except exceptions.Timeout as exc:
-        raise TransportTimeout(type(exc).__name__) from None
+        raise base.TransportTimeout(type(exc).__name__) from None
     except (exceptions.DNSError, exceptions.ConnectionError) as exc:
-        raise ConnectFailed(type(exc).__name__) from None
+        raise base.ConnectFailed(type(exc).__name__) from None
     except exceptions.RequestException as exc:
-        raise ConnectionLost(type(exc).__name__) from None
+        raise base.ConnectionLost(type(exc).__name__) from None
 
 
 class _Body:
@@ -77,7 +69,7 @@ class _Socket:
         try:
             await self._ws.send_str(text)
         except Exception as exc:  # curl_cffi's WebSocketError family
-            raise ConnectionLost(type(exc).__name__) from None
+            raise base.ConnectionLost(type(exc).__name__) from None
 
     async def receive(self) -> str | bytes | None:
         from curl_cffi.const import CurlWsFlag
@@ -87,7 +79,7 @@ class _Socket:
         except Exception as exc:
             if getattr(self._ws, "closed", False):
                 return None
-            raise ConnectionLost(type(exc).__name__) from None
+            raise base.ConnectionLost(type(exc).__name__) from None
         if flags & CurlWsFlag.CLOSE:
             return None
         return data if flags & CurlWsFlag.BINARY else data.decode("utf-8", "replace")
@@ -110,7 +102,7 @@ class CurlTransport:
         self._session: Any = AsyncSession(timeout=max(1, math.ceil(timeout_seconds)))
         self._impersonate = impersonate
 
-    async def send(self, request: Request) -> Response:
+    async def send(self, request: Request) -> base.Response:
         url, headers, body = request.encode()
         with _mapped():
             response = await self._session.request(
@@ -124,9 +116,9 @@ class CurlTransport:
                 discard_cookies=True,
                 default_headers=False,
             )
-        return Response(
+        return base.Response(
             response.status_code,
-            Headers(response.headers.multi_items()),
+            base.Headers(response.headers.multi_items()),
             str(response.url),
             _Body(response),
         )
@@ -141,8 +133,8 @@ class CurlTransport:
             # 401"); the status is all that is taken from it.
             refused = _REFUSED_UPGRADE.search(str(exc))
             if refused:
-                raise SocketRefused(int(refused[1])) from None
-            raise ConnectFailed(type(exc).__name__) from None
+                raise base.SocketRefused(int(refused[1])) from None
+            raise base.ConnectFailed(type(exc).__name__) from None
         return _Socket(ws)
 
     async def aclose(self) -> None:
