@@ -41,6 +41,19 @@ class RequestOptions(TypedDict, total=False):
     form: Sequence[FormField] | None
 
 
+# Current desktop browsers on Windows, the ones credentials are most often copied from: the
+# edges in front of the web apps challenge or refuse clients that do not look like one. Kept
+# here so that a version bump is made once, for every provider.
+CHROME_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/142.0.0.0 Safari/537.36"
+)
+EDGE_USER_AGENT = f"{CHROME_USER_AGENT} Edg/142.0.0.0"
+FIREFOX_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:144.0) Gecko/20100101 Firefox/144.0"
+)
+
+
 def browser_headers(base_url: str, user_agent: str) -> dict[str, str]:
     """What a web app's own requests carry besides credentials: the browser's User-Agent, JSON
     accepted, and the app as Origin and Referer."""

@@ -6,12 +6,19 @@ with one optional space after the colon; several ``data`` lines join with ``\\n`
 dispatches the event; lines starting with ``:`` are comments. Lines can be megabytes long (a
 whole message in one ``data:`` line), so the buffer grows as needed and is never rescanned from
 its start: a chunk is searched only from where the previous search stopped.
+
+``EventStreamReader`` is what a streamed answer's reader shares (ChatGPT's, Claude's): bytes
+fed in, events taken one by one, the answer's text so far told as it grows, a result at the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -120,3 +127,42 @@ class SSEParser:
         self._has_data = False
         self._event = ""
         return event
+
+
+class EventStreamReader(ABC, Generic[T]):
+    """An answer read from an event stream as its bytes come, in any chunking: a subclass
+    ``take``s each event and says what they made (``result``) once the stream ended.
+    ``on_text`` hears the answer's text so far (``text_so_far``) after each event that
+    changed it."""
+
+    def __init__(self, on_text: Callable[[str], None] | None = None) -> None:
+        self.parser = SSEParser()
+        self.on_text = on_text
+        self._told = ""
+
+    def feed(self, chunk: bytes) -> None:
+        for event in self.parser.feed(chunk):
+            self._event(event)
+
+    def close(self) -> T:
+        """The stream ended: its last events, then what they all made."""
+        for event in self.parser.close():
+            self._event(event)
+        return self.result()
+
+    def _event(self, event: SSEEvent) -> None:
+        self.take(event)
+        if self.on_text is not None:
+            text = self.text_so_far()
+            if text != self._told:
+                self._told = text
+                self.on_text(text)
+
+    @abstractmethod
+    def take(self, event: SSEEvent) -> None: ...
+
+    @abstractmethod
+    def text_so_far(self) -> str: ...
+
+    @abstractmethod
+    def result(self) -> T: ...

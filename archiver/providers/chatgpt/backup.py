@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -22,7 +21,7 @@ from archiver.errors import (
 )
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
-from archiver.providers.chatgpt.browser import device_id_for
+from archiver.providers.chatgpt.browser import with_device_id
 from archiver.providers.chatgpt.canvas import has_canvas, parse_textdocs, save_textdocs
 from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTClient, ChatGPTSettings
 from archiver.providers.chatgpt.files import download_files
@@ -38,7 +37,7 @@ from archiver.providers.chatgpt.projects import (
 )
 from archiver.providers.chatgpt.signed import open_chatgpt_http
 from archiver.providers.chatgpt.snapshots import snapshot_account
-from archiver.store.filestore import FileStore
+from archiver.store.filestore import FileStore, store_beside
 from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
 
@@ -175,11 +174,6 @@ def _in_project(item: ListItem, project_id: str) -> ListItem:
     return replace(item, raw={**item.raw, "gizmo_id": project_id})
 
 
-def _db_path(db: sqlite_utils.Database) -> Path | None:
-    row = db.execute("PRAGMA database_list").fetchone()
-    return Path(row[2]) if row and row[2] else None
-
-
 async def backup_chatgpt(
     db: sqlite_utils.Database,
     settings: ChatGPTSettings,
@@ -207,8 +201,7 @@ async def backup_chatgpt(
     (``limiter.pause_remaining()``)."""
     extras = extras or ChatGPTExtras()
     options = options or BackupOptions()
-    if settings.device_id is None:
-        settings = replace(settings, device_id=device_id_for(db, settings.account))
+    settings = with_device_id(db, settings)
     async with open_chatgpt_http(settings, pace, limiter=limiter) as http:
         source = ChatGPTBackup(
             ChatGPTClient(http, settings), include_archived=include_archived, db=db, extras=extras
@@ -236,7 +229,7 @@ async def backup_chatgpt(
                 db, settings.account, {p.id for p in source.projects}
             )
         if summary.aborted is None and extras.files:
-            store = file_store or _default_store(db)
+            store = file_store or store_beside(db)
             if store is not None:
                 files = await download_files(
                     db,
@@ -250,8 +243,3 @@ async def backup_chatgpt(
         summary.requests = stats.get("requests", 0)
         summary.throttled = stats.get("throttled", 0)
         return summary
-
-
-def _default_store(db: sqlite_utils.Database) -> FileStore | None:
-    path = _db_path(db)
-    return FileStore.for_database(path) if path is not None else None

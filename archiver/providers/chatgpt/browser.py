@@ -19,12 +19,10 @@ import sqlite_utils
 from archiver.errors import ConfigError
 from archiver.store.db import transaction
 from archiver.timeutil import utc_now_iso
+from archiver.transport.request import CHROME_USER_AGENT
 
-# A current desktop Chrome on Windows, the most common browser the cookie is copied from.
-DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/142.0.0.0 Safari/537.36"
-)
+# Chrome, the most common browser the cookie is copied from.
+DEFAULT_USER_AGENT = CHROME_USER_AGENT
 DEFAULT_LANGUAGE = "en-US"
 DEVICE_ID_KEY = "oai-device-id"
 PROVIDER = "chatgpt"

@@ -29,7 +29,7 @@ from typing import Any
 
 from archiver.errors import RateLimitExceeded, TransientError, UpstreamError
 from archiver.flatten.content import content_text
-from archiver.transport.sse import SSEEvent, SSEParser
+from archiver.transport.sse import EventStreamReader, SSEEvent
 
 DONE = "[DONE]"
 
@@ -376,30 +376,20 @@ def _stream_error(text: str) -> UpstreamError:
     return StreamFailed(f"the answer stream reported: {text}")
 
 
-class AnswerStreamReader:
+class AnswerStreamReader(EventStreamReader[StreamedAnswer]):
     """Bytes of one ``POST conversation`` response → StreamedAnswer. ``on_text`` hears the
     answer's text so far after each event that changed it (classic frames and v1 patches
     alike), however the bytes were cut into chunks."""
 
     def __init__(self, on_text: Callable[[str], None] | None = None) -> None:
-        self.parser = SSEParser()
+        super().__init__(on_text)
         self.assembler = StreamAssembler()
-        self.on_text = on_text
-        self._reported = ""
 
-    def _take(self, event: SSEEvent) -> None:
+    def take(self, event: SSEEvent) -> None:
         self.assembler.feed(event)
-        if self.on_text is not None:
-            text = self.assembler.text_so_far()
-            if text != self._reported:
-                self._reported = text
-                self.on_text(text)
 
-    def feed(self, chunk: bytes) -> None:
-        for event in self.parser.feed(chunk):
-            self._take(event)
+    def text_so_far(self) -> str:
+        return self.assembler.text_so_far()
 
-    def close(self) -> StreamedAnswer:
-        for event in self.parser.close():
-            self._take(event)
+    def result(self) -> StreamedAnswer:
         return self.assembler.result()

@@ -33,15 +33,13 @@ from archiver.providers.claude.parse import (
     raise_for_claude,
 )
 from archiver.transport.http import HttpClient, judge, streamed
-from archiver.transport.request import Request, browser_headers
+from archiver.transport.request import FIREFOX_USER_AGENT, Request, browser_headers
 
 T = TypeVar("T")
 
 # A current desktop browser: Cloudflare in front of claude.ai challenges clients that do not
 # look like one.
-DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:144.0) Gecko/20100101 Firefox/144.0"
-)
+DEFAULT_USER_AGENT = FIREFOX_USER_AGENT
 TREE_PARAMS = {"tree": "True", "rendering_mode": "messages", "render_all_tools": "true"}
 PAGE_SIZE = 50  # what one v2 list page asks for (the web app asks 30; no cap is known)
 MAX_PAGES = 10_000  # a server answering has_more forever must not loop us forever

@@ -23,7 +23,7 @@ from archiver.providers.claude.flatten import TEXT_JOIN, message_text
 from archiver.providers.claude.options import ROOT_PARENT
 from archiver.providers.claude.parse import read_error, usage_limit_stop
 from archiver.timeutil import to_datetime, to_iso
-from archiver.transport.sse import SSEEvent, SSEParser
+from archiver.transport.sse import EventStreamReader, SSEEvent
 
 log = logging.getLogger("archiver.claude.send")
 WITHIN_LIMIT = "within_limit"
@@ -68,30 +68,25 @@ def describe_limit(limit: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-class CompletionReader:
+class CompletionReader(EventStreamReader[StreamedTurn]):
     """Feed it the stream's bytes; ``close()`` gives the turn, or raises TransientError when
     the stream ended before ``message_stop`` (a cut stream: the caller looks before resending).
     ``on_text`` hears the answer text so far."""
 
     def __init__(self, on_text: Callable[[str], None] | None = None) -> None:
-        self.parser = SSEParser()
+        super().__init__(on_text)
         self.turn = StreamedTurn()
-        self.on_text = on_text
         self._by_index: dict[int, dict[str, Any]] = {}
-        self._told = ""
 
-    def feed(self, chunk: bytes) -> None:
-        for event in self.parser.feed(chunk):
-            self._event(event)
-
-    def close(self) -> StreamedTurn:
-        for event in self.parser.close():
-            self._event(event)
+    def result(self) -> StreamedTurn:
         if not self.turn.complete:
             raise TransientError("the claude.ai answer stream ended before message_stop (cut)")
         return self.turn
 
-    def _event(self, event: SSEEvent) -> None:
+    def text_so_far(self) -> str:
+        return self.turn.text
+
+    def take(self, event: SSEEvent) -> None:
         if not event.data.strip():
             return
         try:
@@ -104,15 +99,6 @@ class CompletionReader:
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, data)
-        self._tell()
-
-    def _tell(self) -> None:
-        if self.on_text is None:
-            return
-        text = self.turn.text
-        if text != self._told:
-            self._told = text
-            self.on_text(text)
 
     # -- events -----------------------------------------------------------------------------
 

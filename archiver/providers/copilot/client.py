@@ -29,7 +29,7 @@ from archiver.providers.copilot.options import (
 )
 from archiver.providers.copilot.parse import CopilotChat, Page
 from archiver.transport.http import HttpClient
-from archiver.transport.request import browser_headers
+from archiver.transport.request import EDGE_USER_AGENT, browser_headers
 
 AUTH_REFUSED = "the Copilot token was refused: they last about a day, copy a fresh one"
 CLOUDFLARE_ADVICE = (
@@ -39,10 +39,7 @@ CLOUDFLARE_ADVICE = (
 CHAT_PATH = "c/api/chat"
 CHAT_API_VERSION = "2"
 # A current desktop browser: Copilot's edge rejects clients that do not look like one.
-DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/142.0.0.0 Safari/537.36 Edg/142.0.0.0"
-)
+DEFAULT_USER_AGENT = EDGE_USER_AGENT
 MAX_PAGES = 10_000  # a server handing out fresh cursors forever must not loop us forever
 
 

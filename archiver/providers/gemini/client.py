@@ -40,17 +40,14 @@ from archiver.providers.gemini.options import (
 )
 from archiver.transport.base import Response
 from archiver.transport.http import HttpClient, judge
-from archiver.transport.request import Request
+from archiver.transport.request import CHROME_USER_AGENT, Request
 from archiver.transport.responses import looks_like_html, raise_for_status, where
 
 log = logging.getLogger("archiver.gemini")
 
 APP_PATH = "/app"
 BATCH_PATH = "/_/BardChatUi/data/batchexecute"
-DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/142.0.0.0 Safari/537.36"
-)
+DEFAULT_USER_AGENT = CHROME_USER_AGENT
 MAX_PAGES = 10_000  # a server handing out fresh cursors forever must not loop us forever
 CONSENT_ADVICE = (
     "Google asked for cookie consent instead of serving Gemini: open gemini.google.com in the "

@@ -9,8 +9,10 @@ the rate limits here are the API's own (per key, ``x-ratelimit-*``, ``retry-afte
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +30,9 @@ from archiver.providers.openai.emulator_world import (
 from archiver.providers.openai.options import BASE_URL_ENV, KEY_ENV, PROVIDER
 
 __all__ = ["OpenAIEmulatorConfig", "add_routes", "world"]
+
+Route = Callable[[web.Request], Awaitable[web.Response]]
+Refusal = Callable[[web.Request], web.Response | None]
 
 
 def world(request: web.Request) -> World:
@@ -58,6 +63,21 @@ def _refused_key(request: web.Request) -> web.Response | None:
     return web.json_response(body, status=401)
 
 
+def behind(refusal: Refusal) -> Callable[[Route], Route]:
+    """The route answered only when ``refusal`` lets the request through (None); its answer
+    otherwise (a refused key, an endpoint this server does not have)."""
+
+    def wrap(route: Route) -> Route:
+        @functools.wraps(route)
+        async def guarded(request: web.Request) -> web.Response:
+            refused = refusal(request)
+            return refused if refused is not None else await route(request)
+
+        return guarded
+
+    return wrap
+
+
 def _headers(world: World, key: str) -> dict[str, str]:
     requests, tokens = world.buckets_for(key)
     headers = {"x-request-id": f"req_{world.new_id('')}", "openai-version": "2020-10-01"}
@@ -75,10 +95,8 @@ async def _json(request: web.Request) -> Any:
         return None
 
 
+@behind(_refused_key)
 async def chat_completions(request: web.Request) -> web.Response:
-    refused = _refused_key(request)
-    if refused is not None:
-        return refused
     w = world(request)
     body = await _json(request)
     if not isinstance(body, dict):
@@ -137,10 +155,8 @@ def _throttled(
     return web.json_response(error, status=429, headers=headers)
 
 
+@behind(_refused_key)
 async def models(request: web.Request) -> web.Response:
-    refused = _refused_key(request)
-    if refused is not None:
-        return refused
     data = [
         {"id": m, "object": "model", "created": 1700000000, "owned_by": "system"} for m in MODELS
     ]
@@ -148,15 +164,14 @@ async def models(request: web.Request) -> web.Response:
 
 
 def _no_batches(request: web.Request) -> web.Response | None:
+    """The Batch API's refusal: the key's, or no such endpoint on a server without batches."""
     if world(request).config.batches:
         return _refused_key(request)
     return web.Response(status=404, text="404 page not found")  # what Ollama answers
 
 
+@behind(_no_batches)
 async def upload(request: web.Request) -> web.Response:
-    refused = _no_batches(request)
-    if refused is not None:
-        return refused
     w = world(request)
     form = await request.post()
     purpose, part = form.get("purpose"), form.get("file")
@@ -183,10 +198,7 @@ _MISSING = {"files": "No such File object: {id}", "batches": "No batch found wit
 
 def _lookup(request: web.Request, table: str) -> Any:
     """The file or batch the path names (``table``: ``files`` or ``batches``), or the answer
-    to give instead: 404 as the API words it, or no such endpoint at all."""
-    refused = _no_batches(request)
-    if refused is not None:
-        return refused
+    to give instead: 404 as the API words it."""
     ident = request.match_info["id"]
     found = getattr(world(request), table).get(ident)
     if found is None:
@@ -195,11 +207,13 @@ def _lookup(request: web.Request, table: str) -> Any:
     return found
 
 
+@behind(_no_batches)
 async def file_object(request: web.Request) -> web.Response:
     found = _lookup(request, "files")
     return found if isinstance(found, web.Response) else web.json_response(found.object())
 
 
+@behind(_no_batches)
 async def file_content(request: web.Request) -> web.Response:
     found = _lookup(request, "files")
     if isinstance(found, web.Response):
@@ -207,10 +221,8 @@ async def file_content(request: web.Request) -> web.Response:
     return web.Response(body=found.content, content_type="application/octet-stream")
 
 
+@behind(_no_batches)
 async def create_batch(request: web.Request) -> web.Response:
-    refused = _no_batches(request)
-    if refused is not None:
-        return refused
     w = world(request)
     body = await _json(request)
     problem = None
@@ -231,6 +243,7 @@ async def create_batch(request: web.Request) -> web.Response:
     return web.json_response(w.batch_object(batch))
 
 
+@behind(_no_batches)
 async def get_batch(request: web.Request) -> web.Response:
     found = _lookup(request, "batches")
     if isinstance(found, web.Response):
@@ -239,6 +252,7 @@ async def get_batch(request: web.Request) -> web.Response:
     return web.json_response(world(request).batch_object(found))
 
 
+@behind(_no_batches)
 async def cancel_batch(request: web.Request) -> web.Response:
     found = _lookup(request, "batches")
     if isinstance(found, web.Response):
@@ -247,10 +261,8 @@ async def cancel_batch(request: web.Request) -> web.Response:
     return web.json_response(world(request).batch_object(found))
 
 
+@behind(_no_batches)
 async def list_batches(request: web.Request) -> web.Response:
-    refused = _no_batches(request)
-    if refused is not None:
-        return refused
     w = world(request)
     newest = sorted(w.batches.values(), key=lambda b: b.created, reverse=True)
     after = request.query.get("after")
