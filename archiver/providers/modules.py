@@ -9,7 +9,7 @@ check the same at run time for every registered provider.
 | capability | module (default name) | functions |
 |---|---|---|
 | ``Backup`` | ``backup`` | ``back_up`` |
-| ``Sending`` | ``sender`` | ``open_sender``, ``settings_for_batch``; optional ``with_state``, ``open_batches`` |
+| ``Sending`` | ``sender`` | ``Sender`` or ``open_sender``; optional ``with_state``, ``open_batches`` |
 | ``ExportFormat`` | ``export`` | ``detect``, ``run_import`` |
 | ``Doctor`` | ``doctor`` | ``check`` |
 | ``Emulator`` | ``emulator`` | ``ITEM_ROUTES``, ``default_config``, ``add_routes``, ``environment`` |
@@ -20,7 +20,7 @@ check the same at run time for every registered provider.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archiver.options import JobValues
@@ -53,14 +53,22 @@ class BackupModule(Protocol):
 
 
 class SenderModule(Protocol):
+    """A sender module offers its sender class, ``Sender``, made over ``setup``'s transport,
+    limiter and retry policy; or, when making it reads the batch's values, ``open_sender``
+    (``OpenerModule``). Its settings are the account's (``Provider.settings_for_batch``)."""
+
+    Sender: Callable[[SenderSetup, Any], BatchProvider]
+
+
+class OpenerModule(Protocol):
+    """A sender module whose sender reads the batch's values (options, a pace): ``Sending``
+    opens it with ``open_sender`` instead of ``Sender(setup, settings)``."""
+
     def open_sender(
         self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]
     ) -> BatchProvider:
         """The sender over ``setup``'s transport, limiter and retry policy; ``values`` are
         every batch key's (the provider reads its own)."""
-
-    def settings_for_batch(self, job: JobValues) -> Any:
-        """Settings from the ``batch`` job kind's keys (prefixed where its options say)."""
 
 
 class StateModule(Protocol):
