@@ -2,9 +2,8 @@
 define, named and typed once. A capability (``archiver/providers/base.py``) imports its module
 from the provider's own package when it is first used, so ``provider.py`` stays light.
 
-mypy checks a provider's modules against these protocols (a module is a valid implementation
-of a protocol), through the ``TYPE_CHECKING`` block of its ``provider.py``; the contract tests
-check the same at run time for every registered provider.
+The capabilities call a module through these types; the contract tests check, for every
+registered provider, that its modules offer what the protocols name, with the same parameters.
 
 | capability | module (default name) | functions |
 |---|---|---|
