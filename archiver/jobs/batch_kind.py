@@ -136,8 +136,7 @@ async def _collect(
 
 async def run_batch_job(db: sqlite_utils.Database, job: JobValues) -> Any:
     def settings_of(provider: Provider) -> Any:
-        assert provider.sending is not None
-        return provider.sending.settings_for_batch(job)
+        return provider.settings_for_batch(job)
 
     work = batch_work(job.options.get("csv"), job.options, settings_of)
     return await work(db)

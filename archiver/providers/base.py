@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # engine types: imported for annotations only, so provider.py
         DoctorModule,
         EmulatorModule,
         ExportModule,
+        OpenerModule,
         ReflattenModule,
         RenderModule,
         SenderModule,
@@ -117,11 +118,15 @@ class Sending(Capability):
     """Prompts sent through the account: ``archiver batch --provider NAME`` and the gateway.
 
     ``options`` are this provider's own keys of ``archiver batch`` and of the ``batch`` job
-    kind (beside every other provider's, so they carry the provider's prefix where they could
-    clash: ``copilot_token_file``); the values of all batch keys reach ``open``."""
+    kind (beside every other provider's, so they carry ``key_prefix`` where they could clash:
+    ``copilot_token_file``); the values of all batch keys reach ``open``."""
 
     default_module: ClassVar[str] = "sender"
     options: Mapping[str, Option] = field(default_factory=dict)
+    # The prefix of those of its batch keys that would clash with another provider's
+    # (``copilot_`` of ``copilot_token_file``). A batch job's settings are the account's
+    # (``Provider.settings_for_batch``), read from these keys with the prefix taken off.
+    key_prefix: str = ""
     # The account's pace when --max-rpm is not given; None: no pace of its own, the sender
     # paces itself from what the server says (an API's rate-limit headers).
     default_rpm: float | None = 20.0
@@ -133,11 +138,6 @@ class Sending(Capability):
     # node). False: a flat history.
     tree: bool = False
 
-    def settings_for_batch(self, job: JobValues) -> Any:
-        """Settings from the ``batch`` job kind's keys (prefixed where ``options`` says)."""
-        module: SenderModule = self.implementation()
-        return module.settings_for_batch(job)
-
     def with_state(self, db: sqlite_utils.Database, settings: Any) -> Any:
         """Settings completed from what the archive keeps for the account (ChatGPT's device
         id); most providers keep nothing (their module has no ``with_state``)."""
@@ -148,9 +148,14 @@ class Sending(Capability):
         return module.with_state(db, settings)
 
     def open(self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]) -> BatchProvider:
-        """The sender over ``setup``'s transport, limiter and retry policy."""
-        module: SenderModule = self.implementation()
-        return module.open_sender(setup, settings, values)
+        """The sender over ``setup``'s transport, limiter and retry policy: the module's
+        ``open_sender`` when it reads the values, else its class ``Sender(setup, settings)``."""
+        implementation = self.implementation()
+        if hasattr(implementation, "open_sender"):
+            opener: OpenerModule = implementation
+            return opener.open_sender(setup, settings, values)
+        module: SenderModule = implementation
+        return module.Sender(setup, settings)
 
     def open_batches(
         self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]
@@ -311,6 +316,13 @@ class Account(Capability):
         return module.settings_for_job(job)
 
 
+@dataclass(frozen=True)
+class _JobKeys:
+    """A batch job's keys as its account reads them (``Provider.settings_for_batch``)."""
+
+    options: Mapping[str, Any]
+
+
 PLAIN = Renderer(plain=True)
 # The attributes of a provider that hold capabilities, bound to its package at class creation.
 CAPABILITY_ATTRIBUTES = (
@@ -380,6 +392,21 @@ class Provider:
         if self.account is None:
             raise ConfigError(f"{self.title} has no account to sign in to")
         return self.account.settings_for_job(job)
+
+    def settings_for_batch(self, job: JobValues) -> Any:
+        """Settings from the ``batch`` job kind's keys: the account's, read from this
+        provider's keys there (``copilot_token_file`` as ``token_file``: ``key_prefix``)."""
+        if self.sending is None:
+            raise ConfigError(f"{self.title} sends no prompts")
+        prefix = self.sending.key_prefix
+        if prefix:  # its own keys, the prefix taken off, over the batch's others
+            own = {
+                key.removeprefix(prefix): value
+                for key, value in job.options.items()
+                if key.startswith(prefix)
+            }
+            job = _JobKeys({**job.options, **own})
+        return self.settings_for_job(job)
 
     def credential_options(self) -> dict[str, Option]:
         """The command-line options that point at a credential file (``--token-file``,

@@ -2,14 +2,13 @@
 define, named and typed once. A capability (``archiver/providers/base.py``) imports its module
 from the provider's own package when it is first used, so ``provider.py`` stays light.
 
-mypy checks a provider's modules against these protocols (a module is a valid implementation
-of a protocol), through the ``TYPE_CHECKING`` block of its ``provider.py``; the contract tests
-check the same at run time for every registered provider.
+The capabilities call a module through these types; the contract tests check, for every
+registered provider, that its modules offer what the protocols name, with the same parameters.
 
 | capability | module (default name) | functions |
 |---|---|---|
 | ``Backup`` | ``backup`` | ``back_up`` |
-| ``Sending`` | ``sender`` | ``open_sender``, ``settings_for_batch``; optional ``with_state``, ``open_batches`` |
+| ``Sending`` | ``sender`` | ``Sender`` or ``open_sender``; optional ``with_state``, ``open_batches`` |
 | ``ExportFormat`` | ``export`` | ``detect``, ``run_import`` |
 | ``Doctor`` | ``doctor`` | ``check`` |
 | ``Emulator`` | ``emulator`` | ``ITEM_ROUTES``, ``default_config``, ``add_routes``, ``environment`` |
@@ -20,7 +19,7 @@ check the same at run time for every registered provider.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archiver.options import JobValues
@@ -53,14 +52,22 @@ class BackupModule(Protocol):
 
 
 class SenderModule(Protocol):
+    """A sender module offers its sender class, ``Sender``, made over ``setup``'s transport,
+    limiter and retry policy; or, when making it reads the batch's values, ``open_sender``
+    (``OpenerModule``). Its settings are the account's (``Provider.settings_for_batch``)."""
+
+    Sender: Callable[[SenderSetup, Any], BatchProvider]
+
+
+class OpenerModule(Protocol):
+    """A sender module whose sender reads the batch's values (options, a pace): ``Sending``
+    opens it with ``open_sender`` instead of ``Sender(setup, settings)``."""
+
     def open_sender(
         self, setup: SenderSetup, settings: Any, values: Mapping[str, Any]
     ) -> BatchProvider:
         """The sender over ``setup``'s transport, limiter and retry policy; ``values`` are
         every batch key's (the provider reads its own)."""
-
-    def settings_for_batch(self, job: JobValues) -> Any:
-        """Settings from the ``batch`` job kind's keys (prefixed where its options say)."""
 
 
 class StateModule(Protocol):

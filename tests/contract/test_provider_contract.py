@@ -5,6 +5,7 @@ these tests for free.
 - its credential reaches neither the database, nor the logs, nor an error;
 - a stored cool-down is honoured (the run is skipped, nothing is asked);
 - every flag of its commands is a key of the matching job kind;
+- a batch job signs in as the backup job does;
 - its messages are read by its own renderer, never guessed as plain text;
 - reflatten gives back the rows the backup wrote, every time.
 
@@ -18,6 +19,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -208,6 +210,32 @@ def test_reflatten_gives_back_the_rows_the_backup_wrote(name, emulator, tmp_path
         assert rows(db, name) == before
 
 
+@dataclass(frozen=True)
+class Job:
+    options: dict[str, Any]
+
+
+@pytest.mark.parametrize("name", [p.name for p in registry.with_capability("backup")])
+def test_a_batch_job_signs_in_as_the_backup_job_does(name, monkeypatch):
+    """A provider's keys of the ``batch`` job kind are its account's job keys, prefixed where
+    they could clash (``Sending.key_prefix``): the same values give the same settings."""
+    provider = registry.get(name)
+    if provider.sending is None:
+        pytest.skip(f"{name} sends nothing")
+    assert provider.backup is not None and provider.secret_env is not None
+    monkeypatch.setenv(provider.secret_env, f"sEcReT-{name}")
+    prefix = provider.sending.key_prefix
+    hosts = {
+        key: f"http://127.0.0.1:9/{key}" for key in provider.sending.options if "base_url" in key
+    }
+    batch = with_defaults(KINDS["batch"].options, hosts)
+    backup_job = with_defaults(
+        KINDS[provider.backup_kind].options,
+        {key.removeprefix(prefix): value for key, value in hosts.items()},
+    )
+    assert provider.settings_for_batch(Job(batch)) == provider.settings_for_job(Job(backup_job))
+
+
 def test_providers_lists_every_registered_provider_with_what_it_can_do():
     result = CliRunner().invoke(cli, ["providers"])
     assert result.exit_code == 0
@@ -237,14 +265,23 @@ def test_every_provider_module_is_light():
 MODULES = {
     "account": [modules.SettingsModule],
     "backup": [modules.BackupModule],
-    "sending": [modules.SenderModule],
+    "sending": [],  # its class or its opener: ONE_OF
     "export": [modules.ExportModule],
     "doctor": [modules.DoctorModule],
     "emulator": [modules.EmulatorModule],
     "renderer": [modules.RenderModule],
     "reflatten": [modules.ReflattenModule],
 }
-OPTIONAL = {"sending": [modules.StateModule, modules.BatchesModule]}
+OPTIONAL = {
+    "sending": [
+        modules.SenderModule,
+        modules.OpenerModule,
+        modules.StateModule,
+        modules.BatchesModule,
+    ]
+}
+# Members of which a capability's module offers at least one.
+ONE_OF = {"sending": ("Sender", "open_sender")}
 
 
 def protocol_members(protocol: type) -> dict[str, Any]:
@@ -297,6 +334,9 @@ def test_every_capability_module_offers_what_the_contract_names(name):
                     problem = mismatch(implementation, member, expected)
                     if problem:
                         problems.append(f"{attribute} ({capability.module_path}): {problem}")
+        members = ONE_OF.get(attribute, ())
+        if members and not any(hasattr(implementation, member) for member in members):
+            problems.append(f"{attribute} ({capability.module_path}): no {' or '.join(members)}")
     assert problems == []
 
 

@@ -9,13 +9,13 @@ from archiver.options import JobValues, job_secret
 from archiver.providers.bing.client import BingSettings
 
 
-def settings_for(job: JobValues, prefix: str = "") -> BingSettings:
-    """Settings from ``base_url``, ``sydney_base_url`` and ``cookie_*``; the batch job kind
-    names the base URL ``bing_base_url``."""
+def settings_for(job: JobValues) -> BingSettings:
+    """Settings from ``base_url``, ``sydney_base_url`` and ``cookie_*`` (the batch job kind
+    names the base URL ``bing_base_url``: ``Sending.key_prefix``)."""
     o = job.options
     return BingSettings(
         cookie=job_secret(job, "cookie", "Bing cookie"),
-        bing_base_url=o["bing_base_url" if prefix else "base_url"],
+        bing_base_url=o["base_url"],
         sydney_base_url=o["sydney_base_url"],
     )
 

@@ -31,7 +31,10 @@ class Bing(base.Provider):
     """,
     )
     sending = base.Sending(
-        options=SEND_OPTIONS, default_rpm=DEFAULT_BATCH_RPM, model_help="tone: " + ", ".join(TONES)
+        options=SEND_OPTIONS,
+        key_prefix="bing_",
+        default_rpm=DEFAULT_BATCH_RPM,
+        model_help="tone: " + ", ".join(TONES),
     )
     doctor = base.Doctor()
     emulator = base.Emulator(module="fake")

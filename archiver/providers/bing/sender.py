@@ -8,7 +8,6 @@ archived copy is built from the turn's final item, merged with what is already a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +17,10 @@ from archiver.batch.sender import (
     CallStats,
     FlatHistorySender,
     OnText,
-    SenderSetup,
     TextProgress,
     Thread,
 )
 from archiver.flatten.records import FlatConversation
-from archiver.options import JobValues
 from archiver.providers.bing.chathub import (
     SessionExpired,
     TurnOutcome,
@@ -38,7 +35,6 @@ from archiver.providers.bing.client import (
     new_bing_http,
 )
 from archiver.providers.bing.flatten import flatten_bing_conversation
-from archiver.providers.bing.jobs import settings_for
 from archiver.providers.bing.options import TONES
 
 
@@ -146,12 +142,4 @@ class BingProvider(FlatHistorySender[BingSettings]):
         )
 
 
-def open_sender(
-    setup: SenderSetup, settings: BingSettings, values: Mapping[str, Any]
-) -> BingProvider:
-    return BingProvider(setup, settings)
-
-
-def settings_for_batch(job: JobValues) -> BingSettings:
-    """Bing's keys of the ``batch`` job kind: ``bing_base_url`` beside the others'."""
-    return settings_for(job, prefix="bing_")
+Sender = BingProvider  # what the contract opens (archiver/providers/modules.py)

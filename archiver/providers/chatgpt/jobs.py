@@ -41,14 +41,14 @@ def full_reconcile_due(
     return last is None or last <= datetime.now(tz=UTC) - timedelta(days=every_days)
 
 
-def settings_for(job: JobValues, prefix: str = "") -> ChatGPTSettings:
+def settings_for(job: JobValues) -> ChatGPTSettings:
     """The session cookie when the job names a session_file, or its session_env variable is
     set; else the access token (token_file / token_env)."""
     o = job.options
     session = None
-    session_env = o.get(f"{prefix}session_env")
-    session_file = o.get(f"{prefix}session_file")
-    if o.get(f"{prefix}token_file") is None and (session_env or session_file):
+    session_env = o.get("session_env")
+    session_file = o.get("session_file")
+    if o.get("token_file") is None and (session_env or session_file):
         session = SessionAuth.from_sources(
             env_var=session_env or "CHATGPT_SESSION_TOKEN", session_file=session_file
         )
@@ -58,9 +58,9 @@ def settings_for(job: JobValues, prefix: str = "") -> ChatGPTSettings:
                 "(session_env), or point session_file at a 0600 file"
             )
     return ChatGPTSettings(
-        base_url=o[f"{prefix}base_url"],
-        token=None if session else job_secret(job, f"{prefix}token", "ChatGPT access token"),
-        account_id=o[f"{prefix}account_id"],
+        base_url=o["base_url"],
+        token=None if session else job_secret(job, "token", "ChatGPT access token"),
+        account_id=o["account_id"],
         session=session,
     )
 

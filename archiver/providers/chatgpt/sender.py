@@ -54,7 +54,6 @@ from archiver.errors import (
     UnreachableError,
 )
 from archiver.flatten.records import FlatConversation
-from archiver.options import JobValues
 from archiver.providers.chatgpt.adopt import AnswerPending, adopted_answer, recent_candidates
 from archiver.providers.chatgpt.browser import with_device_id
 from archiver.providers.chatgpt.client import ChatGPTSettings, list_params
@@ -401,12 +400,6 @@ def open_sender(
     setup: SenderSetup, settings: ChatGPTSettings, values: Mapping[str, Any]
 ) -> ChatGPTProvider:
     return ChatGPTProvider(setup, settings, SendOptions.from_values(values))
-
-
-def settings_for_batch(job: JobValues) -> ChatGPTSettings:
-    from archiver.providers.chatgpt.jobs import settings_for
-
-    return settings_for(job)
 
 
 def with_state(db: sqlite_utils.Database, settings: ChatGPTSettings) -> ChatGPTSettings:

@@ -11,13 +11,13 @@ from archiver.options import JobValues, job_secret
 from archiver.providers.claude.client import DEFAULT_USER_AGENT, ClaudeSettings, cookie_header
 
 
-def settings_for(job: JobValues, prefix: str = "") -> ClaudeSettings:
-    """Settings from ``base_url`` and ``session_*`` (``prefix``: the batch job kind names them
-    ``claude_*``, beside the other providers' keys)."""
-    secret = job_secret(job, f"{prefix}session", "claude.ai session key")
+def settings_for(job: JobValues) -> ClaudeSettings:
+    """Settings from ``base_url`` and ``session_*`` (the batch job kind names them
+    ``claude_*``, beside the other providers' keys: ``Sending.key_prefix``)."""
+    secret = job_secret(job, "session", "claude.ai session key")
     return ClaudeSettings(
         session=Secret(cookie_header(secret.reveal())),
-        base_url=job.options[f"{prefix}base_url"],
+        base_url=job.options["base_url"],
         user_agent=DEFAULT_USER_AGENT,
     )
 

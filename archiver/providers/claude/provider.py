@@ -36,6 +36,7 @@ class Claude(base.Provider):
     )
     sending = base.Sending(
         options=SEND_OPTIONS,
+        key_prefix="claude_",
         default_rpm=DEFAULT_BATCH_RPM,
         model_help=f"claude.ai model (e.g. claude-sonnet-4-5; '{DEFAULT_VARIANT}': the account's)",
         tree=True,

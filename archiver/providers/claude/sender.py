@@ -22,18 +22,16 @@ The sender never touches SQLite; the runner does."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from archiver.batch.archive import BATCH_SOURCE
-from archiver.batch.sender import Answer, CallStats, OnText, SenderBase, SenderSetup, Thread
+from archiver.batch.sender import Answer, CallStats, OnText, SenderBase, Thread
 from archiver.errors import ConfigError, RateLimitExceeded, TransientError, UnreachableError
 from archiver.flatten.records import FlatConversation, as_dict
-from archiver.options import JobValues
 from archiver.providers.claude.client import ClaudeClient, ClaudeSettings, new_claude_http, org_path
 from archiver.providers.claude.flatten import flatten_tree
-from archiver.providers.claude.jobs import settings_for
 from archiver.providers.claude.options import DEFAULT_VARIANT, PROVIDER, ROOT_PARENT
 from archiver.providers.claude.parse import chat_organizations, raise_for_claude
 from archiver.providers.claude.stream import CompletionReader, StreamedTurn, adopted_turn, log
@@ -295,15 +293,7 @@ class ClaudeProvider(SenderBase[ClaudeSettings]):
         await client.delete_conversation(org, thread.conversation_id)
 
 
-def open_sender(
-    setup: SenderSetup, settings: ClaudeSettings, values: Mapping[str, Any]
-) -> ClaudeProvider:
-    return ClaudeProvider(setup, settings)
+Sender = ClaudeProvider  # what the contract opens (archiver/providers/modules.py)
 
 
-def settings_for_batch(job: JobValues) -> ClaudeSettings:
-    """Claude's keys of the ``batch`` job kind: ``claude_*``, beside the others'."""
-    return settings_for(job, prefix="claude_")
-
-
-__all__ = ["ClaudeProvider", "completion_body", "open_sender", "turn_messages"]
+__all__ = ["ClaudeProvider", "Sender", "completion_body", "turn_messages"]

@@ -13,14 +13,14 @@ from archiver.providers.copilot.client import DEFAULT_USER_AGENT, CopilotSetting
 from archiver.providers.copilot.options import IMAGE_RPM
 
 
-def settings_for(job: JobValues, prefix: str = "") -> CopilotSettings:
-    """Settings from ``base_url``, ``identity_type`` and ``token_*`` (``prefix``: the batch job
-    kind names them ``copilot_*``, beside the other providers' keys)."""
+def settings_for(job: JobValues) -> CopilotSettings:
+    """Settings from ``base_url``, ``identity_type`` and ``token_*`` (the batch job kind names
+    them ``copilot_*``, beside the other providers' keys: ``Sending.key_prefix``)."""
     o = job.options
     return CopilotSettings(
-        token=job_secret(job, f"{prefix}token", "Copilot token"),
-        identity_type=o.get(f"{prefix}identity_type"),
-        base_url=o[f"{prefix}base_url"],
+        token=job_secret(job, "token", "Copilot token"),
+        identity_type=o.get("identity_type"),
+        base_url=o["base_url"],
         user_agent=DEFAULT_USER_AGENT,
     )
 

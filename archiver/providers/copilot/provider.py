@@ -32,7 +32,10 @@ class Copilot(base.Provider):
     """,
     )
     sending = base.Sending(
-        options=SEND_OPTIONS, default_rpm=DEFAULT_BATCH_RPM, model_help="mode: " + ", ".join(MODES)
+        options=SEND_OPTIONS,
+        key_prefix="copilot_",
+        default_rpm=DEFAULT_BATCH_RPM,
+        model_help="mode: " + ", ".join(MODES),
     )
     doctor = base.Doctor()
     emulator = base.Emulator(module="fake")

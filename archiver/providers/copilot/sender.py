@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from archiver.batch.archive import BATCH_SOURCE
@@ -20,16 +19,13 @@ from archiver.batch.sender import (
     CallStats,
     FlatHistorySender,
     OnText,
-    SenderSetup,
     TextProgress,
     Thread,
 )
 from archiver.flatten.records import FlatConversation, as_str
-from archiver.options import JobValues
 from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation, message_text
-from archiver.providers.copilot.jobs import settings_for
 
 
 class CopilotProvider(FlatHistorySender[CopilotSettings]):
@@ -184,15 +180,7 @@ def _author(message: dict[str, Any]) -> str:
     return str(author.get("type") if isinstance(author, dict) else author or "")
 
 
-def open_sender(
-    setup: SenderSetup, settings: CopilotSettings, values: Mapping[str, Any]
-) -> CopilotProvider:
-    return CopilotProvider(setup, settings)
+Sender = CopilotProvider  # what the contract opens (archiver/providers/modules.py)
 
 
-def settings_for_batch(job: JobValues) -> CopilotSettings:
-    """Copilot's keys of the ``batch`` job kind: ``copilot_*``, beside the others'."""
-    return settings_for(job, prefix="copilot_")
-
-
-__all__ = ["CopilotProvider", "adopted_answer", "open_sender"]
+__all__ = ["CopilotProvider", "Sender", "adopted_answer"]

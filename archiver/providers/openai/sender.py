@@ -33,7 +33,6 @@ from archiver.providers.openai.chat import (
 )
 from archiver.providers.openai.client import OpenAIClient, OpenAISettings
 from archiver.providers.openai.exchange import ExchangeArchive, pacer_for
-from archiver.providers.openai.jobs import settings_for_job
 from archiver.providers.openai.pacing import ApiPacer
 from archiver.providers.openai.parse import parse_completion
 
@@ -124,6 +123,3 @@ def open_batches(
 
     options = chat_options(values, settings.base_url)
     return OpenAIBatches(setup, settings, options, pacer_for(setup, None))
-
-
-settings_for_batch = settings_for_job  # a batch job's keys are the API's one account's
