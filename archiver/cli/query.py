@@ -29,7 +29,7 @@ def highlighted(snippet: str, highlight: tuple[str, str]) -> str:
 @click.command("search")
 @db_argument
 @click.argument("query")
-@click.option("--provider", help="Only this provider's conversations (chatgpt, bing, copilot).")
+@click.option("--provider", help="Only this provider's conversations (see: archiver providers).")
 @click.option(
     "--role",
     type=click.Choice(["user", "assistant", "tool", "system"]),
@@ -100,7 +100,7 @@ def search_command(
     help="Export this conversation (repeat for several).",
 )
 @click.option("--all", "export_all", is_flag=True, help="Export every conversation.")
-@click.option("--provider", help="Only this provider's conversations (chatgpt, bing, copilot).")
+@click.option("--provider", help="Only this provider's conversations (see: archiver providers).")
 @click.option("--since", help="Only conversations active from then on: 2024, 2024-05, 30d.")
 @click.option("--until", help="Only conversations active up to the end of: 2024, 2024-05-17.")
 @click.option(

@@ -113,7 +113,7 @@ def parse_job(data: Mapping[str, Any], path: Path) -> JobConfig:
     if kind_name is None:
         raise ConfigError(f"{source}: missing required key 'kind'")
     if not isinstance(kind_name, str):
-        raise ConfigError(f"{source}: key 'kind' must be a string such as 'backup chatgpt'")
+        raise ConfigError(f"{source}: key 'kind' must be a string such as 'backup NAME' or 'batch'")
     try:
         kind = get_kind(" ".join(kind_name.split()))
     except ConfigError as exc:

@@ -62,7 +62,7 @@ class ServeContext:
     rates: KeyRates
     gateways: dict[str, Any] = field(default_factory=dict)  # provider -> AccountGateway
     viewer_sessions: dict[str, int] = field(default_factory=dict)  # cookie token -> key id
-    bing_sessions: dict[str, Any] = field(default_factory=dict)  # seed 000 conversations
+    seed000_sessions: dict[str, Any] = field(default_factory=dict)  # seed 000 conversations
     # Handlers waiting for a request body: shutting down cancels them (nothing was asked yet).
     body_reads: set[asyncio.Task[Any]] = field(default_factory=set)
 

@@ -37,7 +37,7 @@ MAX_SESSIONS = 10_000  # conversations held in memory; the oldest are forgotten 
 
 
 @dataclass
-class BingConversation:
+class HeldConversation:
     handle: str
     signature: str
     client_id: str
@@ -47,9 +47,10 @@ class BingConversation:
     throttling: dict[str, Any] | None = None  # what the last answer said of the caps
 
     def full(self) -> int | None:
-        """Bing's cap on user messages in this conversation, once the last answer says it is
-        reached (Bing would answer ``Throttled``, the same word as for the account's daily
-        cap, and the gateway would rest the whole account for one conversation)."""
+        """The upstream's cap on user messages in this conversation, once the last answer
+        says it is reached (the upstream would answer ``Throttled``, the same word as for the
+        account's daily cap, and the gateway would rest the whole account for one
+        conversation)."""
         t = self.throttling or {}
         done, most = (
             t.get("numUserMessagesInConversation"),
@@ -60,11 +61,11 @@ class BingConversation:
         return None
 
 
-def _sessions(request: web.Request) -> OrderedDict[str, BingConversation]:
+def _sessions(request: web.Request) -> OrderedDict[str, HeldConversation]:
     ctx = context(request)
-    if not isinstance(ctx.bing_sessions, OrderedDict):
-        ctx.bing_sessions = OrderedDict(ctx.bing_sessions)
-    return ctx.bing_sessions
+    if not isinstance(ctx.seed000_sessions, OrderedDict):
+        ctx.seed000_sessions = OrderedDict(ctx.seed000_sessions)
+    return ctx.seed000_sessions
 
 
 async def create_conversation(request: web.Request) -> web.Response:
@@ -75,7 +76,7 @@ async def create_conversation(request: web.Request) -> web.Response:
         raise ApiError(400, "'userId' must be a string", param="userId")
     ctx.gateway(ctx.family(FAMILY))  # refuse now if no such account is configured
     key = key_of(request)
-    conversation = BingConversation(
+    conversation = HeldConversation(
         handle=f"gw-{uuid.uuid4()}",
         signature=secrets.token_urlsafe(24),
         client_id=user or (key.name if key else "viewer"),
@@ -95,7 +96,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     )
 
 
-def _find(request: web.Request, body: dict[str, Any]) -> BingConversation:
+def _find(request: web.Request, body: dict[str, Any]) -> HeldConversation:
     handle = text_field(body, "conversationId")
     signature = body.get("conversationSignature")
     conversation = _sessions(request).get(handle or "")
@@ -136,7 +137,7 @@ async def chat(request: web.Request) -> web.Response:
         if cap is not None:
             raise ApiError(
                 409,
-                f"this conversation has reached Bing's cap of {cap} messages: start a new one "
+                f"this conversation has reached its provider's cap of {cap} messages: start a new one "
                 "with POST /create_conversation",
                 code="conversation_full",
             )

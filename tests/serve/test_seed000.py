@@ -70,7 +70,7 @@ def test_upstream_signatures_never_reach_the_client(gw: RunningGateway, keys) ->
     conversation = create(gw, keys.user)
     reply = chat(gw, keys.user, conversation, "hello")
     assert reply.status == 200
-    held = gw.ctx.bing_sessions[conversation["conversationId"]]
+    held = gw.ctx.seed000_sessions[conversation["conversationId"]]
     upstream = held.thread.session.created
     for secret in (upstream.signature, upstream.encrypted_signature):
         if secret:

@@ -31,11 +31,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.batch.archive import (
-    BATCH_SOURCE,
-    chatgpt_conversation,
-    user_message,
-)
+from archiver.batch.archive import BATCH_SOURCE
 from archiver.batch.sender import (
     MAX_CONTINUES,
     Answer,
@@ -69,6 +65,7 @@ from archiver.providers.chatgpt.stream import (
     build_request,
     new_id,
 )
+from archiver.providers.chatgpt.turn_archive import turn_conversation, user_message
 from archiver.transport.http import call_with_retries
 
 log = logging.getLogger("archiver.chatgpt.send")
@@ -345,7 +342,7 @@ class ChatGPTProvider(SenderBase[ChatGPTSettings]):
         self, thread: Thread, answer: Answer, existing: Sequence[dict[str, Any]], header: Any
     ) -> FlatConversation:
         assert answer.conversation_id is not None and answer.parent_id is not None
-        conv = chatgpt_conversation(
+        conv = turn_conversation(
             answer.conversation_id,
             existing_nodes=existing,
             parent_id=answer.parent_id,
