@@ -7,6 +7,8 @@ function, under ``TYPE_CHECKING`` or not.
 3. Imports only go down the ranks (``RANKS``): the commands on top, then the providers, then
    the engines, the store, the pure flatteners, the transport, and the base modules everything
    may use. A unit may import its own rank and the ranks below it.
+4. A provider's package never imports another provider's: what two providers share belongs
+   to a rank below them (the engines, the store, flatten, transport).
 
 Exit 1 and print each problem when there is one. Run: python scripts/check_cycles.py [dir]"""
 
@@ -164,6 +166,8 @@ def layering_problems(root: Path) -> list[str]:
             problems.append(f"{unit}: not in RANKS (scripts/check_cycles.py): give it a rank")
             continue
         for target in sorted(units[unit]):
+            if unit.startswith("providers.") and target.startswith("providers."):
+                problems.append(f"{unit} imports {target}: share it through a lower rank")
             target_rank = rank_of(target)
             if target_rank is not None and target_rank < rank:
                 where = sorted(

@@ -1,6 +1,6 @@
 """archiver's layering, counting every import statement (lazy and TYPE_CHECKING ones too):
 no cycle between modules or between units, and imports only go down the ranks (commands →
-providers → engines → store → flatten → transport → base)."""
+providers → engines → store → flatten → transport → base), and no provider imports another."""
 
 from __future__ import annotations
 
@@ -38,3 +38,15 @@ def test_the_checker_sees_lazy_and_type_checking_cycles(tmp_path):
     )
     (pkg / "c.py").write_text("from pkg import a\n")
     assert checker["find_cycles"](checker["package_graph"](pkg)) == [["pkg.a", "pkg.b"]]
+
+
+def test_the_checker_sees_a_provider_importing_another(tmp_path):
+    pkg = tmp_path / "pkg"
+    for folder in ("providers", "providers/one", "providers/two"):
+        (pkg / folder).mkdir(parents=True)
+        (pkg / folder / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "providers" / "one" / "canvas.py").write_text("def save():\n    pass\n")
+    (pkg / "providers" / "two" / "backup.py").write_text("from pkg.providers.one import canvas\n")
+    problems = checker["layering_problems"](pkg)
+    assert "providers.two imports providers.one: share it through a lower rank" in problems

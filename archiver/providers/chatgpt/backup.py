@@ -22,7 +22,7 @@ from archiver.errors import (
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.chatgpt.browser import with_device_id
-from archiver.providers.chatgpt.canvas import has_canvas, parse_textdocs, save_textdocs
+from archiver.providers.chatgpt.canvas import has_canvas, parse_textdocs
 from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTClient, ChatGPTSettings
 from archiver.providers.chatgpt.files import download_files
 from archiver.providers.chatgpt.flatten import flatten_conversation
@@ -38,6 +38,7 @@ from archiver.providers.chatgpt.projects import (
 from archiver.providers.chatgpt.signed import open_chatgpt_http
 from archiver.providers.chatgpt.snapshots import snapshot_account
 from archiver.store.filestore import FileStore, store_beside
+from archiver.store.textdocs import save_textdocs
 from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
 

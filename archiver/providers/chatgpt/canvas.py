@@ -1,19 +1,15 @@
 """Canvas documents (``conversation/{id}/textdocs``), fetched only for conversations that have
 canvas messages, every version kept with its raw JSON (the ``textdocs`` table).
 
-``has_canvas`` and ``parse_textdocs`` are pure; ``save_textdocs`` writes one transaction. The
-import of an export writes the same table."""
+``has_canvas`` and ``parse_textdocs`` are pure; ``store/textdocs.py:save_textdocs`` writes them
+in one transaction. The import of an export writes the same table."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import sqlite_utils
-
-from archiver.flatten.records import as_dict, as_str, dumps
-from archiver.store.db import transaction
-from archiver.timeutil import to_iso, utc_now_iso
+from archiver.flatten.records import as_dict, as_str
 
 CANVAS_TOOL_PREFIX = "canmore."
 
@@ -53,43 +49,3 @@ def parse_textdocs(body: bytes) -> list[dict[str, Any]]:
     if not isinstance(payload, list):
         return []
     return [doc for doc in payload if isinstance(doc, dict) and as_str(doc.get("id"))]
-
-
-def textdoc_rows(conversation_id: str, docs: list[dict[str, Any]]) -> list[list[Any]]:
-    rows = []
-    for doc in docs:
-        version = doc.get("version")
-        rows.append(
-            [
-                conversation_id,
-                doc["id"],
-                version if isinstance(version, int) and not isinstance(version, bool) else 0,
-                as_str(doc.get("title")),
-                as_str(doc.get("textdoc_type")),
-                as_str(doc.get("content")),
-                to_iso(doc.get("updated_at")),
-                dumps(doc),
-            ]
-        )
-    return rows
-
-
-def save_textdocs(
-    db: sqlite_utils.Database, conversation_id: str, docs: list[dict[str, Any]]
-) -> int:
-    """Insert versions not yet archived (a version's content does not change); returns how many."""
-    rows = textdoc_rows(conversation_id, docs)
-    if not rows:
-        return 0
-    now = utc_now_iso()
-    added = 0
-    with transaction(db) as conn:
-        for row in rows:
-            cursor = conn.execute(
-                "INSERT INTO textdocs (conversation_id, id, version, title, textdoc_type, content, "
-                "updated_at, raw_json, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (id, version) DO NOTHING",
-                [*row, now],
-            )
-            added += cursor.rowcount
-    return added

@@ -33,7 +33,6 @@ from archiver.errors import (
 )
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
-from archiver.providers.chatgpt.canvas import save_textdocs
 from archiver.providers.claude.artifacts import artifact_versions
 from archiver.providers.claude.client import (
     LIST_FILTERS,
@@ -63,6 +62,7 @@ from archiver.providers.claude.projects import (
 from archiver.store.filestore import FileStore, store_beside
 from archiver.store.runs import remember_throttle_stop
 from archiver.store.save import save_conversation
+from archiver.store.textdocs import save_textdocs
 from archiver.transport.pace import ClientPace, paced_http
 
 log = logging.getLogger("archiver.claude.backup")

@@ -34,7 +34,6 @@ from archiver.importer.source import (
 )
 from archiver.importer.summary import ImportSummary
 from archiver.progress import Progress
-from archiver.providers.chatgpt.canvas import save_textdocs
 from archiver.providers.claude.artifacts import artifact_versions
 from archiver.providers.claude.flatten import ClaudeFlattenError, flatten_linear
 from archiver.providers.claude.knowledge import memory_conversation, project_knowledge
@@ -43,6 +42,7 @@ from archiver.providers.claude.parse import parse_project
 from archiver.providers.claude.pasted import store_pasted
 from archiver.providers.claude.projects import exported_project, save_projects
 from archiver.store.filestore import FileStoreError, store_beside
+from archiver.store.textdocs import save_textdocs
 
 CONVERSATIONS = "conversations.json"
 SIDE_FILES = ("users.json", "memories.json", "projects.json")

@@ -28,8 +28,8 @@ from archiver.flatten.records import as_dict, as_str
 from archiver.importer.files import FileEntry
 from archiver.importer.keep import NOT_JSON, keep_files
 from archiver.providers.chatgpt.account_parse import SharedLink, parse_shared_page
-from archiver.providers.chatgpt.canvas import save_textdocs
 from archiver.store.extras import Feedback, save_exported_shared_links, save_feedback
+from archiver.store.textdocs import save_textdocs
 from archiver.timeutil import to_iso
 
 CHAT_HTML = "chat.html"
