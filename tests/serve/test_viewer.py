@@ -162,3 +162,33 @@ def test_images_a_backup_stored_are_shown_inline(tmp_path: Path) -> None:
         digests = {hashlib.sha256(i.body).hexdigest() for i in images}
         assert sha256 in digests  # the very bytes of the file store
         assert get(gw, f"/file/{cid}/999").status == 404
+
+
+def test_the_viewer_lays_out_right_to_left_text_and_local_times(
+    archive_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The viewer's conversation page, like the HTML export, lets every text block take its
+    own direction and shows times readable, with the exact value kept in the attribute."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # +05:30 all year
+    time.tzset()
+    arabic = "مرحبا بالعالم"
+    exact = "2023-12-06T10:00:03.123456Z"
+    db = open_db(archive_path)
+    db.execute(
+        "UPDATE messages SET text = ?, create_time = ?, raw_json = json_set(raw_json, "
+        "'$.content.parts[0]', ?) WHERE id = 'n-a2'",
+        [f"{arabic}\n\nAn English paragraph.", exact, f"{arabic}\n\nAn English paragraph."],
+    )
+    db.conn.commit()
+    db.conn.close()
+    try:
+        with running_gateway(archive_path, None) as viewer:
+            page = get(viewer, f"/c/{BRANCHED_ID}").text
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert re.search(rf'<p dir="auto">{arabic}</p>', page)
+    assert '<p dir="auto">An English paragraph.</p>' in page
+    assert f'<time datetime="{exact}" title="{exact}">2023-12-06 15:30 IST</time>' in page
