@@ -44,6 +44,8 @@ class Option:
     default: Any = None
     help: str = ""
     cli: bool = True  # also a command-line option; False: job files only (CLI reads env)
+    flag: str = ""  # the command-line flag when not the key's (``--all`` for all_conversations)
+    flag_help: str = ""  # the command line's help when it differs from the job key's
 
 
 def click_type(check: Checker) -> Any:
@@ -108,11 +110,13 @@ positive_number.click_type = FiniteFloatRange(min=0, min_open=True)  # type: ign
 non_negative_number.click_type = FiniteFloatRange(min=0)  # type: ignore[attr-defined]
 
 
-def number(low: float, high: float) -> Checker:
-    """A finite number from ``low`` to ``high`` (both included)."""
+def number(low: float, high: float | None = None) -> Checker:
+    """A finite number from ``low`` to ``high`` (both included; no ``high``: no upper bound)."""
 
     def check(value: Any, _base: Path) -> float:
-        if not is_number(value) or not low <= value <= high:
+        if not is_number(value) or value < low or (high is not None and value > high):
+            if high is None:
+                raise ValueError(f"must be a number, at least {low:g}")
             raise ValueError(f"must be a number from {low:g} to {high:g}")
         return float(value)
 

@@ -24,9 +24,6 @@ COMMANDS = {
     "batch": "archiver.cli.batch:batch_command",
     "results": "archiver.cli.batch:results_command",
     "doctor": "archiver.cli.account:doctor_command",
-    "shared": "archiver.cli.account:shared_command",
-    "titles": "archiver.cli.account:titles_command",
-    "request-export": "archiver.cli.account:request_export_command",
     "reflatten": "archiver.cli.maintenance:reflatten_command",
     "emulator": "archiver.emulator.cli:emulator_command",
     "run": "archiver.cli.jobs:run_command",
@@ -36,6 +33,9 @@ COMMANDS = {
     "providers": "archiver.cli.providers:providers_command",
     "mcp": "archiver.cli.mcp:mcp_command",
 }
+# The commands generated from the provider registry (each provider's account tools, such as
+# ``shared``): asked for only when a name is not in COMMANDS, so those stay light.
+GENERATED = "archiver.cli.tools"
 
 
 class LazyGroup(click.Group):
@@ -44,13 +44,18 @@ class LazyGroup(click.Group):
         self.lazy = lazy
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
+        generated = importlib.import_module(GENERATED).names()
+        return sorted({*super().list_commands(ctx), *self.lazy, *generated})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy and cmd_name not in self.commands:
-            module_name, _, attribute = self.lazy[cmd_name].partition(":")
-            command = getattr(importlib.import_module(module_name), attribute)
-            self.add_command(command, cmd_name)
+        if cmd_name not in self.commands:
+            if cmd_name in self.lazy:
+                module_name, _, attribute = self.lazy[cmd_name].partition(":")
+                command = getattr(importlib.import_module(module_name), attribute)
+            else:
+                command = importlib.import_module(GENERATED).command(cmd_name)
+            if command is not None:
+                self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
 

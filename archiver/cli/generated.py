@@ -45,7 +45,7 @@ def providers_table() -> str:
 
 
 def provider_names() -> str:
-    """ "chatgpt, bing or copilot": the names as a sentence."""
+    """The registered names as a sentence: "a, b or c"."""
     names = list(registry.names())
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 

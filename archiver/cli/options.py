@@ -18,25 +18,27 @@ def flag_name(key: str) -> str:
 
 
 def click_options(options: Mapping[str, Option]) -> Callable[[F], F]:
-    """One click option per declared key with ``cli=True``: ``max_rpm`` is ``--max-rpm``; a
-    boolean is a flag (``no_archived`` is ``--no-archived``)."""
+    """One click option per declared key with ``cli=True``: ``max_rpm`` is ``--max-rpm`` (or
+    the option's own ``flag``); a boolean is a flag (``no_archived`` is ``--no-archived``)."""
 
     def decorate(command: F) -> F:
         for key, option in reversed(list(options.items())):
             if not option.cli:
                 continue
+            flag = option.flag or flag_name(key)
+            help_text = option.flag_help or option.help
             if option.check is boolean:
                 if option.default:  # a flag can only switch something on
                     raise TypeError(f"{key}: boolean options default to false")
-                command = click.option(flag_name(key), key, is_flag=True, help=option.help)(command)
+                command = click.option(flag, key, is_flag=True, help=help_text)(command)
                 continue
             command = click.option(
-                flag_name(key),
+                flag,
                 key,
                 type=click_type(option.check),
                 default=option.default,
                 show_default=option.default is not None,
-                help=option.help,
+                help=help_text,
             )(command)
         return command
 

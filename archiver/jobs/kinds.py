@@ -1,5 +1,7 @@
 """The registry of job kinds: kind name → the options it accepts and the async function that
-runs it. Adding a kind is one entry in ``KINDS``."""
+runs it. Each provider's backup is a ``backup NAME`` kind and each of its account tools
+declared ``job_kind`` a kind of the tool's name, generated from the provider registry;
+``import`` and ``batch`` have modules of their own. Adding a kind is one entry in ``KINDS``."""
 
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ import sqlite_utils
 
 from archiver.cooldown import unless_cooling_down
 from archiver.errors import ConfigError
-from archiver.jobs import batch_kind, engine_kinds, import_kind
+from archiver.jobs import batch_kind, import_kind
 from archiver.options import JobValues, Option
 from archiver.providers import registry
-from archiver.providers.base import Backup, Provider
+from archiver.providers.base import Backup, Provider, Tool, Tools
 from archiver.recorder import RunSummary
 
 JobFunction = Callable[[sqlite_utils.Database, JobValues], Awaitable[RunSummary]]
@@ -42,6 +44,15 @@ def backup_kind(provider: Provider, backup: Backup) -> JobKind:
     return JobKind(provider.backup_kind, backup.options, run)
 
 
+def tool_kind(tools: Tools, tool: Tool) -> JobKind:
+    """An account tool declared ``job_kind``: its options are the job's keys."""
+
+    async def run(db: sqlite_utils.Database, job: JobValues) -> RunSummary:
+        return await tools.run_job(tool, db, job)
+
+    return JobKind(tool.name, tool.options, run)
+
+
 KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
@@ -52,10 +63,12 @@ KINDS: dict[str, JobKind] = {
         ),
         JobKind("import", import_kind.IMPORT_OPTIONS, import_kind.run_import_job),
         JobKind("batch", batch_kind.BATCH_OPTIONS, batch_kind.run_batch_job),
-        JobKind(
-            "request-export",
-            engine_kinds.REQUEST_EXPORT_OPTIONS,
-            engine_kinds.run_request_export_job,
+        *(
+            tool_kind(provider.tools, tool)
+            for provider in registry.all_providers()
+            if provider.tools is not None
+            for tool in provider.tools.tools
+            if tool.job_kind
         ),
     )
 }

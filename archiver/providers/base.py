@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # engine types: imported for annotations only, so provider.py
         SenderModule,
         SettingsModule,
         StateModule,
+        ToolCall,
+        ToolsModule,
     )
     from archiver.query.blocks import Block
     from archiver.summary import Summary
@@ -317,6 +319,41 @@ class Account(Capability):
 
 
 @dataclass(frozen=True)
+class Tool:
+    """One account tool: the command ``archiver NAME DB`` and, with ``job_kind``, the job kind
+    ``NAME``. ``options`` is the one declaration of both: the command's flags (``cli=True``)
+    and, for a job kind, every key its job files take."""
+
+    name: str
+    options: Mapping[str, Option]
+    help: str  # the command's --help: what it does, exit codes
+    job_kind: bool = False
+
+
+@dataclass(kw_only=True)
+class Tools(Capability):
+    """The account's own tools beside the backup (``archiver shared``, ...): one command per
+    ``Tool``, and a job kind per tool declared ``job_kind``. Their names are commands of
+    ``archiver`` itself, so no two providers may declare the same one."""
+
+    default_module: ClassVar[str] = "tools"
+    tools: tuple[Tool, ...]
+
+    def _module(self) -> ToolsModule:
+        module: ToolsModule = self.implementation()
+        return module
+
+    def open(self, tool: Tool, values: Mapping[str, Any]) -> ToolCall:
+        """The command line's run of ``tool`` with ``values`` (every key of its options,
+        defaults filled in)."""
+        return self._module().open_tool(tool.name, values)
+
+    async def run_job(self, tool: Tool, db: sqlite_utils.Database, job: JobValues) -> Summary:
+        """The job kind of ``tool`` (declared ``job_kind``), with the job's keys."""
+        return await self._module().run_tool_job(tool.name, db, job)
+
+
+@dataclass(frozen=True)
 class _JobKeys:
     """A batch job's keys as its account reads them (``Provider.settings_for_batch``)."""
 
@@ -334,6 +371,7 @@ CAPABILITY_ATTRIBUTES = (
     "emulator",
     "renderer",
     "reflatten",
+    "tools",
 )
 
 
@@ -359,6 +397,7 @@ class Provider:
     gateway: ClassVar[Gateway | None] = None
     renderer: ClassVar[Renderer] = PLAIN
     reflatten: ClassVar[Reflatten | None] = None
+    tools: ClassVar[Tools | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Each capability the class declares works from modules of the class's package."""

@@ -15,11 +15,13 @@ registered provider, that its modules offer what the protocols name, with the sa
 | ``Renderer`` | ``render`` | ``blocks`` |
 | ``Reflatten`` | ``reflatten`` | ``rebuild`` |
 | ``Account`` | ``jobs`` | ``settings_from_env``, ``settings_for_job`` |
+| ``Tools`` | ``tools`` | ``open_tool``, ``run_tool_job`` |
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archiver.options import JobValues
@@ -145,3 +147,33 @@ class SettingsModule(Protocol):
 
     def settings_for_job(self, job: JobValues) -> Any:
         """Settings from a job file's keys (``token_env`` / ``token_file``, ``base_url``)."""
+
+
+def _no_lines(summary: Any) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One run of a tool from the command line, as the provider's module plans it from the
+    flags (the account's settings, when it needs them, already read: no credential, no
+    change to the archive). The command runs ``work``, prints ``lines`` and the summary."""
+
+    work: Callable[[sqlite_utils.Database], Coroutine[Any, Any, Summary]]
+    # This run writes: under the database's lock and recorded in `runs` as this job. None: it
+    # only reads the archive (no lock, no record).
+    job: str | None
+    kind: str | None = None  # the recorded run's kind, when not the job's name
+    lines: Callable[[Any], list[str]] = _no_lines  # what the summary has to show, line by line
+    # True: the lines are the answer itself (a listing), printed even with -q.
+    lines_when_quiet: bool = False
+
+
+class ToolsModule(Protocol):
+    def open_tool(self, name: str, values: Mapping[str, Any]) -> ToolCall:
+        """The command line's run of tool ``name`` with its flags' ``values`` (every key of its
+        options, defaults filled in): what it does, whether it writes, what it prints. The
+        settings it needs are read here, before the archive is opened."""
+
+    async def run_tool_job(self, name: str, db: sqlite_utils.Database, job: JobValues) -> Summary:
+        """The job kind of tool ``name`` (one declared ``job_kind``), with the job's keys."""

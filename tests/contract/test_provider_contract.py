@@ -4,7 +4,7 @@ these tests for free.
 - a backup with nothing new fetches no conversation and no file again;
 - its credential reaches neither the database, nor the logs, nor an error;
 - a stored cool-down is honoured (the run is skipped, nothing is asked);
-- every flag of its commands is a key of the matching job kind;
+- every flag of its commands is a key of the matching job kind (its account tools' too);
 - a batch job signs in as the backup job does;
 - its messages are read by its own renderer, never guessed as plain text;
 - reflatten gives back the rows the backup wrote, every time.
@@ -152,6 +152,33 @@ def test_every_backup_flag_is_a_job_key(name):
     assert flags <= set(KINDS[f"backup {name}"].options)
 
 
+TOOLS = [
+    (provider.name, tool)
+    for provider in registry.all_providers()
+    if provider.tools is not None
+    for tool in provider.tools.tools
+]
+
+
+@pytest.mark.parametrize(("name", "tool"), TOOLS, ids=[tool.name for _, tool in TOOLS])
+def test_a_job_kind_tool_takes_its_options_as_job_keys(name, tool):
+    if not tool.job_kind:
+        assert tool.name not in KINDS, f"{name}'s {tool.name} is no job kind"
+        return
+    assert KINDS[tool.name].options == tool.options
+    flags = command_params(tool.name) - {"db", "quiet", "verbose"}
+    assert flags, f"{tool.name} has no flag"
+    assert flags <= set(KINDS[tool.name].options)
+
+
+def test_no_tool_takes_a_commands_name():
+    from archiver.cli import COMMANDS
+
+    names = [tool.name for _, tool in TOOLS]
+    assert len(names) == len(set(names)), "two tools share a name"
+    assert not set(names) & set(COMMANDS)
+
+
 def test_every_batch_flag_is_a_job_key():
     flags = command_params("batch") - {"db", "prompts", "quiet", "verbose"}
     assert flags <= set(KINDS["batch"].options)
@@ -271,6 +298,7 @@ MODULES = {
     "emulator": [modules.EmulatorModule],
     "renderer": [modules.RenderModule],
     "reflatten": [modules.ReflattenModule],
+    "tools": [modules.ToolsModule],
 }
 OPTIONAL = {
     "sending": [

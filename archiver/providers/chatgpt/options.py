@@ -1,8 +1,11 @@
 """ChatGPT's options, declared once: ``archiver backup chatgpt``'s flags and the ``backup
-chatgpt`` job kind's keys; its keys of ``archiver batch`` and the ``batch`` job kind. Light on
-purpose (no HTTP client): the registry imports it to list and generate commands."""
+chatgpt`` job kind's keys; its keys of ``archiver batch`` and the ``batch`` job kind; the flags
+of its account tools (``shared``, ``titles``) and the ``request-export`` job kind's keys. Light
+on purpose (no HTTP client): the registry imports it to list and generate commands."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from archiver.backup.options import common_backup_options
 from archiver.options import (
@@ -12,7 +15,9 @@ from archiver.options import (
     env_name,
     http_url,
     integer,
+    number,
     one_of,
+    path,
     positive_number,
     text,
 )
@@ -103,3 +108,55 @@ SEND_OPTIONS: dict[str, Option] = {
         "ChatGPT: parent_message_id of a conversation's first prompt.",
     ),
 }
+
+
+# The account tools' flags (``archiver shared``, ``titles``): the command line's sign-in.
+TOOL_SIGN_IN_OPTIONS: dict[str, Option] = {
+    "max_rpm": Option(number(0.1), 30, "Requests per minute at most."),
+    "token_file": Option(
+        path, None, "Read the secret from this file (must be mode 0600) instead of the environment."
+    ),
+    "session_file": Option(
+        path,
+        None,
+        "Sign in with the browser's session cookie from this 0600 file (else "
+        "CHATGPT_SESSION_TOKEN, else the access token).",
+    ),
+}
+
+SHARED_OPTIONS: dict[str, Option] = {
+    "refresh": Option(boolean, False, "Fetch the list from ChatGPT first (needs the token)."),
+    "include_deleted": Option(boolean, False, "Also list links no longer shared."),
+    **TOOL_SIGN_IN_OPTIONS,
+}
+
+TITLES_OPTIONS: dict[str, Option] = {
+    "all_conversations": Option(
+        boolean,
+        False,
+        "Ask for every conversation, not only untitled ones (the archive takes the title "
+        "upstream has; upstream never replaces a real title).",
+        flag="--all",
+    ),
+    "dry_run": Option(boolean, False, "Only list what would be asked; send nothing."),
+    **TOOL_SIGN_IN_OPTIONS,
+}
+
+
+def _request_export_options() -> dict[str, Option]:
+    """The ``request-export`` job kind's keys; the command line offers the two sign-in files
+    only (with the help texts of the other tools), and reads the rest from the environment."""
+    options: dict[str, Option] = {
+        "base_url": Option(http_url, DEFAULT_BASE_URL, "backend-api base URL", cli=False),
+        "account_id": Option(text, None, "team workspace id (Chatgpt-Account-Id)", cli=False),
+        **sign_in_options(),
+        "max_rpm": Option(
+            positive_number, DEFAULT_MAX_RPM, "requests per minute at most", cli=False
+        ),
+    }
+    for key in ("token_file", "session_file"):
+        options[key] = replace(options[key], flag_help=TOOL_SIGN_IN_OPTIONS[key].help)
+    return options
+
+
+REQUEST_EXPORT_OPTIONS = _request_export_options()

@@ -7,7 +7,10 @@ from archiver.providers.chatgpt.options import (
     BACKUP_OPTIONS,
     DEFAULT_BATCH_RPM,
     FLATTENER_VERSION,
+    REQUEST_EXPORT_OPTIONS,
     SEND_OPTIONS,
+    SHARED_OPTIONS,
+    TITLES_OPTIONS,
     TOKEN_ENV,
 )
 
@@ -45,3 +48,39 @@ class ChatGPT(base.Provider):
     )
     renderer = base.Renderer()
     reflatten = base.Reflatten(version=FLATTENER_VERSION)
+    tools = base.Tools(
+        tools=(
+            base.Tool(
+                name="shared",
+                options=SHARED_OPTIONS,
+                help="""List which archived conversations are publicly shared (created, link, title).
+
+    Without --refresh it reads the archive only. With --refresh it first reads
+    shared_conversations from ChatGPT and archives it; links no longer listed are marked
+    as unshared, never deleted. Exit codes: 0 ok, 1 other failures, 2 token refused,
+    3 stopped by a challenge page or a throttle (what was read is kept).
+    """,
+            ),
+            base.Tool(
+                name="titles",
+                options=TITLES_OPTIONS,
+                help="""Give untitled ChatGPT conversations (no title, or "New chat") a title.
+
+    Asks conversation/gen_title for each, which sets the title upstream, and writes it to
+    the archive. When upstream keeps a "New chat" placeholder, the first line of the first
+    prompt is sent with PATCH instead. Only untitled conversations by default (--all for
+    every one); --dry-run needs no token. Exit codes: 0 ok, 2 token refused, 3 some failed.
+    """,
+            ),
+            base.Tool(
+                name="request-export",
+                options=REQUEST_EXPORT_OPTIONS,
+                job_kind=True,
+                help="""Ask ChatGPT to e-mail the official data export (POST accounts/data_export).
+
+    The request and its answer are recorded in the export_requests table. Import the zip
+    when it arrives. Exit codes: 0 ok, 2 token refused, 1 other failures.
+    """,
+            ),
+        )
+    )
