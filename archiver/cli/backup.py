@@ -8,27 +8,15 @@ from typing import Any
 
 import click
 
-from archiver.cli.common import (
-    ClickProgress,
-    finish_recorded,
-    handle_errors,
-    output_options,
-    setup_logging,
-)
-from archiver.cli.options import click_options, with_defaults
+from archiver.cli.common import ClickProgress, declared_command, finish_recorded, setup_logging
+from archiver.cli.options import with_defaults
 from archiver.cooldown import unless_cooling_down
 from archiver.providers import registry
 from archiver.providers.base import Backup
 
-db_argument = click.argument("db", type=click.Path(dir_okay=False))
-
 
 def backup_command(provider: registry.Provider, backup: Backup) -> click.Command:
-    @click.command(provider.name, help=backup.help)
-    @db_argument
-    @click_options(backup.options)
-    @output_options
-    @handle_errors
+    @declared_command(provider.name, backup.help, backup.options)
     def command(db: str, quiet: bool, verbose: bool, **values: Any) -> None:
         setup_logging(verbose)
         values = with_defaults(backup.options, values)

@@ -8,16 +8,17 @@ import functools
 import logging
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import click
 import sqlite_utils
 
+from archiver.cli.options import click_options
 from archiver.cli.terminal import echo, terminal_text
 from archiver.errors import EXIT_FAILED, EXIT_INTERRUPTED, ArchiverError
 from archiver.interrupts import run_async
-from archiver.options import FiniteFloatRange
+from archiver.options import FiniteFloatRange, Option
 from archiver.recorder import RunSummary, run_recorded
 from archiver.store import open_db
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
@@ -183,3 +184,20 @@ __all__ = [
     "run_async",
     "run_summary",
 ]
+
+
+db_argument = click.argument("db", type=click.Path(dir_okay=False))
+
+
+def declared_command(
+    name: str, help: str, options: Mapping[str, Option]
+) -> Callable[[Callable[..., None]], click.Command]:
+    """A command generated from a declaration (a provider's backup, a provider's tool): DB,
+    the declared options as flags, -q/-v, and the expected failures as clean exits."""
+
+    def make(function: Callable[..., None]) -> click.Command:
+        return click.command(name, help=help)(
+            db_argument(click_options(options)(output_options(handle_errors(function))))
+        )
+
+    return make

@@ -8,10 +8,9 @@ import sys
 
 import click
 
-from archiver.cli.common import handle_errors
+from archiver.cli.common import db_argument, handle_errors
 from archiver.cli.terminal import echo, json_text, terminal_text
 
-db_argument = click.argument("db", type=click.Path(dir_okay=False))
 _ANSI_HIGHLIGHT = ("\x1b[1;33m", "\x1b[0m")
 
 

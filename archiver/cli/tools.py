@@ -8,13 +8,11 @@ from typing import Any
 
 import click
 
-from archiver.cli.common import finish, handle_errors, output_options, run_summary, setup_logging
-from archiver.cli.options import click_options, with_defaults
+from archiver.cli.common import declared_command, finish, run_summary, setup_logging
+from archiver.cli.options import with_defaults
 from archiver.cli.terminal import echo
 from archiver.providers import registry
 from archiver.providers.base import Tool, Tools
-
-db_argument = click.argument("db", type=click.Path(dir_okay=False))
 
 
 def declared_tools() -> dict[str, tuple[Tools, Tool]]:
@@ -31,11 +29,7 @@ def declared_tools() -> dict[str, tuple[Tools, Tool]]:
 
 
 def tool_command(tools: Tools, tool: Tool) -> click.Command:
-    @click.command(tool.name, help=tool.help)
-    @db_argument
-    @click_options(tool.options)
-    @output_options
-    @handle_errors
+    @declared_command(tool.name, tool.help, tool.options)
     def command(db: str, quiet: bool, verbose: bool, **values: Any) -> None:
         setup_logging(verbose)
         call = tools.open(tool, with_defaults(tool.options, values))
