@@ -4,12 +4,14 @@
 A chat is fetched when the list shows it with a newer time (``[5]``), or, should that time not
 move (one probe reads it as the creation time), when its latest shown candidate (``[21]``)
 differs from the one archived. The Takeout entries the archive holds for a chat are read with
-it, so rewriting the chat keeps them (``flatten``)."""
+it, so rewriting the chat keeps them (``flatten``). The images the answers show follow, into
+the file store (``files.py``: fetched with no credential)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import sqlite_utils
@@ -21,12 +23,16 @@ from archiver.backup.options import common_backup_arguments
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
+from archiver.providers.gemini.files import download_images
 from archiver.providers.gemini.flatten import GeminiChat, flatten_chat, gems_of
-from archiver.providers.gemini.options import DEFAULT_BACKUP_RPM, PROVIDER
+from archiver.providers.gemini.jobs import file_values
+from archiver.providers.gemini.options import DEFAULT_BACKUP_RPM, IMAGE_RPM, PROVIDER
 from archiver.providers.gemini.parse import ChatRow
 from archiver.providers.gemini.stored import save_gems, stored_entries
 from archiver.query.blocks import as_dict, load_json
-from archiver.transport.pace import ClientPace
+from archiver.store.filestore import FileStore, store_beside
+from archiver.transport.http import HttpClient
+from archiver.transport.pace import ClientPace, paced_http
 
 FEEDS = ("pinned", "chats")
 DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
@@ -108,17 +114,34 @@ async def backup_gemini(
     db: sqlite_utils.Database,
     settings: GeminiSettings,
     *,
+    files: bool = True,
+    max_file_bytes: int | None = None,
+    file_store: FileStore | None = None,
+    image_rpm: float | None = IMAGE_RPM,
     pace: ClientPace = DEFAULT_PACE,
     options: BackupOptions | None = None,
     progress: Progress | None = None,
 ) -> BackupSummary:
-    """One backup run, then the Gems the fetched chats used into ``projects``."""
+    """One backup run, then the Gems the fetched chats used into ``projects``, then the images
+    the answers show into the file store (unless ``files`` is false; nothing is downloaded
+    when the run stopped early). ``image_rpm`` None means unpaced (tests, the emulator)."""
     source = GeminiSource.bound(db)
     summary = await backup_over(
         db, source, new_gemini_http, settings, options=options, pace=pace, progress=progress
     )
     if source.gems:
         summary.extra["gems_new"] = save_gems(db, source.gems, settings.account)
+    store = file_store or store_beside(db)
+    if not files or summary.aborted is not None or store is None:
+        return summary
+    # A client of its own, which never holds the cookie: the account's retry policy and
+    # timeout, at the image hosts' own pace.
+    async with paced_http(replace(pace, max_rpm=image_rpm, burst=1), HttpClient) as http:
+        concurrency = (options or BackupOptions()).concurrency
+        images = await download_images(
+            db, http, store, max_bytes=max_file_bytes, concurrency=concurrency
+        )
+    images.report_into(summary, "images")  # failed or deferred: retried next time, partial
     return summary
 
 
@@ -128,8 +151,10 @@ async def back_up(
     values: Mapping[str, Any],
     progress: Progress | None,
 ) -> BackupSummary:
-    """``archiver backup gemini`` with its option values."""
-    return await backup_gemini(db, settings, progress=progress, **common_backup_arguments(values))
+    """``archiver backup gemini`` with its option values: the common ones and the images'."""
+    return await backup_gemini(
+        db, settings, progress=progress, **common_backup_arguments(values), **file_values(values)
+    )
 
 
 __all__ = ["DEFAULT_PACE", "FEEDS", "GeminiSource", "back_up", "backup_gemini"]

@@ -5,7 +5,10 @@ captures are (docs/protocol/gemini.md), with the variants and failures as knobs.
 Replies are framed as Google frames them (``)]}'``, UTF-16 lengths, JSON inside JSON), written
 here independently of the client's parser. Generated chats carry drafts, thoughts, a Gem and
 text outside the BMP, so that a client meets every shape; ``GeminiWorld.add_turn`` and
-``regenerate`` change a chat behind a client's back (also ``/_emulator/gemini/...``)."""
+``regenerate`` change a chat behind a client's back (also ``/_emulator/gemini/...``).
+
+The generated images the answers show are served here too (``/_emulator/gemini/images``), or
+point at ``image_host``: a backup fetches their bytes offline, and must send them no cookie."""
 
 from __future__ import annotations
 
@@ -30,6 +33,11 @@ MODELS = ("2.5 Flash", "3 Pro")
 READ_ROUTE = "batchexecute hNvQHb"  # how the request log names a chat read (item_routes)
 GEM_ID = "f643ca308dd6"
 GEM_NAME = "Emulated tutor"
+# Where generated images live in the world; a chat read rewrites it to ``image_host``, by
+# default the emulator's own IMAGES route.
+IMAGE_HOST = "https://lh3.googleusercontent.com/gg"
+IMAGES = "/_emulator/gemini/images"
+IMAGE_ROUTE = "gemini image"  # how the request log names an image fetch (item_routes)
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ class GeminiEmulatorConfig:
     reject_rpcs: bool = False  # every RPC answers reject code 7 (another account's cookie)
     stale_token_after: int = 0  # after N RPCs the page token rotates (400 xsrf), once
     throttle_reads: int = 0  # the first N reads answer BardErrorInfo 1096
+    image_host: str | None = None  # where image URLs point (default: the emulator's IMAGES)
+    refuse_images: int = 0  # the first N image requests answer 403 (wants a signed-in browser)
 
 
 def chat_id(seed: int, index: int) -> str:
@@ -145,6 +155,7 @@ class GeminiWorld:
         self.reads = 0
         self.rotated = False
         self.cookies_elsewhere = 0  # visits to the consent/sign-in pages with a Cookie
+        self.image_requests = 0
         self.chats: dict[str, Chat] = {}
         for index in range(config.chats):
             self._generate(index)
@@ -192,7 +203,7 @@ class GeminiWorld:
         for draft in range(drafts):
             rc = "rc_" + _hex(rid, draft)
             text = data.answer_text(f"{prompt} (draft {draft + 1})")
-            image = f"https://lh3.googleusercontent.com/gg/{_hex(rc)}" if draft == 1 else None
+            image = f"{IMAGE_HOST}/{_hex(rc)}" if draft == 1 else None
             candidates.append(
                 candidate(
                     rc,
@@ -343,6 +354,8 @@ async def batchexecute(request: web.Request) -> web.Response:
                 envelopes.append(_error(rpcid, ["BardErrorInfo", 1096]))
                 continue
             result = _read(state, payload)
+            if result is not None:
+                result = _images_at(request, config, result)
             if result is None:
                 error = [5, None, [["type.googleapis.com/assistant.boq.bard.BardErrorInfo", [11]]]]
                 envelopes.append(_error(rpcid, error))
@@ -354,6 +367,37 @@ async def batchexecute(request: web.Request) -> web.Response:
         state.rotated = True
         state.at = "emulator-at-1"
     return web.Response(text=frame(envelopes), content_type="application/json")
+
+
+def _images_at(request: web.Request, config: GeminiEmulatorConfig, result: list[Any]) -> list[Any]:
+    """The read's image URLs pointing at ``image_host``, else back at this emulator, so that
+    a backup fetches their bytes offline (or from another host, perhaps an unreachable one)."""
+    host = config.image_host or f"{request.scheme}://{request.host}{IMAGES}"
+    rewritten: list[Any] = json.loads(json.dumps(result).replace(IMAGE_HOST, host.rstrip("/")))
+    return rewritten
+
+
+async def image(request: web.Request) -> web.Response:
+    """A small deterministic PNG-like body per name (bytes to store, not a real image). A
+    request carrying a credential is refused (400): an image host is not the account."""
+    config = request.app[STATE].config.provider(NAME)
+    state = world(request)
+    state.image_requests += 1
+    status = 200
+    if "Cookie" in request.headers or "Authorization" in request.headers:
+        status = 400
+    elif state.image_requests <= config.refuse_images:
+        status = 403
+    request.app[STATE].log(request.method, request.path, IMAGE_ROUTE, status)
+    if status != 200:
+        reason = "credential sent to an image host" if status == 400 else "Forbidden"
+        return web.Response(status=status, text=reason, content_type="text/plain")
+    return web.Response(body=image_bytes(request.match_info["name"]), content_type="image/png")
+
+
+def image_bytes(name: str) -> bytes:
+    """The bytes the emulator serves for the image ``name``."""
+    return b"\x89PNG\r\n\x1a\n" + hashlib.sha256(name.encode()).digest() * 8
 
 
 async def elsewhere_page(request: web.Request) -> web.Response:
@@ -382,10 +426,12 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/consent/ml", elsewhere_page)
     app.router.add_get("/ServiceLogin", elsewhere_page)
     app.router.add_post("/_emulator/gemini/turn/{id}", control_turn)
+    app.router.add_get(IMAGES + "/{name}", image)
 
 
-# Both RPCs share one path: the fake logs each chat read under a route name of its own.
-ITEM_ROUTES = frozenset({"batchexecute hNvQHb"})
+# Both RPCs share one path: the fake logs each chat read under a route name of its own, and
+# each image fetch (a no-change backup asks neither again).
+ITEM_ROUTES = frozenset({READ_ROUTE, IMAGE_ROUTE})
 
 
 def default_config() -> GeminiEmulatorConfig:

@@ -4,13 +4,14 @@ Light: no HTTP client."""
 from __future__ import annotations
 
 from archiver.backup.options import common_backup_options
-from archiver.options import Option, credential, http_url
+from archiver.options import Option, boolean, credential, http_url, positive_number
 
 PROVIDER = "gemini"
 DEFAULT_BASE_URL = "https://gemini.google.com"
 COOKIE_ENV = "GEMINI_COOKIE"
 BASE_URL_ENV = "GEMINI_BASE_URL"
 DEFAULT_BACKUP_RPM = 20.0
+IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still bounded
 
 # The batchexecute RPCs a backup reads with (docs/protocol/gemini.md); it never sends others.
 LIST_RPC = "MaZiqc"
@@ -31,4 +32,8 @@ BACKUP_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "Gemini host", cli=False),
     **credential("cookie", COOKIE_ENV, "Gemini cookie (a Cookie header)"),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM, listed="chats"),
+    "no_files": Option(boolean, False, "Do not download the images answers show."),
+    "max_file_mb": Option(
+        positive_number, None, "Skip images larger than this many MB (recorded as too_large)."
+    ),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from archiver.errors import AuthError, NotFoundError, RateLimitExceeded, UpstreamError
 from archiver.providers.gemini.batchexecute import RpcResult, error_codes, mentions
@@ -219,15 +220,25 @@ def candidate_images(candidate: Any) -> list[str]:
         value = stack.pop(0)
         if isinstance(value, list):
             stack[0:0] = value
-        elif (
-            isinstance(value, str)
-            and value.startswith("https://")
-            and "googleusercontent.com/" in value
-            and "/card_content/" not in value
-            and value not in urls
-        ):
+        elif isinstance(value, str) and is_image_url(value) and value not in urls:
             urls.append(value)
     return urls
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_image_url(value: str) -> bool:
+    """An image's URL: on Google's image hosts (https, ``googleusercontent.com``; not the
+    ``http://googleusercontent.com/card_content/`` placeholders), or on a loopback host (the
+    emulator's image host, which serves ``make demo`` and the tests offline)."""
+    if value.startswith("https://") and "googleusercontent.com/" in value:
+        return "/card_content/" not in value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and parts.hostname in LOOPBACK
 
 
 # --- what an RPC's error slot means --------------------------------------------------------
@@ -263,6 +274,7 @@ __all__ = [
     "candidate_text",
     "candidate_thoughts",
     "check_result",
+    "is_image_url",
     "list_payload",
     "page_tokens",
     "pair_iso",

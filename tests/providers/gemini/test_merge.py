@@ -147,7 +147,8 @@ def test_takeout_after_a_live_backup_does_not_duplicate(tmp_path: Path) -> None:
         # The upload the Takeout brought is on the live turn's user message, bytes stored.
         first_turn = next(iter(world.chats.values())).turns[0]
         assert db.execute(
-            "SELECT message_node_id, sha256 FROM attachments WHERE download_status = 'stored'"
+            "SELECT message_node_id, sha256 FROM attachments WHERE download_status = 'stored' "
+            "AND asset_pointer LIKE 'takeout://%'"
         ).fetchall() == [(first_turn.rid, hashlib.sha256(UPLOAD_BYTES).hexdigest())]
         db.close()
         # Again: nothing new. A later live backup keeps what the Takeout brought.
