@@ -87,10 +87,20 @@ def rows(db: Any, provider: str) -> list[tuple[Any, ...]]:
 def test_a_backup_with_nothing_new_fetches_nothing_again(name, emulator, tmp_path, monkeypatch):
     provider = registry.get(name)
     db = open_db(tmp_path / "a.db")
+    assert provider.emulator is not None
+    start = len(emulator.request_log)
     first = backup(provider, db, monkeypatch, environment(provider, emulator))
     assert first.exit_code == 0, first.errors
     assert first.fetched > 0, f"{name}'s fake served nothing to back up"
     mark = len(emulator.request_log)
+    # The item routes are the ones the log names (else the check below could never fail).
+    fetched = [
+        e for e in emulator.request_log[start:mark] if e["route"] in provider.emulator.item_routes
+    ]
+    # Each conversation fetched and each file downloaded ("files_stored", "images_stored")
+    # took one item request at least.
+    files = sum(n for key, n in first.extra.items() if key.endswith("_stored"))
+    assert len(fetched) >= first.fetched + files, f"{name}'s ITEM_ROUTES miss some fetches"
     second = backup(provider, db, monkeypatch, environment(provider, emulator))
     assert second.exit_code == 0, second.errors
     assert second.fetched == 0 and second.new == 0 and second.updated == 0

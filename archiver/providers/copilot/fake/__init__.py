@@ -11,7 +11,8 @@ from archiver.providers.copilot.fake.config import CopilotFakeConfig
 from archiver.providers.copilot.options import BASE_URL_ENV, TOKEN_ENV
 
 # One conversation's history, one image: what a backup with nothing new never asks.
-ITEM_ROUTES = frozenset({"/c/api/conversations/{id}/history", "/_emulator/copilot/images/{name}"})
+# The image route logs itself as "copilot image" (paths under /_emulator/ skip the logging).
+ITEM_ROUTES = frozenset({"/c/api/conversations/{id}/history", "copilot image"})
 
 
 def default_config() -> CopilotFakeConfig:
