@@ -7,7 +7,6 @@ conversations whose ``updatedAt`` the archive has not seen have their history fe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import replace
 from typing import Any
 
 import sqlite_utils
@@ -16,15 +15,15 @@ from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
 from archiver.backup.options import common_backup_arguments
+from archiver.backup.public_files import after_backup
 from archiver.progress import Progress
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import download_images
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
 from archiver.providers.copilot.jobs import file_values
 from archiver.providers.copilot.options import DEFAULT_BACKUP_RPM, IMAGE_RPM
-from archiver.store.filestore import FileStore, store_beside
-from archiver.transport.http import HttpClient
-from archiver.transport.pace import ClientPace, paced_http
+from archiver.store.filestore import FileStore
+from archiver.transport.pace import ClientPace
 
 FEED_CONVERSATIONS = "conversations"
 
@@ -77,17 +76,17 @@ async def backup_copilot(
         pace=pace,
         progress=progress,
     )
-    store = file_store or store_beside(db)
-    if not files or summary.aborted is not None or store is None:
-        return summary
-    # The account's retry policy and timeout, at the image hosts' own pace.
-    async with paced_http(replace(pace, max_rpm=image_rpm, burst=1), HttpClient) as http:
-        concurrency = (options or BackupOptions()).concurrency
-        images = await download_images(
-            db, http, store, max_bytes=max_file_bytes, concurrency=concurrency
-        )
-    images.report_into(summary, "images")  # failed or deferred: retried next time, partial
-    return summary
+    return await after_backup(
+        db,
+        summary,
+        download_images,
+        files=files,
+        max_file_bytes=max_file_bytes,
+        file_store=file_store,
+        rpm=image_rpm,
+        pace=pace,
+        options=options,
+    )
 
 
 async def back_up(

@@ -10,22 +10,15 @@ already stored is never fetched again; a 404 is ``gone`` and not retried every n
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.downloads import (
-    SKIPPED,
-    DownloadSummary,
-    each_until_stopped,
-    into_store,
-    recorder,
-)
-from archiver.flatten.records import as_str
+from archiver.backup.downloads import SKIPPED, DownloadSummary
+from archiver.backup.public_files import download_public_files
 from archiver.providers.copilot.flatten import PROVIDER, image_urls
 from archiver.store.edits import AttachmentKey, pending_attachments, record_download
-from archiver.store.filestore import FileStore, StoredFile
+from archiver.store.filestore import FileStore
 from archiver.timeutil import utc_now_iso
 from archiver.transport.http import HttpClient
 
@@ -58,41 +51,12 @@ async def download_images(
     max_bytes: int | None = None,
     concurrency: int = 2,
 ) -> ImageSummary:
-    """Fetch every pending image (backup.downloads: several at once, an image host that stops
-    answering given up on for the run); failures are recorded per image, a full disk or a
-    refused request stops the phase (what was stored is kept)."""
-    summary = ImageSummary()
+    """Fetch every pending image (``backup.public_files``); failures are recorded per image,
+    a full disk or a refused request stops the phase (what was stored is kept). Rows that
+    point at no image are marked skipped."""
     images, others = pending_images(db)
     if others:
         record_download(db, others, SKIPPED, now=utc_now_iso())
-
-    async def one(image: tuple[str, list[AttachmentKey]]) -> None:
-        await _download_one(db, http, store, *image, summary, max_bytes=max_bytes)
-
-    await each_until_stopped(images.items(), one, summary, concurrency=concurrency, http=http)
-    return summary
-
-
-async def _download_one(
-    db: sqlite_utils.Database,
-    http: HttpClient,
-    store: FileStore,
-    url: str,
-    keys: list[AttachmentKey],
-    summary: ImageSummary,
-    *,
-    max_bytes: int | None,
-) -> None:
-    record = recorder(db, keys)
-    if not url.startswith(("https://", "http://")):
-        record(SKIPPED, error="not an http(s) URL")
-        return
-
-    async def consume(chunks: AsyncIterator[bytes]) -> StoredFile:
-        return await store.put_async_chunks(chunks, max_bytes=max_bytes)
-
-    async def download() -> StoredFile:
-        return await http.request_stream("GET", url, consume, headers={"Accept": "image/*"})
-
-    what = f"image {as_str(url.split('?')[0])}"
-    await into_store(what, download, record, summary, noun="image")
+    return await download_public_files(
+        db, http, store, images, max_bytes=max_bytes, concurrency=concurrency
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import replace
 from typing import Any, ClassVar
 
 import sqlite_utils
@@ -20,6 +19,7 @@ from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
 from archiver.backup.options import common_backup_arguments
+from archiver.backup.public_files import after_backup
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
@@ -30,9 +30,8 @@ from archiver.providers.gemini.options import DEFAULT_BACKUP_RPM, IMAGE_RPM, PRO
 from archiver.providers.gemini.parse import ChatRow
 from archiver.providers.gemini.stored import save_gems, stored_entries
 from archiver.query.blocks import as_dict, load_json
-from archiver.store.filestore import FileStore, store_beside
-from archiver.transport.http import HttpClient
-from archiver.transport.pace import ClientPace, paced_http
+from archiver.store.filestore import FileStore
+from archiver.transport.pace import ClientPace
 
 FEEDS = ("pinned", "chats")
 DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
@@ -131,18 +130,18 @@ async def backup_gemini(
     )
     if source.gems:
         summary.extra["gems_new"] = save_gems(db, source.gems, settings.account)
-    store = file_store or store_beside(db)
-    if not files or summary.aborted is not None or store is None:
-        return summary
-    # A client of its own, which never holds the cookie: the account's retry policy and
-    # timeout, at the image hosts' own pace.
-    async with paced_http(replace(pace, max_rpm=image_rpm, burst=1), HttpClient) as http:
-        concurrency = (options or BackupOptions()).concurrency
-        images = await download_images(
-            db, http, store, max_bytes=max_file_bytes, concurrency=concurrency
-        )
-    images.report_into(summary, "images")  # failed or deferred: retried next time, partial
-    return summary
+
+    return await after_backup(
+        db,
+        summary,
+        download_images,
+        files=files,
+        max_file_bytes=max_file_bytes,
+        file_store=file_store,
+        rpm=image_rpm,
+        pace=pace,
+        options=options,
+    )
 
 
 async def back_up(

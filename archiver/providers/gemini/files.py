@@ -13,26 +13,17 @@ fetched again. Attachment rows that are not images the answers show (a Takeout's
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from archiver.backup.downloads import (
-    SKIPPED,
-    STORED,
-    DownloadSummary,
-    each_until_stopped,
-    fails_alone,
-    into_store,
-    recorder,
-)
+from archiver.backup.downloads import DownloadSummary, fails_alone
+from archiver.backup.public_files import download_public_files
 from archiver.errors import AuthError, ChallengeError, UpstreamError
 from archiver.providers.gemini import parse
 from archiver.providers.gemini.options import PROVIDER
 from archiver.query.blocks import as_dict
-from archiver.store.edits import AttachmentKey, pending_attachments, stored_copy
-from archiver.store.filestore import FileStore, StoredFile
+from archiver.store.edits import AttachmentKey, pending_attachments
+from archiver.store.filestore import FileStore
 from archiver.transport.http import HttpClient
 
 
@@ -66,45 +57,15 @@ async def download_images(
     max_bytes: int | None = None,
     concurrency: int = 2,
 ) -> DownloadSummary:
-    """Fetch every pending image (backup.downloads: several at once, an image host that stops
-    answering given up on for the run); failures are recorded per image, a full disk stops
-    the phase (what was stored is kept)."""
-    summary = DownloadSummary()
-
-    async def one(image: tuple[str, list[AttachmentKey]]) -> None:
-        await _download_one(db, http, store, *image, summary, max_bytes=max_bytes)
-
-    images = pending_images(db)
-    await each_until_stopped(images.items(), one, summary, concurrency=concurrency, http=http)
-    return summary
-
-
-async def _download_one(
-    db: sqlite_utils.Database,
-    http: HttpClient,
-    store: FileStore,
-    url: str,
-    keys: list[AttachmentKey],
-    summary: DownloadSummary,
-    *,
-    max_bytes: int | None,
-) -> None:
-    record = recorder(db, keys)
-    if not url.startswith(("https://", "http://")):
-        record(SKIPPED, error="not an http(s) URL")
-        return
-    known = stored_copy(db, [url])
-    if known is not None and store.has(known[0]):  # another chat's copy: nothing to fetch
-        sha256, size = known
-        record(STORED, StoredFile(sha256, size or 0, store.path_for(sha256)))
-        return
-
-    async def consume(chunks: AsyncIterator[bytes]) -> StoredFile:
-        return await store.put_async_chunks(chunks, max_bytes=max_bytes)
-
-    async def download() -> StoredFile:
-        return await http.request_stream("GET", url, consume, headers={"Accept": "image/*"})
-
-    parts = urlsplit(url)
-    what = f"image {parts.netloc}{parts.path}"  # no query string: it may carry a signature
-    await into_store(what, download, record, summary, noun="image", alone=image_fails_alone)
+    """Fetch every pending image (``backup.public_files``); failures are recorded per image
+    (a refusal too: ``image_fails_alone``), a full disk stops the phase (what was stored is
+    kept)."""
+    return await download_public_files(
+        db,
+        http,
+        store,
+        pending_images(db),
+        max_bytes=max_bytes,
+        concurrency=concurrency,
+        alone=image_fails_alone,
+    )

@@ -1,0 +1,120 @@
+"""Files on hosts that take no credential (Copilot's image CDN, the images Gemini's answers
+show): downloaded after the backup, on an HttpClient of their own that never holds the
+account's secret (a token goes only to its own host), at the file hosts' own pace.
+
+A provider says which attachment rows point at such a file (``pending``: URL → the rows);
+the rest is the same for every one: an http(s) URL only, a file another row already stored is
+not fetched again, the query string (it may carry a signature) is kept out of error lines,
+and each outcome is recorded by ``backup.downloads``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import replace
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import sqlite_utils
+
+from archiver.backup.downloads import (
+    SKIPPED,
+    STORED,
+    DownloadSummary,
+    each_until_stopped,
+    fails_alone,
+    into_store,
+    recorder,
+)
+from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.errors import UpstreamError
+from archiver.store.edits import AttachmentKey, stored_copy
+from archiver.store.filestore import FileStore, StoredFile, store_beside
+from archiver.transport.http import HttpClient
+from archiver.transport.pace import ClientPace, paced_http
+
+PendingFiles = Mapping[str, list[AttachmentKey]]
+
+
+async def download_public_files(
+    db: sqlite_utils.Database,
+    http: HttpClient,
+    store: FileStore,
+    files: PendingFiles,
+    *,
+    max_bytes: int | None = None,
+    concurrency: int = 2,
+    noun: str = "image",
+    alone: Callable[[UpstreamError], bool] = fails_alone,
+) -> DownloadSummary:
+    """Fetch every URL of ``files`` (several at once; a host that stops answering is given up
+    on for the run). Failures are recorded per file; ``alone`` says which upstream errors fail
+    one file only (the others stop the phase, as a full disk does); what was stored is kept."""
+    summary = DownloadSummary()
+
+    async def one(file: tuple[str, list[AttachmentKey]]) -> None:
+        url, keys = file
+        record = recorder(db, keys)
+        if not url.startswith(("https://", "http://")):
+            record(SKIPPED, error="not an http(s) URL")
+            return
+        known = stored_copy(db, [url])
+        if known is not None and store.has(known[0]):  # another row's copy: nothing to fetch
+            sha256, size = known
+            record(STORED, StoredFile(sha256, size or 0, store.path_for(sha256)))
+            return
+
+        async def consume(chunks: AsyncIterator[bytes]) -> StoredFile:
+            return await store.put_async_chunks(chunks, max_bytes=max_bytes)
+
+        async def download() -> StoredFile:
+            return await http.request_stream("GET", url, consume, headers={"Accept": "image/*"})
+
+        parts = urlsplit(url)
+        what = f"{noun} {parts.netloc}{parts.path}"
+        await into_store(what, download, record, summary, noun=noun, alone=alone)
+
+    await each_until_stopped(files.items(), one, summary, concurrency=concurrency, http=http)
+    return summary
+
+
+class FilePhase(Protocol):
+    """A provider's download of its pending files (``download_images``)."""
+
+    def __call__(
+        self,
+        db: sqlite_utils.Database,
+        http: HttpClient,
+        store: FileStore,
+        *,
+        max_bytes: int | None,
+        concurrency: int,
+    ) -> Awaitable[DownloadSummary]: ...
+
+
+async def after_backup(
+    db: sqlite_utils.Database,
+    summary: BackupSummary,
+    phase: FilePhase,
+    *,
+    files: bool,
+    max_file_bytes: int | None,
+    file_store: FileStore | None,
+    rpm: float | None,
+    pace: ClientPace,
+    options: BackupOptions | None,
+    counted_as: str = "images",
+) -> BackupSummary:
+    """Run ``phase`` once the backup is done (unless ``files`` is
+    false, the run stopped early or the database has no file store), on a client of its own
+    with the account's retry policy and timeout at ``rpm``. Its counts join the summary as
+    ``<counted_as>_*``; failed or deferred files make the run partial and are retried next
+    time."""
+    store = file_store or store_beside(db)
+    if not files or summary.aborted is not None or store is None:
+        return summary
+    concurrency = (options or BackupOptions()).concurrency
+    async with paced_http(replace(pace, max_rpm=rpm, burst=1), HttpClient) as http:
+        downloaded = await phase(db, http, store, max_bytes=max_file_bytes, concurrency=concurrency)
+    downloaded.report_into(summary, counted_as)
+    return summary
