@@ -39,6 +39,25 @@ def common_backup_options(
     }
 
 
+def file_options(what: str = "files messages point at") -> dict[str, Option]:
+    """``--no-files`` and ``--max-file-mb``, for every provider whose backup downloads."""
+    return {
+        "no_files": Option(boolean, False, f"Do not download the {what}."),
+        "max_file_mb": Option(
+            positive_number, None, "Skip files larger than this many MB (recorded as too_large)."
+        ),
+    }
+
+
+def file_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``files`` and ``max_file_bytes`` from ``no_files`` and ``max_file_mb``."""
+    mb = values.get("max_file_mb")
+    return {
+        "files": not values.get("no_files", False),
+        "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
+    }
+
+
 def backup_pace(values: Mapping[str, Any], policy: RetryPolicy | None = None) -> ClientPace:
     """The pace the common options (max_rpm, max_wait, timeout) ask for; ``policy`` replaces
     the default policy with that max_wait."""

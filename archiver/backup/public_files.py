@@ -11,8 +11,8 @@ and each outcome is recorded by ``backup.downloads``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import replace
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -27,6 +27,7 @@ from archiver.backup.downloads import (
     recorder,
 )
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import file_arguments
 from archiver.errors import UpstreamError
 from archiver.store.edits import AttachmentKey, stored_copy
 from archiver.store.filestore import FileStore, StoredFile, store_beside
@@ -78,6 +79,25 @@ async def download_public_files(
     return summary
 
 
+@dataclass(frozen=True)
+class PublicFiles:
+    """What a backup does about the files on credential-free hosts: whether it downloads them
+    (``--no-files``), the size limit (``--max-file-mb``), their own pace (None: unpaced, for
+    the local emulator) and the store (None: the one beside the database)."""
+
+    download: bool = True
+    max_bytes: int | None = None
+    rpm: float | None = None
+    store: FileStore | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], *, rpm: float) -> PublicFiles:
+        """From the backup's option values. A faster account pace asked for (``max_rpm``)
+        lifts the files' pace ``rpm`` with it, never lowers it."""
+        given = file_arguments(values)
+        return cls(given["files"], given["max_file_bytes"], max(rpm, values["max_rpm"]))
+
+
 class FilePhase(Protocol):
     """A provider's download of its pending files (``download_images``)."""
 
@@ -96,25 +116,24 @@ async def after_backup(
     db: sqlite_utils.Database,
     summary: BackupSummary,
     phase: FilePhase,
+    files: PublicFiles,
     *,
-    files: bool,
-    max_file_bytes: int | None,
-    file_store: FileStore | None,
-    rpm: float | None,
     pace: ClientPace,
     options: BackupOptions | None,
     counted_as: str = "images",
 ) -> BackupSummary:
-    """Run ``phase`` once the backup is done (unless ``files`` is
-    false, the run stopped early or the database has no file store), on a client of its own
-    with the account's retry policy and timeout at ``rpm``. Its counts join the summary as
+    """Run ``phase`` once the backup is done (unless ``files`` says not to download, the run
+    stopped early or the database has no file store), on a client of its own with the
+    account's retry policy and timeout at the files' pace. Its counts join the summary as
     ``<counted_as>_*``; failed or deferred files make the run partial and are retried next
     time."""
-    store = file_store or store_beside(db)
-    if not files or summary.aborted is not None or store is None:
+    store = files.store or store_beside(db)
+    if not files.download or summary.aborted is not None or store is None:
         return summary
     concurrency = (options or BackupOptions()).concurrency
-    async with paced_http(replace(pace, max_rpm=rpm, burst=1), HttpClient) as http:
-        downloaded = await phase(db, http, store, max_bytes=max_file_bytes, concurrency=concurrency)
+    async with paced_http(replace(pace, max_rpm=files.rpm, burst=1), HttpClient) as http:
+        downloaded = await phase(
+            db, http, store, max_bytes=files.max_bytes, concurrency=concurrency
+        )
     downloaded.report_into(summary, counted_as)
     return summary

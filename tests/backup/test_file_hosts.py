@@ -19,6 +19,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from archiver.backup.engine import BackupOptions
+from archiver.backup.public_files import PublicFiles
 from archiver.config import Secret
 from archiver.emulator import running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL, HostUnreachable, UnreachableError
@@ -80,7 +81,7 @@ def backup_copilot_images(emu: Any, db: Any) -> Any:
             db,
             settings,
             options=BackupOptions(concurrency=2),
-            image_rpm=None,
+            images=PublicFiles(),  # unpaced: the hosts are local
             pace=ClientPace(None, policy=FAST),
         )
     )

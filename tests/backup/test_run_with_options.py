@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.backup.options import common_backup_arguments
-from archiver.providers.copilot.jobs import file_values
+from archiver.backup.public_files import PublicFiles
 from archiver.providers.copilot.options import BACKUP_OPTIONS as COPILOT_OPTIONS
+from archiver.providers.copilot.options import IMAGE_RPM
 
 VALUES: dict[str, Any] = {
     "full": True,
@@ -28,9 +29,11 @@ def test_common_values_reach_the_backup() -> None:
     assert seen["pace"].timeout_seconds == 9.0
 
 
-def test_copilot_adds_its_image_values() -> None:
-    seen = file_values({**VALUES, "no_files": True, "max_file_mb": 2})
-    assert seen["files"] is False
-    assert seen["max_file_bytes"] == 2 * 1024 * 1024
-    assert seen["image_rpm"] == 200.0  # a faster account pace lifts the image pace
+def test_file_options_reach_the_download_of_public_files() -> None:
+    seen = PublicFiles.from_values({**VALUES, "no_files": True, "max_file_mb": 2}, rpm=IMAGE_RPM)
+    assert seen.download is False
+    assert seen.max_bytes == 2 * 1024 * 1024
+    assert seen.rpm == 200.0  # a faster account pace lifts the image pace
+    slow = PublicFiles.from_values({**VALUES, "max_rpm": 10.0}, rpm=IMAGE_RPM)
+    assert (slow.download, slow.max_bytes, slow.rpm) == (True, None, IMAGE_RPM)  # never lowers it
     assert {"force", "max_wait"} <= set(COPILOT_OPTIONS)

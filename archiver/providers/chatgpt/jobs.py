@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.options import backup_pace
+from archiver.backup.options import backup_pace, file_arguments
 from archiver.cooldown import (
     remember_cooldown,
 )
@@ -75,11 +75,7 @@ def with_browser_options(settings: ChatGPTSettings, o: Mapping[str, Any]) -> Cha
 
 
 def extras_for(o: Mapping[str, Any]) -> ChatGPTExtras:
-    mb = o.get("max_file_mb")
-    return ChatGPTExtras(
-        files=not o.get("no_files", False),
-        max_file_bytes=None if mb is None else int(mb * 1024 * 1024),
-    )
+    return ChatGPTExtras(**file_arguments(o))
 
 
 async def run_backup(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from archiver.backup.options import common_backup_options
+from archiver.backup.options import common_backup_options, file_options
 from archiver.options import (
     Option,
     boolean,
@@ -68,10 +68,7 @@ BACKUP_OPTIONS: dict[str, Option] = {
     "transport": Option(
         text, None, "aiohttp (default) or curl_cffi (pip install 'archiver[impersonate]')."
     ),
-    "no_files": Option(boolean, False, "Do not download the files messages point at."),
-    "max_file_mb": Option(
-        positive_number, None, "Skip files larger than this many MB (recorded as too_large)."
-    ),
+    **file_options(),
     "no_archived": Option(boolean, False, "Skip the list of archived chats."),
     "no_snapshot": Option(
         boolean, False, "Do not record plan, models and limits first (saves 4 requests per run)."

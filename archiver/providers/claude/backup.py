@@ -21,7 +21,7 @@ import sqlite_utils
 from archiver.backup.client_source import list_page
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
-from archiver.backup.options import common_backup_arguments
+from archiver.backup.options import common_backup_arguments, file_arguments
 from archiver.errors import (
     EXIT_FAILED,
     ArchiverError,
@@ -42,7 +42,6 @@ from archiver.providers.claude.client import (
 )
 from archiver.providers.claude.files import FileSummary, download_files
 from archiver.providers.claude.flatten import flatten_tree
-from archiver.providers.claude.jobs import file_values
 from archiver.providers.claude.knowledge import project_knowledge
 from archiver.providers.claude.options import DEFAULT_BACKUP_RPM, PROVIDER
 from archiver.providers.claude.parse import (
@@ -276,7 +275,7 @@ async def back_up(
 ) -> BackupSummary:
     """``archiver backup claude`` with its option values: the common ones and the files'."""
     return await backup_claude(
-        db, settings, progress=progress, **common_backup_arguments(values), **file_values(values)
+        db, settings, progress=progress, **common_backup_arguments(values), **file_arguments(values)
     )
 
 

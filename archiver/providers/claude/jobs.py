@@ -22,15 +22,6 @@ def settings_for(job: JobValues) -> ClaudeSettings:
     )
 
 
-def file_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``backup_claude`` takes beyond the common options: the files."""
-    mb = values.get("max_file_mb")
-    return {
-        "files": not values.get("no_files", False),
-        "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
-    }
-
-
 def settings_for_job(job: JobValues) -> ClaudeSettings:
     return settings_for(job)
 

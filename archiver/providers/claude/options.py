@@ -4,8 +4,8 @@ providers'). Light on purpose: the registry imports it to list and generate comm
 
 from __future__ import annotations
 
-from archiver.backup.options import common_backup_options
-from archiver.options import Option, boolean, credential, http_url, positive_number
+from archiver.backup.options import common_backup_options, file_options
+from archiver.options import Option, credential, http_url
 
 PROVIDER = "claude"
 # Bump when a flattener change should re-derive rows whose raw JSON is unchanged (reflatten).
@@ -24,10 +24,7 @@ BACKUP_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "claude.ai host (the emulator)", cli=False),
     **credential("session", SESSION_ENV, "claude.ai session key"),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM),
-    "no_files": Option(boolean, False, "Do not download uploaded files and images."),
-    "max_file_mb": Option(
-        positive_number, None, "Skip files larger than this many MB (recorded as too_large)."
-    ),
+    **file_options("uploaded files and images"),
 }
 
 # Claude's keys of the ``batch`` job kind and of `archiver batch` / `archiver serve`.

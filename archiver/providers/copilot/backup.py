@@ -15,14 +15,12 @@ from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
 from archiver.backup.options import common_backup_arguments
-from archiver.backup.public_files import after_backup
+from archiver.backup.public_files import PublicFiles, after_backup
 from archiver.progress import Progress
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import download_images
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
-from archiver.providers.copilot.jobs import file_values
 from archiver.providers.copilot.options import DEFAULT_BACKUP_RPM, IMAGE_RPM
-from archiver.store.filestore import FileStore
 from archiver.transport.pace import ClientPace
 
 FEED_CONVERSATIONS = "conversations"
@@ -49,6 +47,7 @@ class CopilotBackup(ClientSource):
         return await self.client.history(item.id)
 
 
+DEFAULT_IMAGES = PublicFiles(rpm=IMAGE_RPM)  # downloaded, beside the database, at their pace
 DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
 
 
@@ -56,10 +55,7 @@ async def backup_copilot(
     db: sqlite_utils.Database,
     settings: CopilotSettings,
     *,
-    files: bool = True,
-    max_file_bytes: int | None = None,
-    file_store: FileStore | None = None,
-    image_rpm: float | None = IMAGE_RPM,
+    images: PublicFiles = DEFAULT_IMAGES,
     pace: ClientPace = DEFAULT_PACE,
     options: BackupOptions | None = None,
     progress: Progress | None = None,
@@ -76,17 +72,7 @@ async def backup_copilot(
         pace=pace,
         progress=progress,
     )
-    return await after_backup(
-        db,
-        summary,
-        download_images,
-        files=files,
-        max_file_bytes=max_file_bytes,
-        file_store=file_store,
-        rpm=image_rpm,
-        pace=pace,
-        options=options,
-    )
+    return await after_backup(db, summary, download_images, images, pace=pace, options=options)
 
 
 async def back_up(
@@ -96,8 +82,9 @@ async def back_up(
     progress: Progress | None,
 ) -> BackupSummary:
     """``archiver backup copilot`` with its option values: the common ones and the images'."""
+    images = PublicFiles.from_values(values, rpm=IMAGE_RPM)
     return await backup_copilot(
-        db, settings, progress=progress, **common_backup_arguments(values), **file_values(values)
+        db, settings, images=images, progress=progress, **common_backup_arguments(values)
     )
 
 

@@ -10,7 +10,6 @@ from archiver.options import (
     job_secret,
 )
 from archiver.providers.copilot.client import DEFAULT_USER_AGENT, CopilotSettings
-from archiver.providers.copilot.options import IMAGE_RPM
 
 
 def settings_for(job: JobValues) -> CopilotSettings:
@@ -23,17 +22,6 @@ def settings_for(job: JobValues) -> CopilotSettings:
         base_url=o["base_url"],
         user_agent=DEFAULT_USER_AGENT,
     )
-
-
-def file_values(o: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``backup_copilot`` takes beyond the common options: the images."""
-    mb = o.get("max_file_mb")
-    return {
-        # A faster account pace asked for lifts the image pace with it, never lowers it.
-        "image_rpm": max(IMAGE_RPM, o["max_rpm"]),
-        "files": not o.get("no_files", False),
-        "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
-    }
 
 
 def settings_for_job(job: JobValues) -> CopilotSettings:

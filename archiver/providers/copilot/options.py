@@ -3,8 +3,8 @@ Copilot's keys of ``archiver batch``). Light: no HTTP client."""
 
 from __future__ import annotations
 
-from archiver.backup.options import common_backup_options
-from archiver.options import Option, boolean, credential, http_url, positive_number, text
+from archiver.backup.options import common_backup_options, file_options
+from archiver.options import Option, credential, http_url, text
 
 PROVIDER = "copilot"
 DEFAULT_BASE_URL = "https://copilot.microsoft.com"
@@ -22,8 +22,7 @@ BACKUP_OPTIONS: dict[str, Option] = {
     "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)", cli=False),
     **credential("token", TOKEN_ENV, "Copilot token"),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM),
-    "no_files": Option(boolean, False, "Do not download the images messages show."),
-    "max_file_mb": Option(positive_number, None, "Skip (and mark) images bigger than this."),
+    **file_options("images messages show"),
 }
 # Copilot's keys of the ``batch`` job kind (and `archiver batch`): prefixed, beside the others.
 SEND_OPTIONS: dict[str, Option] = {

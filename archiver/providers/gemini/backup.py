@@ -19,21 +19,20 @@ from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupOptions, BackupSummary
 from archiver.backup.listing import ListItem
 from archiver.backup.options import common_backup_arguments
-from archiver.backup.public_files import after_backup
+from archiver.backup.public_files import PublicFiles, after_backup
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
 from archiver.providers.gemini.files import download_images
 from archiver.providers.gemini.flatten import GeminiChat, flatten_chat, gems_of
-from archiver.providers.gemini.jobs import file_values
 from archiver.providers.gemini.options import DEFAULT_BACKUP_RPM, IMAGE_RPM, PROVIDER
 from archiver.providers.gemini.parse import ChatRow
 from archiver.providers.gemini.stored import save_gems, stored_entries
 from archiver.query.blocks import as_dict, load_json
-from archiver.store.filestore import FileStore
 from archiver.transport.pace import ClientPace
 
 FEEDS = ("pinned", "chats")
+DEFAULT_IMAGES = PublicFiles(rpm=IMAGE_RPM)  # downloaded, beside the database, at their pace
 DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
 
 
@@ -113,10 +112,7 @@ async def backup_gemini(
     db: sqlite_utils.Database,
     settings: GeminiSettings,
     *,
-    files: bool = True,
-    max_file_bytes: int | None = None,
-    file_store: FileStore | None = None,
-    image_rpm: float | None = IMAGE_RPM,
+    images: PublicFiles = DEFAULT_IMAGES,
     pace: ClientPace = DEFAULT_PACE,
     options: BackupOptions | None = None,
     progress: Progress | None = None,
@@ -131,17 +127,7 @@ async def backup_gemini(
     if source.gems:
         summary.extra["gems_new"] = save_gems(db, source.gems, settings.account)
 
-    return await after_backup(
-        db,
-        summary,
-        download_images,
-        files=files,
-        max_file_bytes=max_file_bytes,
-        file_store=file_store,
-        rpm=image_rpm,
-        pace=pace,
-        options=options,
-    )
+    return await after_backup(db, summary, download_images, images, pace=pace, options=options)
 
 
 async def back_up(
@@ -151,8 +137,9 @@ async def back_up(
     progress: Progress | None,
 ) -> BackupSummary:
     """``archiver backup gemini`` with its option values: the common ones and the images'."""
+    images = PublicFiles.from_values(values, rpm=IMAGE_RPM)
     return await backup_gemini(
-        db, settings, progress=progress, **common_backup_arguments(values), **file_values(values)
+        db, settings, images=images, progress=progress, **common_backup_arguments(values)
     )
 
 

@@ -3,8 +3,8 @@ Light: no HTTP client."""
 
 from __future__ import annotations
 
-from archiver.backup.options import common_backup_options
-from archiver.options import Option, boolean, credential, http_url, positive_number
+from archiver.backup.options import common_backup_options, file_options
+from archiver.options import Option, credential, http_url
 
 PROVIDER = "gemini"
 DEFAULT_BASE_URL = "https://gemini.google.com"
@@ -32,8 +32,5 @@ BACKUP_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "Gemini host", cli=False),
     **credential("cookie", COOKIE_ENV, "Gemini cookie (a Cookie header)"),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM, listed="chats"),
-    "no_files": Option(boolean, False, "Do not download the images answers show."),
-    "max_file_mb": Option(
-        positive_number, None, "Skip images larger than this many MB (recorded as too_large)."
-    ),
+    **file_options("images answers show"),
 }

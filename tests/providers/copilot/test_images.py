@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.public_files import PublicFiles
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
 from archiver.providers.copilot.backup import backup_copilot
@@ -23,16 +24,15 @@ TOKEN = CopilotFakeConfig().token
 IMAGES = "/_emulator/copilot/images"
 
 
-def run(emulator: RunningEmulator, db: Any, **kwargs: Any) -> BackupSummary:
+def run(emulator: RunningEmulator, db: Any, *, files: bool = True) -> BackupSummary:
     settings = CopilotSettings(Secret(TOKEN), base_url=emulator.base_url)
     return asyncio.run(
         backup_copilot(
             db,
             settings,
             options=BackupOptions(),
-            image_rpm=None,
+            images=PublicFiles(download=files),  # unpaced: the emulator is local
             pace=ClientPace(None, policy=FAST),
-            **kwargs,
         )
     )
 

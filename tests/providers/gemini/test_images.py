@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from werkzeug import Response
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.public_files import PublicFiles
 from archiver.cli import cli
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
@@ -27,7 +28,7 @@ from archiver.providers.gemini.emulator import (
     environment,
     image_bytes,
 )
-from archiver.providers.gemini.jobs import file_values
+from archiver.providers.gemini.options import IMAGE_RPM
 from archiver.store import open_db
 from archiver.store.filestore import FileStore
 from archiver.transport.pace import ClientPace
@@ -46,16 +47,15 @@ def emulator(**knobs: Any) -> Any:
     return running_emulator(config)
 
 
-def run(emu: RunningEmulator, db: Any, **kwargs: Any) -> BackupSummary:
+def run(emu: RunningEmulator, db: Any, *, files: bool = True) -> BackupSummary:
     settings = GeminiSettings(Secret(COOKIE), base_url=emu.base_url)
     return asyncio.run(
         backup_gemini(
             db,
             settings,
             options=BackupOptions(),
-            image_rpm=None,
+            images=PublicFiles(download=files),  # unpaced: the emulator is local
             pace=ClientPace(None, policy=FAST),
-            **kwargs,
         )
     )
 
@@ -164,11 +164,7 @@ def test_file_options_are_flags_and_job_keys(tmp_path: Path) -> None:
     assert options is not None
     assert {"no_files", "max_file_mb"} <= set(options.options)
     values = {"max_rpm": 20.0, "no_files": True, "max_file_mb": 0.5}
-    assert file_values(values) == {
-        "image_rpm": 120.0,
-        "files": False,
-        "max_file_bytes": 512 * 1024,
-    }
+    assert PublicFiles.from_values(values, rpm=IMAGE_RPM) == PublicFiles(False, 512 * 1024, 120.0)
     with emulator(chats=6) as emu:
         db_path = tmp_path / "a.db"
         result = CliRunner().invoke(
