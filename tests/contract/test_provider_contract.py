@@ -58,11 +58,11 @@ def fast_values(provider: Provider, **given: Any) -> dict[str, Any]:
     return with_defaults(provider.backup.options, {"max_rpm": 60_000.0, **given})
 
 
-def backup(provider: Provider, db: Any, monkeypatch: Any, env: dict[str, str]) -> Any:
+def backup(provider: Provider, db: Any, monkeypatch: Any, env: dict[str, str], **given: Any) -> Any:
     assert provider.backup is not None
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    values = fast_values(provider)
+    values = fast_values(provider, **given)
     settings = provider.settings_from_env(values)
     return asyncio.run(provider.backup.run(db, settings, values))
 
@@ -400,3 +400,35 @@ def test_a_secret_file_others_can_read_is_refused(name, tmp_path, monkeypatch):
     secret.chmod(0o600)
     settings = account.settings_from_env(values)
     assert credential not in repr(settings) + str(settings)
+
+
+DOWNLOADS = [
+    p.name
+    for p in registry.with_capability("backup")
+    if p.backup and "no_files" in p.backup.options
+]
+
+
+def downloaded(summary: Any) -> int:
+    """Files the run downloaded ("files_stored", "images_stored"; pasted text a message
+    carries is stored without a download and counted apart)."""
+    return sum(n for key, n in summary.extra.items() if key.endswith("_stored"))
+
+
+@pytest.mark.parametrize("name", DOWNLOADS)
+def test_the_file_options_are_obeyed(name, emulator, tmp_path, monkeypatch):
+    """``--no-files`` downloads nothing; ``--max-file-mb`` records what is larger as
+    ``too_large`` and downloads none of it; without them the same world's files are stored."""
+    provider = registry.get(name)
+    env = environment(provider, emulator)
+    everything = backup(provider, open_db(tmp_path / "all.db"), monkeypatch, env)
+    assert everything.exit_code == 0 and downloaded(everything), f"{name}'s fake has no file"
+    none = backup(provider, open_db(tmp_path / "none.db"), monkeypatch, env, no_files=True)
+    assert none.exit_code == 0 and downloaded(none) == 0, none.extra
+    tiny_db = open_db(tmp_path / "tiny.db")
+    tiny = backup(provider, tiny_db, monkeypatch, env, max_file_mb=1e-6)  # 1 byte
+    assert tiny.exit_code == 0 and downloaded(tiny) == 0, (tiny.errors, tiny.extra)
+    too_large = tiny_db.execute(
+        "SELECT count(*) FROM attachments WHERE download_status = 'too_large'"
+    ).fetchone()[0]
+    assert too_large >= downloaded(everything) > 0
