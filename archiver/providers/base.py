@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # engine types: imported for annotations only, so provider.py
     from archiver.providers.modules import (
         BackupModule,
         BatchesModule,
+        DemoModule,
+        DemoRun,
         DoctorModule,
         EmulatorModule,
         ExportModule,
@@ -242,6 +244,28 @@ class Emulator(Capability):
         return self._fake().environment(base_url)
 
 
+@dataclass(kw_only=True)
+class Demo(Capability):
+    """The provider's part of ``make demo`` (``scripts/demo.py`` runs every provider's, in
+    registry order, against the bundled emulator): its emulator knobs, its steps (backups, a
+    batch, an export written and imported) and the queries on demo.db worth showing."""
+
+    default_module: ClassVar[str] = "demo"
+
+    def _module(self) -> DemoModule:
+        module: DemoModule = self.implementation()
+        return module
+
+    def emulator_knobs(self) -> Mapping[str, str | int | float | bool]:
+        return self._module().EMULATOR_KNOBS
+
+    def steps(self, run: DemoRun) -> None:
+        self._module().steps(run)
+
+    def queries(self) -> Sequence[tuple[str, str]]:
+        return self._module().QUERIES
+
+
 @dataclass(frozen=True)
 class Gateway:
     """How the gateway's ``/v1/chat/completions`` reaches this provider.
@@ -372,6 +396,7 @@ CAPABILITY_ATTRIBUTES = (
     "renderer",
     "reflatten",
     "tools",
+    "demo",
 )
 
 
@@ -398,6 +423,7 @@ class Provider:
     renderer: ClassVar[Renderer] = PLAIN
     reflatten: ClassVar[Reflatten | None] = None
     tools: ClassVar[Tools | None] = None
+    demo: ClassVar[Demo | None] = None  # None: no part in ``make demo``
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Each capability the class declares works from modules of the class's package."""

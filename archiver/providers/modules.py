@@ -16,12 +16,14 @@ registered provider, that its modules offer what the protocols name, with the sa
 | ``Reflatten`` | ``reflatten`` | ``rebuild`` |
 | ``Account`` | ``jobs`` | ``settings_from_env``, ``settings_for_job`` |
 | ``Tools`` | ``tools`` | ``open_tool``, ``run_tool_job`` |
+| ``Demo`` | ``demo`` | ``EMULATOR_KNOBS``, ``steps``, ``QUERIES`` |
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archiver.options import JobValues
@@ -177,3 +179,54 @@ class ToolsModule(Protocol):
 
     async def run_tool_job(self, name: str, db: sqlite_utils.Database, job: JobValues) -> Summary:
         """The job kind of tool ``name`` (one declared ``job_kind``), with the job's keys."""
+
+
+class DemoRun(Protocol):
+    """What a provider's demo steps run through: ``make demo`` (``archiver/emulator/demo.py``)
+    gives each provider one, in registry order, with the emulator already serving. Every step
+    is a real command a user would type, printed under a heading; a failing one ends the demo."""
+
+    db: Path  # the demo's archive (demo.db)
+    workdir: Path  # where the demo writes its inputs: prompt CSVs, exports
+    base_url: str  # the emulator's, http://127.0.0.1:PORT
+    seed: int  # the emulator's seed: a sample export of "the same account" is made with it
+    # The provider's emulator environment (``Emulator.environment``; {} without an emulator):
+    # every command runs with it unless given another ``env``.
+    environment: dict[str, str]
+
+    def heading(self, text: str) -> None:
+        """Print a step's heading."""
+
+    def archiver(self, *args: str | Path, env: Mapping[str, str] | None = None) -> None:
+        """Run ``archiver ARGS`` and print it, its exit code and its time."""
+
+    def backup(self, *flags: str, env: Mapping[str, str] | None = None) -> None:
+        """``archiver backup NAME DB`` unpaced (the emulator is local), with ``flags``."""
+
+    def backup_twice(self, title: str, *flags: str) -> None:
+        """Under ``title``, the first backup; then a second one that finds nothing changed."""
+
+    def batch(self, csv: Path, *flags: str, env: Mapping[str, str] | None = None) -> None:
+        """``archiver batch DB CSV --provider NAME`` with ``flags``."""
+
+    def import_export(self, path: Path) -> None:
+        """``archiver import DB PATH``."""
+
+    def input_file(self, name: str, text: str) -> Path:
+        """``text`` written to ``workdir/name`` (a prompts CSV)."""
+
+    def emulator_stats(self) -> dict[str, Any]:
+        """What the emulator counted so far (``/_emulator/stats``)."""
+
+
+class DemoModule(Protocol):
+    """A provider's part of ``make demo``."""
+
+    # Its fake's knobs as the demo sets them (``archiver emulator --set NAME.KEY=VALUE``).
+    EMULATOR_KNOBS: Mapping[str, str | int | float | bool]
+    # (title, SQL) of the queries on demo.db worth showing for this provider, after the
+    # provider-neutral ones.
+    QUERIES: Sequence[tuple[str, str]]
+
+    def steps(self, run: DemoRun) -> None:
+        """Its steps: backups, a batch of its prompts, an export it writes and imports."""

@@ -7,7 +7,8 @@ these tests for free.
 - every flag of its commands is a key of the matching job kind (its account tools' too);
 - a batch job signs in as the backup job does;
 - its messages are read by its own renderer, never guessed as plain text;
-- reflatten gives back the rows the backup wrote, every time.
+- reflatten gives back the rows the backup wrote, every time;
+- it takes part in ``make demo`` (its package's ``demo.py``) when it has a fake to back up.
 
 The fakes are the bundled emulator's (``Provider.emulator``), reached as the command line
 reaches an upstream: through the environment ``Emulator.environment`` gives.
@@ -18,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from click.testing import CliRunner
 from archiver.cli import cli
 from archiver.cli.options import with_defaults
 from archiver.emulator import RunningEmulator, running_emulator
+from archiver.emulator.app import with_provider_defaults
 from archiver.jobs.kinds import KINDS
 from archiver.providers import modules, registry
 from archiver.providers.base import Provider
@@ -309,6 +312,7 @@ MODULES = {
     "renderer": [modules.RenderModule],
     "reflatten": [modules.ReflattenModule],
     "tools": [modules.ToolsModule],
+    "demo": [modules.DemoModule],
 }
 OPTIONAL = {
     "sending": [
@@ -432,3 +436,66 @@ def test_the_file_options_are_obeyed(name, emulator, tmp_path, monkeypatch):
         "SELECT count(*) FROM attachments WHERE download_status = 'too_large'"
     ).fetchone()[0]
     assert too_large >= downloaded(everything) > 0
+
+
+# --- make demo: every provider's part is its own ------------------------------------------------
+
+# A provider with a fake to back up that has no part in ``make demo``, and why (none today).
+LEFT_OUT_OF_THE_DEMO: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_a_provider_with_an_emulator_and_a_backup_takes_part_in_the_demo(name):
+    """``make demo`` is generated from the registry: a provider shows what it does there by
+    declaring ``demo = base.Demo()`` (its package's ``demo.py``), with no script to edit."""
+    provider = registry.get(name)
+    if provider.emulator is None or provider.backup is None or name in LEFT_OUT_OF_THE_DEMO:
+        return
+    assert provider.demo is not None, f"{name} backs up from its emulator but is not in the demo"
+    knobs = provider.demo.emulator_knobs()
+    config = provider.emulator.default_config()
+    assert set(knobs) <= {f.name for f in fields(config)}, "a demo knob its emulator lacks"
+
+
+def test_the_demo_names_every_provider_in_registry_order():
+    from archiver.emulator.demo import in_the_demo
+
+    in_demo = [p.name for p in in_the_demo()]
+    assert in_demo == [name for name in registry.names() if name in in_demo]
+    assert not set(LEFT_OUT_OF_THE_DEMO) & set(in_demo)
+
+
+def invoke_in_process(args: Sequence[str], env: Mapping[str, str]) -> int:
+    result = CliRunner().invoke(cli, list(args), env=dict(env), catch_exceptions=False)
+    return result.exit_code
+
+
+# Every provider's part but the OpenAI-compatible API's, whose Batch API waits out its stages
+# (seconds of sleep; ``make demo`` runs it): under a second each.
+DEMO_IN_PROCESS = [p.name for p in registry.all_providers() if p.demo and p.name != "openai"]
+
+
+@pytest.mark.parametrize("name", DEMO_IN_PROCESS)
+def test_a_providers_demo_steps_run_against_the_emulator(name, tmp_path, capsys):
+    """The provider's steps, run as ``make demo`` runs them (its emulator knobs set), with
+    the commands in-process; then its queries on what they wrote."""
+    from archiver.emulator.demo import DemoSteps
+    from archiver.fakes.config import EmulatorConfig
+
+    provider = registry.get(name)
+    assert provider.demo is not None
+    config = with_provider_defaults(EmulatorConfig(seed=1))
+    for key, value in provider.demo.emulator_knobs().items():
+        config.set_provider_value(name, key, str(value))
+    db = tmp_path / "demo.db"
+    with running_emulator(config) as emu:
+        steps = DemoSteps(provider, db, tmp_path / "inputs", emu.base_url, 1, invoke_in_process)
+        provider.demo.steps(steps)
+    printed = capsys.readouterr().out
+    assert printed.count("\n== ") >= 1 and "(exit 0" in printed
+    archive = sqlite3.connect(db)
+    stored = archive.execute("SELECT count(*) FROM conversations WHERE provider = ?", [name])
+    assert stored.fetchone()[0] > 0
+    for _title, sql in provider.demo.queries():
+        archive.execute(sql).fetchall()
+    archive.close()

@@ -41,3 +41,4 @@ class Bing(base.Provider):
     gateway = base.Gateway(variants=TONES, default_variant=TONES[0], route_family="seed000")
     renderer = base.Renderer()
     reflatten = base.Reflatten(version=FLATTENER_VERSION)
+    demo = base.Demo()  # demo.py: its part of `make demo`

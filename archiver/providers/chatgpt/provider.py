@@ -84,3 +84,4 @@ class ChatGPT(base.Provider):
             ),
         )
     )
+    demo = base.Demo()  # demo.py: its part of `make demo`

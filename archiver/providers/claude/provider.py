@@ -47,3 +47,4 @@ class Claude(base.Provider):
     gateway = base.Gateway(variants=(DEFAULT_VARIANT,), default_variant=DEFAULT_VARIANT)
     renderer = base.Renderer()
     reflatten = base.Reflatten(version=FLATTENER_VERSION)
+    demo = base.Demo()  # demo.py: its part of `make demo`

@@ -42,3 +42,4 @@ class Copilot(base.Provider):
     gateway = base.Gateway(variants=MODES, default_variant="", route_family="seed000")
     renderer = base.Renderer()
     reflatten = base.Reflatten(version=FLATTENER_VERSION)
+    demo = base.Demo()  # demo.py: its part of `make demo`

@@ -17,3 +17,4 @@ class DeepSeek(base.Provider):
     )
     renderer = base.Renderer()
     reflatten = base.Reflatten(module="flatten", version=FLATTENER_VERSION)
+    demo = base.Demo()  # demo.py: its part of `make demo`

@@ -29,6 +29,7 @@ class Gemini(base.Provider):
     emulator = base.Emulator()
     renderer = base.Renderer()
     reflatten = base.Reflatten(version=FLATTENER_VERSION)
+    demo = base.Demo()  # demo.py: its part of `make demo`
 
     def conversation_url(self, conversation_id: str) -> str | None:
         """``c_<id>`` lives at ``/app/<id>``; a chat only a Takeout named has no address."""

@@ -15,3 +15,4 @@ class Grok(base.Provider):
     export = base.ExportFormat(label="an xAI Grok data export (prod-grok-backend.json)")
     renderer = base.Renderer()
     reflatten = base.Reflatten(module="flatten", version=FLATTENER_VERSION)
+    demo = base.Demo()  # demo.py: its part of `make demo`

@@ -15,3 +15,4 @@ class LeChat(base.Provider):
     export = base.ExportFormat(label="a Mistral Le Chat export (chat-<uuid>.json files)")
     renderer = base.Renderer()
     reflatten = base.Reflatten(module="flatten", version=FLATTENER_VERSION)
+    demo = base.Demo()  # demo.py: its part of `make demo`

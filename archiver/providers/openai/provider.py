@@ -24,3 +24,4 @@ class OpenAI(base.Provider):
     doctor = base.Doctor()
     emulator = base.Emulator()
     renderer = base.Renderer()
+    demo = base.Demo()  # demo.py: its part of `make demo`
