@@ -10,9 +10,9 @@ and each outcome is recorded by ``backup.downloads``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -98,42 +98,35 @@ class PublicFiles:
         return cls(given["files"], given["max_file_bytes"], max(rpm, values["max_rpm"]))
 
 
-class FilePhase(Protocol):
-    """A provider's download of its pending files (``download_images``)."""
-
-    def __call__(
-        self,
-        db: sqlite_utils.Database,
-        http: HttpClient,
-        store: FileStore,
-        *,
-        max_bytes: int | None,
-        concurrency: int,
-    ) -> Awaitable[DownloadSummary]: ...
-
-
 async def after_backup(
     db: sqlite_utils.Database,
     summary: BackupSummary,
-    phase: FilePhase,
     files: PublicFiles,
+    pending: Callable[[sqlite_utils.Database], PendingFiles],
     *,
     pace: ClientPace,
     options: BackupOptions | None,
+    alone: Callable[[UpstreamError], bool] = fails_alone,
     counted_as: str = "images",
 ) -> BackupSummary:
-    """Run ``phase`` once the backup is done (unless ``files`` says not to download, the run
-    stopped early or the database has no file store), on a client of its own with the
-    account's retry policy and timeout at the files' pace. Its counts join the summary as
-    ``<counted_as>_*``; failed or deferred files make the run partial and are retried next
-    time."""
+    """Download what ``pending`` says once the backup is done (unless ``files`` says not to,
+    the run stopped early or the database has no file store), on a client of its own with
+    the account's retry policy and timeout at the files' pace. ``alone`` says which upstream
+    errors fail one file only. The counts join the summary as ``<counted_as>_*``; failed or
+    deferred files make the run partial and are retried next time."""
     store = files.store or store_beside(db)
     if not files.download or summary.aborted is not None or store is None:
         return summary
     concurrency = (options or BackupOptions()).concurrency
     async with paced_http(replace(pace, max_rpm=files.rpm, burst=1), HttpClient) as http:
-        downloaded = await phase(
-            db, http, store, max_bytes=files.max_bytes, concurrency=concurrency
+        downloaded = await download_public_files(
+            db,
+            http,
+            store,
+            pending(db),
+            max_bytes=files.max_bytes,
+            concurrency=concurrency,
+            alone=alone,
         )
     downloaded.report_into(summary, counted_as)
     return summary

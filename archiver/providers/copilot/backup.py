@@ -18,7 +18,7 @@ from archiver.backup.options import common_backup_arguments
 from archiver.backup.public_files import PublicFiles, after_backup
 from archiver.progress import Progress
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
-from archiver.providers.copilot.files import download_images
+from archiver.providers.copilot.files import images_to_fetch
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
 from archiver.providers.copilot.options import DEFAULT_BACKUP_RPM, IMAGE_RPM
 from archiver.transport.pace import ClientPace
@@ -72,7 +72,7 @@ async def backup_copilot(
         pace=pace,
         progress=progress,
     )
-    return await after_backup(db, summary, download_images, images, pace=pace, options=options)
+    return await after_backup(db, summary, images, images_to_fetch, pace=pace, options=options)
 
 
 async def back_up(

@@ -14,15 +14,10 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.downloads import SKIPPED, DownloadSummary
-from archiver.backup.public_files import download_public_files
+from archiver.backup.downloads import SKIPPED
 from archiver.providers.copilot.flatten import PROVIDER, image_urls
 from archiver.store.edits import AttachmentKey, pending_attachments, record_download
-from archiver.store.filestore import FileStore
 from archiver.timeutil import utc_now_iso
-from archiver.transport.http import HttpClient
-
-ImageSummary = DownloadSummary
 
 
 def pending_images(db: sqlite_utils.Database) -> tuple[dict[str, list[AttachmentKey]], list[Any]]:
@@ -43,20 +38,10 @@ def pending_images(db: sqlite_utils.Database) -> tuple[dict[str, list[Attachment
     return images, others
 
 
-async def download_images(
-    db: sqlite_utils.Database,
-    http: HttpClient,
-    store: FileStore,
-    *,
-    max_bytes: int | None = None,
-    concurrency: int = 2,
-) -> ImageSummary:
-    """Fetch every pending image (``backup.public_files``); failures are recorded per image,
-    a full disk or a refused request stops the phase (what was stored is kept). Rows that
-    point at no image are marked skipped."""
+def images_to_fetch(db: sqlite_utils.Database) -> dict[str, list[AttachmentKey]]:
+    """The pending images to download (``backup.public_files``: a refused request stops the
+    phase); rows that point at no image (citations are pages) are marked skipped first."""
     images, others = pending_images(db)
     if others:
         record_download(db, others, SKIPPED, now=utc_now_iso())
-    return await download_public_files(
-        db, http, store, images, max_bytes=max_bytes, concurrency=concurrency
-    )
+    return images

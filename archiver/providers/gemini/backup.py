@@ -23,7 +23,7 @@ from archiver.backup.public_files import PublicFiles, after_backup
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
-from archiver.providers.gemini.files import download_images
+from archiver.providers.gemini.files import image_fails_alone, pending_images
 from archiver.providers.gemini.flatten import GeminiChat, flatten_chat, gems_of
 from archiver.providers.gemini.options import DEFAULT_BACKUP_RPM, IMAGE_RPM, PROVIDER
 from archiver.providers.gemini.parse import ChatRow
@@ -127,7 +127,9 @@ async def backup_gemini(
     if source.gems:
         summary.extra["gems_new"] = save_gems(db, source.gems, settings.account)
 
-    return await after_backup(db, summary, download_images, images, pace=pace, options=options)
+    return await after_backup(
+        db, summary, images, pending_images, pace=pace, options=options, alone=image_fails_alone
+    )
 
 
 async def back_up(

@@ -16,15 +16,12 @@ import json
 
 import sqlite_utils
 
-from archiver.backup.downloads import DownloadSummary, fails_alone
-from archiver.backup.public_files import download_public_files
+from archiver.backup.downloads import fails_alone
 from archiver.errors import AuthError, ChallengeError, UpstreamError
 from archiver.providers.gemini import parse
 from archiver.providers.gemini.options import PROVIDER
 from archiver.query.blocks import as_dict
 from archiver.store.edits import AttachmentKey, pending_attachments
-from archiver.store.filestore import FileStore
-from archiver.transport.http import HttpClient
 
 
 def pending_images(db: sqlite_utils.Database) -> dict[str, list[AttachmentKey]]:
@@ -47,25 +44,3 @@ def image_fails_alone(exc: UpstreamError) -> bool:
     if isinstance(exc, AuthError | ChallengeError) and exc.status in (401, 403):
         return True
     return fails_alone(exc)
-
-
-async def download_images(
-    db: sqlite_utils.Database,
-    http: HttpClient,
-    store: FileStore,
-    *,
-    max_bytes: int | None = None,
-    concurrency: int = 2,
-) -> DownloadSummary:
-    """Fetch every pending image (``backup.public_files``); failures are recorded per image
-    (a refusal too: ``image_fails_alone``), a full disk stops the phase (what was stored is
-    kept)."""
-    return await download_public_files(
-        db,
-        http,
-        store,
-        pending_images(db),
-        max_bytes=max_bytes,
-        concurrency=concurrency,
-        alone=image_fails_alone,
-    )
