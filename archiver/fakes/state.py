@@ -24,6 +24,8 @@ from archiver.fakes.world import UpstreamWorld
 
 Json = dict[str, Any]
 T = TypeVar("T")
+W = TypeVar("W")
+C = TypeVar("C")
 
 
 @dataclass
@@ -101,3 +103,16 @@ class EmulatorState:
 
 
 STATE = web.AppKey("state", EmulatorState)
+
+
+def seeded_world(
+    where: EmulatorState | web.Request,
+    name: str,
+    world: Callable[[C, int, threading.Lock], W],
+    default_config: Callable[[], C],
+) -> W:
+    """Provider ``name``'s world in the emulator's state (or a request's), made on first use as
+    ``world(its config or default_config(), the seed, the emulator's lock)``."""
+    state = where.app[STATE] if isinstance(where, web.Request) else where
+    seed, lock = state.config.seed, state.lock
+    return state.provider_state(name, lambda config: world(config or default_config(), seed, lock))

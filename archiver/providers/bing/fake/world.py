@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.fakes.state import STATE, EmulatorState
+from archiver.fakes.state import EmulatorState, seeded_world
 from archiver.fakes.world import UpstreamWorld, history, live, mark_deleted
 from archiver.providers.bing.fake import generate
 from archiver.providers.bing.fake.config import BingFakeConfig
@@ -75,8 +75,4 @@ class BingWorld(UpstreamWorld):
 
 def world_of(where: EmulatorState | web.Request) -> BingWorld:
     """Bing's world in the emulator's state (or a request's), made on first use."""
-    state = where.app[STATE] if isinstance(where, web.Request) else where
-    seed, lock = state.config.seed, state.lock
-    return state.provider_state(
-        NAME, lambda config: BingWorld(config or BingFakeConfig(), seed, lock)
-    )
+    return seeded_world(where, NAME, BingWorld, BingFakeConfig)

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from archiver.fakes.faults import challenge_page
-from archiver.fakes.state import STATE, EmulatorState
+from archiver.fakes.state import EmulatorState, seeded_world
 from archiver.fakes.world import UpstreamWorld, mark_deleted
 from archiver.providers.chatgpt.fake import generate
 from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
@@ -222,8 +222,4 @@ class ChatGPTWorld(UpstreamWorld):
 
 def world_of(where: EmulatorState | web.Request) -> ChatGPTWorld:
     """ChatGPT's world in the emulator's state (or a request's), made on first use."""
-    state = where.app[STATE] if isinstance(where, web.Request) else where
-    seed, lock = state.config.seed, state.lock
-    return state.provider_state(
-        NAME, lambda config: ChatGPTWorld(config or ChatGPTFakeConfig(), seed, lock)
-    )
+    return seeded_world(where, NAME, ChatGPTWorld, ChatGPTFakeConfig)

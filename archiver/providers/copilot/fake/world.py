@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from archiver.fakes.state import STATE, EmulatorState
+from archiver.fakes.state import EmulatorState, seeded_world
 from archiver.fakes.world import UpstreamWorld, history, live, mark_deleted
 from archiver.providers.copilot.fake import generate
 from archiver.providers.copilot.fake.config import CopilotFakeConfig
@@ -83,8 +83,4 @@ class CopilotWorld(UpstreamWorld):
 
 def world_of(where: EmulatorState | web.Request) -> CopilotWorld:
     """Copilot's world in the emulator's state (or a request's), made on first use."""
-    state = where.app[STATE] if isinstance(where, web.Request) else where
-    seed, lock = state.config.seed, state.lock
-    return state.provider_state(
-        NAME, lambda config: CopilotWorld(config or CopilotFakeConfig(), seed, lock)
-    )
+    return seeded_world(where, NAME, CopilotWorld, CopilotFakeConfig)
