@@ -12,14 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.batch.archive import BATCH_SOURCE
-from archiver.batch.sender import (
-    Answer,
-    CallStats,
-    FlatHistorySender,
-    OnText,
-    TextProgress,
-    Thread,
-)
+from archiver.batch.sender import Answer, CallStats, FlatHistorySender, OnText, TextProgress, Thread
 from archiver.flatten.records import FlatConversation
 from archiver.providers.bing.chathub import (
     SessionExpired,

@@ -3,16 +3,7 @@ organizations and one page of conversations (no retries)."""
 
 from __future__ import annotations
 
-from archiver.doctor import (
-    CONFIG,
-    FAIL,
-    OK,
-    WARN,
-    Check,
-    DoctorReport,
-    DoctorRun,
-    clock_check,
-)
+from archiver.doctor import CONFIG, FAIL, OK, WARN, Check, DoctorReport, DoctorRun, clock_check
 from archiver.errors import AuthError, UpstreamError
 from archiver.providers.claude.client import ClaudeClient, ClaudeSettings, new_claude_http
 from archiver.providers.claude.options import PROVIDER

@@ -3,15 +3,7 @@ page of conversations (one request, no retries)."""
 
 from __future__ import annotations
 
-from archiver.doctor import (
-    OK,
-    WARN,
-    Check,
-    DoctorReport,
-    DoctorRun,
-    clock_check,
-    token_check,
-)
+from archiver.doctor import OK, WARN, Check, DoctorReport, DoctorRun, clock_check, token_check
 from archiver.errors import UpstreamError
 from archiver.providers.copilot import parse
 from archiver.providers.copilot.client import (

@@ -14,14 +14,7 @@ import uuid
 from typing import Any
 
 from archiver.batch.archive import BATCH_SOURCE
-from archiver.batch.sender import (
-    Answer,
-    CallStats,
-    FlatHistorySender,
-    OnText,
-    TextProgress,
-    Thread,
-)
+from archiver.batch.sender import Answer, CallStats, FlatHistorySender, OnText, TextProgress, Thread
 from archiver.flatten.records import FlatConversation, as_str
 from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
