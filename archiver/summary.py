@@ -5,10 +5,12 @@ The run recorder, the CLI and the job runner read only what this base declares: 
 ``counts()`` (stored in ``runs.counts_json``), ``line()`` (printed after every run), ``errors``
 (one-line messages, never secrets) and ``run_status`` (the ``runs`` status when the exit code
 alone cannot say it, as for a cool-down skip). Subclasses declare their counters as int fields
-and say what makes them partial."""
+and say what makes them partial; one that sends requests upstream derives from
+``RequestSummary``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -53,3 +55,17 @@ class Summary:
     def abort(self, error: ArchiverError) -> None:
         self.aborted = error
         self.errors.append(str(error))
+
+
+@dataclass(kw_only=True)
+class RequestSummary(Summary):
+    """A run that sent requests upstream: how many, and how many of them were throttled (the
+    ``TRAILING`` counters, so where they are declared does not move them in the line)."""
+
+    requests: int = 0
+    throttled: int = 0
+
+    def take_requests(self, stats: Mapping[str, int]) -> None:
+        """The counts of the run's client (a source's ``request_stats()``), read at its end."""
+        self.requests = stats.get("requests", 0)
+        self.throttled = stats.get("throttled", 0)

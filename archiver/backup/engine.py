@@ -33,7 +33,7 @@ from archiver.flatten.records import FlatConversation
 from archiver.progress import NullProgress, Progress
 from archiver.store import sync
 from archiver.store.save import SaveOutcome, save_conversation
-from archiver.summary import Summary
+from archiver.summary import RequestSummary
 
 log = logging.getLogger("archiver.backup")
 
@@ -63,7 +63,7 @@ class BackupSource(Protocol):
 
 
 @dataclass
-class BackupSummary(Summary):
+class BackupSummary(RequestSummary):
     provider: str
     listed: int = 0
     fetched: int = 0
@@ -73,8 +73,6 @@ class BackupSummary(Summary):
     failed: int = 0
     missing: int = 0  # listed, then 404 on fetch
     marked_deleted: int = 0
-    requests: int = 0
-    throttled: int = 0
     # Provider-specific counts appended to the summary line (ChatGPT: projects, files, ...).
     extra: dict[str, int] = field(default_factory=dict)
     failed_extra: bool = False  # something besides a conversation failed (a file): partial
@@ -208,9 +206,7 @@ async def run_backup(
         summary.errors.append(str(exc))
     finally:
         progress.finish()
-        stats = source.request_stats()
-        summary.requests = stats.get("requests", 0)
-        summary.throttled = stats.get("throttled", 0)
+        summary.take_requests(source.request_stats())
     if summary.aborted is None:
         for feed, mark in newest.items():
             sync.advance_high_water(

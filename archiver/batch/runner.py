@@ -65,7 +65,7 @@ from archiver.errors import (
 from archiver.progress import NullProgress, Progress
 from archiver.store.runs import remember_throttle_stop
 from archiver.store.sync import mark_deleted_upstream
-from archiver.summary import Summary
+from archiver.summary import RequestSummary
 from archiver.transport.http import DEFAULT_MAX_WAIT, RetryPolicy, new_session
 from archiver.transport.ratelimit import RateLimiter
 
@@ -185,7 +185,7 @@ class _Spending:
 
 
 @dataclass
-class BatchSummary(_Spending, Summary):
+class BatchSummary(_Spending, RequestSummary):
     run_id: int
     provider: str
     rows: int = 0
@@ -198,8 +198,6 @@ class BatchSummary(_Spending, Summary):
     not_run: int = 0  # a provider-side batch ended (expired, cancelled) without running them
     prompt_tokens: int = 0  # billed for the answers of this run (failed ones included)
     completion_tokens: int = 0
-    requests: int = 0
-    throttled: int = 0
     cleaned: int = 0
     elapsed_seconds: float = 0.0
     prices: tuple[float, float] | None = None  # per million tokens, in and out
@@ -249,7 +247,7 @@ class BatchSummary(_Spending, Summary):
 
 
 @dataclass
-class CollectSummary(_Spending, Summary):
+class CollectSummary(_Spending, RequestSummary):
     """``archiver batch DB --collect``: the open provider-side batches looked at once."""
 
     provider: str
@@ -260,8 +258,6 @@ class CollectSummary(_Spending, Summary):
     not_run: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    requests: int = 0
-    throttled: int = 0
     elapsed_seconds: float = 0.0
     prices: tuple[float, float] | None = None
 
