@@ -4,6 +4,7 @@ holds only what is its own: its feeds, how it lists, fetches and flattens."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, Self
 
 import sqlite_utils
@@ -105,3 +106,14 @@ async def backup_over(
     if isinstance(summary.aborted, ThrottledUntil):  # cron skips until the wait is over
         remember_throttle_stop(db, source.provider, source.account, summary.aborted)
     return summary
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """A ListedChat and nothing more: for a provider whose list entry carries no more than the
+    engine decides on (its id, update time and title) and the entry whole."""
+
+    conversation_id: str
+    update_time: str | None
+    title: str | None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

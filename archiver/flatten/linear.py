@@ -115,21 +115,29 @@ class LinearFlattener:
         }
         return FlatConversation(conversation, rows, chat.attachments)
 
-    def reflatten(
-        self,
-        conversation: Mapping[str, Any],
-        messages: Sequence[Mapping[str, Any]],
-        unpack: Callable[[dict[str, Any], list[Any]], tuple[dict[str, Any], Any]],
+
+@dataclass(frozen=True)
+class LinearRebuild:
+    """``rebuild(conversation, messages)`` (``archiver reflatten``) for a LinearFlattener whose
+    reader stores the list entry under ``entry_key`` and the history answer, its messages left
+    out, under ``history_key``."""
+
+    flatten: LinearFlattener
+    entry_key: str
+    history_key: str
+
+    def __call__(
+        self, conversation: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
     ) -> FlatConversation:
         """The rows again from what the archive stored: the conversation's raw JSON and each
         message's, in chain order (messages marked deleted upstream left out: upstream no
-        longer had them). ``unpack(stored, messages)`` gives back the (entry, history) the
-        provider's reader takes. Raises ValueError for stored JSON that cannot be read."""
+        longer had them). Raises ValueError for stored JSON that cannot be read."""
+        stored = stored_conversation(conversation)
         in_chain = sorted(messages, key=lambda m: int(m.get("depth") or 0))
-        entry, history = unpack(stored_conversation(conversation), upstream_messages(in_chain))
-        return self(
-            entry,
-            history,
+        history = stored.get(self.history_key) or {}
+        return self.flatten(
+            stored.get(self.entry_key) or {},
+            {**history, "messages": upstream_messages(in_chain)},
             requested_id=str(conversation["id"]),
             account=conversation.get("account") or "",
             source=conversation.get("source") or "api",
@@ -137,4 +145,11 @@ class LinearFlattener:
         )
 
 
-__all__ = ["LinearChat", "LinearFlattener", "chain_columns", "derived_id", "unique_ids"]
+__all__ = [
+    "LinearChat",
+    "LinearFlattener",
+    "LinearRebuild",
+    "chain_columns",
+    "derived_id",
+    "unique_ids",
+]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.flatten.records import FlatConversation, dumps, dumps_sorted, texts_hash
+from archiver.flatten.records import FlatConversation, dumps, tree_hash
 from archiver.flatten.tree import tree_shape
 
 
@@ -121,9 +121,6 @@ def flatten_nodes(chat: NodeChat, *, source: str = "export", account: str = "") 
     stored conversation JSON and, per node, its id, parent, children and raw JSON)."""
     rows, current = tree_rows(chat)
     times = [row["create_time"] for row in rows if row.get("create_time")]
-    texts: list[str | None] = [dumps_sorted(chat.stored)]
-    for row in rows:
-        texts += (row["id"], row["parent_id"], row["children"], row.get("raw_json"))
     conversation = {
         "id": chat.id,
         "provider": chat.provider,
@@ -138,7 +135,7 @@ def flatten_nodes(chat: NodeChat, *, source: str = "export", account: str = "") 
         "gizmo_id": chat.gizmo_id,
         "node_count": len(rows),
         "source": source,
-        "content_hash": texts_hash(texts),
+        "content_hash": tree_hash(chat.stored, rows),
         "flattener_version": chat.flattener_version,
         "raw_json": dumps(chat.stored),
     }

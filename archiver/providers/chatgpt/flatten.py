@@ -8,14 +8,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from archiver.flatten.content import asset_pointer_objects, content_text
-from archiver.flatten.records import (
-    FlatConversation,
-    as_dict,
-    as_str,
-    dumps,
-    dumps_sorted,
-    texts_hash,
-)
+from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps, tree_hash
 from archiver.flatten.tree import TreeShape, children_of, tree_shape
 from archiver.providers.chatgpt.options import FLATTENER_VERSION
 from archiver.timeutil import to_iso
@@ -240,17 +233,6 @@ def _without_export_id(conv: dict[str, Any]) -> dict[str, Any]:
     return conv
 
 
-def _content_hash(without_mapping: dict[str, Any], messages: list[dict[str, Any]]) -> str:
-    """The hash of what the archive keeps of this conversation: its fields (key order not
-    counted, the export's ``id`` not counted) and, per node, the strings already encoded for
-    its row (id, parent, children, raw message), which also fix the tree's shape. Hashing
-    these instead of re-encoding the whole conversation halves the cost of flattening."""
-    texts: list[str | None] = [dumps_sorted(_without_export_id(without_mapping))]
-    for row in messages:
-        texts += (row["id"], row["parent_id"], row["children"], row["raw_json"])
-    return texts_hash(texts)
-
-
 def rebuild_children(messages: list[dict[str, Any]], shape: TreeShape) -> None:
     """Slimmed export files drop the ``children`` key and keep only ``parent``: give such nodes
     the children their parent links name, in file (mapping) order, so the stored tree is whole."""
@@ -291,7 +273,7 @@ def conversation_row(
         "gizmo_id": as_str(without_mapping.get("gizmo_id")),
         "node_count": len(messages),
         "source": source,
-        "content_hash": _content_hash(without_mapping, messages),
+        "content_hash": tree_hash(_without_export_id(without_mapping), messages),
         "flattener_version": FLATTENER_VERSION,
         "raw_json": dumps(without_mapping),
     }

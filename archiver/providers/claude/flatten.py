@@ -22,14 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from archiver.flatten.linear import chain_columns, derived_id, unique_ids
-from archiver.flatten.records import (
-    FlatConversation,
-    as_dict,
-    as_str,
-    dumps,
-    dumps_sorted,
-    texts_hash,
-)
+from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps, tree_hash
 from archiver.flatten.tree import tree_shape
 from archiver.providers.claude.options import FLATTENER_VERSION, PROVIDER, ROOT_PARENT
 from archiver.timeutil import to_datetime, to_iso
@@ -206,9 +199,6 @@ def conversation_row(
         value = stored.get(key)
         return entry.get(key) if value is None else value
 
-    texts: list[str | None] = [dumps_sorted(stored)]
-    for row in messages:
-        texts += (row["id"], row["parent_id"], row["children"], row["raw_json"])
     return {
         "id": cid,
         "provider": PROVIDER,
@@ -223,7 +213,7 @@ def conversation_row(
         "gizmo_id": _project_of(stored) or _project_of(entry),
         "node_count": len(messages),
         "source": source,
-        "content_hash": texts_hash(texts),
+        "content_hash": tree_hash(stored, messages),
         "flattener_version": FLATTENER_VERSION,
         "raw_json": dumps(stored),
     }

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
 
+from archiver.backup.client_source import ListEntry
 from archiver.errors import (
     AuthError,
     ChallengeError,
@@ -225,14 +226,7 @@ def _safe_segment(value: str) -> bool:
 # --- conversation lists ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ListedChat:
-    """One entry of a conversation list (what the backup engine decides on)."""
-
-    conversation_id: str
-    update_time: str | None
-    title: str | None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+ListedChat = ListEntry  # one entry of a conversation list (what the backup engine decides on)
 
 
 @dataclass(frozen=True)

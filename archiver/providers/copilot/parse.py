@@ -9,9 +9,10 @@ times as ISO strings or epoch numbers."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from archiver.backup.client_source import ListEntry
 from archiver.errors import UpstreamError
 from archiver.timeutil import to_datetime, to_iso
 
@@ -53,14 +54,7 @@ class Page:
     next_cursor: str | None
 
 
-@dataclass(frozen=True)
-class CopilotChat:
-    """One entry of the conversation list."""
-
-    conversation_id: str
-    title: str | None
-    update_time: str | None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+CopilotChat = ListEntry  # one entry of the conversation list
 
 
 def _cursor(value: Any) -> str | None:
