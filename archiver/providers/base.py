@@ -8,9 +8,10 @@ renders, ``reflatten``) is generated from the registry and never names a provide
 
 A capability the upstream lacks is ``None``: an import-only provider (a data export and no
 live API) sets ``export`` (and ``reflatten``) and nothing else; a send-only one (an API with
-no history to back up) sets ``sending``. ``archiver providers`` lists what each can do. Every
-provider renders its own messages (its ``render.py``) and is named by its package
-(``providers/<name>/``), so neither is declared unless it differs.
+no history to back up) sets ``sending``. ``archiver providers`` lists what each can do. A
+provider is named by its package (``providers/<name>/``), never by a declaration; its
+renderer (its ``render.py``) and its part of ``make demo`` (its ``demo.py``) are defaults,
+declared only where they differ (``DEFAULT_CAPABILITIES``).
 
 Capabilities are data (``Backup(options=..., help=...)``). Their work lives in modules of the
 provider's own package with conventional names (``backup.py``'s ``back_up``, ``export.py``'s
