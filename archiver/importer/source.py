@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from archiver.errors import InputError
 from archiver.importer.files import (
@@ -27,12 +27,6 @@ from archiver.importer.files import (
     walked_entries,
     zip_entries,
 )
-
-if TYPE_CHECKING:
-    import sqlite_utils
-
-    from archiver.progress import Progress
-    from archiver.summary import Summary
 
 SMALL_FILE = 10 * 1024 * 1024  # what detection may read whole
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -182,24 +176,21 @@ def open_files(path: str | os.PathLike[str]) -> Iterator[ExportFiles]:
         files.close()
 
 
-class ExportFormat(Protocol):
-    """A provider's export format as the engine sees it (``Provider.export``)."""
+class ExportClaim(Protocol):
+    """What choosing a format asks of a provider's export format (``Provider.export``): its
+    name and whether the files are its own. The caller gets its own format type back
+    (``choose_format``, ``claimed_export``) and runs the import through it."""
 
     @property
     def label(self) -> str: ...
 
     def detect(self, files: ExportFiles) -> bool: ...
 
-    def run(
-        self,
-        db: sqlite_utils.Database,
-        files: ExportFiles,
-        options: ImportOptions,
-        progress: Progress | None = None,
-    ) -> Summary: ...
+
+Format = TypeVar("Format", bound=ExportClaim)
 
 
-def choose_format(files: ExportFiles, formats: Sequence[ExportFormat]) -> ExportFormat:
+def choose_format(files: ExportFiles, formats: Sequence[Format]) -> Format:
     """The one format that claims ``files``; InputError naming what was found otherwise."""
     claiming = [f for f in formats if f.detect(files)]
     if len(claiming) == 1:
@@ -219,14 +210,10 @@ def choose_format(files: ExportFiles, formats: Sequence[ExportFormat]) -> Export
     )
 
 
-def import_any(
-    db: sqlite_utils.Database,
-    path: str | os.PathLike[str],
-    formats: Sequence[ExportFormat],
-    options: ImportOptions,
-    progress: Progress | None = None,
-) -> Any:
-    """Import the export at ``path`` with the format that claims it."""
+@contextmanager
+def claimed_export(
+    path: str | os.PathLike[str], formats: Sequence[Format]
+) -> Iterator[tuple[Format, ExportFiles]]:
+    """The export at ``path`` opened, with the one format that claims it."""
     with open_files(path) as files:
-        chosen = choose_format(files, formats)
-        return chosen.run(db, files, options, progress)
+        yield choose_format(files, formats), files

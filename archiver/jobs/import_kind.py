@@ -76,7 +76,7 @@ def run_import(
 ) -> Any:
     """``import`` with the values of IMPORT_OPTIONS (command line or job file): the export
     goes to the registered format that recognises it (``Provider.export``)."""
-    from archiver.importer.source import ImportOptions, import_any
+    from archiver.importer.source import ImportOptions, claimed_export
     from archiver.providers import registry
 
     options = ImportOptions(
@@ -90,8 +90,9 @@ def run_import(
         store_files=not values["no_files"],
     )
     formats = [p.export for p in registry.with_capability("import") if p.export is not None]
-    with interrupt_raises():  # the import is synchronous: Ctrl-C must not wait for its end
-        return import_any(db, export_path, formats, options, progress)
+    # The import is synchronous: Ctrl-C must not wait for its end.
+    with interrupt_raises(), claimed_export(export_path, formats) as (chosen, files):
+        return chosen.run(db, files, options, progress)
 
 
 async def run_import_job(db: sqlite_utils.Database, job: JobValues) -> Any:

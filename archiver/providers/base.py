@@ -7,8 +7,11 @@ gateway's models, ``doctor``, the emulator's routes, the import's detection, how
 renders, ``reflatten``) is generated from the registry and never names a provider.
 
 A capability the upstream lacks is ``None``: an import-only provider (a data export and no
-live API) sets ``export`` and ``renderer`` and nothing else; a send-only one (an API with no
-history to back up) sets ``sending``. ``archiver providers`` lists what each can do.
+live API) sets ``export`` (and ``reflatten``) and nothing else; a send-only one (an API with
+no history to back up) sets ``sending``. ``archiver providers`` lists what each can do. A
+provider is named by its package (``providers/<name>/``), never by a declaration; its
+renderer (its ``render.py``) and its part of ``make demo`` (its ``demo.py``) are defaults,
+declared only where they differ (``DEFAULT_CAPABILITIES``).
 
 Capabilities are data (``Backup(options=..., help=...)``). Their work lives in modules of the
 provider's own package with conventional names (``backup.py``'s ``back_up``, ``export.py``'s
@@ -21,7 +24,7 @@ stays light: it is imported whenever the registry is asked about that provider (
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -292,6 +295,11 @@ class Renderer(Capability):
 
     default_module: ClassVar[str] = "render"
     plain: bool = False
+    # A conversation's address in the upstream's web app, ``{id}`` filled in (None: none).
+    web_url: str | None = None
+
+    def conversation_url(self, conversation_id: str) -> str | None:
+        return None if self.web_url is None else self.web_url.format(id=conversation_id)
 
     def blocks(
         self, message: Mapping[str, Any], row: Mapping[str, Any], links: Mapping[str, str]
@@ -385,6 +393,9 @@ class _JobKeys:
 
 
 PLAIN = Renderer(plain=True)
+# What every provider has unless its class declares otherwise: its messages read by its
+# ``render.py``, its part of ``make demo`` in its ``demo.py`` (``demo = None``: no part).
+DEFAULT_CAPABILITIES: dict[str, Callable[[], Capability]] = {"renderer": Renderer, "demo": Demo}
 # The attributes of a provider that hold capabilities, bound to its package at class creation.
 CAPABILITY_ATTRIBUTES = (
     "account",
@@ -407,11 +418,11 @@ class Provider:
     """One upstream. Subclass it, set the class attributes, and register the subclass in
     ``registry.PROVIDER_MODULES``."""
 
-    name: ClassVar[str]  # the provider column's value, the subcommand, the --provider choice
+    # The provider column's value, the subcommand, the --provider choice: its package's name
+    # (``providers/<name>/``), set when the class is made.
+    name: ClassVar[str]
     title: ClassVar[str]  # how people call it: "ChatGPT", "Le Chat"
     summary: ClassVar[str]  # one line for `archiver providers` and the README
-    # A conversation's address in the upstream's web app, ``{id}`` filled in (None: none).
-    conversation_web_url: ClassVar[str | None] = None
 
     account: ClassVar[Account | None] = None  # None: nothing to sign in to
     backup: ClassVar[Backup | None] = None
@@ -420,15 +431,20 @@ class Provider:
     doctor: ClassVar[Doctor | None] = None
     emulator: ClassVar[Emulator | None] = None
     gateway: ClassVar[Gateway | None] = None
-    renderer: ClassVar[Renderer] = PLAIN
+    renderer: ClassVar[Renderer] = PLAIN  # a subclass's: ``Renderer()`` unless declared
     reflatten: ClassVar[Reflatten | None] = None
     tools: ClassVar[Tools | None] = None
-    demo: ClassVar[Demo | None] = None  # None: no part in ``make demo``
+    demo: ClassVar[Demo | None] = None  # a subclass's: ``Demo()`` unless declared (None: none)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Each capability the class declares works from modules of the class's package."""
+        """The class is named by its package, and each capability it declares or gets by
+        default (``DEFAULT_CAPABILITIES``) works from modules of that package."""
         super().__init_subclass__(**kwargs)
         package = cls.__module__.rpartition(".")[0]
+        cls.name = package.rpartition(".")[2]
+        for attribute, default in DEFAULT_CAPABILITIES.items():
+            if attribute not in cls.__dict__:
+                setattr(cls, attribute, default())
         for attribute in CAPABILITY_ATTRIBUTES:
             capability = cls.__dict__.get(attribute)
             if isinstance(capability, Capability) and capability is not PLAIN:
@@ -488,9 +504,7 @@ class Provider:
 
     def conversation_url(self, conversation_id: str) -> str | None:
         """Where the conversation lives upstream, for people (the vault's ``url``)."""
-        if self.conversation_web_url is None:
-            return None
-        return self.conversation_web_url.format(id=conversation_id)
+        return self.renderer.conversation_url(conversation_id)
 
     def capabilities(self) -> dict[str, bool]:
         """What ``archiver providers`` lists, in a fixed order."""

@@ -14,7 +14,7 @@ import importlib
 from typing import Any
 
 from archiver.errors import ConfigError
-from archiver.providers.base import Provider, Renderer
+from archiver.providers.base import PLAIN, Provider
 
 # name -> "module:Class" of its Provider subclass. The one place a provider is registered.
 PROVIDER_MODULES: dict[str, str] = {
@@ -47,7 +47,7 @@ def get(name: str) -> Provider:
     if not (isinstance(cls, type) and issubclass(cls, Provider)):  # pragma: no cover
         raise TypeError(f"{spec} is not a Provider subclass")
     if cls.name != name:  # pragma: no cover - a registration mistake
-        raise TypeError(f"{spec} calls itself {cls.name!r}, registered as {name!r}")
+        raise TypeError(f"{spec} is named {cls.name!r} by its package, registered as {name!r}")
     return cls()
 
 
@@ -59,7 +59,7 @@ def block_reader(name: str) -> Any:
     """How provider ``name``'s messages read as blocks (its ``Renderer.blocks``); the plain
     text reader for a provider no longer registered (an archive outlives its providers)."""
     if name not in PROVIDER_MODULES:
-        return Renderer().blocks
+        return PLAIN.blocks
     return get(name).renderer.blocks
 
 

@@ -447,7 +447,8 @@ LEFT_OUT_OF_THE_DEMO: dict[str, str] = {}
 @pytest.mark.parametrize("name", registry.names())
 def test_a_provider_with_an_emulator_and_a_backup_takes_part_in_the_demo(name):
     """``make demo`` is generated from the registry: a provider shows what it does there by
-    declaring ``demo = base.Demo()`` (its package's ``demo.py``), with no script to edit."""
+    its package's ``demo.py`` (``demo``: the contract's default ``base.Demo()``), with no
+    script to edit."""
     provider = registry.get(name)
     if provider.emulator is None or provider.backup is None or name in LEFT_OUT_OF_THE_DEMO:
         return

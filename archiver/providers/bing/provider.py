@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from archiver.flatten.records import FLATTENER_VERSION
 from archiver.providers import base
-from archiver.providers.bing.options import (
-    BACKUP_OPTIONS,
-    COOKIE_ENV,
-    DEFAULT_BATCH_RPM,
-    SEND_OPTIONS,
-    TONES,
-)
+from archiver.providers.bing import options
 
 
 class Bing(base.Provider):
-    name = "bing"
     title = "Bing chat"
     summary = "Bing chat (Sydney): saved chats and their histories; sends prompts"
 
-    account = base.Account(secret="cookie", secret_env=COOKIE_ENV)
+    account = base.Account(secret="cookie", secret_env=options.COOKIE_ENV)
     backup = base.Backup(
-        options=BACKUP_OPTIONS,
+        options=options.BACKUP_OPTIONS,
         help="""Archive every saved Bing chat (the chat list and each chat's history) into DB.
 
     Reads the cookie from BING_COOKIE (a _U value or a whole Cookie header) or --cookie-file,
@@ -31,14 +24,14 @@ class Bing(base.Provider):
     """,
     )
     sending = base.Sending(
-        options=SEND_OPTIONS,
+        options=options.SEND_OPTIONS,
         key_prefix="bing_",
-        default_rpm=DEFAULT_BATCH_RPM,
-        model_help="tone: " + ", ".join(TONES),
+        default_rpm=options.DEFAULT_BATCH_RPM,
+        model_help="tone: " + ", ".join(options.TONES),
     )
     doctor = base.Doctor()
     emulator = base.Emulator(module="fake")
-    gateway = base.Gateway(variants=TONES, default_variant=TONES[0], route_family="seed000")
-    renderer = base.Renderer()
+    gateway = base.Gateway(
+        variants=options.TONES, default_variant=options.TONES[0], route_family="seed000"
+    )
     reflatten = base.Reflatten(version=FLATTENER_VERSION)
-    demo = base.Demo()  # demo.py: its part of `make demo`

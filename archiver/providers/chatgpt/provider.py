@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 from archiver.providers import base
-from archiver.providers.chatgpt.options import (
-    BACKUP_OPTIONS,
-    DEFAULT_BATCH_RPM,
-    FLATTENER_VERSION,
-    REQUEST_EXPORT_OPTIONS,
-    SEND_OPTIONS,
-    SHARED_OPTIONS,
-    TITLES_OPTIONS,
-    TOKEN_ENV,
-)
+from archiver.providers.chatgpt import options
 
 
 class ChatGPT(base.Provider):
-    name = "chatgpt"
     title = "ChatGPT"
     summary = "chatgpt.com: every conversation and branch, projects, files; sends prompts"
-    conversation_web_url = "https://chatgpt.com/c/{id}"
 
-    account = base.Account(secret="token", secret_env=TOKEN_ENV)
+    account = base.Account(secret="token", secret_env=options.TOKEN_ENV)
     backup = base.Backup(
         module="jobs",
-        options=BACKUP_OPTIONS,
+        options=options.BACKUP_OPTIONS,
         help="""Archive every ChatGPT conversation, every branch, into DB.
 
     Reads the access token from CHATGPT_ACCESS_TOKEN (or --token-file), the base URL from
@@ -36,7 +25,10 @@ class ChatGPT(base.Provider):
     """,
     )
     sending = base.Sending(
-        options=SEND_OPTIONS, default_rpm=DEFAULT_BATCH_RPM, model_help="model slug", tree=True
+        options=options.SEND_OPTIONS,
+        default_rpm=options.DEFAULT_BATCH_RPM,
+        model_help="model slug",
+        tree=True,
     )
     export = base.ExportFormat(label="a ChatGPT data export")
     doctor = base.Doctor()
@@ -46,13 +38,13 @@ class ChatGPT(base.Provider):
         bare_models_help="ChatGPT model slugs listed by /v1/models (repeat; default: auto).",
         route_family="seed004",
     )
-    renderer = base.Renderer()
-    reflatten = base.Reflatten(version=FLATTENER_VERSION)
+    renderer = base.Renderer(web_url="https://chatgpt.com/c/{id}")
+    reflatten = base.Reflatten(version=options.FLATTENER_VERSION)
     tools = base.Tools(
         tools=(
             base.Tool(
                 name="shared",
-                options=SHARED_OPTIONS,
+                options=options.SHARED_OPTIONS,
                 help="""List which archived conversations are publicly shared (created, link, title).
 
     Without --refresh it reads the archive only. With --refresh it first reads
@@ -63,7 +55,7 @@ class ChatGPT(base.Provider):
             ),
             base.Tool(
                 name="titles",
-                options=TITLES_OPTIONS,
+                options=options.TITLES_OPTIONS,
                 help="""Give untitled ChatGPT conversations (no title, or "New chat") a title.
 
     Asks conversation/gen_title for each, which sets the title upstream, and writes it to
@@ -74,7 +66,7 @@ class ChatGPT(base.Provider):
             ),
             base.Tool(
                 name="request-export",
-                options=REQUEST_EXPORT_OPTIONS,
+                options=options.REQUEST_EXPORT_OPTIONS,
                 job_kind=True,
                 help="""Ask ChatGPT to e-mail the official data export (POST accounts/data_export).
 
@@ -84,4 +76,3 @@ class ChatGPT(base.Provider):
             ),
         )
     )
-    demo = base.Demo()  # demo.py: its part of `make demo`

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from archiver.providers import base
-from archiver.providers.claude.options import (
-    BACKUP_OPTIONS,
-    DEFAULT_BATCH_RPM,
-    DEFAULT_VARIANT,
-    FLATTENER_VERSION,
-    SEND_OPTIONS,
-    SESSION_ENV,
-)
+from archiver.providers.claude import options
 
 
 class Claude(base.Provider):
-    name = "claude"
     title = "Claude"
     summary = "claude.ai: every conversation and branch, projects, artifacts, files; sends prompts"
-    conversation_web_url = "https://claude.ai/chat/{id}"
 
-    account = base.Account(secret="session", secret_env=SESSION_ENV)
+    account = base.Account(secret="session", secret_env=options.SESSION_ENV)
     backup = base.Backup(
-        options=BACKUP_OPTIONS,
+        options=options.BACKUP_OPTIONS,
         help="""Archive every claude.ai conversation, every branch, into DB: every organization
     with chats, archived and starred chats and those in Projects, the projects and their
     documents, artifacts, pasted text, uploaded files and images.
@@ -35,16 +26,17 @@ class Claude(base.Provider):
     """,
     )
     sending = base.Sending(
-        options=SEND_OPTIONS,
+        options=options.SEND_OPTIONS,
         key_prefix="claude_",
-        default_rpm=DEFAULT_BATCH_RPM,
-        model_help=f"claude.ai model (e.g. claude-sonnet-4-5; '{DEFAULT_VARIANT}': the account's)",
+        default_rpm=options.DEFAULT_BATCH_RPM,
+        model_help=f"claude.ai model (e.g. claude-sonnet-4-5; '{options.DEFAULT_VARIANT}': the account's)",
         tree=True,
     )
     export = base.ExportFormat(label="a Claude data export")
     doctor = base.Doctor()
     emulator = base.Emulator()
-    gateway = base.Gateway(variants=(DEFAULT_VARIANT,), default_variant=DEFAULT_VARIANT)
-    renderer = base.Renderer()
-    reflatten = base.Reflatten(version=FLATTENER_VERSION)
-    demo = base.Demo()  # demo.py: its part of `make demo`
+    gateway = base.Gateway(
+        variants=(options.DEFAULT_VARIANT,), default_variant=options.DEFAULT_VARIANT
+    )
+    renderer = base.Renderer(web_url="https://claude.ai/chat/{id}")
+    reflatten = base.Reflatten(version=options.FLATTENER_VERSION)

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from archiver.flatten.records import FLATTENER_VERSION
 from archiver.providers import base
-from archiver.providers.copilot.options import (
-    BACKUP_OPTIONS,
-    DEFAULT_BATCH_RPM,
-    MODES,
-    SEND_OPTIONS,
-    TOKEN_ENV,
-)
+from archiver.providers.copilot import options
 
 
 class Copilot(base.Provider):
-    name = "copilot"
     title = "Microsoft Copilot"
     summary = "copilot.microsoft.com (Bing chat's successor): chats and their images; sends prompts"
-    conversation_web_url = "https://copilot.microsoft.com/chats/{id}"
 
-    account = base.Account(secret="token", secret_env=TOKEN_ENV)
+    account = base.Account(secret="token", secret_env=options.TOKEN_ENV)
     backup = base.Backup(
-        options=BACKUP_OPTIONS,
+        options=options.BACKUP_OPTIONS,
         help="""Archive every Microsoft Copilot conversation (the list and each one's history) into DB.
 
     Reads the token from COPILOT_ACCESS_TOKEN (or --token-file), the account type header from
@@ -32,14 +24,13 @@ class Copilot(base.Provider):
     """,
     )
     sending = base.Sending(
-        options=SEND_OPTIONS,
+        options=options.SEND_OPTIONS,
         key_prefix="copilot_",
-        default_rpm=DEFAULT_BATCH_RPM,
-        model_help="mode: " + ", ".join(MODES),
+        default_rpm=options.DEFAULT_BATCH_RPM,
+        model_help="mode: " + ", ".join(options.MODES),
     )
     doctor = base.Doctor()
     emulator = base.Emulator(module="fake")
-    gateway = base.Gateway(variants=MODES, default_variant="", route_family="seed000")
-    renderer = base.Renderer()
+    gateway = base.Gateway(variants=options.MODES, default_variant="", route_family="seed000")
+    renderer = base.Renderer(web_url="https://copilot.microsoft.com/chats/{id}")
     reflatten = base.Reflatten(version=FLATTENER_VERSION)
-    demo = base.Demo()  # demo.py: its part of `make demo`

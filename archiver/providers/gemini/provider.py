@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from archiver.providers import base
-from archiver.providers.gemini.options import BACKUP_OPTIONS, COOKIE_ENV, FLATTENER_VERSION
+from archiver.providers.gemini import options
 
 
 class Gemini(base.Provider):
-    name = "gemini"
     title = "Gemini"
     summary = "gemini.google.com: every chat, turn and draft, thoughts; Google Takeout import"
 
-    account = base.Account(secret="cookie", secret_env=COOKIE_ENV)
+    account = base.Account(secret="cookie", secret_env=options.COOKIE_ENV)
     backup = base.Backup(
-        options=BACKUP_OPTIONS,
+        options=options.BACKUP_OPTIONS,
         help="""Archive every Gemini chat (pinned and others), every turn and every response
     candidate (drafts), thoughts kept, into DB.
 
@@ -27,9 +26,7 @@ class Gemini(base.Provider):
     )
     export = base.ExportFormat(label="a Google Takeout with Gemini Apps activity (My Activity)")
     emulator = base.Emulator()
-    renderer = base.Renderer()
-    reflatten = base.Reflatten(version=FLATTENER_VERSION)
-    demo = base.Demo()  # demo.py: its part of `make demo`
+    reflatten = base.Reflatten(version=options.FLATTENER_VERSION)
 
     def conversation_url(self, conversation_id: str) -> str | None:
         """``c_<id>`` lives at ``/app/<id>``; a chat only a Takeout named has no address."""

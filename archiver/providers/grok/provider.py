@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from archiver.providers import base
-from archiver.providers.grok.options import FLATTENER_VERSION, PROVIDER
+from archiver.providers.grok import options
 
 
 class Grok(base.Provider):
-    name = PROVIDER
     title = "Grok"
     summary = "xAI Grok's data export: every conversation and branch, thinking, files (import)"
-    conversation_web_url = "https://grok.com/c/{id}"
 
     export = base.ExportFormat(label="an xAI Grok data export (prod-grok-backend.json)")
-    renderer = base.Renderer()
-    reflatten = base.Reflatten(module="flatten", version=FLATTENER_VERSION)
-    demo = base.Demo()  # demo.py: its part of `make demo`
+    renderer = base.Renderer(web_url="https://grok.com/c/{id}")
+    reflatten = base.Reflatten(module="flatten", version=options.FLATTENER_VERSION)

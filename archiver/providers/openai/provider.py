@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from archiver.providers import base
-from archiver.providers.openai.options import KEY_ENV, PROVIDER, SEND_OPTIONS
+from archiver.providers.openai import options
 
 
 class OpenAI(base.Provider):
-    name = PROVIDER
     title = "OpenAI-compatible API"
     summary = (
         "any OpenAI-compatible API (OpenAI, Azure, OpenRouter, Ollama, vLLM, LM Studio): "
         "sends, plain or through the Batch API"
     )
 
-    account = base.Account(secret="key", secret_env=KEY_ENV)
+    account = base.Account(secret="key", secret_env=options.KEY_ENV)
     sending = base.Sending(
-        options=SEND_OPTIONS,
+        options=options.SEND_OPTIONS,
         default_rpm=None,  # paced by the server's own rate-limit headers
         model_help="the API's model name (gpt-4o-mini, llama3.2, ...)",
         takes_system=True,
     )
     doctor = base.Doctor()
     emulator = base.Emulator()
-    renderer = base.Renderer()
-    demo = base.Demo()  # demo.py: its part of `make demo`
