@@ -5,6 +5,7 @@ files) to these; the CLI flags and the job-file keys both come from the result."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from archiver.cooldown import cooldown_options
@@ -12,6 +13,8 @@ from archiver.options import Option, boolean, integer, non_negative_number, posi
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
 
 if TYPE_CHECKING:
+    from archiver.backup.engine import BackupOptions
+    from archiver.progress import Progress
     from archiver.transport.http import RetryPolicy
     from archiver.transport.pace import ClientPace
 
@@ -71,16 +74,29 @@ def backup_pace(values: Mapping[str, Any], policy: RetryPolicy | None = None) ->
     )
 
 
-def common_backup_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The keyword arguments every provider's backup function takes from the common options:
-    ``options`` (full, force, concurrency) and ``pace`` (max_rpm, max_wait, timeout)."""
+def backup_options(values: Mapping[str, Any]) -> BackupOptions:
+    """How much to walk, as the common options (full, force, concurrency) ask."""
     from archiver.backup.engine import BackupOptions
 
-    return {
-        "options": BackupOptions(
-            full=values["full"],
-            concurrency=values["concurrency"],
-            force=bool(values.get("force", False)),
-        ),
-        "pace": backup_pace(values),
-    }
+    return BackupOptions(
+        full=values["full"],
+        concurrency=values["concurrency"],
+        force=bool(values.get("force", False)),
+    )
+
+
+@dataclass(frozen=True)
+class BackupRun:
+    """What every provider's backup function is given besides the database and the account:
+    the pace of its requests, how much to walk (None: the engine's defaults) and where its
+    progress goes."""
+
+    pace: ClientPace
+    options: BackupOptions | None = None
+    progress: Progress | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], progress: Progress | None) -> BackupRun:
+        """The run the common options ask for: ``options`` from full, force and concurrency,
+        ``pace`` from max_rpm, max_wait and timeout."""
+        return cls(backup_pace(values), backup_options(values), progress)

@@ -27,12 +27,12 @@ from archiver.backup.downloads import (
     recorder,
 )
 from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.options import file_arguments
+from archiver.backup.options import BackupRun, file_arguments
 from archiver.errors import UpstreamError
 from archiver.store.edits import AttachmentKey, stored_copy
 from archiver.store.filestore import FileStore, StoredFile, store_beside
 from archiver.transport.http import HttpClient
-from archiver.transport.pace import ClientPace, paced_http
+from archiver.transport.pace import paced_http
 
 PendingFiles = Mapping[str, list[AttachmentKey]]
 
@@ -103,9 +103,8 @@ async def after_backup(
     summary: BackupSummary,
     files: PublicFiles,
     pending: Callable[[sqlite_utils.Database], PendingFiles],
+    run: BackupRun,
     *,
-    pace: ClientPace,
-    options: BackupOptions | None,
     alone: Callable[[UpstreamError], bool] = fails_alone,
     counted_as: str = "images",
 ) -> BackupSummary:
@@ -117,8 +116,8 @@ async def after_backup(
     store = files.store or store_beside(db)
     if not files.download or summary.aborted is not None or store is None:
         return summary
-    concurrency = (options or BackupOptions()).concurrency
-    async with paced_http(replace(pace, max_rpm=files.rpm, burst=1), HttpClient) as http:
+    concurrency = (run.options or BackupOptions()).concurrency
+    async with paced_http(replace(run.pace, max_rpm=files.rpm, burst=1), HttpClient) as http:
         downloaded = await download_public_files(
             db,
             http,

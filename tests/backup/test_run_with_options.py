@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.backup.options import common_backup_arguments
+from archiver.backup.options import BackupRun
 from archiver.backup.public_files import PublicFiles
 from archiver.providers.copilot.options import BACKUP_OPTIONS as COPILOT_OPTIONS
 from archiver.providers.copilot.options import IMAGE_RPM
@@ -21,12 +21,14 @@ VALUES: dict[str, Any] = {
 
 
 def test_common_values_reach_the_backup() -> None:
-    seen = common_backup_arguments(VALUES)
-    options = seen["options"]
+    seen = BackupRun.from_values(VALUES, None)
+    options = seen.options
+    assert options is not None
     assert (options.full, options.force, options.concurrency) == (True, True, 3)
-    assert seen["pace"].max_rpm == 200.0
-    assert seen["pace"].policy.max_wait == 7.0
-    assert seen["pace"].timeout_seconds == 9.0
+    assert seen.pace.max_rpm == 200.0
+    assert seen.pace.policy is not None
+    assert seen.pace.policy.max_wait == 7.0
+    assert seen.pace.timeout_seconds == 9.0
 
 
 def test_file_options_reach_the_download_of_public_files() -> None:

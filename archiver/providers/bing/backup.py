@@ -11,9 +11,9 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.client_source import ClientSource, backup_over, list_page
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.backup.options import common_backup_arguments
+from archiver.backup.options import BackupRun
 from archiver.progress import Progress
 from archiver.providers.bing.client import BingClient, BingSettings, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
@@ -48,21 +48,14 @@ class BingBackup(ClientSource):
         return await self.client.get_conversation(chat, self.client_id)
 
 
-DEFAULT_PACE = ClientPace(20.0)
+DEFAULT_RUN = BackupRun(ClientPace(20.0))
 
 
 async def backup_bing(
-    db: sqlite_utils.Database,
-    settings: BingSettings,
-    *,
-    options: BackupOptions | None = None,
-    pace: ClientPace = DEFAULT_PACE,
-    progress: Progress | None = None,
+    db: sqlite_utils.Database, settings: BingSettings, run: BackupRun = DEFAULT_RUN
 ) -> BackupSummary:
     """One backup run of the account (``archiver backup bing``)."""
-    return await backup_over(
-        db, BingBackup, new_bing_http, settings, options=options, pace=pace, progress=progress
-    )
+    return await backup_over(db, BingBackup, new_bing_http, settings, run)
 
 
 async def back_up(
@@ -72,7 +65,7 @@ async def back_up(
     progress: Progress | None,
 ) -> BackupSummary:
     """``archiver backup bing`` with its option values."""
-    return await backup_bing(db, settings, progress=progress, **common_backup_arguments(values))
+    return await backup_bing(db, settings, BackupRun.from_values(values, progress))
 
 
 __all__ = ["FEED_CHATS", "BingBackup", "back_up", "backup_bing"]

@@ -21,7 +21,7 @@ import sqlite_utils
 from archiver.backup.client_source import list_page
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
-from archiver.backup.options import common_backup_arguments, file_arguments
+from archiver.backup.options import BackupRun, file_arguments
 from archiver.errors import (
     EXIT_FAILED,
     ArchiverError,
@@ -66,7 +66,7 @@ from archiver.transport.pace import ClientPace, paced_http
 
 log = logging.getLogger("archiver.claude.backup")
 FEED_SEPARATOR = "/"
-DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
+DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
 
 
 @dataclass(frozen=True)
@@ -211,20 +211,18 @@ async def save_knowledge(
 async def backup_claude(
     db: sqlite_utils.Database,
     settings: ClaudeSettings,
+    run: BackupRun = DEFAULT_RUN,
     *,
-    options: BackupOptions | None = None,
-    pace: ClientPace = DEFAULT_PACE,
-    progress: Progress | None = None,
     files: bool = True,
     max_file_bytes: int | None = None,
     file_store: FileStore | None = None,
 ) -> BackupSummary:
     """One backup run: one session, one limiter for the account, one retry policy. ``files``
     false: no download (pasted text is still stored: it needs no request)."""
-    options = options or BackupOptions()
-    async with paced_http(pace, new_claude_http) as http:
+    options = run.options or BackupOptions()
+    async with paced_http(run.pace, new_claude_http) as http:
         source = ClaudeSource(ClaudeClient(http, settings), db)
-        summary = await run_backup(db, source, options, progress)
+        summary = await run_backup(db, source, options, run.progress)
         summary.errors.extend(source.problems)
         summary.extra["projects"] = len(source.projects)
         summary.extra["artifact_versions"] = source.artifact_versions
@@ -274,9 +272,8 @@ async def back_up(
     progress: Progress | None,
 ) -> BackupSummary:
     """``archiver backup claude`` with its option values: the common ones and the files'."""
-    return await backup_claude(
-        db, settings, progress=progress, **common_backup_arguments(values), **file_arguments(values)
-    )
+    run = BackupRun.from_values(values, progress)
+    return await backup_claude(db, settings, run, **file_arguments(values))
 
 
-__all__ = ["DEFAULT_PACE", "ClaudeSource", "back_up", "backup_claude"]
+__all__ = ["DEFAULT_RUN", "ClaudeSource", "back_up", "backup_claude"]

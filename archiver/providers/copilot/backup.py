@@ -12,9 +12,9 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.client_source import ClientSource, backup_over, list_page
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.backup.options import common_backup_arguments
+from archiver.backup.options import BackupRun
 from archiver.backup.public_files import PublicFiles, after_backup
 from archiver.progress import Progress
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
@@ -48,31 +48,20 @@ class CopilotBackup(ClientSource):
 
 
 DEFAULT_IMAGES = PublicFiles(rpm=IMAGE_RPM)  # downloaded, beside the database, at their pace
-DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
+DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
 
 
 async def backup_copilot(
     db: sqlite_utils.Database,
     settings: CopilotSettings,
-    *,
+    run: BackupRun = DEFAULT_RUN,
     images: PublicFiles = DEFAULT_IMAGES,
-    pace: ClientPace = DEFAULT_PACE,
-    options: BackupOptions | None = None,
-    progress: Progress | None = None,
 ) -> BackupSummary:
     """One backup run, then the images its messages point at into the file store (unless
-    ``files`` is false; nothing is downloaded when the run stopped early). ``image_rpm`` None
-    means unpaced (tests against the local emulator)."""
-    summary = await backup_over(
-        db,
-        CopilotBackup,
-        new_copilot_http,
-        settings,
-        options=options,
-        pace=pace,
-        progress=progress,
-    )
-    return await after_backup(db, summary, images, images_to_fetch, pace=pace, options=options)
+    ``images.download`` is false; nothing is downloaded when the run stopped early).
+    ``images.rpm`` None means unpaced (tests against the local emulator)."""
+    summary = await backup_over(db, CopilotBackup, new_copilot_http, settings, run)
+    return await after_backup(db, summary, images, images_to_fetch, run)
 
 
 async def back_up(
@@ -83,9 +72,7 @@ async def back_up(
 ) -> BackupSummary:
     """``archiver backup copilot`` with its option values: the common ones and the images'."""
     images = PublicFiles.from_values(values, rpm=IMAGE_RPM)
-    return await backup_copilot(
-        db, settings, images=images, progress=progress, **common_backup_arguments(values)
-    )
+    return await backup_copilot(db, settings, BackupRun.from_values(values, progress), images)
 
 
 __all__ = ["FEED_CONVERSATIONS", "CopilotBackup", "back_up", "backup_copilot"]

@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 import sqlite_utils
 
 from archiver.backup.client_source import ClientSource, backup_over, list_page
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.backup.options import common_backup_arguments
+from archiver.backup.options import BackupRun
 from archiver.backup.public_files import PublicFiles, after_backup
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
@@ -33,7 +33,7 @@ from archiver.transport.pace import ClientPace
 
 FEEDS = ("pinned", "chats")
 DEFAULT_IMAGES = PublicFiles(rpm=IMAGE_RPM)  # downloaded, beside the database, at their pace
-DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
+DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
 
 
 class GeminiSource(ClientSource):
@@ -111,25 +111,18 @@ class GeminiSource(ClientSource):
 async def backup_gemini(
     db: sqlite_utils.Database,
     settings: GeminiSettings,
-    *,
+    run: BackupRun = DEFAULT_RUN,
     images: PublicFiles = DEFAULT_IMAGES,
-    pace: ClientPace = DEFAULT_PACE,
-    options: BackupOptions | None = None,
-    progress: Progress | None = None,
 ) -> BackupSummary:
     """One backup run, then the Gems the fetched chats used into ``projects``, then the images
-    the answers show into the file store (unless ``files`` is false; nothing is downloaded
-    when the run stopped early). ``image_rpm`` None means unpaced (tests, the emulator)."""
+    the answers show into the file store (unless ``images.download`` is false; nothing is
+    downloaded when the run stopped early). ``images.rpm`` None means unpaced (tests, the
+    emulator)."""
     source = GeminiSource.bound(db)
-    summary = await backup_over(
-        db, source, new_gemini_http, settings, options=options, pace=pace, progress=progress
-    )
+    summary = await backup_over(db, source, new_gemini_http, settings, run)
     if source.gems:
         summary.extra["gems_new"] = save_gems(db, source.gems, settings.account)
-
-    return await after_backup(
-        db, summary, images, pending_images, pace=pace, options=options, alone=image_fails_alone
-    )
+    return await after_backup(db, summary, images, pending_images, run, alone=image_fails_alone)
 
 
 async def back_up(
@@ -140,9 +133,7 @@ async def back_up(
 ) -> BackupSummary:
     """``archiver backup gemini`` with its option values: the common ones and the images'."""
     images = PublicFiles.from_values(values, rpm=IMAGE_RPM)
-    return await backup_gemini(
-        db, settings, images=images, progress=progress, **common_backup_arguments(values)
-    )
+    return await backup_gemini(db, settings, BackupRun.from_values(values, progress), images)
 
 
-__all__ = ["DEFAULT_PACE", "FEEDS", "GeminiSource", "back_up", "backup_gemini"]
+__all__ = ["DEFAULT_RUN", "FEEDS", "GeminiSource", "back_up", "backup_gemini"]

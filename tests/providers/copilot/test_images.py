@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import BackupRun
 from archiver.backup.public_files import PublicFiles
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
@@ -30,9 +31,8 @@ def run(emulator: RunningEmulator, db: Any, *, files: bool = True) -> BackupSumm
         backup_copilot(
             db,
             settings,
-            options=BackupOptions(),
+            BackupRun(ClientPace(None, policy=FAST), BackupOptions()),
             images=PublicFiles(download=files),  # unpaced: the emulator is local
-            pace=ClientPace(None, policy=FAST),
         )
     )
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from werkzeug import Response
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import BackupRun
 from archiver.backup.public_files import PublicFiles
 from archiver.cli import cli
 from archiver.config import Secret
@@ -53,9 +54,8 @@ def run(emu: RunningEmulator, db: Any, *, files: bool = True) -> BackupSummary:
         backup_gemini(
             db,
             settings,
-            options=BackupOptions(),
+            BackupRun(ClientPace(None, policy=FAST), BackupOptions()),
             images=PublicFiles(download=files),  # unpaced: the emulator is local
-            pace=ClientPace(None, policy=FAST),
         )
     )
 
