@@ -86,6 +86,15 @@ def load_secret(
     return Secret(value)
 
 
+def pasted_cookie_header(raw: str) -> str:
+    """A Cookie header as the user pasted it: stripped, without the ``Cookie:`` name a copy of
+    the whole header line from the browser's network view carries."""
+    value = raw.strip()
+    if value.lower().startswith("cookie:"):
+        value = value[len("cookie:") :].strip()
+    return value
+
+
 def env_setting(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
     value = (environ if environ is not None else os.environ).get(name, "").strip()
     return (value or default).rstrip("/")

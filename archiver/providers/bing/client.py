@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from archiver.config import Secret, env_base_url, load_secret
+from archiver.config import Secret, env_base_url, load_secret, pasted_cookie_header
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
 from archiver.providers.bing.options import DEFAULT_BING_BASE_URL, DEFAULT_SYDNEY_BASE_URL
 from archiver.timeutil import to_iso
@@ -47,9 +47,7 @@ _COOKIE_PAIR = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+=[^=]")
 
 def cookie_header_value(raw: str) -> str:
     """``BING_COOKIE`` is a ``_U`` value or a whole Cookie header (``Cookie:`` prefix allowed)."""
-    value = raw.strip()
-    if value.lower().startswith("cookie:"):
-        value = value[len("cookie:") :].strip()
+    value = pasted_cookie_header(raw)
     if ";" in value or _COOKIE_PAIR.match(value):
         return value
     return f"_U={value}"

@@ -14,7 +14,13 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
-from archiver.config import Secret, env_base_url, env_header_value, load_secret
+from archiver.config import (
+    Secret,
+    env_base_url,
+    env_header_value,
+    load_secret,
+    pasted_cookie_header,
+)
 from archiver.errors import NotFoundError, UpstreamError
 from archiver.providers.claude import parse
 from archiver.providers.claude.options import (
@@ -56,9 +62,7 @@ LIST_FILTERS: dict[str, dict[str, str]] = {
 def cookie_header(value: str) -> str:
     """The Cookie header for what the user pasted: the ``sessionKey`` value alone
     (``sk-ant-sid01-...``) or a whole Cookie header (``Cookie:`` prefix allowed)."""
-    text = value.strip()
-    if text.lower().startswith("cookie:"):
-        text = text[len("cookie:") :].strip()
+    text = pasted_cookie_header(value)
     if "=" in text and not text.startswith("sk-ant-"):  # a value may end in "=" padding
         return text
     return f"sessionKey={text}"
