@@ -35,6 +35,16 @@ class Secret:
         return hash(self._value)
 
 
+class OneSignIn:
+    """Settings whose secret is the only sign-in there is to the upstream (a cookie, a token
+    with no account id beside it): runs, cool-downs and sync state are kept for the account
+    ``""``."""
+
+    @property
+    def account(self) -> str:
+        return ""
+
+
 def read_secret_file(path: str | os.PathLike[str]) -> Secret:
     file = Path(path)
     try:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 from archiver.config import (
+    OneSignIn,
     Secret,
     env_base_url,
     env_header_value,
@@ -69,7 +70,7 @@ def cookie_header(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class ClaudeSettings:
+class ClaudeSettings(OneSignIn):  # one sign-in; its organizations are walked in one run
     session: Secret  # the Cookie header to send (see cookie_header)
     base_url: str = DEFAULT_BASE_URL
     user_agent: str = DEFAULT_USER_AGENT
@@ -92,11 +93,6 @@ class ClaudeSettings:
             base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
             user_agent=user_agent,
         )
-
-    @property
-    def account(self) -> str:
-        """One sign-in; its organizations are walked inside one run."""
-        return ""
 
     def headers(self) -> dict[str, str]:
         return {**browser_headers(self.base_url, self.user_agent), "Cookie": self.session.reveal()}

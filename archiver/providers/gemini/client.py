@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from archiver.config import Secret, env_base_url, load_secret, pasted_cookie_header
+from archiver.config import OneSignIn, Secret, env_base_url, load_secret, pasted_cookie_header
 from archiver.errors import (
     EXIT_PARTIAL,
     AuthError,
@@ -86,7 +86,7 @@ def cookie_header_value(raw: str) -> str:
 
 
 @dataclass(frozen=True)
-class GeminiSettings:
+class GeminiSettings(OneSignIn):
     cookie: Secret
     base_url: str = DEFAULT_BASE_URL
     user_agent: str = DEFAULT_USER_AGENT
@@ -109,10 +109,6 @@ class GeminiSettings:
             ),
             base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
         )
-
-    @property
-    def account(self) -> str:
-        return ""
 
     @property
     def origin(self) -> str:
