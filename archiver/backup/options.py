@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from archiver.cooldown import cooldown_options
 from archiver.options import Option, boolean, integer, non_negative_number, positive_number
@@ -15,6 +15,7 @@ from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
 if TYPE_CHECKING:
     from archiver.backup.engine import BackupOptions
     from archiver.progress import Progress
+    from archiver.store.filestore import FileStore
     from archiver.transport.http import RetryPolicy
     from archiver.transport.pace import ClientPace
 
@@ -52,13 +53,24 @@ def file_options(what: str = "files messages point at") -> dict[str, Option]:
     }
 
 
-def file_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``files`` and ``max_file_bytes`` from ``no_files`` and ``max_file_mb``."""
-    mb = values.get("max_file_mb")
-    return {
-        "files": not values.get("no_files", False),
-        "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
-    }
+@dataclass(frozen=True)
+class FileDownloads:
+    """What a backup does about the files messages point at: whether it downloads them
+    (``--no-files``), the size limit (``--max-file-mb``) and the store (None: the one beside
+    the database)."""
+
+    download: bool = True
+    max_bytes: int | None = None
+    store: FileStore | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Self:
+        """From ``no_files`` and ``max_file_mb`` of the backup's option values."""
+        mb = values.get("max_file_mb")
+        return cls(
+            download=not values.get("no_files", False),
+            max_bytes=None if mb is None else int(mb * 1024 * 1024),
+        )
 
 
 def backup_pace(values: Mapping[str, Any], policy: RetryPolicy | None = None) -> ClientPace:

@@ -27,7 +27,7 @@ from archiver.backup.downloads import (
     recorder,
 )
 from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.options import BackupRun, file_arguments
+from archiver.backup.options import BackupRun, FileDownloads
 from archiver.errors import UpstreamError
 from archiver.store.edits import AttachmentKey, stored_copy
 from archiver.store.filestore import FileStore, StoredFile, store_beside
@@ -80,22 +80,17 @@ async def download_public_files(
 
 
 @dataclass(frozen=True)
-class PublicFiles:
-    """What a backup does about the files on credential-free hosts: whether it downloads them
-    (``--no-files``), the size limit (``--max-file-mb``), their own pace (None: unpaced, for
-    the local emulator) and the store (None: the one beside the database)."""
+class PublicFiles(FileDownloads):
+    """The files on credential-free hosts, downloaded at their own pace (None: unpaced, for
+    the local emulator)."""
 
-    download: bool = True
-    max_bytes: int | None = None
     rpm: float | None = None
-    store: FileStore | None = None
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any], *, rpm: float) -> PublicFiles:
+    def at_pace(cls, values: Mapping[str, Any], *, rpm: float) -> PublicFiles:
         """From the backup's option values. A faster account pace asked for (``max_rpm``)
         lifts the files' pace ``rpm`` with it, never lowers it."""
-        given = file_arguments(values)
-        return cls(given["files"], given["max_file_bytes"], max(rpm, values["max_rpm"]))
+        return replace(cls.from_values(values), rpm=max(rpm, values["max_rpm"]))
 
 
 async def after_backup(

@@ -32,10 +32,10 @@ def test_common_values_reach_the_backup() -> None:
 
 
 def test_file_options_reach_the_download_of_public_files() -> None:
-    seen = PublicFiles.from_values({**VALUES, "no_files": True, "max_file_mb": 2}, rpm=IMAGE_RPM)
+    seen = PublicFiles.at_pace({**VALUES, "no_files": True, "max_file_mb": 2}, rpm=IMAGE_RPM)
     assert seen.download is False
     assert seen.max_bytes == 2 * 1024 * 1024
     assert seen.rpm == 200.0  # a faster account pace lifts the image pace
-    slow = PublicFiles.from_values({**VALUES, "max_rpm": 10.0}, rpm=IMAGE_RPM)
+    slow = PublicFiles.at_pace({**VALUES, "max_rpm": 10.0}, rpm=IMAGE_RPM)
     assert (slow.download, slow.max_bytes, slow.rpm) == (True, None, IMAGE_RPM)  # never lowers it
     assert {"force", "max_wait"} <= set(COPILOT_OPTIONS)

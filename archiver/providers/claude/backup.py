@@ -21,7 +21,7 @@ import sqlite_utils
 from archiver.backup.client_source import list_page
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
-from archiver.backup.options import BackupRun, file_arguments
+from archiver.backup.options import BackupRun, FileDownloads
 from archiver.errors import (
     EXIT_FAILED,
     ArchiverError,
@@ -58,7 +58,7 @@ from archiver.providers.claude.projects import (
     remember_docs_read,
     save_projects,
 )
-from archiver.store.filestore import FileStore, store_beside
+from archiver.store.filestore import store_beside
 from archiver.store.runs import remember_throttle_stop
 from archiver.store.save import save_conversation
 from archiver.store.textdocs import save_textdocs
@@ -67,6 +67,7 @@ from archiver.transport.pace import ClientPace, paced_http
 log = logging.getLogger("archiver.claude.backup")
 FEED_SEPARATOR = "/"
 DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
+DEFAULT_FILES = FileDownloads()  # all downloaded, into the store beside the database
 
 
 @dataclass(frozen=True)
@@ -212,13 +213,10 @@ async def backup_claude(
     db: sqlite_utils.Database,
     settings: ClaudeSettings,
     run: BackupRun = DEFAULT_RUN,
-    *,
-    files: bool = True,
-    max_file_bytes: int | None = None,
-    file_store: FileStore | None = None,
+    files: FileDownloads = DEFAULT_FILES,
 ) -> BackupSummary:
-    """One backup run: one session, one limiter for the account, one retry policy. ``files``
-    false: no download (pasted text is still stored: it needs no request)."""
+    """One backup run: one session, one limiter for the account, one retry policy. No
+    ``files.download``: no download (pasted text is still stored: it needs no request)."""
     options = run.options or BackupOptions()
     async with paced_http(run.pace, new_claude_http) as http:
         source = ClaudeSource(ClaudeClient(http, settings), db)
@@ -228,9 +226,7 @@ async def backup_claude(
         summary.extra["artifact_versions"] = source.artifact_versions
         if summary.aborted is None:
             try:
-                await _after_conversations(
-                    db, source, summary, options, files, max_file_bytes, file_store
-                )
+                await _after_conversations(db, source, summary, options, files)
             except ArchiverError as exc:
                 summary.abort(exc)
         stats = source.request_stats()
@@ -246,21 +242,19 @@ async def _after_conversations(
     source: ClaudeSource,
     summary: BackupSummary,
     options: BackupOptions,
-    files: bool,
-    max_file_bytes: int | None,
-    file_store: FileStore | None,
+    files: FileDownloads,
 ) -> None:
     await save_knowledge(db, source, summary)
     if options.full and source.projects_complete and source.orgs:
         seen = {p.project.uuid for p in source.projects}
         summary.extra["projects_marked_deleted"] = mark_projects_gone(db, source.account, seen)
-    store = file_store or store_beside(db)
+    store = files.store or store_beside(db)
     if store is None:
         return
     results = FileSummary(pasted=store_pasted(db, store))
-    if files:
+    if files.download:
         await download_files(
-            db, source.client, store, source.org_of, max_bytes=max_file_bytes, summary=results
+            db, source.client, store, source.org_of, max_bytes=files.max_bytes, summary=results
         )
     results.report_into(summary, "files")  # failed or deferred: retried next time, partial
 
@@ -273,7 +267,7 @@ async def back_up(
 ) -> BackupSummary:
     """``archiver backup claude`` with its option values: the common ones and the files'."""
     run = BackupRun.from_values(values, progress)
-    return await backup_claude(db, settings, run, **file_arguments(values))
+    return await backup_claude(db, settings, run, FileDownloads.from_values(values))
 
 
 __all__ = ["DEFAULT_RUN", "ClaudeSource", "back_up", "backup_claude"]

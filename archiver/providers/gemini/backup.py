@@ -132,7 +132,7 @@ async def back_up(
     progress: Progress | None,
 ) -> BackupSummary:
     """``archiver backup gemini`` with its option values: the common ones and the images'."""
-    images = PublicFiles.from_values(values, rpm=IMAGE_RPM)
+    images = PublicFiles.at_pace(values, rpm=IMAGE_RPM)
     return await backup_gemini(db, settings, BackupRun.from_values(values, progress), images)
 
 

@@ -164,7 +164,7 @@ def test_file_options_are_flags_and_job_keys(tmp_path: Path) -> None:
     assert options is not None
     assert {"no_files", "max_file_mb"} <= set(options.options)
     values = {"max_rpm": 20.0, "no_files": True, "max_file_mb": 0.5}
-    assert PublicFiles.from_values(values, rpm=IMAGE_RPM) == PublicFiles(False, 512 * 1024, 120.0)
+    assert PublicFiles.at_pace(values, rpm=IMAGE_RPM) == PublicFiles(False, 512 * 1024, rpm=120.0)
     with emulator(chats=6) as emu:
         db_path = tmp_path / "a.db"
         result = CliRunner().invoke(
