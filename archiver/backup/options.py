@@ -5,8 +5,8 @@ files) to these; the CLI flags and the job-file keys both come from the result."
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from archiver.cooldown import cooldown_options
 from archiver.options import Option, boolean, integer, non_negative_number, positive_number
@@ -64,7 +64,7 @@ class FileDownloads:
     store: FileStore | None = None
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> Self:
+    def from_values(cls, values: Mapping[str, Any]) -> FileDownloads:
         """From ``no_files`` and ``max_file_mb`` of the backup's option values."""
         mb = values.get("max_file_mb")
         return cls(
@@ -100,15 +100,18 @@ def backup_options(values: Mapping[str, Any]) -> BackupOptions:
 @dataclass(frozen=True)
 class BackupRun:
     """What every provider's backup function is given besides the database and the account:
-    the pace of its requests, how much to walk (None: the engine's defaults) and where its
-    progress goes."""
+    the pace of its requests, how much to walk (None: the engine's defaults), where its
+    progress goes and, for a backup that downloads, what it does about the files."""
 
     pace: ClientPace
     options: BackupOptions | None = None
     progress: Progress | None = None
+    files: FileDownloads = field(default_factory=FileDownloads)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any], progress: Progress | None) -> BackupRun:
-        """The run the common options ask for: ``options`` from full, force and concurrency,
-        ``pace`` from max_rpm, max_wait and timeout."""
-        return cls(backup_pace(values), backup_options(values), progress)
+        """The run the options ask for: ``options`` from full, force and concurrency, ``pace``
+        from max_rpm, max_wait and timeout, ``files`` from no_files and max_file_mb."""
+        return cls(
+            backup_pace(values), backup_options(values), progress, FileDownloads.from_values(values)
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.backup.options import BackupRun
-from archiver.backup.public_files import PublicFiles
+from archiver.backup.public_files import files_rpm
 from archiver.providers.copilot.options import BACKUP_OPTIONS as COPILOT_OPTIONS
 from archiver.providers.copilot.options import IMAGE_RPM
 
@@ -32,10 +32,11 @@ def test_common_values_reach_the_backup() -> None:
 
 
 def test_file_options_reach_the_download_of_public_files() -> None:
-    seen = PublicFiles.at_pace({**VALUES, "no_files": True, "max_file_mb": 2}, rpm=IMAGE_RPM)
-    assert seen.download is False
-    assert seen.max_bytes == 2 * 1024 * 1024
-    assert seen.rpm == 200.0  # a faster account pace lifts the image pace
-    slow = PublicFiles.at_pace({**VALUES, "max_rpm": 10.0}, rpm=IMAGE_RPM)
-    assert (slow.download, slow.max_bytes, slow.rpm) == (True, None, IMAGE_RPM)  # never lowers it
+    seen = BackupRun.from_values({**VALUES, "no_files": True, "max_file_mb": 2}, None)
+    assert seen.files.download is False
+    assert seen.files.max_bytes == 2 * 1024 * 1024
+    assert files_rpm(seen.pace, IMAGE_RPM) == 200.0  # a faster account pace lifts the image pace
+    slow = BackupRun.from_values({**VALUES, "max_rpm": 10.0}, None)
+    assert (slow.files.download, slow.files.max_bytes) == (True, None)
+    assert files_rpm(slow.pace, IMAGE_RPM) == IMAGE_RPM  # never lowers it
     assert {"force", "max_wait"} <= set(COPILOT_OPTIONS)

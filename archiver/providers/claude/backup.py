@@ -67,7 +67,6 @@ from archiver.transport.pace import ClientPace, paced_http
 log = logging.getLogger("archiver.claude.backup")
 FEED_SEPARATOR = "/"
 DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
-DEFAULT_FILES = FileDownloads()  # all downloaded, into the store beside the database
 
 
 @dataclass(frozen=True)
@@ -213,10 +212,9 @@ async def backup_claude(
     db: sqlite_utils.Database,
     settings: ClaudeSettings,
     run: BackupRun = DEFAULT_RUN,
-    files: FileDownloads = DEFAULT_FILES,
 ) -> BackupSummary:
     """One backup run: one session, one limiter for the account, one retry policy. No
-    ``files.download``: no download (pasted text is still stored: it needs no request)."""
+    ``run.files.download``: no download (pasted text is still stored: it needs no request)."""
     options = run.options or BackupOptions()
     async with paced_http(run.pace, new_claude_http) as http:
         source = ClaudeSource(ClaudeClient(http, settings), db)
@@ -226,7 +224,7 @@ async def backup_claude(
         summary.extra["artifact_versions"] = source.artifact_versions
         if summary.aborted is None:
             try:
-                await _after_conversations(db, source, summary, options, files)
+                await _after_conversations(db, source, summary, options, run.files)
             except ArchiverError as exc:
                 summary.abort(exc)
         stats = source.request_stats()
@@ -266,8 +264,7 @@ async def back_up(
     progress: Progress | None,
 ) -> BackupSummary:
     """``archiver backup claude`` with its option values: the common ones and the files'."""
-    run = BackupRun.from_values(values, progress)
-    return await backup_claude(db, settings, run, FileDownloads.from_values(values))
+    return await backup_claude(db, settings, BackupRun.from_values(values, progress))
 
 
 __all__ = ["DEFAULT_RUN", "ClaudeSource", "back_up", "backup_claude"]

@@ -15,7 +15,7 @@ from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
 from archiver.backup.options import BackupRun
-from archiver.backup.public_files import PublicFiles, after_backup
+from archiver.backup.public_files import after_backup
 from archiver.progress import Progress
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import images_to_fetch
@@ -47,7 +47,6 @@ class CopilotBackup(ClientSource):
         return await self.client.history(item.id)
 
 
-DEFAULT_IMAGES = PublicFiles(rpm=IMAGE_RPM)  # downloaded, beside the database, at their pace
 DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
 
 
@@ -55,13 +54,12 @@ async def backup_copilot(
     db: sqlite_utils.Database,
     settings: CopilotSettings,
     run: BackupRun = DEFAULT_RUN,
-    images: PublicFiles = DEFAULT_IMAGES,
 ) -> BackupSummary:
     """One backup run, then the images its messages point at into the file store (unless
     ``images.download`` is false; nothing is downloaded when the run stopped early).
     ``images.rpm`` None means unpaced (tests against the local emulator)."""
     summary = await backup_over(db, CopilotBackup, new_copilot_http, settings, run)
-    return await after_backup(db, summary, images, images_to_fetch, run)
+    return await after_backup(db, summary, images_to_fetch, run, rpm=IMAGE_RPM)
 
 
 async def back_up(
@@ -71,8 +69,7 @@ async def back_up(
     progress: Progress | None,
 ) -> BackupSummary:
     """``archiver backup copilot`` with its option values: the common ones and the images'."""
-    images = PublicFiles.at_pace(values, rpm=IMAGE_RPM)
-    return await backup_copilot(db, settings, BackupRun.from_values(values, progress), images)
+    return await backup_copilot(db, settings, BackupRun.from_values(values, progress))
 
 
 __all__ = ["FEED_CONVERSATIONS", "CopilotBackup", "back_up", "backup_copilot"]

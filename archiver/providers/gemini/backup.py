@@ -19,7 +19,7 @@ from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
 from archiver.backup.options import BackupRun
-from archiver.backup.public_files import PublicFiles, after_backup
+from archiver.backup.public_files import after_backup
 from archiver.flatten.records import FlatConversation
 from archiver.progress import Progress
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
@@ -32,7 +32,6 @@ from archiver.query.blocks import as_dict, load_json
 from archiver.transport.pace import ClientPace
 
 FEEDS = ("pinned", "chats")
-DEFAULT_IMAGES = PublicFiles(rpm=IMAGE_RPM)  # downloaded, beside the database, at their pace
 DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
 
 
@@ -112,7 +111,6 @@ async def backup_gemini(
     db: sqlite_utils.Database,
     settings: GeminiSettings,
     run: BackupRun = DEFAULT_RUN,
-    images: PublicFiles = DEFAULT_IMAGES,
 ) -> BackupSummary:
     """One backup run, then the Gems the fetched chats used into ``projects``, then the images
     the answers show into the file store (unless ``images.download`` is false; nothing is
@@ -122,7 +120,9 @@ async def backup_gemini(
     summary = await backup_over(db, source, new_gemini_http, settings, run)
     if source.gems:
         summary.extra["gems_new"] = save_gems(db, source.gems, settings.account)
-    return await after_backup(db, summary, images, pending_images, run, alone=image_fails_alone)
+    return await after_backup(
+        db, summary, pending_images, run, rpm=IMAGE_RPM, alone=image_fails_alone
+    )
 
 
 async def back_up(
@@ -132,8 +132,7 @@ async def back_up(
     progress: Progress | None,
 ) -> BackupSummary:
     """``archiver backup gemini`` with its option values: the common ones and the images'."""
-    images = PublicFiles.at_pace(values, rpm=IMAGE_RPM)
-    return await backup_gemini(db, settings, BackupRun.from_values(values, progress), images)
+    return await backup_gemini(db, settings, BackupRun.from_values(values, progress))
 
 
 __all__ = ["DEFAULT_RUN", "FEEDS", "GeminiSource", "back_up", "backup_gemini"]

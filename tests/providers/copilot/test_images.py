@@ -7,9 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.options import BackupRun
-from archiver.backup.public_files import PublicFiles
+from archiver.backup.engine import BackupSummary
+from archiver.backup.options import BackupRun, FileDownloads
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
 from archiver.providers.copilot.backup import backup_copilot
@@ -31,8 +30,8 @@ def run(emulator: RunningEmulator, db: Any, *, files: bool = True) -> BackupSumm
         backup_copilot(
             db,
             settings,
-            BackupRun(ClientPace(None, policy=FAST), BackupOptions()),
-            images=PublicFiles(download=files),  # unpaced: the emulator is local
+            # unpaced, the images too: the emulator is local
+            BackupRun(ClientPace(None, policy=FAST), files=FileDownloads(download=files)),
         )
     )
 
