@@ -4,16 +4,18 @@ files) to these; the CLI flags and the job-file keys both come from the result."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from archiver.cooldown import cooldown_options
 from archiver.options import Option, boolean, integer, non_negative_number, positive_number
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
 
 if TYPE_CHECKING:
-    from archiver.backup.engine import BackupOptions
+    import sqlite_utils
+
+    from archiver.backup.engine import BackupOptions, BackupSummary
     from archiver.progress import Progress
     from archiver.store.filestore import FileStore
     from archiver.transport.http import RetryPolicy
@@ -115,3 +117,28 @@ class BackupRun:
         return cls(
             backup_pace(values), backup_options(values), progress, FileDownloads.from_values(values)
         )
+
+
+Settings = TypeVar("Settings")
+BackupFunction = Callable[
+    ["sqlite_utils.Database", Settings, BackupRun], Awaitable["BackupSummary"]
+]
+
+
+def with_option_values(
+    backup: BackupFunction[Settings],
+) -> Callable[
+    [sqlite_utils.Database, Settings, Mapping[str, Any], Progress | None], Awaitable[BackupSummary]
+]:
+    """The contract's ``back_up`` (``archiver/providers/modules.py``) over a provider's backup
+    function: ``backup`` called with the run its option values ask for."""
+
+    async def back_up(
+        db: sqlite_utils.Database,
+        settings: Settings,
+        values: Mapping[str, Any],
+        progress: Progress | None,
+    ) -> BackupSummary:
+        return await backup(db, settings, BackupRun.from_values(values, progress))
+
+    return back_up

@@ -12,7 +12,7 @@ pasted attachments' text and the uploaded files, into the file store."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ import sqlite_utils
 from archiver.backup.client_source import list_page
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
-from archiver.backup.options import BackupRun, FileDownloads
+from archiver.backup.options import BackupRun, FileDownloads, with_option_values
 from archiver.errors import (
     EXIT_FAILED,
     ArchiverError,
@@ -32,7 +32,6 @@ from archiver.errors import (
     UpstreamError,
 )
 from archiver.flatten.records import FlatConversation
-from archiver.progress import Progress
 from archiver.providers.claude.artifacts import artifact_versions
 from archiver.providers.claude.client import (
     LIST_FILTERS,
@@ -257,14 +256,7 @@ async def _after_conversations(
     results.report_into(summary, "files")  # failed or deferred: retried next time, partial
 
 
-async def back_up(
-    db: sqlite_utils.Database,
-    settings: ClaudeSettings,
-    values: Mapping[str, Any],
-    progress: Progress | None,
-) -> BackupSummary:
-    """``archiver backup claude`` with its option values: the common ones and the files'."""
-    return await backup_claude(db, settings, BackupRun.from_values(values, progress))
+back_up = with_option_values(backup_claude)  # ``archiver backup claude`` (modules.BackupModule)
 
 
 __all__ = ["DEFAULT_RUN", "ClaudeSource", "back_up", "backup_claude"]

@@ -6,7 +6,7 @@ conversations whose ``updatedAt`` the archive has not seen have their history fe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlite_utils
@@ -14,9 +14,8 @@ import sqlite_utils
 from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.backup.options import BackupRun
+from archiver.backup.options import BackupRun, with_option_values
 from archiver.backup.public_files import after_backup
-from archiver.progress import Progress
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import images_to_fetch
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
@@ -62,14 +61,7 @@ async def backup_copilot(
     return await after_backup(db, summary, images_to_fetch, run, rpm=IMAGE_RPM)
 
 
-async def back_up(
-    db: sqlite_utils.Database,
-    settings: CopilotSettings,
-    values: Mapping[str, Any],
-    progress: Progress | None,
-) -> BackupSummary:
-    """``archiver backup copilot`` with its option values: the common ones and the images'."""
-    return await backup_copilot(db, settings, BackupRun.from_values(values, progress))
+back_up = with_option_values(backup_copilot)  # ``archiver backup copilot`` (modules.BackupModule)
 
 
 __all__ = ["FEED_CONVERSATIONS", "CopilotBackup", "back_up", "backup_copilot"]

@@ -10,7 +10,7 @@ the file store (``files.py``: fetched with no credential)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import sqlite_utils
@@ -18,10 +18,9 @@ import sqlite_utils
 from archiver.backup.client_source import ClientSource, backup_over, list_page
 from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.backup.options import BackupRun
+from archiver.backup.options import BackupRun, with_option_values
 from archiver.backup.public_files import after_backup
 from archiver.flatten.records import FlatConversation
-from archiver.progress import Progress
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
 from archiver.providers.gemini.files import image_fails_alone, pending_images
 from archiver.providers.gemini.flatten import GeminiChat, flatten_chat, gems_of
@@ -125,14 +124,7 @@ async def backup_gemini(
     )
 
 
-async def back_up(
-    db: sqlite_utils.Database,
-    settings: GeminiSettings,
-    values: Mapping[str, Any],
-    progress: Progress | None,
-) -> BackupSummary:
-    """``archiver backup gemini`` with its option values: the common ones and the images'."""
-    return await backup_gemini(db, settings, BackupRun.from_values(values, progress))
+back_up = with_option_values(backup_gemini)  # ``archiver backup gemini`` (modules.BackupModule)
 
 
 __all__ = ["DEFAULT_RUN", "FEEDS", "GeminiSource", "back_up", "backup_gemini"]
