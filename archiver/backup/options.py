@@ -1,6 +1,7 @@
 """The options every provider's backup takes, declared once: pace, how much to walk, and
 what to do about throttling. A provider's ``jobs.py`` adds only its own (hosts, credentials,
-files) to these; the CLI flags and the job-file keys both come from the result."""
+files) to these; the CLI flags and the job-file keys both come from the result. What their
+values ask for reaches a provider's backup function as one ``BackupRun``."""
 
 from __future__ import annotations
 
