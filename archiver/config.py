@@ -35,6 +35,16 @@ class Secret:
         return hash(self._value)
 
 
+class OneSignIn:
+    """Settings whose secret is the only sign-in there is to the upstream (a cookie, a token
+    with no account id beside it): runs, cool-downs and sync state are kept for the account
+    ``""``."""
+
+    @property
+    def account(self) -> str:
+        return ""
+
+
 def read_secret_file(path: str | os.PathLike[str]) -> Secret:
     file = Path(path)
     try:
@@ -84,6 +94,15 @@ def load_secret(
         raise ConfigError(f"no {what}: set {env_var}, or pass a 0600 file with {file_option}")
     _check_one_line(value, env_var)
     return Secret(value)
+
+
+def pasted_cookie_header(raw: str) -> str:
+    """A Cookie header as the user pasted it: stripped, without the ``Cookie:`` name a copy of
+    the whole header line from the browser's network view carries."""
+    value = raw.strip()
+    if value.lower().startswith("cookie:"):
+        value = value[len("cookie:") :].strip()
+    return value
 
 
 def env_setting(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:

@@ -9,14 +9,14 @@ from typing import Any, ClassVar, Protocol, Self
 
 import sqlite_utils
 
-from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
+from archiver.backup.engine import BackupSummary, run_backup
 from archiver.backup.listing import ListItem, unreadable_entry
+from archiver.backup.options import BackupRun
 from archiver.errors import ThrottledUntil
 from archiver.flatten.records import FlatConversation
-from archiver.progress import Progress
 from archiver.store.runs import remember_throttle_stop
 from archiver.transport.http import HttpClient, RetryPolicy
-from archiver.transport.pace import ClientPace, paced_http
+from archiver.transport.pace import paced_http
 from archiver.transport.ratelimit import RateLimiter
 
 
@@ -92,17 +92,14 @@ async def backup_over(
     source_class: type[ClientSource],
     make_http: Callable[[Any, RateLimiter, RetryPolicy | None], HttpClient],
     settings: Any,
-    *,
-    options: BackupOptions | None,
-    pace: ClientPace,
-    progress: Progress | None,
+    run: BackupRun,
 ) -> BackupSummary:
     """One backup run of an account through a ``source_class`` source: one transport, one
-    limiter for the account, one retry policy (``pace``). A run stopped by a long throttle
+    limiter for the account, one retry policy (``run.pace``). A run stopped by a long throttle
     leaves its cool-down for cron."""
-    async with paced_http(pace, make_http) as http:
+    async with paced_http(run.pace, make_http) as http:
         source = source_class.over(http, settings)
-        summary = await run_backup(db, source, options, progress)
+        summary = await run_backup(db, source, run.options, run.progress)
     if isinstance(summary.aborted, ThrottledUntil):  # cron skips until the wait is over
         remember_throttle_stop(db, source.provider, source.account, summary.aborted)
     return summary

@@ -1,17 +1,24 @@
 """The options every provider's backup takes, declared once: pace, how much to walk, and
 what to do about throttling. A provider's ``jobs.py`` adds only its own (hosts, credentials,
-files) to these; the CLI flags and the job-file keys both come from the result."""
+files) to these; the CLI flags and the job-file keys both come from the result. What their
+values ask for reaches a provider's backup function as one ``BackupRun``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from archiver.cooldown import cooldown_options
 from archiver.options import Option, boolean, integer, non_negative_number, positive_number
 from archiver.transport.ratelimit import DEFAULT_MAX_WAIT
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
+    from archiver.backup.engine import BackupOptions, BackupSummary
+    from archiver.progress import Progress
+    from archiver.store.filestore import FileStore
     from archiver.transport.http import RetryPolicy
     from archiver.transport.pace import ClientPace
 
@@ -49,13 +56,24 @@ def file_options(what: str = "files messages point at") -> dict[str, Option]:
     }
 
 
-def file_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``files`` and ``max_file_bytes`` from ``no_files`` and ``max_file_mb``."""
-    mb = values.get("max_file_mb")
-    return {
-        "files": not values.get("no_files", False),
-        "max_file_bytes": None if mb is None else int(mb * 1024 * 1024),
-    }
+@dataclass(frozen=True)
+class FileDownloads:
+    """What a backup does about the files messages point at: whether it downloads them
+    (``--no-files``), the size limit (``--max-file-mb``) and the store (None: the one beside
+    the database)."""
+
+    download: bool = True
+    max_bytes: int | None = None
+    store: FileStore | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> FileDownloads:
+        """From ``no_files`` and ``max_file_mb`` of the backup's option values."""
+        mb = values.get("max_file_mb")
+        return cls(
+            download=not values.get("no_files", False),
+            max_bytes=None if mb is None else int(mb * 1024 * 1024),
+        )
 
 
 def backup_pace(values: Mapping[str, Any], policy: RetryPolicy | None = None) -> ClientPace:
@@ -71,16 +89,57 @@ def backup_pace(values: Mapping[str, Any], policy: RetryPolicy | None = None) ->
     )
 
 
-def common_backup_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The keyword arguments every provider's backup function takes from the common options:
-    ``options`` (full, force, concurrency) and ``pace`` (max_rpm, max_wait, timeout)."""
+def backup_options(values: Mapping[str, Any]) -> BackupOptions:
+    """How much to walk, as the common options (full, force, concurrency) ask."""
     from archiver.backup.engine import BackupOptions
 
-    return {
-        "options": BackupOptions(
-            full=values["full"],
-            concurrency=values["concurrency"],
-            force=bool(values.get("force", False)),
-        ),
-        "pace": backup_pace(values),
-    }
+    return BackupOptions(
+        full=values["full"],
+        concurrency=values["concurrency"],
+        force=bool(values.get("force", False)),
+    )
+
+
+@dataclass(frozen=True)
+class BackupRun:
+    """What every provider's backup function is given besides the database and the account:
+    the pace of its requests, how much to walk (None: the engine's defaults), where its
+    progress goes and, for a backup that downloads, what it does about the files."""
+
+    pace: ClientPace
+    options: BackupOptions | None = None
+    progress: Progress | None = None
+    files: FileDownloads = field(default_factory=FileDownloads)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], progress: Progress | None) -> BackupRun:
+        """The run the options ask for: ``options`` from full, force and concurrency, ``pace``
+        from max_rpm, max_wait and timeout, ``files`` from no_files and max_file_mb."""
+        return cls(
+            backup_pace(values), backup_options(values), progress, FileDownloads.from_values(values)
+        )
+
+
+Settings = TypeVar("Settings")
+BackupFunction = Callable[
+    ["sqlite_utils.Database", Settings, BackupRun], Awaitable["BackupSummary"]
+]
+
+
+def with_option_values(
+    backup: BackupFunction[Settings],
+) -> Callable[
+    [sqlite_utils.Database, Settings, Mapping[str, Any], Progress | None], Awaitable[BackupSummary]
+]:
+    """The contract's ``back_up`` (``archiver/providers/modules.py``) over a provider's backup
+    function: ``backup`` called with the run its option values ask for."""
+
+    async def back_up(
+        db: sqlite_utils.Database,
+        settings: Settings,
+        values: Mapping[str, Any],
+        progress: Progress | None,
+    ) -> BackupSummary:
+        return await backup(db, settings, BackupRun.from_values(values, progress))
+
+    return back_up

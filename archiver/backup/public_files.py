@@ -11,8 +11,7 @@ and each outcome is recorded by ``backup.downloads``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -27,7 +26,7 @@ from archiver.backup.downloads import (
     recorder,
 )
 from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.options import file_arguments
+from archiver.backup.options import BackupRun
 from archiver.errors import UpstreamError
 from archiver.store.edits import AttachmentKey, stored_copy
 from archiver.store.filestore import FileStore, StoredFile, store_beside
@@ -79,46 +78,35 @@ async def download_public_files(
     return summary
 
 
-@dataclass(frozen=True)
-class PublicFiles:
-    """What a backup does about the files on credential-free hosts: whether it downloads them
-    (``--no-files``), the size limit (``--max-file-mb``), their own pace (None: unpaced, for
-    the local emulator) and the store (None: the one beside the database)."""
-
-    download: bool = True
-    max_bytes: int | None = None
-    rpm: float | None = None
-    store: FileStore | None = None
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any], *, rpm: float) -> PublicFiles:
-        """From the backup's option values. A faster account pace asked for (``max_rpm``)
-        lifts the files' pace ``rpm`` with it, never lowers it."""
-        given = file_arguments(values)
-        return cls(given["files"], given["max_file_bytes"], max(rpm, values["max_rpm"]))
+def files_rpm(pace: ClientPace, rpm: float) -> float | None:
+    """The files' own pace: ``rpm``, lifted (never lowered) by a faster account pace; none
+    when the account's run is unpaced (tests against the local emulator)."""
+    return None if pace.max_rpm is None else max(rpm, pace.max_rpm)
 
 
 async def after_backup(
     db: sqlite_utils.Database,
     summary: BackupSummary,
-    files: PublicFiles,
     pending: Callable[[sqlite_utils.Database], PendingFiles],
+    run: BackupRun,
     *,
-    pace: ClientPace,
-    options: BackupOptions | None,
+    rpm: float,
     alone: Callable[[UpstreamError], bool] = fails_alone,
     counted_as: str = "images",
 ) -> BackupSummary:
-    """Download what ``pending`` says once the backup is done (unless ``files`` says not to,
-    the run stopped early or the database has no file store), on a client of its own with
-    the account's retry policy and timeout at the files' pace. ``alone`` says which upstream
-    errors fail one file only. The counts join the summary as ``<counted_as>_*``; failed or
-    deferred files make the run partial and are retried next time."""
+    """Download what ``pending`` says once the backup is done (unless ``run.files`` says not
+    to, the run stopped early or the database has no file store), on a client of its own with
+    the account's retry policy and timeout at the files' pace (``files_rpm``). ``alone`` says
+    which upstream errors fail one file only. The counts join the summary as
+    ``<counted_as>_*``; failed or deferred files make the run partial and are retried next
+    time."""
+    files = run.files
     store = files.store or store_beside(db)
     if not files.download or summary.aborted is not None or store is None:
         return summary
-    concurrency = (options or BackupOptions()).concurrency
-    async with paced_http(replace(pace, max_rpm=files.rpm, burst=1), HttpClient) as http:
+    concurrency = (run.options or BackupOptions()).concurrency
+    pace = replace(run.pace, max_rpm=files_rpm(run.pace, rpm), burst=1)
+    async with paced_http(pace, HttpClient) as http:
         downloaded = await download_public_files(
             db,
             http,

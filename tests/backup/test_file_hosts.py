@@ -19,7 +19,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from archiver.backup.engine import BackupOptions
-from archiver.backup.public_files import PublicFiles
+from archiver.backup.options import BackupRun
 from archiver.config import Secret
 from archiver.emulator import running_emulator
 from archiver.errors import EXIT_OK, EXIT_PARTIAL, HostUnreachable, UnreachableError
@@ -80,9 +80,8 @@ def backup_copilot_images(emu: Any, db: Any) -> Any:
         backup_copilot(
             db,
             settings,
-            options=BackupOptions(concurrency=2),
-            images=PublicFiles(),  # unpaced: the hosts are local
-            pace=ClientPace(None, policy=FAST),
+            # unpaced, the images too: the hosts are local
+            BackupRun(ClientPace(None, policy=FAST), BackupOptions(concurrency=2)),
         )
     )
 

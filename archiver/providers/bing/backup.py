@@ -5,16 +5,15 @@ engine fetches only chats whose update time it has not archived yet."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlite_utils
 
 from archiver.backup.client_source import ClientSource, backup_over, list_page
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.backup.options import common_backup_arguments
-from archiver.progress import Progress
+from archiver.backup.options import BackupRun, with_option_values
 from archiver.providers.bing.client import BingClient, BingSettings, new_bing_http, parse_chat
 from archiver.providers.bing.flatten import flatten_bing_conversation
 from archiver.transport.pace import ClientPace
@@ -48,31 +47,17 @@ class BingBackup(ClientSource):
         return await self.client.get_conversation(chat, self.client_id)
 
 
-DEFAULT_PACE = ClientPace(20.0)
+DEFAULT_RUN = BackupRun(ClientPace(20.0))
 
 
 async def backup_bing(
-    db: sqlite_utils.Database,
-    settings: BingSettings,
-    *,
-    options: BackupOptions | None = None,
-    pace: ClientPace = DEFAULT_PACE,
-    progress: Progress | None = None,
+    db: sqlite_utils.Database, settings: BingSettings, run: BackupRun = DEFAULT_RUN
 ) -> BackupSummary:
     """One backup run of the account (``archiver backup bing``)."""
-    return await backup_over(
-        db, BingBackup, new_bing_http, settings, options=options, pace=pace, progress=progress
-    )
+    return await backup_over(db, BingBackup, new_bing_http, settings, run)
 
 
-async def back_up(
-    db: sqlite_utils.Database,
-    settings: BingSettings,
-    values: Mapping[str, Any],
-    progress: Progress | None,
-) -> BackupSummary:
-    """``archiver backup bing`` with its option values."""
-    return await backup_bing(db, settings, progress=progress, **common_backup_arguments(values))
+back_up = with_option_values(backup_bing)  # ``archiver backup bing`` (modules.BackupModule)
 
 
 __all__ = ["FEED_CHATS", "BingBackup", "back_up", "backup_bing"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from archiver.config import Secret, env_base_url, load_secret
+from archiver.config import OneSignIn, Secret, env_base_url, load_secret, pasted_cookie_header
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
 from archiver.providers.bing.options import DEFAULT_BING_BASE_URL, DEFAULT_SYDNEY_BASE_URL
 from archiver.timeutil import to_iso
@@ -47,16 +47,14 @@ _COOKIE_PAIR = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+=[^=]")
 
 def cookie_header_value(raw: str) -> str:
     """``BING_COOKIE`` is a ``_U`` value or a whole Cookie header (``Cookie:`` prefix allowed)."""
-    value = raw.strip()
-    if value.lower().startswith("cookie:"):
-        value = value[len("cookie:") :].strip()
+    value = pasted_cookie_header(raw)
     if ";" in value or _COOKIE_PAIR.match(value):
         return value
     return f"_U={value}"
 
 
 @dataclass(frozen=True)
-class BingSettings:
+class BingSettings(OneSignIn):
     cookie: Secret
     bing_base_url: str = DEFAULT_BING_BASE_URL
     sydney_base_url: str = DEFAULT_SYDNEY_BASE_URL
@@ -76,10 +74,6 @@ class BingSettings:
             bing_base_url=env_base_url("BING_BASE_URL", DEFAULT_BING_BASE_URL, environ),
             sydney_base_url=env_base_url("SYDNEY_BASE_URL", DEFAULT_SYDNEY_BASE_URL, environ),
         )
-
-    @property
-    def account(self) -> str:
-        return ""
 
     def headers(self) -> dict[str, str]:
         return {

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlite_utils
 
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
+from archiver.backup.options import FileDownloads
 from archiver.errors import (
     EXIT_FAILED,
     ArchiverError,
@@ -37,7 +38,7 @@ from archiver.providers.chatgpt.projects import (
 )
 from archiver.providers.chatgpt.signed import open_chatgpt_http
 from archiver.providers.chatgpt.snapshots import snapshot_account
-from archiver.store.filestore import FileStore, store_beside
+from archiver.store.filestore import store_beside
 from archiver.store.textdocs import save_textdocs
 from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
@@ -55,8 +56,7 @@ class ChatGPTExtras:
 
     projects: bool = True
     textdocs: bool = True
-    files: bool = True
-    max_file_bytes: int | None = None  # --max-file-mb
+    files: FileDownloads = field(default_factory=FileDownloads)
 
 
 class ChatGPTBackup:
@@ -76,7 +76,9 @@ class ChatGPTBackup:
         self.account = client.settings.account
         self.base_url = client.settings.base_url
         self.db = db
-        self.extras = extras or ChatGPTExtras(projects=False, textdocs=False, files=False)
+        self.extras = extras or ChatGPTExtras(
+            projects=False, textdocs=False, files=FileDownloads(download=False)
+        )
         self.projects: list[Project] = []
         self.sidebar_complete = False
         self.problems: list[str] = []
@@ -186,7 +188,6 @@ async def backup_chatgpt(
     snapshot: bool = True,
     limiter: RateLimiter | None = None,
     extras: ChatGPTExtras | None = None,
-    file_store: FileStore | None = None,
 ) -> BackupSummary:
     """One backup run: one session, one limiter for the account, one retry policy.
 
@@ -195,7 +196,7 @@ async def backup_chatgpt(
     token or a challenge page, which end the run before the list is walked.
 
     ``extras`` (default: everything on) adds Projects, canvas documents and file downloads
-    into ``file_store`` (default: ``<db>.files/`` beside the database).
+    into ``extras.files.store`` (default: ``<db>.files/`` beside the database).
 
     Pass ``limiter`` to own the account's limiter (the pace's ``max_rpm``/``burst`` are then
     ignored): after the run it tells whether a 429 pause is still running
@@ -229,14 +230,14 @@ async def backup_chatgpt(
             summary.extra["projects_marked_deleted"] = mark_projects_gone(
                 db, settings.account, {p.id for p in source.projects}
             )
-        if summary.aborted is None and extras.files:
-            store = file_store or store_beside(db)
+        if summary.aborted is None and extras.files.download:
+            store = extras.files.store or store_beside(db)
             if store is not None:
                 files = await download_files(
                     db,
                     source.client,
                     store,
-                    max_bytes=extras.max_file_bytes,
+                    max_bytes=extras.files.max_bytes,
                     concurrency=options.concurrency,
                 )
                 files.report_into(summary, "files")

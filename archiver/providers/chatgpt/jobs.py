@@ -10,8 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.options import backup_pace, file_arguments
+from archiver.backup.engine import BackupSummary
+from archiver.backup.options import FileDownloads, backup_options, backup_pace
 from archiver.cooldown import (
     remember_cooldown,
 )
@@ -75,7 +75,7 @@ def with_browser_options(settings: ChatGPTSettings, o: Mapping[str, Any]) -> Cha
 
 
 def extras_for(o: Mapping[str, Any]) -> ChatGPTExtras:
-    return ChatGPTExtras(**file_arguments(o))
+    return ChatGPTExtras(files=FileDownloads.from_values(o))
 
 
 async def run_backup(
@@ -90,9 +90,7 @@ async def run_backup(
     a full reconcile when one is due, and the cool-down this run ends with stored (the stored
     one was checked before: jobs.cooldown.unless_cooling_down)."""
     settings = with_browser_options(settings, values)
-    options = BackupOptions(
-        full=values["full"], concurrency=values["concurrency"], force=values["force"]
-    )
+    options = backup_options(values)
     if not options.full and full_reconcile_due(db, settings, values["full_every_days"]):
         options = replace(options, full=True)
     pace = backup_pace(values, policy)

@@ -12,7 +12,7 @@ pasted attachments' text and the uploaded files, into the file store."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ import sqlite_utils
 from archiver.backup.client_source import list_page
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
-from archiver.backup.options import common_backup_arguments, file_arguments
+from archiver.backup.options import BackupRun, FileDownloads, with_option_values
 from archiver.errors import (
     EXIT_FAILED,
     ArchiverError,
@@ -32,7 +32,6 @@ from archiver.errors import (
     UpstreamError,
 )
 from archiver.flatten.records import FlatConversation
-from archiver.progress import Progress
 from archiver.providers.claude.artifacts import artifact_versions
 from archiver.providers.claude.client import (
     LIST_FILTERS,
@@ -58,7 +57,7 @@ from archiver.providers.claude.projects import (
     remember_docs_read,
     save_projects,
 )
-from archiver.store.filestore import FileStore, store_beside
+from archiver.store.filestore import store_beside
 from archiver.store.runs import remember_throttle_stop
 from archiver.store.save import save_conversation
 from archiver.store.textdocs import save_textdocs
@@ -66,7 +65,7 @@ from archiver.transport.pace import ClientPace, paced_http
 
 log = logging.getLogger("archiver.claude.backup")
 FEED_SEPARATOR = "/"
-DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
+DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
 
 
 @dataclass(frozen=True)
@@ -211,28 +210,20 @@ async def save_knowledge(
 async def backup_claude(
     db: sqlite_utils.Database,
     settings: ClaudeSettings,
-    *,
-    options: BackupOptions | None = None,
-    pace: ClientPace = DEFAULT_PACE,
-    progress: Progress | None = None,
-    files: bool = True,
-    max_file_bytes: int | None = None,
-    file_store: FileStore | None = None,
+    run: BackupRun = DEFAULT_RUN,
 ) -> BackupSummary:
-    """One backup run: one session, one limiter for the account, one retry policy. ``files``
-    false: no download (pasted text is still stored: it needs no request)."""
-    options = options or BackupOptions()
-    async with paced_http(pace, new_claude_http) as http:
+    """One backup run: one session, one limiter for the account, one retry policy. No
+    ``run.files.download``: no download (pasted text is still stored: it needs no request)."""
+    options = run.options or BackupOptions()
+    async with paced_http(run.pace, new_claude_http) as http:
         source = ClaudeSource(ClaudeClient(http, settings), db)
-        summary = await run_backup(db, source, options, progress)
+        summary = await run_backup(db, source, options, run.progress)
         summary.errors.extend(source.problems)
         summary.extra["projects"] = len(source.projects)
         summary.extra["artifact_versions"] = source.artifact_versions
         if summary.aborted is None:
             try:
-                await _after_conversations(
-                    db, source, summary, options, files, max_file_bytes, file_store
-                )
+                await _after_conversations(db, source, summary, options, run.files)
             except ArchiverError as exc:
                 summary.abort(exc)
         stats = source.request_stats()
@@ -248,35 +239,24 @@ async def _after_conversations(
     source: ClaudeSource,
     summary: BackupSummary,
     options: BackupOptions,
-    files: bool,
-    max_file_bytes: int | None,
-    file_store: FileStore | None,
+    files: FileDownloads,
 ) -> None:
     await save_knowledge(db, source, summary)
     if options.full and source.projects_complete and source.orgs:
         seen = {p.project.uuid for p in source.projects}
         summary.extra["projects_marked_deleted"] = mark_projects_gone(db, source.account, seen)
-    store = file_store or store_beside(db)
+    store = files.store or store_beside(db)
     if store is None:
         return
     results = FileSummary(pasted=store_pasted(db, store))
-    if files:
+    if files.download:
         await download_files(
-            db, source.client, store, source.org_of, max_bytes=max_file_bytes, summary=results
+            db, source.client, store, source.org_of, max_bytes=files.max_bytes, summary=results
         )
     results.report_into(summary, "files")  # failed or deferred: retried next time, partial
 
 
-async def back_up(
-    db: sqlite_utils.Database,
-    settings: ClaudeSettings,
-    values: Mapping[str, Any],
-    progress: Progress | None,
-) -> BackupSummary:
-    """``archiver backup claude`` with its option values: the common ones and the files'."""
-    return await backup_claude(
-        db, settings, progress=progress, **common_backup_arguments(values), **file_arguments(values)
-    )
+back_up = with_option_values(backup_claude)  # ``archiver backup claude`` (modules.BackupModule)
 
 
-__all__ = ["DEFAULT_PACE", "ClaudeSource", "back_up", "backup_claude"]
+__all__ = ["DEFAULT_RUN", "ClaudeSource", "back_up", "backup_claude"]

@@ -14,7 +14,14 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
-from archiver.config import Secret, env_base_url, env_header_value, load_secret
+from archiver.config import (
+    OneSignIn,
+    Secret,
+    env_base_url,
+    env_header_value,
+    load_secret,
+    pasted_cookie_header,
+)
 from archiver.errors import NotFoundError, UpstreamError
 from archiver.providers.claude import parse
 from archiver.providers.claude.options import (
@@ -56,16 +63,14 @@ LIST_FILTERS: dict[str, dict[str, str]] = {
 def cookie_header(value: str) -> str:
     """The Cookie header for what the user pasted: the ``sessionKey`` value alone
     (``sk-ant-sid01-...``) or a whole Cookie header (``Cookie:`` prefix allowed)."""
-    text = value.strip()
-    if text.lower().startswith("cookie:"):
-        text = text[len("cookie:") :].strip()
+    text = pasted_cookie_header(value)
     if "=" in text and not text.startswith("sk-ant-"):  # a value may end in "=" padding
         return text
     return f"sessionKey={text}"
 
 
 @dataclass(frozen=True)
-class ClaudeSettings:
+class ClaudeSettings(OneSignIn):  # one sign-in; its organizations are walked in one run
     session: Secret  # the Cookie header to send (see cookie_header)
     base_url: str = DEFAULT_BASE_URL
     user_agent: str = DEFAULT_USER_AGENT
@@ -88,11 +93,6 @@ class ClaudeSettings:
             base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
             user_agent=user_agent,
         )
-
-    @property
-    def account(self) -> str:
-        """One sign-in; its organizations are walked inside one run."""
-        return ""
 
     def headers(self) -> dict[str, str]:
         return {**browser_headers(self.base_url, self.user_agent), "Cookie": self.session.reveal()}

@@ -18,15 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from archiver.backup.downloads import (
-    SKIPPED,
-    STORED,
-    DownloadSummary,
-    each_until_stopped,
-    fails_alone,
-    into_store,
-    recorder,
-)
+from archiver.backup import downloads
 from archiver.errors import AuthError, UpstreamError
 from archiver.flatten.records import as_dict, as_str
 from archiver.providers.claude.flatten import EXPORT_FILE, PASTED, file_entries
@@ -49,7 +41,7 @@ class PendingFile:
 
 
 @dataclass
-class FileSummary(DownloadSummary):
+class FileSummary(downloads.DownloadSummary):
     reused: int = 0  # already in the store under this uuid: not fetched again
     pasted: int = 0  # pasted attachments' text stored (pasted.store_pasted)
 
@@ -106,7 +98,7 @@ async def download_files(
     async def one(pending: PendingFile) -> None:
         await _download_one(db, client, store, pending, org_of, found, max_bytes)
 
-    await each_until_stopped(
+    await downloads.each_until_stopped(
         pending_files(db), one, found, concurrency=concurrency, http=client.http
     )
     return found
@@ -116,7 +108,7 @@ def _fails_alone(exc: UpstreamError) -> bool:
     """A file refused (403) while the session is fine fails alone, like a 5xx."""
     if isinstance(exc, AuthError):
         return not is_session_refusal(exc)
-    return fails_alone(exc)
+    return downloads.fails_alone(exc)
 
 
 async def _download_one(
@@ -128,10 +120,12 @@ async def _download_one(
     summary: FileSummary,
     max_bytes: int | None,
 ) -> None:
-    record = recorder(db, pending.rows)
+    record = downloads.recorder(db, pending.rows)
     known = stored_copy(db, [pending.file_uuid])
     if known is not None and store.has(known[0]):
-        record_download(db, pending.rows, STORED, sha256=known[0], size=known[1], now=utc_now_iso())
+        record_download(
+            db, pending.rows, downloads.STORED, sha256=known[0], size=known[1], now=utc_now_iso()
+        )
         summary.reused += 1
         return
     urls = download_urls(pending.entry)
@@ -139,7 +133,7 @@ async def _download_one(
     if not urls and org:
         urls = [f"/api/{org}/files/{pending.file_uuid}/preview"]
     if not urls:
-        record(SKIPPED, error="no download URL, and its conversation is no longer listed")
+        record(downloads.SKIPPED, error="no download URL, and its conversation is no longer listed")
         return
     url = client.settings.absolute(urls[0])
 
@@ -149,7 +143,9 @@ async def _download_one(
     async def download() -> StoredFile:
         return await client.stream("GET", url, consume, headers=client.settings.headers_for(url))
 
-    await into_store(f"file {pending.file_uuid}", download, record, summary, alone=_fails_alone)
+    await downloads.into_store(
+        f"file {pending.file_uuid}", download, record, summary, alone=_fails_alone
+    )
 
 
 __all__ = ["FileSummary", "download_files", "download_urls", "pending_files"]

@@ -6,17 +6,16 @@ conversations whose ``updatedAt`` the archive has not seen have their history fe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlite_utils
 
 from archiver.backup.client_source import ClientSource, backup_over, list_page
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.backup.options import common_backup_arguments
-from archiver.backup.public_files import PublicFiles, after_backup
-from archiver.progress import Progress
+from archiver.backup.options import BackupRun, with_option_values
+from archiver.backup.public_files import after_backup
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import images_to_fetch
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
@@ -47,45 +46,22 @@ class CopilotBackup(ClientSource):
         return await self.client.history(item.id)
 
 
-DEFAULT_IMAGES = PublicFiles(rpm=IMAGE_RPM)  # downloaded, beside the database, at their pace
-DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
+DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
 
 
 async def backup_copilot(
     db: sqlite_utils.Database,
     settings: CopilotSettings,
-    *,
-    images: PublicFiles = DEFAULT_IMAGES,
-    pace: ClientPace = DEFAULT_PACE,
-    options: BackupOptions | None = None,
-    progress: Progress | None = None,
+    run: BackupRun = DEFAULT_RUN,
 ) -> BackupSummary:
     """One backup run, then the images its messages point at into the file store (unless
-    ``files`` is false; nothing is downloaded when the run stopped early). ``image_rpm`` None
-    means unpaced (tests against the local emulator)."""
-    summary = await backup_over(
-        db,
-        CopilotBackup,
-        new_copilot_http,
-        settings,
-        options=options,
-        pace=pace,
-        progress=progress,
-    )
-    return await after_backup(db, summary, images, images_to_fetch, pace=pace, options=options)
+    ``images.download`` is false; nothing is downloaded when the run stopped early).
+    ``images.rpm`` None means unpaced (tests against the local emulator)."""
+    summary = await backup_over(db, CopilotBackup, new_copilot_http, settings, run)
+    return await after_backup(db, summary, images_to_fetch, run, rpm=IMAGE_RPM)
 
 
-async def back_up(
-    db: sqlite_utils.Database,
-    settings: CopilotSettings,
-    values: Mapping[str, Any],
-    progress: Progress | None,
-) -> BackupSummary:
-    """``archiver backup copilot`` with its option values: the common ones and the images'."""
-    images = PublicFiles.from_values(values, rpm=IMAGE_RPM)
-    return await backup_copilot(
-        db, settings, images=images, progress=progress, **common_backup_arguments(values)
-    )
+back_up = with_option_values(backup_copilot)  # ``archiver backup copilot`` (modules.BackupModule)
 
 
 __all__ = ["FEED_CONVERSATIONS", "CopilotBackup", "back_up", "backup_copilot"]

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from archiver.config import Secret, env_base_url, env_header_value, load_secret
+from archiver.config import OneSignIn, Secret, env_base_url, env_header_value, load_secret
 from archiver.errors import ChallengeError, ConfigError
 from archiver.providers.copilot import parse
 from archiver.providers.copilot.options import (
@@ -44,7 +44,7 @@ MAX_PAGES = 10_000  # a server handing out fresh cursors forever must not loop u
 
 
 @dataclass(frozen=True)
-class CopilotSettings:
+class CopilotSettings(OneSignIn):
     token: Secret
     identity_type: str | None = None
     base_url: str = DEFAULT_BASE_URL
@@ -67,10 +67,6 @@ class CopilotSettings:
             base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
             user_agent=user_agent,
         )
-
-    @property
-    def account(self) -> str:
-        return ""
 
     def browser_headers(self) -> dict[str, str]:
         """What the web app's own requests carry, minus credentials."""

@@ -10,18 +10,17 @@ the file store (``files.py``: fetched with no credential)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import sqlite_utils
 
 from archiver.backup.client_source import ClientSource, backup_over, list_page
-from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.engine import BackupSummary
 from archiver.backup.listing import ListItem
-from archiver.backup.options import common_backup_arguments
-from archiver.backup.public_files import PublicFiles, after_backup
+from archiver.backup.options import BackupRun, with_option_values
+from archiver.backup.public_files import after_backup
 from archiver.flatten.records import FlatConversation
-from archiver.progress import Progress
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
 from archiver.providers.gemini.files import image_fails_alone, pending_images
 from archiver.providers.gemini.flatten import GeminiChat, flatten_chat, gems_of
@@ -32,8 +31,7 @@ from archiver.query.blocks import as_dict, load_json
 from archiver.transport.pace import ClientPace
 
 FEEDS = ("pinned", "chats")
-DEFAULT_IMAGES = PublicFiles(rpm=IMAGE_RPM)  # downloaded, beside the database, at their pace
-DEFAULT_PACE = ClientPace(DEFAULT_BACKUP_RPM)
+DEFAULT_RUN = BackupRun(ClientPace(DEFAULT_BACKUP_RPM))
 
 
 class GeminiSource(ClientSource):
@@ -111,38 +109,22 @@ class GeminiSource(ClientSource):
 async def backup_gemini(
     db: sqlite_utils.Database,
     settings: GeminiSettings,
-    *,
-    images: PublicFiles = DEFAULT_IMAGES,
-    pace: ClientPace = DEFAULT_PACE,
-    options: BackupOptions | None = None,
-    progress: Progress | None = None,
+    run: BackupRun = DEFAULT_RUN,
 ) -> BackupSummary:
     """One backup run, then the Gems the fetched chats used into ``projects``, then the images
-    the answers show into the file store (unless ``files`` is false; nothing is downloaded
-    when the run stopped early). ``image_rpm`` None means unpaced (tests, the emulator)."""
+    the answers show into the file store (unless ``images.download`` is false; nothing is
+    downloaded when the run stopped early). ``images.rpm`` None means unpaced (tests, the
+    emulator)."""
     source = GeminiSource.bound(db)
-    summary = await backup_over(
-        db, source, new_gemini_http, settings, options=options, pace=pace, progress=progress
-    )
+    summary = await backup_over(db, source, new_gemini_http, settings, run)
     if source.gems:
         summary.extra["gems_new"] = save_gems(db, source.gems, settings.account)
-
     return await after_backup(
-        db, summary, images, pending_images, pace=pace, options=options, alone=image_fails_alone
+        db, summary, pending_images, run, rpm=IMAGE_RPM, alone=image_fails_alone
     )
 
 
-async def back_up(
-    db: sqlite_utils.Database,
-    settings: GeminiSettings,
-    values: Mapping[str, Any],
-    progress: Progress | None,
-) -> BackupSummary:
-    """``archiver backup gemini`` with its option values: the common ones and the images'."""
-    images = PublicFiles.from_values(values, rpm=IMAGE_RPM)
-    return await backup_gemini(
-        db, settings, images=images, progress=progress, **common_backup_arguments(values)
-    )
+back_up = with_option_values(backup_gemini)  # ``archiver backup gemini`` (modules.BackupModule)
 
 
-__all__ = ["DEFAULT_PACE", "FEEDS", "GeminiSource", "back_up", "backup_gemini"]
+__all__ = ["DEFAULT_RUN", "FEEDS", "GeminiSource", "back_up", "backup_gemini"]

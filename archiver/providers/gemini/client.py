@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from archiver.config import Secret, env_base_url, load_secret
+from archiver.config import OneSignIn, Secret, env_base_url, load_secret, pasted_cookie_header
 from archiver.errors import (
     EXIT_PARTIAL,
     AuthError,
@@ -70,15 +70,10 @@ class StaleToken(BadRequestError):
     """HTTP 400 naming ``xsrf``: the page's ``at`` token went stale (read the page again)."""
 
 
-def _header(raw: str) -> str:
-    value = raw.strip()
-    return value[len("cookie:") :].strip() if value.lower().startswith("cookie:") else value
-
-
 def cookie_header_value(raw: str) -> str:
     """``GEMINI_COOKIE`` is a whole Cookie header (a ``Cookie:`` prefix allowed); it must hold
     ``__Secure-1PSID``. Never shown."""
-    value = _header(raw)
+    value = pasted_cookie_header(raw)
     names = {part.split("=", 1)[0].strip() for part in value.split(";") if "=" in part}
     if "__Secure-1PSID" not in names:
         raise ConfigError(
@@ -91,7 +86,7 @@ def cookie_header_value(raw: str) -> str:
 
 
 @dataclass(frozen=True)
-class GeminiSettings:
+class GeminiSettings(OneSignIn):
     cookie: Secret
     base_url: str = DEFAULT_BASE_URL
     user_agent: str = DEFAULT_USER_AGENT
@@ -116,10 +111,6 @@ class GeminiSettings:
         )
 
     @property
-    def account(self) -> str:
-        return ""
-
-    @property
     def origin(self) -> str:
         return self.base_url.rstrip("/")
 
@@ -133,7 +124,9 @@ class GeminiSettings:
             "Origin": self.origin,
             "Referer": self.origin + "/",
             "X-Same-Domain": "1",
-            "Cookie": _header(self.cookie.reveal()),  # checked once, when the settings were made
+            "Cookie": pasted_cookie_header(
+                self.cookie.reveal()
+            ),  # checked once, when the settings were made
         }
 
 

@@ -13,6 +13,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import BackupRun
 from archiver.config import Secret
 from archiver.errors import EXIT_OK, EXIT_PARTIAL
 from archiver.providers.bing.backup import backup_bing
@@ -69,8 +70,7 @@ def run(db: Any, bing: FakeBing, **options: Any) -> BackupSummary:
         backup_bing(
             db,
             bing.settings(),
-            options=BackupOptions(**options),
-            pace=ClientPace(None, policy=FAST),
+            BackupRun(ClientPace(None, policy=FAST), BackupOptions(**options)),
         )
     )
 

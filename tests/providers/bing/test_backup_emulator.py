@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import BackupRun
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
 from archiver.providers.bing.backup import backup_bing
@@ -29,7 +30,7 @@ def run(emulator: RunningEmulator, db: Any, **options: Any) -> BackupSummary:
     )
     return asyncio.run(
         backup_bing(
-            db, settings, options=BackupOptions(**options), pace=ClientPace(None, policy=FAST)
+            db, settings, BackupRun(ClientPace(None, policy=FAST), BackupOptions(**options))
         )
     )
 
@@ -72,6 +73,6 @@ def test_wrong_cookie_is_refused(tmp_path: Path) -> None:
             Secret("wrong"), bing_base_url=emu.base_url, sydney_base_url=emu.base_url
         )
         db = open_db(tmp_path / "a.db")
-        summary = asyncio.run(backup_bing(db, settings, pace=ClientPace(None, policy=FAST)))
+        summary = asyncio.run(backup_bing(db, settings, BackupRun(ClientPace(None, policy=FAST))))
         assert summary.exit_code == 2
         assert "Bing cookie was refused" in summary.errors[0]

@@ -9,12 +9,14 @@ import json
 import math
 import stat
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from archiver.backup.engine import BackupOptions
+from archiver.backup.options import FileDownloads
 from archiver.cli import cli
 from archiver.config import Secret
 from archiver.emulator import running_emulator
@@ -56,6 +58,8 @@ def session_settings(emu, cookie=COOKIE, *, session_file=None, user_agent=None, 
 
 
 def run(db, settings, *, concurrency=3, full=False, extras=None, store=None):
+    extras = extras or ChatGPTExtras()
+    extras = replace(extras, files=replace(extras.files, store=store))
     return asyncio.run(
         backup_chatgpt(
             db,
@@ -64,7 +68,6 @@ def run(db, settings, *, concurrency=3, full=False, extras=None, store=None):
             pace=ClientPace(None, policy=FAST),
             snapshot=False,
             extras=extras,
-            file_store=store,
         )
     )
 
@@ -205,7 +208,12 @@ def test_token_expiring_mid_run_with_4_workers_is_refreshed_once_per_expiry(tmp_
         fake_config(**WORLD, chatgpt_token_uses=uses, chatgpt_rotate_session_cookie=False)
     ) as emu:
         db = open_db(tmp_path / "a.db")
-        summary = run(db, session_settings(emu), concurrency=4, extras=ChatGPTExtras(files=False))
+        summary = run(
+            db,
+            session_settings(emu),
+            concurrency=4,
+            extras=ChatGPTExtras(files=FileDownloads(download=False)),
+        )
         assert summary.exit_code == EXIT_OK, summary.errors
         served = [
             e

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import BackupRun
 from archiver.config import Secret
 from archiver.errors import EXIT_CONFIG, EXIT_PARTIAL, AuthError, ChallengeError
 from archiver.providers.claude.backup import backup_claude
@@ -36,7 +37,7 @@ def run(fake: Fake, db: Any, session: str = acc.SESSION_KEY, **options: Any) -> 
     settings = ClaudeSettings(Secret(cookie_header(session)), base_url=fake.base_url)
     return asyncio.run(
         backup_claude(
-            db, settings, options=BackupOptions(**options), pace=ClientPace(None, policy=TWO_TRIES)
+            db, settings, BackupRun(ClientPace(None, policy=TWO_TRIES), BackupOptions(**options))
         )
     )
 

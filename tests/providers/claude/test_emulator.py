@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import BackupRun
 from archiver.batch import BatchOptions
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
@@ -44,7 +45,7 @@ def settings(emu: RunningEmulator, session: str = SESSION) -> ClaudeSettings:
 def backup(emu: RunningEmulator, db: Any, **options: Any) -> BackupSummary:
     return asyncio.run(
         backup_claude(
-            db, settings(emu), options=BackupOptions(**options), pace=ClientPace(None, policy=FAST)
+            db, settings(emu), BackupRun(ClientPace(None, policy=FAST), BackupOptions(**options))
         )
     )
 
@@ -103,7 +104,7 @@ def test_refusals(tmp_path: Path) -> None:
             backup_claude(
                 open_db(tmp_path / "a.db"),
                 settings(emu, "not-the-key"),
-                pace=ClientPace(None, policy=FAST),
+                BackupRun(ClientPace(None, policy=FAST)),
             )
         )
     assert summary.exit_code == EXIT_CONFIG

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from archiver.backup.engine import BackupOptions
+from archiver.backup.options import BackupRun
 from archiver.config import Secret
 from archiver.importer.source import ImportOptions, choose_format, open_files
 from archiver.providers import registry
@@ -68,7 +69,7 @@ def backup(db: Any) -> None:
     with running_fake() as fake:
         settings = ClaudeSettings(Secret(cookie_header(acc.SESSION_KEY)), base_url=fake.base_url)
         summary = asyncio.run(
-            backup_claude(db, settings, options=BackupOptions(), pace=ClientPace(None, policy=FAST))
+            backup_claude(db, settings, BackupRun(ClientPace(None, policy=FAST), BackupOptions()))
         )
     assert summary.exit_code == 0, summary.errors
 

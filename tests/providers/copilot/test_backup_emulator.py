@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import BackupRun
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
 from archiver.providers.copilot.backup import backup_copilot
@@ -35,7 +36,7 @@ def run(
     settings = CopilotSettings(Secret(token), identity_type=identity, base_url=emulator.base_url)
     return asyncio.run(
         backup_copilot(
-            db, settings, options=BackupOptions(**options), pace=ClientPace(None, policy=FAST)
+            db, settings, BackupRun(ClientPace(None, policy=FAST), BackupOptions(**options))
         )
     )
 

@@ -7,8 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.public_files import PublicFiles
+from archiver.backup.engine import BackupSummary
+from archiver.backup.options import BackupRun, FileDownloads
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
 from archiver.providers.copilot.backup import backup_copilot
@@ -30,9 +30,8 @@ def run(emulator: RunningEmulator, db: Any, *, files: bool = True) -> BackupSumm
         backup_copilot(
             db,
             settings,
-            options=BackupOptions(),
-            images=PublicFiles(download=files),  # unpaced: the emulator is local
-            pace=ClientPace(None, policy=FAST),
+            # unpaced, the images too: the emulator is local
+            BackupRun(ClientPace(None, policy=FAST), files=FileDownloads(download=files)),
         )
     )
 

@@ -12,6 +12,7 @@ import pytest
 from werkzeug import Request, Response
 
 from archiver.backup.engine import BackupOptions, BackupSummary
+from archiver.backup.options import BackupRun
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
 from archiver.errors import AuthError, ConfigError
@@ -31,7 +32,7 @@ def backup(base_url: str, db: Any, cookie: str = COOKIE, **options: Any) -> Back
     settings = GeminiSettings(Secret(cookie), base_url=base_url)
     return asyncio.run(
         backup_gemini(
-            db, settings, options=BackupOptions(**options), pace=ClientPace(None, policy=FAST)
+            db, settings, BackupRun(ClientPace(None, policy=FAST), BackupOptions(**options))
         )
     )
 

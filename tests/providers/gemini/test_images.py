@@ -12,8 +12,9 @@ from typing import Any
 from click.testing import CliRunner
 from werkzeug import Response
 
-from archiver.backup.engine import BackupOptions, BackupSummary
-from archiver.backup.public_files import PublicFiles
+from archiver.backup.engine import BackupSummary
+from archiver.backup.options import BackupRun, FileDownloads
+from archiver.backup.public_files import files_rpm
 from archiver.cli import cli
 from archiver.config import Secret
 from archiver.emulator import RunningEmulator, running_emulator
@@ -53,9 +54,8 @@ def run(emu: RunningEmulator, db: Any, *, files: bool = True) -> BackupSummary:
         backup_gemini(
             db,
             settings,
-            options=BackupOptions(),
-            images=PublicFiles(download=files),  # unpaced: the emulator is local
-            pace=ClientPace(None, policy=FAST),
+            # unpaced, the images too: the emulator is local
+            BackupRun(ClientPace(None, policy=FAST), files=FileDownloads(download=files)),
         )
     )
 
@@ -164,7 +164,8 @@ def test_file_options_are_flags_and_job_keys(tmp_path: Path) -> None:
     assert options is not None
     assert {"no_files", "max_file_mb"} <= set(options.options)
     values = {"max_rpm": 20.0, "no_files": True, "max_file_mb": 0.5}
-    assert PublicFiles.from_values(values, rpm=IMAGE_RPM) == PublicFiles(False, 512 * 1024, 120.0)
+    assert FileDownloads.from_values(values) == FileDownloads(False, 512 * 1024)
+    assert files_rpm(ClientPace(values["max_rpm"]), IMAGE_RPM) == 120.0
     with emulator(chats=6) as emu:
         db_path = tmp_path / "a.db"
         result = CliRunner().invoke(

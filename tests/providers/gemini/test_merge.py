@@ -13,6 +13,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from archiver.backup.engine import BackupOptions
+from archiver.backup.options import BackupRun
 from archiver.cli import cli
 from archiver.config import Secret
 from archiver.emulator import running_emulator
@@ -38,8 +39,7 @@ def backup(base_url: str, db_path: Path) -> Any:
             backup_gemini(
                 db,
                 GeminiSettings(Secret(COOKIE), base_url=base_url),
-                options=BackupOptions(),
-                pace=ClientPace(None, policy=FAST),
+                BackupRun(ClientPace(None, policy=FAST), BackupOptions()),
             )
         )
     finally:
