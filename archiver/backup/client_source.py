@@ -114,3 +114,12 @@ class ListEntry:
     update_time: str | None
     title: str | None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def newest_first(entries: Iterable[ListEntry]) -> list[ListEntry]:
+    """Once per id (the first time seen wins: pages shift while they are walked), newest
+    ``update_time`` first (upstream does not promise an order, so none is relied on)."""
+    unique: dict[str, ListEntry] = {}
+    for entry in entries:
+        unique.setdefault(entry.conversation_id, entry)
+    return sorted(unique.values(), key=lambda e: e.update_time or "", reverse=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.backup.client_source import list_page
+from archiver.backup.client_source import list_page, newest_first
 from archiver.backup.engine import BackupOptions, BackupSummary, run_backup
 from archiver.backup.listing import ListItem
 from archiver.backup.options import BackupRun, FileDownloads, with_option_values
@@ -48,7 +48,6 @@ from archiver.providers.claude.parse import (
     Project,
     chat_organizations,
     is_session_refusal,
-    newest_first,
 )
 from archiver.providers.claude.pasted import store_pasted
 from archiver.providers.claude.projects import (

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
+from archiver.backup.client_source import ListEntry
 from archiver.config import (
     OneSignIn,
     Secret,
@@ -32,7 +33,6 @@ from archiver.providers.claude.options import (
     USER_AGENT_ENV,
 )
 from archiver.providers.claude.parse import (
-    ListedChat,
     ListPage,
     Organization,
     Project,
@@ -212,8 +212,8 @@ class ClaudeClient:
 
     async def _walk(
         self, org: str, filters: Mapping[str, str]
-    ) -> tuple[list[ListedChat], list[Any], int]:
-        chats: list[ListedChat] = []
+    ) -> tuple[list[ListEntry], list[Any], int]:
+        chats: list[ListEntry] = []
         unreadable: list[Any] = []
         offset = 0
         for pages in range(1, MAX_PAGES + 1):

@@ -226,23 +226,20 @@ def _safe_segment(value: str) -> bool:
 # --- conversation lists ------------------------------------------------------------------
 
 
-ListedChat = ListEntry  # one entry of a conversation list (what the backup engine decides on)
-
-
 @dataclass(frozen=True)
 class ListPage:
-    chats: list[ListedChat]
+    chats: list[ListEntry]
     unreadable: list[Any]  # entries without a usable uuid
     has_more: bool | None  # None: the answer did not say (a bare array says: no)
     size: int  # entries on the page, readable or not (the next offset moves by this)
 
 
-def parse_listed(raw: Any) -> ListedChat | None:
+def parse_listed(raw: Any) -> ListEntry | None:
     raw = as_dict(raw)
     uuid = as_str(raw.get("uuid"))
     if not uuid or not _safe_segment(uuid):
         return None
-    return ListedChat(
+    return ListEntry(
         conversation_id=uuid,
         update_time=to_iso(raw.get("updated_at")) or to_iso(raw.get("created_at")),
         title=as_str(raw.get("name")),
@@ -274,15 +271,6 @@ def parse_list_page(payload: Any) -> ListPage:
         has_more=has_more,
         size=len(items),
     )
-
-
-def newest_first(chats: Iterable[ListedChat]) -> list[ListedChat]:
-    """Once per uuid (the first time seen wins: offset pages shift while they are read), newest
-    ``updated_at`` first (the order is not promised, so it is not relied on)."""
-    unique: dict[str, ListedChat] = {}
-    for chat in chats:
-        unique.setdefault(chat.conversation_id, chat)
-    return sorted(unique.values(), key=lambda c: c.update_time or "", reverse=True)
 
 
 # --- projects ----------------------------------------------------------------------------
@@ -355,14 +343,12 @@ __all__ = [
     "CLOUDFLARE_ADVICE",
     "ErrorBody",
     "ListPage",
-    "ListedChat",
     "Organization",
     "Project",
     "chat_organizations",
     "created_uuid",
     "decode_claude",
     "is_session_refusal",
-    "newest_first",
     "parse_docs",
     "parse_list_page",
     "parse_listed",

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
+from archiver.backup.client_source import ListEntry, newest_first
 from archiver.config import OneSignIn, Secret, env_base_url, env_header_value, load_secret
 from archiver.errors import ChallengeError, ConfigError
 from archiver.providers.copilot import parse
@@ -27,7 +28,7 @@ from archiver.providers.copilot.options import (
     TOKEN_ENV,
     USER_AGENT_ENV,
 )
-from archiver.providers.copilot.parse import CopilotChat, Page
+from archiver.providers.copilot.parse import Page
 from archiver.transport.http import HttpClient
 from archiver.transport.request import EDGE_USER_AGENT, browser_headers
 
@@ -127,14 +128,14 @@ class CopilotClient:
 
     async def list_page(
         self, cursor: str | None = None
-    ) -> tuple[list[CopilotChat], str | None, list[Any]]:
+    ) -> tuple[list[ListEntry], str | None, list[Any]]:
         payload = await self._json("GET", parse.LIST_PATH, params=parse.list_params(cursor))
         return parse.parse_chat_page(payload)
 
-    async def list_all(self) -> list[CopilotChat]:
+    async def list_all(self) -> list[ListEntry]:
         """Every listed conversation, newest ``updatedAt`` first. Paging follows ``next`` and
         stops at a cursor already used (a server repeating itself) or the last page."""
-        chats: list[CopilotChat] = []
+        chats: list[ListEntry] = []
         used: set[str] = set()
         cursor: str | None = None
         self.unreadable_entries = []
@@ -145,7 +146,7 @@ class CopilotClient:
             if not cursor or cursor in used:
                 break
             used.add(cursor)
-        return parse.newest_first(chats)
+        return newest_first(chats)
 
     async def history_page(self, conversation_id: str, cursor: str | None = None) -> Page:
         payload = await self._json(

@@ -8,7 +8,6 @@ times as ISO strings or epoch numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,9 +53,6 @@ class Page:
     next_cursor: str | None
 
 
-CopilotChat = ListEntry  # one entry of the conversation list
-
-
 def _cursor(value: Any) -> str | None:
     if isinstance(value, str):
         return value or None
@@ -93,7 +89,7 @@ def parse_page(payload: Any, what: str) -> Page:
     return Page(results, cursor)
 
 
-def parse_chat(raw: Any) -> CopilotChat | None:
+def parse_chat(raw: Any) -> ListEntry | None:
     if not isinstance(raw, dict):
         return None
     conversation_id = raw.get("id") or raw.get("conversationId")
@@ -105,7 +101,7 @@ def parse_chat(raw: Any) -> CopilotChat | None:
         or to_iso(raw.get("continuedAt"))
         or to_iso(raw.get("createdAt"))
     )
-    return CopilotChat(
+    return ListEntry(
         conversation_id=conversation_id,
         title=title if isinstance(title, str) else None,
         update_time=update_time,
@@ -113,21 +109,12 @@ def parse_chat(raw: Any) -> CopilotChat | None:
     )
 
 
-def parse_chat_page(payload: Any) -> tuple[list[CopilotChat], str | None, list[Any]]:
+def parse_chat_page(payload: Any) -> tuple[list[ListEntry], str | None, list[Any]]:
     """(chats, next cursor, the entries that are no chat: no usable id)."""
     page = parse_page(payload, f"GET /{LIST_PATH}")
     parsed = [(raw, parse_chat(raw)) for raw in page.results]
     chats = [chat for _, chat in parsed if chat is not None]
     return chats, page.next_cursor, [raw for raw, chat in parsed if chat is None]
-
-
-def newest_first(chats: Iterable[CopilotChat]) -> list[CopilotChat]:
-    """The list's order is unknown: sort by ``updatedAt``, newest first, once per id (the
-    first time an id is seen wins: pages shift while they are walked)."""
-    unique: dict[str, CopilotChat] = {}
-    for chat in chats:
-        unique.setdefault(chat.conversation_id, chat)
-    return sorted(unique.values(), key=lambda c: c.update_time or "", reverse=True)
 
 
 def parse_history_page(payload: Any, conversation_id: str) -> Page:
@@ -176,13 +163,11 @@ __all__ = [
     "HISTORY_API_VERSION",
     "LIST_PATH",
     "LIST_TYPES",
-    "CopilotChat",
     "Page",
     "conversation_path",
     "history_params",
     "history_path",
     "list_params",
-    "newest_first",
     "oldest_first",
     "parse_chat",
     "parse_chat_page",

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pytest_httpserver import HTTPServer
 
+from archiver.backup.client_source import newest_first
 from archiver.config import Secret
 from archiver.errors import AuthError, ChallengeError, ConfigError, UpstreamError
 from archiver.providers.copilot import parse
@@ -102,7 +103,8 @@ def test_newest_first_sorts_and_dedupes() -> None:
     b = parse.parse_chat({"id": "b", "updatedAt": "2026-03-01T00:00:00Z"})
     again = parse.parse_chat({"id": "a", "updatedAt": "2026-05-01T00:00:00Z"})
     none = parse.parse_chat({"id": "c"})
-    ordered = parse.newest_first([a, b, again, none])  # type: ignore[list-item]
+    assert a and b and again and none
+    ordered = newest_first([a, b, again, none])
     assert [c.conversation_id for c in ordered] == ["b", "a", "c"]
     assert ordered[1] == a
 
