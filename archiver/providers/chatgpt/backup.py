@@ -27,18 +27,18 @@ from archiver.providers.chatgpt.canvas import has_canvas, parse_textdocs
 from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTClient, ChatGPTSettings
 from archiver.providers.chatgpt.files import download_files
 from archiver.providers.chatgpt.flatten import flatten_conversation
+from archiver.providers.chatgpt.options import PROVIDER
 from archiver.providers.chatgpt.projects import (
     CursorRepeated,
     Project,
     mark_project_gone,
-    mark_projects_gone,
     project_pages,
-    save_projects,
     sidebar_projects,
 )
 from archiver.providers.chatgpt.signed import open_chatgpt_http
 from archiver.providers.chatgpt.snapshots import snapshot_account
 from archiver.store.filestore import store_beside
+from archiver.store.projects import mark_projects_gone, save_projects
 from archiver.store.textdocs import save_textdocs
 from archiver.transport.pace import ClientPace
 from archiver.transport.ratelimit import RateLimiter
@@ -107,7 +107,7 @@ class ChatGPTBackup:
             self.problems.append(walk.problem)
             self.lists_everything = False
         if self.db is not None and self.projects:
-            save_projects(self.db, self.projects, self.account)
+            save_projects(self.db, PROVIDER, self.account, self.projects)
 
     def feeds(self) -> list[str]:
         return [FEED_DEFAULT, FEED_ARCHIVED] if self.include_archived else [FEED_DEFAULT]
@@ -228,7 +228,7 @@ async def backup_chatgpt(
         if summary.aborted is None and options.full and source.sidebar_complete:
             # Only a complete sidebar walk may conclude that a project it did not show is gone.
             summary.extra["projects_marked_deleted"] = mark_projects_gone(
-                db, settings.account, {p.id for p in source.projects}
+                db, PROVIDER, settings.account, {p.id for p in source.projects}
             )
         if summary.aborted is None and extras.files.download:
             store = extras.files.store or store_beside(db)

@@ -4,25 +4,24 @@ Project conversations are not in the main list, so a backup walks ``gizmos/snorl
 (cursor paging until ``null``) and then ``gizmos/{id}/conversations`` per project (an opaque
 cursor since 2026, a number before; ``limit`` at most 50; no ``total``). A cursor that repeats
 stops the walk (a server bug must not become an endless loop). Parsing here is pure; the
-``projects`` table is written by ``save_projects`` / ``mark_projects_gone``.
+``projects`` table is written by ``store/projects.py``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
 from archiver.backup.listing import ListItem
 from archiver.errors import UpstreamError
-from archiver.flatten.records import as_dict, as_str, dumps
+from archiver.flatten.records import as_dict, as_str
 from archiver.providers.chatgpt.client import ChatGPTClient, parse_list_page
-from archiver.store.db import transaction
+from archiver.store.projects import ProjectRow
 from archiver.store.sync import mark_deleted_upstream
-from archiver.timeutil import utc_now_iso
 
 log = logging.getLogger("archiver.chatgpt.projects")
 
@@ -32,13 +31,7 @@ PROJECT_LIMIT = 50  # the server refuses more
 MAX_PAGES = 10_000  # a backstop beyond the repeated-cursor check
 
 
-@dataclass(frozen=True)
-class Project:
-    id: str
-    name: str | None
-    description: str | None
-    emoji: str | None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+Project = ProjectRow  # a sidebar project is stored as it is listed
 
 
 def next_cursor(value: Any) -> str | None:
@@ -135,35 +128,5 @@ async def project_pages(
         cursor = following
 
 
-def save_projects(db: sqlite_utils.Database, projects: list[Project], account: str) -> None:
-    now = utc_now_iso()
-    with transaction(db) as conn:
-        for p in projects:
-            conn.execute(
-                "INSERT INTO projects (id, provider, account, name, description, emoji, raw_json, "
-                "first_seen_at, last_seen_at) VALUES (?, 'chatgpt', ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
-                "description = excluded.description, emoji = excluded.emoji, "
-                "raw_json = excluded.raw_json, last_seen_at = excluded.last_seen_at, "
-                "deleted_upstream_at = NULL",
-                [p.id, account, p.name, p.description, p.emoji, dumps(p.raw), now, now],
-            )
-
-
 def mark_project_gone(db: sqlite_utils.Database, project_id: str) -> None:
     mark_deleted_upstream(db, project_id, "projects")
-
-
-def mark_projects_gone(db: sqlite_utils.Database, account: str, seen: set[str]) -> int:
-    """After a complete sidebar walk: projects it did not show are marked, never deleted."""
-    now = utc_now_iso()
-    rows = db.execute(
-        "SELECT id FROM projects WHERE provider = 'chatgpt' AND account = ? "
-        "AND deleted_upstream_at IS NULL",
-        [account],
-    ).fetchall()
-    gone = [row[0] for row in rows if row[0] not in seen]
-    with transaction(db) as conn:
-        for ident in gone:
-            conn.execute("UPDATE projects SET deleted_upstream_at = ? WHERE id = ?", [now, ident])
-    return len(gone)

@@ -52,11 +52,11 @@ from archiver.providers.claude.parse import (
 from archiver.providers.claude.pasted import store_pasted
 from archiver.providers.claude.projects import (
     changed_projects,
-    mark_projects_gone,
+    project_rows,
     remember_docs_read,
-    save_projects,
 )
 from archiver.store.filestore import store_beside
+from archiver.store.projects import mark_projects_gone, save_projects
 from archiver.store.runs import remember_throttle_stop
 from archiver.store.save import save_conversation
 from archiver.store.textdocs import save_textdocs
@@ -129,7 +129,7 @@ class ClaudeSource:
             return
         if self.db is not None and projects:
             self.changed += changed_projects(self.db, projects, self.account)
-            save_projects(self.db, projects, self.account)
+            save_projects(self.db, PROVIDER, self.account, project_rows(projects))
         self.projects += [OwnedProject(org.uuid, p) for p in projects]
 
     async def list_pages(self, feed: str) -> AsyncIterator[list[ListItem]]:
@@ -243,7 +243,9 @@ async def _after_conversations(
     await save_knowledge(db, source, summary)
     if options.full and source.projects_complete and source.orgs:
         seen = {p.project.uuid for p in source.projects}
-        summary.extra["projects_marked_deleted"] = mark_projects_gone(db, source.account, seen)
+        summary.extra["projects_marked_deleted"] = mark_projects_gone(
+            db, PROVIDER, source.account, seen
+        )
     store = files.store or store_beside(db)
     if store is None:
         return

@@ -40,8 +40,9 @@ from archiver.providers.claude.knowledge import memory_conversation, project_kno
 from archiver.providers.claude.options import PROVIDER
 from archiver.providers.claude.parse import parse_project
 from archiver.providers.claude.pasted import store_pasted
-from archiver.providers.claude.projects import exported_project, save_projects
+from archiver.providers.claude.projects import exported_project, project_rows
 from archiver.store.filestore import FileStoreError, store_beside
+from archiver.store.projects import save_projects
 from archiver.store.textdocs import save_textdocs
 
 CONVERSATIONS = "conversations.json"
@@ -177,7 +178,7 @@ def import_claude_export(
     side = read_side_files(files, options)
     projects = [p for p in (parse_project(exported_project(raw)) for raw in side.projects) if p]
     if projects:
-        save_projects(db, projects, "")
+        save_projects(db, PROVIDER, "", project_rows(projects))
     names = {p.uuid: p.name for p in projects if p.name}
     live = _live_conversations(db)
     summary = ImportSummary()

@@ -3,16 +3,15 @@ here), from the live list or the data export. Marked gone, never deleted."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 import sqlite_utils
 
-from archiver.flatten.records import dumps
 from archiver.providers.claude.options import PROVIDER
 from archiver.providers.claude.parse import Project
 from archiver.store.db import transaction
+from archiver.store.projects import ProjectRow
 from archiver.timeutil import utc_now_iso
 
 DOCS_KEY = "project_docs:"  # account_state key: the project version whose documents were read
@@ -53,35 +52,9 @@ def changed_projects(
     ]
 
 
-def save_projects(db: sqlite_utils.Database, projects: Iterable[Project], account: str) -> int:
-    """Insert or refresh each project (name, description, raw JSON, first and last seen);
-    a project seen again is no longer marked gone. Returns how many were written."""
-    now = utc_now_iso()
-    written = 0
-    with transaction(db) as conn:
-        for p in projects:
-            conn.execute(
-                "INSERT INTO projects (id, provider, account, name, description, emoji, raw_json, "
-                "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
-                "description = excluded.description, raw_json = excluded.raw_json, "
-                "last_seen_at = excluded.last_seen_at, deleted_upstream_at = NULL",
-                [p.uuid, PROVIDER, account, p.name, p.description, dumps(p.raw), now, now],
-            )
-            written += 1
-    return written
-
-
-def mark_projects_gone(db: sqlite_utils.Database, account: str, seen: set[str]) -> int:
-    """After every organization's project list was read: those not listed are marked."""
-    now = utc_now_iso()
-    with transaction(db) as conn:
-        cursor = conn.execute(
-            "UPDATE projects SET deleted_upstream_at = ? WHERE provider = ? AND account = ? "
-            "AND deleted_upstream_at IS NULL AND id NOT IN (SELECT value FROM json_each(?))",
-            [now, PROVIDER, account, json.dumps(sorted(seen))],
-        )
-        return cursor.rowcount
+def project_rows(projects: Iterable[Project]) -> list[ProjectRow]:
+    """Claude's projects as ``projects`` rows (they have no emoji)."""
+    return [ProjectRow(p.uuid, p.name, p.description, raw=p.raw) for p in projects]
 
 
 def project_names(db: sqlite_utils.Database) -> dict[str, str]:
@@ -103,8 +76,7 @@ __all__ = [
     "changed_projects",
     "docs_read",
     "exported_project",
-    "mark_projects_gone",
     "project_names",
+    "project_rows",
     "remember_docs_read",
-    "save_projects",
 ]
