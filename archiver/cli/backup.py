@@ -16,7 +16,7 @@ from archiver.providers.base import Backup
 
 
 def backup_command(provider: registry.Provider, backup: Backup) -> click.Command:
-    @declared_command(provider.name, backup.help, backup.options)
+    @declared_command(provider.name, backup.command_help, backup.options)
     def command(db: str, quiet: bool, verbose: bool, **values: Any) -> None:
         setup_logging(verbose)
         values = with_defaults(backup.options, values)

@@ -24,11 +24,19 @@ stays light: it is imported whenever the registry is asked about that provider (
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from archiver.errors import ConfigError
+from archiver.errors import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    ConfigError,
+)
 from archiver.options import JobValues, Option
 
 if TYPE_CHECKING:  # engine types: imported for annotations only, so provider.py stays light
@@ -105,7 +113,22 @@ class Backup(Capability):
 
     default_module: ClassVar[str] = "backup"
     options: Mapping[str, Option]
-    help: str  # the subcommand's --help: what it archives, env vars, exit codes
+    help: str  # the subcommand's --help: what it archives, where credential and hosts come from
+    # What exit 2 and exit 3 mean for this account, in words ("a refused token: they last
+    # about a day"); the exit-code legend that ends ``command_help`` is written once, here.
+    refused: str = ""
+    partial: str = ""
+
+    @property
+    def command_help(self) -> str:
+        """``help``, then every exit code a backup can end with (docs/jobs.md lists them)."""
+        refused = f" ({self.refused})" if self.refused else ""
+        partial = f" ({self.partial})" if self.partial else ""
+        legend = (
+            f"Exit codes: {EXIT_OK} ok, {EXIT_FAILED} failed, {EXIT_CONFIG} usage/auth/config"
+            f"{refused}, {EXIT_PARTIAL} partial{partial}, {EXIT_LOCKED} DB in use by another run."
+        )
+        return f"{inspect.cleandoc(self.help)}\n\n{legend}"
 
     async def run(
         self,
@@ -422,7 +445,8 @@ class Provider:
     # (``providers/<name>/``), set when the class is made.
     name: ClassVar[str]
     title: ClassVar[str]  # how people call it: "ChatGPT", "Le Chat"
-    summary: ClassVar[str]  # one line for `archiver providers` and the README
+    # One line for `archiver providers` and the README: the class's docstring, unwrapped.
+    summary: ClassVar[str]
 
     account: ClassVar[Account | None] = None  # None: nothing to sign in to
     backup: ClassVar[Backup | None] = None
@@ -437,11 +461,16 @@ class Provider:
     demo: ClassVar[Demo | None] = None  # a subclass's: ``Demo()`` unless declared (None: none)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """The class is named by its package, and each capability it declares or gets by
-        default (``DEFAULT_CAPABILITIES``) works from modules of that package."""
+        """The class is named by its package, summed up by its docstring, and each capability
+        it declares or gets by default (``DEFAULT_CAPABILITIES``) works from modules of that
+        package."""
         super().__init_subclass__(**kwargs)
         package = cls.__module__.rpartition(".")[0]
         cls.name = package.rpartition(".")[2]
+        if "summary" not in cls.__dict__:
+            if not cls.__doc__:
+                raise TypeError(f"{cls.__name__} needs a docstring: its one-line summary")
+            cls.summary = " ".join(cls.__doc__.split())
         for attribute, default in DEFAULT_CAPABILITIES.items():
             if attribute not in cls.__dict__:
                 setattr(cls, attribute, default())

@@ -5,6 +5,7 @@ these tests for free.
 - its credential reaches neither the database, nor the logs, nor an error;
 - a stored cool-down is honoured (the run is skipped, nothing is asked);
 - every flag of its commands is a key of the matching job kind (its account tools' too);
+- a backup's --help ends with every exit code it can end with;
 - a batch job signs in as the backup job does;
 - its messages are read by its own renderer, never guessed as plain text;
 - reflatten gives back the rows the backup wrote, every time;
@@ -165,6 +166,19 @@ def test_every_backup_flag_is_a_job_key(name):
     assert flags <= set(KINDS[f"backup {name}"].options)
 
 
+@pytest.mark.parametrize("name", BACKUP)
+def test_a_backups_help_ends_with_every_exit_code_it_can_end_with(name):
+    result = CliRunner().invoke(cli, ["backup", name, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    legend = result.output.split("Exit codes:", 1)[1].split("Options:", 1)[0]
+    for code in ("0 ok", "1 failed", "2 usage/auth/config", "3 partial", "75 DB in use"):
+        assert code in " ".join(legend.split()), f"{name}: {code!r} missing from {legend!r}"
+    backup = registry.get(name).backup
+    assert backup is not None
+    for words in (backup.refused, backup.partial):
+        assert " ".join(words.split()) in " ".join(legend.split())
+
+
 TOOLS = [
     (provider.name, tool)
     for provider in registry.all_providers()
@@ -284,6 +298,17 @@ def test_providers_lists_every_registered_provider_with_what_it_can_do():
         line = next(line for line in lines if line.split()[0] == name)
         capabilities = registry.get(name).capabilities()
         assert line.split()[1:] == ["yes" if able else "-" for able in capabilities.values()]
+
+
+def test_a_provider_is_summed_up_by_its_docstring():
+    for provider in registry.all_providers():
+        assert provider.summary == " ".join((type(provider).__doc__ or "").split())
+        assert "\n" not in provider.summary and provider.summary
+
+    with pytest.raises(TypeError, match="needs a docstring"):
+
+        class Undocumented(Provider):
+            title = "Undocumented"
 
 
 def test_every_provider_module_is_light():

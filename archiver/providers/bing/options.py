@@ -10,7 +10,6 @@ DEFAULT_BING_BASE_URL = "https://www.bing.com"
 DEFAULT_SYDNEY_BASE_URL = "https://sydney.bing.com"
 COOKIE_ENV = "BING_COOKIE"
 TONES = ("Balanced", "Creative", "Precise")  # conversation styles; the first is the default
-DEFAULT_BATCH_RPM = 20.0
 
 
 def host_options(base_url_key: str) -> dict[str, Option]:

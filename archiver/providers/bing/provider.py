@@ -8,8 +8,9 @@ from archiver.providers.bing import options
 
 
 class Bing(base.Provider):
+    """Bing chat (Sydney): saved chats and their histories; sends prompts"""
+
     title = "Bing chat"
-    summary = "Bing chat (Sydney): saved chats and their histories; sends prompts"
 
     account = base.Account(secret="cookie", secret_env=options.COOKIE_ENV)
     backup = base.Backup(
@@ -18,15 +19,13 @@ class Bing(base.Provider):
 
     Reads the cookie from BING_COOKIE (a _U value or a whole Cookie header) or --cookie-file,
     and the hosts from BING_BASE_URL and SYDNEY_BASE_URL. Later runs fetch only chats whose
-    update time changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial
-    (some chats failed, or Bing throttled or asked for a CAPTCHA: what was archived is kept),
-    75 DB in use by another run.
+    update time changed.
     """,
+        partial="some chats failed, or Bing throttled or asked for a CAPTCHA: what was archived is kept",
     )
     sending = base.Sending(
         options=options.SEND_OPTIONS,
         key_prefix="bing_",
-        default_rpm=options.DEFAULT_BATCH_RPM,
         model_help="tone: " + ", ".join(options.TONES),
     )
     doctor = base.Doctor()

@@ -27,7 +27,6 @@ PROVIDER = "chatgpt"
 FLATTENER_VERSION = 1
 DEFAULT_BASE_URL = "https://chatgpt.com/backend-api"
 DEFAULT_MAX_RPM = 30.0  # requests per minute: the service throttles hard
-DEFAULT_BATCH_RPM = 20.0
 TOKEN_ENV = "CHATGPT_ACCESS_TOKEN"
 SESSION_ENV = "CHATGPT_SESSION_TOKEN"
 ROOT_PARENT = "client-created-root"  # parent_message_id of a conversation's first prompt

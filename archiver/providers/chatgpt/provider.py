@@ -7,8 +7,9 @@ from archiver.providers.chatgpt import options
 
 
 class ChatGPT(base.Provider):
+    """chatgpt.com: every conversation and branch, projects, files; sends prompts"""
+
     title = "ChatGPT"
-    summary = "chatgpt.com: every conversation and branch, projects, files; sends prompts"
 
     account = base.Account(secret="token", secret_env=options.TOKEN_ENV)
     backup = base.Backup(
@@ -20,13 +21,11 @@ class ChatGPT(base.Provider):
     CHATGPT_BASE_URL and an optional team workspace from CHATGPT_ACCOUNT_ID. Later runs fetch
     only what changed. One run per DB at a time; each run is recorded in the `runs` table. If
     a 429 left the account cooling down, waits up to --max-cooldown-wait seconds, else skips
-    (exit 0). Exit codes: 0 ok, 1 failed, 2 usage/auth/config, 3 partial, 75 DB in use by
-    another run.
+    (exit 0).
     """,
     )
     sending = base.Sending(
         options=options.SEND_OPTIONS,
-        default_rpm=options.DEFAULT_BATCH_RPM,
         model_help="model slug",
         tree=True,
     )

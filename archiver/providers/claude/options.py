@@ -17,7 +17,6 @@ USER_AGENT_ENV = "CLAUDE_USER_AGENT"
 # The parent a conversation's first message names: a sentinel, not a message.
 ROOT_PARENT = "00000000-0000-4000-8000-000000000000"
 DEFAULT_BACKUP_RPM = 30.0
-DEFAULT_BATCH_RPM = 10.0
 DEFAULT_VARIANT = "default"  # claude/default: the account's own default model
 
 BACKUP_OPTIONS: dict[str, Option] = {

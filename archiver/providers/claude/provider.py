@@ -7,8 +7,9 @@ from archiver.providers.claude import options
 
 
 class Claude(base.Provider):
+    """claude.ai: every conversation and branch, projects, artifacts, files; sends prompts"""
+
     title = "Claude"
-    summary = "claude.ai: every conversation and branch, projects, artifacts, files; sends prompts"
 
     account = base.Account(secret="session", secret_env=options.SESSION_ENV)
     backup = base.Backup(
@@ -20,15 +21,15 @@ class Claude(base.Provider):
     Reads the session from CLAUDE_SESSION_KEY (the sessionKey cookie's value, or a whole
     Cookie header copied from a signed-in browser) or --session-file, the host from
     CLAUDE_BASE_URL and the browser's User-Agent from CLAUDE_USER_AGENT. Later runs fetch only
-    conversations whose updated_at changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config (a
-    refused session key: copy a fresh one), 3 partial (some failed, a Cloudflare check, a
-    throttle longer than --max-wait), 75 DB in use by another run.
+    conversations whose updated_at changed.
     """,
+        refused="a refused session key: copy a fresh one",
+        partial="some failed, a Cloudflare check, a throttle longer than --max-wait",
     )
     sending = base.Sending(
         options=options.SEND_OPTIONS,
         key_prefix="claude_",
-        default_rpm=options.DEFAULT_BATCH_RPM,
+        default_rpm=10.0,
         model_help=f"claude.ai model (e.g. claude-sonnet-4-5; '{options.DEFAULT_VARIANT}': the account's)",
         tree=True,
     )

@@ -14,7 +14,6 @@ BASE_URL_ENV = "COPILOT_BASE_URL"
 USER_AGENT_ENV = "COPILOT_USER_AGENT"
 MODES = ("chat", "smart", "reasoning")  # the chat socket's modes; the first is the default
 DEFAULT_BACKUP_RPM = 20.0
-DEFAULT_BATCH_RPM = 15.0  # about what one account takes before upstream 502s (§5)
 IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still bounded
 
 BACKUP_OPTIONS: dict[str, Option] = {

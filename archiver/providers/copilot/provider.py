@@ -8,8 +8,9 @@ from archiver.providers.copilot import options
 
 
 class Copilot(base.Provider):
+    """copilot.microsoft.com (Bing chat's successor): chats and their images; sends prompts"""
+
     title = "Microsoft Copilot"
-    summary = "copilot.microsoft.com (Bing chat's successor): chats and their images; sends prompts"
 
     account = base.Account(secret="token", secret_env=options.TOKEN_ENV)
     backup = base.Backup(
@@ -18,15 +19,15 @@ class Copilot(base.Provider):
 
     Reads the token from COPILOT_ACCESS_TOKEN (or --token-file), the account type header from
     COPILOT_IDENTITY_TYPE and the host from COPILOT_BASE_URL. Later runs fetch only
-    conversations whose updatedAt changed. Exit codes: 0 ok, 1 failed, 2 usage/auth/config
-    (a refused token: they last about a day), 3 partial (some failed, or a Cloudflare check),
-    75 DB in use by another run.
+    conversations whose updatedAt changed.
     """,
+        refused="a refused token: they last about a day",
+        partial="some failed, or a Cloudflare check",
     )
     sending = base.Sending(
         options=options.SEND_OPTIONS,
         key_prefix="copilot_",
-        default_rpm=options.DEFAULT_BATCH_RPM,
+        default_rpm=15.0,  # about what one account takes before upstream 502s (§5)
         model_help="mode: " + ", ".join(options.MODES),
     )
     doctor = base.Doctor()

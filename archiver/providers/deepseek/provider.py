@@ -7,8 +7,9 @@ from archiver.providers.deepseek import options
 
 
 class DeepSeek(base.Provider):
+    """DeepSeek's data export: every conversation and branch, reasoning, searches (import)"""
+
     title = "DeepSeek"
-    summary = "DeepSeek's data export: every conversation and branch, reasoning, searches (import)"
 
     export = base.ExportFormat(
         label="a DeepSeek data export (conversations.json with inserted_at and fragments)"

@@ -7,8 +7,9 @@ from archiver.providers.gemini import options
 
 
 class Gemini(base.Provider):
+    """gemini.google.com: every chat, turn and draft, thoughts; Google Takeout import"""
+
     title = "Gemini"
-    summary = "gemini.google.com: every chat, turn and draft, thoughts; Google Takeout import"
 
     account = base.Account(secret="cookie", secret_env=options.COOKIE_ENV)
     backup = base.Backup(
@@ -19,10 +20,10 @@ class Gemini(base.Provider):
     Reads a Cookie header for gemini.google.com from GEMINI_COOKIE (or --cookie-file, mode 0600):
     it must hold __Secure-1PSID and __Secure-1PSIDTS. The host comes from GEMINI_BASE_URL. Later
     runs read only chats the list shows changed. The images answers show are then downloaded
-    into the file store, with no cookie (--no-files: none). Exit codes: 0 ok, 1 failed, 2
-    usage/auth/config (a refused cookie: copy a fresh one), 3 partial (some chats or images
-    failed, a throttle, or a consent or sign-in page), 75 DB in use by another run.
+    into the file store, with no cookie (--no-files: none).
     """,
+        refused="a refused cookie: copy a fresh one",
+        partial="some chats or images failed, a throttle, or a consent or sign-in page",
     )
     export = base.ExportFormat(label="a Google Takeout with Gemini Apps activity (My Activity)")
     emulator = base.Emulator()

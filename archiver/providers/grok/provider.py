@@ -7,8 +7,9 @@ from archiver.providers.grok import options
 
 
 class Grok(base.Provider):
+    """xAI Grok's data export: every conversation and branch, thinking, files (import)"""
+
     title = "Grok"
-    summary = "xAI Grok's data export: every conversation and branch, thinking, files (import)"
 
     export = base.ExportFormat(label="an xAI Grok data export (prod-grok-backend.json)")
     renderer = base.Renderer(web_url="https://grok.com/c/{id}")

@@ -7,8 +7,9 @@ from archiver.providers.lechat import options
 
 
 class LeChat(base.Provider):
+    """Mistral Le Chat's export: every chat, reasoning, uploaded files (import)"""
+
     title = "Le Chat"
-    summary = "Mistral Le Chat's export: every chat, reasoning, uploaded files (import)"
 
     export = base.ExportFormat(label="a Mistral Le Chat export (chat-<uuid>.json files)")
     renderer = base.Renderer(web_url="https://chat.mistral.ai/chat/{id}")

@@ -7,11 +7,10 @@ from archiver.providers.openai import options
 
 
 class OpenAI(base.Provider):
+    """any OpenAI-compatible API (OpenAI, Azure, OpenRouter, Ollama, vLLM, LM Studio): sends,
+    plain or through the Batch API"""
+
     title = "OpenAI-compatible API"
-    summary = (
-        "any OpenAI-compatible API (OpenAI, Azure, OpenRouter, Ollama, vLLM, LM Studio): "
-        "sends, plain or through the Batch API"
-    )
 
     account = base.Account(secret="key", secret_env=options.KEY_ENV)
     sending = base.Sending(
