@@ -119,7 +119,17 @@ RANKS: tuple[tuple[str, ...], ...] = (
     ("store",),
     ("flatten",),  # pure: upstream JSON -> rows
     ("transport",),
-    ("errors", "options", "config", "summary", "progress", "timeutil", "privatefiles", "clock"),
+    (
+        "errors",
+        "options",
+        "config",
+        "summary",
+        "progress",
+        "timeutil",
+        "privatefiles",
+        "clock",
+        "loosejson",
+    ),
     ("interrupts", ""),  # "": the package's own __init__ (its version)
 )
 

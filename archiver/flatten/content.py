@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 
 
 def _join(pieces: Iterable[str | None], sep: str = "\n") -> str | None:

@@ -11,14 +11,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.flatten.records import (
-    FLATTENER_VERSION,
-    FlatConversation,
-    as_dict,
-    content_hash,
-    dumps,
-)
+from archiver.flatten.records import FLATTENER_VERSION, FlatConversation, content_hash, dumps
 from archiver.flatten.stored import stored_conversation, upstream_messages
+from archiver.loosejson import as_dict
 
 
 @dataclass

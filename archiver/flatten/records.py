@@ -146,11 +146,3 @@ def tree_hash(stored: Any, rows: Iterable[Mapping[str, Any]]) -> str:
     for row in rows:
         texts += (row["id"], row["parent_id"], row["children"], row.get("raw_json"))
     return texts_hash(texts)
-
-
-def as_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

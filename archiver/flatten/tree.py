@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.flatten.records import as_dict
+from archiver.loosejson import as_dict
 
 
 @dataclass

@@ -5,10 +5,11 @@ link allow-list happen where a format writes them."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from archiver.loosejson import as_text
 
 
 @dataclass(frozen=True)
@@ -60,31 +61,6 @@ class Thinking:
 
 
 Block = Text | Code | Output | Quote | Image | Sources | Note | Thinking
-
-
-# --- reading loose JSON -----------------------------------------------------------------------
-
-
-def load_json(raw: Any) -> Any:
-    """A stored raw_json column as a value; None when it is missing or unreadable."""
-    if not isinstance(raw, str):
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def as_text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 # --- shared by the renderers ------------------------------------------------------------------

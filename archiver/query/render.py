@@ -23,6 +23,8 @@ from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from archiver.loosejson import as_dict, load_json
+from archiver.loosejson import as_text as _s
 from archiver.query.blocks import (
     Block,
     Code,
@@ -33,13 +35,8 @@ from archiver.query.blocks import (
     Sources,
     Text,
     Thinking,
-    as_dict,
     attachment_links,
-    load_json,
     text_blocks,
-)
-from archiver.query.blocks import (
-    as_text as _s,
 )
 from archiver.query.markdown import defang_links, markdown_html
 from archiver.query.thread import (

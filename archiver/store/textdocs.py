@@ -8,7 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.flatten.records import as_str, dumps
+from archiver.flatten.records import dumps
+from archiver.loosejson import as_str
 from archiver.store.db import transaction
 from archiver.timeutil import to_iso, utc_now_iso
 

@@ -17,7 +17,8 @@ from archiver.flatten.linear import (
     derived_id,
     unique_ids,
 )
-from archiver.flatten.records import as_dict, as_str, dumps
+from archiver.flatten.records import dumps
+from archiver.loosejson import as_dict, as_str
 from archiver.timeutil import to_iso
 
 PROVIDER = "bing"

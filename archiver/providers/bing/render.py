@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.query.blocks import Block, Text, as_dict, as_list, as_text, image, sources
+from archiver.loosejson import as_dict, as_list, as_text
+from archiver.query.blocks import Block, Text, image, sources
 
 
 def blocks(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 
 CANVAS_TOOL_PREFIX = "canmore."
 

@@ -23,7 +23,7 @@ import sqlite_utils
 
 from archiver.backup.downloads import STORED, DownloadSummary, each_until_stopped, into_store
 from archiver.errors import AuthError, NotFoundError, UpstreamError
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.chatgpt.client import ChatGPTClient
 from archiver.providers.chatgpt.options import PROVIDER
 from archiver.store.edits import pending_attachments, record_download, stored_copy

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from archiver.flatten.content import asset_pointer_objects, content_text
-from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps, tree_hash
+from archiver.flatten.records import FlatConversation, dumps, tree_hash
 from archiver.flatten.tree import TreeShape, children_of, tree_shape
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.chatgpt.options import FLATTENER_VERSION
 from archiver.timeutil import to_iso
 

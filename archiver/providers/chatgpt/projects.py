@@ -18,7 +18,7 @@ import sqlite_utils
 
 from archiver.backup.listing import ListItem
 from archiver.errors import UpstreamError
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.chatgpt.client import ChatGPTClient, parse_list_page
 from archiver.store.projects import ProjectRow
 from archiver.store.sync import mark_deleted_upstream

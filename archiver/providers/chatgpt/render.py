@@ -6,19 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.query.blocks import (
-    Block,
-    Code,
-    Note,
-    Output,
-    Quote,
-    Text,
-    as_dict,
-    as_list,
-    as_text,
-    image,
-    sources,
-)
+from archiver.loosejson import as_dict, as_list, as_text
+from archiver.query.blocks import Block, Code, Note, Output, Quote, Text, image, sources
 
 _TOOL_OUTPUT_TYPES = ("tether_browsing_display", "computer_output", "citable_code_output")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.claude.flatten import blocks_of
 from archiver.providers.claude.options import PROVIDER, ROOT_PARENT
 from archiver.timeutil import to_datetime, to_iso

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from archiver.backup import downloads
 from archiver.errors import AuthError, UpstreamError
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.claude.flatten import EXPORT_FILE, PASTED, file_entries
 from archiver.providers.claude.parse import is_session_refusal
 from archiver.providers.claude.pasted import message_of, pending_rows

@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from archiver.flatten.linear import chain_columns, derived_id, unique_ids
-from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps, tree_hash
+from archiver.flatten.records import FlatConversation, dumps, tree_hash
 from archiver.flatten.tree import tree_shape
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.claude.options import FLATTENER_VERSION, PROVIDER, ROOT_PARENT
 from archiver.timeutil import to_datetime, to_iso
 

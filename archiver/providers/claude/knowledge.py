@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.flatten.records import FlatConversation, as_dict, as_str
+from archiver.flatten.records import FlatConversation
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.claude.flatten import flatten_linear
 
 PROJECT_PREFIX = "claude-project:"

@@ -22,7 +22,7 @@ from archiver.errors import (
     TransientError,
     UpstreamError,
 )
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 from archiver.timeutil import parse_retry_after, to_datetime, to_iso
 from archiver.transport.responses import (
     Origin,

@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.downloads import SKIPPED, STORED
-from archiver.flatten.records import as_dict
+from archiver.loosejson import as_dict
 from archiver.providers.claude.flatten import EXPORT_FILE, PASTED
 from archiver.providers.claude.options import PROVIDER
 from archiver.store.edits import pending_attachments, record_download

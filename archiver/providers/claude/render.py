@@ -7,21 +7,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from archiver.loosejson import as_dict, as_list, as_text
 from archiver.providers.claude.flatten import PASTED, file_entries
-from archiver.query.blocks import (
-    Block,
-    Code,
-    Note,
-    Output,
-    Quote,
-    Text,
-    Thinking,
-    as_dict,
-    as_list,
-    as_text,
-    image,
-    sources,
-)
+from archiver.query.blocks import Block, Code, Note, Output, Quote, Text, Thinking, image, sources
 
 
 def _thinking(block: dict[str, Any]) -> Block:

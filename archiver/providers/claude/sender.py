@@ -29,7 +29,8 @@ from typing import Any
 from archiver.batch.archive import BATCH_SOURCE
 from archiver.batch.sender import Answer, CallStats, OnText, SenderBase, Thread
 from archiver.errors import ConfigError, RateLimitExceeded, TransientError, UnreachableError
-from archiver.flatten.records import FlatConversation, as_dict
+from archiver.flatten.records import FlatConversation
+from archiver.loosejson import as_dict
 from archiver.providers.claude.client import ClaudeClient, ClaudeSettings, new_claude_http, org_path
 from archiver.providers.claude.flatten import flatten_tree
 from archiver.providers.claude.options import DEFAULT_VARIANT, PROVIDER, ROOT_PARENT

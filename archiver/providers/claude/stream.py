@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.errors import RateLimitExceeded, TransientError, UpstreamError
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.claude.flatten import TEXT_JOIN, message_text
 from archiver.providers.claude.options import ROOT_PARENT
 from archiver.providers.claude.parse import read_error, usage_limit_stop

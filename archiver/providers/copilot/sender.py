@@ -15,7 +15,8 @@ from typing import Any
 
 from archiver.batch.archive import BATCH_SOURCE
 from archiver.batch.sender import Answer, CallStats, FlatHistorySender, OnText, TextProgress, Thread
-from archiver.flatten.records import FlatConversation, as_str
+from archiver.flatten.records import FlatConversation
+from archiver.loosejson import as_str
 from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation, message_text

@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archiver.flatten.nodetree import Node, NodeChat, flatten_nodes
-from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps
+from archiver.flatten.records import FlatConversation, dumps
 from archiver.flatten.stored import stored_conversation
 from archiver.flatten.tree import children_of, mapping_from_rows
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.deepseek.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.deepseek.parse import files_of, role_of, searchable_text
 from archiver.timeutil import to_epoch, to_iso

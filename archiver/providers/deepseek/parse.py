@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 
 ASSISTANT_KINDS = ("RESPONSE", "THINK", "SEARCH", "TOOL_SEARCH", "TOOL_OPEN")
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from archiver.loosejson import as_dict, as_list, as_text
 from archiver.providers.deepseek.parse import files_of, fragments, kind_of
-from archiver.query.blocks import Block, Note, Text, Thinking, as_dict, as_list, as_text, sources
+from archiver.query.blocks import Block, Note, Text, Thinking, sources
 
 
 def _seconds(value: Any) -> str:

@@ -21,13 +21,13 @@ from archiver.backup.listing import ListItem
 from archiver.backup.options import BackupRun, with_option_values
 from archiver.backup.public_files import after_backup
 from archiver.flatten.records import FlatConversation
+from archiver.loosejson import as_dict, load_json
 from archiver.providers.gemini.client import GeminiClient, GeminiSettings, ReadChat, new_gemini_http
 from archiver.providers.gemini.files import image_fails_alone, pending_images
 from archiver.providers.gemini.flatten import GeminiChat, flatten_chat, gems_of
 from archiver.providers.gemini.options import DEFAULT_BACKUP_RPM, IMAGE_RPM, PROVIDER
 from archiver.providers.gemini.parse import ChatRow
 from archiver.providers.gemini.stored import save_gems, stored_entries
-from archiver.query.blocks import as_dict, load_json
 from archiver.transport.pace import ClientPace
 
 FEEDS = ("pinned", "chats")

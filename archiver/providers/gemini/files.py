@@ -18,9 +18,9 @@ import sqlite_utils
 
 from archiver.backup.downloads import fails_alone
 from archiver.errors import AuthError, ChallengeError, UpstreamError
+from archiver.loosejson import as_dict
 from archiver.providers.gemini import parse
 from archiver.providers.gemini.options import PROVIDER
-from archiver.query.blocks import as_dict
 from archiver.store.edits import AttachmentKey, pending_attachments
 
 

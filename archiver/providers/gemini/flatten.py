@@ -25,14 +25,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archiver.flatten.linear import derived_id, unique_ids
-from archiver.flatten.records import FlatConversation, as_dict, content_hash, dumps
+from archiver.flatten.records import FlatConversation, content_hash, dumps
 from archiver.flatten.tree import tree_shape
+from archiver.loosejson import as_dict, load_json
 from archiver.providers.gemini import parse
 from archiver.providers.gemini.htmltext import html_to_text
 from archiver.providers.gemini.options import FLATTENER_VERSION, PROVIDER, TAKEOUT_POINTER
 from archiver.providers.gemini.takeout import Entry, normalized
 from archiver.providers.gemini.takeout_html import entry_from_raw
-from archiver.query.blocks import load_json
 from archiver.timeutil import to_datetime
 
 MATCH_SECONDS = 5.0

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archiver.errors import AuthError, NotFoundError, RateLimitExceeded, UpstreamError
+from archiver.loosejson import as_str
 from archiver.providers.gemini.batchexecute import RpcResult, error_codes, mentions
 from archiver.providers.gemini.options import AUTH_REFUSED
 from archiver.timeutil import to_iso
@@ -58,10 +59,6 @@ def at(value: Any, *path: int) -> Any:
     return value
 
 
-def as_text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def pair_iso(value: Any) -> str | None:
     """``[seconds, nanos]`` → ISO-8601 UTC with microseconds (exact: no float rounding)."""
     seconds, nanos = at(value, 0), at(value, 1)
@@ -92,15 +89,15 @@ class ChatRow:
 
 
 def parse_chat_row(row: Any) -> ChatRow | None:
-    cid = as_text(at(row, 0))
+    cid = as_str(at(row, 0))
     if not cid or not cid.startswith("c_"):
         return None
     return ChatRow(
         conversation_id=cid,
-        title=as_text(at(row, 1)),
+        title=as_str(at(row, 1)),
         pinned=at(row, 2) is True,
         update_time=pair_iso(at(row, 5)),
-        latest=as_text(at(row, 21)),
+        latest=as_str(at(row, 21)),
         raw={"row": row},
     )
 
@@ -112,7 +109,7 @@ def parse_list_result(result: Any) -> tuple[list[ChatRow], str | None, list[Any]
         return [], None, []
     if not isinstance(result, list):
         raise UpstreamError("the chat list (MaZiqc) answered an unexpected shape")
-    cursor = as_text(at(result, 1)) or None
+    cursor = as_str(at(result, 1)) or None
     rows = at(result, 2)
     chats: list[ChatRow] = []
     unreadable: list[Any] = []
@@ -146,22 +143,22 @@ def parse_read_result(result: Any) -> tuple[list[list[Any]], str | None]:
         turns = []
     if not isinstance(turns, list):
         raise UpstreamError("a chat (hNvQHb) answered turns of an unexpected shape")
-    return [t for t in turns if isinstance(t, list)], as_text(at(result, 1)) or None
+    return [t for t in turns if isinstance(t, list)], as_str(at(result, 1)) or None
 
 
 def turn_id(turn: Any) -> str | None:
     """The turn's response id ``r_…`` (``[0][1]``)."""
-    return as_text(at(turn, 0, 1))
+    return as_str(at(turn, 0, 1))
 
 
 def turn_parent(turn: Any) -> tuple[str | None, str | None]:
     """``[1]`` = ``[c_id, r_id, rc_id]``: the turn it continues and the candidate it continued
     from (inferred from the capture)."""
-    return as_text(at(turn, 1, 1)), as_text(at(turn, 1, 2))
+    return as_str(at(turn, 1, 1)), as_str(at(turn, 1, 2))
 
 
 def turn_prompt(turn: Any) -> str | None:
-    return as_text(at(turn, 2, 0, 0))
+    return as_str(at(turn, 2, 0, 0))
 
 
 def turn_candidates(turn: Any) -> list[list[Any]]:
@@ -171,11 +168,11 @@ def turn_candidates(turn: Any) -> list[list[Any]]:
 
 def turn_chosen(turn: Any) -> str | None:
     """The ``rc_`` id of the candidate shown to the user (``[3][3]``)."""
-    return as_text(at(turn, 3, 3))
+    return as_str(at(turn, 3, 3))
 
 
 def turn_model(turn: Any) -> str | None:
-    return as_text(at(turn, 3, 21))
+    return as_str(at(turn, 3, 21))
 
 
 def turn_time(turn: Any) -> str | None:
@@ -185,27 +182,27 @@ def turn_time(turn: Any) -> str | None:
 
 def turn_gem(turn: Any) -> tuple[str | None, str | None]:
     """(Gem id ``[7]``, Gem name ``[9][0]``) when the chat uses a Gem."""
-    return as_text(at(turn, 7)), as_text(at(turn, 9, 0))
+    return as_str(at(turn, 7)), as_str(at(turn, 9, 0))
 
 
 _CARD = "http://googleusercontent.com/card_content/"
 
 
 def candidate_id(candidate: Any) -> str | None:
-    return as_text(at(candidate, 0))
+    return as_str(at(candidate, 0))
 
 
 def candidate_text(candidate: Any) -> str:
     """The answer (Markdown): ``[1][0]``, or ``[22][0]`` where ``[1][0]`` is a card
     placeholder."""
-    text = as_text(at(candidate, 1, 0)) or ""
+    text = as_str(at(candidate, 1, 0)) or ""
     if text.startswith(_CARD):
-        text = as_text(at(candidate, 22, 0)) or text
+        text = as_str(at(candidate, 22, 0)) or text
     return text
 
 
 def candidate_thoughts(candidate: Any) -> str | None:
-    return as_text(at(candidate, 37, 0, 0)) or None
+    return as_str(at(candidate, 37, 0, 0)) or None
 
 
 def candidate_finished(candidate: Any) -> bool:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from archiver.loosejson import as_dict, as_text
 from archiver.providers.gemini import parse
 from archiver.providers.gemini.options import TAKEOUT_POINTER
 from archiver.providers.gemini.takeout_html import entry_from_raw
-from archiver.query.blocks import Block, Note, Text, Thinking, as_dict, as_text, image
+from archiver.query.blocks import Block, Note, Text, Thinking, image
 
 # Placeholders the web app replaces with cards and media; they are not text to read.
 _PLACEHOLDER = "http://googleusercontent.com/"

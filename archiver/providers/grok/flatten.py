@@ -18,8 +18,9 @@ from typing import Any
 
 from archiver.flatten.linear import derived_id, unique_ids
 from archiver.flatten.nodetree import Node, NodeChat, chained, flatten_nodes
-from archiver.flatten.records import FlatConversation, as_str, dumps
+from archiver.flatten.records import FlatConversation, dumps
 from archiver.flatten.stored import stored_conversation, upstream_messages
+from archiver.loosejson import as_str
 from archiver.providers.grok.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.grok.parse import epoch_of, response_of, role_of, search_text
 from archiver.timeutil import to_iso

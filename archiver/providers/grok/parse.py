@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.flatten.records import as_dict, as_str
+from archiver.loosejson import as_dict, as_str
 from archiver.timeutil import to_epoch
 
 RENDER_TAG = re.compile(r"<grok:render\b[^>]*>.*?</grok:render>", re.DOTALL)

@@ -9,20 +9,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from archiver.loosejson import as_dict, as_list, as_text
 from archiver.providers.grok.parse import ARTIFACT, RENDER_TAG, response_of
-from archiver.query.blocks import (
-    Block,
-    Code,
-    Image,
-    Note,
-    Text,
-    Thinking,
-    as_dict,
-    as_list,
-    as_text,
-    image,
-    sources,
-)
+from archiver.query.blocks import Block, Code, Image, Note, Text, Thinking, image, sources
 
 _ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 _PROSE_TYPES = ("", "text/markdown", "text/plain")

@@ -18,8 +18,9 @@ from typing import Any
 
 from archiver.flatten.linear import derived_id, unique_ids
 from archiver.flatten.nodetree import Node, NodeChat, chained, flatten_nodes
-from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps
+from archiver.flatten.records import FlatConversation, dumps
 from archiver.flatten.stored import upstream_messages
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.lechat.options import FLATTENER_VERSION, PROVIDER
 from archiver.providers.lechat.parse import chat_id_of, file_pointer, files_of
 from archiver.timeutil import to_epoch, to_iso

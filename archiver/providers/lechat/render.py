@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from archiver.loosejson import as_text
 from archiver.providers.lechat.parse import (
     chat_id_of,
     chunks,
@@ -15,7 +16,7 @@ from archiver.providers.lechat.parse import (
     image_url,
     is_reasoning,
 )
-from archiver.query.blocks import Block, Image, Note, Text, Thinking, as_text, image
+from archiver.query.blocks import Block, Image, Note, Text, Thinking, image
 
 
 def blocks(

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.flatten.linear import LinearChat, LinearFlattener, chain_columns, unique_ids
-from archiver.flatten.records import FlatConversation, as_dict, as_str, dumps
+from archiver.flatten.records import FlatConversation, dumps
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.openai.options import PROVIDER
 from archiver.timeutil import to_iso
 

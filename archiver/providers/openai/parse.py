@@ -26,7 +26,7 @@ from archiver.errors import (
     UpstreamError,
     WrongEndpointError,
 )
-from archiver.flatten.records import as_dict
+from archiver.loosejson import as_dict
 from archiver.timeutil import parse_retry_after
 from archiver.transport.responses import looks_like_challenge, looks_like_html, where
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver.flatten.records import as_dict, as_str
 from archiver.importer.files import FileEntry
 from archiver.importer.keep import NOT_JSON, keep_files
+from archiver.loosejson import as_dict, as_str
 from archiver.providers.chatgpt.account_parse import SharedLink, parse_shared_page
 from archiver.store.extras import Feedback, save_exported_shared_links, save_feedback
 from archiver.store.textdocs import save_textdocs
