@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+Json = dict[str, Any]  # a JSON object, as read or as about to be written
+
 
 def load_json(raw: Any) -> Any:
     """A stored raw_json column as a value; None when it is missing or unreadable."""

@@ -21,8 +21,8 @@ from aiohttp import web
 from archiver.fakes import data
 from archiver.fakes.config import EmulatorConfig
 from archiver.fakes.world import UpstreamWorld
+from archiver.loosejson import Json
 
-Json = dict[str, Any]
 T = TypeVar("T")
 W = TypeVar("W")
 C = TypeVar("C")

@@ -12,11 +12,11 @@ first request on.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from aiohttp import web
 
-Json = dict[str, Any]
+from archiver.loosejson import Json
 
 
 class UpstreamWorld:

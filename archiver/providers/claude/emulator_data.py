@@ -23,8 +23,8 @@ from archiver.fakes.data import (
     stable_uuid,
     title_for,
 )
+from archiver.loosejson import Json
 
-Json = dict[str, Any]
 ROOT = "00000000-0000-4000-8000-000000000000"
 MODEL = "claude-sonnet-4-5-20250929"
 

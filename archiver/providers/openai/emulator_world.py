@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-Json = dict[str, Any]
+from archiver.loosejson import Json
+
 MODELS = ("gpt-4o-mini", "gpt-4o", "gpt-5-nano")
 SNAPSHOTS = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18", "gpt-4o": "gpt-4o-2024-08-06"}
 

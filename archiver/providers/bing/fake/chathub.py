@@ -12,19 +12,18 @@ import json
 import random
 import time
 import uuid
-from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from archiver.fakes import data
 from archiver.fakes.faults import DROP, drop_connection
 from archiver.fakes.state import STATE, EmulatorState
+from archiver.loosejson import Json
 from archiver.providers.bing.fake import generate as bing_data
 from archiver.providers.bing.fake import routes as bing
 from archiver.providers.bing.fake.routes import conversation_item, cookie_ok, signature_ok
 from archiver.providers.bing.fake.world import BingChat, world_of
 
-Json = dict[str, Any]
 RS = "\x1e"
 
 

@@ -10,11 +10,10 @@ import base64
 import hashlib
 import random
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
 from archiver.fakes import data
+from archiver.loosejson import Json
 
-Json = dict[str, Any]
 SERVICE_VERSION = "20230518.108"
 TONES = ("Balanced", "Creative", "Precise")
 _PROVIDERS = ("Wikipedia", "Microsoft Learn", "Stack Overflow", "BBC", "MDN Web Docs")

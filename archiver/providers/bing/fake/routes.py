@@ -10,10 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from archiver.fakes.state import STATE
+from archiver.loosejson import Json
 from archiver.providers.bing.fake import generate as bing_data
 from archiver.providers.bing.fake.world import BingChat, BingWorld, world_of
-
-Json = dict[str, Any]
 
 
 def result(value: str, message: str | None = None) -> Json:

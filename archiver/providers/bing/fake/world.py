@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
 from archiver.fakes.state import EmulatorState, seeded_world
 from archiver.fakes.world import UpstreamWorld, history, live, mark_deleted
+from archiver.loosejson import Json
 from archiver.providers.bing.fake import generate
 from archiver.providers.bing.fake.config import BingFakeConfig
 
 NAME = "bing"
-Json = dict[str, Any]
 
 
 @dataclass

@@ -5,16 +5,15 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
 from archiver.fakes import data
+from archiver.loosejson import Json
 from archiver.providers.chatgpt.fake.generate import iso_time
 from archiver.providers.chatgpt.fake.stream import append_exchange, post_conversation
 from archiver.providers.chatgpt.fake.world import ChatRecord, world_of
 
-Json = dict[str, Any]
 API = "/backend-api"
 
 

@@ -13,12 +13,12 @@ from aiohttp import web
 
 from archiver.fakes.data import stable_fraction, stable_uuid
 from archiver.fakes.state import STATE
+from archiver.loosejson import Json
 from archiver.providers.chatgpt.fake import routes as chatgpt
 from archiver.providers.chatgpt.fake import send as chatgpt_send
 from archiver.providers.chatgpt.fake.routes import chat_route, list_item
 from archiver.providers.chatgpt.fake.world import ChatGPTWorld, ChatRecord, unauthorized, world_of
 
-Json = dict[str, Any]
 API = "/backend-api"
 SESSION_COOKIE = "__Secure-next-auth.session-token"
 ESTUARY = f"{API}/estuary/content"

@@ -6,8 +6,6 @@ object, and the side frames a client must ignore."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from archiver.providers.chatgpt.fake.sentinel import refusal
@@ -23,8 +21,6 @@ from archiver.providers.chatgpt.fake.stream import (
     title_frames,
 )
 from archiver.providers.chatgpt.fake.world import world_of
-
-Json = dict[str, Any]
 
 
 async def post_f_conversation(request: web.Request) -> web.StreamResponse:

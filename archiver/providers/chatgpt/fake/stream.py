@@ -23,12 +23,11 @@ from archiver.fakes import data
 from archiver.fakes.faults import DROP, credential, drop_connection
 from archiver.fakes.state import STATE, EmulatorState
 from archiver.flatten.records import escape_lone_surrogates
+from archiver.loosejson import Json
 from archiver.providers.chatgpt.fake.world import ChatGPTWorld, ChatRecord, world_of
 
 # In a prompt: the answer ends in half an emoji (docs/protocol/chatgpt.md, "lone surrogates").
 HALF_EMOJI = "[half-emoji]"
-
-Json = dict[str, Any]
 
 
 def find_node(mapping: dict[str, Json], ref: str) -> str | None:

@@ -11,6 +11,7 @@ import random
 from typing import Any
 
 from archiver.fakes import data
+from archiver.loosejson import Json
 
 KINDS = (
     "text",
@@ -27,8 +28,6 @@ KINDS = (
     "channels",
 )
 COMMON_KINDS = ("text",) * 8 + ("browse", "python", "image", "reasoning", "channels")
-
-Json = dict[str, Any]
 
 
 def _audio(pointer: str, size: int) -> Json:

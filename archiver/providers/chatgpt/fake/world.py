@@ -19,11 +19,11 @@ from aiohttp import web
 from archiver.fakes.faults import challenge_page
 from archiver.fakes.state import EmulatorState, seeded_world
 from archiver.fakes.world import UpstreamWorld, mark_deleted
+from archiver.loosejson import Json
 from archiver.providers.chatgpt.fake import generate
 from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 
 NAME = "chatgpt"
-Json = dict[str, Any]
 
 
 @dataclass

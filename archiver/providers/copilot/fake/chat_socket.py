@@ -9,17 +9,15 @@ import hashlib
 import json
 import random
 import time
-from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from archiver.fakes import data
 from archiver.fakes.faults import DROP, drop_connection
 from archiver.fakes.state import STATE, EmulatorState
+from archiver.loosejson import Json
 from archiver.providers.copilot.fake import generate as copilot_data
 from archiver.providers.copilot.fake.world import CopilotWorld, unauthorized, world_of
-
-Json = dict[str, Any]
 
 
 def hashcash_ok(prefix: str, token: str, bits: int) -> bool:

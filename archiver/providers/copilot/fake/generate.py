@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import UTC, datetime
-from typing import Any
 
 from archiver.fakes import data
+from archiver.loosejson import Json
 
-Json = dict[str, Any]
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _PUBLISHERS = ("Wikipedia", "Microsoft Learn", "Stack Overflow", "BBC", "MDN Web Docs")
 TYPES = ("chat", "chat", "chat", "character", "group")

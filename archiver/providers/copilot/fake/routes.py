@@ -12,17 +12,16 @@ import hashlib
 import json
 import random
 import time
-from typing import Any
 
 from aiohttp import web
 
 from archiver.fakes import data
 from archiver.fakes.state import STATE
+from archiver.loosejson import Json
 from archiver.providers.copilot.fake import generate as copilot_data
 from archiver.providers.copilot.fake.chat_socket import chat_socket
 from archiver.providers.copilot.fake.world import CopilotChat, unauthorized, world_of
 
-Json = dict[str, Any]
 LIST = "/c/api/conversations"
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
 from archiver.fakes.state import EmulatorState, seeded_world
 from archiver.fakes.world import UpstreamWorld, history, live, mark_deleted
+from archiver.loosejson import Json
 from archiver.providers.copilot.fake import generate
 from archiver.providers.copilot.fake.config import CopilotFakeConfig
 
 NAME = "copilot"
-Json = dict[str, Any]
 
 
 @dataclass
