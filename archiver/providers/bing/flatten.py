@@ -19,9 +19,9 @@ from archiver.flatten.linear import (
 )
 from archiver.flatten.records import dumps
 from archiver.loosejson import as_dict, as_str
+from archiver.providers.bing.options import PROVIDER
 from archiver.timeutil import to_iso
 
-PROVIDER = "bing"
 _ROLES = {"user": "user", "bot": "assistant"}
 # Container elements whose children hold more card elements.
 _CARD_CHILD_KEYS = ("body", "items", "columns", "inlines", "actions", "card")

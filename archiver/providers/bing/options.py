@@ -8,6 +8,7 @@ from archiver.options import Option, credential, http_url
 
 DEFAULT_BING_BASE_URL = "https://www.bing.com"
 DEFAULT_SYDNEY_BASE_URL = "https://sydney.bing.com"
+PROVIDER = "bing"
 COOKIE_ENV = "BING_COOKIE"
 TONES = ("Balanced", "Creative", "Precise")  # conversation styles; the first is the default
 

@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.errors import ConfigError
+from archiver.providers.chatgpt.options import PROVIDER
 from archiver.store.db import transaction
 from archiver.timeutil import utc_now_iso
 from archiver.transport.request import CHROME_USER_AGENT
@@ -25,7 +26,6 @@ from archiver.transport.request import CHROME_USER_AGENT
 DEFAULT_USER_AGENT = CHROME_USER_AGENT
 DEFAULT_LANGUAGE = "en-US"
 DEVICE_ID_KEY = "oai-device-id"
-PROVIDER = "chatgpt"
 
 
 @dataclass(frozen=True)

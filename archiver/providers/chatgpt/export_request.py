@@ -13,11 +13,10 @@ from archiver.providers.chatgpt.account import open_account_client
 from archiver.providers.chatgpt.account_parse import parse_export_status
 from archiver.providers.chatgpt.account_summary import CountingSummary
 from archiver.providers.chatgpt.client import DEFAULT_PACE, ChatGPTSettings
+from archiver.providers.chatgpt.options import PROVIDER
 from archiver.store import transaction
 from archiver.timeutil import utc_now_iso
 from archiver.transport.pace import ClientPace
-
-PROVIDER = "chatgpt"
 
 
 @dataclass

@@ -18,10 +18,9 @@ from archiver.flatten.records import dumps
 from archiver.providers.chatgpt.account import AccountClient, JsonResponse, with_policy
 from archiver.providers.chatgpt.account_parse import SNAPSHOT_ENDPOINTS, AccountEndpoint
 from archiver.providers.chatgpt.client import ChatGPTClient
+from archiver.providers.chatgpt.options import PROVIDER
 from archiver.store import transaction
 from archiver.timeutil import utc_now_iso
-
-PROVIDER = "chatgpt"
 
 
 @dataclass(frozen=True)

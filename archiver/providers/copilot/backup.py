@@ -18,8 +18,8 @@ from archiver.backup.options import BackupRun, with_option_values
 from archiver.backup.public_files import after_backup
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
 from archiver.providers.copilot.files import images_to_fetch
-from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation
-from archiver.providers.copilot.options import DEFAULT_BACKUP_RPM, IMAGE_RPM
+from archiver.providers.copilot.flatten import flatten_copilot_conversation
+from archiver.providers.copilot.options import DEFAULT_BACKUP_RPM, IMAGE_RPM, PROVIDER
 from archiver.transport.pace import ClientPace
 
 FEED_CONVERSATIONS = "conversations"

@@ -15,7 +15,8 @@ from typing import Any
 import sqlite_utils
 
 from archiver.backup.downloads import SKIPPED
-from archiver.providers.copilot.flatten import PROVIDER, image_urls
+from archiver.providers.copilot.flatten import image_urls
+from archiver.providers.copilot.options import PROVIDER
 from archiver.store.edits import AttachmentKey, pending_attachments, record_download
 from archiver.timeutil import utc_now_iso
 

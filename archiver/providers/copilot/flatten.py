@@ -18,9 +18,9 @@ from archiver.flatten.linear import (
 )
 from archiver.flatten.records import dumps
 from archiver.loosejson import as_dict, as_str
+from archiver.providers.copilot.options import PROVIDER
 from archiver.timeutil import to_iso
 
-PROVIDER = "copilot"
 TEXT_JOIN = "\n\n"  # text parts are blocks (each ends with its own partCompleted)
 _ROLES = {"human": "user", "user": "user", "groupparticipant": "user", "ai": "assistant"}
 _ROLES.update(bot="assistant", assistant="assistant", copilot="assistant")

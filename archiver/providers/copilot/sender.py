@@ -19,7 +19,8 @@ from archiver.flatten.records import FlatConversation
 from archiver.loosejson import as_str
 from archiver.providers.copilot.chat import DEFAULT_MODE, CopilotAnswer, CopilotTurn, run_turn
 from archiver.providers.copilot.client import CopilotClient, CopilotSettings, new_copilot_http
-from archiver.providers.copilot.flatten import PROVIDER, flatten_copilot_conversation, message_text
+from archiver.providers.copilot.flatten import flatten_copilot_conversation, message_text
+from archiver.providers.copilot.options import PROVIDER
 
 
 class CopilotProvider(FlatHistorySender[CopilotSettings]):
