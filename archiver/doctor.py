@@ -63,31 +63,31 @@ class DoctorReport:
     target: str  # the base URL checked, without query string or user info
     checks: list[Check] = field(default_factory=list)
     host: str = ""  # the checked host (and port), as a failed check names it
+    # How a failed check names the account's credential, and what a right base URL looks
+    # like ("it should end in /v1"): ``diagnose``'s words for this provider.
+    credential: str = "access token"
+    url_hint: str = ""
 
     @classmethod
-    def at(cls, provider: str, base_url: str) -> DoctorReport:
+    def at(
+        cls, provider: str, base_url: str, *, credential: str = "access token", url_hint: str = ""
+    ) -> DoctorReport:
         """The report on ``provider``'s server at ``base_url`` (named without user info)."""
         host = urlsplit(base_url).netloc.rpartition("@")[2] or base_url
-        return cls(provider, safe_url(base_url), host=host)
+        return cls(
+            provider, safe_url(base_url), host=host, credential=credential, url_hint=url_hint
+        )
 
-    def add_failure(
-        self,
-        exc: UpstreamError,
-        name: str,
-        *,
-        first: bool,
-        credential: str = "access token",
-        url_hint: str = "",
-    ) -> None:
-        """Add the check a failed request makes (``diagnose``), naming this report's host."""
+    def add_failure(self, exc: UpstreamError, name: str, *, first: bool) -> None:
+        """Add the check a failed request makes (``diagnose``), in this report's words."""
         self.checks.append(
             diagnose(
                 exc,
                 name=name,
                 host=self.host,
                 first=first,
-                credential=credential,
-                url_hint=url_hint,
+                credential=self.credential,
+                url_hint=self.url_hint,
             )
         )
 

@@ -11,7 +11,7 @@ from archiver.transport.ratelimit import RateLimiter
 
 async def check_bing(settings: bing.BingSettings, run: DoctorRun) -> DoctorReport:
     """The Bing cookie and host: ``turing/conversation/chats`` must answer ``Success``."""
-    report = DoctorReport.at("bing", settings.bing_base_url)
+    report = DoctorReport.at("bing", settings.bing_base_url, credential="cookie")
     report.checks.append(Check("cookie", OK, f"set ({run.token_source})"))
     url = settings.bing_url(bing.CHATS_PATH)
     async with new_session(timeout_seconds=run.timeout_seconds) as session:
@@ -22,7 +22,7 @@ async def check_bing(settings: bing.BingSettings, run: DoctorRun) -> DoctorRepor
             )
             chats = bing.parse_chat_list(payload)
         except UpstreamError as exc:
-            report.add_failure(exc, "saved chats", first=True, credential="cookie")
+            report.add_failure(exc, "saved chats", first=True)
             return report
     report.checks.append(Check("saved chats", OK, f"{len(chats.chats)} saved chat(s) listed"))
     report.checks.append(clock_check(headers, run.clock()))

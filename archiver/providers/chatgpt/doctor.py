@@ -78,7 +78,7 @@ def limits_check(data: object) -> Check:
 
 
 async def check_chatgpt(settings: ChatGPTSettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport.at("chatgpt", settings.base_url)
+    report = DoctorReport.at("chatgpt", settings.base_url, url_hint=URL_HINT)
     if settings.token is not None:
         report.checks.append(token_check(settings.token.reveal(), run.token_source, run.clock()))
     else:  # session-cookie sign-in: the first request below proves it
@@ -100,7 +100,7 @@ async def check_chatgpt(settings: ChatGPTSettings, run: DoctorRun) -> DoctorRepo
             report.checks.append(clock_check(first.response.headers, run.clock()))
         else:
             assert first.error is not None
-            report.add_failure(first.error, "account", first=True, url_hint=URL_HINT)
+            report.add_failure(first.error, "account", first=True)
         if any(check.status == FAIL for check in report.checks):
             # The others would fail the same way: say so once.
             for _, name, _ in views:
@@ -109,7 +109,7 @@ async def check_chatgpt(settings: ChatGPTSettings, run: DoctorRun) -> DoctorRepo
         for endpoint, name, judge in views:
             result = await query_endpoint(client, endpoint)
             if result.error is not None:
-                report.add_failure(result.error, name, first=False, url_hint=URL_HINT)
+                report.add_failure(result.error, name, first=False)
             else:
                 assert result.response is not None
                 report.checks.append(judge(result.response.data))

@@ -30,11 +30,11 @@ def _add_failure(report: DoctorReport, exc: UpstreamError, name: str, *, first: 
     if isinstance(exc, AuthError):
         report.checks.append(Check(name, FAIL, str(exc), CONFIG))
     else:
-        report.add_failure(exc, name, first=first, credential=CREDENTIAL)
+        report.add_failure(exc, name, first=first)
 
 
 async def check_claude(settings: ClaudeSettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport.at(PROVIDER, settings.base_url)
+    report = DoctorReport.at(PROVIDER, settings.base_url, credential=CREDENTIAL)
     report.checks.append(session_check(settings, run.token_source))
     async with new_session(timeout_seconds=run.timeout_seconds) as session:
         client = ClaudeClient(new_claude_http(session, RateLimiter(None), run.policy), settings)

@@ -17,7 +17,7 @@ from archiver.transport.ratelimit import RateLimiter
 
 
 async def check_copilot(settings: CopilotSettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport.at(PROVIDER, settings.base_url)
+    report = DoctorReport.at(PROVIDER, settings.base_url, credential="Copilot token")
     report.checks.append(token_check(settings.token.reveal(), run.token_source, run.clock()))
     if settings.identity_type:
         report.checks.append(Check("identity type", OK, f"{settings.identity_type!r}"))
@@ -36,7 +36,7 @@ async def check_copilot(settings: CopilotSettings, run: DoctorRun) -> DoctorRepo
             )
             chats, cursor, _ = parse.parse_chat_page(payload)
         except UpstreamError as exc:
-            report.add_failure(exc, "conversations", first=True, credential="Copilot token")
+            report.add_failure(exc, "conversations", first=True)
             return report
     more = " (more pages)" if cursor else ""
     report.checks.append(Check("conversations", OK, f"{len(chats)} listed on the first page{more}"))

@@ -14,7 +14,9 @@ from archiver.transport.http import new_session
 
 
 async def check_openai(settings: OpenAISettings, run: DoctorRun) -> DoctorReport:
-    report = DoctorReport.at(PROVIDER, settings.base_url)
+    report = DoctorReport.at(
+        PROVIDER, settings.base_url, credential="API key", url_hint="it should end in /v1"
+    )
     report.checks.append(Check("key", OK, f"set ({run.token_source})"))
     pacer = ApiPacer()
     async with new_session(timeout_seconds=run.timeout_seconds) as transport:
@@ -22,9 +24,7 @@ async def check_openai(settings: OpenAISettings, run: DoctorRun) -> DoctorReport
         try:
             payload = await client.json("GET", "models", CallStats())
         except UpstreamError as exc:
-            report.add_failure(
-                exc, "models", first=True, credential="API key", url_hint="it should end in /v1"
-            )
+            report.add_failure(exc, "models", first=True)
             return report
         headers = client.last_headers
     data = payload.get("data") if isinstance(payload, dict) else None
