@@ -137,19 +137,27 @@ class BatchOptions:
         return values
 
 
-class _Spending:
+@dataclass(kw_only=True)
+class _Spending(RequestSummary):
     """What the summaries of a batch and of a collect share: rows recorded, tokens billed and
-    what they cost (the fields are the dataclasses' own)."""
+    what they cost."""
 
-    done: int
-    failed: int
-    not_run: int
-    prompt_tokens: int
-    completion_tokens: int
-    requests: int
-    throttled: int
-    prices: tuple[float, float] | None
-    errors: list[str]
+    done: int = 0  # answered in this run
+    failed: int = 0  # failed in this run
+    not_run: int = 0  # a provider-side batch ended (expired, cancelled) without running them
+    prompt_tokens: int = 0  # billed for the answers of this run (failed ones included)
+    completion_tokens: int = 0
+    elapsed_seconds: float = 0.0
+    prices: tuple[float, float] | None = None  # per million tokens, in and out
+    # In counts() (what `archiver runs` lists) these follow the summary's own counters.
+    TRAILING = (
+        "done",
+        "failed",
+        "not_run",
+        "prompt_tokens",
+        "completion_tokens",
+        *RequestSummary.TRAILING,
+    )
 
     @property
     def cost(self) -> float | None:
@@ -185,22 +193,15 @@ class _Spending:
 
 
 @dataclass
-class BatchSummary(_Spending, RequestSummary):
+class BatchSummary(_Spending):
     run_id: int
     provider: str
     rows: int = 0
-    done: int = 0  # answered in this run
     already_done: int = 0  # skipped: answered by an earlier run
-    failed: int = 0  # failed in this run
     skipped_failed: int = 0  # failed earlier, not retried (no --retry-failed)
     not_sent: int = 0  # left pending: blocked behind a failed turn, or the run stopped
     submitted: int = 0  # waiting in a provider-side batch when the run ended
-    not_run: int = 0  # a provider-side batch ended (expired, cancelled) without running them
-    prompt_tokens: int = 0  # billed for the answers of this run (failed ones included)
-    completion_tokens: int = 0
     cleaned: int = 0
-    elapsed_seconds: float = 0.0
-    prices: tuple[float, float] | None = None  # per million tokens, in and out
 
     @property
     def partial(self) -> bool:
@@ -247,19 +248,12 @@ class BatchSummary(_Spending, RequestSummary):
 
 
 @dataclass
-class CollectSummary(_Spending, RequestSummary):
+class CollectSummary(_Spending):
     """``archiver batch DB --collect``: the open provider-side batches looked at once."""
 
     provider: str
     batches: int = 0  # open batches looked at
     waiting: int = 0  # still running upstream after this look
-    done: int = 0
-    failed: int = 0
-    not_run: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    elapsed_seconds: float = 0.0
-    prices: tuple[float, float] | None = None
 
     @property
     def partial(self) -> bool:
