@@ -291,6 +291,7 @@ async def _drain(app: web.Application) -> None:
     )
     if any(results):
         log.warning("%d answer(s) were still running at shutdown and were cut", sum(results))
+    ctx.tallies[:] = [gateway.stats.line(gateway.provider) for gateway in ctx.gateways.values()]
 
 
 def make_app(
@@ -365,7 +366,8 @@ def serve(
     *,
     print_line: Callable[[str], None] = print,
 ) -> None:
-    """Run until SIGINT/SIGTERM; in-flight answers are finished (or archived) first."""
+    """Run until SIGINT/SIGTERM; in-flight answers are finished (or archived) first, then each
+    account's tally is printed."""
     if not options.loopback:
         log.warning(
             "serving on %s, not a loopback address: every route needs an API key; "
@@ -382,3 +384,5 @@ def serve(
         access_log_class=AccessLog,
         **HANDLER_ARGS,
     )
+    for line in app[CONTEXT].tallies:
+        print_line(line)

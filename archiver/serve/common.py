@@ -65,6 +65,8 @@ class ServeContext:
     seed000_sessions: dict[str, Any] = field(default_factory=dict)  # seed 000 conversations
     # Handlers waiting for a request body: shutting down cancels them (nothing was asked yet).
     body_reads: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Each account's tally, written when the gateway has drained (printed as it stops).
+    tallies: list[str] = field(default_factory=list)
 
     @property
     def require_keys_for_viewer(self) -> bool:

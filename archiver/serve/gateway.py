@@ -19,6 +19,7 @@ import asyncio
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -102,15 +103,28 @@ class Exchange:
 
 @dataclass
 class GatewayStats:
+    """One account's tally since the gateway started: logged when it stops."""
+
     admitted: int = 0
-    refused_busy: int = 0
-    refused_throttled: int = 0
+    # Requests turned away at once, by why: "busy" (the queue was full), "throttled" (the
+    # account was resting after an upstream throttle or cap).
+    refused: Counter[str] = field(default_factory=Counter)
     answered: int = 0
     failed: int = 0
-    client_gone: int = 0
+    client_gone: int = 0  # answered and archived after their client had left
     upstream_requests: int = 0
-    max_pending: int = 0
-    started: list[float] = field(default_factory=list)  # monotonic send start per answer
+    max_pending: int = 0  # the most admitted at once (in flight and waiting)
+
+    def line(self, provider: str) -> str:
+        refused = sum(self.refused.values())
+        why = ", ".join(f"{reason} {count}" for reason, count in sorted(self.refused.items()))
+        return (
+            f"gateway {provider}: admitted {self.admitted}, answered {self.answered}, "
+            f"failed {self.failed}, refused {refused}"
+            + (f" ({why})" if why else "")
+            + f", client gone {self.client_gone}, upstream requests {self.upstream_requests}, "
+            f"most at once {self.max_pending}"
+        )
 
 
 class AccountGateway:
@@ -148,11 +162,11 @@ class AccountGateway:
     def _check_upstream(self) -> None:
         rest = self.blocked_until - time.time()
         if rest > 0:
-            self.stats.refused_throttled += 1
+            self.stats.refused["throttled"] += 1
             raise UpstreamThrottled(self.provider, rest, self.blocked_reason)
         pause = self.sender.limiter.pause_remaining()
         if pause > 0:
-            self.stats.refused_throttled += 1
+            self.stats.refused["throttled"] += 1
             raise UpstreamThrottled(self.provider, pause, "429 Too Many Requests")
 
     def _busy_retry_after(self) -> float:
@@ -169,7 +183,7 @@ class AccountGateway:
             raise ShuttingDown()
         self._check_upstream()
         if self.pending >= self.concurrency + self.max_queue:
-            self.stats.refused_busy += 1
+            self.stats.refused["busy"] += 1
             raise GatewayBusy(self.provider, self._busy_retry_after())
 
     # --- the answer --------------------------------------------------------------------------
@@ -239,7 +253,6 @@ class AccountGateway:
             self._failed(exchange, stats, started, str(exc))
             raise
         sent = time.monotonic()
-        self.stats.started.append(sent)
         try:
             answer = await self.sender.send(
                 thread, exchange.prompt, exchange.model, stats, on_text=exchange.on_text

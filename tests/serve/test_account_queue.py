@@ -49,6 +49,8 @@ def test_a_full_queue_is_a_429_that_says_it_is_the_gateways(
             )
             held.release()
             answered = [first.result(), second.result()]
+        gw.stop()
+        tallies = gw.ctx.tallies
     assert [r.status for r in answered] == [200, 200]
     assert refused.status == 429
     assert int(refused.headers["Retry-After"]) >= 1
@@ -60,6 +62,11 @@ def test_a_full_queue_is_a_429_that_says_it_is_the_gateways(
     # The refused ones never reached upstream nor the archive; the queue never grew past 2.
     assert gateway.stats.max_pending == 2
     assert [e["prompt"] for e in exchanges(db_path)] == ["first in", "second in"]
+    # What `archiver serve` prints as it stops: the account's tally, the refusals by why.
+    assert tallies[0] == (
+        "gateway chatgpt: admitted 2, answered 2, failed 0, refused 2 (busy 2), client gone 0, "
+        f"upstream requests {gateway.stats.upstream_requests}, most at once 2"
+    )
 
 
 def test_an_upstream_throttle_is_a_429_that_says_it_is_the_accounts(

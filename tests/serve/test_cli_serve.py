@@ -118,6 +118,9 @@ def test_serve_answers_and_finishes_in_flight_answers_on_sigterm(tmp_path: Path)
     assert process.returncode == 0, out.decode()
     log = out.decode()
     assert "Traceback" not in log
+    # Stopped, it says what each account did: both answers, nothing refused.
+    assert "gateway chatgpt: admitted 2, answered 2, failed 0, refused 0," in log
+    assert "gateway bing: admitted 0," in log
     for secret in (key, token, cookie):
         assert secret not in log
     with sqlite3.connect(db_path) as conn:
