@@ -37,6 +37,7 @@ from archiver.providers.claude.parse import (
     decode_claude,
     raise_for_claude,
 )
+from archiver.transport.base import Response
 from archiver.transport.http import HttpClient, judge, streamed
 from archiver.transport.request import FIREFOX_USER_AGENT, Request, browser_headers
 
@@ -141,9 +142,9 @@ class ClaudeClient:
             json=json,
         )
 
-        async def read(response: Any) -> Any:
+        async def read(response: Response) -> Any:
             payload = await judge(request, response, decode_claude)
-            self.last_headers = {k.lower(): v for k, v in response.headers.items()}
+            self.last_headers = response.headers.lowered()
             return payload
 
         return await self.http.send(request, read)

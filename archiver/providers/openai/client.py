@@ -122,7 +122,7 @@ class OpenAIClient:
     ) -> Callable[[Response], Awaitable[T]]:
         async def read(response: Response) -> T:
             body = await response.read()
-            self.last_headers = {k.lower(): v for k, v in response.headers.items()}
+            self.last_headers = response.headers.lowered()
             self.pacer.observe(rate_limits(self.last_headers))
             return check(
                 response.status,
