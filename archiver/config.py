@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -71,29 +72,48 @@ def read_secret_file(path: str | os.PathLike[str]) -> Secret:
     return Secret(value)
 
 
+def has_control_character(value: str) -> bool:
+    """What an HTTP header value must not hold: a line break or another control character
+    (the client would refuse the request, or worse, a header would be injected)."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
 def _check_one_line(value: str, where: str) -> None:
-    """A credential goes into an HTTP header: line breaks or other control characters there
-    would be refused by the client (or worse, inject a header). Never show the value."""
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    """A credential goes into an HTTP header (``has_control_character``). Never show the
+    value."""
+    if has_control_character(value):
         raise ConfigError(f"{where} holds more than one line or a control character")
 
 
-def load_secret(
-    env_var: str,
-    file: str | os.PathLike[str] | None = None,
-    *,
-    environ: Mapping[str, str] | None = None,
-    what: str = "credential",
-    file_option: str = "--token-file",
-) -> Secret:
-    """A file, when given, wins over the environment variable."""
-    if file is not None:
-        return read_secret_file(file)
-    value = (environ if environ is not None else os.environ).get(env_var, "").strip()
-    if not value:
-        raise ConfigError(f"no {what}: set {env_var}, or pass a 0600 file with {file_option}")
-    _check_one_line(value, env_var)
-    return Secret(value)
+@dataclass(frozen=True)
+class Credential:
+    """A provider's credential, declared once: the environment variable it is read from, what
+    messages call it, and the stem of the options that name a 0600 file holding it instead
+    (``--<stem>-file``; a job's ``<stem>_file`` and ``<stem>_env``)."""
+
+    env_var: str
+    what: str
+    stem: str = "token"
+
+    @property
+    def file_option(self) -> str:
+        return f"--{self.stem.replace('_', '-')}-file"
+
+    def load(
+        self,
+        file: str | os.PathLike[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Secret:
+        """A file, when given, wins over the environment variable."""
+        if file is not None:
+            return read_secret_file(file)
+        value = (environ if environ is not None else os.environ).get(self.env_var, "").strip()
+        if not value:
+            raise ConfigError(
+                f"no {self.what}: set {self.env_var}, or pass a 0600 file with {self.file_option}"
+            )
+        _check_one_line(value, self.env_var)
+        return Secret(value)
 
 
 def pasted_cookie_header(raw: str) -> str:
@@ -114,7 +134,7 @@ def env_header_value(name: str, default: str, environ: Mapping[str, str] | None 
     """A setting sent as an HTTP header (a User-Agent): a control character in it is a config
     error, not a refused request or an injected header."""
     value = env_setting(name, default, environ)
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if has_control_character(value):
         raise ConfigError(f"{name} holds a control character")
     return value
 

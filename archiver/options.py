@@ -13,14 +13,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import click
 
-from archiver.config import Secret, load_secret, read_secret_file
+from archiver.config import Credential, Secret, read_secret_file
 from archiver.errors import ConfigError
 
 
@@ -185,15 +185,16 @@ def credential(stem: str, default_env: str, what: str | None = None) -> dict[str
     }
 
 
-def job_secret(job: JobValues, stem: str, what: str) -> Secret:
+def job_secret(job: JobValues, secret: Credential) -> Secret:
     """The credential a job points at with ``<stem>_file`` (wins) or ``<stem>_env``; read when
     the job runs, so that ``archiver schedule`` never needs it."""
+    stem, what = secret.stem, secret.what
     file = job.options.get(f"{stem}_file")
     if file is not None:
         return read_secret_file(file)
     env_var = job.options[f"{stem}_env"]
     try:
-        return load_secret(env_var, what=what)
+        return replace(secret, env_var=env_var).load()
     except ConfigError:
         # No job-name prefix: the runner names the job. env_var passed env_name, so it is a
         # conventional variable name, not a pasted credential, and safe to show.

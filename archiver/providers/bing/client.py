@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from archiver.config import OneSignIn, Secret, env_base_url, load_secret, pasted_cookie_header
+from archiver.config import OneSignIn, Secret, env_base_url, pasted_cookie_header
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
-from archiver.providers.bing.options import DEFAULT_BING_BASE_URL, DEFAULT_SYDNEY_BASE_URL
+from archiver.providers.bing.options import COOKIE, DEFAULT_BING_BASE_URL, DEFAULT_SYDNEY_BASE_URL
 from archiver.timeutil import to_iso
 from archiver.transport.http import HttpClient
 
@@ -64,13 +64,7 @@ class BingSettings(OneSignIn):
         cls, cookie_file: str | None = None, environ: Mapping[str, str] | None = None
     ) -> BingSettings:
         return cls(
-            cookie=load_secret(
-                "BING_COOKIE",
-                cookie_file,
-                environ=environ,
-                what="Bing cookie",
-                file_option="--cookie-file",
-            ),
+            cookie=COOKIE.load(cookie_file, environ),
             bing_base_url=env_base_url("BING_BASE_URL", DEFAULT_BING_BASE_URL, environ),
             sydney_base_url=env_base_url("SYDNEY_BASE_URL", DEFAULT_SYDNEY_BASE_URL, environ),
         )

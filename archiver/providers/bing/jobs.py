@@ -7,6 +7,7 @@ from typing import Any
 
 from archiver.options import JobValues, job_secret
 from archiver.providers.bing.client import BingSettings
+from archiver.providers.bing.options import COOKIE
 
 
 def settings_for(job: JobValues) -> BingSettings:
@@ -14,7 +15,7 @@ def settings_for(job: JobValues) -> BingSettings:
     names the base URL ``bing_base_url``: ``Sending.key_prefix``)."""
     o = job.options
     return BingSettings(
-        cookie=job_secret(job, "cookie", "Bing cookie"),
+        cookie=job_secret(job, COOKIE),
         bing_base_url=o["base_url"],
         sydney_base_url=o["sydney_base_url"],
     )

@@ -4,12 +4,14 @@ of ``archiver batch``). Light: no HTTP client."""
 from __future__ import annotations
 
 from archiver.backup.options import common_backup_options
+from archiver.config import Credential
 from archiver.options import Option, credential, http_url
 
 DEFAULT_BING_BASE_URL = "https://www.bing.com"
 DEFAULT_SYDNEY_BASE_URL = "https://sydney.bing.com"
 PROVIDER = "bing"
 COOKIE_ENV = "BING_COOKIE"
+COOKIE = Credential(COOKIE_ENV, "Bing cookie", stem="cookie")
 TONES = ("Balanced", "Creative", "Precise")  # conversation styles; the first is the default
 
 
@@ -23,7 +25,7 @@ def host_options(base_url_key: str) -> dict[str, Option]:
         "sydney_base_url": Option(
             http_url, DEFAULT_SYDNEY_BASE_URL, "Sydney host (history, ChatHub)", cli=False
         ),
-        **credential("cookie", COOKIE_ENV, "Bing cookie"),
+        **credential(COOKIE.stem, COOKIE_ENV, COOKIE.what),
     }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from archiver.config import has_control_character
 from archiver.errors import ConfigError
 from archiver.providers.chatgpt.options import PROVIDER
 from archiver.store.db import transaction
@@ -42,7 +43,7 @@ class BrowserProfile:
         agent = (user_agent or env.get("CHATGPT_USER_AGENT") or DEFAULT_USER_AGENT).strip()
         language = (env.get("CHATGPT_LANGUAGE") or DEFAULT_LANGUAGE).strip()
         for name, value in (("user agent", agent), ("language", language)):
-            if not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            if not value or has_control_character(value):
                 raise ConfigError(f"the {name} must be one non-empty line")
         return cls(user_agent=agent, language=language)
 

@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archiver.backup.listing import ListItem, unreadable_entry
-from archiver.config import Secret, env_base_url, load_secret
+from archiver.config import Secret, env_base_url
 from archiver.errors import ConfigError, NotFoundError, UpstreamError, WrongEndpointError
 from archiver.providers.chatgpt.browser import BrowserProfile
-from archiver.providers.chatgpt.options import DEFAULT_BASE_URL, DEFAULT_MAX_RPM
+from archiver.providers.chatgpt.options import DEFAULT_BASE_URL, DEFAULT_MAX_RPM, TOKEN
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.timeutil import to_iso
 from archiver.transport.connect import TRANSPORTS
@@ -60,15 +60,13 @@ class ChatGPTSettings:
             if (
                 session_file is None
                 and token_file is None
-                and not env.get("CHATGPT_ACCESS_TOKEN", "").strip()
+                and not env.get(TOKEN.env_var, "").strip()
             ):
                 raise ConfigError(
                     "no ChatGPT sign-in: set CHATGPT_ACCESS_TOKEN or CHATGPT_SESSION_TOKEN (the "
                     "browser's session cookie), or pass a 0600 --token-file/--session-file"
                 )
-            token = load_secret(
-                "CHATGPT_ACCESS_TOKEN", token_file, environ=env, what="ChatGPT access token"
-            )
+            token = TOKEN.load(token_file, env)
         return cls(
             base_url=env_base_url("CHATGPT_BASE_URL", DEFAULT_BASE_URL, env),
             token=token,

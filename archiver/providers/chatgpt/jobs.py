@@ -24,7 +24,7 @@ from archiver.progress import Progress
 from archiver.providers.chatgpt.backup import ChatGPTExtras, backup_chatgpt
 from archiver.providers.chatgpt.browser import BrowserProfile
 from archiver.providers.chatgpt.client import ChatGPTSettings, choose_transport
-from archiver.providers.chatgpt.options import PROVIDER
+from archiver.providers.chatgpt.options import PROVIDER, TOKEN
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
@@ -59,7 +59,7 @@ def settings_for(job: JobValues) -> ChatGPTSettings:
             )
     return ChatGPTSettings(
         base_url=o["base_url"],
-        token=None if session else job_secret(job, "token", "ChatGPT access token"),
+        token=None if session else job_secret(job, TOKEN),
         account_id=o["account_id"],
         session=session,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from archiver.backup.options import common_backup_options, file_options
+from archiver.config import Credential
 from archiver.options import (
     Option,
     boolean,
@@ -28,6 +29,7 @@ FLATTENER_VERSION = 1
 DEFAULT_BASE_URL = "https://chatgpt.com/backend-api"
 DEFAULT_MAX_RPM = 30.0  # requests per minute: the service throttles hard
 TOKEN_ENV = "CHATGPT_ACCESS_TOKEN"
+TOKEN = Credential(TOKEN_ENV, "ChatGPT access token")
 SESSION_ENV = "CHATGPT_SESSION_TOKEN"
 ROOT_PARENT = "client-created-root"  # parent_message_id of a conversation's first prompt
 FIRST_PARENTS = (ROOT_PARENT, "uuid")
@@ -83,7 +85,7 @@ BACKUP_OPTIONS: dict[str, Option] = {
 SEND_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "ChatGPT backend-api base URL", cli=False),
     "account_id": Option(text, None, "ChatGPT team workspace id", cli=False),
-    **credential("token", TOKEN_ENV, "ChatGPT access token"),
+    **credential(TOKEN.stem, TOKEN_ENV, TOKEN.what),
     "conversation_path": Option(
         text,
         "f/conversation",

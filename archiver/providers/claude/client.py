@@ -7,7 +7,6 @@ never shown, and error messages name only method and path."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -20,7 +19,6 @@ from archiver.config import (
     Secret,
     env_base_url,
     env_header_value,
-    load_secret,
     pasted_cookie_header,
 )
 from archiver.errors import NotFoundError, UpstreamError
@@ -29,7 +27,7 @@ from archiver.providers.claude.options import (
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
     PROVIDER,
-    SESSION_ENV,
+    SESSION,
     USER_AGENT_ENV,
 )
 from archiver.providers.claude.parse import (
@@ -39,6 +37,7 @@ from archiver.providers.claude.parse import (
     decode_claude,
     raise_for_claude,
 )
+from archiver.transport.base import Response
 from archiver.transport.http import HttpClient, judge, streamed
 from archiver.transport.request import FIREFOX_USER_AGENT, Request, browser_headers
 
@@ -79,18 +78,11 @@ class ClaudeSettings(OneSignIn):  # one sign-in; its organizations are walked in
     def from_env(
         cls, session_file: str | None = None, environ: Mapping[str, str] | None = None
     ) -> ClaudeSettings:
-        env = environ if environ is not None else os.environ
-        user_agent = env_header_value(USER_AGENT_ENV, DEFAULT_USER_AGENT, env)
-        secret = load_secret(
-            SESSION_ENV,
-            session_file,
-            environ=env,
-            what="claude.ai session key",
-            file_option="--session-file",
-        )
+        user_agent = env_header_value(USER_AGENT_ENV, DEFAULT_USER_AGENT, environ)
+        secret = SESSION.load(session_file, environ)
         return cls(
             session=Secret(cookie_header(secret.reveal())),
-            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
+            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, environ),
             user_agent=user_agent,
         )
 
@@ -150,9 +142,9 @@ class ClaudeClient:
             json=json,
         )
 
-        async def read(response: Any) -> Any:
+        async def read(response: Response) -> Any:
             payload = await judge(request, response, decode_claude)
-            self.last_headers = {k.lower(): v for k, v in response.headers.items()}
+            self.last_headers = response.headers.lowered()
             return payload
 
         return await self.http.send(request, read)

@@ -9,12 +9,13 @@ from typing import Any
 from archiver.config import Secret
 from archiver.options import JobValues, job_secret
 from archiver.providers.claude.client import DEFAULT_USER_AGENT, ClaudeSettings, cookie_header
+from archiver.providers.claude.options import SESSION
 
 
 def settings_for(job: JobValues) -> ClaudeSettings:
     """Settings from ``base_url`` and ``session_*`` (the batch job kind names them
     ``claude_*``, beside the other providers' keys: ``Sending.key_prefix``)."""
-    secret = job_secret(job, "session", "claude.ai session key")
+    secret = job_secret(job, SESSION)
     return ClaudeSettings(
         session=Secret(cookie_header(secret.reveal())),
         base_url=job.options["base_url"],

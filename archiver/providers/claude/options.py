@@ -5,6 +5,7 @@ providers'). Light on purpose: the registry imports it to list and generate comm
 from __future__ import annotations
 
 from archiver.backup.options import common_backup_options, file_options
+from archiver.config import Credential
 from archiver.options import Option, credential, http_url
 
 PROVIDER = "claude"
@@ -12,6 +13,7 @@ PROVIDER = "claude"
 FLATTENER_VERSION = 1
 DEFAULT_BASE_URL = "https://claude.ai"  # the web app's API is under /api
 SESSION_ENV = "CLAUDE_SESSION_KEY"  # the sessionKey cookie's value, or a whole Cookie header
+SESSION = Credential(SESSION_ENV, "claude.ai session key", stem="session")
 BASE_URL_ENV = "CLAUDE_BASE_URL"
 USER_AGENT_ENV = "CLAUDE_USER_AGENT"
 # The parent a conversation's first message names: a sentinel, not a message.
@@ -21,7 +23,7 @@ DEFAULT_VARIANT = "default"  # claude/default: the account's own default model
 
 BACKUP_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "claude.ai host (the emulator)", cli=False),
-    **credential("session", SESSION_ENV, "claude.ai session key"),
+    **credential(SESSION.stem, SESSION_ENV, SESSION.what),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM),
     **file_options("uploaded files and images"),
 }
@@ -29,5 +31,5 @@ BACKUP_OPTIONS: dict[str, Option] = {
 # Claude's keys of the ``batch`` job kind and of `archiver batch` / `archiver serve`.
 SEND_OPTIONS: dict[str, Option] = {
     "claude_base_url": Option(http_url, DEFAULT_BASE_URL, "claude.ai host", cli=False),
-    **credential("claude_session", SESSION_ENV, "claude.ai session key"),
+    **credential(f"claude_{SESSION.stem}", SESSION_ENV, SESSION.what),
 }

@@ -17,7 +17,13 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from archiver.backup.client_source import ListEntry, newest_first
-from archiver.config import OneSignIn, Secret, env_base_url, env_header_value, load_secret
+from archiver.config import (
+    OneSignIn,
+    Secret,
+    env_base_url,
+    env_header_value,
+    has_control_character,
+)
 from archiver.errors import ChallengeError, ConfigError
 from archiver.providers.copilot import parse
 from archiver.providers.copilot.options import (
@@ -25,7 +31,7 @@ from archiver.providers.copilot.options import (
     DEFAULT_BASE_URL,
     IDENTITY_ENV,
     PROVIDER,
-    TOKEN_ENV,
+    TOKEN,
     USER_AGENT_ENV,
 )
 from archiver.providers.copilot.parse import Page
@@ -57,13 +63,11 @@ class CopilotSettings(OneSignIn):
     ) -> CopilotSettings:
         env = environ if environ is not None else os.environ
         identity = env.get(IDENTITY_ENV, "").strip() or None
-        if identity is not None and any(ord(c) < 32 or ord(c) == 127 for c in identity):
+        if identity is not None and has_control_character(identity):
             raise ConfigError(f"{IDENTITY_ENV} holds a control character")
         user_agent = env_header_value(USER_AGENT_ENV, DEFAULT_USER_AGENT, env)
         return cls(
-            token=load_secret(
-                TOKEN_ENV, token_file, environ=env, what="Copilot token", file_option="--token-file"
-            ),
+            token=TOKEN.load(token_file, env),
             identity_type=identity,
             base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
             user_agent=user_agent,

@@ -10,6 +10,7 @@ from archiver.options import (
     job_secret,
 )
 from archiver.providers.copilot.client import DEFAULT_USER_AGENT, CopilotSettings
+from archiver.providers.copilot.options import TOKEN
 
 
 def settings_for(job: JobValues) -> CopilotSettings:
@@ -17,7 +18,7 @@ def settings_for(job: JobValues) -> CopilotSettings:
     them ``copilot_*``, beside the other providers' keys: ``Sending.key_prefix``)."""
     o = job.options
     return CopilotSettings(
-        token=job_secret(job, "token", "Copilot token"),
+        token=job_secret(job, TOKEN),
         identity_type=o.get("identity_type"),
         base_url=o["base_url"],
         user_agent=DEFAULT_USER_AGENT,

@@ -4,11 +4,13 @@ Copilot's keys of ``archiver batch``). Light: no HTTP client."""
 from __future__ import annotations
 
 from archiver.backup.options import common_backup_options, file_options
+from archiver.config import Credential
 from archiver.options import Option, credential, http_url, text
 
 PROVIDER = "copilot"
 DEFAULT_BASE_URL = "https://copilot.microsoft.com"
 TOKEN_ENV = "COPILOT_ACCESS_TOKEN"
+TOKEN = Credential(TOKEN_ENV, "Copilot token")
 IDENTITY_ENV = "COPILOT_IDENTITY_TYPE"
 BASE_URL_ENV = "COPILOT_BASE_URL"
 USER_AGENT_ENV = "COPILOT_USER_AGENT"
@@ -19,7 +21,7 @@ IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still
 BACKUP_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
     "identity_type": Option(text, None, "x-useridentitytype header (e.g. google)", cli=False),
-    **credential("token", TOKEN_ENV, "Copilot token"),
+    **credential(TOKEN.stem, TOKEN_ENV, TOKEN.what),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM),
     **file_options("images messages show"),
 }
@@ -27,5 +29,5 @@ BACKUP_OPTIONS: dict[str, Option] = {
 SEND_OPTIONS: dict[str, Option] = {
     "copilot_base_url": Option(http_url, DEFAULT_BASE_URL, "Copilot host", cli=False),
     "copilot_identity_type": Option(text, None, "Copilot x-useridentitytype header", cli=False),
-    **credential("copilot_token", TOKEN_ENV, "Copilot token"),
+    **credential(f"copilot_{TOKEN.stem}", TOKEN_ENV, TOKEN.what),
 }

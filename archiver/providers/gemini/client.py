@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from archiver.config import OneSignIn, Secret, env_base_url, load_secret, pasted_cookie_header
+from archiver.config import OneSignIn, Secret, env_base_url, pasted_cookie_header
 from archiver.errors import (
     EXIT_PARTIAL,
     AuthError,
@@ -31,6 +30,7 @@ from archiver.providers.gemini import parse
 from archiver.providers.gemini.options import (
     AUTH_REFUSED,
     BASE_URL_ENV,
+    COOKIE,
     COOKIE_ENV,
     DEFAULT_BASE_URL,
     LIST_PAGE_SIZE,
@@ -98,16 +98,9 @@ class GeminiSettings(OneSignIn):
     def from_env(
         cls, cookie_file: str | None = None, environ: Mapping[str, str] | None = None
     ) -> GeminiSettings:
-        env = environ if environ is not None else os.environ
         return cls(
-            cookie=load_secret(
-                COOKIE_ENV,
-                cookie_file,
-                environ=env,
-                what="Gemini cookie",
-                file_option="--cookie-file",
-            ),
-            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
+            cookie=COOKIE.load(cookie_file, environ),
+            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, environ),
         )
 
     @property

@@ -7,13 +7,12 @@ from typing import Any
 
 from archiver.options import JobValues, job_secret
 from archiver.providers.gemini.client import GeminiSettings
+from archiver.providers.gemini.options import COOKIE
 
 
 def settings_for(job: JobValues) -> GeminiSettings:
     """Settings from ``base_url`` and ``cookie_env`` / ``cookie_file``."""
-    return GeminiSettings(
-        cookie=job_secret(job, "cookie", "Gemini cookie"), base_url=job.options["base_url"]
-    )
+    return GeminiSettings(cookie=job_secret(job, COOKIE), base_url=job.options["base_url"])
 
 
 def settings_for_job(job: JobValues) -> GeminiSettings:

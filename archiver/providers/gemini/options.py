@@ -4,11 +4,13 @@ Light: no HTTP client."""
 from __future__ import annotations
 
 from archiver.backup.options import common_backup_options, file_options
+from archiver.config import Credential
 from archiver.options import Option, credential, http_url
 
 PROVIDER = "gemini"
 DEFAULT_BASE_URL = "https://gemini.google.com"
 COOKIE_ENV = "GEMINI_COOKIE"
+COOKIE = Credential(COOKIE_ENV, "Gemini cookie", stem="cookie")
 BASE_URL_ENV = "GEMINI_BASE_URL"
 DEFAULT_BACKUP_RPM = 20.0
 IMAGE_RPM = 120.0  # image hosts are not the account: a pace of their own, still bounded
@@ -30,7 +32,7 @@ AUTH_REFUSED = (
 
 BACKUP_OPTIONS: dict[str, Option] = {
     "base_url": Option(http_url, DEFAULT_BASE_URL, "Gemini host", cli=False),
-    **credential("cookie", COOKIE_ENV, "Gemini cookie (a Cookie header)"),
+    **credential(COOKIE.stem, COOKIE_ENV, "Gemini cookie (a Cookie header)"),
     **common_backup_options(default_rpm=DEFAULT_BACKUP_RPM, listed="chats"),
     **file_options("images answers show"),
 }

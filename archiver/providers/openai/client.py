@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from archiver import __version__
 from archiver.batch.sender import CallStats
-from archiver.config import Secret, env_base_url, load_secret
+from archiver.config import Secret, env_base_url
 from archiver.doctor import safe_url
-from archiver.providers.openai.options import BASE_URL_ENV, DEFAULT_BASE_URL, KEY_ENV
+from archiver.providers.openai.options import BASE_URL_ENV, DEFAULT_BASE_URL, KEY
 from archiver.providers.openai.pacing import ApiPacer
 from archiver.providers.openai.parse import check_answer, json_body, rate_limits
 from archiver.transport.base import Response, Transport
@@ -40,12 +40,9 @@ class OpenAISettings:
         key_file: str | os.PathLike[str] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> OpenAISettings:
-        env = environ if environ is not None else os.environ
         return cls(
-            key=load_secret(
-                KEY_ENV, key_file, environ=env, what="API key", file_option="--key-file"
-            ),
-            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
+            key=KEY.load(key_file, environ),
+            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, environ),
         )
 
     @property
@@ -125,7 +122,7 @@ class OpenAIClient:
     ) -> Callable[[Response], Awaitable[T]]:
         async def read(response: Response) -> T:
             body = await response.read()
-            self.last_headers = {k.lower(): v for k, v in response.headers.items()}
+            self.last_headers = response.headers.lowered()
             self.pacer.observe(rate_limits(self.last_headers))
             return check(
                 response.status,

@@ -8,6 +8,7 @@ from typing import Any
 
 from archiver.options import JobValues, job_secret
 from archiver.providers.openai.client import OpenAISettings
+from archiver.providers.openai.options import KEY
 
 
 def settings_from_env(values: Mapping[str, Any]) -> OpenAISettings:
@@ -15,6 +16,4 @@ def settings_from_env(values: Mapping[str, Any]) -> OpenAISettings:
 
 
 def settings_for_job(job: JobValues) -> OpenAISettings:
-    return OpenAISettings(
-        key=job_secret(job, "key", "API key"), base_url=job.options["openai_base_url"]
-    )
+    return OpenAISettings(key=job_secret(job, KEY), base_url=job.options["openai_base_url"])

@@ -3,11 +3,13 @@ the ``batch`` job kind), beside every other provider's. Light: no HTTP client.""
 
 from __future__ import annotations
 
+from archiver.config import Credential
 from archiver.options import Option, credential, http_url, integer, number, path, positive_number
 
 PROVIDER = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 KEY_ENV = "OPENAI_API_KEY"
+KEY = Credential(KEY_ENV, "API key", stem="key")
 BASE_URL_ENV = "OPENAI_BASE_URL"
 
 
@@ -15,7 +17,7 @@ SEND_OPTIONS: dict[str, Option] = {
     "openai_base_url": Option(
         http_url, DEFAULT_BASE_URL, "OpenAI-compatible base URL, ending in /v1", cli=False
     ),
-    **credential("key", KEY_ENV),
+    **credential(KEY.stem, KEY_ENV),
     "temperature": Option(number(0, 2), None, "openai: sampling temperature, 0 to 2."),
     "max_tokens": Option(
         integer(1),
