@@ -71,6 +71,15 @@ if TYPE_CHECKING:  # engine types: imported for annotations only, so provider.py
     from archiver.summary import Summary
 
 
+# Every exit code a backup can end with (docs/jobs.md lists them for jobs too).
+BACKUP_EXIT_CODES = (
+    f"Exit codes: {EXIT_OK} ok, {EXIT_FAILED} failed, {EXIT_CONFIG} usage/auth/config (a refused "
+    f"credential: copy a fresh one), {EXIT_PARTIAL} partial (some conversations or files failed, "
+    "or a throttle, a challenge, a consent or sign-in page stopped the run: what was archived "
+    f"is kept), {EXIT_LOCKED} DB in use by another run."
+)
+
+
 # --- capabilities ------------------------------------------------------------------------------
 
 
@@ -114,21 +123,11 @@ class Backup(Capability):
     default_module: ClassVar[str] = "backup"
     options: Mapping[str, Option]
     help: str  # the subcommand's --help: what it archives, where credential and hosts come from
-    # What exit 2 and exit 3 mean for this account, in words ("a refused token: they last
-    # about a day"); the exit-code legend that ends ``command_help`` is written once, here.
-    refused: str = ""
-    partial: str = ""
 
     @property
     def command_help(self) -> str:
-        """``help``, then every exit code a backup can end with (docs/jobs.md lists them)."""
-        refused = f" ({self.refused})" if self.refused else ""
-        partial = f" ({self.partial})" if self.partial else ""
-        legend = (
-            f"Exit codes: {EXIT_OK} ok, {EXIT_FAILED} failed, {EXIT_CONFIG} usage/auth/config"
-            f"{refused}, {EXIT_PARTIAL} partial{partial}, {EXIT_LOCKED} DB in use by another run."
-        )
-        return f"{inspect.cleandoc(self.help)}\n\n{legend}"
+        """``help``, then the exit codes: the backup engine's, the same for every provider."""
+        return f"{inspect.cleandoc(self.help)}\n\n{BACKUP_EXIT_CODES}"
 
     async def run(
         self,

@@ -21,7 +21,6 @@ class Bing(base.Provider):
     and the hosts from BING_BASE_URL and SYDNEY_BASE_URL. Later runs fetch only chats whose
     update time changed.
     """,
-        partial="some chats failed, or Bing throttled or asked for a CAPTCHA: what was archived is kept",
     )
     sending = base.Sending(
         options=options.SEND_OPTIONS,

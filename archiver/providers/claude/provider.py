@@ -21,10 +21,8 @@ class Claude(base.Provider):
     Reads the session from CLAUDE_SESSION_KEY (the sessionKey cookie's value, or a whole
     Cookie header copied from a signed-in browser) or --session-file, the host from
     CLAUDE_BASE_URL and the browser's User-Agent from CLAUDE_USER_AGENT. Later runs fetch only
-    conversations whose updated_at changed.
+    conversations whose updated_at changed. A throttle longer than --max-wait stops the run.
     """,
-        refused="a refused session key: copy a fresh one",
-        partial="some failed, a Cloudflare check, a throttle longer than --max-wait",
     )
     sending = base.Sending(
         options=options.SEND_OPTIONS,

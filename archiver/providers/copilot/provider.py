@@ -17,12 +17,10 @@ class Copilot(base.Provider):
         options=options.BACKUP_OPTIONS,
         help="""Archive every Microsoft Copilot conversation (the list and each one's history) into DB.
 
-    Reads the token from COPILOT_ACCESS_TOKEN (or --token-file), the account type header from
-    COPILOT_IDENTITY_TYPE and the host from COPILOT_BASE_URL. Later runs fetch only
-    conversations whose updatedAt changed.
+    Reads the token from COPILOT_ACCESS_TOKEN (or --token-file; a token lasts about a day),
+    the account type header from COPILOT_IDENTITY_TYPE and the host from COPILOT_BASE_URL.
+    Later runs fetch only conversations whose updatedAt changed.
     """,
-        refused="a refused token: they last about a day",
-        partial="some failed, or a Cloudflare check",
     )
     sending = base.Sending(
         options=options.SEND_OPTIONS,

@@ -22,8 +22,6 @@ class Gemini(base.Provider):
     runs read only chats the list shows changed. The images answers show are then downloaded
     into the file store, with no cookie (--no-files: none).
     """,
-        refused="a refused cookie: copy a fresh one",
-        partial="some chats or images failed, a throttle, or a consent or sign-in page",
     )
     export = base.ExportFormat(label="a Google Takeout with Gemini Apps activity (My Activity)")
     emulator = base.Emulator()
