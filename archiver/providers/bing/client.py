@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from archiver.config import OneSignIn, Secret, env_base_url, pasted_cookie_header
+from archiver.config import (
+    EnvUrl,
+    FromEnvironment,
+    OneSignIn,
+    Secret,
+    env_sources,
+    pasted_cookie_header,
+)
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
 from archiver.providers.bing.options import COOKIE, DEFAULT_BING_BASE_URL, DEFAULT_SYDNEY_BASE_URL
 from archiver.timeutil import to_iso
@@ -54,20 +61,16 @@ def cookie_header_value(raw: str) -> str:
 
 
 @dataclass(frozen=True)
-class BingSettings(OneSignIn):
+class BingSettings(OneSignIn, FromEnvironment):
     cookie: Secret
     bing_base_url: str = DEFAULT_BING_BASE_URL
     sydney_base_url: str = DEFAULT_SYDNEY_BASE_URL
 
-    @classmethod
-    def from_env(
-        cls, cookie_file: str | None = None, environ: Mapping[str, str] | None = None
-    ) -> BingSettings:
-        return cls(
-            cookie=COOKIE.load(cookie_file, environ),
-            bing_base_url=env_base_url("BING_BASE_URL", DEFAULT_BING_BASE_URL, environ),
-            sydney_base_url=env_base_url("SYDNEY_BASE_URL", DEFAULT_SYDNEY_BASE_URL, environ),
-        )
+    FROM_ENV = env_sources(
+        cookie=COOKIE,
+        bing_base_url=EnvUrl("BING_BASE_URL", DEFAULT_BING_BASE_URL),
+        sydney_base_url=EnvUrl("SYDNEY_BASE_URL", DEFAULT_SYDNEY_BASE_URL),
+    )
 
     def headers(self) -> dict[str, str]:
         return {

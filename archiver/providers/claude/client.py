@@ -15,10 +15,12 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from archiver.backup.client_source import ListEntry
 from archiver.config import (
+    EnvHeader,
+    EnvUrl,
+    FromEnvironment,
     OneSignIn,
     Secret,
-    env_base_url,
-    env_header_value,
+    env_sources,
     pasted_cookie_header,
 )
 from archiver.errors import NotFoundError, UpstreamError
@@ -69,22 +71,21 @@ def cookie_header(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class ClaudeSettings(OneSignIn):  # one sign-in; its organizations are walked in one run
-    session: Secret  # the Cookie header to send (see cookie_header)
+class ClaudeSettings(OneSignIn, FromEnvironment):
+    # One sign-in; its organizations are walked in one run.
+    session: Secret  # as pasted; kept as the Cookie header to send (``cookie_header``)
     base_url: str = DEFAULT_BASE_URL
     user_agent: str = DEFAULT_USER_AGENT
 
-    @classmethod
-    def from_env(
-        cls, session_file: str | None = None, environ: Mapping[str, str] | None = None
-    ) -> ClaudeSettings:
-        user_agent = env_header_value(USER_AGENT_ENV, DEFAULT_USER_AGENT, environ)
-        secret = SESSION.load(session_file, environ)
-        return cls(
-            session=Secret(cookie_header(secret.reveal())),
-            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, environ),
-            user_agent=user_agent,
-        )
+    FROM_ENV = env_sources(
+        user_agent=EnvHeader(USER_AGENT_ENV, DEFAULT_USER_AGENT),
+        session=SESSION,
+        base_url=EnvUrl(BASE_URL_ENV, DEFAULT_BASE_URL),
+    )
+
+    def __post_init__(self) -> None:
+        # The bare sessionKey value becomes the header; a header stays as it is.
+        object.__setattr__(self, "session", Secret(cookie_header(self.session.reveal())))
 
     def headers(self) -> dict[str, str]:
         return {**browser_headers(self.base_url, self.user_agent), "Cookie": self.session.reveal()}

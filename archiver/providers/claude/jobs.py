@@ -6,18 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archiver.config import Secret
 from archiver.options import JobValues, job_secret
-from archiver.providers.claude.client import DEFAULT_USER_AGENT, ClaudeSettings, cookie_header
+from archiver.providers.claude.client import DEFAULT_USER_AGENT, ClaudeSettings
 from archiver.providers.claude.options import SESSION
 
 
 def settings_for(job: JobValues) -> ClaudeSettings:
     """Settings from ``base_url`` and ``session_*`` (the batch job kind names them
     ``claude_*``, beside the other providers' keys: ``Sending.key_prefix``)."""
-    secret = job_secret(job, SESSION)
     return ClaudeSettings(
-        session=Secret(cookie_header(secret.reveal())),
+        session=job_secret(job, SESSION),
         base_url=job.options["base_url"],
         user_agent=DEFAULT_USER_AGENT,
     )

@@ -8,9 +8,8 @@ only to the configured Copilot host, never shown, and error messages name only m
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -18,13 +17,14 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from archiver.backup.client_source import ListEntry, newest_first
 from archiver.config import (
+    EnvHeader,
+    EnvUrl,
+    FromEnvironment,
     OneSignIn,
     Secret,
-    env_base_url,
-    env_header_value,
-    has_control_character,
+    env_sources,
 )
-from archiver.errors import ChallengeError, ConfigError
+from archiver.errors import ChallengeError
 from archiver.providers.copilot import parse
 from archiver.providers.copilot.options import (
     BASE_URL_ENV,
@@ -51,27 +51,18 @@ MAX_PAGES = 10_000  # a server handing out fresh cursors forever must not loop u
 
 
 @dataclass(frozen=True)
-class CopilotSettings(OneSignIn):
+class CopilotSettings(OneSignIn, FromEnvironment):
     token: Secret
     identity_type: str | None = None
     base_url: str = DEFAULT_BASE_URL
     user_agent: str = DEFAULT_USER_AGENT
 
-    @classmethod
-    def from_env(
-        cls, token_file: str | None = None, environ: Mapping[str, str] | None = None
-    ) -> CopilotSettings:
-        env = environ if environ is not None else os.environ
-        identity = env.get(IDENTITY_ENV, "").strip() or None
-        if identity is not None and has_control_character(identity):
-            raise ConfigError(f"{IDENTITY_ENV} holds a control character")
-        user_agent = env_header_value(USER_AGENT_ENV, DEFAULT_USER_AGENT, env)
-        return cls(
-            token=TOKEN.load(token_file, env),
-            identity_type=identity,
-            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
-            user_agent=user_agent,
-        )
+    FROM_ENV = env_sources(
+        identity_type=EnvHeader(IDENTITY_ENV),
+        user_agent=EnvHeader(USER_AGENT_ENV, DEFAULT_USER_AGENT),
+        token=TOKEN,
+        base_url=EnvUrl(BASE_URL_ENV, DEFAULT_BASE_URL),
+    )
 
     def browser_headers(self) -> dict[str, str]:
         """What the web app's own requests carry, minus credentials."""

@@ -16,7 +16,14 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from archiver.config import OneSignIn, Secret, env_base_url, pasted_cookie_header
+from archiver.config import (
+    EnvUrl,
+    FromEnvironment,
+    OneSignIn,
+    Secret,
+    env_sources,
+    pasted_cookie_header,
+)
 from archiver.errors import (
     EXIT_PARTIAL,
     AuthError,
@@ -86,22 +93,18 @@ def cookie_header_value(raw: str) -> str:
 
 
 @dataclass(frozen=True)
-class GeminiSettings(OneSignIn):
+class GeminiSettings(OneSignIn, FromEnvironment):
     cookie: Secret
     base_url: str = DEFAULT_BASE_URL
     user_agent: str = DEFAULT_USER_AGENT
 
+    FROM_ENV = env_sources(
+        cookie=COOKIE,
+        base_url=EnvUrl(BASE_URL_ENV, DEFAULT_BASE_URL),
+    )
+
     def __post_init__(self) -> None:
         cookie_header_value(self.cookie.reveal())  # a malformed cookie is a config error now
-
-    @classmethod
-    def from_env(
-        cls, cookie_file: str | None = None, environ: Mapping[str, str] | None = None
-    ) -> GeminiSettings:
-        return cls(
-            cookie=COOKIE.load(cookie_file, environ),
-            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, environ),
-        )
 
     @property
     def origin(self) -> str:

@@ -9,7 +9,6 @@ the method and path, never the key (``parse.redact``)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +16,7 @@ from typing import Any, TypeVar
 
 from archiver import __version__
 from archiver.batch.sender import CallStats
-from archiver.config import Secret, env_base_url
+from archiver.config import EnvUrl, FromEnvironment, Secret, env_sources
 from archiver.doctor import safe_url
 from archiver.providers.openai.options import BASE_URL_ENV, DEFAULT_BASE_URL, KEY
 from archiver.providers.openai.pacing import ApiPacer
@@ -30,20 +29,14 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class OpenAISettings:
+class OpenAISettings(FromEnvironment):
     key: Secret
     base_url: str = DEFAULT_BASE_URL
 
-    @classmethod
-    def from_env(
-        cls,
-        key_file: str | os.PathLike[str] | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> OpenAISettings:
-        return cls(
-            key=KEY.load(key_file, environ),
-            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, environ),
-        )
+    FROM_ENV = env_sources(
+        key=KEY,
+        base_url=EnvUrl(BASE_URL_ENV, DEFAULT_BASE_URL),
+    )
 
     @property
     def account(self) -> str:
