@@ -8,8 +8,6 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
-from typing import ClassVar, Self
 from urllib.parse import urlsplit
 
 from archiver.errors import ConfigError
@@ -36,16 +34,6 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
-
-
-class OneSignIn:
-    """Settings whose secret is the only sign-in there is to the upstream (a cookie, a token
-    with no account id beside it): runs, cool-downs and sync state are kept for the account
-    ``""``."""
-
-    @property
-    def account(self) -> str:
-        return ""
 
 
 def read_secret_file(path: str | os.PathLike[str]) -> Secret:
@@ -141,65 +129,3 @@ def env_base_url(name: str, default: str, environ: Mapping[str, str] | None = No
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigError(f"{name} must not contain a user, password, query string or fragment")
     return value
-
-
-# --- settings declared by where each field comes from ------------------------------------------
-
-
-@dataclass(frozen=True)
-class EnvUrl:
-    """A base URL from ``env_var`` (``env_base_url``: checked), else ``default``."""
-
-    env_var: str
-    default: str
-
-    def read(self, environ: Mapping[str, str]) -> str:
-        return env_base_url(self.env_var, self.default, environ)
-
-
-@dataclass(frozen=True)
-class EnvHeader:
-    """A value sent as an HTTP header (a User-Agent) from ``env_var``, else ``default`` (None:
-    not sent). A control character in it is a config error, not a refused request or an
-    injected header."""
-
-    env_var: str
-    default: str | None = None
-
-    def read(self, environ: Mapping[str, str]) -> str | None:
-        value = environ.get(self.env_var, "").strip() or self.default
-        if value is not None and has_control_character(value):
-            raise ConfigError(f"{self.env_var} holds a control character")
-        return value
-
-
-EnvSource = Credential | EnvUrl | EnvHeader
-
-
-def env_sources(**sources: EnvSource) -> Mapping[str, EnvSource]:
-    """A settings class's ``FROM_ENV``: field name → where it comes from, in reading order."""
-    return MappingProxyType(sources)
-
-
-class FromEnvironment:
-    """Settings whose class says where each field comes from: ``FROM_ENV`` maps a field to
-    its ``Credential`` (a file, when given, wins over its variable), ``EnvUrl`` or
-    ``EnvHeader``, read in that order (the first bad one is the error). Fields it does not
-    name keep their defaults."""
-
-    FROM_ENV: ClassVar[Mapping[str, EnvSource]]
-
-    @classmethod
-    def from_env(
-        cls,
-        secret_file: str | os.PathLike[str] | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> Self:
-        env = environ if environ is not None else os.environ
-        values = {
-            name: source.load(secret_file, env)
-            if isinstance(source, Credential)
-            else source.read(env)
-            for name, source in cls.FROM_ENV.items()
-        }
-        return cls(**values)

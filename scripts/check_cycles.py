@@ -129,6 +129,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "privatefiles",
         "clock",
         "loosejson",
+        "settings",
     ),
     ("interrupts", ""),  # "": the package's own __init__ (its version)
 )

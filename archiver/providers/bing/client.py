@@ -17,16 +17,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from archiver.config import (
-    EnvUrl,
-    FromEnvironment,
-    OneSignIn,
-    Secret,
-    env_sources,
-    pasted_cookie_header,
-)
+from archiver.config import Secret, pasted_cookie_header
 from archiver.errors import AuthError, NotFoundError, QuotaExhausted, UpstreamError
 from archiver.providers.bing.options import COOKIE, DEFAULT_BING_BASE_URL, DEFAULT_SYDNEY_BASE_URL
+from archiver.settings import EnvUrl, FromEnvironment, OneSignIn, env_sources
 from archiver.timeutil import to_iso
 from archiver.transport.http import HttpClient
 

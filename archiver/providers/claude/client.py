@@ -14,15 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 from archiver.backup.client_source import ListEntry
-from archiver.config import (
-    EnvHeader,
-    EnvUrl,
-    FromEnvironment,
-    OneSignIn,
-    Secret,
-    env_sources,
-    pasted_cookie_header,
-)
+from archiver.config import Secret, pasted_cookie_header
 from archiver.errors import NotFoundError, UpstreamError
 from archiver.providers.claude import parse
 from archiver.providers.claude.options import (
@@ -39,6 +31,7 @@ from archiver.providers.claude.parse import (
     decode_claude,
     raise_for_claude,
 )
+from archiver.settings import EnvHeader, EnvUrl, FromEnvironment, OneSignIn, env_sources
 from archiver.transport.base import Response
 from archiver.transport.http import HttpClient, judge, streamed
 from archiver.transport.request import FIREFOX_USER_AGENT, Request, browser_headers

@@ -16,14 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from archiver.backup.client_source import ListEntry, newest_first
-from archiver.config import (
-    EnvHeader,
-    EnvUrl,
-    FromEnvironment,
-    OneSignIn,
-    Secret,
-    env_sources,
-)
+from archiver.config import Secret
 from archiver.errors import ChallengeError
 from archiver.providers.copilot import parse
 from archiver.providers.copilot.options import (
@@ -35,6 +28,7 @@ from archiver.providers.copilot.options import (
     USER_AGENT_ENV,
 )
 from archiver.providers.copilot.parse import Page
+from archiver.settings import EnvHeader, EnvUrl, FromEnvironment, OneSignIn, env_sources
 from archiver.transport.http import HttpClient
 from archiver.transport.request import EDGE_USER_AGENT, browser_headers
 

@@ -16,14 +16,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from archiver.config import (
-    EnvUrl,
-    FromEnvironment,
-    OneSignIn,
-    Secret,
-    env_sources,
-    pasted_cookie_header,
-)
+from archiver.config import Secret, pasted_cookie_header
 from archiver.errors import (
     EXIT_PARTIAL,
     AuthError,
@@ -45,6 +38,7 @@ from archiver.providers.gemini.options import (
     READ_PAGE_SIZE,
     READ_RPC,
 )
+from archiver.settings import EnvUrl, FromEnvironment, OneSignIn, env_sources
 from archiver.transport.base import Response
 from archiver.transport.http import HttpClient, judge
 from archiver.transport.request import CHROME_USER_AGENT, Request
@@ -98,10 +92,7 @@ class GeminiSettings(OneSignIn, FromEnvironment):
     base_url: str = DEFAULT_BASE_URL
     user_agent: str = DEFAULT_USER_AGENT
 
-    FROM_ENV = env_sources(
-        cookie=COOKIE,
-        base_url=EnvUrl(BASE_URL_ENV, DEFAULT_BASE_URL),
-    )
+    FROM_ENV = env_sources(cookie=COOKIE, base_url=EnvUrl(BASE_URL_ENV, DEFAULT_BASE_URL))
 
     def __post_init__(self) -> None:
         cookie_header_value(self.cookie.reveal())  # a malformed cookie is a config error now

@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 
 from archiver import __version__
 from archiver.batch.sender import CallStats
-from archiver.config import EnvUrl, FromEnvironment, Secret, env_sources
+from archiver.config import Secret
 from archiver.doctor import safe_url
 from archiver.providers.openai.options import BASE_URL_ENV, DEFAULT_BASE_URL, KEY
 from archiver.providers.openai.pacing import ApiPacer
 from archiver.providers.openai.parse import check_answer, json_body, rate_limits
+from archiver.settings import EnvUrl, FromEnvironment, env_sources
 from archiver.transport.base import Response, Transport
 from archiver.transport.http import HttpClient, RetryPolicy, call_with_retries
 from archiver.transport.request import FormField, Request
@@ -33,10 +34,7 @@ class OpenAISettings(FromEnvironment):
     key: Secret
     base_url: str = DEFAULT_BASE_URL
 
-    FROM_ENV = env_sources(
-        key=KEY,
-        base_url=EnvUrl(BASE_URL_ENV, DEFAULT_BASE_URL),
-    )
+    FROM_ENV = env_sources(key=KEY, base_url=EnvUrl(BASE_URL_ENV, DEFAULT_BASE_URL))
 
     @property
     def account(self) -> str:

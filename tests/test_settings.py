@@ -1,4 +1,4 @@
-"""Settings declared by where each field comes from (``config.FromEnvironment``)."""
+"""Settings declared by where each field comes from (``settings.FromEnvironment``)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from archiver.config import (
-    Credential,
-    EnvHeader,
-    EnvUrl,
-    FromEnvironment,
-    Secret,
-    env_sources,
-)
+from archiver.config import Credential, Secret
 from archiver.errors import ConfigError
+from archiver.settings import EnvHeader, EnvUrl, FromEnvironment, env_sources
 
 TOKEN = Credential("DEMO_TOKEN", "demo token")
 
