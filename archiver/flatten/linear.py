@@ -11,7 +11,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.flatten.records import FLATTENER_VERSION, FlatConversation, content_hash, dumps
+from archiver.flatten.records import (
+    FLATTENER_VERSION,
+    FlatConversation,
+    content_hash,
+    dumps,
+    head_row,
+)
 from archiver.flatten.stored import stored_conversation, upstream_messages
 from archiver.loosejson import as_dict
 
@@ -90,24 +96,18 @@ class LinearFlattener:
         chat = self.read(as_dict(entry), history, requested_id)
         rows = chat.rows
         times = [row["create_time"] for row in rows if row["create_time"]]
-        conversation = {
-            "id": chat.id,
-            "provider": chat.provider,
-            "account": account,
-            "title": chat.title,
-            "create_time": chat.create_time or (min(times) if times else None),
-            "update_time": chat.update_time or (max(times) if times else None),
-            "list_update_time": list_update_time,
-            "current_node": rows[-1]["id"] if rows else None,
-            "is_archived": None,
-            "default_model_slug": None,
-            "gizmo_id": chat.gizmo_id,
-            "node_count": len(rows),
-            "source": source,
-            "content_hash": content_hash(chat.hashed),
-            "flattener_version": FLATTENER_VERSION,
-            "raw_json": dumps(chat.stored),
-        }
+        conversation = head_row(
+            chat,
+            account=account,
+            source=source,
+            times=times,
+            update_time=chat.update_time or (max(times) if times else None),
+            list_update_time=list_update_time,
+            current_node=rows[-1]["id"] if rows else None,
+            node_count=len(rows),
+            content_hash=content_hash(chat.hashed),
+            flattener_version=FLATTENER_VERSION,
+        )
         return FlatConversation(conversation, rows, chat.attachments)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.flatten.records import FlatConversation, dumps, tree_hash
+from archiver.flatten.records import FlatConversation, dumps, head_row, tree_hash
 from archiver.flatten.tree import tree_shape
 
 
@@ -121,24 +121,18 @@ def flatten_nodes(chat: NodeChat, *, source: str = "export", account: str = "") 
     stored conversation JSON and, per node, its id, parent, children and raw JSON)."""
     rows, current = tree_rows(chat)
     times = [row["create_time"] for row in rows if row.get("create_time")]
-    conversation = {
-        "id": chat.id,
-        "provider": chat.provider,
-        "account": account,
-        "title": chat.title,
-        "create_time": chat.create_time or (min(times) if times else None),
-        "update_time": max([t for t in (chat.update_time, *times) if t], default=None),
-        "list_update_time": None,
-        "current_node": current,
-        "is_archived": None,
-        "default_model_slug": chat.default_model_slug,
-        "gizmo_id": chat.gizmo_id,
-        "node_count": len(rows),
-        "source": source,
-        "content_hash": tree_hash(chat.stored, rows),
-        "flattener_version": chat.flattener_version,
-        "raw_json": dumps(chat.stored),
-    }
+    conversation = head_row(
+        chat,
+        account=account,
+        source=source,
+        times=times,
+        update_time=max([t for t in (chat.update_time, *times) if t], default=None),
+        current_node=current,
+        default_model_slug=chat.default_model_slug,
+        node_count=len(rows),
+        content_hash=tree_hash(chat.stored, rows),
+        flattener_version=chat.flattener_version,
+    )
     return FlatConversation(conversation, rows, chat.attachments)
 
 

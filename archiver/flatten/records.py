@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 # Bump when a flattener change should re-derive rows for conversations whose raw JSON is unchanged.
 FLATTENER_VERSION = 2  # 2: asset pointers nested in voice-mode parts (issue 27)
@@ -52,6 +52,41 @@ MESSAGE_COLUMNS = (
     "is_hidden",
     "raw_json",
 )
+
+
+class ChatHead(Protocol):
+    """What a flattener that builds the tree itself (``linear``, ``nodetree``) knows of a
+    conversation before its messages: its identity, title, times and what is stored."""
+
+    id: str
+    provider: str
+    title: str | None
+    create_time: str | None  # None: the earliest message's
+    gizmo_id: str | None
+    stored: Any  # the conversation's raw JSON without its messages
+
+
+def head_row(
+    chat: ChatHead, *, account: str, source: str, times: Sequence[str], **columns: Any
+) -> dict[str, Any]:
+    """The conversation row of ``chat``: what comes from its head the same way for every
+    such flattener, then ``columns`` (the times, the tree, the hash), every other column None.
+    Raises ValueError for a column the table does not have."""
+    unknown = set(columns) - set(CONVERSATION_COLUMNS)
+    if unknown:
+        raise ValueError(f"no such conversation columns: {sorted(unknown)}")
+    row: dict[str, Any] = {
+        "id": chat.id,
+        "provider": chat.provider,
+        "account": account,
+        "title": chat.title,
+        "create_time": chat.create_time or (min(times) if times else None),
+        "gizmo_id": chat.gizmo_id,
+        "source": source,
+        "raw_json": dumps(chat.stored),
+        **columns,
+    }
+    return {name: row.get(name) for name in CONVERSATION_COLUMNS}
 
 
 @dataclass
