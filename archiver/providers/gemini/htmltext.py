@@ -9,27 +9,10 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+# The elements that stand apart from the text around them (a blank line before and after).
 _BLOCKS = frozenset(
-    (
-        "p",
-        "div",
-        "ul",
-        "ol",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "pre",
-        "blockquote",
-        "table",
-        "tr",
-        "hr",
-        "section",
-        "article",
-    )
+    {"p", "div", "ul", "ol", "li", "pre", "blockquote", "table", "tr", "hr", "section", "article"}
+    | {f"h{level}" for level in range(1, 7)}
 )
 _INLINE_SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
