@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlite_utils
 
@@ -27,6 +28,8 @@ from archiver.importer.summary import ImportSummary
 from archiver.progress import NullProgress, Progress
 from archiver.store.bulk import BulkSaver
 from archiver.store.filestore import FileStoreError, store_beside
+
+S = TypeVar("S", bound=ImportSummary)
 
 
 @dataclass(frozen=True)
@@ -43,20 +46,21 @@ def import_flat(
     conversations: Iterable[FlatConversation | Problem],
     options: ImportOptions,
     *,
+    summary: S,
     files: FileIndex | None = None,
     extras: Sequence[FileEntry] = (),
     progress: Progress | None = None,
     total: int | None = None,
     keep_newer: bool = True,
-) -> ImportSummary:
+) -> S:
     """Save every conversation, then store the files their attachment rows point at, then keep
-    ``extras`` (the export's other files) whole. ``total``: how many entries to expect, for the
+    ``extras`` (the export's other files) whole, counting into ``summary`` (a format with more
+    to say gives its own ``ImportSummary``, and fills in the rest itself). ``total``: how many entries to expect, for the
     progress bar. ``keep_newer=False`` is for a format whose rows already merge what the
     archive holds for each conversation with what the export says (Gemini's Takeout): a
     conversation is then written whenever its content differs, even when the archived copy is
     newer, since nothing archived is left out of the rows."""
     progress = progress or NullProgress()
-    summary = ImportSummary()
     seen: dict[str, None] = {}
     progress.start(total, "Importing")
     try:

@@ -71,6 +71,7 @@ class ShapedExport:
             db,
             reading.conversations,
             options,
+            summary=ImportSummary(),
             files=reading.files,
             extras=split.others,
             progress=progress,

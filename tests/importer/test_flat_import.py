@@ -10,6 +10,7 @@ from typing import Any
 from archiver.flatten.records import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, FlatConversation
 from archiver.importer.flat_import import import_flat
 from archiver.importer.source import ImportOptions
+from archiver.importer.summary import ImportSummary
 from archiver.store import open_db
 
 
@@ -40,13 +41,15 @@ def texts(db: Any) -> list[str]:
 def test_keep_newer_by_default_and_merged_rows_when_asked(tmp_path: Path) -> None:
     db = open_db(tmp_path / "a.db")
     options = ImportOptions(store_files=False)
-    first = import_flat(db, [flat(["a"], "2026-02-01T00:00:00.000000Z", "h1")], options)
+    first = import_flat(
+        db, [flat(["a"], "2026-02-01T00:00:00.000000Z", "h1")], options, summary=ImportSummary()
+    )
     assert first.new == 1
     # Rows that hold the archived copy plus one more message, from an export made earlier:
     merged = flat(["a", "b"], "2026-01-01T00:00:00.000000Z", "h2")
-    kept = import_flat(db, [merged], options)
+    kept = import_flat(db, [merged], options, summary=ImportSummary())
     assert kept.skipped_older == 1 and texts(db) == ["a"]
-    written = import_flat(db, [merged], options, keep_newer=False)
+    written = import_flat(db, [merged], options, summary=ImportSummary(), keep_newer=False)
     assert written.updated == 1 and texts(db) == ["a", "b"]
-    again = import_flat(db, [merged], options, keep_newer=False)
+    again = import_flat(db, [merged], options, summary=ImportSummary(), keep_newer=False)
     assert again.unchanged == 1

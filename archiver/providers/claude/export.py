@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -200,8 +200,9 @@ def import_claude_export(
         if files.kind != "file"
         else []
     )
-    base = import_flat(db, everything(), options, extras=extras, progress=progress)
-    result = ClaudeImportSummary(**{f.name: getattr(base, f.name) for f in fields(base)})
+    result = import_flat(
+        db, everything(), options, summary=ClaudeImportSummary(), extras=extras, progress=progress
+    )
     result.read += summary.skipped_older  # read, and left alone
     result.skipped_older += summary.skipped_older
     result.errors = side.errors + result.errors

@@ -313,16 +313,16 @@ def import_takeout(
         matched += sum(1 for row in flat.messages if row["content_type"] == "takeout_match")
         gems.update(gems_of(chat))
         flats.append(flat)
-    base = import_flat(
+    summary = import_flat(
         db,
         [*flats, *read.problems],
         options,
+        summary=GeminiImportSummary(),
         files=_file_index(files, read.folders, found),
         progress=progress,
         total=len(flats) + len(read.problems),
         keep_newer=False,
     )
-    summary = GeminiImportSummary(**{k: v for k, v in vars(base).items()})
     summary.entries = len(read.entries)
     summary.matched = matched
     summary.other_products = sum(read.others.values())
