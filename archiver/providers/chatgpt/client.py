@@ -15,7 +15,12 @@ from archiver.backup.listing import ListItem, unreadable_entry
 from archiver.config import Secret, env_base_url
 from archiver.errors import ConfigError, NotFoundError, UpstreamError, WrongEndpointError
 from archiver.providers.chatgpt.browser import BrowserProfile
-from archiver.providers.chatgpt.options import DEFAULT_BASE_URL, DEFAULT_MAX_RPM, TOKEN
+from archiver.providers.chatgpt.options import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RPM,
+    TOKEN,
+)
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.timeutil import to_iso
 from archiver.transport.connect import TRANSPORTS
@@ -68,7 +73,7 @@ class ChatGPTSettings:
                 )
             token = TOKEN.load(token_file, env)
         return cls(
-            base_url=env_base_url("CHATGPT_BASE_URL", DEFAULT_BASE_URL, env),
+            base_url=env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL, env),
             token=token,
             account_id=env.get("CHATGPT_ACCOUNT_ID") or None,
             session=session,

@@ -24,7 +24,7 @@ from archiver.progress import Progress
 from archiver.providers.chatgpt.backup import ChatGPTExtras, backup_chatgpt
 from archiver.providers.chatgpt.browser import BrowserProfile
 from archiver.providers.chatgpt.client import ChatGPTSettings, choose_transport
-from archiver.providers.chatgpt.options import PROVIDER, TOKEN
+from archiver.providers.chatgpt.options import PROVIDER, SESSION_ENV, TOKEN
 from archiver.providers.chatgpt.session import SessionAuth
 from archiver.store.sync import last_full_at
 from archiver.timeutil import to_datetime
@@ -50,7 +50,7 @@ def settings_for(job: JobValues) -> ChatGPTSettings:
     session_file = o.get("session_file")
     if o.get("token_file") is None and (session_env or session_file):
         session = SessionAuth.from_sources(
-            env_var=session_env or "CHATGPT_SESSION_TOKEN", session_file=session_file
+            env_var=session_env or SESSION_ENV, session_file=session_file
         )
         if session is None:
             raise ConfigError(

@@ -31,6 +31,7 @@ DEFAULT_MAX_RPM = 30.0  # requests per minute: the service throttles hard
 TOKEN_ENV = "CHATGPT_ACCESS_TOKEN"
 TOKEN = Credential(TOKEN_ENV, "ChatGPT access token")
 SESSION_ENV = "CHATGPT_SESSION_TOKEN"
+BASE_URL_ENV = "CHATGPT_BASE_URL"
 ROOT_PARENT = "client-created-root"  # parent_message_id of a conversation's first prompt
 FIRST_PARENTS = (ROOT_PARENT, "uuid")
 PROOF_FORMS = ("sha3", "fnv")

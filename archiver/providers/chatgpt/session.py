@@ -28,6 +28,7 @@ from typing import Any
 from archiver.config import Secret, read_secret_file
 from archiver.errors import AuthError, ConfigError, UpstreamError
 from archiver.privatefiles import write_private_text
+from archiver.providers.chatgpt.options import SESSION_ENV
 
 log = logging.getLogger("archiver.chatgpt.session")
 
@@ -144,7 +145,7 @@ class SessionAuth:
     def from_sources(
         cls,
         *,
-        env_var: str = "CHATGPT_SESSION_TOKEN",
+        env_var: str = SESSION_ENV,
         session_file: str | os.PathLike[str] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> SessionAuth | None:

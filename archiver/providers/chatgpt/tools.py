@@ -14,7 +14,7 @@ from archiver.config import env_base_url
 from archiver.options import JobValues
 from archiver.providers.chatgpt.export_request import ExportRequestSummary, request_export
 from archiver.providers.chatgpt.jobs import settings_for, settings_from_env
-from archiver.providers.chatgpt.options import DEFAULT_BASE_URL
+from archiver.providers.chatgpt.options import BASE_URL_ENV, DEFAULT_BASE_URL
 from archiver.providers.chatgpt.shared import SharedReport, shared_links_report
 from archiver.providers.chatgpt.titles import TitlesSummary, generate_titles
 from archiver.providers.modules import ToolCall
@@ -25,7 +25,7 @@ from archiver.transport.pace import ClientPace
 def shared(values: Mapping[str, Any]) -> ToolCall:
     refresh = values["refresh"]
     settings = settings_from_env(values) if refresh else None
-    base_url = env_base_url("CHATGPT_BASE_URL", DEFAULT_BASE_URL)
+    base_url = env_base_url(BASE_URL_ENV, DEFAULT_BASE_URL)
 
     async def work(db: sqlite_utils.Database) -> SharedReport:
         return await shared_links_report(

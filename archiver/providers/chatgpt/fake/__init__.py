@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
-from archiver.providers.chatgpt.options import TOKEN_ENV
+from archiver.providers.chatgpt.options import BASE_URL_ENV, TOKEN_ENV
 
 # One conversation, its canvas documents, one file: what a backup with nothing new never asks.
 ITEM_ROUTES = frozenset(
@@ -34,4 +34,4 @@ def add_routes(app: web.Application) -> None:
 
 
 def environment(base_url: str) -> dict[str, str]:
-    return {TOKEN_ENV: ChatGPTFakeConfig().token, "CHATGPT_BASE_URL": f"{base_url}/backend-api"}
+    return {TOKEN_ENV: ChatGPTFakeConfig().token, BASE_URL_ENV: f"{base_url}/backend-api"}
