@@ -55,11 +55,11 @@ def import_flat(
 ) -> S:
     """Save every conversation, then store the files their attachment rows point at, then keep
     ``extras`` (the export's other files) whole, counting into ``summary`` (a format with more
-    to say gives its own ``ImportSummary``, and fills in the rest itself). ``total``: how many entries to expect, for the
-    progress bar. ``keep_newer=False`` is for a format whose rows already merge what the
-    archive holds for each conversation with what the export says (Gemini's Takeout): a
-    conversation is then written whenever its content differs, even when the archived copy is
-    newer, since nothing archived is left out of the rows."""
+    to say gives its own ``ImportSummary``, and fills in the rest itself). ``total``: how many
+    entries to expect, for the progress bar. ``keep_newer=False`` is for a format whose rows
+    already merge what the archive holds for each conversation with what the export says
+    (Gemini's Takeout): a conversation is then written whenever its content differs, even when
+    the archived copy is newer, since nothing archived is left out of the rows."""
     progress = progress or NullProgress()
     seen: dict[str, None] = {}
     progress.start(total, "Importing")

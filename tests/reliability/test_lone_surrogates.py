@@ -15,8 +15,9 @@ from archiver.providers.chatgpt.export.run import import_export
 from archiver.serve.increments import SentText
 from archiver.store import open_db
 from tests.providers.chatgpt.test_backup import run
-from tests.providers.chatgpt.test_batch import items, write_csv
 from tests.providers.chatgpt.test_batch import run as run_batch
+from tests.providers.chatgpt.test_batch import write_csv
+from tests.support.batching import batch_items
 from tests.support.export_helpers import conversation, write_zip
 from tests.support.fake_answers import HALF_EMOJI, FakeAnswers
 from tests.support.fake_chatgpt import FakeChatGPT
@@ -97,7 +98,7 @@ def test_batch_records_the_answer_and_goes_on(tmp_path, answers):
     csv = write_csv(tmp_path / "p.csv", f"id,prompt\nr1,cut {HALF_EMOJI}\nr2,whole\n")
     summary = run_batch(db, csv, answers)
     assert summary.exit_code == EXIT_OK, summary.errors
-    done = items(db)
+    done = batch_items(db)
     assert {key: row["status"] for key, row in done.items()} == {"r1": "done", "r2": "done"}
     assert done["r1"]["answer"].endswith("\ufffd")
     text, raw = db.execute(

@@ -18,8 +18,9 @@ from archiver.store.runs import active_cooldown
 from archiver.transport.http import RetryPolicy, call_with_retries
 from archiver.transport.ratelimit import GAVE_UP_COOLDOWN, RateLimiter
 from tests.jobs.test_cooldown import run_once_throttled
-from tests.providers.chatgpt.test_batch import items, write_csv
 from tests.providers.chatgpt.test_batch import run as run_batch
+from tests.providers.chatgpt.test_batch import write_csv
+from tests.support.batching import batch_items
 from tests.support.fake_answers import FakeAnswers
 from tests.transport.test_ratelimit import FakeTime
 
@@ -114,6 +115,6 @@ def test_a_batch_stops_after_a_few_leaves_the_rows_pending_and_rests_the_account
     summary = run_batch(db, csv, answers, policy=POLICY, concurrency=1)
     assert summary.exit_code == EXIT_PARTIAL, summary.line()
     assert len(answers.requests) == 3
-    assert {row["status"] for row in items(db).values()} == {"pending"}
+    assert {row["status"] for row in batch_items(db).values()} == {"pending"}
     remaining = seconds_until(active_cooldown(db, "chatgpt", ""))
     assert GAVE_UP_COOLDOWN - 120 < remaining <= GAVE_UP_COOLDOWN

@@ -12,11 +12,16 @@ from archiver.providers.bing.fake.config import BingFakeConfig
 from archiver.providers.bing.fake.world import world_of as bing_world
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
-from tests.support.batching import run_provider_batch
+from tests.support.batching import (
+    THREADS_CSV,
+    assert_threads_answered,
+    batch_items,
+    run_provider_batch,
+)
 from tests.support.fakes import fake_config
 from tests.support.transport import FAST
 
-CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
+CSV = THREADS_CSV
 
 
 def settings(base_url: str) -> BingSettings:
@@ -33,12 +38,6 @@ def run(db: Any, csv: Path, base_url: str, **overrides: Any):
     return run_provider_batch(db, csv, BatchOptions(**values), settings(base_url))
 
 
-def items(db: Any) -> dict[str, dict[str, Any]]:
-    cursor = db.execute("SELECT * FROM batch_items")
-    names = [d[0] for d in cursor.description]
-    return {row[names.index("item_key")]: dict(zip(names, row, strict=True)) for row in cursor}
-
-
 def test_threads_over_chathub_are_one_conversation(tmp_path: Path) -> None:
     csv = tmp_path / "p.csv"
     csv.write_text(CSV, encoding="utf-8")
@@ -46,15 +45,9 @@ def test_threads_over_chathub_are_one_conversation(tmp_path: Path) -> None:
     with running_emulator(fake_config(bing_chats=0)) as emu:
         summary = run(db, csv, emu.base_url, cleanup=True)
     assert summary.exit_code == EXIT_OK, summary.errors
-    rows = items(db)
-    assert all(r["status"] == "done" and r["answer"] for r in rows.values())
-    assert (
-        rows["t1"]["conversation_id"]
-        == rows["t3"]["conversation_id"]
-        != rows["s1"]["conversation_id"]
-    )
+    rows = batch_items(db)
+    assert_threads_answered(rows)
     assert '"numUserMessagesInConversation": 3' in rows["t3"]["throttling_json"]
-    assert "Second turn" in rows["t2"]["answer"]
     # Archived: the thread's messages in order, as one flat conversation.
     cid = rows["t1"]["conversation_id"]
     users = [
@@ -76,14 +69,14 @@ def test_throttled_stops_the_run_and_a_later_run_resumes_the_thread(tmp_path: Pa
         first = run(db, csv, emu.base_url, concurrency=1)
         assert first.exit_code == EXIT_PARTIAL and first.aborted is not None
         assert "Throttled" in str(first.aborted)
-        rows = items(db)
+        rows = batch_items(db)
         statuses = [rows[k]["status"] for k in ("t1", "t2", "t3", "s1")]
         assert statuses == ["done", "done", "pending", "pending"]
         bing_world(emu.state).config.daily_cap = 300  # the next day
         second = run(db, csv, emu.base_url)
     assert second.exit_code == EXIT_OK, second.errors
     assert second.done == 2 and second.already_done == 2
-    rows = items(db)
+    rows = batch_items(db)
     # The thread resumed in its conversation (signatures re-issued), after its last done turn.
     assert rows["t3"]["conversation_id"] == rows["t1"]["conversation_id"]
     assert '"numUserMessagesInConversation": 3' in rows["t3"]["throttling_json"]
@@ -112,4 +105,4 @@ def test_dropped_sockets_are_retried(tmp_path: Path) -> None:
     assert summary.exit_code == EXIT_OK, summary.errors
     assert dropped > 0
     assert summary.requests > 8
-    assert all(r["status"] == "done" for r in items(db).values())
+    assert all(r["status"] == "done" for r in batch_items(db).values())

@@ -14,7 +14,7 @@ from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, InputError
 from archiver.providers.chatgpt.client import ChatGPTSettings
 from archiver.store import open_db
 from archiver.transport.http import RetryPolicy
-from tests.support.batching import run_provider_batch
+from tests.support.batching import batch_items, run_provider_batch
 from tests.support.fake_answers import TOKEN, FakeAnswers, answer_for
 from tests.support.transport import FAST
 
@@ -45,12 +45,6 @@ def run(db: Any, csv: Path, fake: FakeAnswers, progress: Any = None, **overrides
     return run_provider_batch(db, csv, options(**overrides), settings(fake), progress)
 
 
-def items(db: Any) -> dict[str, dict[str, Any]]:
-    cursor = db.execute("SELECT * FROM batch_items")
-    names = [d[0] for d in cursor.description]
-    return {row[names.index("item_key")]: dict(zip(names, row, strict=True)) for row in cursor}
-
-
 PROMPTS = "id,prompt\n" + "".join(f"r{i},Question number {i}\n" for i in range(1, 9))
 
 
@@ -62,7 +56,7 @@ def test_every_row_answered_and_archived(tmp_path: Path, fake: FakeAnswers, enco
     assert summary.exit_code == EXIT_OK, summary.errors
     # Two requests a prompt: the sentinel's requirements (with a proof of work), the send.
     assert summary.done == 8 and summary.requests == 16 and fake.sentinel_requests == 8
-    rows = items(db)
+    rows = batch_items(db)
     for i in range(1, 9):
         row = rows[f"r{i}"]
         assert row["status"] == "done"
@@ -100,7 +94,7 @@ def test_429_with_retry_after_then_answer(tmp_path: Path, fake: FakeAnswers) -> 
     assert summary.exit_code == EXIT_OK
     # Every try fetches new sentinel tokens (they are single use): 3 x (sentinel + send).
     assert summary.throttled == 2 and summary.requests == 6 and fake.sentinel_requests == 3
-    row = next(iter(items(db).values()))
+    row = next(iter(batch_items(db).values()))
     assert row["status"] == "done" and row["attempts"] == 6
 
 
@@ -112,7 +106,7 @@ def test_5xx_is_retried_and_400_is_not(tmp_path: Path, fake: FakeAnswers) -> Non
     fake.faults = [400]
     summary = run(db, write_csv(tmp_path / "q.csv", "prompt\nsecond\n"), fake)
     assert summary.exit_code == EXIT_PARTIAL and summary.failed == 1
-    failed = [r for r in items(db).values() if r["status"] == "failed"]
+    failed = [r for r in batch_items(db).values() if r["status"] == "failed"]
     assert len(failed) == 1 and failed[0]["attempts"] == 2 and failed[0]["answer"] is None
     assert "400" in failed[0]["error"]
 
@@ -122,7 +116,7 @@ def test_broken_stream_is_never_recorded_and_is_retried(tmp_path: Path, fake: Fa
     db = open_db(tmp_path / "a.db")
     summary = run(db, write_csv(tmp_path / "p.csv", "prompt\nhello\n"), fake)
     assert summary.exit_code == EXIT_OK
-    row = next(iter(items(db).values()))
+    row = next(iter(batch_items(db).values()))
     # The cut try may have arrived: the conversation is looked up first (the prompt is not
     # there), then sent again: sentinel + send, look-up, sentinel + send.
     assert row["answer"] == answer_for("hello") and row["attempts"] == 5
@@ -132,7 +126,7 @@ def test_broken_stream_is_never_recorded_and_is_retried(tmp_path: Path, fake: Fa
     three_tries = replace(FAST, max_attempts=3)
     summary = run(db, write_csv(tmp_path / "q.csv", "prompt\nagain\n"), fake, policy=three_tries)
     assert summary.failed == 1 and summary.exit_code == EXIT_PARTIAL
-    failed = next(r for r in items(db).values() if r["status"] == "failed")
+    failed = next(r for r in batch_items(db).values() if r["status"] == "failed")
     assert failed["answer"] is None and failed["attempts"] == 3 * 2 + 2
     assert "answer stream" in failed["error"]
 
@@ -167,7 +161,7 @@ def test_threads_keep_order_and_chain_parents(tmp_path: Path, fake: FakeAnswers)
     db = open_db(tmp_path / "a.db")
     summary = run(db, write_csv(tmp_path / "p.csv", THREADS), fake)
     assert summary.exit_code == EXIT_OK
-    rows = items(db)
+    rows = batch_items(db)
     prompts = [b["messages"][0]["content"]["parts"][0] for b in fake.requests]
     assert [p for p in prompts if p.startswith("A")] == ["A first", "A second", "A third"]
     assert [p for p in prompts if p.startswith("B")] == ["B first", "B second"]
@@ -226,13 +220,13 @@ def test_killed_run_resumes_without_duplicates_or_losses(
     csv = write_csv(tmp_path / "p.csv", THREADS + "".join(f"x{i},,extra {i}\n" for i in range(6)))
     with pytest.raises(asyncio.CancelledError):
         run(db, csv, fake, progress=CancelAfter(cut))
-    recorded = {k: r for k, r in items(db).items() if r["status"] == "done"}
+    recorded = {k: r for k, r in batch_items(db).items() if r["status"] == "done"}
     assert len(recorded) >= cut
-    assert all(r["status"] in ("done", "pending") for r in items(db).values())
+    assert all(r["status"] in ("done", "pending") for r in batch_items(db).values())
     sent_before = len(fake.requests)
     summary = run(db, csv, fake)
     assert summary.exit_code == EXIT_OK
-    rows = items(db)
+    rows = batch_items(db)
     assert all(r["status"] == "done" for r in rows.values()) and len(rows) == 12
     # Nothing recorded in the first run was sent again.
     later = [b["messages"][0]["content"]["parts"][0] for b in fake.requests[sent_before:]]
@@ -252,7 +246,7 @@ def test_auth_error_stops_the_run_and_leaves_rows_pending(
     summary = run_provider_batch(db, csv, options(), settings(fake, "wrong"))
     assert summary.exit_code == EXIT_CONFIG and summary.aborted is not None
     assert summary.not_sent == 8
-    assert {r["status"] for r in items(db).values()} == {"pending"}
+    assert {r["status"] for r in batch_items(db).values()} == {"pending"}
     assert db.execute("SELECT status FROM batch_runs").fetchone()[0] == "failed"
 
 
@@ -281,7 +275,7 @@ def test_autocontinue_and_model_and_path(tmp_path: Path, fake: FakeAnswers) -> N
         },
     )
     assert summary.exit_code == EXIT_OK
-    answers = {r["prompt"]: r for r in items(db).values()}
+    answers = {r["prompt"]: r for r in batch_items(db).values()}
     assert answers["write a lot [long]"]["answer"] == "First half second half"
     assert answers["write a lot [long]"]["model"] == "gpt-4o"
     assert answers["short"]["model"] == "gpt-4o-mini"
@@ -301,7 +295,7 @@ def test_cleanup_hides_conversations_and_marks_the_archive(
     db = open_db(tmp_path / "a.db")
     summary = run(db, write_csv(tmp_path / "p.csv", THREADS), fake, cleanup=True)
     assert summary.cleaned == 3
-    cids = {r["conversation_id"] for r in items(db).values()}
+    cids = {r["conversation_id"] for r in batch_items(db).values()}
     assert set(fake.patched) == cids
     marked = db.execute(
         "SELECT count(*) FROM conversations WHERE deleted_upstream_at IS NOT NULL"
@@ -319,7 +313,7 @@ def test_a_send_that_arrived_is_adopted_not_sent_again(
     summary = run(db, write_csv(tmp_path / "p.csv", "prompt\nhello\n"), fake)
     assert summary.exit_code == EXIT_OK, summary.errors
     assert fake.answered["hello"] == 1  # ChatGPT saw the prompt once
-    row = next(r for r in items(db).values() if r["prompt"] == "hello")
+    row = next(r for r in batch_items(db).values() if r["prompt"] == "hello")
     assert row["status"] == "done" and row["answer"] == answer_for("hello")
     if fault == "cut":  # the stream named its conversation before it broke: one look-up
         assert fake.lookups == [f"/backend-api/conversation/{row['conversation_id']}"]
@@ -356,6 +350,6 @@ def test_a_wrong_base_url_stops_at_the_first_answer(tmp_path: Path, httpserver, 
     summary = run_provider_batch(db, csv, options(concurrency=1), settings)
     assert summary.exit_code == EXIT_CONFIG, summary.line()
     assert summary.errors[0].endswith("answered a web page, not the API: wrong base URL?")
-    assert {row["status"] for row in items(db).values()} == {"pending"}
+    assert {row["status"] for row in batch_items(db).values()} == {"pending"}
     sends = [r for r, _ in httpserver.log if r.path.endswith("conversation")]
     assert len(sends) == (0 if where == "every route" else 1)

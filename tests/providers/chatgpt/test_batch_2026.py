@@ -21,7 +21,7 @@ from archiver.providers.chatgpt.fake.config import ChatGPTFakeConfig
 from archiver.providers.chatgpt.fake.world import world_of as chatgpt_world
 from archiver.store import open_db
 from archiver.store.runs import active_cooldown, sending_scope
-from tests.support.batching import run_provider_batch
+from tests.support.batching import batch_items, run_provider_batch
 from tests.support.fake_answers import TOKEN as FAKE_TOKEN
 from tests.support.fake_answers import FakeAnswers
 from tests.support.fakes import fake_config
@@ -48,12 +48,6 @@ def sends(emu: Any) -> list[dict[str, Any]]:
     return [e for e in emu.request_log if e["path"].endswith("conversation")]
 
 
-def items(db: Any) -> dict[str, dict[str, Any]]:
-    cursor = db.execute("SELECT * FROM batch_items")
-    names = [d[0] for d in cursor.description]
-    return {row[names.index("item_key")]: dict(zip(names, row, strict=True)) for row in cursor}
-
-
 @pytest.mark.parametrize("form", ["sha3", "fnv"])
 def test_every_row_goes_through_the_sentinel_and_f_conversation(tmp_path: Path, form: str) -> None:
     with running_emulator(
@@ -72,7 +66,7 @@ def test_every_row_goes_through_the_sentinel_and_f_conversation(tmp_path: Path, 
         assert stats["prompts"] == 6 and stats["sentinel_issued"] == 6
         assert stats["sentinel_refused"] == 0
         assert {e["path"] for e in sends(emu)} == {"/backend-api/f/conversation"}
-        rows = items(db)
+        rows = batch_items(db)
         assert all(r["status"] == "done" and r["attempts"] == 2 for r in rows.values())
         # The title came from the stream's title_generation frame, into the archive copy.
         titles = {r[0] for r in db.execute("SELECT title FROM conversations")}
@@ -143,7 +137,7 @@ def test_a_retry_after_beyond_max_wait_stops_the_batch_and_a_later_run_skips(
     again = run_provider_batch(db, csv(tmp_path), options, settings)
     assert isinstance(again, CooldownSkip) and again.exit_code == EXIT_OK
     assert len(fake.requests) == sent  # the account was left alone
-    assert sorted(r["status"] for r in items(db).values()) == ["done"] + ["pending"] * 5
+    assert sorted(r["status"] for r in batch_items(db).values()) == ["done"] + ["pending"] * 5
 
 
 def test_a_cut_stream_adopts_the_stored_answer_never_sending_twice(tmp_path: Path) -> None:
@@ -158,7 +152,7 @@ def test_a_cut_stream_adopts_the_stored_answer_never_sending_twice(tmp_path: Pat
             e for e in emu.request_log if e["method"] == "GET" and "/conversation/" in e["path"]
         ]
         assert len(looked_up) == 3
-        rows = items(db)
+        rows = batch_items(db)
         assert all(r["status"] == "done" for r in rows.values())
         answers = [r["answer"] for r in rows.values()]
         assert len(set(answers)) == 6 and all(answers)
@@ -182,7 +176,7 @@ def test_unusual_activity_twice_stops_the_run_rows_pending(tmp_path: Path) -> No
         message = " ".join(summary.errors)
         assert "Unusual activity" in message and "refused again with fresh" in message
         assert "Turnstile" in message
-        assert {r["status"] for r in items(db).values()} == {"pending"}
+        assert {r["status"] for r in batch_items(db).values()} == {"pending"}
         assert emu.state.stats()["sentinel_refused"] == 2  # one retry, then stop
         assert emu.state.stats()["prompts"] == 0
 
@@ -202,7 +196,7 @@ def test_a_long_model_cap_stops_at_once_and_a_later_run_skips(tmp_path: Path) ->
         message = " ".join(summary.errors)
         assert "model_cap_exceeded" in message and "come back after" in message
         assert "clears in 2 h 59 min" in message or "clears in 3 h 0 min" in message
-        rows = items(db)
+        rows = batch_items(db)
         assert sorted(r["status"] for r in rows.values()) == ["done"] * 2 + ["pending"] * 4
         # Remembered for sending only: a backup of the same account is not held back.
         assert active_cooldown(db, sending_scope("chatgpt"), "") is not None
@@ -213,7 +207,7 @@ def test_a_long_model_cap_stops_at_once_and_a_later_run_skips(tmp_path: Path) ->
         assert "model_cap_exceeded" in again.line() and "skipped" in again.line()
         assert len(emu.request_log) == before  # nothing sent
         # Never two answers for a row: the done rows are untouched.
-        assert {k: r["answer"] for k, r in items(db).items() if r["status"] == "done"} == {
+        assert {k: r["answer"] for k, r in batch_items(db).items() if r["status"] == "done"} == {
             k: r["answer"] for k, r in rows.items() if r["status"] == "done"
         }
 

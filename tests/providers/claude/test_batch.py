@@ -19,7 +19,7 @@ from archiver.store import open_db
 from archiver.store.runs import sending_cooldown
 from tests.providers.claude import account as acc
 from tests.providers.claude.fake_claude import Fake, FakeOptions, running_fake
-from tests.support.batching import run_provider_batch
+from tests.support.batching import batch_items, run_provider_batch
 from tests.support.transport import FAST
 
 SIX = (
@@ -45,12 +45,6 @@ def run(db: Any, csv: Path, fake: Fake, **overrides: Any) -> Any:
     return run_provider_batch(db, csv, BatchOptions(**values), settings)
 
 
-def items(db: Any) -> dict[str, dict[str, Any]]:
-    cursor = db.execute("SELECT * FROM batch_items")
-    names = [d[0] for d in cursor.description]
-    return {row[names.index("item_key")]: dict(zip(names, row, strict=True)) for row in cursor}
-
-
 def expected_answer(fake: Fake, prompt: str) -> str:
     """What the fake answered ``prompt`` (numbered in the order prompts reached it)."""
     return f"Réponse {fake.prompts.index(prompt) + 1} à « {prompt} » ✓"
@@ -63,7 +57,7 @@ def csv_file(tmp_path: Path, text: str = SIX) -> Path:
 
 
 def check_threads(db: Any, fake: Fake) -> None:
-    rows = items(db)
+    rows = batch_items(db)
     prompts = {key: row["prompt"] for key, row in rows.items()}
     # Every prompt reached claude.ai exactly once, and each answer is exactly the fake's.
     assert sorted(fake.prompts) == sorted(prompts.values())
@@ -142,7 +136,7 @@ def test_a_usage_limit_stops_keeps_what_is_done_and_says_when(
         running_fake(FakeOptions(usage_limit_after=3, warn_from=2)) as fake,
     ):
         summary = run(db, csv_file(tmp_path), fake, concurrency=1)
-        rows = items(db)
+        rows = batch_items(db)
         assert summary.exit_code == EXIT_PARTIAL
         assert isinstance(summary.aborted, ThrottledUntil)
         assert summary.done == 3 and summary.not_sent == 3

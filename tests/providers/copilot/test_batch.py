@@ -16,13 +16,18 @@ from archiver.providers.copilot.fake.config import CopilotFakeConfig
 from archiver.providers.copilot.fake.world import world_of as copilot_world
 from archiver.store import open_db
 from archiver.transport.connect import use_transport
-from tests.support.batching import run_provider_batch
+from tests.support.batching import (
+    THREADS_CSV,
+    assert_threads_answered,
+    batch_items,
+    run_provider_batch,
+)
 from tests.support.fakes import fake_config
 from tests.support.transport import FAST, Fault, ScriptedFaults
 
 CONVERSATIONS = r"^/c/api/conversations"
 CHAT = r"^/c/api/chat"
-CSV = "id,thread,prompt\nt1,T,First turn\nt2,T,Second turn\nt3,T,Third turn\ns1,,Alone\n"
+CSV = THREADS_CSV
 TOKEN = CopilotFakeConfig().token
 
 
@@ -36,12 +41,6 @@ def run(db: Any, csv: Path, base_url: str, **overrides: Any):
     values.update(overrides)
     settings = CopilotSettings(Secret(TOKEN), base_url=base_url)
     return run_provider_batch(db, csv, BatchOptions(**values), settings)
-
-
-def items(db: Any) -> dict[str, dict[str, Any]]:
-    cursor = db.execute("SELECT * FROM batch_items")
-    names = [d[0] for d in cursor.description]
-    return {row[names.index("item_key")]: dict(zip(names, row, strict=True)) for row in cursor}
 
 
 def write_csv(tmp_path: Path, text: str = CSV) -> Path:
@@ -72,14 +71,8 @@ def test_threads_answers_archived_and_challenges_met(
             for cid, c in copilot_world(emu.state).chats.items()
         }
     assert summary.exit_code == EXIT_OK, summary.errors
-    rows = items(db)
-    assert all(r["status"] == "done" and r["answer"] for r in rows.values())
-    assert (
-        rows["t1"]["conversation_id"]
-        == rows["t3"]["conversation_id"]
-        != rows["s1"]["conversation_id"]
-    )
-    assert "Second turn" in rows["t2"]["answer"]
+    rows = batch_items(db)
+    assert_threads_answered(rows)
     assert stats["prompts"] == 4  # each row answered once, re-sends included
     assert stats["copilot_pongs"] == 4  # every ping answered
     assert stats["copilot_challenges_met"] == (0 if challenge == "none" else 4)
@@ -110,7 +103,7 @@ def test_resume_never_sends_an_answered_row_again(tmp_path: Path) -> None:
     assert (again.done, again.already_done, again.requests) == (0, 4, 0)
     assert (third.done, third.already_done) == (1, 4)
     assert prompts == 5
-    rows = items(db)
+    rows = batch_items(db)
     assert rows["t4"]["conversation_id"] == rows["t1"]["conversation_id"]  # resumed thread
     users = db.execute(
         "SELECT text FROM messages WHERE conversation_id = ? AND role = 'user' ORDER BY depth",
@@ -129,7 +122,7 @@ def test_cloudflare_challenge_stops_the_run(tmp_path: Path) -> None:
     assert summary.exit_code == EXIT_PARTIAL
     assert "Cloudflare" in summary.errors[0] and "browser" in summary.errors[0]
     assert prompts == 0
-    assert {r["status"] for r in items(db).values()} == {"pending"}
+    assert {r["status"] for r in batch_items(db).values()} == {"pending"}
 
 
 def test_error_frame_stops_the_run(tmp_path: Path) -> None:
@@ -140,7 +133,7 @@ def test_error_frame_stops_the_run(tmp_path: Path) -> None:
         summary = run(db, write_csv(tmp_path), emu.base_url, concurrency=1)
     assert summary.exit_code == EXIT_PARTIAL
     assert "rateLimited" in summary.errors[0]
-    assert {r["status"] for r in items(db).values()} == {"pending"}
+    assert {r["status"] for r in batch_items(db).values()} == {"pending"}
     assert summary.not_sent == 4
 
 

@@ -25,7 +25,8 @@ from archiver.providers.openai.batches import OpenAIBatches
 from archiver.providers.openai.client import OpenAISettings
 from archiver.store import open_db
 from tests.providers.openai.fake_api import KEY, FakeApi, Scripted
-from tests.providers.openai.test_batch_plain import items, key_nowhere, write
+from tests.providers.openai.test_batch_plain import key_nowhere, write
+from tests.support.batching import batch_items
 from tests.support.transport import FAST
 
 
@@ -104,7 +105,7 @@ def test_thirty_rows_killed_while_in_progress_then_rerun(
         run(db, prompts, base, sleep=killed)
     batch = db.execute("SELECT input_file_id, batch_id, status FROM remote_batches").fetchall()
     assert batch == [("file-1", "batch_1", "in_progress")]  # both ids kept the moment they came
-    assert {r["status"] for r in items(db).values()} == {"submitted"}
+    assert {r["status"] for r in batch_items(db).values()} == {"submitted"}
     assert killed.seen == [FIRST_POLL, 5.0]  # the first look soon, then every --poll-interval
 
     again = Waits()
@@ -112,7 +113,7 @@ def test_thirty_rows_killed_while_in_progress_then_rerun(
     assert summary.exit_code == EXIT_PARTIAL  # the two rows that failed
     assert len(fake.requests("POST", "/v1/files")) == 1
     assert len(fake.requests("POST", "/v1/batches")) == 1
-    rows = items(db)
+    rows = batch_items(db)
     for i in range(30):
         row = rows[f"r{i:02d}"]
         if i == 11:
@@ -193,7 +194,7 @@ def test_detach_then_collect_from_cron(tmp_path: Path, httpserver: HTTPServer) -
     assert "done 3" in outputs[2]
     assert "no provider-side batch is waiting" in outputs[3]
     db = open_db(db_path)
-    assert {r["status"] for r in items(db).values()} == {"done"}
+    assert {r["status"] for r in batch_items(db).values()} == {"done"}
     assert db.execute("SELECT status FROM batch_runs").fetchone()[0] == "done"
     assert len(fake.requests("POST", "/v1/batches")) == 1
     key_nowhere(db_path, *outputs)
@@ -221,7 +222,7 @@ def test_a_batch_cut_short_keeps_its_answers_and_leaves_the_rest_pending(
     assert summary.exit_code == EXIT_PARTIAL
     assert summary.not_run == 2 and "cut short: 2 rows not run" in summary.line()
     assert any(f"batch_1 {ending}: 2 rows not run" in e for e in summary.errors)
-    statuses = {k: r["status"] for k, r in items(db).items()}
+    statuses = {k: r["status"] for k, r in batch_items(db).items()}
     assert statuses == {"a": "done", "b": "done", "c": "done", "d": "pending", "e": "pending"}
     fake.expire_after = None
     again = run(db, prompts, base)
@@ -239,7 +240,7 @@ def test_a_batch_refused_at_validation_stops_with_the_apis_errors(
     summary = run(db, write(tmp_path, "id,prompt\na,one\nb,two\n"), base)
     assert summary.exit_code == EXIT_CONFIG
     assert "line 1: The model 'nope' does not exist" in summary.errors[0]
-    assert {r["status"] for r in items(db).values()} == {"pending"}
+    assert {r["status"] for r in batch_items(db).values()} == {"pending"}
 
 
 def test_one_batch_per_model(tmp_path: Path, httpserver: HTTPServer) -> None:
@@ -292,7 +293,7 @@ def test_a_thread_goes_in_rounds_each_turn_with_the_answers_before_it(
         {"role": "assistant", "content": "echo: first"},
         {"role": "user", "content": "second"},
     ]
-    rows = items(db)
+    rows = batch_items(db)
     assert rows["a"]["conversation_id"] == rows["b"]["conversation_id"]
 
 
@@ -303,7 +304,7 @@ def test_a_server_without_files_gets_a_clear_error(tmp_path: Path, httpserver: H
     summary = run(db, write(tmp_path, "id,prompt\na,one\n"), base)
     assert summary.exit_code == EXIT_CONFIG
     assert "no Files endpoint" in summary.errors[0] and "Ollama" in summary.errors[0]
-    assert items(db)["a"]["status"] == "pending"
+    assert batch_items(db)["a"]["status"] == "pending"
     assert db.execute("SELECT status FROM remote_batches").fetchone()[0] == "abandoned"
 
 
@@ -383,4 +384,4 @@ def test_a_provider_without_a_batch_endpoint_refuses_batch_api(tmp_path: Path) -
     settings = CopilotSettings(Secret("t"), base_url="http://127.0.0.1:9")
     summary = asyncio.run(run_batch(db, prompts, options, settings, sending=sending))
     assert summary.exit_code == EXIT_CONFIG and "no batch endpoint" in summary.errors[0]
-    assert items(db)["a"]["status"] == "pending"
+    assert batch_items(db)["a"]["status"] == "pending"

@@ -21,7 +21,7 @@ from archiver.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL
 from archiver.providers.openai.client import OpenAISettings
 from archiver.store import open_db
 from tests.providers.openai.fake_api import KEY, FakeApi, Scripted
-from tests.support.batching import run_provider_batch
+from tests.support.batching import batch_items, run_provider_batch
 from tests.support.transport import FAST
 
 THREADS = {"A": 4, "B": 3, "C": 3}
@@ -52,12 +52,6 @@ def forty_rows(tmp_path: Path, fake: FakeApi) -> Path:
 def invoke(args: list[str], base_url: str) -> Any:
     env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": base_url}
     return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
-
-
-def items(db: Any) -> dict[str, dict[str, Any]]:
-    cursor = db.execute("SELECT * FROM batch_items")
-    names = [d[0] for d in cursor.description]
-    return {row[names.index("item_key")]: dict(zip(names, row, strict=True)) for row in cursor}
 
 
 def key_nowhere(db_path: Path, *texts: str) -> None:
@@ -98,7 +92,7 @@ def test_forty_rows_three_threads_beyond_the_bucket(tmp_path: Path, httpserver: 
     assert "context_length_exceeded" in result.output
 
     db = open_db(db_path)
-    rows = items(db)
+    rows = batch_items(db)
     oversize = rows["s17"]
     assert oversize["status"] == "failed"
     assert "This model's maximum context length is 8192 tokens" in oversize["error"]
@@ -199,7 +193,7 @@ def test_a_refused_key_stops_the_run_with_exit_2_and_leaves_rows_pending(
     assert summary.exit_code == EXIT_CONFIG
     assert "API key was refused" in summary.errors[0] and "invalid_api_key" in summary.errors[0]
     assert "sk-wr" not in " ".join(summary.errors)  # the masked echo is never shown
-    assert {r["status"] for r in items(db).values()} == {"pending"}
+    assert {r["status"] for r in batch_items(db).values()} == {"pending"}
 
 
 def test_a_400_fails_its_row_and_the_others_go_on(tmp_path: Path, httpserver: HTTPServer) -> None:
@@ -210,7 +204,7 @@ def test_a_400_fails_its_row_and_the_others_go_on(tmp_path: Path, httpserver: HT
         db, write(tmp_path, f"id,prompt\na,short\nb,{'long ' * 20}\nc,also short\n"), base
     )
     assert summary.exit_code == EXIT_PARTIAL
-    rows = items(db)
+    rows = batch_items(db)
     assert rows["b"]["status"] == "failed" and rows["b"]["attempts"] == 1  # not retried
     assert "400 context_length_exceeded: This model's maximum context length" in rows["b"]["error"]
     assert rows["a"]["status"] == rows["c"]["status"] == "done"
@@ -225,7 +219,7 @@ def test_an_empty_answer_cut_at_its_length_fails_with_that_reason(
     db = open_db(tmp_path / "a.db")
     summary = run(db, write(tmp_path, "id,prompt\na,think hard\nb,easy\n"), base, max_attempts=2)
     assert summary.exit_code == EXIT_PARTIAL
-    row = items(db)["a"]
+    row = batch_items(db)["a"]
     assert row["status"] == "failed" and "finish_reason length" in row["error"]
     assert (row["completion_tokens"], row["finish_reason"]) == (512, "length")  # billed anyway
     assert fake.answered().count("think hard") == 1  # asking again would get the same
@@ -239,7 +233,7 @@ def test_insufficient_quota_is_billing_exit_3(tmp_path: Path, httpserver: HTTPSe
     assert summary.exit_code == EXIT_PARTIAL
     assert "billing, not a rate limit" in summary.errors[0]
     assert len(fake.requests("POST", "/v1/chat/completions")) == 1  # not retried, not waited
-    assert {r["status"] for r in items(db).values()} == {"pending"}
+    assert {r["status"] for r in batch_items(db).values()} == {"pending"}
 
 
 def test_server_errors_are_retried_and_answered_once(
@@ -250,7 +244,7 @@ def test_server_errors_are_retried_and_answered_once(
     db = open_db(tmp_path / "a.db")
     summary = run(db, write(tmp_path, "id,prompt\na,one\n"), base, concurrency=1)
     assert summary.exit_code == EXIT_OK
-    assert items(db)["a"]["attempts"] == 3 and fake.answered() == ["one"]
+    assert batch_items(db)["a"]["attempts"] == 3 and fake.answered() == ["one"]
 
 
 def test_a_killed_run_resumes_without_sending_a_row_twice(
@@ -305,7 +299,7 @@ def test_structured_output_is_checked_and_stored_as_json(
         provider_values={"json_schema": schema, "temperature": 0.2, "max_tokens": 64},
     )
     assert summary.exit_code == EXIT_PARTIAL
-    rows = items(db)
+    rows = batch_items(db)
     assert json.loads(rows["g"]["answer"]) == {"city": "Lisbon", "people": 545000}
     assert "$.city: expected string" in rows["b"]["error"]
     assert "people" in rows["b"]["error"] and "missing" in rows["b"]["error"]

@@ -22,7 +22,8 @@ from archiver.providers import registry
 from archiver.providers.openai.client import OpenAISettings
 from archiver.providers.openai.emulator_world import OpenAIEmulatorConfig
 from archiver.store import open_db
-from tests.providers.openai.test_batch_plain import items, write
+from tests.providers.openai.test_batch_plain import write
+from tests.support.batching import batch_items
 from tests.support.fakes import fake_config
 from tests.support.transport import FAST
 
@@ -65,7 +66,7 @@ def test_plain_mode_paced_by_the_emulators_headers(tmp_path: Path) -> None:
         counted = stats(emu.base_url)
     assert summary.exit_code == EXIT_OK, summary.errors
     assert counted["completions"] == 12 and counted["answered_twice"] == 0
-    rows = items(db)
+    rows = batch_items(db)
     assert rows["r2"]["answer"] == "Answer to: question 2 (turn 3)"
     assert rows["r5"]["answer_model"] == "gpt-4o-mini-2024-07-18"
 
@@ -87,7 +88,7 @@ def test_batch_api_results_in_random_order_and_an_error_file(tmp_path: Path) -> 
     assert counted["uploads"] == 1 and counted["batches_created"] == 1
     order = [json.loads(line)["custom_id"] for line in output.splitlines()]
     assert sorted(order) != order or len(order) < 3  # not the input order
-    rows = items(db)
+    rows = batch_items(db)
     assert all(rows[f"r{i}"]["answer"] == f"Answer to: question {i}" for i in range(8))
     assert "context_length_exceeded" in rows["long"]["error"]
     assert "finish_reason length" in rows["empty"]["error"]
@@ -152,7 +153,7 @@ def test_dropped_connections_are_retried_and_each_row_recorded_once(tmp_path: Pa
         dropped = [e for e in emu.request_log if e.get("dropped")]
     assert summary.exit_code == EXIT_OK, summary.errors
     assert dropped, "the seed drops some answers half-way"
-    rows = items(db)
+    rows = batch_items(db)
     assert all(rows[f"r{i}"]["answer"] == f"Answer to: question {i}" for i in range(10))
     assert summary.requests == 10 + len(dropped)
 
@@ -179,10 +180,10 @@ def test_a_batch_job_detached_then_collected_by_another_job(tmp_path: Path) -> N
         env = {"MY_OPENAI_KEY": KEY}
         runner = CliRunner()
         submitted = runner.invoke(cli, ["run", str(submit)], env=env)
-        waiting = items(open_db(tmp_path / "a.db"))
+        waiting = batch_items(open_db(tmp_path / "a.db"))
         collected = runner.invoke(cli, ["run", str(collect)], env=env)
     assert submitted.exit_code == EXIT_OK, submitted.output
     assert {r["status"] for r in waiting.values()} == {"submitted"}
     assert collected.exit_code == EXIT_OK, collected.output
-    rows = items(open_db(tmp_path / "a.db"))
+    rows = batch_items(open_db(tmp_path / "a.db"))
     assert {k: r["status"] for k, r in rows.items()} == {"a": "done", "b": "done"}
